@@ -1,0 +1,43 @@
+# respijt — the two set-up commands are `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint install install-test bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Run the service with demo data on the embedded SQLite default (instance/respijt.db).
+run: install
+	$(BIN)/respijt db upgrade
+	$(BIN)/respijt demo
+	$(BIN)/respijt serve --host $(HOST) --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Install the test dependencies and run every check and test (SQLite and PostgreSQL).
+test: install-test
+	bash scripts/ensure-test-services
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m bench.run_all

@@ -1,0 +1,52 @@
+"""respijt: respite-bed availability, central meldpunt and booking."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from respijt.config import API_VERSION, settings_from_env
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+        instance_path=os.environ.get("RESPIJT_INSTANCE_PATH")
+        or os.path.join(PROJECT_ROOT, "instance"),
+    )
+    app.config.update(
+        API_TITLE="respijt",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+    )
+    app.config.update(settings_from_env(os.environ, app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from respijt import database
+    from respijt.extensions import db, migrate
+
+    database.configure_sqlite(app.config["RESPIJT_SQLITE_BUSY_TIMEOUT_MS"])
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
+    )
+    from respijt.api import register_api
+
+    register_api(app)
+
+    from respijt.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,124 @@
+"""The HTTP API under /api/v1: blueprints, problem+json errors, API-Version header."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from flask_smorest import Api
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+from respijt import database
+from respijt.api.problems import domain_problem, invalid_params_from_messages, problem
+from respijt.config import API_VERSION
+from respijt.errors import DomainError
+from respijt.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def register_api(app: Flask) -> Api:
+    from respijt.api import registry, reservations
+
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {"description": "Logeerbedden: beschikbaarheid, meldpunt en reserveringen."}
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "API-token"}
+    )
+    api.register_blueprint(registry.blp, url_prefix="/api/v1")
+    api.register_blueprint(reservations.blp, url_prefix="/api/v1")
+    app.extensions["respijt_api"] = api
+
+    @app.route("/health")
+    def health() -> tuple[dict[str, str], int]:
+        try:
+            db.session.execute(text("SELECT 1"))
+        except DBAPIError:
+            log.exception("health check: database unreachable")
+            return {"status": "down", "database": "unreachable"}, 503
+        return {"status": "ok", "database": "ok"}, 200
+
+    health._respijt_read_only = True  # type: ignore[attr-defined]
+    _register_hooks(app)
+    _register_error_handlers(app)
+    return api
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.before_request
+    def choose_transaction_mode() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        read_only = bool(view is not None and getattr(view, "_respijt_read_only", False))
+        read_only = read_only or request.endpoint in {"static", "api-docs.openapi_json"}
+        request.environ["respijt.read_only_token"] = database.set_read_only(read_only)
+
+    @app.teardown_request
+    def reset_transaction_mode(exc: BaseException | None) -> None:
+        token = request.environ.pop("respijt.read_only_token", None)
+        if token is not None:
+            database._read_only.reset(token)
+
+    @app.after_request
+    def add_api_version(response: Response) -> Response:
+        response.headers["API-Version"] = API_VERSION
+        return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    # Registered after Api(app) so these replace flask-smorest's English JSON errors.
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        data = getattr(exc, "data", None) or {}
+        messages = data.get("messages")
+        if messages is not None:
+            if (
+                isinstance(messages, dict)
+                and "json" in messages
+                and (
+                    messages["json"] == ["Invalid JSON body."]
+                    or messages["json"] == {"_schema": ["Invalid JSON body."]}
+                )
+            ):
+                return problem(400, "De body is geen geldige JSON.", code="invalid_json")
+            if status == 422:
+                return problem(
+                    422,
+                    "Een of meer velden zijn ongeldig.",
+                    code="invalid",
+                    invalid_params=invalid_params_from_messages(messages),
+                )
+        response = problem(status)
+        valid_methods = getattr(exc, "valid_methods", None)
+        if status == 405 and valid_methods:
+            response.headers["Allow"] = ", ".join(valid_methods)
+        return response
+
+    @app.errorhandler(DomainError)
+    def handle_domain(exc: DomainError) -> Response:
+        db.session.rollback()
+        response = domain_problem(exc)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="respijt"'
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def handle_db(exc: DBAPIError) -> Response:
+        db.session.rollback()
+        if database.is_retryable(exc):
+            log.warning("transaction conflict persisted after retries: %s", exc.orig)
+            return problem(503)
+        log.exception("database error")
+        return problem(500)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception) -> Response:
+        db.session.rollback()
+        log.exception("unhandled error")
+        return problem(500)

@@ -1,0 +1,288 @@
+"""Reservations: hold, confirm, decline, cancel, check-in/out, no-show, date changes.
+
+Who may see a reservation is decided in the query (no fetch-then-check): someone else's
+client data answers 404 as if it did not exist (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from respijt import booking, clock, duty
+from respijt.api import schemas
+from respijt.api.security import current_caller, requires
+from respijt.auth import Caller
+from respijt.database import run_in_transaction
+from respijt.errors import Forbidden, InvalidInput, NotFound
+from respijt.extensions import db
+from respijt.models import Location, Municipality, Reservation, Unit
+
+blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
+
+REQUESTERS = ("meldpunt", "verwijzer", "coordinator", "admin")
+VIEWERS = ("provider", "meldpunt", "verwijzer", "coordinator", "admin")
+
+
+def _retries() -> int:
+    return int(current_app.config["RESPIJT_TX_RETRIES"])
+
+
+def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
+    """The reservation if this caller may see it, else NotFound."""
+    query = (
+        select(Reservation)
+        .join(Unit, Unit.id == Reservation.unit_id)
+        .join(Location, Location.id == Unit.location_id)
+        .where(Reservation.id == reservation_id)
+    )
+    if caller.role == "provider":
+        query = query.where(Location.provider_id == caller.provider_id)
+    elif caller.role == "meldpunt":
+        assert caller.provider_id is not None
+        query = query.join(Municipality, Municipality.id == Location.municipality_id).where(
+            or_(
+                Reservation.caller == caller.key,
+                Municipality.region_id.in_(
+                    duty.on_duty_region_ids(caller.provider_id, clock.now())
+                ),
+            )
+        )
+    elif caller.role == "verwijzer":
+        query = query.where(Reservation.caller == caller.key)
+    reservation = db.session.scalar(query)
+    if reservation is None:
+        raise NotFound("Deze reservering bestaat niet.")
+    return reservation
+
+
+def _is_owning_provider(caller: Caller, reservation: Reservation) -> bool:
+    return caller.role == "provider" and reservation.unit.location.provider_id == caller.provider_id
+
+
+def _requester_party(caller: Caller, reservation: Reservation) -> bool:
+    return caller.role in REQUESTERS and (
+        reservation.caller == caller.key or caller.role in ("meldpunt", "coordinator", "admin")
+    )
+
+
+def _dump(reservation: Reservation) -> dict[str, Any]:
+    return schemas.ReservationSchema().dump(reservation)  # type: ignore[no-any-return]
+
+
+@blp.route("/reservations", methods=["POST"])
+@blp.arguments(schemas.ReservationInput)
+@blp.response(201, schemas.ReservationSchema)
+@blp.alt_response(409, description="Niet elke nacht is vrij (problem+json met de volle nachten)")
+@blp.doc(
+    security=[{"bearer": []}],
+    parameters=[
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "schema": {"type": "string", "maxLength": 100},
+            "description": "Zelfde sleutel, zelfde antwoord: een herhaling maakt niets dubbel.",
+        }
+    ],
+)
+@requires(*REQUESTERS)
+def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
+    """Houd een bed vast voor elke nacht van aankomst t/m vertrek-1 (of boek direct met confirm)."""
+    caller = current_caller()
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and not 1 <= len(key) <= 100:
+        raise InvalidInput(
+            "Idempotency-Key is te lang.",
+            [{"name": "Idempotency-Key", "code": "length", "reason": "Hoogstens 100 tekens."}],
+        )
+    if data.get("request"):
+        raise InvalidInput(
+            "Koppelen aan een aanvraag kan nog niet.",
+            [{"name": "request", "code": "unsupported", "reason": "Aanvragen bestaan nog niet."}],
+        )
+    body_fingerprint = booking.fingerprint(data)
+    config = current_app.config
+
+    def work() -> tuple[dict[str, Any], bool]:
+        reservation, replayed = booking.place_hold(
+            db.session,
+            unit_id=data["unit_id"],
+            arrival=data["arrival"],
+            departure=data["departure"],
+            caller=caller,
+            now=clock.now(),
+            today=clock.today(),
+            hold_minutes=config["RESPIJT_HOLD_MINUTES"],
+            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+            idempotency_key=key,
+            body_fingerprint=body_fingerprint,
+            confirm=data["confirm"],
+            expected_arrival_time=data.get("expected_arrival_time"),
+        )
+        return _dump(reservation), replayed
+
+    try:
+        body, replayed = run_in_transaction(db.session, work, _retries())
+    except IntegrityError:
+        # The same key raced itself: the other request won; answer with its reservation.
+        db.session.rollback()
+        if key is None:
+            raise
+        body, replayed = run_in_transaction(db.session, work, _retries())
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/reservations/{body['id']}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@blp.route("/reservations/<int:reservation_id>", methods=["GET"])
+@blp.response(200, schemas.ReservationSchema)
+@blp.doc(security=[{"bearer": []}])
+@requires(*VIEWERS)
+def get_reservation(reservation_id: int) -> ResponseReturnValue:
+    """Eén reservering, met haar statusgeschiedenis."""
+    return jsonify(_dump(visible_reservation(current_caller(), reservation_id)))
+
+
+def _act(reservation_id: int, action: Any) -> ResponseReturnValue:
+    caller = current_caller()
+
+    def work() -> dict[str, Any]:
+        reservation = visible_reservation(caller, reservation_id)
+        action(caller, reservation)
+        return _dump(reservation)
+
+    return jsonify(run_in_transaction(db.session, work, _retries()))
+
+
+@blp.route("/reservations/<int:reservation_id>/confirm", methods=["POST"])
+@blp.response(200, schemas.ReservationSchema)
+@blp.doc(security=[{"bearer": []}])
+@requires(*VIEWERS)
+def confirm_reservation(reservation_id: int) -> ResponseReturnValue:
+    """Aanvrager: vastgehouden → bevestigd (of wacht op aanbieder). Aanbieder: bevestigt."""
+    config = current_app.config
+
+    def action(caller: Caller, reservation: Reservation) -> None:
+        now = clock.now()
+        if _is_owning_provider(caller, reservation):
+            booking.confirm_by_provider(db.session, reservation, caller=caller, now=now)
+        elif _requester_party(caller, reservation):
+            booking.confirm_by_requester(
+                db.session,
+                reservation,
+                caller=caller,
+                now=now,
+                provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+            )
+        else:
+            raise Forbidden("Alleen de aanvrager of de aanbieder kan bevestigen.")
+
+    return _act(reservation_id, action)
+
+
+@blp.route("/reservations/<int:reservation_id>/decline", methods=["POST"])
+@blp.arguments(schemas.ReasonInput, required=False)
+@blp.response(200, schemas.ReservationSchema)
+@blp.doc(security=[{"bearer": []}])
+@requires("provider")
+def decline_reservation(data: dict[str, Any], reservation_id: int) -> ResponseReturnValue:
+    """Aanbieder wijst een reservering af die op bevestiging wacht; de nachten komen vrij."""
+
+    def action(caller: Caller, reservation: Reservation) -> None:
+        booking.decline_by_provider(
+            db.session, reservation, caller=caller, now=clock.now(), reason=data.get("reason")
+        )
+
+    return _act(reservation_id, action)
+
+
+@blp.route("/reservations/<int:reservation_id>/cancel", methods=["POST"])
+@blp.arguments(schemas.ReasonInput, required=False)
+@blp.response(200, schemas.ReservationSchema)
+@blp.doc(security=[{"bearer": []}])
+@requires(*VIEWERS)
+def cancel_reservation(data: dict[str, Any], reservation_id: int) -> ResponseReturnValue:
+    """Annuleren door aanvrager of aanbieder (met reden bij een bevestigde reservering)."""
+
+    def action(caller: Caller, reservation: Reservation) -> None:
+        party = "provider" if _is_owning_provider(caller, reservation) else "requester"
+        if party == "requester" and not _requester_party(caller, reservation):
+            raise Forbidden("Alleen de aanvrager of de aanbieder kan annuleren.")
+        booking.cancel(
+            db.session,
+            reservation,
+            party=party,
+            caller=caller,
+            now=clock.now(),
+            reason=data.get("reason"),
+        )
+
+    return _act(reservation_id, action)
+
+
+def _provider_step(reservation_id: int, step: Any) -> ResponseReturnValue:
+    def action(caller: Caller, reservation: Reservation) -> None:
+        step(db.session, reservation, caller=caller, now=clock.now(), today=clock.today())
+
+    return _act(reservation_id, action)
+
+
+@blp.route("/reservations/<int:reservation_id>/check-in", methods=["POST"])
+@blp.response(200, schemas.ReservationSchema)
+@blp.doc(security=[{"bearer": []}])
+@requires("provider")
+def check_in(reservation_id: int) -> ResponseReturnValue:
+    """De logé is aangekomen."""
+    return _provider_step(reservation_id, booking.check_in)
+
+
+@blp.route("/reservations/<int:reservation_id>/check-out", methods=["POST"])
+@blp.response(200, schemas.ReservationSchema)
+@blp.doc(security=[{"bearer": []}])
+@requires("provider")
+def check_out(reservation_id: int) -> ResponseReturnValue:
+    """De logé is vertrokken (eerder vertrek maakt de resterende nachten vrij)."""
+    return _provider_step(reservation_id, booking.check_out)
+
+
+@blp.route("/reservations/<int:reservation_id>/no-show", methods=["POST"])
+@blp.response(200, schemas.ReservationSchema)
+@blp.doc(security=[{"bearer": []}])
+@requires("provider")
+def no_show(reservation_id: int) -> ResponseReturnValue:
+    """De logé is niet gekomen; de nachten komen vrij."""
+    return _provider_step(reservation_id, booking.mark_no_show)
+
+
+@blp.route("/reservations/<int:reservation_id>/dates", methods=["PUT"])
+@blp.arguments(schemas.DatesInput)
+@blp.response(200, schemas.ReservationSchema)
+@blp.alt_response(409, description="Een nieuwe nacht is vol; er is niets veranderd")
+@blp.doc(security=[{"bearer": []}])
+@requires(*VIEWERS)
+def change_dates(data: dict[str, Any], reservation_id: int) -> ResponseReturnValue:
+    """Verblijf verplaatsen, verlengen of inkorten: alles of niets."""
+
+    def action(caller: Caller, reservation: Reservation) -> None:
+        if not (_is_owning_provider(caller, reservation) or _requester_party(caller, reservation)):
+            raise Forbidden("Alleen de aanvrager of de aanbieder kan de data wijzigen.")
+        booking.change_dates(
+            db.session,
+            reservation,
+            arrival=data["arrival"],
+            departure=data["departure"],
+            caller=caller,
+            now=clock.now(),
+            today=clock.today(),
+            reason=data.get("reason"),
+        )
+
+    return _act(reservation_id, action)

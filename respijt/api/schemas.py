@@ -1,0 +1,247 @@
+"""marshmallow schemas of the API: input validation and the documented response shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+def _range_check(data: dict[str, Any], max_nights: int = 366) -> None:
+    night_from, night_to = data.get("night_from"), data.get("night_to")
+    if night_from is None or night_to is None:
+        return
+    if night_to <= night_from:
+        raise ma.ValidationError("'to' moet na 'from' liggen (de periode is halfopen).", "to")
+    if (night_to - night_from).days > max_nights:
+        raise ma.ValidationError(f"Vraag hoogstens {max_nights} nachten tegelijk op.", "to")
+
+
+class RangeQuery(StrictSchema):
+    night_from = fields.Date(
+        required=True, data_key="from", metadata={"description": "eerste nacht"}
+    )
+    night_to = fields.Date(
+        required=True, data_key="to", metadata={"description": "dag na de laatste nacht"}
+    )
+
+    @ma.validates_schema
+    def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _range_check(data)
+
+
+class AvailabilityQuery(RangeQuery):
+    municipality = fields.String(metadata={"description": "CBS-code, bijv. GM0503"})
+    region = fields.String(metadata={"description": "regiocode, bijv. H5"})
+    target_group = fields.String(validate=validate.OneOf(list(TARGET_GROUPS)))
+    wheelchair = fields.Boolean(
+        load_default=False, metadata={"description": "alleen rolstoeltoegankelijk als true"}
+    )
+
+
+class LocationsQuery(StrictSchema):
+    municipality = fields.String()
+    region = fields.String()
+    target_group = fields.String(validate=validate.OneOf(list(TARGET_GROUPS)))
+    wheelchair = fields.Boolean(load_default=False)
+
+
+class NamedRef(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class CodeRef(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+
+
+class NightSchema(ma.Schema):
+    date = fields.Date()
+    free = fields.Integer()
+
+
+class UnitSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    target_groups = fields.List(fields.String())
+    wheelchair = fields.Boolean()
+    requires_provider_confirmation = fields.Boolean()
+    care_level = fields.String()
+    min_nights = fields.Integer()
+    max_nights = fields.Integer()
+    funding_routes = fields.List(fields.String())
+    nights = fields.List(
+        fields.Nested(NightSchema), metadata={"description": "alleen bij availability"}
+    )
+
+
+class LocationSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    postcode = fields.String()
+    provider = fields.Nested(NamedRef)
+    municipality = fields.Nested(CodeRef)
+    region = fields.Nested(CodeRef, allow_none=True)
+    updated_at = fields.String(metadata={"description": "UTC, ISO 8601 met Z"})
+    stale = fields.Boolean()
+    units = fields.List(fields.Nested(UnitSchema))
+
+
+class AvailabilitySchema(ma.Schema):
+    night_from = fields.Date(data_key="from")
+    night_to = fields.Date(data_key="to")
+    locations = fields.List(fields.Nested(LocationSchema))
+
+
+class RegionSchema(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+    meldpunt_number = fields.String(allow_none=True)
+    municipalities = fields.List(fields.Nested(CodeRef))
+    pool = fields.List(fields.Nested(NamedRef))
+
+
+class MembershipSchema(StrictSchema):
+    code = fields.String(required=True)
+    in_pool = fields.Boolean(load_default=False)
+    pool_weight = fields.Integer(load_default=1, validate=validate.Range(min=0, max=100))
+
+
+class ProviderInput(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    agb_code = fields.String(validate=validate.Regexp(r"^\d{8}$", error="AGB-code: 8 cijfers."))
+    kvk_number = fields.String(validate=validate.Regexp(r"^\d{8}$", error="KvK-nummer: 8 cijfers."))
+    duty_phone = fields.String()
+    staff_mobiles = fields.List(fields.String())
+    regions = fields.List(fields.Nested(MembershipSchema))
+
+
+class ProviderPatch(ProviderInput):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class ProviderSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    agb_code = fields.String(allow_none=True)
+    kvk_number = fields.String(allow_none=True)
+    duty_phone = fields.String(allow_none=True)
+    regions = fields.List(fields.Dict())
+
+
+class LocationInput(StrictSchema):
+    provider_id = fields.Integer(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    postcode = fields.String(required=True)
+    municipality = fields.String(required=True)
+    latitude = fields.Float(validate=validate.Range(min=50.5, max=53.7), allow_none=True)
+    longitude = fields.Float(validate=validate.Range(min=3.2, max=7.3), allow_none=True)
+    contact_mobile = fields.String()
+    languages = fields.List(fields.String(validate=validate.Length(min=2, max=3)))
+
+
+class LocationPatch(LocationInput):
+    provider_id = fields.Integer(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    address = fields.String(validate=validate.Length(min=1, max=200))
+    postcode = fields.String()
+    municipality = fields.String()
+
+
+class UnitInput(StrictSchema):
+    location_id = fields.Integer(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    target_groups = fields.List(
+        fields.String(validate=validate.OneOf(list(TARGET_GROUPS))), required=True
+    )
+    care_level = fields.String(validate=validate.OneOf(list(CARE_LEVELS)))
+    wheelchair = fields.Boolean()
+    funding_routes = fields.List(fields.String(validate=validate.OneOf(list(FUNDING_ROUTES))))
+    min_nights = fields.Integer(validate=validate.Range(min=1, max=366))
+    max_nights = fields.Integer(validate=validate.Range(min=1, max=366))
+    arrival_weekdays = fields.String(validate=validate.Regexp(r"^[1-7]{1,7}$"))
+    requires_provider_confirmation = fields.Boolean()
+    default_capacity = fields.Integer(validate=validate.Range(min=0, max=200))
+
+
+class UnitPatch(UnitInput):
+    location_id = fields.Integer(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    target_groups = fields.List(fields.String(validate=validate.OneOf(list(TARGET_GROUPS))))
+
+
+class CapacityRangeSchema(StrictSchema):
+    night_from = fields.Date(required=True, data_key="from")
+    night_to = fields.Date(required=True, data_key="to")
+    capacity = fields.Integer(required=True, strict=True)
+
+
+class CapacityInput(StrictSchema):
+    ranges = fields.List(
+        fields.Nested(CapacityRangeSchema), required=True, validate=validate.Length(min=1, max=400)
+    )
+
+
+class ChangeSchema(ma.Schema):
+    id = fields.Integer()
+    unit_id = fields.Integer()
+    night_from = fields.Date(data_key="from")
+    night_to = fields.Date(data_key="to")
+    new_capacity = fields.Integer(data_key="capacity")
+    old_capacities = fields.List(fields.Dict(), data_key="previous")
+    actor = fields.String()
+    channel = fields.String()
+    changed_at = fields.AwareDateTime(format="%Y-%m-%dT%H:%M:%SZ")
+
+
+class ReservationInput(StrictSchema):
+    unit_id = fields.Integer(required=True)
+    arrival = fields.Date(required=True)
+    departure = fields.Date(required=True)
+    confirm = fields.Boolean(load_default=False)
+    expected_arrival_time = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
+    request = fields.String(metadata={"description": "referentie van de aanvraag"})
+
+
+class ReasonInput(StrictSchema):
+    reason = fields.String(validate=validate.Length(max=300))
+
+
+class DatesInput(StrictSchema):
+    arrival = fields.Date(required=True)
+    departure = fields.Date(required=True)
+    reason = fields.String(validate=validate.Length(max=300))
+
+
+class ReservationEventSchema(ma.Schema):
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    detail = fields.String(allow_none=True)
+    actor = fields.String()
+    reason = fields.String(allow_none=True)
+    at = fields.AwareDateTime(format="%Y-%m-%dT%H:%M:%SZ")
+
+
+class ReservationSchema(ma.Schema):
+    id = fields.Integer()
+    status = fields.String()
+    unit_id = fields.Integer()
+    arrival = fields.Date()
+    departure = fields.Date()
+    nights = fields.Integer()
+    expires_at = fields.AwareDateTime(format="%Y-%m-%dT%H:%M:%SZ", allow_none=True)
+    short_code = fields.String()
+    expected_arrival_time = fields.String(allow_none=True)
+    requires_provider_confirmation = fields.Boolean(attribute="unit.requires_provider_confirmation")
+    created_at = fields.AwareDateTime(format="%Y-%m-%dT%H:%M:%SZ")
+    events = fields.List(fields.Nested(ReservationEventSchema), data_key="history")

@@ -1,0 +1,102 @@
+"""API tokens and the acting party. No Flask here: the API layer resolves the header.
+
+Tokens are high-entropy secrets, so a plain SHA-256 digest is a safe and fast lookup key
+(argon2 is for passwords). The secret is shown once, at creation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from respijt.database import DbSession
+from respijt.errors import InvalidInput
+from respijt.models import ApiToken, Provider
+
+ROLES = ("provider", "meldpunt", "verwijzer", "coordinator", "admin")
+PROVIDER_BOUND_ROLES = ("provider", "meldpunt")
+TOKEN_PREFIX = "rsp_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who acts: principal key ("token:3"), role, and the provider they act for (if any)."""
+
+    key: str
+    role: str
+    provider_id: int | None = None
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    session: DbSession,
+    *,
+    role: str,
+    name: str,
+    now: datetime,
+    provider_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; returns the row and the secret (never stored)."""
+    if role not in ROLES:
+        raise InvalidInput(f"Onbekende rol '{role}'; kies uit: {', '.join(ROLES)}.")
+    if role in PROVIDER_BOUND_ROLES:
+        if provider_id is None:
+            raise InvalidInput(f"Een token met rol '{role}' hoort bij één aanbieder (--provider).")
+        if session.get(Provider, provider_id) is None:
+            raise InvalidInput(f"Aanbieder {provider_id} bestaat niet.")
+    elif provider_id is not None:
+        raise InvalidInput(f"Een token met rol '{role}' hoort niet bij een aanbieder.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name,
+        role=role,
+        provider_id=provider_id,
+        digest=token_digest(secret),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def resolve_token(session: DbSession, secret: str, now: datetime) -> Caller | None:
+    """The caller behind a bearer secret, or None if unknown, revoked or expired."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    row = session.execute(
+        select(
+            ApiToken.id,
+            ApiToken.role,
+            ApiToken.provider_id,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+        ).where(ApiToken.digest == token_digest(secret))
+    ).first()
+    if row is None:
+        return None
+    token_id, role, provider_id, expires_at, revoked_at, last_used_at = row
+    if revoked_at is not None or (expires_at is not None and expires_at <= now):
+        return None
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return Caller(key=f"token:{token_id}", role=role, provider_id=provider_id)
+
+
+def revoke_token(session: DbSession, token_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

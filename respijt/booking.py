@@ -1,0 +1,747 @@
+"""Holds and reservations over the night inventory. The booking invariants live here.
+
+- `reserved` only grows through a conditional UPDATE that cannot pass capacity; the number of
+  rows changed is compared with the nights wanted, and a shortfall raises (the edge rolls back).
+- Every status change is one conditional UPDATE on (id, expected status[, not expired]).
+- Writes that need nights first expire the overdue holds on them (invariant 3); a hold is
+  released exactly once because only the UPDATE that flips its status releases its nights.
+
+Functions flush, never commit. Time comes in as arguments (`now`, `today`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+
+from respijt import clock
+from respijt.auth import Caller
+from respijt.codes import WEEKDAYS_NL
+from respijt.database import DbSession
+from respijt.errors import (
+    HoldExpired,
+    IdempotencyConflict,
+    InvalidInput,
+    InvalidTransition,
+    NoBedFree,
+    NotFound,
+)
+from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
+from respijt.notifications import rules
+from respijt.workflow import (
+    ACTIVE_RESERVATION_STATUSES,
+    AWAITING_PROVIDER,
+    CANCELLED,
+    CHECKED_IN,
+    COMPLETED,
+    CONFIRMED,
+    DECLINED,
+    EXPIRED,
+    EXPIRING_RESERVATION_STATUSES,
+    HELD,
+    NO_SHOW,
+    RESERVATION_LABELS,
+    check_transition,
+)
+
+SHORT_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G
+
+# --- the night guard ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NightRow:
+    night: date
+    capacity: int
+    reserved: int
+
+
+def lock_nights(
+    session: DbSession, unit_id: int, night_from: date, night_to: date
+) -> list[NightRow]:
+    """Read (and on PostgreSQL lock, in ascending order) the inventory rows of a range."""
+    rows = session.execute(
+        select(NightInventory.night, NightInventory.capacity, NightInventory.reserved)
+        .where(
+            NightInventory.unit_id == unit_id,
+            NightInventory.night >= night_from,
+            NightInventory.night < night_to,
+        )
+        .order_by(NightInventory.night)
+        .with_for_update()
+    )
+    return [NightRow(*row) for row in rows]
+
+
+def nights_reserved_above(
+    session: DbSession, unit_id: int, night_from: date, night_to: date, capacity: int
+) -> list[date]:
+    return list(
+        session.scalars(
+            select(NightInventory.night)
+            .where(
+                NightInventory.unit_id == unit_id,
+                NightInventory.night >= night_from,
+                NightInventory.night < night_to,
+                NightInventory.reserved > capacity,
+            )
+            .order_by(NightInventory.night)
+        )
+    )
+
+
+def take_nights(session: DbSession, unit_id: int, night_from: date, night_to: date) -> None:
+    """Reserve one bed on every night of the range, or raise NoBedFree naming the full nights.
+
+    One conditional UPDATE that cannot pass capacity; if it changed fewer rows than nights
+    wanted, the rows it did change are put back before raising, so nothing partial remains
+    even before the edge rolls back.
+    """
+    wanted = (night_to - night_from).days
+    if wanted <= 0:
+        return
+    taken = session.scalars(
+        update(NightInventory)
+        .where(
+            and_(
+                NightInventory.unit_id == unit_id,
+                NightInventory.night >= night_from,
+                NightInventory.night < night_to,
+                NightInventory.reserved < NightInventory.capacity,
+            )
+        )
+        .values(reserved=NightInventory.reserved + 1)
+        .returning(NightInventory.night)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if len(taken) == wanted:
+        return
+    if taken:
+        session.execute(
+            update(NightInventory)
+            .where(NightInventory.unit_id == unit_id, NightInventory.night.in_(taken))
+            .values(reserved=NightInventory.reserved - 1)
+            .execution_options(synchronize_session=False)
+        )
+    got = set(taken)
+    full = [
+        night_from + timedelta(days=i)
+        for i in range(wanted)
+        if night_from + timedelta(days=i) not in got
+    ]
+    raise NoBedFree(full)
+
+
+def release_nights(session: DbSession, unit_id: int, night_from: date, night_to: date) -> None:
+    if night_to <= night_from:
+        return
+    session.execute(
+        update(NightInventory)
+        .where(
+            NightInventory.unit_id == unit_id,
+            NightInventory.night >= night_from,
+            NightInventory.night < night_to,
+        )
+        .values(reserved=NightInventory.reserved - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- expiry ---------------------------------------------------------------------------------
+
+
+def _expire_where(session: DbSession, now: datetime, *conditions: Any) -> list[Reservation]:
+    """Flip overdue holds matching `conditions` to expired and release their nights, once each."""
+    released: list[Reservation] = []
+    for status in EXPIRING_RESERVATION_STATUSES:
+        rows = session.execute(
+            update(Reservation)
+            .where(
+                Reservation.status == status,
+                Reservation.expires_at <= now,
+                *conditions,
+            )
+            .values(status=EXPIRED, updated_at=now)
+            .returning(
+                Reservation.id, Reservation.unit_id, Reservation.arrival, Reservation.departure
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        for rid, unit_id, arrival, departure in sorted(rows, key=lambda r: (r[1], r[2])):
+            release_nights(session, unit_id, arrival, departure)
+            session.add(
+                ReservationEvent(
+                    reservation_id=rid,
+                    from_status=status,
+                    to_status=EXPIRED,
+                    actor="system",
+                    reason="Niet op tijd bevestigd",
+                    at=now,
+                )
+            )
+            released.append(session.get(Reservation, rid, populate_existing=True))  # type: ignore[arg-type]
+    if released:
+        session.flush()
+        for reservation in released:
+            rules.reservation_changed(session, reservation, previous=None, now=now)
+    return released
+
+
+def expire_overdue_holds(session: DbSession, now: datetime) -> int:
+    """The sweep: release every hold or provider wait past its expiry. Returns how many."""
+    return len(_expire_where(session, now))
+
+
+def expire_overdue_on_nights(
+    session: DbSession, *, unit_id: int, night_from: date, night_to: date, now: datetime
+) -> int:
+    """Release overdue holds of one unit that touch the range, before a write needs those nights."""
+    conditions = (
+        Reservation.unit_id == unit_id,
+        Reservation.arrival < night_to,
+        Reservation.departure > night_from,
+    )
+    overdue = session.scalar(
+        select(Reservation.id)
+        .where(
+            Reservation.status.in_(EXPIRING_RESERVATION_STATUSES),
+            Reservation.expires_at <= now,
+            *conditions,
+        )
+        .limit(1)
+    )
+    if overdue is None:
+        return 0
+    return len(_expire_where(session, now, *conditions))
+
+
+# --- holds ----------------------------------------------------------------------------------
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def hold_expiry(now: datetime, minutes: float, arrival: date) -> datetime:
+    """now + lifetime, but never later than the start of the arrival day (local time).
+
+    For an arrival today the start has passed; the cap is then the end of the arrival day.
+    """
+    cap = clock.local_midnight_utc(arrival)
+    if cap <= now:
+        cap = clock.local_midnight_utc(arrival + timedelta(days=1))
+    return min(now + timedelta(minutes=minutes), cap)
+
+
+def validate_stay(unit: Unit, arrival: date, departure: date, today: date) -> None:
+    problems: list[dict[str, str]] = []
+    if departure <= arrival:
+        problems.append(
+            {"name": "departure", "code": "range", "reason": "Vertrek moet na aankomst liggen."}
+        )
+    if arrival < today:
+        problems.append(
+            {"name": "arrival", "code": "past", "reason": "Aankomst ligt in het verleden."}
+        )
+    if problems:
+        raise InvalidInput("De gevraagde periode is ongeldig.", problems)
+    nights = (departure - arrival).days
+    if not unit.min_nights <= nights <= unit.max_nights:
+        raise InvalidInput(
+            f"Deze eenheid neemt verblijven van {unit.min_nights} tot {unit.max_nights} nachten; "
+            f"gevraagd: {nights}.",
+            [{"name": "departure", "code": "stay_length", "reason": "Verblijfsduur past niet."}],
+        )
+    if str(arrival.isoweekday()) not in unit.arrival_weekdays:
+        days = ", ".join(WEEKDAYS_NL[int(d) - 1] for d in unit.arrival_weekdays)
+        raise InvalidInput(
+            f"Aankomst is hier mogelijk op: {days}.",
+            [
+                {
+                    "name": "arrival",
+                    "code": "weekday",
+                    "reason": "Geen aankomstdag van deze eenheid.",
+                }
+            ],
+        )
+
+
+def _new_short_code() -> str:
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(6))
+
+
+def _append_event(
+    session: DbSession,
+    reservation: Reservation,
+    from_status: str | None,
+    to_status: str,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
+    detail: str | None = None,
+) -> None:
+    session.add(
+        ReservationEvent(
+            reservation_id=reservation.id,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            reason=reason,
+            detail=detail,
+            at=now,
+        )
+    )
+
+
+def find_by_idempotency_key(session: DbSession, caller: Caller, key: str) -> Reservation | None:
+    return session.scalar(
+        select(Reservation).where(
+            Reservation.caller == caller.key, Reservation.idempotency_key == key
+        )
+    )
+
+
+def place_hold(
+    session: DbSession,
+    *,
+    unit_id: int,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    now: datetime,
+    today: date,
+    hold_minutes: float,
+    provider_confirm_hours: float,
+    idempotency_key: str | None = None,
+    body_fingerprint: str | None = None,
+    confirm: bool = False,
+    expected_arrival_time: str | None = None,
+) -> tuple[Reservation, bool]:
+    """Hold one bed for every night of arrival..departure. Returns (reservation, replayed).
+
+    With `confirm`, the requester's confirmation follows at once in the same transaction.
+    """
+    if idempotency_key:
+        existing = find_by_idempotency_key(session, caller, idempotency_key)
+        if existing is not None:
+            if body_fingerprint and existing.request_fingerprint != body_fingerprint:
+                raise IdempotencyConflict(
+                    "Deze Idempotency-Key is al gebruikt voor een ander verzoek."
+                )
+            return existing, True
+    unit = session.get(Unit, unit_id)
+    if unit is None or unit.retired_at is not None:
+        raise NotFound(f"Eenheid {unit_id} bestaat niet of is buiten gebruik.")
+    validate_stay(unit, arrival, departure, today)
+    expire_overdue_on_nights(
+        session, unit_id=unit_id, night_from=arrival, night_to=departure, now=now
+    )
+    take_nights(session, unit_id, arrival, departure)
+    reservation = Reservation(
+        unit_id=unit_id,
+        arrival=arrival,
+        departure=departure,
+        status=HELD,
+        expires_at=hold_expiry(now, hold_minutes, arrival),
+        short_code=_new_short_code(),
+        expected_arrival_time=expected_arrival_time,
+        caller=caller.key,
+        caller_role=caller.role,
+        caller_provider_id=caller.provider_id,
+        idempotency_key=idempotency_key,
+        request_fingerprint=body_fingerprint,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(reservation)
+    session.flush()
+    _append_event(session, reservation, None, HELD, caller.key, now)
+    rules.reservation_changed(session, reservation, previous=None, now=now)
+    if confirm:
+        confirm_by_requester(
+            session,
+            reservation,
+            caller=caller,
+            now=now,
+            provider_confirm_hours=provider_confirm_hours,
+        )
+    return reservation, False
+
+
+# --- status changes -------------------------------------------------------------------------
+
+
+def _conditional_status_update(
+    session: DbSession,
+    reservation: Reservation,
+    *,
+    expected: str,
+    target: str,
+    now: datetime,
+    require_unexpired: bool,
+    values: dict[str, Any] | None = None,
+) -> bool:
+    conditions = [Reservation.id == reservation.id, Reservation.status == expected]
+    if require_unexpired:
+        conditions.append(Reservation.expires_at > now)
+    result = session.execute(
+        update(Reservation)
+        .where(*conditions)
+        .values(status=target, updated_at=now, **(values or {}))
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(reservation)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _refuse(reservation: Reservation, target: str, now: datetime) -> None:
+    """Explain why a conditional status update matched nothing."""
+    if (
+        reservation.status in EXPIRING_RESERVATION_STATUSES
+        and reservation.expires_at is not None
+        and reservation.expires_at <= now
+    ) or reservation.status == EXPIRED:
+        raise HoldExpired(
+            "Deze reservering is verlopen; de bedden zijn vrijgegeven. Plaats zo nodig een nieuwe."
+        )
+    raise InvalidTransition(
+        f"De reservering heeft status '{RESERVATION_LABELS.get(reservation.status)}' en kan niet "
+        f"naar '{RESERVATION_LABELS.get(target, target)}'."
+    )
+
+
+def confirm_by_requester(
+    session: DbSession,
+    reservation: Reservation,
+    *,
+    caller: Caller,
+    now: datetime,
+    provider_confirm_hours: float,
+) -> Reservation:
+    """held → confirmed, or → awaiting_provider for units that need the provider's yes."""
+    needs_provider = reservation.unit.requires_provider_confirmation
+    target = AWAITING_PROVIDER if needs_provider else CONFIRMED
+    if reservation.status != HELD:
+        _refuse(reservation, target, now)
+    check_transition(HELD, target, "requester")
+    values: dict[str, Any] = {
+        "expires_at": hold_expiry(now, provider_confirm_hours * 60, reservation.arrival)
+        if needs_provider
+        else None
+    }
+    if not _conditional_status_update(
+        session,
+        reservation,
+        expected=HELD,
+        target=target,
+        now=now,
+        require_unexpired=True,
+        values=values,
+    ):
+        _refuse(reservation, target, now)
+    _append_event(session, reservation, HELD, target, caller.key, now)
+    rules.reservation_changed(session, reservation, previous=HELD, now=now)
+    return reservation
+
+
+def confirm_by_provider(
+    session: DbSession, reservation: Reservation, *, caller: Caller, now: datetime
+) -> Reservation:
+    check_transition(AWAITING_PROVIDER, CONFIRMED, "provider")
+    if not _conditional_status_update(
+        session,
+        reservation,
+        expected=AWAITING_PROVIDER,
+        target=CONFIRMED,
+        now=now,
+        require_unexpired=True,
+        values={"expires_at": None},
+    ):
+        _refuse(reservation, CONFIRMED, now)
+    _append_event(session, reservation, AWAITING_PROVIDER, CONFIRMED, caller.key, now)
+    rules.reservation_changed(session, reservation, previous=AWAITING_PROVIDER, now=now)
+    return reservation
+
+
+def _end(
+    session: DbSession,
+    reservation: Reservation,
+    *,
+    target: str,
+    party: str,
+    caller: Caller,
+    now: datetime,
+    reason: str | None,
+    from_statuses: Sequence[str],
+    values: dict[str, Any] | None = None,
+) -> Reservation:
+    """Move an active reservation to an inactive status and release its nights, once."""
+    previous = reservation.status
+    if previous not in from_statuses:
+        _refuse(reservation, target, now)
+    check_transition(previous, target, party)
+    if not _conditional_status_update(
+        session,
+        reservation,
+        expected=previous,
+        target=target,
+        now=now,
+        require_unexpired=previous in EXPIRING_RESERVATION_STATUSES,
+        values=values,
+    ):
+        _refuse(reservation, target, now)
+    release_nights(session, reservation.unit_id, reservation.arrival, reservation.departure)
+    _append_event(session, reservation, previous, target, caller.key, now, reason=reason)
+    rules.reservation_changed(session, reservation, previous=previous, now=now)
+    return reservation
+
+
+def decline_by_provider(
+    session: DbSession,
+    reservation: Reservation,
+    *,
+    caller: Caller,
+    now: datetime,
+    reason: str | None,
+) -> Reservation:
+    return _end(
+        session,
+        reservation,
+        target=DECLINED,
+        party="provider",
+        caller=caller,
+        now=now,
+        reason=reason,
+        from_statuses=(AWAITING_PROVIDER,),
+    )
+
+
+def cancel(
+    session: DbSession,
+    reservation: Reservation,
+    *,
+    party: str,
+    caller: Caller,
+    now: datetime,
+    reason: str | None,
+) -> Reservation:
+    if reservation.status == CONFIRMED and not (reason and reason.strip()):
+        raise InvalidInput(
+            "Geef een reden voor het annuleren van een bevestigde reservering.",
+            [{"name": "reason", "code": "required", "reason": "Dit veld is verplicht."}],
+        )
+    return _end(
+        session,
+        reservation,
+        target=CANCELLED,
+        party=party,
+        caller=caller,
+        now=now,
+        reason=reason,
+        from_statuses=(HELD, AWAITING_PROVIDER, CONFIRMED),
+    )
+
+
+def check_in(
+    session: DbSession, reservation: Reservation, *, caller: Caller, now: datetime, today: date
+) -> Reservation:
+    if reservation.status == CONFIRMED and not reservation.arrival <= today < reservation.departure:
+        raise InvalidInput(
+            "Inchecken kan vanaf de aankomstdag "
+            f"({reservation.arrival.isoformat()}) tot het vertrek."
+        )
+    if reservation.status != CONFIRMED:
+        _refuse(reservation, CHECKED_IN, now)
+    check_transition(CONFIRMED, CHECKED_IN, "provider")
+    if not _conditional_status_update(
+        session,
+        reservation,
+        expected=CONFIRMED,
+        target=CHECKED_IN,
+        now=now,
+        require_unexpired=False,
+    ):
+        _refuse(reservation, CHECKED_IN, now)
+    _append_event(session, reservation, CONFIRMED, CHECKED_IN, caller.key, now)
+    rules.reservation_changed(session, reservation, previous=CONFIRMED, now=now)
+    return reservation
+
+
+def check_out(
+    session: DbSession, reservation: Reservation, *, caller: Caller, now: datetime, today: date
+) -> Reservation:
+    """checked_in → completed. An early departure shortens the stay to the nights used."""
+    values: dict[str, Any] = {}
+    if reservation.status == CHECKED_IN and reservation.arrival < today < reservation.departure:
+        values["departure"] = today
+    return _end(
+        session,
+        reservation,
+        target=COMPLETED,
+        party="provider",
+        caller=caller,
+        now=now,
+        reason=None,
+        from_statuses=(CHECKED_IN,),
+        values=values,
+    )
+
+
+def mark_no_show(
+    session: DbSession, reservation: Reservation, *, caller: Caller, now: datetime, today: date
+) -> Reservation:
+    if reservation.status == CONFIRMED and today < reservation.arrival:
+        raise InvalidInput("Niet verschenen kan pas vanaf de aankomstdag worden gemeld.")
+    return _end(
+        session,
+        reservation,
+        target=NO_SHOW,
+        party="provider",
+        caller=caller,
+        now=now,
+        reason=None,
+        from_statuses=(CONFIRMED,),
+    )
+
+
+def change_dates(
+    session: DbSession,
+    reservation: Reservation,
+    *,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    now: datetime,
+    today: date,
+    reason: str | None = None,
+) -> Reservation:
+    """Move, extend or shorten a stay: new nights are taken before old ones are released.
+
+    All or nothing: if a new night is full, NoBedFree is raised and the edge rolls back, so the
+    original nights stay reserved.
+    """
+    if reservation.status not in ACTIVE_RESERVATION_STATUSES:
+        raise InvalidTransition("Alleen een lopende reservering kan van datum veranderen.")
+    if (
+        reservation.status in (HELD, AWAITING_PROVIDER)
+        and reservation.expires_at is not None
+        and reservation.expires_at <= now
+    ):
+        _refuse(reservation, reservation.status, now)
+    if reservation.status == CHECKED_IN and arrival != reservation.arrival:
+        raise InvalidInput("Na aankomst kan alleen het vertrek nog veranderen.")
+    if reservation.status == CHECKED_IN:
+        if departure <= max(today, arrival):
+            raise InvalidInput("Het nieuwe vertrek moet na vandaag liggen.")
+    else:
+        validate_stay(reservation.unit, arrival, departure, today)
+    old_arrival, old_departure = reservation.arrival, reservation.departure
+    if (arrival, departure) == (old_arrival, old_departure):
+        return reservation
+    expire_overdue_on_nights(
+        session, unit_id=reservation.unit_id, night_from=arrival, night_to=departure, now=now
+    )
+    # Nights only in the new range: before the overlap, and after it.
+    overlap_from, overlap_to = max(arrival, old_arrival), min(departure, old_departure)
+    if overlap_from >= overlap_to:
+        take_nights(session, reservation.unit_id, arrival, departure)
+        release_nights(session, reservation.unit_id, old_arrival, old_departure)
+    else:
+        take_nights(session, reservation.unit_id, arrival, overlap_from)
+        take_nights(session, reservation.unit_id, overlap_to, departure)
+        release_nights(session, reservation.unit_id, old_arrival, overlap_from)
+        release_nights(session, reservation.unit_id, overlap_to, old_departure)
+    values: dict[str, Any] = {"arrival": arrival, "departure": departure, "updated_at": now}
+    if reservation.status in (HELD, AWAITING_PROVIDER) and reservation.expires_at is not None:
+        values["expires_at"] = min(reservation.expires_at, hold_expiry(now, 10**9, arrival))
+    result = session.execute(
+        update(Reservation)
+        .where(Reservation.id == reservation.id, Reservation.status == reservation.status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise InvalidTransition("De reservering is intussen gewijzigd; probeer het opnieuw.")
+    session.refresh(reservation)
+    _append_event(
+        session,
+        reservation,
+        reservation.status,
+        reservation.status,
+        caller.key,
+        now,
+        reason=reason,
+        detail=f"datum: {old_arrival.isoformat()}–{old_departure.isoformat()} → "
+        f"{arrival.isoformat()}–{departure.isoformat()}",
+    )
+    rules.reservation_dates_changed(session, reservation, now=now)
+    return reservation
+
+
+def get_reservation(session: DbSession, reservation_id: int) -> Reservation:
+    reservation = session.get(Reservation, reservation_id)
+    if reservation is None:
+        raise NotFound("Deze reservering bestaat niet.")
+    return reservation
+
+
+# --- invariant check ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InventoryMismatch:
+    unit_id: int
+    night: date
+    reserved: int | None  # None: the night has no inventory row
+    expected: int
+
+
+def find_inventory_mismatches(session: DbSession) -> list[InventoryMismatch]:
+    """Invariant 2: reserved equals the active reservations covering each night."""
+    expected: Counter[tuple[int, date]] = Counter()
+    for unit_id, arrival, departure in session.execute(
+        select(Reservation.unit_id, Reservation.arrival, Reservation.departure).where(
+            Reservation.status.in_(ACTIVE_RESERVATION_STATUSES)
+        )
+    ):
+        night = arrival
+        while night < departure:
+            expected[(unit_id, night)] += 1
+            night += timedelta(days=1)
+    actual: dict[tuple[int, date], int] = {
+        (unit_id, night): reserved
+        for unit_id, night, reserved in session.execute(
+            select(NightInventory.unit_id, NightInventory.night, NightInventory.reserved).where(
+                NightInventory.reserved != 0
+            )
+        )
+    }
+    mismatches = []
+    for key in sorted(set(expected) | set(actual)):
+        want = expected.get(key, 0)
+        have = actual.get(key, 0)
+        if want != have:
+            if key not in actual:
+                row_exists = session.scalar(
+                    select(func.count())
+                    .select_from(NightInventory)
+                    .where(NightInventory.unit_id == key[0], NightInventory.night == key[1])
+                )
+                mismatches.append(
+                    InventoryMismatch(key[0], key[1], 0 if row_exists else None, want)
+                )
+            else:
+                mismatches.append(InventoryMismatch(key[0], key[1], have, want))
+    return mismatches
+
+
+def now_utc() -> datetime:  # convenience for callers without a clock argument
+    return clock.now()

@@ -1,0 +1,208 @@
+"""The `respijt` command (also `flask --app respijt …`). Commands are transaction edges."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from datetime import timedelta
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from respijt import booking, clock, demo, importer, registry
+from respijt.auth import ROLES, create_token
+from respijt.database import run_in_transaction
+from respijt.errors import DomainError
+from respijt.extensions import db
+
+
+def _create_app() -> Flask:
+    from respijt import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """respijt: logeerbedden, meldpunt en reserveringen."""
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo regions (H5, Leidse regio, Noord-Veluwe) with providers and capacity."""
+    if demo.demo_present(db.session):
+        click.echo("Er staan al regio's in de database; demo niet opnieuw geladen.")
+        return
+    counts = demo.load_demo(
+        db.session,
+        now=clock.now(),
+        today=clock.today(),
+        horizon_days=current_app.config["RESPIJT_HORIZON_DAYS"],
+        progress=lambda msg: click.echo(f"  … {msg}"),
+    )
+    db.session.commit()
+    labels = {
+        "regions": "regio's",
+        "municipalities": "gemeenten",
+        "providers": "aanbieders",
+        "locations": "locaties",
+        "units": "eenheden",
+    }
+    click.echo("Demo geladen: " + ", ".join(f"{counts[k]} {label}" for k, label in labels.items()))
+
+
+def _persist_secret_key(app: Flask) -> None:
+    """The embedded default keeps a generated secret in instance/ so links survive restarts."""
+    if app.config.get("RESPIJT_SECRET_KEY_CONFIGURED"):
+        return
+    os.makedirs(app.instance_path, exist_ok=True)
+    path = os.path.join(app.instance_path, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        app.config["SECRET_KEY"] = fh.read().strip()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Run the service with a threaded production WSGI server (waitress)."""
+    import waitress
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _persist_secret_key(app)
+    click.echo(f"respijt luistert op http://{host}:{port} (API: /api/v1/openapi.json)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="respijt")
+
+
+@click.group("token")
+def token_group() -> None:
+    """API tokens."""
+
+
+@token_group.command("create")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--provider", "provider_id", type=int, help="Aanbieder-id (provider, meldpunt).")
+@click.option("--name", default="", help="Waarvoor dit token is.")
+@click.option("--expires-days", type=int, help="Verloopt na zoveel dagen.")
+@with_appcontext
+def token_create(role: str, provider_id: int | None, name: str, expires_days: int | None) -> None:
+    """Create a token. The secret is printed once, alone on the last line."""
+    now = clock.now()
+    try:
+        token, secret = create_token(
+            db.session,
+            role=role,
+            name=name or f"{role} token",
+            now=now,
+            provider_id=provider_id,
+            expires_at=now + timedelta(days=expires_days) if expires_days else None,
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.detail, 2)
+        return
+    click.echo(
+        f"Token {token.id} ({role}) aangemaakt. Bewaar het nu; het wordt niet opnieuw getoond:"
+    )
+    click.echo(secret)
+
+
+@click.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Verify invariant 2 (reserved = active reservations) for every night; non-zero on errors."""
+    mismatches = booking.find_inventory_mismatches(db.session)
+    db.session.rollback()
+    if not mismatches:
+        click.echo("OK: voor elke nacht klopt 'reserved' met de actieve reserveringen.")
+        return
+    for m in mismatches:
+        have = "geen voorraadregel" if m.reserved is None else f"reserved={m.reserved}"
+        click.echo(f"unit {m.unit_id} nacht {m.night.isoformat()}: {have}, verwacht {m.expected}")
+    _fail(f"FOUT: {len(mismatches)} nacht(en) kloppen niet.")
+
+
+@click.command("expire-holds")
+@with_appcontext
+def expire_holds_command() -> None:
+    """Release every hold and provider wait past its expiry (the scheduler runs this)."""
+    count = run_in_transaction(
+        db.session, lambda: booking.expire_overdue_holds(db.session, clock.now())
+    )
+    click.echo(f"{count} verlopen reservering(en) vrijgegeven.")
+
+
+@click.command("extend-horizon")
+@with_appcontext
+def extend_horizon_command() -> None:
+    """Create night inventory up to the horizon from each unit's default capacity."""
+    count = run_in_transaction(
+        db.session,
+        lambda: registry.extend_horizon(
+            db.session, today=clock.today(), horizon_days=current_app.config["RESPIJT_HORIZON_DAYS"]
+        ),
+    )
+    click.echo(f"{count} nacht(en) toegevoegd.")
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(importer.KINDS))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Alleen controleren; niets opslaan.")
+@with_appcontext
+def import_command(kind: str, path: str, dry_run: bool) -> None:
+    """Import a CSV (regions, municipalities, providers, locations, units). All rows or none."""
+    with open(path, encoding="utf-8-sig") as fh:
+        text = fh.read()
+    result = importer.import_csv(
+        db.session,
+        kind,
+        text,
+        now=clock.now(),
+        today=clock.today(),
+        horizon_days=current_app.config["RESPIJT_HORIZON_DAYS"],
+        max_capacity=current_app.config["RESPIJT_MAX_CAPACITY"],
+    )
+    for error in result.errors:
+        click.echo(str(error), err=True)
+    if not result.ok:
+        db.session.rollback()
+        _fail(f"{len(result.errors)} fout(en) in {result.rows} regel(s); niets opgeslagen.")
+        return
+    if dry_run:
+        db.session.rollback()
+        click.echo(
+            f"Controle geslaagd: {result.rows} regel(s), {result.created} nieuw, "
+            f"{result.updated} bijgewerkt. Niets opgeslagen (--dry-run)."
+        )
+        return
+    db.session.commit()
+    click.echo(f"Geïmporteerd: {result.created} nieuw, {result.updated} bijgewerkt.")
+
+
+def register_cli(app: Flask) -> None:
+    for command in (
+        demo_command,
+        serve_command,
+        token_group,
+        check_command,
+        expire_holds_command,
+        extend_horizon_command,
+        import_command,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,105 @@
+"""Engine behaviour per dialect and the transaction edge with retries.
+
+SQLite: WAL, foreign keys, a busy timeout, and write transactions that take the write lock up
+front (BEGIN IMMEDIATE) so "read then write" cannot race. Read-only requests begin deferred.
+PostgreSQL: READ COMMITTED; deadlocks and serialization failures are retried at the edge.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, scoped_session
+
+T = TypeVar("T")
+
+# Domain functions accept a plain Session or Flask-SQLAlchemy's scoped one.
+DbSession = Session | scoped_session[Any]
+
+# True while the current request or job only reads: its SQLite transactions begin deferred.
+_read_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "respijt_read_only", default=False
+)
+
+_busy_timeout_ms = 10000
+
+
+def configure_sqlite(busy_timeout_ms: int) -> None:
+    global _busy_timeout_ms
+    _busy_timeout_ms = busy_timeout_ms
+
+
+@event.listens_for(Engine, "connect")
+def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # Let us issue BEGIN ourselves (pysqlite would begin lazily, after the first SELECT).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(_busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _on_begin(conn: Any) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+
+
+def set_read_only(value: bool) -> contextvars.Token[bool]:
+    return _read_only.set(value)
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    token = _read_only.set(True)
+    try:
+        yield
+    finally:
+        _read_only.reset(token)
+
+
+_RETRYABLE_PG = {"40001", "40P01"}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Deadlock or serialization failure (PostgreSQL), or a busy SQLite after its timeout."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate in _RETRYABLE_PG:
+        return True
+    if isinstance(exc, OperationalError) and isinstance(orig, sqlite3.OperationalError):
+        message = str(orig).lower()
+        return "locked" in message or "busy" in message
+    return False
+
+
+def run_in_transaction(session: Any, work: Callable[[], T], retries: int = 8) -> T:
+    """Run `work`, commit, and retry the whole unit on a transient conflict."""
+    attempt = 0
+    while True:
+        try:
+            result = work()
+            session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            attempt += 1
+            if not is_retryable(exc) or attempt > retries:
+                raise
+            time.sleep(min(0.002 * (2**attempt), 0.2))
+        except BaseException:
+            session.rollback()
+            raise

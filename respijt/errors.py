@@ -1,0 +1,98 @@
+"""Domain exceptions. Each carries a Dutch message; the API turns them into problem+json."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base: `status` is the HTTP status the API answers with, `title` a short Dutch title."""
+
+    status = 422
+    title = "Verzoek kan niet worden uitgevoerd"
+    code = "domain_error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Niet gevonden"
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Geen toegang"
+    code = "forbidden"
+
+
+class InvalidInput(DomainError):
+    """Bad input found by a domain rule; `params` become invalidParams entries."""
+
+    status = 422
+    title = "Ongeldige invoer"
+    code = "invalid"
+
+    def __init__(self, detail: str, params: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail)
+        self.params = params or []
+
+
+def format_nights(nights: list[date]) -> str:
+    return ", ".join(n.isoformat() for n in nights)
+
+
+class CapacityBelowReserved(DomainError):
+    status = 409
+    title = "Capaciteit lager dan gereserveerd"
+    code = "capacity_below_reserved"
+
+    def __init__(self, nights: list[date]) -> None:
+        super().__init__(
+            "De capaciteit kan niet lager worden dan het aantal gereserveerde bedden. "
+            f"Dit geldt voor de nacht(en): {format_nights(nights)}.",
+            nights=[n.isoformat() for n in nights],
+        )
+        self.nights = nights
+
+
+class NoBedFree(DomainError):
+    status = 409
+    title = "Geen bed vrij"
+    code = "no_bed_free"
+
+    def __init__(self, nights: list[date]) -> None:
+        super().__init__(
+            "Er is niet voor elke nacht een bed vrij. Vol: " + format_nights(nights) + ".",
+            nights=[n.isoformat() for n in nights],
+        )
+        self.nights = nights
+
+
+class InvalidTransition(DomainError):
+    status = 409
+    title = "Statuswijziging niet mogelijk"
+    code = "invalid_transition"
+
+
+class HoldExpired(DomainError):
+    status = 409
+    title = "Reservering verlopen"
+    code = "hold_expired"
+
+
+class IdempotencyConflict(DomainError):
+    status = 422
+    title = "Idempotency-Key al gebruikt"
+    code = "idempotency_conflict"
+
+
+class UnitHasFutureReservations(DomainError):
+    status = 409
+    title = "Eenheid heeft nog reserveringen"
+    code = "unit_has_reservations"

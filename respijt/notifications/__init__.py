@@ -1,0 +1,1 @@
+"""Messages the service sends: rules (what to say when), outbox, transports."""

@@ -1,0 +1,144 @@
+"""Fixtures: app (per database backend) → db (clean per test) → client → make_* factories.
+
+Every test that takes `app` runs on SQLite (a file) and on PostgreSQL. Tests commit for real,
+so concurrency tests see what other connections see; the `db` fixture empties every table
+afterwards. Under CI=true PostgreSQL must be there; locally it is skipped when it is not.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import delete
+
+from respijt import clock, create_app
+from respijt.extensions import db as _db
+from respijt.models import Base
+from tests import factories
+
+PG_ADMIN_DSN = os.environ.get("RESPIJT_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _pg_available() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN_DSN, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+
+
+def _backends() -> list[str]:
+    wanted = os.environ.get("RESPIJT_TEST_BACKENDS", "sqlite,postgresql")
+    return [b.strip() for b in wanted.split(",") if b.strip()]
+
+
+@pytest.fixture(scope="session")
+def pg_admin_dsn() -> str:
+    return PG_ADMIN_DSN
+
+
+def make_database(backend: str, tmp_dir: str) -> tuple[str, Any]:
+    """A fresh empty database; returns (SQLAlchemy URL, cleanup callable)."""
+    if backend == "sqlite":
+        path = os.path.join(tmp_dir, f"respijt-{uuid.uuid4().hex[:8]}.db")
+        return f"sqlite:///{path}", lambda: None
+    problem = _pg_available()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL must run under CI=true but is unreachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432 ({problem})")
+    name = f"respijt_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    dsn = dict(part.split("=", 1) for part in PG_ADMIN_DSN.split())
+    url = (
+        f"postgresql+psycopg://{dsn.get('user', 'postgres')}@{dsn.get('host', '127.0.0.1')}:"
+        f"{dsn.get('port', '5432')}/{name}"
+    )
+    return url, drop
+
+
+def test_config(url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret",
+        "RESPIJT_RATELIMIT": False,
+        "RESPIJT_HORIZON_DAYS": 120,
+        "RESPIJT_PUBLIC_URL": "http://127.0.0.1",
+    }
+
+
+@pytest.fixture(scope="session", params=_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, cleanup = make_database(backend, str(tmp_path_factory.mktemp("db")))
+    try:
+        yield url
+    finally:
+        cleanup()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    application = create_app(test_config(database_url))
+    with application.app_context():
+        upgrade()
+        _db.session.remove()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def empty_all_tables() -> None:
+    for table in reversed(Base.metadata.sorted_tables):
+        _db.session.execute(delete(table))
+    _db.session.commit()
+
+
+@pytest.fixture()
+def db(app: Flask) -> Iterator[Any]:
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        empty_all_tables()
+        _db.session.remove()
+    clock.freeze(None)
+
+
+@pytest.fixture()
+def client(app: Flask, db: Any) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def today() -> date:
+    return clock.today()
+
+
+@pytest.fixture()
+def make(db: Any, app: Flask) -> factories.Factory:
+    return factories.Factory(db.session, app.config)
+
+
+def nights(start: date, count: int) -> list[date]:
+    return [start + timedelta(days=i) for i in range(count)]
