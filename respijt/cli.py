@@ -206,3 +206,7 @@ def register_cli(app: Flask) -> None:
         import_command,
     ):
         app.cli.add_command(command)
+
+
+if __name__ == "__main__":
+    main()
