@@ -259,3 +259,26 @@ def test_apschedulers_cron_trigger_still_skips_a_day_we_must_not():
     assert following.date() == date(2027, 3, 30)
     daily = jobs.DailyAt(fire.time())
     assert daily.get_next_fire_time(fire, fire + timedelta(seconds=1)).date() == date(2027, 3, 29)
+
+
+def test_a_new_leader_makes_up_a_missed_daily_run_but_not_a_reminder_or_at_two():
+    horizon = jobs.job_by_id("extend_horizon")  # daily 00:15, catch_up
+    reminder = jobs.job_by_id("remind_stale_locations")  # daily 09:00, no catch-up
+    expire = jobs.job_by_id("expire_holds")
+    now = datetime(2027, 1, 11, 10, 0, tzinfo=clock.LOCAL_TZ)
+    trigger = horizon.trigger({})
+    ran_today = datetime(2027, 1, 11, 0, 15, tzinfo=clock.LOCAL_TZ)
+    assert jobs.first_run_time(horizon, trigger, ran_today, now) is None
+    assert jobs.first_run_time(horizon, trigger, ran_today - timedelta(days=1), now) == now
+    assert jobs.first_run_time(horizon, trigger, None, now) == now
+    assert jobs.first_run_time(reminder, reminder.trigger({}), None, now) is None
+    assert (
+        jobs.first_run_time(
+            expire, expire.trigger({"RESPIJT_SCHEDULER_EXPIRE_SECONDS": 60}), None, now
+        )
+        == now
+    )
+    at_two = datetime(2027, 1, 11, 2, 10, tzinfo=clock.LOCAL_TZ)
+    assert jobs.first_run_time(horizon, trigger, None, at_two) == datetime(
+        2027, 1, 11, 3, 0, tzinfo=clock.LOCAL_TZ
+    )

@@ -37,6 +37,8 @@ class JobSpec:
     description: str  # Dutch, shown by `respijt scheduler status`
     function: JobFunction
     trigger: Callable[[Config], BaseTrigger]
+    # Daily jobs whose missed run (scheduler down at that hour) is made up when one starts.
+    catch_up: bool = False
 
 
 def _every(setting: str) -> Callable[[Config], BaseTrigger]:
@@ -151,6 +153,7 @@ JOBS: tuple[JobSpec, ...] = (
         "nachtvoorraad aanvullen tot de horizon",
         extend_horizon,
         _daily(0, 15),
+        catch_up=True,
     ),
     JobSpec(
         "remind_stale_locations",
@@ -163,8 +166,31 @@ JOBS: tuple[JobSpec, ...] = (
         "bewaartermijnen toepassen",
         run_retention,
         _daily(3, 30),
+        catch_up=True,
     ),
 )
+
+
+def first_run_time(
+    spec: JobSpec, trigger: BaseTrigger, last_started: datetime | None, now: datetime
+) -> datetime | None:
+    """When a newly leading scheduler should first run `spec`; None: just follow the trigger.
+
+    Interval jobs run at once (a takeover catches up on expiry and messages). A catch-up daily
+    job runs at once if its latest scheduled time passed without a run, but never in 02:00-03:00.
+    Reminders are not caught up: an SMS at the hour the scheduler happened to start is worse.
+    """
+    if isinstance(trigger, IntervalTrigger):
+        return now
+    if not spec.catch_up:
+        return None
+    due = trigger.get_next_fire_time(None, now - timedelta(days=1))
+    if due is None or due > now or (last_started is not None and last_started >= due):
+        return None
+    local = now.astimezone(clock.LOCAL_TZ)
+    if local.hour == 2:
+        return datetime.combine(local.date(), time(3, 0), tzinfo=clock.LOCAL_TZ)
+    return now
 
 
 def job_by_id(job_id: str) -> JobSpec:

@@ -17,15 +17,15 @@ from datetime import datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import undefined
 from flask import Flask
+from sqlalchemy import func, select
 
 from respijt import clock
 from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.models import JobRun
-from respijt.scheduler.jobs import JOBS, JobSpec
+from respijt.scheduler.jobs import JOBS, JobSpec, first_run_time
 from respijt.scheduler.lease import Lease, LeaseState
 
 log = logging.getLogger("respijt.scheduler")
@@ -102,17 +102,17 @@ class SchedulerService:
             },
         )
         started = clock.now()
+        last_started = self._last_starts()
         for spec in self.jobs:
             trigger = spec.trigger(self.app.config)
-            # Frequent jobs catch up at once after a start or takeover; daily ones keep their hour.
-            first = started if isinstance(trigger, IntervalTrigger) else undefined
+            first = first_run_time(spec, trigger, last_started.get(spec.id), started)
             scheduler.add_job(
                 self.run_job,
                 trigger,
                 args=[spec],
                 id=spec.id,
                 name=spec.description,
-                next_run_time=first,
+                next_run_time=first if first is not None else undefined,
             )
         with self._lock:
             if self._stop.is_set():
@@ -135,6 +135,19 @@ class SchedulerService:
                 self._scheduler = None
             self._lost.set()  # ends the heartbeat
             heartbeat.join()
+
+    def _last_starts(self) -> dict[str, datetime]:
+        """The start of each job's latest successful run."""
+        with self.app.app_context():
+            try:
+                rows = db.session.execute(
+                    select(JobRun.job_id, func.max(JobRun.started_at))
+                    .where(JobRun.outcome == "ok")
+                    .group_by(JobRun.job_id)
+                ).all()
+                return {job_id: started for job_id, started in rows}
+            finally:
+                db.session.remove()
 
     def _heartbeat(self) -> None:
         while not self._lost.wait(self.heartbeat_seconds):
