@@ -18,9 +18,9 @@ from tests.scheduling import STAFF_MOBILE
 def test_public_health_says_only_up(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok"}
     other = client.get("/health", headers={"Authorization": "Bearer rsp_nonsense"})
-    assert other.get_json() == {"status": "ok"}
+    assert other.get_json() == {"status": "ok", "database": "ok"}
 
 
 def test_admin_health_names_the_lease_holder_and_outbox_backlog(client, db, make):
@@ -51,7 +51,7 @@ def test_admin_health_names_the_lease_holder_and_outbox_backlog(client, db, make
     assert set(scheduler["last_runs"]) >= {"expire_holds", "dispatch_outbox", "retention"}
     g.pop("caller", None)  # the test client shares our app context, and with it `g`
     provider = client.get("/health", headers=make.token("coordinator")).get_json()
-    assert provider == {"status": "ok"}  # only admins see the details
+    assert provider == {"status": "ok", "database": "ok"}  # only admins see the details
 
 
 def test_backup_copies_the_sqlite_database_and_restore_puts_it_back(app, db, make, tmp_path):

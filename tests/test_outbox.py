@@ -220,3 +220,30 @@ def test_every_template_fits_one_sms_segment_in_gsm7(template):
     assert len(body) <= 160, (len(body), body)
     assert set(body) <= GSM7, set(body) - GSM7
     assert "{" not in body and re.search(r"\bACD349\b|Lindehof", body)
+
+
+class ExplodingBackend:
+    def send(self, message: OutboxMessage) -> SendResult:
+        if message.dedupe_key == "boom":
+            raise ConnectionError("reset mid-request")
+        return SendResult("sent")
+
+
+def test_a_send_that_blows_up_is_left_for_reconciliation_and_the_rest_go_out(db, app):
+    backends.register_backend("exploding", lambda config: ExplodingBackend())
+    config = {**app.config, "RESPIJT_SMS_BACKEND": "exploding"}
+    now = clock.now()
+    for key in ("boom", "fine"):
+        outbox.queue(
+            db.session,
+            recipient=STAFF_MOBILE,
+            template="location_stale_reminder",
+            context={"location": "X", "last_confirmed": None},
+            dedupe_key=key,
+            now=now,
+        )
+    db.session.commit()
+    assert jobs.dispatch_outbox(db.session, now, config) == 1
+    db.session.commit()
+    rows = db.session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status))
+    assert {key: status for key, status in rows} == {"boom": "sending", "fine": "sent"}

@@ -44,9 +44,9 @@ def register_api(app: Flask) -> Api:
             db.session.execute(text("SELECT 1"))
         except DBAPIError:
             log.exception("health check: database unreachable")
-            return {"status": "down"}, 503
+            return {"status": "down", "database": "unreachable"}, 503
         if not _caller_is_admin():
-            return {"status": "ok"}, 200
+            return {"status": "ok", "database": "ok"}, 200
         from respijt.scheduler.status import health_details
 
         return {"status": "ok", "database": "ok", **health_details(db.session, clock.now())}, 200

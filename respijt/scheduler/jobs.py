@@ -11,6 +11,7 @@ settings so tests can run them fast.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -26,6 +27,8 @@ from respijt.database import DbSession
 from respijt.models import JobRun
 from respijt.notifications import outbox, rules
 from respijt.notifications.backends import get_backend
+
+log = logging.getLogger("respijt.scheduler")
 
 Config = Mapping[str, Any]
 JobFunction = Callable[[DbSession, datetime, Config], int]
@@ -109,7 +112,12 @@ def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
     session.commit()
     sent = 0
     for message_id, message in claimed:
-        result = backend.send(message)
+        try:
+            result = backend.send(message)
+        except Exception:
+            # Unknown whether it went out: leave it 'sending' for reconciliation (at most once).
+            log.exception("outbox: bericht %s: verzenden onderbroken", message_id)
+            continue
         status = outbox.record_result(session, message_id, result, clock.now())
         session.commit()
         sent += status == "sent"
