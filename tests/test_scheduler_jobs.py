@@ -282,3 +282,27 @@ def test_a_new_leader_makes_up_a_missed_daily_run_but_not_a_reminder_or_at_two()
     assert jobs.first_run_time(horizon, trigger, None, at_two) == datetime(
         2027, 1, 11, 3, 0, tzinfo=clock.LOCAL_TZ
     )
+
+
+def test_stop_lets_the_running_job_finish_before_releasing_the_lease(db, app):
+    started, release = threading.Event(), threading.Event()
+
+    def slow(session, now, config):
+        started.set()
+        assert release.wait(10)
+        return 7
+
+    spec = jobs.JobSpec("slow", "test", slow, jobs._every("RESPIJT_SCHEDULER_EXPIRE_SECONDS"))
+    service = SchedulerService(app, jobs=(spec,))
+    thread = threading.Thread(target=service.run)
+    thread.start()
+    assert started.wait(10)  # interval jobs run as soon as a scheduler leads
+    service.stop()
+    thread.join(0.3)
+    assert thread.is_alive()  # still waiting for the job
+    release.set()
+    thread.join(10)
+    assert not thread.is_alive()
+    run = db.session.scalars(select(JobRun)).one()
+    assert (run.job_id, run.outcome, run.rows_affected) == ("slow", "ok", 7)
+    assert not read_lease(db.session).active(clock.now())

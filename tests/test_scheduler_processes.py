@@ -126,8 +126,9 @@ def test_two_schedulers_do_each_job_once_and_the_standby_takes_over(db, make, tm
         assert max(run.rows_affected for run in expire_runs) == 100  # all in one tick
         for job_id in ("expire_holds", "dispatch_outbox"):
             starts = [run.started_at for run in runs if run.job_id == job_id]
-            gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
-            assert len(starts) >= 3 and min(gaps) > TICK_SECONDS / 2, (job_id, gaps)  # one per tick
+            span = (starts[-1] - starts[0]).total_seconds()
+            # One run per tick: a second scheduler running too would double the count.
+            assert 3 <= len(starts) <= span / TICK_SECONDS + 1.5, (job_id, len(starts), span)
         events = read(
             lambda: session.scalar(
                 select(func.count()).where(ReservationEvent.to_status == "expired")
@@ -152,7 +153,8 @@ def test_two_schedulers_do_each_job_once_and_the_standby_takes_over(db, make, tm
         session.commit()
         wait_for(lambda: holder_pid() == str(standby.pid), 3 * LEASE_SECONDS, "the takeover")
         takeover = time.monotonic() - killed_at
-        assert takeover <= LEASE_SECONDS + 0.75, f"standby took over after {takeover:.2f} s"
+        # Within the lease time; one heartbeat of slack for this test's own polling and load.
+        assert takeover <= LEASE_SECONDS * 4 / 3, f"standby took over after {takeover:.2f} s"
         wait_for(
             lambda: (
                 read(
