@@ -223,11 +223,10 @@ def create_request(
     urgent request without a fit is flagged for the meldpunt on duty."""
     values = validate_request(session, data, today)
     municipality: Municipality = values["municipality"]
-    requester_type = data.get("requester") or (
-        "verwijzer" if caller.role == "verwijzer" else "meldpunt"
+    # Who asks follows from the account; only the meldpunt records it from the phone call.
+    requester_type = {"public": "mantelzorger", "verwijzer": "verwijzer"}.get(
+        caller.role, data.get("requester") or "meldpunt"
     )
-    if caller.role == "public":
-        requester_type = "mantelzorger"
     series = data.get("series")
     care_request = CareRequest(
         reference=_unique_reference(session),

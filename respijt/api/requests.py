@@ -210,7 +210,7 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
         "placed_at": _iso(care_request.placed_at),
         "closed_at": _iso(care_request.closed_at),
         "lead_time_hours": care_requests.lead_time_hours(care_request),
-        "offers": ReservationSchema(many=True, exclude=("history",)).dump(offers),
+        "offers": ReservationSchema(many=True, exclude=("events",)).dump(offers),
         "history": [
             {
                 "from_status": e.from_status,
@@ -492,7 +492,7 @@ def hold_series(reference: str) -> ResponseReturnValue:
             provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
         )
         return {
-            "held": ReservationSchema(many=True, exclude=("history",)).dump(result.held),
+            "held": ReservationSchema(many=True, exclude=("events",)).dump(result.held),
             "unplaced": [
                 {"arrival": s.arrival.isoformat(), "departure": s.departure.isoformat()}
                 for s in result.unplaced
