@@ -45,7 +45,8 @@ from respijt.workflow import (
     REQUEST_WITHDRAWN,
 )
 
-REFERENCE_ALPHABET = booking.SHORT_CODE_ALPHABET  # no look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B)
+# No look-alikes: 0/O/Q, 1/I/L, 2/Z, 5/S, 6/G, 8/B.
+REFERENCE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
 REFERENCE_PREFIX = "R-"
 MAX_SERIES_STAYS = 26
 PUBLIC = Caller(key="public", role="public")

@@ -281,7 +281,8 @@ def _score(
     if None not in (lat, lon, criteria.latitude, criteria.longitude):
         km = distance_km(criteria.latitude, criteria.longitude, lat, lon)  # type: ignore[arg-type]
         score += W_CLOSENESS * max(0.0, 1.0 - km / CLOSENESS_KM)
-        reasons.append(f"op {round(km)} km")
+        if km >= 1:
+            reasons.append(f"op {round(km)} km")
     if location_id in criteria.previous_location_ids:
         score += W_CONTINUITY
         reasons.append("eerder gelogeerd")

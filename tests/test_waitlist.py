@@ -193,3 +193,21 @@ def test_a_series_holds_each_stay_at_the_same_location_and_names_what_did_not_fi
     db.session.refresh(request)
     assert [s.status for s in request.stays] == ["placed", "placed", "unplaced", "placed"]
     assert request.status == "placed"
+
+
+def test_waitlist_command_reports_the_offers_in_dutch(app, db, make):
+    today = freeze_start()
+    municipality = make.municipality()
+    unit = make.unit(location=make.location(municipality=municipality), capacity=1)
+    arrival, departure = today + timedelta(days=9), today + timedelta(days=11)
+    blocking = occupy(db.session, unit, arrival, departure)
+    waiting = create(db.session, body(municipality, arrival, departure))
+    booking.cancel(
+        db.session, blocking, party="requester", caller=STAFF, now=clock.now(), reason="x"
+    )
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["waitlist", "offer"])
+    assert result.exit_code == 0, result.output
+    assert f"Aanbod voor {waiting.reference}" in result.output
+    assert "Aanbiedingen gedaan: 1." in result.output
+    assert _status(db, waiting) == "offered"
