@@ -332,10 +332,14 @@ def restrict_to_visible(query: Any, caller: Caller, now: datetime) -> Any:
         return query.where(CareRequest.caller == caller.key)
     if caller.role == "meldpunt":
         assert caller.provider_id is not None
+        # On duty in the request's region, or they took or booked it themselves.
         return query.where(
             or_(
                 CareRequest.caller == caller.key,
                 CareRequest.region_id.in_(duty.on_duty_region_ids(caller.provider_id, now)),
+                CareRequest.id.in_(
+                    select(Reservation.request_id).where(Reservation.caller == caller.key)
+                ),
             )
         )
     if caller.role == "public":

@@ -85,7 +85,7 @@ def set_status(
     column = _STEP_COLUMNS.get(target)
     if column and getattr(care_request, column) is None:
         values[column] = now
-    if target in (REQUEST_OFFERED, REQUEST_PLACED) + (REQUEST_WITHDRAWN, REQUEST_EXPIRED):
+    if target not in (REQUEST_NEW, REQUEST_WAITLISTED):  # someone acted: no longer unattended
         values["attention_at"] = None
         values["attention_reason"] = None
     result = session.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from respijt import clock
 from respijt.models import NightInventory, RequestOption
@@ -74,6 +74,10 @@ def test_full_journey_from_public_request_to_placed_with_lead_time(client, make)
     assert held.status_code == 201, held.get_data(as_text=True)
     reservation = held.get_json()
     assert reservation["request_id"] is not None and reservation["status"] == "held"
+    # A hold for a request is an offer the requester answers by SMS: RESPIJT_OFFER_HOURS.
+    assert reservation["expires_at"] == (clock.now() + timedelta(hours=24)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     state = client.get(f"/api/v1/requests/{reference}", headers=meldpunt).get_json()
     assert state["status"] == "offered" and [o["id"] for o in state["offers"]] == [
         reservation["id"]
@@ -311,3 +315,42 @@ def test_meldpunt_work_list_shows_urgent_requests_without_a_fit_first(client, ma
     assert_problem(
         client.get("/api/v1/requests", headers=make.token("provider", pool_provider)), 403
     )
+
+
+def test_series_hold_through_the_api_names_the_dates_it_could_not_place(client, make):
+    today = freeze_start()
+    municipality, unit, pool_provider, _ = _world(make, confirmation=False)
+    meldpunt = make.token("meldpunt", pool_provider)
+    arrival = today + timedelta(days=5)  # a Saturday: one weekend every four weeks
+    data = json_body(municipality, arrival, arrival + timedelta(days=2), requester="mantelzorger")
+    data["series"] = {"every_days": 28, "until": (arrival + timedelta(days=60)).isoformat()}
+    created = client.post("/api/v1/requests", headers=meldpunt, json=data)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    request = created.get_json()
+    assert request["channel"] == "phone" and request["requester"] == "mantelzorger"
+    assert [s["status"] for s in request["series"]["stays"]] == ["open"] * 3
+    second = arrival + timedelta(days=28)
+    from respijt.extensions import db
+
+    db.session.execute(
+        update(NightInventory)
+        .where(NightInventory.unit_id == unit.id, NightInventory.night == second)
+        .values(capacity=0)
+    )
+    db.session.commit()
+    held = client.post(f"/api/v1/requests/{request['reference']}/series/hold", headers=meldpunt)
+    assert held.status_code == 200, held.get_data(as_text=True)
+    answer = held.get_json()
+    assert [r["arrival"] for r in answer["held"]] == [
+        arrival.isoformat(),
+        (arrival + timedelta(days=56)).isoformat(),
+    ]
+    assert answer["unplaced"] == [
+        {"arrival": second.isoformat(), "departure": (second + timedelta(days=2)).isoformat()}
+    ]
+    assert answer["request"]["status"] == "offered"
+    assert [s["status"] for s in answer["request"]["series"]["stays"]] == [
+        "offered",
+        "unplaced",
+        "offered",
+    ]

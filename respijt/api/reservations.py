@@ -152,7 +152,10 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             caller=caller,
             now=clock.now(),
             today=clock.today(),
-            hold_minutes=config["RESPIJT_HOLD_MINUTES"],
+            # A hold for a request is an offer: the requester answers through their SMS link.
+            hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60
+            if care_request is not None
+            else config["RESPIJT_HOLD_MINUTES"],
             provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
             idempotency_key=key,
             body_fingerprint=body_fingerprint,
