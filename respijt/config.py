@@ -75,6 +75,8 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_SCHEDULER_EXPIRE_SECONDS": _float(env, "RESPIJT_SCHEDULER_EXPIRE_SECONDS", 60),
         "RESPIJT_JOB_RUN_KEEP_DAYS": _int(env, "RESPIJT_JOB_RUN_KEEP_DAYS", 14),
         "RESPIJT_OUTBOX_BATCH": _int(env, "RESPIJT_OUTBOX_BATCH", 100),
+        "RESPIJT_OFFER_HOURS": _int(env, "RESPIJT_OFFER_HOURS", 24),
+        "RESPIJT_REQUEST_LINK_DAYS": _int(env, "RESPIJT_REQUEST_LINK_DAYS", 90),
     }
 
 

@@ -140,7 +140,17 @@ def live_server(database_url, db, tmp_path):
     log_path = tmp_path / "server.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "respijt.cli", "serve", "--port", str(port), "--threads", "16"],
+        [
+            sys.executable,
+            "-m",
+            "respijt.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            "16",
+            "--no-scheduler",
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -158,6 +168,7 @@ def live_server(database_url, db, tmp_path):
         log.close()
         raise RuntimeError("server did not start: " + log_path.read_text()[-2000:])
     yield base
+    db.session.rollback()
     proc.terminate()
     proc.wait(timeout=10)
     log.close()

@@ -14,14 +14,22 @@ from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, clock, duty
+from respijt import booking, care_requests, clock, duty
 from respijt.api import schemas
 from respijt.api.security import current_caller, requires
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
-from respijt.models import Location, Municipality, Reservation, Unit
+from respijt.models import (
+    CareRequest,
+    CareRequestStay,
+    Location,
+    Municipality,
+    Reservation,
+    Unit,
+)
+from respijt.requests_access import log_request_access
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
 
@@ -71,6 +79,31 @@ def _requester_party(caller: Caller, reservation: Reservation) -> bool:
     )
 
 
+def _prepare_for_request(
+    caller: Caller, data: dict[str, Any], now: Any
+) -> tuple[CareRequest, CareRequestStay | None]:
+    """The hold serves a care request: it must be visible and open; the choice is recorded."""
+    care_request = care_requests.get_request(db.session, caller, data["request"], now)
+    log_request_access(
+        db.session,
+        action="change",
+        caller=caller,
+        reference=care_request.reference,
+        outcome="granted",
+    )
+    stay = care_requests.prepare_reservation(
+        db.session,
+        care_request,
+        unit_id=data["unit_id"],
+        arrival=data["arrival"],
+        departure=data["departure"],
+        caller=caller,
+        reason=data.get("choice_reason"),
+        now=now,
+    )
+    return care_request, stay
+
+
 def _dump(reservation: Reservation) -> dict[str, Any]:
     return schemas.ReservationSchema().dump(reservation)  # type: ignore[no-any-return]
 
@@ -100,15 +133,17 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             "Idempotency-Key is te lang.",
             [{"name": "Idempotency-Key", "code": "length", "reason": "Hoogstens 100 tekens."}],
         )
-    if data.get("request"):
-        raise InvalidInput(
-            "Koppelen aan een aanvraag kan nog niet.",
-            [{"name": "request", "code": "unsupported", "reason": "Aanvragen bestaan nog niet."}],
-        )
     body_fingerprint = booking.fingerprint(data)
     config = current_app.config
 
     def work() -> tuple[dict[str, Any], bool]:
+        now = clock.now()
+        care_request, stay = None, None
+        if data.get("request"):
+            # A replay answers with the first result before any request rule is checked again.
+            existing = booking.find_by_idempotency_key(db.session, caller, key) if key else None
+            if existing is None:
+                care_request, stay = _prepare_for_request(caller, data, now)
         reservation, replayed = booking.place_hold(
             db.session,
             unit_id=data["unit_id"],
@@ -117,13 +152,19 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             caller=caller,
             now=clock.now(),
             today=clock.today(),
-            hold_minutes=config["RESPIJT_HOLD_MINUTES"],
+            # A hold for a request is an offer: the requester answers through their SMS link.
+            hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60
+            if care_request is not None
+            else config["RESPIJT_HOLD_MINUTES"],
             provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
             idempotency_key=key,
             body_fingerprint=body_fingerprint,
             confirm=data["confirm"],
             expected_arrival_time=data.get("expected_arrival_time"),
+            request_id=care_request.id if care_request is not None else None,
         )
+        if not replayed:
+            care_requests.link_stay(db.session, stay, reservation)
         return _dump(reservation), replayed
 
     try:

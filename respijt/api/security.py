@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import request
 
 from respijt import clock
 from respijt.auth import Caller, resolve_token
@@ -24,7 +24,8 @@ class Unauthorized(DomainError):
 
 
 def current_caller() -> Caller:
-    cached = g.get("caller")
+    # Cached per request, not in `g`: an outer app context (tests, CLI) outlives requests.
+    cached = request.environ.get("respijt.caller")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     header = request.headers.get("Authorization", "")
@@ -34,7 +35,7 @@ def current_caller() -> Caller:
     caller = resolve_token(db.session, secret.strip(), clock.now())
     if caller is None:
         raise Unauthorized("Het token is onbekend, verlopen of ingetrokken.")
-    g.caller = caller
+    request.environ["respijt.caller"] = caller
     return caller
 
 

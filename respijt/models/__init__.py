@@ -1,6 +1,12 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from respijt.models.base import Base
+from respijt.models.care_request import (
+    CareRequest,
+    CareRequestEvent,
+    CareRequestStay,
+    RequestOption,
+)
 from respijt.models.geo import Municipality, Region
 from respijt.models.inventory import AvailabilityChange, NightInventory
 from respijt.models.outbox import OutboxMessage
@@ -13,6 +19,9 @@ __all__ = [
     "AvailabilityChange",
     "Base",
     "JobRun",
+    "CareRequest",
+    "CareRequestEvent",
+    "CareRequestStay",
     "Location",
     "Municipality",
     "NightInventory",
@@ -20,6 +29,7 @@ __all__ = [
     "Provider",
     "ProviderRegion",
     "Region",
+    "RequestOption",
     "Reservation",
     "ReservationEvent",
     "SchedulerLease",
