@@ -196,7 +196,10 @@ def import_command(kind: str, path: str, dry_run: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from respijt.fake_twilio import fake_twilio_command
+
     for command in (
+        fake_twilio_command,
         demo_command,
         serve_command,
         token_group,

@@ -28,6 +28,16 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     database_url = (
@@ -56,6 +66,14 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_SMS_BACKEND": env.get("RESPIJT_SMS_BACKEND", "console"),
         "RESPIJT_QUIET_HOURS": env.get("RESPIJT_QUIET_HOURS", "21:00-08:00"),
         "RESPIJT_DUTY_GRACE_MINUTES": _int(env, "RESPIJT_DUTY_GRACE_MINUTES", 60),
+        # Twilio (SMS): credentials only from the environment; see docs/configuration.md.
+        "RESPIJT_TWILIO_ACCOUNT_SID": env.get("RESPIJT_TWILIO_ACCOUNT_SID", ""),
+        "RESPIJT_TWILIO_AUTH_TOKEN": env.get("RESPIJT_TWILIO_AUTH_TOKEN", ""),
+        "RESPIJT_TWILIO_FROM": env.get("RESPIJT_TWILIO_FROM", ""),
+        "RESPIJT_TWILIO_BASE_URL": (
+            env.get("RESPIJT_TWILIO_BASE_URL") or "https://api.twilio.com"
+        ).rstrip("/"),
+        "RESPIJT_TWILIO_TIMEOUT_SECONDS": _float(env, "RESPIJT_TWILIO_TIMEOUT_SECONDS", 10.0),
     }
 
 
