@@ -5,6 +5,7 @@ from respijt.models.geo import Municipality, Region
 from respijt.models.inventory import AvailabilityChange, NightInventory
 from respijt.models.registry import Location, Provider, ProviderRegion, Unit, UnitTargetGroup
 from respijt.models.reservation import ApiToken, Reservation, ReservationEvent
+from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, TwilioWebhookReceipt
 
 __all__ = [
     "ApiToken",
@@ -18,6 +19,10 @@ __all__ = [
     "Region",
     "Reservation",
     "ReservationEvent",
+    "InboundMessage",
+    "MessageStatusEvent",
+    "SmsOptOut",
+    "TwilioWebhookReceipt",
     "Unit",
     "UnitTargetGroup",
 ]
