@@ -47,17 +47,6 @@ def next_status(current: str | None, new: str) -> str | None:
     return new if STATUS_RANK[new] > STATUS_RANK.get(current, 0) else current
 
 
-def replaceable_by(status: str) -> frozenset[str]:
-    """The stored statuses that `status` may overwrite (for a single conditional UPDATE)."""
-    if status not in STATUS_RANK:
-        return frozenset()
-    return frozenset(
-        s
-        for s, rank in STATUS_RANK.items()
-        if s not in FINAL_STATUSES and rank < STATUS_RANK[status]
-    )
-
-
 class DeliveryStatusSink(Protocol):
     """Where the current status of an outbound message is kept (the outbox row)."""
 
@@ -67,8 +56,18 @@ class DeliveryStatusSink(Protocol):
         sid: str,
         status: str,
         error_code: int | None,
-        replaceable: frozenset[str],
     ) -> None: ...
+
+
+# The outbox (scheduler issue) keeps its own statuses; only final delivery news changes a row
+# that Twilio accepted ("sent"). Its CHECK allows delivered, undelivered and failed.
+OUTBOX_FINAL_STATUS = {
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
 
 
 def outbox_status_sink(
@@ -76,14 +75,14 @@ def outbox_status_sink(
     sid: str,
     status: str,
     error_code: int | None,
-    replaceable: frozenset[str],
 ) -> None:
     """Update `outbox_message` (scheduler issue) by Twilio SID, when that table exists.
 
-    One conditional UPDATE: only a row still in a lower, non-final status changes, so two
-    callbacks racing on PostgreSQL cannot move a row backwards.
+    One conditional UPDATE that only touches a row still at "sent" (accepted by Twilio), so a
+    late or racing callback can never move a row back from a final status.
     """
-    if not replaceable or not sa.inspect(session.connection()).has_table("outbox_message"):
+    target = OUTBOX_FINAL_STATUS.get(status)
+    if target is None or not sa.inspect(session.connection()).has_table("outbox_message"):
         return
     outbox = sa.table(
         "outbox_message",
@@ -91,15 +90,12 @@ def outbox_status_sink(
         sa.column("status"),
         sa.column("error_code"),
     )
-    values: dict[str, Any] = {"status": status}
+    values: dict[str, Any] = {"status": target}
     if error_code is not None:
-        values["error_code"] = error_code
+        values["error_code"] = str(error_code)
     session.execute(
         sa.update(outbox)
-        .where(
-            outbox.c.provider_message_id == sid,
-            outbox.c.status.in_(sorted(replaceable)),
-        )
+        .where(outbox.c.provider_message_id == sid, outbox.c.status == "sent")
         .values(**values)
     )
 
@@ -139,7 +135,7 @@ def apply_status(
     session.flush()
     current, current_error = current_status(session, sid)
     if sink is not None and current is not None:
-        sink(session, sid, current, current_error, replaceable_by(current))
+        sink(session, sid, current, current_error)
     return current
 
 

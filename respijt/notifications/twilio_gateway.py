@@ -17,6 +17,7 @@ option, only edge/region).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -57,6 +58,13 @@ class SendOutcome:
     @property
     def unsubscribed(self) -> bool:
         return self.error_code == UNSUBSCRIBED
+
+
+def _fold(text: str) -> str:
+    """Letters and digits only, without accents, lower case: survives Twilio's Smart Encoding
+    (which may swap quotes, dashes and some accented letters) and whitespace changes."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if ch.isascii() and ch.isalnum()).lower()
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -220,16 +228,18 @@ class TwilioGateway:
         """The SID of a message we sent to `to` whose body contains `body_marker`, or None.
 
         Lists by recipient and sender without a date filter: a queued message has no send date.
+        Bodies are compared by letters and digits only (see `_fold`).
         `created_after` (aware) narrows to messages created from then on. Network and Twilio
         errors propagate: an unreconciled message must not be sent again.
         """
+        wanted = _fold(body_marker)
         for message in self.client.messages.stream(
             to=to, from_=self.from_number, limit=limit, page_size=min(limit, 50)
         ):
             if created_after is not None and message.date_created is not None:
                 if message.date_created < created_after.replace(microsecond=0):
                     continue
-            if body_marker in (message.body or ""):
+            if wanted and wanted in _fold(message.body or ""):
                 return str(message.sid)
         return None
 
