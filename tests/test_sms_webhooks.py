@@ -19,6 +19,7 @@ from respijt.models import (
     Reservation,
     ReservationEvent,
     SmsOptOut,
+    TwilioWebhookReceipt,
 )
 from respijt.notifications import delivery
 from respijt.notifications.twilio_gateway import TwilioGateway
@@ -118,6 +119,20 @@ def test_replayed_status_callback_has_no_second_effect(db, fake_twilio_server, g
 
     assert (first.status_code, replay.status_code) == (204, 204)
     assert count(db, MessageStatusEvent, MessageStatusEvent.sid == sent.sid) == 1
+
+
+def test_old_idempotency_tokens_are_purged_recent_ones_kept(db, fake_twilio_server, gateway):
+    sent = gateway.send(CONTACT, "Bericht", STATUS_URL)
+    old = fake_twilio_server.post_status(sent.sid, "sent")
+    clock.freeze(clock.now() + timedelta(days=3))
+    recent = fake_twilio_server.post_status(sent.sid, "delivered")
+
+    purged = delivery.purge_webhook_receipts(db.session, clock.now() - timedelta(days=2))
+    db.session.commit()
+
+    assert purged == 1
+    tokens = set(db.session.scalars(select(TwilioWebhookReceipt.token)))
+    assert tokens == {recent.token} and old.token not in tokens
 
 
 @pytest.mark.parametrize(

@@ -191,3 +191,13 @@ def claim_webhook_token(session: DbSession, token: str, endpoint: str, now: date
     except IntegrityError:  # a concurrent retry committed the same token first
         return False
     return True
+
+
+def purge_webhook_receipts(session: DbSession, older_than: datetime) -> int:
+    """Forget idempotency tokens older than Twilio's retry window (for the retention job)."""
+    result = session.execute(
+        delete(TwilioWebhookReceipt)
+        .where(TwilioWebhookReceipt.received_at < older_than)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
