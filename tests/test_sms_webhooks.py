@@ -3,6 +3,8 @@ opt-out, JA/NEE from providers and OK from locations."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -376,3 +378,27 @@ def test_ok_from_the_location_contact_confirms_its_bed_counts(db, make, fake_twi
     assert location.last_confirmed_at == later
     assert "De Linde" in result.replies[0]
     assert "geen locatie" in stranger.replies[0]
+
+
+def test_the_same_callback_delivered_in_parallel_counts_once(app, db, fake_twilio_server, gateway):
+    sent = gateway.send(CONTACT, "Bericht", STATUS_URL)
+    url = STATUS_URL
+    params = {"MessageSid": sent.sid, "MessageStatus": "delivered", "To": CONTACT}
+    headers = {
+        "X-Twilio-Signature": twilio_signature(
+            app.config["RESPIJT_TWILIO_AUTH_TOKEN"], url, params
+        ),
+        "I-Twilio-Idempotency-Token": "same-token-everywhere",
+    }
+    barrier = threading.Barrier(6)
+
+    def post() -> int:
+        client = app.test_client()  # each thread gets its own app context and session
+        barrier.wait()
+        return client.post("/twilio/sms/status", data=params, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(lambda _: post(), range(6)))
+
+    assert codes == [204] * 6
+    assert count(db, MessageStatusEvent, MessageStatusEvent.sid == sent.sid) == 1
