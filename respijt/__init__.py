@@ -45,6 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.api import register_api
 
     register_api(app)
+    from respijt.webhooks import register_webhooks
+
+    register_webhooks(app)
 
     from respijt.cli import register_cli
 

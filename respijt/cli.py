@@ -269,10 +269,12 @@ def waitlist_expire_command() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from respijt.fake_twilio import fake_twilio_command
     from respijt.scheduler.commands import COMMANDS as SCHEDULER_COMMANDS
 
     for command in (
         *SCHEDULER_COMMANDS,
+        fake_twilio_command,
         demo_command,
         serve_command,
         token_group,

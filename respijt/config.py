@@ -77,6 +77,14 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_OUTBOX_BATCH": _int(env, "RESPIJT_OUTBOX_BATCH", 100),
         "RESPIJT_OFFER_HOURS": _int(env, "RESPIJT_OFFER_HOURS", 24),
         "RESPIJT_REQUEST_LINK_DAYS": _int(env, "RESPIJT_REQUEST_LINK_DAYS", 90),
+        # Twilio (SMS): credentials only from the environment; see docs/configuration.md.
+        "RESPIJT_TWILIO_ACCOUNT_SID": env.get("RESPIJT_TWILIO_ACCOUNT_SID", ""),
+        "RESPIJT_TWILIO_AUTH_TOKEN": env.get("RESPIJT_TWILIO_AUTH_TOKEN", ""),
+        "RESPIJT_TWILIO_FROM": env.get("RESPIJT_TWILIO_FROM", ""),
+        "RESPIJT_TWILIO_BASE_URL": (
+            env.get("RESPIJT_TWILIO_BASE_URL") or "https://api.twilio.com"
+        ).rstrip("/"),
+        "RESPIJT_TWILIO_TIMEOUT_SECONDS": _float(env, "RESPIJT_TWILIO_TIMEOUT_SECONDS", 10.0),
     }
 
 

@@ -13,6 +13,7 @@ from respijt.models.outbox import OutboxMessage
 from respijt.models.registry import Location, Provider, ProviderRegion, Unit, UnitTargetGroup
 from respijt.models.reservation import ApiToken, Reservation, ReservationEvent
 from respijt.models.scheduler import JobRun, SchedulerLease
+from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, TwilioWebhookReceipt
 
 __all__ = [
     "ApiToken",
@@ -33,6 +34,10 @@ __all__ = [
     "Reservation",
     "ReservationEvent",
     "SchedulerLease",
+    "InboundMessage",
+    "MessageStatusEvent",
+    "SmsOptOut",
+    "TwilioWebhookReceipt",
     "Unit",
     "UnitTargetGroup",
 ]
