@@ -60,7 +60,6 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_HORIZON_DAYS": _int(env, "RESPIJT_HORIZON_DAYS", 400),
         "RESPIJT_STALE_AFTER_HOURS": _int(env, "RESPIJT_STALE_AFTER_HOURS", 72),
         "RESPIJT_MAX_CAPACITY": _int(env, "RESPIJT_MAX_CAPACITY", 200),
-        "RESPIJT_MAX_RANGE_NIGHTS": _int(env, "RESPIJT_MAX_RANGE_NIGHTS", 366),
         "RESPIJT_HOLD_MINUTES": _int(env, "RESPIJT_HOLD_MINUTES", 15),
         "RESPIJT_PROVIDER_CONFIRM_HOURS": _int(env, "RESPIJT_PROVIDER_CONFIRM_HOURS", 24),
         "RESPIJT_SQLITE_BUSY_TIMEOUT_MS": _int(env, "RESPIJT_SQLITE_BUSY_TIMEOUT_MS", 10000),
