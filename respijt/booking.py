@@ -53,7 +53,7 @@ from respijt.workflow import (
     check_transition,
 )
 
-SHORT_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G
+SHORT_CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G
 
 # --- the night guard ------------------------------------------------------------------------
 
@@ -752,7 +752,3 @@ def find_inventory_mismatches(session: DbSession) -> list[InventoryMismatch]:
             else:
                 mismatches.append(InventoryMismatch(key[0], key[1], have, want))
     return mismatches
-
-
-def now_utc() -> datetime:  # convenience for callers without a clock argument
-    return clock.now()
