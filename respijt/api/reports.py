@@ -120,7 +120,7 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
 def get_kpis(args: dict[str, Any]) -> ResponseReturnValue:
     """Kerncijfers over een periode (halfopen), met filters op gemeente en aanbieder.
     Aantallen van 1–4 personen zijn `null` (in CSV: <5) en staan in `suppression.cells`."""
-    figures = claims.kpis(
+    figures = claims.kpi_figures(
         db.session,
         claims.KpiFilter(
             night_from=args["night_from"],

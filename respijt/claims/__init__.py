@@ -3,7 +3,7 @@
 Plain functions over a session: no Flask, flush but never commit.
 """
 
-from respijt.claims.kpis import KpiFilter, kpis, register_kpi_source
+from respijt.claims.kpis import KpiFilter, kpi_figures, register_kpi_source
 from respijt.claims.ledger import NOTE, LineView, export_lines, export_month, month_lines
 from respijt.claims.leegstand import UnitOccupancy, total_occupancy, unit_occupancy
 from respijt.claims.months import Month
@@ -18,7 +18,7 @@ __all__ = [
     "add_tariff",
     "export_lines",
     "export_month",
-    "kpis",
+    "kpi_figures",
     "list_tariffs",
     "month_lines",
     "register_kpi_source",

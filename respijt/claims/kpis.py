@@ -253,7 +253,7 @@ def _neutrality(
     return result
 
 
-def kpis(
+def kpi_figures(
     session: DbSession, f: KpiFilter, *, now: datetime, stale_after_hours: int
 ) -> dict[str, Any]:
     """Every figure for the period and filters; counts of 1–4 people are `null`, and listed in

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt.claims.kpis import KpiFilter, kpis
+from respijt.claims.kpis import KpiFilter, kpi_figures
 from respijt.claims.ledger import NOTE, month_lines
 from respijt.claims.leegstand import total_occupancy, unit_occupancy
 from respijt.claims.months import Month
@@ -93,7 +93,7 @@ def monthly_report(
     suppressor = Suppressor()
     summaries, other_nights = _claim_summaries(session, month, municipality.id, today, suppressor)
     units = unit_occupancy(session, month.first, month.end, municipality_code=municipality.code)
-    figures = kpis(
+    figures = kpi_figures(
         session,
         KpiFilter(month.first, month.end, municipality=municipality.code),
         now=now,
