@@ -3,15 +3,19 @@ tariffs changing mid-month, byte-identical re-export, and the claims API."""
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
 import pytest
 
 from respijt import booking, claims, clock
+from respijt.claims import ledger
 from respijt.claims.formats import CSV_HEADER
 from respijt.errors import InvalidInput
-from respijt.models import Location, Municipality, Provider, Unit
+from respijt.models import ClaimExport, Location, Municipality, Provider, Unit
 from tests.claims_helpers import (
     STAFF,
     check_in,
@@ -344,3 +348,34 @@ def test_reexport_is_identical_byte_for_byte_and_csv_says_it_is_a_specification(
     assert_problem(
         client.post("/api/v1/claims/exports", json={"month": "2027-06"}, headers=mine), 422
     )
+
+
+def test_concurrent_exports_of_one_month_make_one_batch(app, client, db, make, monkeypatch):
+    w = _world(make)
+    compute = ledger.month_lines
+
+    def slow_month_lines(*args, **kw):
+        lines = compute(*args, **kw)
+        time.sleep(0.2)  # widen the window between reading what is pending and writing it
+        return lines
+
+    monkeypatch.setattr(ledger, "month_lines", slow_month_lines)
+    deliver(db.session, stay(db.session, w.unit, date(2027, 3, 10), date(2027, 3, 14)))
+    freeze(date(2027, 4, 2))
+    # One token each: a shared token's last-used update would serialize the racers by itself.
+    tokens = [make.token("provider", w.provider) for _ in range(4)]
+    db.session.rollback()  # end this thread's transaction: on SQLite it would hold the lock
+    barrier = threading.Barrier(4)
+
+    def racer(n):
+        barrier.wait()
+        answer = app.test_client().post(
+            "/api/v1/claims/exports", json={"month": "2027-03"}, headers=tokens[n]
+        )
+        return answer.status_code, answer.get_json()["export"]["id"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(racer, range(4)))
+    assert sorted(status for status, _ in outcomes) == [200, 200, 200, 201]
+    assert len({export_id for _, export_id in outcomes}) == 1
+    assert db.session.query(ClaimExport).count() == 1

@@ -270,15 +270,20 @@ def test_leegstand_register_per_unit_as_json_and_csv(client, db, make):
     )
     lines = everyone.data.decode("utf-8").splitlines()
     assert lines[0] == "# Leegstandregister 2027-03"
-    assert lines[1].split(";")[-3:] == [
+    assert lines[1].split(";")[-4:] == [
         "gebruikte_bednachten",
         "vrijgehouden_bednachten",
         "bezettingsgraad",
+        "voorlopig",
     ]
-    assert [row.split(";")[-4:] for row in lines[2:]] == [
-        ["62", "8", "54", "0,1290"],
-        ["31", "7", "24", "0,2258"],
+    assert [row.split(";")[-5:] for row in lines[2:]] == [
+        ["62", "8", "54", "0,1290", "nee"],
+        ["31", "7", "24", "0,2258", "nee"],
     ]
+    assert body["provisional"] is False
+    clock.freeze(datetime(2027, 3, 20, 9, 0, tzinfo=UTC))
+    running = client.get("/api/v1/reports/leegstand?month=2027-03", headers=own).get_json()
+    assert running["provisional"] is True
 
 
 def test_monthly_report_page_is_printable_and_the_same_for_every_municipality(client, db, make):

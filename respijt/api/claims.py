@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from respijt import claims, clock
 from respijt.api.schemas import StrictSchema
@@ -214,7 +215,13 @@ def export_claims(data: dict[str, Any], args: dict[str, Any]) -> ResponseReturnV
             return {"export": None, "month": str(month), "lines": [], "other_payers": []}, 200
         return _render_export(export, args), 201 if created else 200
 
-    body, status = run_in_transaction(db.session, work, _retries())
+    try:
+        body, status = run_in_transaction(db.session, work, _retries())
+    except IntegrityError:
+        # Two exports of the same provider-month at once (PostgreSQL): one wins the batch
+        # number; the other, run again, finds nothing pending and answers with that batch.
+        db.session.rollback()
+        body, status = run_in_transaction(db.session, work, _retries())
     if isinstance(body, Response):
         body.status_code = status
         return body

@@ -33,6 +33,7 @@ LEEGSTAND_HEADER = (
     "gebruikte_bednachten",
     "vrijgehouden_bednachten",
     "bezettingsgraad",
+    "voorlopig",
 )
 
 
@@ -79,6 +80,8 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
         provider_id=scope_provider(caller, args.get("provider")),
         municipality_code=args.get("municipality"),
     )
+    # Until the month is over, "kept free" still includes nights that may yet be reserved.
+    complete = month.end <= clock.today()
     if args["format"] == "csv":
         comma = args["decimal"] == "comma"
         text = formats.table_csv(
@@ -97,6 +100,7 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
                     r.used,
                     r.kept_free,
                     _ratio(r.occupancy, comma),
+                    "nee" if complete else "ja",
                 )
                 for r in rows
             ),
@@ -106,6 +110,7 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
     return jsonify(
         {
             "month": str(month),
+            "provisional": not complete,
             "units": [r.as_dict() for r in rows],
             "total": claims.total_occupancy(rows),
         }

@@ -281,8 +281,8 @@ def kpi_figures(
         figures[name] = source(session, f, s, now) if source is not None else None
     figures["suppression"] = {
         "threshold": THRESHOLD,
-        "rule": f"Aantallen van 1 tot {THRESHOLD} personen en cijfers over minder dan "
-        f"{THRESHOLD} personen worden niet getoond.",
+        "rule": f"Aantallen van 1 tot en met {THRESHOLD - 1} personen en cijfers over minder "
+        f"dan {THRESHOLD} personen worden niet getoond.",
         "cells": s.paths,
     }
     return figures

@@ -240,7 +240,10 @@ def export_month(
     Returns (batch, created). With nothing pending, the latest batch is returned unchanged, so
     exporting twice gives the same answer.
     """
-    if session.get(Provider, provider_id) is None:
+    # One export per provider at a time: on PostgreSQL the row lock makes a second export wait
+    # and then see the first one's lines (READ COMMITTED); SQLite writes one at a time anyway.
+    locked = select(Provider.id).where(Provider.id == provider_id).with_for_update()
+    if session.scalar(locked) is None:
         raise NotFound("Deze aanbieder bestaat niet.")
     if month.first > today:
         raise InvalidInput(
