@@ -311,3 +311,18 @@ def test_monthly_report_page_is_printable_and_the_same_for_every_municipality(cl
         403,
     )
     assert_problem(client.get("/reports/monthly/GM9999/2027-03", headers=coordinator), 404)
+
+
+def test_monthly_series_splits_the_period_per_month_with_its_own_suppression(client, db, make):
+    build(db, make)
+    url = "/api/v1/reports/kpis/months?from=2027-02-15&to=2027-04-01"
+    rows = client.get(url, headers=make.token("coordinator")).get_json()
+    february, march = rows
+    # 15–28 February: only the request placed, created 22:30 UTC on the 28th: hidden.
+    assert february["month"] == "2027-02" and february["requests"] is None
+    assert "requests" in february["suppressed"]
+    assert (march["requests"], march["placed"], march["placement_rate"]) == (16, 6, 0.375)
+    assert (march["lead_time_median_hours"], march["unmet_demand"]) == (8.0, 8)
+    assert march["occupancy"] == 0.1613 and march["suppressed"] == []
+    lines = client.get(url + "&format=csv", headers=make.token("coordinator")).data
+    assert lines.decode("utf-8").splitlines()[2].split(";")[:3] == ["2027-02", "<5", "<5"]

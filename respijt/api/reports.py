@@ -15,7 +15,7 @@ from respijt.api.claims import FormatQuery, csv_response, scope_provider
 from respijt.api.schemas import _range_check
 from respijt.api.security import current_caller, read_only, requires
 from respijt.claims import formats
-from respijt.claims.kpis import flatten
+from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.extensions import db
 
 blp = Blueprint("reports", __name__, description="Leegstand en kerncijfers voor gemeenten")
@@ -117,6 +117,49 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
     )
 
 
+def _kpi_filter(args: dict[str, Any]) -> claims.KpiFilter:
+    return claims.KpiFilter(
+        night_from=args["night_from"],
+        night_to=args["night_to"],
+        municipality=args.get("municipality"),
+        provider_id=args.get("provider"),
+    )
+
+
+@blp.route("/reports/kpis/months", methods=["GET"])
+@blp.arguments(KpiQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+@requires("coordinator", "admin")
+@read_only
+def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
+    """De kerncijfers per kalendermaand van de periode (voor grafieken); per maand onderdrukt."""
+    rows = claims.monthly_series(
+        db.session,
+        _kpi_filter(args),
+        now=clock.now(),
+        stale_after_hours=current_app.config["RESPIJT_STALE_AFTER_HOURS"],
+    )
+    if args["format"] == "csv":
+        comma = args["decimal"] == "comma"
+
+        def cell(row: dict[str, Any], name: str) -> str:
+            value = row[name]
+            if value is None:
+                return "<5" if name in row["suppressed"] else ""
+            if isinstance(value, float):
+                return _ratio(value, comma)
+            return str(value)
+
+        period = f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
+        text = formats.table_csv(
+            ("maand", *SERIES_FIELDS),
+            ((row["month"], *(cell(row, name) for name in SERIES_FIELDS)) for row in rows),
+            title=f"Kerncijfers per maand {period} (aantallen onder 5 personen: <5)",
+        )
+        return csv_response(text, f"kerncijfers-per-maand-{period}.csv")
+    return jsonify(rows)
+
+
 @blp.route("/reports/kpis", methods=["GET"])
 @blp.arguments(KpiQuery, location="query", unknown=ma.RAISE)
 @blp.doc(security=[{"bearer": []}])
@@ -127,12 +170,7 @@ def get_kpis(args: dict[str, Any]) -> ResponseReturnValue:
     Aantallen van 1–4 personen zijn `null` (in CSV: <5) en staan in `suppression.cells`."""
     figures = claims.kpi_figures(
         db.session,
-        claims.KpiFilter(
-            night_from=args["night_from"],
-            night_to=args["night_to"],
-            municipality=args.get("municipality"),
-            provider_id=args.get("provider"),
-        ),
+        _kpi_filter(args),
         now=clock.now(),
         stale_after_hours=current_app.config["RESPIJT_STALE_AFTER_HOURS"],
     )

@@ -3,7 +3,7 @@
 Plain functions over a session: no Flask, flush but never commit.
 """
 
-from respijt.claims.kpis import KpiFilter, kpi_figures, register_kpi_source
+from respijt.claims.kpis import KpiFilter, kpi_figures, monthly_series, register_kpi_source
 from respijt.claims.ledger import NOTE, LineView, export_lines, export_month, month_lines
 from respijt.claims.leegstand import UnitOccupancy, total_occupancy, unit_occupancy
 from respijt.claims.months import Month
@@ -21,6 +21,7 @@ __all__ = [
     "kpi_figures",
     "list_tariffs",
     "month_lines",
+    "monthly_series",
     "register_kpi_source",
     "total_occupancy",
     "unit_occupancy",

@@ -16,7 +16,7 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.claims.leegstand import total_occupancy, unit_occupancy
+from respijt.claims.months import Month
 from respijt.claims.suppression import THRESHOLD, Suppressor
 from respijt.codes import TARGET_GROUPS
 from respijt.database import DbSession
@@ -286,6 +287,55 @@ def kpi_figures(
         "cells": s.paths,
     }
     return figures
+
+
+SERIES_FIELDS = (
+    "requests",
+    "placed",
+    "placement_rate",
+    "lead_time_median_hours",
+    "unmet_demand",
+    "occupancy",
+)
+
+
+def monthly_series(
+    session: DbSession, f: KpiFilter, *, now: datetime, stale_after_hours: int
+) -> list[dict[str, Any]]:
+    """The headline figures per calendar month of the period, for the dashboard's charts.
+    Each month is suppressed on its own; `suppressed` names the fields hidden that month."""
+    rows: list[dict[str, Any]] = []
+    month = Month.of(f.night_from)
+    while month.first < f.night_to:
+        part = replace(
+            f, night_from=max(month.first, f.night_from), night_to=min(month.end, f.night_to)
+        )
+        k = kpi_figures(session, part, now=now, stale_after_hours=stale_after_hours)
+        cells = set(k["suppression"]["cells"])
+        rows.append(
+            {
+                "month": str(month),
+                "requests": k["requests"]["total"],
+                "placed": k["requests"]["placed"],
+                "placement_rate": k["placement_rate"],
+                "lead_time_median_hours": k["lead_time_hours"]["median"],
+                "unmet_demand": k["unmet_demand"]["total"],
+                "occupancy": k["occupancy"]["occupancy"],
+                "suppressed": [
+                    name
+                    for name, path in (
+                        ("requests", "requests.total"),
+                        ("placed", "requests.placed"),
+                        ("placement_rate", "placement_rate"),
+                        ("lead_time_median_hours", "lead_time_hours.median"),
+                        ("unmet_demand", "unmet_demand.total"),
+                    )
+                    if path in cells
+                ],
+            }
+        )
+        month = month.next()
+    return rows
 
 
 def flatten(figures: dict[str, Any], decimal_comma: bool = False) -> list[tuple[str, str]]:
