@@ -360,7 +360,10 @@ def test_stop_then_a_confirmation_sends_nothing_and_start_restores(
 
     drain(app, db, config)
 
-    to_contact = [r for r in rows(db) if r.recipient == CONTACT]
+    offers = [r for r in rows(db) if r.template == "request_offer"]
+    # The meldpunt confirmed the hold at once: the offer was withdrawn before it went out.
+    assert [(r.status, r.error_code) for r in offers] == [("skipped", "superseded")]
+    to_contact = [r for r in rows(db) if r.recipient == CONTACT and r.template != "request_offer"]
     assert {r.template for r in to_contact} == {"request_received", "reservation_confirmed"}
     assert {(r.status, r.error_code, r.attempts) for r in to_contact} == {
         ("skipped", "opted_out", 0)
@@ -443,5 +446,10 @@ def test_hold_provider_asked_by_sms_ja_and_the_contact_is_told(
     for message in fake_twilio_server.messages():  # nothing about the client on a lock screen
         assert "Jan" not in message.body and "Marja" not in message.body
         assert "ouderen" not in message.body.lower() and "vakantie" not in message.body
-    assert {r.status for r in rows(db)} == {"sent"}
+    assert Counter((r.template, r.status) for r in rows(db)) == {
+        ("request_received", "sent"): 1,
+        ("request_offer", "skipped"): 1,  # confirmed at once: the offer was no news any more
+        ("reservation_confirm_request", "sent"): 1,
+        ("reservation_confirmed", "sent"): 1,
+    }
     assert len(fake_twilio_server.messages()) == 3

@@ -228,3 +228,46 @@ def test_retention_forgets_webhook_tokens_past_their_retry_window(app, db):
     db.session.commit()
 
     assert list(db.session.scalars(select(TwilioWebhookReceipt.token))) == ["recent"]
+
+
+def test_a_hold_for_a_request_is_offered_by_sms_and_withdrawn_if_it_ends_unsent(app, db, make):
+    today = freeze_start()
+    municipality = make.municipality()
+    unit = make.unit(location=make.location(municipality=municipality, name="De Linde"))
+    arrival = today + timedelta(days=12)
+    care_request = care_requests.create_request(
+        db.session,
+        body(municipality, arrival, arrival + timedelta(days=3)),
+        caller=PUBLIC_FORM,
+        channel="web",
+        now=clock.now(),
+        today=today,
+        stale_after_hours=72,
+    )
+    reservation, _ = booking.place_hold(
+        db.session,
+        unit_id=unit.id,
+        arrival=arrival,
+        departure=arrival + timedelta(days=3),
+        caller=STAFF,
+        now=clock.now(),
+        today=today,
+        hold_minutes=24 * 60,
+        provider_confirm_hours=24,
+        request_id=care_request.id,
+    )
+    db.session.commit()
+
+    (offer,) = messages(db, "request_offer")
+    assert (offer.recipient, offer.status) == (CONTACT, "pending")
+    assert care_request.reference in offer.body and "De Linde" in offer.body
+    token = offer.body.rsplit("#", 1)[1]
+    assert request_links.reference_from_token(app.secret_key, token, 3600) == care_request.reference
+    assert_no_client_data(offer)
+
+    booking.cancel(
+        db.session, reservation, party="requester", caller=STAFF, now=clock.now(), reason="x"
+    )
+    db.session.commit()
+    db.session.refresh(offer)
+    assert (offer.status, offer.error_code) == ("skipped", "superseded")

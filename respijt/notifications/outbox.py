@@ -147,6 +147,17 @@ def queue(
     return session.execute(statement).first() is not None
 
 
+def skip_if_pending(session: DbSession, dedupe_key: str, reason: str) -> bool:
+    """Withdraw a message that has not gone out yet because it is no longer true."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.dedupe_key == dedupe_key, OutboxMessage.status == "pending")
+        .values(status="skipped", error_code="superseded", last_error=reason[:500])
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def claim_due(session: DbSession, now: datetime, limit: int = 100) -> list[OutboxMessage]:
     """Move up to `limit` due pending messages to `sending` (one conditional UPDATE each).
 

@@ -130,6 +130,20 @@ def reservation_changed(
     """
     if reservation.status == EXPIRED and previous is None:
         previous = _status_entered_from(session, reservation)
+    if reservation.request_id is not None:
+        if reservation.status == HELD:
+            # A hold for a care request is an offer the requester answers (signed link).
+            care_request = session.get(CareRequest, reservation.request_id)
+            if care_request is not None:
+                queue_offer(session, care_request, reservation, now=now)
+        elif previous == HELD:
+            # Taken, cancelled or lapsed before the offer went out (say, in the quiet hours,
+            # or confirmed at once by the meldpunt on the phone): it is no news any more.
+            outbox.skip_if_pending(
+                session,
+                _offer_key(reservation.request_id, reservation.id),
+                "Niet verstuurd: het aanbod was al afgehandeld.",
+            )
     context: dict[str, Any] | None = None
     for party, template in _messages_for(session, reservation, previous):
         recipient = _recipient(session, reservation, party)
@@ -294,7 +308,20 @@ def request_changed(
 def waitlist_offer_made(
     session: DbSession, care_request: Any, reservation: Any, *, now: datetime
 ) -> None:
-    """The waitlist job held a bed for a waiting request: tell the requester (signed link)."""
+    """The waitlist job held a bed for a waiting request: tell the requester (signed link).
+
+    Any hold for a request is an offer, so `reservation_changed` queues the same message (same
+    dedupe key) when the hold is placed; this hook makes sure of it for the waitlist.
+    """
+    queue_offer(session, care_request, reservation, now=now)
+
+
+def _offer_key(request_id: int, reservation_id: int) -> str:
+    return f"request:{request_id}:offer:{reservation_id}"
+
+
+def queue_offer(session: DbSession, care_request: Any, reservation: Any, *, now: datetime) -> None:
+    """The requester may accept or decline the held bed: where, when, until when, and how."""
     context = _context(reservation)
     context["reference"] = care_request.reference
     context["deadline"] = reservation.expires_at.isoformat() if reservation.expires_at else None
@@ -304,7 +331,7 @@ def waitlist_offer_made(
         recipient=care_request.contact_mobile,
         template="request_offer",
         context=context,
-        dedupe_key=f"request:{care_request.id}:offer:{reservation.id}",
+        dedupe_key=_offer_key(care_request.id, reservation.id),
         urgent=care_request.urgency == "urgent",
         now=now,
     )
