@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import timedelta
 
@@ -258,3 +259,20 @@ def test_a_send_that_blows_up_is_left_for_reconciliation_and_the_rest_go_out(db,
     db.session.commit()
     rows = db.session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status))
     assert {key: status for key, status in rows} == {"boom": "sending", "fine": "sent"}
+
+
+def test_retry_waits_double_up_to_the_limit_with_jitter():
+    policy = outbox.RetryPolicy.from_config(
+        {
+            "RESPIJT_OUTBOX_MAX_ATTEMPTS": 5,
+            "RESPIJT_OUTBOX_RETRY_BASE_SECONDS": 60,
+            "RESPIJT_OUTBOX_RETRY_MAX_SECONDS": 300,
+        }
+    )
+    rng = random.Random(1)
+    for attempts, full in [(1, 60), (2, 120), (3, 240), (4, 300), (9, 300), (80, 300)]:
+        waits = {policy.delay(attempts, rng).total_seconds() for _ in range(50)}
+        assert all(full / 2 <= w <= full for w in waits), (attempts, waits)
+        assert len(waits) > 40  # jittered: retries of many messages do not line up
+    assert policy.max_attempts == 5
+    assert outbox.RetryPolicy(base=timedelta(0)).delay(3) == timedelta(0)

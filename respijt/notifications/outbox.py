@@ -280,11 +280,6 @@ class RetryPolicy:
         return full * keep
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """The longest wait before retry number `attempts` under the default policy."""
-    return RetryPolicy(jitter=0.0).delay(attempts)
-
-
 # Delivery news from Twilio that may already be in when a send is recorded (callbacks can
 # arrive before the dispatcher commits, or before a lost answer is reconciled).
 _FINAL_OUTBOX_STATUS = delivery.OUTBOX_FINAL_STATUS
