@@ -34,6 +34,24 @@ class MessagesQuery(StrictSchema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
+class MessageSchema(StrictSchema):
+    """One outbound message as listed (the documented shape)."""
+
+    id = fields.Integer()
+    template = fields.String()
+    recipient = fields.String(metadata={"description": "gemaskeerd, bv. +316******78"})
+    status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES))
+    urgent = fields.Boolean()
+    attempts = fields.Integer()
+    next_attempt_at = fields.String(metadata={"description": "UTC, ISO 8601 met Z"})
+    error_code = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True, metadata={"description": "waarom (Nederlands)"})
+    provider_message_id = fields.String(allow_none=True)
+    created_at = fields.String()
+    sent_at = fields.String(allow_none=True)
+    body = fields.String(metadata={"description": "alleen voor een beheerder"})
+
+
 def _iso(value: Any) -> str | None:
     return value.strftime(ISO) if value is not None else None
 
@@ -60,6 +78,7 @@ def message_dict(message: OutboxMessage, *, with_body: bool) -> dict[str, Any]:
 
 @blp.route("/messages", methods=["GET"])
 @blp.arguments(MessagesQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.response(200, MessageSchema(many=True))
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
 @read_only
