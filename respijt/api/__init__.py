@@ -43,6 +43,9 @@ def register_api(app: Flask) -> Api:
 
     api.register_blueprint(claims_api.blp, url_prefix="/api/v1")
     api.register_blueprint(reports_api.blp, url_prefix="/api/v1")
+    from respijt.api import messages
+
+    api.register_blueprint(messages.blp, url_prefix="/api/v1")
     api.spec.components.security_scheme(
         "requestLink",
         {
