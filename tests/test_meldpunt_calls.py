@@ -30,8 +30,8 @@ def meldpunt(db, make):
     clock.freeze(T0)
     region = make.region(meldpunt_number=MELDPUNT)
     region.coordinator_phone = COORDINATOR
-    a = make.provider(regions=[region], pool=True, duty_phone="+31151110001")
-    b = make.provider(regions=[region], pool=True, duty_phone="+31151110002")
+    a = make.provider(regions=[region], pool=True, on_duty=False, duty_phone="+31151110001")
+    b = make.provider(regions=[region], pool=True, on_duty=False, duty_phone="+31151110002")
     db.session.commit()
     rota.generate_shifts(
         db.session, region.id, now=T0, horizon_days=28, pattern=rota.parse_pattern("weekly"),

@@ -25,7 +25,9 @@ def pool_region(make, db, weights=(1, 1), coordinator="+31881239999"):
     region.coordinator_phone = coordinator
     providers = []
     for i, weight in enumerate(weights):
-        provider = make.provider(regions=[region], pool=True, duty_phone=f"+3115111{i:04d}")
+        provider = make.provider(
+            regions=[region], pool=True, on_duty=False, duty_phone=f"+3115111{i:04d}"
+        )
         db.session.get(ProviderRegion, (provider.id, region.id)).pool_weight = weight
         providers.append(provider)
     db.session.commit()
@@ -345,7 +347,9 @@ def test_rota_endpoints_need_the_right_role(db, make, client):
     assert client.get(url, headers=verwijzer).status_code == 403
     body = {"region": region.code, "provider_id": None, "starts_at": "2027-01-05T10:00:00Z",
             "ends_at": "2027-01-05T12:00:00Z"}  # fmt: skip
-    provider = make.token("provider", provider=make.provider(regions=[region], pool=True))
+    provider = make.token(
+        "provider", provider=make.provider(regions=[region], pool=True, on_duty=False)
+    )
     assert client.post("/api/v1/rota/overrides", json=body, headers=provider).status_code == 403
 
 
