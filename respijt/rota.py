@@ -15,13 +15,11 @@ reminders (deduped per shift) follow whoever actually has the duty. Every change
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import holidays as holidays_lib
@@ -32,11 +30,9 @@ from respijt.database import DbSession
 from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
 from respijt.models import (
     HandoverNote,
-    Provider,
     ProviderRegion,
     Region,
     RotaEvent,
-    RotaFeedToken,
     RotaShift,
     RotaSwap,
 )
@@ -674,7 +670,7 @@ def alert_gaps(session: DbSession, *, now: datetime, horizon_days: int) -> int:
                 recipient=region.coordinator_phone,
                 template="rota_gap",
                 context={
-                    "region": region.name,
+                    "region": region.code,
                     "starts_at": gap_start.isoformat(),
                     "ends_at": gap_end.isoformat(),
                 },
@@ -723,10 +719,12 @@ def send_reminders(session: DbSession, *, now: datetime) -> int:
         if kind is None:
             continue
         context = {
-            "region": region.name,
+            "region": region.code,  # the code: a region's full name can fill an SMS
             "starts_at": shift.starts_at.isoformat(),
             "ends_at": shift.ends_at.isoformat(),
-            "notes": _open_note_count(session, shift.region_id, now) if kind == "start" else 0,
+            "handover_count": (
+                _open_note_count(session, shift.region_id, now) if kind == "start" else 0
+            ),
         }
         queued += outbox.queue(
             session,
@@ -813,96 +811,3 @@ def _open_note_count(session: DbSession, region_id: int, now: datetime) -> int:
         )
         or 0
     )
-
-
-# --- iCal feed ------------------------------------------------------------------------------
-
-
-def feed_digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def create_feed_token(session: DbSession, provider_id: int, now: datetime) -> str:
-    """A new secret for the provider's iCal URL; the previous one stops working."""
-    secret = secrets.token_urlsafe(32)
-    row = session.get(RotaFeedToken, provider_id)
-    if row is None:
-        session.add(
-            RotaFeedToken(provider_id=provider_id, digest=feed_digest(secret), created_at=now)
-        )
-    else:
-        row.digest = feed_digest(secret)
-        row.created_at = now
-    session.flush()
-    return secret
-
-
-def provider_for_feed(session: DbSession, secret: str) -> Provider | None:
-    row = session.scalars(
-        select(RotaFeedToken).where(RotaFeedToken.digest == feed_digest(secret))
-    ).first()
-    return session.get(Provider, row.provider_id) if row is not None else None
-
-
-def _ical_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """RFC 5545 §3.1: lines longer than 75 octets continue on lines starting with a space."""
-    raw = line.encode()
-    if len(raw) <= 75:
-        return line
-    parts: list[str] = []
-    current = b""
-    limit = 75
-    for char in line:
-        encoded = char.encode()
-        if len(current) + len(encoded) > limit:
-            parts.append(current.decode())
-            current = b""
-            limit = 74  # the leading space counts
-        current += encoded
-    parts.append(current.decode())
-    return "\r\n ".join(parts)
-
-
-def _ical_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def ical_feed(session: DbSession, provider: Provider, now: datetime, host: str) -> str:
-    """The provider's shifts (last 30 days and all ahead) as an RFC 5545 calendar."""
-    shifts = session.scalars(
-        select(RotaShift)
-        .where(
-            RotaShift.provider_id == provider.id,
-            RotaShift.status == "active",
-            RotaShift.ends_at > now - timedelta(days=30),
-        )
-        .order_by(RotaShift.starts_at)
-    )
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//respijt//meldpunt rooster//NL",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_ical_text('Meldpuntdiensten ' + provider.name)}",
-    ]
-    for shift in shifts:
-        region = session.get(Region, shift.region_id)
-        region_name = region.name if region else ""
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:rota-shift-{shift.id}@{host}",
-            f"DTSTAMP:{_ical_time(now)}",
-            f"DTSTART:{_ical_time(shift.starts_at)}",
-            f"DTEND:{_ical_time(shift.ends_at)}",
-            f"SUMMARY:{_ical_text('Dienst meldpunt logeerzorg ' + region_name)}",
-            f"DESCRIPTION:{_ical_text('U bent het meldpunt van ' + region_name + '.')}",
-            "TRANSP:OPAQUE",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)

@@ -212,7 +212,7 @@ def record_voicemail(
                 session,
                 recipient=provider.duty_phone,
                 template="meldpunt_voicemail",
-                context={"region": region.name, "caller": call.from_number},
+                context={"region": region.code, "caller": call.from_number},
                 dedupe_key=f"voicemail:{voicemail.id}:{provider.id}",
                 urgent=True,
                 now=now,
