@@ -692,11 +692,13 @@ def send_reminders(session: DbSession, *, now: datetime) -> int:
     get none, so reminders follow overrides and swaps."""
     queued = 0
     shifts = session.scalars(
-        select(RotaShift).where(
+        select(RotaShift)
+        .where(
             RotaShift.status == "active",
             RotaShift.starts_at <= now + timedelta(hours=40),
             RotaShift.ends_at > now - END_WINDOW,
         )
+        .order_by(RotaShift.starts_at, RotaShift.id)
     )
     for shift in shifts:
         phone = shift.provider.duty_phone

@@ -17,10 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy import select
 
 from respijt import clock
 from respijt.database import run_in_transaction
 from respijt.extensions import db
+from respijt.models import CallLeg
 from respijt.notifications import twilio_gateway as twiml
 from respijt.notifications import voice
 from respijt.webhooks import _forbidden, _signed
@@ -56,10 +58,7 @@ def _transaction(work: Callable[[], str]) -> Response:
     return _xml(run_in_transaction(db.session, work, current_app.config["RESPIJT_TX_RETRIES"]))
 
 
-def _dial_or_voicemail(call: Any, greeting: str | None) -> str:
-    leg = voice.next_leg(db.session, call, clock.now())
-    if leg is None:
-        return twiml.twiml_voicemail(VOICEMAIL, _url(f"/voicemail?call={call.id}"))
+def _dial(leg: CallLeg, greeting: str | None) -> str:
     return twiml.twiml_dial(
         leg.number,
         greeting=greeting,
@@ -67,6 +66,10 @@ def _dial_or_voicemail(call: Any, greeting: str | None) -> str:
         action_url=_url(f"/dial-result?leg={leg.id}"),
         whisper_url=_url(f"/whisper?leg={leg.id}"),
     )
+
+
+def _voicemail(call_id: int) -> str:
+    return twiml.twiml_voicemail(VOICEMAIL, _url(f"/voicemail?call={call_id}"))
 
 
 def _int_arg(name: str) -> int | None:
@@ -109,7 +112,10 @@ def incoming() -> Response:
             region=region,
             now=now,
         )
-        return _dial_or_voicemail(call, GREETING)
+        leg = db.session.scalars(
+            select(CallLeg).where(CallLeg.call_id == call.id).order_by(CallLeg.seq)
+        ).first() or voice.next_leg(db.session, call, now)  # a retried webhook rings the same
+        return _dial(leg, GREETING) if leg is not None else _voicemail(call.id)
 
     return _transaction(work)
 
@@ -149,12 +155,15 @@ def dial_result() -> Response:
     if leg_id is None:
         return Response("leg is verplicht.", status=400)
     status = request.form.get("DialCallStatus") or ""
+    call_status = request.form.get("CallStatus") or ""
 
     def work() -> str:
-        if voice.finish_leg(db.session, leg_id, status, clock.now()):
-            return twiml.twiml_hangup()
-        leg = voice.get_leg(db.session, leg_id)
-        return _dial_or_voicemail(voice.get_call(db.session, leg.call_id), NEXT)
+        what, following = voice.after_leg(db.session, leg_id, status, call_status, clock.now())
+        if what == "dial" and following is not None:
+            return _dial(following, NEXT)
+        if what == "voicemail":
+            return _voicemail(voice.get_leg(db.session, leg_id).call_id)
+        return twiml.twiml_hangup()
 
     return _transaction(work)
 

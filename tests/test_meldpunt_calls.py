@@ -283,3 +283,29 @@ def test_a_call_can_be_linked_to_the_request_taken_during_it(db, client, make, m
     assert linked.get_json()["care_request_id"] is not None
     voicemails = db.session.scalars(select(Voicemail)).all()
     assert voicemails == []
+
+
+def test_a_retried_dial_callback_rings_nobody_new(db, client, meldpunt):
+    region, on_duty, backup = meldpunt
+    call = Call(client)
+    call.incoming()
+    _, _, action = call.dialled()
+    first = call.leg_ends("no-answer")
+    again = twiml(post(client, action, {"CallSid": call.sid, "DialCallStatus": "no-answer"}))
+    assert ET.tostring(again) == ET.tostring(first)  # the backup again, not the coordinator
+    assert [n for _, n, _ in legs(db, the_call(db, call.sid))] == [
+        on_duty.duty_phone,
+        backup.duty_phone,
+    ]
+
+
+def test_a_caller_who_hangs_up_while_it_rings_is_a_missed_call(db, client, meldpunt):
+    call = Call(client)
+    call.incoming()
+    _, _, action = call.dialled()
+    params = {"CallSid": call.sid, "DialCallStatus": "canceled", "CallStatus": "completed"}
+    answer = twiml(post(client, action, params))
+    assert answer.find("Hangup") is not None and answer.find("Dial") is None
+    row = the_call(db, call.sid)
+    assert row.status == "missed"
+    assert [outcome for _, _, outcome in legs(db, row)] == ["canceled"]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from respijt import clock, duty, rota
-from respijt.models import OutboxMessage, ProviderRegion, RotaEvent, RotaShift
+from respijt.models import OutboxMessage, ProviderRegion, Region, RotaEvent, RotaShift
 
 LOCAL = clock.LOCAL_TZ
 # Monday 4 January 2027, 10:00 local: just after a weekly handover.
@@ -170,8 +170,7 @@ def test_overrides_and_swaps_are_reflected_in_duty_current(db, make, client, app
     assert response.status_code == 201, response.get_json()
     entry = duty_now(client, region)
     assert entry["provider"]["id"] == other.id
-    # The override runs into the other's own next shift? No: it ends in 2 h, then the original
-    # provider takes over again until the weekly handover.
+    # Two hours later the shift's own provider is back on duty until the weekly handover.
     clock.freeze(ends + timedelta(minutes=1))
     assert duty_now(client, region)["provider"]["id"] == first.provider_id
 
@@ -271,7 +270,48 @@ def test_reminders_go_to_whoever_has_the_shift_after_a_swap(db, make):
         (first.provider.duty_phone, "end"),
         (other.duty_phone, "start"),
     ]
-    assert incoming_before.duty_phone not in {r for r, _ in reminders(db)[::2]}
+    assert incoming_before.duty_phone not in {recipient for recipient, _ in reminders(db)}
+
+
+def test_reminders_follow_an_override(db, make):
+    region, (a, b) = pool_region(make, db)
+    generate(db, region)
+    first = active(db, region)[0]
+    first_start, first_end = first.starts_at, first.ends_at
+    other = b if first.provider_id == a.id else a
+    # The coordinator gives tomorrow 12:00-20:00 to the other provider.
+    starts = datetime(2027, 1, 5, 12, 0, tzinfo=LOCAL)
+    ends = datetime(2027, 1, 5, 20, 0, tzinfo=LOCAL)
+    rota.apply_override(
+        db.session, region.id, provider_id=other.id, starts_at=starts, ends_at=ends,
+        actor="token:1", now=T0, reason="ziekte",
+    )  # fmt: skip
+    db.session.commit()
+    shifts = active(db, region)
+    assert [(s.provider_id, s.starts_at, s.ends_at) for s in shifts[:3]] == [
+        (first.provider_id, first_start, starts),
+        (other.id, starts, ends),
+        (first.provider_id, ends, first_end),
+    ]
+    sent = sum(
+        rota.send_reminders(db.session, now=moment)
+        for moment in (
+            datetime(2027, 1, 4, 18, 0, tzinfo=LOCAL),  # the eve of the override
+            starts,  # the original provider goes off duty, the other comes on
+            ends,  # and the other way round
+        )
+    )
+    db.session.commit()
+    assert sent == 7
+    assert reminders(db) == [
+        (first.provider.duty_phone, "start"),  # the running shift, not reminded before
+        (other.duty_phone, "eve"),
+        (first.provider.duty_phone, "eve"),  # it resumes at 20:00
+        (first.provider.duty_phone, "end"),
+        (other.duty_phone, "start"),
+        (other.duty_phone, "end"),
+        (first.provider.duty_phone, "start"),
+    ]
 
 
 def test_meldpunt_access_window_is_the_shift_plus_grace(db, make):
@@ -410,3 +450,31 @@ def test_ical_feed_at_a_secret_url_lists_the_providers_shifts(db, make, client):
     # A new link replaces the old one.
     client.post("/api/v1/rota/ical-token", headers=token)
     assert client.get(path).status_code == 404
+
+
+def test_the_daily_job_fills_each_pool_region_to_the_horizon(db, make, app):
+    from respijt.scheduler import jobs
+
+    region, _ = pool_region(make, db)
+    no_pool = make.region()
+    created = jobs.generate_rota(db.session, T0, app.config)
+    db.session.commit()
+    assert created == 9  # the running week and eight more: 56 days ahead are covered
+    assert rota.find_gaps(db.session, region.id, T0, T0 + timedelta(days=56)) == []
+    assert rota.shifts_between(db.session, no_pool.id, T0, T0 + timedelta(days=56)) == []
+    assert jobs.generate_rota(db.session, T0 + timedelta(hours=1), app.config) == 0
+
+
+def test_the_demo_has_shifts_covering_the_coming_weeks(db, app):
+    from respijt import demo
+
+    clock.freeze(T0)
+    demo.load_demo(db.session, now=clock.now(), today=clock.today(), horizon_days=14)
+    demo.load_demo_rota(db.session, now=clock.now(), horizon_days=56, pattern="weekly", holidays="")
+    db.session.commit()
+    regions = db.session.scalars(select(Region)).all()
+    assert len(regions) == 3
+    for region in regions:
+        assert region.coordinator_phone
+        assert rota.find_gaps(db.session, region.id, T0, T0 + timedelta(days=56)) == []
+        assert duty.duty_provider(db.session, region.id, T0) is not None

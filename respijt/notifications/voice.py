@@ -158,19 +158,39 @@ def accept_leg(session: DbSession, leg_id: int, now: datetime) -> bool:
     return True
 
 
-def finish_leg(session: DbSession, leg_id: int, dial_status: str, now: datetime) -> bool:
-    """Twilio's <Dial> ended for this leg. True when the callee had accepted it."""
+def after_leg(
+    session: DbSession, leg_id: int, dial_status: str, call_status: str, now: datetime
+) -> tuple[str, CallLeg | None]:
+    """Twilio's <Dial> for this leg ended: log the outcome and say what comes next.
+
+    ("done", None) when the callee accepted or the caller hung up, ("dial", leg) for the next
+    number, ("voicemail", None) when nobody is left. A retried callback (the leg already ended)
+    answers as the first one did, without ringing anyone new.
+    """
     leg = get_leg(session, leg_id)
-    if leg.ended_at is None:
+    first_time = leg.ended_at is None
+    if first_time:
         leg.ended_at = now
         if leg.accepted_at is not None:
             leg.outcome = "accepted"
         elif dial_status in DIAL_FAILURES:
             leg.outcome = dial_status
-        else:  # "completed" without a 1: a voicemail or a person who did not take it
+        else:  # "completed" without a 1: a voicemail box, or a person who did not take it
             leg.outcome = "not-accepted"
         session.flush()
-    return leg.accepted_at is not None
+    if leg.accepted_at is not None:
+        return "done", None
+    call = get_call(session, leg.call_id)
+    if not first_time:
+        following = session.scalars(
+            select(CallLeg).where(CallLeg.call_id == call.id, CallLeg.seq == leg.seq + 1)
+        ).first()
+        return ("dial", following) if following is not None else ("voicemail", None)
+    if call_status in ("completed", "canceled"):  # the caller hung up while it rang
+        mark_missed(session, call)
+        return "done", None
+    following = next_leg(session, call, now)
+    return ("dial", following) if following is not None else ("voicemail", None)
 
 
 def record_voicemail(
