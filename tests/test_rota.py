@@ -478,3 +478,42 @@ def test_the_demo_has_shifts_covering_the_coming_weeks(db, app):
         assert region.coordinator_phone
         assert rota.find_gaps(db.session, region.id, T0, T0 + timedelta(days=56)) == []
         assert duty.duty_provider(db.session, region.id, T0) is not None
+
+
+def test_a_meldpunt_sees_the_regions_requests_while_on_duty_plus_the_grace(db, make, client):
+    from tests import care_request_helpers
+
+    region, _ = pool_region(make, db)
+    generate(db, region)
+    first, second = active(db, region)[:2]
+    municipality = make.municipality(region=region)
+    clock.freeze(T0)
+    arrival = clock.today() + timedelta(days=20)
+    request = care_request_helpers.create(
+        db.session, care_request_helpers.body(municipality, arrival, arrival + timedelta(days=3))
+    )
+    db.session.commit()
+    url = f"/api/v1/requests/{request.reference}"
+    outgoing = make.token("meldpunt", provider=first.provider)
+    incoming = make.token("meldpunt", provider=second.provider)
+
+    assert client.get(url, headers=outgoing).status_code == 200
+    assert client.get(url, headers=incoming).status_code == 404  # not on duty: as if absent
+    clock.freeze(first.ends_at + timedelta(minutes=59))  # the grace after the handover
+    assert client.get(url, headers=outgoing).status_code == 200
+    assert client.get(url, headers=incoming).status_code == 200
+    clock.freeze(first.ends_at + timedelta(minutes=61))
+    assert client.get(url, headers=outgoing).status_code == 404
+    assert client.get(url, headers=incoming).status_code == 200
+
+
+def test_a_daily_shift_on_a_dst_day_lasts_23_or_25_hours(db, make):
+    region, _ = pool_region(make, db)
+    generate(db, region, now=datetime(2027, 3, 26, 10, 0, tzinfo=LOCAL), days=220, pattern=DAILY)
+    lengths = {
+        s.starts_at.astimezone(LOCAL).date().isoformat(): hours(s) for s in active(db, region)
+    }
+    assert lengths["2027-03-27"] == 23  # Saturday 09:00 to Sunday 09:00 across 02:00 → 03:00
+    assert lengths["2027-10-30"] == 25
+    assert lengths["2027-03-28"] == lengths["2027-10-31"] == 24
+    assert all(s.starts_at.astimezone(LOCAL).time() == time(9, 0) for s in active(db, region))
