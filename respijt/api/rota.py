@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from respijt import clock, duty, rota, rota_ical
+from respijt import clock, duty, rota
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import current_caller, read_only, requires
 from respijt.auth import Caller
@@ -467,7 +467,7 @@ def create_ical_token() -> ResponseReturnValue:
     provider_id = _own_provider(current_caller())
 
     def work() -> str:
-        return rota_ical.create_feed_token(db.session, provider_id, clock.now())
+        return rota.create_feed_token(db.session, provider_id, clock.now())
 
     secret = run_in_transaction(db.session, work, _retries())
     base = current_app.config["RESPIJT_PUBLIC_URL"]
