@@ -517,3 +517,23 @@ def test_a_daily_shift_on_a_dst_day_lasts_23_or_25_hours(db, make):
     assert lengths["2027-10-30"] == 25
     assert lengths["2027-03-28"] == lengths["2027-10-31"] == 24
     assert all(s.starts_at.astimezone(LOCAL).time() == time(9, 0) for s in active(db, region))
+
+
+def test_an_override_to_nobody_through_the_api_alerts_the_coordinator_at_once(db, make, client):
+    clock.freeze(T0)
+    region, _ = pool_region(make, db)
+    generate(db, region)
+    response = client.post(
+        "/api/v1/rota/overrides",
+        json={
+            "region": region.code,
+            "provider_id": None,
+            "starts_at": "2027-01-06T12:00:00Z",
+            "ends_at": "2027-01-06T15:00:00Z",
+        },
+        headers=make.token("coordinator"),
+    )
+    assert response.status_code == 201 and response.get_json() == {"shift": None}
+    [alert] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "rota_gap"))
+    assert alert.recipient == region.coordinator_phone
+    assert "6 jan 13:00 tot 6 jan 16:00" in alert.body

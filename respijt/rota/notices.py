@@ -16,14 +16,19 @@ from respijt.rota.generation import find_gaps, pool, record_event
 # --- gaps and reminders ---------------------------------------------------------------------
 
 
-def alert_gaps(session: DbSession, *, now: datetime, horizon_days: int) -> int:
+def alert_gaps(
+    session: DbSession, *, now: datetime, horizon_days: int, region_id: int | None = None
+) -> int:
     """Queue one SMS to the region's coordinator per gap in the horizon (deduped by its start).
 
     Regions without a pool have no meldpunt and are skipped.
     """
     queued = 0
     end = now + timedelta(days=horizon_days)
-    for region in session.scalars(select(Region).order_by(Region.id)):
+    regions = select(Region).order_by(Region.id)
+    if region_id is not None:
+        regions = regions.where(Region.id == region_id)
+    for region in session.scalars(regions):
         if not pool(session, region.id):
             continue
         gaps = find_gaps(session, region.id, now, end)
