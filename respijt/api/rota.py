@@ -173,6 +173,29 @@ class StatsQuery(StrictSchema):
     week = fields.Date(required=True, metadata={"description": "een dag in de week (ma-zo)"})
 
 
+class RegionRefSchema(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+    meldpunt_number = fields.String(allow_none=True)
+
+
+class ProviderRefSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class DutyEntrySchema(ma.Schema):
+    region = fields.Nested(RegionRefSchema)
+    provider = fields.Nested(
+        ProviderRefSchema, allow_none=True, metadata={"description": "null bij een gat"}
+    )
+    until = fields.String(
+        allow_none=True,
+        metadata={"description": "UTC, ISO 8601 met Z: einde van de dienst (of van het gat)"},
+    )
+    phone = fields.String(allow_none=True, metadata={"description": "het meldpuntnummer"})
+
+
 def _local_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=clock.LOCAL_TZ)
 
@@ -182,7 +205,7 @@ def _local_start(day: date) -> datetime:
 
 @blp.route("/duty/current", methods=["GET"])
 @blp.arguments(DutyQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, DutyEntrySchema(many=True))
 @read_only
 def duty_current(region: str | None = None) -> ResponseReturnValue:
     """Per regio: de aanbieder die nu het meldpunt is en tot wanneer (`null` bij een gat)."""
