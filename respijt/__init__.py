@@ -51,6 +51,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.report_pages import bp as report_pages
 
     app.register_blueprint(report_pages)
+    from respijt.voice_webhooks import register_voice_webhooks
+
+    register_voice_webhooks(app)
+    from respijt.rota_feed import register_rota_feed
+
+    register_rota_feed(app)
 
     from respijt.cli import register_cli
 
