@@ -218,3 +218,33 @@ def waitlist_offer_made(
 
 def request_needs_attention(session: DbSession, care_request: Any, *, now: datetime) -> None:
     """An urgent request has no fit: alert the meldpunt on duty in its region at once."""
+
+
+# --- the requester's link -------------------------------------------------------------------
+
+
+def request_received(session: DbSession, care_request: Any, *, link: str, now: datetime) -> bool:
+    """A request came in through the web form: send its reference and the signed status link.
+
+    The edge builds the link (it holds the secret key); the text names no client.
+    """
+    return outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template="request_received",
+        context={"reference": care_request.reference, "link": link},
+        dedupe_key=f"request-received:{care_request.reference}",
+        now=now,
+    )
+
+
+def request_link_again(session: DbSession, care_request: Any, *, link: str, now: datetime) -> bool:
+    """The requester asked for their link again: at most one SMS per request per hour."""
+    return outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template="request_link",
+        context={"reference": care_request.reference, "link": link},
+        dedupe_key=f"request-link:{care_request.reference}:{now:%Y%m%d%H}",
+        now=now,
+    )
