@@ -67,9 +67,9 @@ def parse_date(value: str | None) -> date | None:
         return None
 
 
-def _choices(codes: dict[str, str], placeholder: str | None = None) -> list[tuple[str, str]]:
-    first = [("", placeholder)] if placeholder else []
-    return first + list(codes.items())
+def _choices(codes: dict[str, str], placeholder: str | None = None) -> dict[str, str]:
+    """wtforms' shorthand: {value: label}, first an empty value for the placeholder."""
+    return {"": placeholder, **codes} if placeholder else dict(codes)
 
 
 class SearchForm(FlaskForm):
@@ -80,8 +80,8 @@ class SearchForm(FlaskForm):
 
     van = StringField("Eerste nacht", validators=[Optional(), IsoDate()])
     tot = StringField("Vertrekdag", validators=[Optional(), IsoDate()])
-    gemeente = SelectField("Gemeente", choices=[], validate_choice=False)
-    regio = SelectField("Regio", choices=[], validate_choice=False)
+    gemeente = SelectField("Gemeente", choices={}, validate_choice=False)
+    regio = SelectField("Regio", choices={}, validate_choice=False)
     doelgroep = SelectField(
         "Voor wie",
         choices=_choices(TARGET_GROUPS, "Alle doelgroepen"),
@@ -96,10 +96,10 @@ class RequestForm(FlaskForm):
 
     requester = RadioField(
         "Wie vraagt aan?",
-        choices=[
-            ("mantelzorger", "Ik ben mantelzorger (ik zorg voor iemand)"),
-            ("verwijzer", "Ik ben verwijzer (wijkteam, consulent, huisarts, casemanager)"),
-        ],
+        choices={
+            "mantelzorger": "Ik ben mantelzorger (ik zorg voor iemand)",
+            "verwijzer": "Ik ben verwijzer (wijkteam, consulent, huisarts, casemanager)",
+        },
         default="mantelzorger",
         validators=[required(CHOOSE), OneOf(["mantelzorger", "verwijzer"])],
         validate_choice=False,
@@ -111,7 +111,7 @@ class RequestForm(FlaskForm):
     birth_year = StringField("Geboortejaar", validators=[required(), BirthYear()])
     municipality = SelectField(
         "Gemeente waar hij of zij woont",
-        choices=[],
+        choices={},
         validators=[required(CHOOSE)],
         validate_choice=False,
     )
@@ -123,7 +123,7 @@ class RequestForm(FlaskForm):
     )
     care_level = RadioField(
         "Hoeveel zorg is nodig?",
-        choices=list(CARE_LEVELS.items()),
+        choices=dict(CARE_LEVELS),
         default="basic",
         validators=[required(CHOOSE), OneOf(CARE_LEVELS)],
         validate_choice=False,
@@ -139,24 +139,18 @@ class RequestForm(FlaskForm):
     departure = StringField("Vertrek", validators=[required(), IsoDate()])
     flexibility_days = SelectField(
         "Hoeveel dagen kunnen de data schuiven?",
-        choices=[
-            ("0", "Niet"),
-            ("1", "1 dag"),
-            ("2", "2 dagen"),
-            ("3", "3 dagen"),
-            ("7", "een week"),
-        ],
+        choices={"0": "Niet", "1": "1 dag", "2": "2 dagen", "3": "3 dagen", "7": "een week"},
         default="0",
         validators=[OneOf(["0", "1", "2", "3", "7"])],
         validate_choice=False,
     )
     urgency = RadioField(
         "Hoe snel?",
-        choices=[
-            ("planned", "Gepland, er is tijd"),
-            ("soon", "Binnenkort, binnen een week"),
-            ("urgent", "Spoed, zo snel mogelijk"),
-        ],
+        choices={
+            "planned": "Gepland, er is tijd",
+            "soon": "Binnenkort, binnen een week",
+            "urgent": "Spoed, zo snel mogelijk",
+        },
         default="planned",
         validators=[required(CHOOSE), OneOf(URGENCIES)],
         validate_choice=False,
@@ -169,7 +163,7 @@ class RequestForm(FlaskForm):
     )
     funding = SelectField(
         "Wie betaalt?",
-        choices=list(REQUEST_FUNDING.items()),
+        choices=dict(REQUEST_FUNDING),
         default="onbekend",
         validators=[OneOf(REQUEST_FUNDING)],
         validate_choice=False,
@@ -249,7 +243,7 @@ class ResendLinkForm(FlaskForm):
 class FeedbackForm(FlaskForm):
     rating = RadioField(
         "Hoe tevreden bent u over deze website?",
-        choices=[("goed", "Tevreden"), ("matig", "Neutraal"), ("slecht", "Ontevreden")],
+        choices={"goed": "Tevreden", "matig": "Neutraal", "slecht": "Ontevreden"},
         validators=[Optional(), OneOf(["goed", "matig", "slecht"])],
         validate_choice=False,
     )

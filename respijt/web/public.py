@@ -49,12 +49,12 @@ def regions_with_municipalities() -> list[Region]:
     )
 
 
-def municipality_choices(regions: list[Region], placeholder: str) -> list[Any]:
-    """Choices grouped per region (wtforms renders a dict as <optgroup>s)."""
-    grouped: dict[str, list[tuple[str, str]]] = {"": [("", placeholder)]}
+def municipality_choices(regions: list[Region], placeholder: str) -> dict[str, Any]:
+    """Choices grouped per region: wtforms renders {region: {code: name}} as <optgroup>s."""
+    grouped: dict[str, Any] = {"": placeholder}
     for region in regions:
-        grouped[region.name] = [(m.code, m.name) for m in region.municipalities]
-    return grouped  # type: ignore[return-value]
+        grouped[region.name] = {m.code: m.name for m in region.municipalities}
+    return grouped
 
 
 def _stale_after() -> int:
@@ -107,7 +107,7 @@ def availability() -> ResponseReturnValue:
     regions = regions_with_municipalities()
     form = SearchForm(request.args)
     form.gemeente.choices = municipality_choices(regions, "Alle gemeenten")
-    form.regio.choices = [("", "Alle regio's")] + [(r.code, r.name) for r in regions]
+    form.regio.choices = {"": "Alle regio's", **{r.code: r.name for r in regions}}
     today = clock.today()
     form.validate()
     night_from, night_to = _search_range(form, today)
