@@ -300,3 +300,18 @@ def test_the_site_has_its_own_favicon_and_serves_compressed_assets(client):
     )
     assert css.status_code == 200 and css.headers.get("Content-Encoding") == "gzip"
     assert int(css.headers["Content-Length"]) < 20_000
+
+
+def test_the_header_says_who_is_logged_in_and_in_which_role(client, monkeypatch):
+    class User:
+        is_authenticated = True
+        name = "Fatima Bakker"
+        roles = ["provider", "meldpunt"]
+
+    import respijt.web
+
+    assert "Ingelogd als" not in client.get("/privacy").get_data(as_text=True)
+    monkeypatch.setattr(respijt.web, "current_user", lambda: User())
+    header = client.get("/privacy").get_data(as_text=True)
+    assert "Ingelogd als <strong>Fatima Bakker</strong>, als aanbieder en meldpunt." in header
+    assert 'action="/logout"' in header and 'name="csrf_token"' in header
