@@ -88,6 +88,10 @@ def take(base: str) -> None:
             traffic = Traffic(base)
             traffic.watch(page)
             page.goto(base + path, wait_until="load")
+            if name == "beschikbaarheid-telefoon":  # the calendar, not the form
+                page.evaluate(
+                    "document.getElementById('resultaten').scrollIntoView({behavior: 'instant'})"
+                )
             if name == "aanvragen-telefoon":  # show the errors beside the fields
                 page.get_by_role("button", name="Aanvraag versturen").click()
                 page.wait_for_load_state("load")
