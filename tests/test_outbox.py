@@ -215,6 +215,9 @@ def test_every_template_fits_one_sms_segment_in_gsm7(template):
         "nights": 21,
         "deadline": "2027-12-23T22:59:00+00:00",
         "last_confirmed": "2027-11-30",
+        "reference": "R-ACD349",
+        # A signed request link as long as real ones (/a/<itsdangerous token>).
+        "link": "https://logeren.voorbeeld.nl/a/IlItQUNEMzQ5Ig.Z0kq3A.x7Yk2pQm9VbR4tLs1nWc8dFh0jE",
     }
     body = outbox.render(template, context)
     assert len(body) <= 160, (len(body), body)
