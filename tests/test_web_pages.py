@@ -130,6 +130,7 @@ def test_a_request_from_the_form_ends_in_a_reference_and_an_sms_with_the_link(cl
     assert created.contact_mobile == "+31612345678" and created.consent_at is not None
     sms = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "+31612345678"))
     assert sms.template == "request_received" and reference in sms.body
+    assert sms.urgent  # the sender waits for it on the site: not held by quiet hours
     assert "Ans" not in sms.body  # never the client's name on a lock screen
     link = re.search(r"http://\S+", sms.body).group(0)
     db.session.rollback()

@@ -226,7 +226,8 @@ def request_needs_attention(session: DbSession, care_request: Any, *, now: datet
 def request_received(session: DbSession, care_request: Any, *, link: str, now: datetime) -> bool:
     """A request came in through the web form: send its reference and the signed status link.
 
-    The edge builds the link (it holds the secret key); the text names no client.
+    The edge builds the link (it holds the secret key); the text names no client. Urgent:
+    the sender is on the site waiting for it, so quiet hours do not hold it back.
     """
     return outbox.queue(
         session,
@@ -234,17 +235,20 @@ def request_received(session: DbSession, care_request: Any, *, link: str, now: d
         template="request_received",
         context={"reference": care_request.reference, "link": link},
         dedupe_key=f"request-received:{care_request.reference}",
+        urgent=True,
         now=now,
     )
 
 
 def request_link_again(session: DbSession, care_request: Any, *, link: str, now: datetime) -> bool:
-    """The requester asked for their link again: at most one SMS per request per hour."""
+    """The requester asked for their link again (and waits for it): at most one SMS per
+    request per hour."""
     return outbox.queue(
         session,
         recipient=care_request.contact_mobile,
         template="request_link",
         context={"reference": care_request.reference, "link": link},
         dedupe_key=f"request-link:{care_request.reference}:{now:%Y%m%d%H}",
+        urgent=True,
         now=now,
     )
