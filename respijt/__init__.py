@@ -57,6 +57,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.rota_feed import register_rota_feed
 
     register_rota_feed(app)
+    from respijt.web import register_web
+
+    register_web(app)
+    from respijt.security_web import init_csrf
+
+    init_csrf(app)
+    from whitenoise import WhiteNoise
+
+    # Static files with their pre-compressed .gz siblings and cache headers.
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+        app.wsgi_app, root=app.static_folder, prefix="static/", max_age=3600
+    )
 
     from respijt.cli import register_cli
 

@@ -101,6 +101,11 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
             env.get("RESPIJT_TWILIO_BASE_URL") or "https://api.twilio.com"
         ).rstrip("/"),
         "RESPIJT_TWILIO_TIMEOUT_SECONDS": _float(env, "RESPIJT_TWILIO_TIMEOUT_SECONDS", 10.0),
+        # Web pages: per-gemeente texts (costs, complaints) and where feedback is kept.
+        "RESPIJT_MUNICIPALITY_TEXTS": env.get("RESPIJT_MUNICIPALITY_TEXTS")
+        or os.path.join(instance_path, "municipality_texts.json"),
+        "RESPIJT_FEEDBACK_FILE": env.get("RESPIJT_FEEDBACK_FILE")
+        or os.path.join(instance_path, "feedback.jsonl"),
     }
 
 

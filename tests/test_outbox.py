@@ -206,7 +206,7 @@ def test_unknown_backend_is_refused_with_a_clear_message():
         backends.get_backend({"RESPIJT_SMS_BACKEND": "pigeon"})
 
 
-LINK = "https://respijt.example.nl/aanvraag#IlItN0szUDlRIg.awLNgg.wvlh2AOvC-8ADDIDdS02hDou6Sg"
+LINK = "https://respijt.example.nl/a/IlItN0szUDlRIg.awLNgg.wvlh2AOvC-8ADDIDdS02hDou6Sg"
 
 
 @pytest.mark.parametrize(

@@ -46,10 +46,10 @@ def test_a_request_from_the_public_form_is_acknowledged_with_its_signed_link(app
     reference = created.get_json()["reference"]
     (message,) = messages(db, "request_received")
     assert (message.recipient, message.status) == (CONTACT, "pending")
-    assert reference in message.body and "#" in message.body
+    assert reference in message.body and "/a/" in message.body
     assert "link" not in message.context  # the link is a credential: in the text only
     assert_no_client_data(message)
-    token = message.body.split("#", 1)[1]
+    token = message.body.split("/a/", 1)[1]
     assert request_links.reference_from_token(app.secret_key, token, 3600) == reference
     assert message.body.startswith("respijt: aanvraag") and len(message.body) <= 160
 
@@ -263,7 +263,7 @@ def test_a_hold_for_a_request_is_offered_by_sms_and_withdrawn_if_it_ends_unsent(
     (offer,) = messages(db, "request_offer")
     assert (offer.recipient, offer.status) == (CONTACT, "pending")
     assert care_request.reference in offer.body and "De Linde" in offer.body
-    token = offer.body.rsplit("#", 1)[1]
+    token = offer.body.rsplit("/a/", 1)[1]
     assert request_links.reference_from_token(app.secret_key, token, 3600) == care_request.reference
     assert_no_client_data(offer)
 

@@ -183,10 +183,13 @@ def create_request(
     urgent request without a fit is flagged for the meldpunt on duty."""
     values = validate_request(session, data, today)
     municipality: Municipality = values["municipality"]
-    # Who asks follows from the account; only the meldpunt records it from the phone call.
+    # Who asks follows from the account; only the meldpunt records it from the phone call,
+    # and on the public form someone may say they ask as a verwijzer.
     requester_type = {"public": "mantelzorger", "verwijzer": "verwijzer"}.get(
         caller.role, data.get("requester") or "meldpunt"
     )
+    if caller.role == "public" and data.get("requester") == "verwijzer":
+        requester_type = "verwijzer"
     series = data.get("series")
     care_request = CareRequest(
         reference=_unique_reference(session),

@@ -301,6 +301,8 @@ def request_changed(
         dedupe_key=f"request:{care_request.id}:{status}:{now.isoformat()}"
         if status == REQUEST_WAITLISTED
         else f"request:{care_request.id}:{status}",
+        # Someone who just asked waits for the reference and link: quiet hours do not apply.
+        urgent=status == REQUEST_NEW,
         now=now,
     )
 
@@ -358,3 +360,20 @@ def request_needs_attention(session: DbSession, care_request: Any, *, now: datet
             urgent=True,
             now=now,
         )
+
+
+# --- the requester's link -------------------------------------------------------------------
+
+
+def request_link_again(session: DbSession, care_request: Any, *, link: str, now: datetime) -> bool:
+    """The requester asked for their link again (and waits for it): at most one SMS per
+    request per hour."""
+    return outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template="request_link",
+        context={"reference": care_request.reference, "link": link},
+        dedupe_key=f"request-link:{care_request.reference}:{now:%Y%m%d%H}",
+        urgent=True,
+        now=now,
+    )

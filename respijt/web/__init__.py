@@ -1,0 +1,103 @@
+"""Server-rendered pages (Dutch). Thin views: parse → act through the domain → render.
+
+The public pages live in `public.py` (home, availability, locations, info pages) and
+`requester.py` (the request form, the signed status link, "stuur mijn link opnieuw").
+Pages for logged-in roles come later and fill the navigation slots of `ROLE_NAVIGATION`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request, send_from_directory
+
+from respijt import clock
+from respijt.web import format as fmt
+
+blp = Blueprint("web", __name__)
+
+ROLE_LABELS = {
+    "provider": "aanbieder",
+    "meldpunt": "meldpunt",
+    "verwijzer": "verwijzer",
+    "coordinator": "coördinator",
+    "admin": "beheerder",
+}
+
+# Navigation per role: (endpoint, label). Filled when the pages for that role land.
+ROLE_NAVIGATION: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLE_LABELS}
+
+PUBLIC_NAVIGATION = [
+    ("web.home", "Logeren"),
+    ("web.availability", "Vrije bedden"),
+    ("web.new_request", "Aanvragen"),
+    ("web.contact", "Contact"),
+]
+
+
+def current_user() -> Any:
+    """The logged-in user, or None (Flask-Login may not be installed or set up)."""
+    try:
+        from flask_login import current_user as user
+    except ImportError:
+        return None
+    try:
+        return user if getattr(user, "is_authenticated", False) else None
+    except Exception:  # no LoginManager on this app
+        return None
+
+
+def user_roles(user: Any) -> list[str]:
+    if user is None:
+        return []
+    roles = getattr(user, "roles", None)
+    if roles is None:
+        role = getattr(user, "role", None)
+        roles = [role] if role else []
+    return [getattr(r, "name", r) for r in roles]
+
+
+def _context() -> dict[str, Any]:
+    user = current_user()
+    roles = user_roles(user)
+    navigation = [item for role in roles for item in ROLE_NAVIGATION.get(role, [])]
+    return {
+        "current_user_or_none": user,
+        "user_display_name": (
+            getattr(user, "name", None) or getattr(user, "email", None) or "u"
+            if user is not None
+            else None
+        ),
+        "user_role_labels": [ROLE_LABELS.get(r, r) for r in roles],
+        "role_navigation": navigation,
+        "public_navigation": PUBLIC_NAVIGATION,
+        "has_login": "/login" in {rule.rule for rule in current_app.url_map.iter_rules()},
+    }
+
+
+def register_web(app: Flask) -> None:
+    from respijt.web import public, requester  # noqa: F401 - routes register on import
+
+    app.register_blueprint(blp)
+    app.context_processor(_context)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["kort"] = fmt.short_date
+    app.jinja_env.filters["lang"] = fmt.long_date
+    app.jinja_env.filters["bedden"] = fmt.beds
+    app.jinja_env.filters["lokaal"] = fmt.local_datetime
+    app.jinja_env.globals["geleden"] = lambda value: fmt.ago(value, clock.now())
+
+    @app.route("/favicon.ico")
+    def favicon() -> Response:
+        return send_from_directory(
+            app.static_folder or "static", "favicon.svg", mimetype="image/svg+xml", max_age=86400
+        )
+
+    favicon._respijt_read_only = True  # type: ignore[attr-defined]
+
+    @app.after_request
+    def vary_on_htmx(response: Response) -> Response:
+        if request.blueprint == "web":
+            response.vary.add("HX-Request")
+        return response

@@ -1,0 +1,75 @@
+"""Dutch wording of dates, nights and ages of figures for the pages (no Flask)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from respijt import clock
+
+DAYS_SHORT = ("ma", "di", "wo", "do", "vr", "za", "zo")
+DAYS_LONG = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+MONTHS_SHORT = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+MONTHS_LONG = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+def _as_date(value: str | date) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def short_date(value: str | date) -> str:
+    """'2026-12-04' → 'vr 4 dec'."""
+    day = _as_date(value)
+    return f"{DAYS_SHORT[day.weekday()]} {day.day} {MONTHS_SHORT[day.month - 1]}"
+
+
+def long_date(value: str | date) -> str:
+    """'2026-12-04' → 'vrijdag 4 december 2026'."""
+    day = _as_date(value)
+    return f"{DAYS_LONG[day.weekday()]} {day.day} {MONTHS_LONG[day.month - 1]} {day.year}"
+
+
+def local_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "onbekend"
+    local = value.astimezone(clock.LOCAL_TZ)
+    return f"{long_date(local.date())} om {local:%H:%M}"
+
+
+def beds(count: int) -> str:
+    """Free beds in words next to the number: never colour alone."""
+    if count <= 0:
+        return "vol"
+    return f"{count} {'bed' if count == 1 else 'bedden'} vrij"
+
+
+def ago(value: str | datetime | None, now: datetime) -> str:
+    """'bijgewerkt … geleden' wording: 'net', '3 uur geleden', '2 dagen geleden'."""
+    if value is None:
+        return "nog nooit bevestigd"
+    moment = (
+        datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    )
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 120:
+        return "zojuist bijgewerkt"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} minuten geleden bijgewerkt"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} uur geleden bijgewerkt"
+    days = hours // 24
+    return f"{days} dagen geleden bijgewerkt"

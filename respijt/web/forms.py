@@ -1,0 +1,257 @@
+"""The forms of the public pages (Flask-WTF: each post carries a CSRF token).
+
+Every message is Dutch and set here: wtforms' own messages are English. Fields that must
+become a number or a date are text fields checked by our own validators, so a wrong value
+gets a Dutch message beside the field and stays in the field as typed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from respijt.codes import (
+    CARE_LEVELS,
+    LANGUAGES,
+    REQUEST_FUNDING,
+    REQUEST_REASONS,
+    TARGET_GROUPS,
+    URGENCIES,
+)
+
+REQUIRED = "Vul dit veld in."
+CHOOSE = "Maak een keuze."
+
+
+def required(message: str = REQUIRED) -> InputRequired:
+    return InputRequired(message=message)
+
+
+class IsoDate:
+    """A date as the browser's date field sends it (JJJJ-MM-DD), also when typed by hand."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not field.data:
+            return
+        try:
+            date.fromisoformat(str(field.data).strip())
+        except ValueError as exc:
+            raise ValidationError("Vul een datum in als dd-mm-jjjj, bijv. 04-12-2026.") from exc
+
+
+class OneOf:
+    def __init__(self, choices: dict[str, str] | list[str], message: str = CHOOSE) -> None:
+        self.choices = set(choices)
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data and field.data not in self.choices:
+            raise ValidationError(self.message)
+
+
+class BirthYear:
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        value = str(field.data or "").strip()
+        if not (value.isdigit() and len(value) == 4 and 1900 <= int(value) <= date.today().year):
+            raise ValidationError("Vul het geboortejaar in met vier cijfers, bijv. 1941.")
+
+
+def parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def _choices(codes: dict[str, str], placeholder: str | None = None) -> dict[str, str]:
+    """wtforms' shorthand: {value: label}, first an empty value for the placeholder."""
+    return {"": placeholder, **codes} if placeholder else dict(codes)
+
+
+class SearchForm(FlaskForm):
+    """Availability search: a plain GET form, so it works without JavaScript and links."""
+
+    class Meta:
+        csrf = False
+
+    van = StringField("Eerste nacht", validators=[Optional(), IsoDate()])
+    tot = StringField("Vertrekdag", validators=[Optional(), IsoDate()])
+    gemeente = SelectField("Gemeente", choices={}, validate_choice=False)
+    regio = SelectField("Regio", choices={}, validate_choice=False)
+    doelgroep = SelectField(
+        "Voor wie",
+        choices=_choices(TARGET_GROUPS, "Alle doelgroepen"),
+        validators=[OneOf(TARGET_GROUPS)],
+        validate_choice=False,
+    )
+    rolstoel = BooleanField("Alleen rolstoeltoegankelijk")
+
+
+class RequestForm(FlaskForm):
+    """A request for a logeerbed by a mantelzorger or a verwijzer."""
+
+    requester = RadioField(
+        "Wie vraagt aan?",
+        choices={
+            "mantelzorger": "Ik ben mantelzorger (ik zorg voor iemand)",
+            "verwijzer": "Ik ben verwijzer (wijkteam, consulent, huisarts, casemanager)",
+        },
+        default="mantelzorger",
+        validators=[required(CHOOSE), OneOf(["mantelzorger", "verwijzer"])],
+        validate_choice=False,
+    )
+    first_name = StringField(
+        "Voornaam of voorletters van wie komt logeren",
+        validators=[required(), Length(max=40, message="Hooguit 40 tekens.")],
+    )
+    birth_year = StringField("Geboortejaar", validators=[required(), BirthYear()])
+    municipality = SelectField(
+        "Gemeente waar hij of zij woont",
+        choices={},
+        validators=[required(CHOOSE)],
+        validate_choice=False,
+    )
+    target_group = SelectField(
+        "Wat past het best?",
+        choices=_choices(TARGET_GROUPS, "Kies…"),
+        validators=[required(CHOOSE), OneOf(TARGET_GROUPS)],
+        validate_choice=False,
+    )
+    care_level = RadioField(
+        "Hoeveel zorg is nodig?",
+        choices=dict(CARE_LEVELS),
+        default="basic",
+        validators=[required(CHOOSE), OneOf(CARE_LEVELS)],
+        validate_choice=False,
+    )
+    wheelchair = BooleanField("Een rolstoeltoegankelijke kamer is nodig")
+    language = SelectField(
+        "Taal",
+        choices=_choices(LANGUAGES, "Nederlands of maakt niet uit"),
+        validators=[OneOf(LANGUAGES)],
+        validate_choice=False,
+    )
+    arrival = StringField("Aankomst (eerste nacht)", validators=[required(), IsoDate()])
+    departure = StringField("Vertrek", validators=[required(), IsoDate()])
+    flexibility_days = SelectField(
+        "Hoeveel dagen kunnen de data schuiven?",
+        choices={"0": "Niet", "1": "1 dag", "2": "2 dagen", "3": "3 dagen", "7": "een week"},
+        default="0",
+        validators=[OneOf(["0", "1", "2", "3", "7"])],
+        validate_choice=False,
+    )
+    urgency = RadioField(
+        "Hoe snel?",
+        choices={
+            "planned": "Gepland, er is tijd",
+            "soon": "Binnenkort, binnen een week",
+            "urgent": "Spoed, zo snel mogelijk",
+        },
+        default="planned",
+        validators=[required(CHOOSE), OneOf(URGENCIES)],
+        validate_choice=False,
+    )
+    reason = SelectField(
+        "Waarom logeren?",
+        choices=_choices(REQUEST_REASONS, "Kies…"),
+        validators=[required(CHOOSE), OneOf(REQUEST_REASONS)],
+        validate_choice=False,
+    )
+    funding = SelectField(
+        "Wie betaalt?",
+        choices=dict(REQUEST_FUNDING),
+        default="onbekend",
+        validators=[OneOf(REQUEST_FUNDING)],
+        validate_choice=False,
+    )
+    contact_name = StringField(
+        "Uw naam", validators=[required(), Length(max=80, message="Hooguit 80 tekens.")]
+    )
+    contact_mobile = StringField("Uw mobiele nummer", validators=[required()])
+    consent = BooleanField(
+        "Ik geef toestemming om deze gegevens te gebruiken voor het vinden van een logeerbed",
+        validators=[
+            InputRequired(
+                message="Zonder uw toestemming kunnen we de aanvraag niet in behandeling nemen."
+            )
+        ],
+    )
+
+    # Domain problem names (invalidParams) → the field they belong beside.
+    DOMAIN_FIELDS = {
+        "client.first_name": "first_name",
+        "client.birth_year": "birth_year",
+        "contact.mobile": "contact_mobile",
+        "contact.name": "contact_name",
+    }
+
+    def as_request_data(self) -> dict[str, Any]:
+        """The body `care_requests.create_request` takes (the API's shape)."""
+        return {
+            "requester": self.requester.data,
+            "client": {
+                "first_name": self.first_name.data or "",
+                "birth_year": int(self.birth_year.data),
+            },
+            "municipality": self.municipality.data,
+            "target_group": self.target_group.data,
+            "care_level": self.care_level.data or "basic",
+            "wheelchair": bool(self.wheelchair.data),
+            "language": self.language.data or None,
+            "arrival": parse_date(self.arrival.data),
+            "departure": parse_date(self.departure.data),
+            "flexibility_days": int(self.flexibility_days.data or 0),
+            "urgency": self.urgency.data,
+            "reason": self.reason.data,
+            "funding": self.funding.data or "onbekend",
+            "contact": {"name": self.contact_name.data or "", "mobile": self.contact_mobile.data},
+            "consent": bool(self.consent.data),
+        }
+
+    def add_domain_errors(self, params: list[dict[str, str]]) -> list[str]:
+        """Put each domain problem beside its field; returns those without a field."""
+        unplaced: list[str] = []
+        for param in params:
+            name = self.DOMAIN_FIELDS.get(param["name"], param["name"])
+            field = self._fields.get(name)
+            if field is None:
+                unplaced.append(param["reason"])
+            else:
+                field.errors = [*field.errors, param["reason"]]
+        return unplaced
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (accept, decline): only the CSRF token."""
+
+
+class WithdrawForm(FlaskForm):
+    sure = BooleanField(
+        "Ja, ik wil mijn aanvraag intrekken",
+        validators=[InputRequired(message="Vink aan dat u de aanvraag wilt intrekken.")],
+    )
+
+
+class ResendLinkForm(FlaskForm):
+    mobile = StringField("Uw mobiele nummer", validators=[required()])
+
+
+class FeedbackForm(FlaskForm):
+    rating = RadioField(
+        "Hoe tevreden bent u over deze website?",
+        choices={"goed": "Tevreden", "matig": "Neutraal", "slecht": "Ontevreden"},
+        validators=[Optional(), OneOf(["goed", "matig", "slecht"])],
+        validate_choice=False,
+    )
+    message = TextAreaField(
+        "Wat kan beter?",
+        validators=[
+            required("Schrijf kort wat er beter kan."),
+            Length(max=2000, message="Hooguit 2000 tekens."),
+        ],
+    )
+    page = StringField("Over welke pagina?", validators=[Optional(), Length(max=200)])

@@ -1,0 +1,231 @@
+"""Public pages: home, availability search, location, contact, privacy, accessibility,
+complaints and feedback. No login, no personal data shown."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import phonenumbers
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from respijt import clock, feedback
+from respijt.api.security import read_only
+from respijt.availability import SearchFilters, search
+from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, LANGUAGES, TARGET_GROUPS
+from respijt.extensions import db
+from respijt.models import Location, Municipality, Region
+from respijt.web import blp
+from respijt.web.forms import FeedbackForm, SearchForm, parse_date
+from respijt.web.texts import texts_for
+
+MAX_SEARCH_NIGHTS = 31
+DEFAULT_SEARCH_NIGHTS = 7
+MAX_LOCATIONS_SHOWN = 30
+# Keep a results page well under 200 KB: fewer places when many nights are asked for.
+MAX_NIGHT_CELLS = 1500
+LOCATION_PAGE_NIGHTS = 14
+
+
+def phone_display(number: str | None) -> str:
+    """E.164 as Dutch people write it: '+31970…' → '0970 …'."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, "NL")
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def regions_with_municipalities() -> list[Region]:
+    return list(
+        db.session.scalars(
+            select(Region).options(selectinload(Region.municipalities)).order_by(Region.name)
+        )
+    )
+
+
+def municipality_choices(regions: list[Region], placeholder: str) -> dict[str, Any]:
+    """Choices grouped per region: wtforms renders {region: {code: name}} as <optgroup>s."""
+    grouped: dict[str, Any] = {"": placeholder}
+    for region in regions:
+        grouped[region.name] = {m.code: m.name for m in region.municipalities}
+    return grouped
+
+
+def _stale_after() -> int:
+    return int(current_app.config["RESPIJT_STALE_AFTER_HOURS"])
+
+
+@blp.route("/")
+@read_only
+def home() -> ResponseReturnValue:
+    regions = regions_with_municipalities()
+    code = (request.args.get("gemeente") or "").upper() or None
+    chosen = None
+    if code:
+        chosen = db.session.scalar(select(Municipality).where(Municipality.code == code))
+    texts = texts_for(
+        current_app.config["RESPIJT_MUNICIPALITY_TEXTS"], chosen.code if chosen else None
+    )
+    return render_template(
+        "web/home.html",
+        regions=regions,
+        chosen=chosen,
+        texts=texts,
+        target_groups=TARGET_GROUPS,
+        phone=phone_display,
+    )
+
+
+def _search_range(form: SearchForm, today: date) -> tuple[date, date]:
+    night_from = parse_date(form.van.data) or today
+    night_to = parse_date(form.tot.data) or night_from + timedelta(days=DEFAULT_SEARCH_NIGHTS)
+    if night_from < today:
+        form.van.errors = [*form.van.errors, "De eerste nacht ligt in het verleden."]
+    if night_to <= night_from:
+        form.tot.errors = [*form.tot.errors, "De vertrekdag moet na de eerste nacht liggen."]
+    elif (night_to - night_from).days > MAX_SEARCH_NIGHTS:
+        form.tot.errors = [
+            *form.tot.errors,
+            f"Zoek hooguit {MAX_SEARCH_NIGHTS} nachten tegelijk.",
+        ]
+    return night_from, night_to
+
+
+def _locations_shown(nights: int) -> int:
+    return max(5, min(MAX_LOCATIONS_SHOWN, MAX_NIGHT_CELLS * 2 // (max(nights, 1) * 5)))
+
+
+@blp.route("/beschikbaarheid")
+@read_only
+def availability() -> ResponseReturnValue:
+    regions = regions_with_municipalities()
+    form = SearchForm(request.args)
+    form.gemeente.choices = municipality_choices(regions, "Alle gemeenten")
+    form.regio.choices = {"": "Alle regio's", **{r.code: r.name for r in regions}}
+    today = clock.today()
+    form.validate()
+    night_from, night_to = _search_range(form, today)
+    if not form.van.data:
+        form.van.data = night_from.isoformat()
+    if not form.tot.data:
+        form.tot.data = night_to.isoformat()
+    has_errors = any(field.errors for field in form)
+    result: dict[str, Any] = {"locations": []}
+    if not has_errors:
+        result = search(
+            db.session,
+            SearchFilters(
+                municipality=form.gemeente.data or None,
+                region=form.regio.data or None,
+                target_group=form.doelgroep.data or None,
+                wheelchair=bool(form.rolstoel.data),
+            ),
+            night_from,
+            night_to,
+            clock.now(),
+            _stale_after(),
+        )
+    locations = result["locations"]
+    # Places with a bed free on some night first; the order within stays the search's.
+    locations.sort(
+        key=lambda loc: not any(n["free"] > 0 for u in loc["units"] for n in u["nights"])
+    )
+    context = {
+        "form": form,
+        "has_errors": has_errors,
+        "locations": locations[: _locations_shown((night_to - night_from).days)],
+        "total": len(locations),
+        "night_from": night_from,
+        "night_to": night_to,
+        "nights": (night_to - night_from).days,
+        "target_groups": TARGET_GROUPS,
+        "care_levels": CARE_LEVELS,
+    }
+    if request.headers.get("HX-Request") == "true":
+        return render_template("web/_results.html", **context)
+    return render_template("web/availability.html", **context)
+
+
+@blp.route("/locaties/<int:location_id>")
+@read_only
+def location(location_id: int) -> ResponseReturnValue:
+    place = db.session.get(Location, location_id)
+    if place is None:
+        return render_template("web/not_found.html"), 404
+    today = clock.today()
+    result = search(
+        db.session,
+        SearchFilters(location_id=place.id),
+        today,
+        today + timedelta(days=LOCATION_PAGE_NIGHTS),
+        clock.now(),
+        _stale_after(),
+    )
+    found = result["locations"][0] if result["locations"] else None
+    region = place.municipality.region
+    return render_template(
+        "web/location.html",
+        place=place,
+        found=found,
+        region=region,
+        meldpunt=phone_display(region.meldpunt_number if region else None),
+        target_groups=TARGET_GROUPS,
+        care_levels=CARE_LEVELS,
+        funding_routes=FUNDING_ROUTES,
+        languages=LANGUAGES,
+        weekdays=["ma", "di", "wo", "do", "vr", "za", "zo"],
+    )
+
+
+@blp.route("/contact")
+@read_only
+def contact() -> ResponseReturnValue:
+    return render_template(
+        "web/contact.html", regions=regions_with_municipalities(), phone=phone_display
+    )
+
+
+@blp.route("/privacy")
+@read_only
+def privacy() -> ResponseReturnValue:
+    return render_template("web/privacy.html")
+
+
+@blp.route("/toegankelijkheid")
+@read_only
+def accessibility() -> ResponseReturnValue:
+    return render_template("web/accessibility.html")
+
+
+@blp.route("/klachten", methods=["GET", "POST"])
+def complaints() -> ResponseReturnValue:
+    regions = regions_with_municipalities()
+    code = (request.args.get("gemeente") or "").upper() or None
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        feedback.store_feedback(
+            current_app.config["RESPIJT_FEEDBACK_FILE"],
+            now=clock.now(),
+            page=form.page.data or "",
+            message=form.message.data or "",
+            rating=form.rating.data or None,
+        )
+        flash("Dank u wel. We lezen alle reacties en gebruiken ze om de website te verbeteren.")
+        return redirect(url_for("web.complaints"), code=303)
+    status = 422 if form.errors else 200
+    return (
+        render_template(
+            "web/complaints.html",
+            form=form,
+            regions=regions,
+            texts=texts_for(current_app.config["RESPIJT_MUNICIPALITY_TEXTS"], code),
+            phone=phone_display,
+        ),
+        status,
+    )

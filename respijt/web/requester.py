@@ -1,0 +1,333 @@
+"""The requester's pages: the request form, the signed status link, "stuur mijn link opnieuw".
+
+The link token from the SMS is exchanged once for a place in the (signed) session cookie and
+the browser is sent on to /mijn-aanvraag, so the token does not stay in the address bar or in
+the history. Every read and change of the request is logged (`log_request_access`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from respijt import booking, care_requests, clock, request_links
+from respijt.care_requests import PUBLIC, link_caller
+from respijt.codes import TARGET_GROUPS
+from respijt.database import run_in_transaction
+from respijt.errors import DomainError, InvalidInput, NotFound
+from respijt.extensions import db
+from respijt.models import CareRequest
+from respijt.notifications import rules
+from respijt.registry import normalise_phone
+from respijt.requests_access import log_request_access
+from respijt.web import blp
+from respijt.web.forms import ActionForm, RequestForm, ResendLinkForm, WithdrawForm
+from respijt.web.public import municipality_choices, phone_display, regions_with_municipalities
+from respijt.workflow import (
+    HELD,
+    OPEN_REQUEST_STATUSES,
+    REQUEST_LABELS,
+    RESERVATION_LABELS,
+)
+
+SESSION_TOKEN = "request_link"
+SESSION_CREATED = "request_created"
+OPEN_REQUESTS_PER_NUMBER = 5
+
+
+def _retries() -> int:
+    return int(current_app.config["RESPIJT_TX_RETRIES"])
+
+
+def _link(token: str) -> str:
+    return current_app.config["RESPIJT_PUBLIC_URL"] + url_for("web.open_link", token=token)
+
+
+def _token_for(reference: str) -> str:
+    return request_links.make_link_token(current_app.secret_key, reference)  # type: ignore[arg-type]
+
+
+def _prefill(form: RequestForm) -> None:
+    """Carry over what the visitor already chose in the search (GET parameters)."""
+    args = request.args
+    if args.get("gemeente"):
+        form.municipality.data = args["gemeente"].upper()
+    if args.get("doelgroep") in TARGET_GROUPS:
+        form.target_group.data = args["doelgroep"]
+    if args.get("van"):
+        form.arrival.data = args["van"]
+    if args.get("tot"):
+        form.departure.data = args["tot"]
+    if args.get("rolstoel"):
+        form.wheelchair.data = True
+
+
+@blp.route("/aanvragen", methods=["GET", "POST"])
+def new_request() -> ResponseReturnValue:
+    regions = regions_with_municipalities()
+    form = RequestForm()
+    form.municipality.choices = municipality_choices(regions, "Kies een gemeente…")
+    other_problems: list[str] = []
+    if request.method == "GET":
+        _prefill(form)
+    elif form.validate_on_submit():
+        data = form.as_request_data()
+        now = clock.now()
+
+        def work() -> tuple[str, str]:
+            created = care_requests.create_request(
+                db.session,
+                data,
+                caller=PUBLIC,
+                channel="web",
+                now=now,
+                today=clock.today(),
+                stale_after_hours=int(current_app.config["RESPIJT_STALE_AFTER_HOURS"]),
+            )
+            log_request_access(
+                db.session,
+                action="create",
+                caller=PUBLIC,
+                reference=created.reference,
+                outcome="granted",
+            )
+            # The "received" SMS with the link is queued by the request rules on creation.
+            return created.reference, _token_for(created.reference)
+
+        try:
+            reference, token = run_in_transaction(db.session, work, _retries())
+        except InvalidInput as exc:
+            other_problems = form.add_domain_errors(exc.params)
+        else:
+            session[SESSION_TOKEN] = token
+            session[SESSION_CREATED] = reference
+            return redirect(url_for("web.request_sent"), code=303)
+    else:
+        _check_mobile(form)
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template("web/request_form.html", form=form, other_problems=other_problems),
+        status,
+    )
+
+
+def _check_mobile(form: RequestForm) -> None:
+    """Also say what is wrong with the number when other fields failed, so all shows at once."""
+    if form.contact_mobile.data and not form.contact_mobile.errors:
+        try:
+            normalise_phone(form.contact_mobile.data, "contact.mobile", mobile=True)
+        except InvalidInput as exc:
+            form.add_domain_errors(exc.params)
+
+
+@blp.route("/aanvragen/verstuurd")
+def request_sent() -> ResponseReturnValue:
+    reference = session.get(SESSION_CREATED)
+    if not reference:
+        return redirect(url_for("web.new_request"))
+    return render_template("web/request_sent.html", reference=reference)
+
+
+@blp.route("/a/<token>")
+def open_link(token: str) -> ResponseReturnValue:
+    """The link in the SMS: keep the token in the session, then show the request."""
+    session[SESSION_TOKEN] = token
+    return redirect(url_for("web.my_request"), code=303)
+
+
+def _linked_reference() -> str | None:
+    token = session.get(SESSION_TOKEN)
+    if not token:
+        return None
+    max_age = int(current_app.config["RESPIJT_REQUEST_LINK_DAYS"]) * 86400
+    return request_links.reference_from_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
+
+
+def _load(reference: str, action: str) -> CareRequest:
+    caller = link_caller(reference)
+    try:
+        found = care_requests.get_request(db.session, caller, reference, clock.now())
+    except NotFound:
+        log_request_access(
+            db.session, action=action, caller=caller, reference=reference, outcome="denied"
+        )
+        raise
+    log_request_access(
+        db.session, action=action, caller=caller, reference=found.reference, outcome="granted"
+    )
+    return found
+
+
+def _no_link() -> ResponseReturnValue:
+    invalid = bool(session.get(SESSION_TOKEN))
+    return render_template("web/link_invalid.html", invalid=invalid), 404 if invalid else 200
+
+
+@blp.route("/mijn-aanvraag")
+def my_request() -> ResponseReturnValue:
+    reference = _linked_reference()
+    if reference is None:
+        return _no_link()
+
+    def work() -> dict[str, Any] | None:
+        try:
+            found = _load(reference, "read")
+        except NotFound:
+            return None
+        offers = care_requests.offers_of(db.session, found)
+        return {
+            "care_request": found,
+            "offers": offers,
+            "region": found.municipality.region,
+        }
+
+    context = run_in_transaction(db.session, work, _retries())
+    if context is None:
+        return _no_link()
+    care_request = context["care_request"]
+    region = context["region"]
+    return render_template(
+        "web/my_request.html",
+        **context,
+        status_label=REQUEST_LABELS[care_request.status],
+        is_open=care_request.status in OPEN_REQUEST_STATUSES,
+        reservation_labels=RESERVATION_LABELS,
+        held=HELD,
+        action_form=ActionForm(),
+        withdraw_form=WithdrawForm(),
+        meldpunt=phone_display(region.meldpunt_number if region else None),
+        target_groups=TARGET_GROUPS,
+    )
+
+
+def _act(step: Any, done: str) -> ResponseReturnValue:
+    """Run one change for the linked request; success and domain refusals come back as a
+    message on the status page."""
+    reference = _linked_reference()
+    if reference is None:
+        return _no_link()
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash("De pagina was verlopen. Probeer het nog een keer.", "error")
+        return redirect(url_for("web.my_request"), code=303)
+
+    def work() -> None:
+        step(_load(reference, "change"), link_caller(reference))
+
+    try:
+        run_in_transaction(db.session, work, _retries())
+    except DomainError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("web.my_request"), code=303)
+
+
+@blp.route("/mijn-aanvraag/aanbod/<int:reservation_id>/aannemen", methods=["POST"])
+def accept_offer(reservation_id: int) -> ResponseReturnValue:
+    hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
+
+    def step(care_request: CareRequest, caller: Any) -> None:
+        reservation = care_requests.request_reservation(db.session, care_request, reservation_id)
+        booking.confirm_by_requester(
+            db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
+        )
+
+    return _act(step, "U hebt het aanbod aangenomen.")
+
+
+@blp.route("/mijn-aanvraag/aanbod/<int:reservation_id>/afslaan", methods=["POST"])
+def decline_offer(reservation_id: int) -> ResponseReturnValue:
+    def step(care_request: CareRequest, caller: Any) -> None:
+        reservation = care_requests.request_reservation(db.session, care_request, reservation_id)
+        booking.cancel(
+            db.session,
+            reservation,
+            party="requester",
+            caller=caller,
+            now=clock.now(),
+            reason="Aanbod afgeslagen door de aanvrager",
+        )
+
+    return _act(step, "U hebt het aanbod afgeslagen. We zoeken verder.")
+
+
+@blp.route("/mijn-aanvraag/intrekken", methods=["POST"])
+def withdraw_request() -> ResponseReturnValue:
+    reference = _linked_reference()
+    if reference is None:
+        return _no_link()
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        flash(form.sure.errors[0] if form.sure.errors else "Probeer het nog een keer.", "error")
+        return redirect(url_for("web.my_request"), code=303)
+
+    def work() -> None:
+        care_request = _load(reference, "change")
+        care_requests.withdraw(
+            db.session,
+            care_request,
+            caller=link_caller(reference),
+            now=clock.now(),
+            reason="Ingetrokken via de website",
+        )
+
+    try:
+        run_in_transaction(db.session, work, _retries())
+    except DomainError as exc:
+        flash(exc.detail, "error")
+    else:
+        flash("Uw aanvraag is ingetrokken.", "success")
+    return redirect(url_for("web.my_request"), code=303)
+
+
+@blp.route("/link-opnieuw", methods=["GET", "POST"])
+def resend_link() -> ResponseReturnValue:
+    """Send the link again by mobile number. The answer is the same whether or not a request
+    exists for that number, so nobody learns who asked for a bed."""
+    form = ResendLinkForm()
+    if form.validate_on_submit():
+        try:
+            mobile = normalise_phone(form.mobile.data or "", "mobile", mobile=True)
+        except InvalidInput as exc:
+            form.mobile.errors = [*form.mobile.errors, *(p["reason"] for p in exc.params)]
+        else:
+            now = clock.now()
+
+            def work() -> None:
+                for care_request in db.session.scalars(
+                    select(CareRequest)
+                    .where(
+                        CareRequest.contact_mobile == mobile,
+                        CareRequest.status.in_(OPEN_REQUEST_STATUSES),
+                    )
+                    .order_by(CareRequest.created_at.desc())
+                    .limit(OPEN_REQUESTS_PER_NUMBER)
+                ):
+                    rules.request_link_again(
+                        db.session,
+                        care_request,
+                        link=_link(_token_for(care_request.reference)),
+                        now=now,
+                    )
+
+            run_in_transaction(db.session, work, _retries())
+            return redirect(url_for("web.resend_link_sent"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("web/resend_link.html", form=form), status
+
+
+@blp.route("/link-opnieuw/verstuurd")
+def resend_link_sent() -> ResponseReturnValue:
+    return render_template("web/resend_link_sent.html")

@@ -1,0 +1,95 @@
+"""Shared Playwright set-up for the browser tests and scripts/screenshots.py.
+
+Debian's chromium, never `playwright install` (it downloads a browser; there is no network).
+Pages are checked for WCAG 2.1 A/AA with the vendored axe-core, for their transferred size,
+and for requests to any other origin.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from respijt import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+AXE_JS = os.path.join(PROJECT_ROOT, "static", "vendor", "axe-core", "axe.min.js")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PAGE_BUDGET_BYTES = 200 * 1024
+PHONE = {"width": 375, "height": 812}
+
+
+def chromium_missing() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        return f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def launch(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+
+
+@dataclass
+class Traffic:
+    """Every response of a page, with the bytes it took on the wire."""
+
+    base: str
+    responses: list[tuple[str, int]] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+    def watch(self, page: Any) -> None:
+        own = urlsplit(self.base).netloc
+
+        def on_request(request: Any) -> None:
+            parts = urlsplit(request.url)
+            if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != own:
+                self.foreign.append(request.url)
+
+        def on_finished(request: Any) -> None:
+            sizes = request.sizes()
+            self.responses.append(
+                (request.url, sizes["responseBodySize"] + sizes["responseHeadersSize"])
+            )
+
+        page.on("request", on_request)
+        page.on("requestfinished", on_finished)
+
+    def reset(self) -> None:
+        self.responses.clear()
+
+    def total(self) -> int:
+        return sum(size for _, size in self.responses)
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Inject the vendored axe-core and run the WCAG 2.1 A/AA rules on the page."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=AXE_JS)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
