@@ -46,6 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_api(app)
 
+    from respijt.web import register_web
+
+    register_web(app)  # keep last among routes: its rate limits wrap views registered above
+
     from respijt.cli import register_cli
 
     register_cli(app)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from respijt import database
+from respijt.api import security
 from respijt.api.problems import domain_problem, invalid_params_from_messages, problem
 from respijt.config import API_VERSION
 from respijt.errors import DomainError
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def register_api(app: Flask) -> Api:
-    from respijt.api import registry, reservations
+    from respijt.api import access_log, registry, reservations
 
     api = Api(
         app,
@@ -33,6 +34,7 @@ def register_api(app: Flask) -> Api:
     )
     api.register_blueprint(registry.blp, url_prefix="/api/v1")
     api.register_blueprint(reservations.blp, url_prefix="/api/v1")
+    api.register_blueprint(access_log.blp, url_prefix="/api/v1")
     app.extensions["respijt_api"] = api
 
     @app.route("/health")
@@ -57,6 +59,8 @@ def _register_hooks(app: Flask) -> None:
         read_only = bool(view is not None and getattr(view, "_respijt_read_only", False))
         read_only = read_only or request.endpoint in {"static", "api-docs.openapi_json"}
         request.environ["respijt.read_only_token"] = database.set_read_only(read_only)
+
+    app.before_request(security.authorize_endpoint)
 
     @app.teardown_request
     def reset_transaction_mode(exc: BaseException | None) -> None:

@@ -18,7 +18,7 @@ from respijt.api import schemas
 from respijt.api.security import current_caller, read_only, requires
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
-from respijt.errors import Forbidden, NotFound
+from respijt.errors import Forbidden
 from respijt.extensions import db
 from respijt.models import AvailabilityChange, Location, Provider, ProviderRegion, Region, Unit
 

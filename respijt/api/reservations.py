@@ -1,7 +1,9 @@
 """Reservations: hold, confirm, decline, cancel, check-in/out, no-show, date changes.
 
 Who may see a reservation is decided in the query (no fetch-then-check): someone else's
-client data answers 404 as if it did not exist (DESIGN §2).
+client data answers 404 as if it did not exist (DESIGN §2). Every access writes exactly one
+access-log row (respijt.privacy): in the same transaction when it succeeds, and after the
+rollback as "denied" (not visible to this caller) or "failed" (refused by a domain rule).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, clock, duty
+from respijt import booking, clock, duty, privacy
 from respijt.api import schemas
-from respijt.api.security import current_caller, requires
+from respijt.api.security import client_source, current_caller, requires
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
-from respijt.errors import Forbidden, InvalidInput, NotFound
+from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import Location, Municipality, Reservation, Unit
 
@@ -55,6 +57,10 @@ def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
         )
     elif caller.role == "verwijzer":
         query = query.where(Reservation.caller == caller.key)
+    elif caller.role == "coordinator" and caller.region_ids is not None:
+        query = query.join(Municipality, Municipality.id == Location.municipality_id).where(
+            Municipality.region_id.in_(caller.region_ids)
+        )
     reservation = db.session.scalar(query)
     if reservation is None:
         raise NotFound("Deze reservering bestaat niet.")
@@ -69,6 +75,44 @@ def _requester_party(caller: Caller, reservation: Reservation) -> bool:
     return caller.role in REQUESTERS and (
         reservation.caller == caller.key or caller.role in ("meldpunt", "coordinator", "admin")
     )
+
+
+PURPOSE = "zorgbemiddeling"
+
+
+def client_reference(reservation_id: int) -> str:
+    """The access log's reference for a reservation's client (the care request's, later)."""
+    return f"reservation:{reservation_id}"
+
+
+def _log(caller: Caller, reservation_id: int, action: str, outcome: str, region_id: Any) -> None:
+    privacy.log_access(
+        db.session,
+        action=action,
+        caller=caller,
+        client_reference=client_reference(reservation_id),
+        outcome=outcome,
+        purpose=PURPOSE,
+        source=client_source(),
+        region_id=region_id,
+    )
+
+
+def _region_of(reservation: Reservation) -> int | None:
+    return reservation.unit.location.municipality.region_id
+
+
+def _logged(caller: Caller, reservation_id: int, action: str, work: Any) -> Any:
+    """Run `work` (which logs its success itself, in its transaction) and log a refusal."""
+    try:
+        return run_in_transaction(db.session, work, _retries())
+    except DomainError as exc:
+        db.session.rollback()
+        outcome = "denied" if isinstance(exc, NotFound | Forbidden) else "failed"
+        run_in_transaction(
+            db.session, lambda: _log(caller, reservation_id, action, outcome, None), _retries()
+        )
+        raise
 
 
 def _dump(reservation: Reservation) -> dict[str, Any]:
@@ -124,6 +168,7 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             confirm=data["confirm"],
             expected_arrival_time=data.get("expected_arrival_time"),
         )
+        _log(caller, reservation.id, "reservation.create", "success", _region_of(reservation))
         return _dump(reservation), replayed
 
     try:
@@ -148,18 +193,27 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
 @requires(*VIEWERS)
 def get_reservation(reservation_id: int) -> ResponseReturnValue:
     """Eén reservering, met haar statusgeschiedenis."""
-    return jsonify(_dump(visible_reservation(current_caller(), reservation_id)))
-
-
-def _act(reservation_id: int, action: Any) -> ResponseReturnValue:
     caller = current_caller()
 
     def work() -> dict[str, Any]:
         reservation = visible_reservation(caller, reservation_id)
-        action(caller, reservation)
+        _log(caller, reservation_id, "reservation.read", "success", _region_of(reservation))
         return _dump(reservation)
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(_logged(caller, reservation_id, "reservation.read", work))
+
+
+def _act(reservation_id: int, action: Any) -> ResponseReturnValue:
+    caller = current_caller()
+    name = "reservation." + (request.endpoint or "").rsplit(".", 1)[-1].removesuffix("_reservation")
+
+    def work() -> dict[str, Any]:
+        reservation = visible_reservation(caller, reservation_id)
+        action(caller, reservation)
+        _log(caller, reservation_id, name, "success", _region_of(reservation))
+        return _dump(reservation)
+
+    return jsonify(_logged(caller, reservation_id, name, work))
 
 
 @blp.route("/reservations/<int:reservation_id>/confirm", methods=["POST"])

@@ -38,6 +38,22 @@ def current_caller() -> Caller:
     return caller
 
 
+def client_source() -> str | None:
+    """The caller's address for the access log (ProxyFix, when configured, makes it real)."""
+    return request.remote_addr
+
+
+def authorize_endpoint() -> None:
+    """before_request: the role check of `requires`, done before the body is parsed, so an
+    anonymous or wrong-role caller learns nothing from validation errors."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    roles = getattr(view, "_respijt_roles", None)
+    if roles is not None and current_caller().role not in roles:
+        raise Forbidden("Uw rol mag deze handeling niet uitvoeren.")
+
+
 def requires(*roles: str) -> Callable[[F], F]:
     """Role check at the endpoint; ownership is checked in the query by the view."""
 

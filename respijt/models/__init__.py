@@ -1,5 +1,14 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from respijt.models.account import (
+    AccessLog,
+    AccessLogPurgePermit,
+    RecoveryCode,
+    User,
+    UserRegion,
+    UserRole,
+    WebSession,
+)
 from respijt.models.base import Base
 from respijt.models.geo import Municipality, Region
 from respijt.models.inventory import AvailabilityChange, NightInventory
@@ -7,6 +16,13 @@ from respijt.models.registry import Location, Provider, ProviderRegion, Unit, Un
 from respijt.models.reservation import ApiToken, Reservation, ReservationEvent
 
 __all__ = [
+    "AccessLog",
+    "AccessLogPurgePermit",
+    "RecoveryCode",
+    "User",
+    "UserRegion",
+    "UserRole",
+    "WebSession",
     "ApiToken",
     "AvailabilityChange",
     "Base",

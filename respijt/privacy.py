@@ -1,0 +1,211 @@
+"""The NEN 7513 access log and retention. No Flask here.
+
+Every read, search, create, change, export or print of client data calls `log_access()` in the
+same transaction as the access itself. The table is append-only in the database: UPDATE is
+always refused by a trigger, DELETE only inside `purge()` (PostgreSQL: a transaction-local
+setting; SQLite: a permit row that lives only inside the purge's transaction).
+
+Retention: `purge()` removes log rows older than RESPIJT_ACCESS_LOG_YEARS and hands every
+registered anonymiser the cut-off for personal fields (RESPIJT_RETENTION_DAYS after a stay
+ended or a request closed). Care requests plug in with `register_anonymiser()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select, text, update
+
+from respijt.auth import Caller
+from respijt.database import DbSession
+from respijt.models import AccessLog, AccessLogPurgePermit, Reservation
+
+EVENTS = ("read", "search", "create", "change", "export", "print")
+OUTCOMES = ("success", "denied", "failed")
+
+
+def log_access(
+    session: DbSession,
+    *,
+    action: str,
+    caller: Caller,
+    client_reference: str,
+    outcome: str,
+    purpose: str,
+    source: str | None,
+    now: datetime | None = None,
+    event: str | None = None,
+    region_id: int | None = None,
+) -> None:
+    """Append one access-log row. `action` is "<object>.<verb>" (reservation.confirm); the
+    event (read, change, …) is derived from the verb unless given."""
+    from respijt import clock
+
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    event = event or event_for_action(action)
+    if event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}")
+    session.execute(
+        insert(AccessLog).values(
+            at=now or clock.now(),
+            event=event,
+            action=action,
+            client_reference=client_reference,
+            actor=caller.key,
+            user_id=caller.user_id,
+            role=caller.role,
+            provider_id=caller.provider_id,
+            organisation=caller.organisation,
+            region_id=region_id,
+            outcome=outcome,
+            source=(source or "")[:64] or None,
+            purpose=purpose,
+        )
+    )
+
+
+_VERB_EVENTS = {
+    "read": "read",
+    "list": "search",
+    "search": "search",
+    "create": "create",
+    "export": "export",
+    "print": "print",
+}
+
+
+def event_for_action(action: str) -> str:
+    return _VERB_EVENTS.get(action.rsplit(".", 1)[-1], "change")
+
+
+def access_log_for(
+    session: DbSession, client_reference: str, region_ids: frozenset[int] | None = None
+) -> list[AccessLog]:
+    """Who looked at this client's data, oldest first; narrowed to regions when given."""
+    query = select(AccessLog).where(AccessLog.client_reference == client_reference)
+    if region_ids is not None:
+        query = query.where(AccessLog.region_id.in_(region_ids))
+    return list(session.scalars(query.order_by(AccessLog.at, AccessLog.id)))
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anonymiser:
+    """Clears the personal fields of one kind of record whose retention ended before `cutoff`.
+
+    `count` answers how many are due (for --dry-run); `run` clears them and returns how many.
+    """
+
+    name: str
+    count: Callable[[DbSession, datetime], int]
+    run: Callable[[DbSession, datetime, datetime], int]
+
+
+_ANONYMISERS: list[Anonymiser] = []
+
+
+def register_anonymiser(anonymiser: Anonymiser) -> None:
+    if all(a.name != anonymiser.name for a in _ANONYMISERS):
+        _ANONYMISERS.append(anonymiser)
+
+
+def _reservations_due(cutoff: datetime):  # type: ignore[no-untyped-def]
+    from respijt.clock import LOCAL_TZ
+
+    last_day = cutoff.astimezone(LOCAL_TZ).date()
+    return (Reservation.departure <= last_day) & Reservation.anonymised_at.is_(None)
+
+
+def _count_reservations(session: DbSession, cutoff: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Reservation).where(_reservations_due(cutoff))
+        )
+        or 0
+    )
+
+
+def _anonymise_reservations(session: DbSession, cutoff: datetime, now: datetime) -> int:
+    # Reservations hold no personal fields yet (the contact lives on the care request); the
+    # mark records that the retention pass has run, and new personal columns are cleared here.
+    result = session.execute(
+        update(Reservation).where(_reservations_due(cutoff)).values(anonymised_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+register_anonymiser(Anonymiser("reservation", _count_reservations, _anonymise_reservations))
+
+
+@dataclass
+class PurgeReport:
+    access_log_cutoff: datetime
+    retention_cutoff: datetime
+    access_log_rows: int = 0
+    anonymised: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+
+def purge(
+    session: DbSession,
+    now: datetime,
+    *,
+    dry_run: bool,
+    access_log_years: int = 5,
+    retention_days: int = 365,
+) -> PurgeReport:
+    """Remove old access-log rows and anonymise records past retention. Flushes, never commits;
+    with dry_run it only counts."""
+    log_cutoff = _years_before(now, access_log_years)
+    retention_cutoff = now - timedelta(days=retention_days)
+    report = PurgeReport(log_cutoff, retention_cutoff, dry_run=dry_run)
+    old_rows = select(func.count()).select_from(AccessLog).where(AccessLog.at < log_cutoff)
+    report.access_log_rows = int(session.scalar(old_rows) or 0)
+    for anonymiser in _ANONYMISERS:
+        if dry_run:
+            report.anonymised[anonymiser.name] = anonymiser.count(session, retention_cutoff)
+        else:
+            report.anonymised[anonymiser.name] = anonymiser.run(session, retention_cutoff, now)
+    if not dry_run and report.access_log_rows:
+        with _purge_permit(session):
+            session.execute(delete(AccessLog).where(AccessLog.at < log_cutoff))
+    session.flush()
+    return report
+
+
+def _years_before(now: datetime, years: int) -> datetime:
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - years, day=28)
+
+
+class _purge_permit:  # noqa: N801 - used as a context manager
+    """Allow DELETE on access_log for the rest of this block, inside this transaction only."""
+
+    def __init__(self, session: DbSession) -> None:
+        self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def __enter__(self) -> None:
+        if self.sqlite:
+            self.session.execute(insert(AccessLogPurgePermit).values(id=1))
+        else:
+            self.session.execute(text("SELECT set_config('respijt.purge', 'on', true)"))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.sqlite:
+            self.session.execute(delete(AccessLogPurgePermit))
+        else:
+            self.session.execute(text("SELECT set_config('respijt.purge', 'off', true)"))
+
+
+def empty_access_log_for_tests(session: DbSession) -> None:
+    """Remove every row (test fixtures only: they empty all tables between tests)."""
+    with _purge_permit(session):
+        session.execute(delete(AccessLog))
