@@ -250,9 +250,9 @@ def resolve_session(
         return None
     if not web_session.user.active:
         return None
-    if now - web_session.last_seen_at > limits.idle:
+    if now - web_session.last_seen_at >= limits.idle:
         return None
-    if now - web_session.created_at > limits.absolute:
+    if now - web_session.created_at >= limits.absolute:
         return None
     if now - web_session.last_seen_at > LAST_SEEN_RESOLUTION:
         web_session.last_seen_at = now

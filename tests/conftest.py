@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import delete
@@ -101,12 +101,24 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
     application = create_app(test_config(database_url))
+    isolate_request_globals(application)
     with application.app_context():
         upgrade()
         _db.session.remove()
     yield application
     with application.app_context():
         _db.engine.dispose()
+
+
+def isolate_request_globals(application: Flask) -> None:
+    """Test requests reuse the test's pushed app context, so `g` (the API caller, Flask-Login's
+    user, the CSRF token) would leak from one request into the next; production starts every
+    request with an empty `g`, and so do the tests."""
+
+    def empty_g() -> None:
+        g.__dict__.clear()
+
+    application.before_request_funcs.setdefault(None, []).insert(0, empty_g)
 
 
 def empty_all_tables() -> None:
