@@ -96,8 +96,9 @@ class Factory:
 
     # --- accounts (issue 4) ---
 
-    def user(self, *roles: str, provider: Provider | None = None, regions: list[Region] | None = None,
-             organisation: str | None = None, totp: bool | None = None, **kw: Any) -> Any:
+    def user(self, *roles: str, provider: Provider | None = None,
+             regions: list[Region] | None = None, organisation: str | None = None,
+             totp: bool | None = None, **kw: Any) -> Any:
         """A user with TEST_PASSWORD; provider/meldpunt get a provider, verwijzers an
         organisation, coordinators a region when none is given. `totp` enrols the second factor
         (default: when a role requires it). The TOTP secret is on `user.totp_secret`."""
