@@ -10,6 +10,7 @@ password hash, which the new password changes). No Flask here.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -248,7 +249,7 @@ def resolve_session(
     web_session = session.scalar(select(WebSession).where(WebSession.digest == _digest(secret)))
     if web_session is None or web_session.revoked_at is not None:
         return None
-    if not web_session.user.active:
+    if not web_session.user.active or web_session.role not in web_session.user.roles:
         return None
     if now - web_session.last_seen_at >= limits.idle:
         return None
@@ -295,9 +296,27 @@ def provisioning_uri(user: User) -> str:
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
 
 
-def _totp_ok(secret: str, code: str, now: datetime) -> bool:
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step whose code this is (now, or one step either side), else None."""
     code = code.replace(" ", "")
-    return code.isdigit() and pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    for offset in (0, -1, 1):
+        at = now + timedelta(seconds=offset * totp.interval)
+        if hmac.compare_digest(totp.at(at), code):
+            return int(totp.timecode(at))
+    return None
+
+
+def _use_totp(user: User, code: str, now: datetime) -> bool:
+    """Accept a code once: a step at or before the last one used is a replay."""
+    assert user.totp_secret is not None
+    step = _totp_step(user.totp_secret, code, now)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    user.totp_last_step = step
+    return True
 
 
 def confirm_totp_enrolment(
@@ -306,7 +325,7 @@ def confirm_totp_enrolment(
     """Confirm the authenticator with a first code; returns fresh recovery codes (shown once)."""
     if user.totp_secret is None or user.totp_confirmed_at is not None:
         raise InvalidInput("Er is geen instelling van tweestapsverificatie gestart.")
-    if not _totp_ok(user.totp_secret, code, now):
+    if not _use_totp(user, code, now):
         raise InvalidInput("De code klopt niet. Probeer de volgende code uit uw app.")
     user.totp_confirmed_at = now
     web_session.second_factor_at = now
@@ -330,7 +349,7 @@ def verify_second_factor(
     user = web_session.user
     if user.totp_secret is None or user.totp_confirmed_at is None:
         return False
-    ok = _totp_ok(user.totp_secret, code, now)
+    ok = _use_totp(user, code, now)
     if not ok:
         used = session.execute(
             update(RecoveryCode)

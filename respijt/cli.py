@@ -220,6 +220,9 @@ def user_create(
     if password is None:
         from respijt.web.auth import send_link_mail
 
+        # The link must verify in the server process: sign with the key `serve` uses.
+        _persist_secret_key(current_app._get_current_object())  # type: ignore[attr-defined]
+
         send_link_mail(user, accounts.INVITATION, current_app.config)
         click.echo(f"Uitnodiging verstuurd naar {user.email}.")
 

@@ -78,6 +78,7 @@ def test_config(url: str) -> dict[str, Any]:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret",
+        "RESPIJT_SECRET_KEY_CONFIGURED": True,
         "RESPIJT_RATELIMIT": False,
         "RESPIJT_HORIZON_DAYS": 120,
         "RESPIJT_PUBLIC_URL": "http://127.0.0.1",

@@ -29,6 +29,7 @@ def world(make, today):
     unit_b = make.unit(location=make.location(provider=b, municipality=municipality))
     return {
         "region": region,
+        "pool": pool,
         "unit_a": unit_a,
         "unit_a_check": unit_a_check,
         "unit_b": unit_b,
@@ -221,3 +222,29 @@ def test_access_log_refuses_update_and_delete_from_the_application(db):
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(AccessLog)) == 1
     assert db.session.scalar(select(AccessLog.outcome)) == "success"
+
+
+def test_meldpunt_sees_a_region_only_while_on_duty_and_afterwards_what_it_handled(
+    client, make, world, monkeypatch
+):
+    from respijt import duty
+    from respijt.models import Region
+
+    w = world
+    outsider = make.token("meldpunt", make.provider(regions=[make.region()], pool=True))
+    rid = hold(client, make.token("coordinator"), w["unit_a"])["id"]
+    handled = hold(client, w["meldpunt"], w["unit_a"], clock.today() + timedelta(days=40))["id"]
+    assert client.get(f"/api/v1/reservations/{rid}", headers=outsider).status_code == 404
+    assert client.get(f"/api/v1/reservations/{rid}", headers=w["meldpunt"]).status_code == 200
+    seen = {}
+
+    def off_duty(provider_id, now, grace=timedelta(0)):
+        seen["grace"] = grace
+        return select(Region.id).where(Region.id == -1)
+
+    monkeypatch.setattr(duty, "on_duty_region_ids", off_duty)
+    assert client.get(f"/api/v1/reservations/{rid}", headers=w["meldpunt"]).status_code == 404
+    colleague = make.token("meldpunt", w["pool"])  # another meldpunt at the same provider
+    assert client.get(f"/api/v1/reservations/{handled}", headers=colleague).status_code == 200
+    grace = client.application.config["RESPIJT_DUTY_GRACE_MINUTES"]
+    assert seen["grace"] == timedelta(minutes=grace)

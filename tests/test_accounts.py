@@ -135,7 +135,10 @@ def test_second_factor_accepts_totp_and_each_recovery_code_once(db, make):
     assert accounts.fully_authenticated(second)
     third, _ = accounts.start_session(db.session, user, now)
     assert not accounts.verify_second_factor(db.session, third, codes[0], now)  # used
-    assert accounts.verify_second_factor(db.session, third, pyotp.TOTP(secret).at(now), now)
+    enrol_code = pyotp.TOTP(secret).at(now)
+    assert not accounts.verify_second_factor(db.session, third, enrol_code, now)  # replay
+    later = now + timedelta(seconds=30)
+    assert accounts.verify_second_factor(db.session, third, pyotp.TOTP(secret).at(later), later)
     assert accounts.unused_recovery_codes(db.session, user.id) == 9
     assert db.session.query(WebSession).count() == 3
 

@@ -83,6 +83,7 @@ def upgrade():
     sa.Column('password_changed_at', sa.DateTime(), nullable=True),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
     sa.Column('totp_confirmed_at', sa.DateTime(), nullable=True),
+    sa.Column('totp_last_step', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_login_at', sa.DateTime(), nullable=True),
     sa.Column('disabled_at', sa.DateTime(), nullable=True),

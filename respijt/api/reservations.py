@@ -8,6 +8,7 @@ rollback as "denied" (not visible to this caller) or "failed" (refused by a doma
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, jsonify, request
@@ -47,11 +48,15 @@ def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
         query = query.where(Location.provider_id == caller.provider_id)
     elif caller.role == "meldpunt":
         assert caller.provider_id is not None
+        grace = timedelta(minutes=current_app.config["RESPIJT_DUTY_GRACE_MINUTES"])
         query = query.join(Municipality, Municipality.id == Location.municipality_id).where(
             or_(
+                # What this meldpunt (any colleague at its provider) handled stays visible.
                 Reservation.caller == caller.key,
+                (Reservation.caller_role == "meldpunt")
+                & (Reservation.caller_provider_id == caller.provider_id),
                 Municipality.region_id.in_(
-                    duty.on_duty_region_ids(caller.provider_id, clock.now())
+                    duty.on_duty_region_ids(caller.provider_id, clock.now(), grace)
                 ),
             )
         )
