@@ -248,3 +248,13 @@ def test_meldpunt_sees_a_region_only_while_on_duty_and_afterwards_what_it_handle
     assert client.get(f"/api/v1/reservations/{handled}", headers=colleague).status_code == 200
     grace = client.application.config["RESPIJT_DUTY_GRACE_MINUTES"]
     assert seen["grace"] == timedelta(minutes=grace)
+
+
+def test_a_refused_change_is_logged_once_as_failed(client, db, world):
+    w = world
+    rid = hold(client, w["meldpunt"], w["unit_a"], confirm=True)["id"]
+    before = len(log_rows(db))
+    response = client.post(f"/api/v1/reservations/{rid}/check-out", headers=w["provider_a"])
+    assert response.status_code == 409
+    rows = log_rows(db)[before:]
+    assert [(r.action, r.outcome) for r in rows] == [("reservation.check_out", "failed")]

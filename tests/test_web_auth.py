@@ -279,3 +279,35 @@ def test_login_attempts_are_rate_limited(limited_client, make, db):
     statuses = [limited_client.post("/login", data=data).status_code for _ in range(11)]
     assert statuses[:10] == [200] * 10 and statuses[10] == 429
     assert limited_client.get("/login").status_code == 200  # the form itself stays reachable
+
+
+def test_two_workers_share_the_limit_through_redis(database_url, db, today):
+    """RESPIJT_RATELIMIT_STORAGE_URI=redis://…: several processes count together."""
+    import socket
+    import uuid
+
+    pytest.importorskip("redis")
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from respijt import create_app
+    from respijt.extensions import db as extension
+
+    config = config_for(database_url) | {
+        "RESPIJT_RATELIMIT": True,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "RATELIMIT_KEY_PREFIX": f"respijt-test-{uuid.uuid4().hex}",
+    }
+    workers = [create_app(config), create_app(config)]
+    rng = f"from={today + timedelta(days=1)}&to={today + timedelta(days=2)}"
+    try:
+        statuses = [
+            workers[i % 2].test_client().get(f"/api/v1/availability?{rng}").status_code
+            for i in range(121)
+        ]
+    finally:
+        for worker in workers:
+            with worker.app_context():
+                extension.engine.dispose()
+    assert statuses.count(200) == 120 and statuses[-1] == 429
