@@ -485,6 +485,8 @@ def _end(
 ) -> Reservation:
     """Move an active reservation to an inactive status and release its nights, once."""
     previous = reservation.status
+    # The nights held before this step (check-out may shorten the stay in the same UPDATE).
+    held_from, held_to = reservation.arrival, reservation.departure
     if previous not in from_statuses:
         _refuse(reservation, target, now)
     check_transition(previous, target, party)
@@ -498,7 +500,7 @@ def _end(
         values=values,
     ):
         _refuse(reservation, target, now)
-    release_nights(session, reservation.unit_id, reservation.arrival, reservation.departure)
+    release_nights(session, reservation.unit_id, held_from, held_to)
     _append_event(session, reservation, previous, target, caller.key, now, reason=reason)
     rules.reservation_changed(session, reservation, previous=previous, now=now)
     return reservation

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import sys
 from datetime import timedelta
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -78,15 +80,40 @@ def _persist_secret_key(app: Flask) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Ook de scheduler draaien (stand-by als een ander proces de lease heeft).",
+)
 @with_appcontext
-def serve_command(host: str, port: int, threads: int) -> None:
+def serve_command(host: str, port: int, threads: int, scheduler: bool) -> None:
     """Run the service with a threaded production WSGI server (waitress)."""
     import waitress
 
+    from respijt.scheduler.commands import configure_logging
+    from respijt.scheduler.runner import start_in_background
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     _persist_secret_key(app)
+    configure_logging()
+    # The embedded default also runs the jobs (hold expiry, messages) when it gets the lease.
+    background = start_in_background(app) if scheduler else None
     click.echo(f"respijt luistert op http://{host}:{port} (API: /api/v1/openapi.json)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="respijt")
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="respijt")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if background is not None:
+            service, thread = background
+            service.stop()
+            thread.join(timeout=app.config["RESPIJT_SCHEDULER_LEASE_SECONDS"] + 60)
 
 
 @click.group("token")
@@ -384,7 +411,10 @@ def import_command(kind: str, path: str, dry_run: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from respijt.scheduler.commands import COMMANDS as SCHEDULER_COMMANDS
+
     for command in (
+        *SCHEDULER_COMMANDS,
         demo_command,
         serve_command,
         token_group,
@@ -396,3 +426,7 @@ def register_cli(app: Flask) -> None:
         import_command,
     ):
         app.cli.add_command(command)
+
+
+if __name__ == "__main__":
+    main()

@@ -21,6 +21,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise RuntimeError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -56,6 +69,12 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_SMS_BACKEND": env.get("RESPIJT_SMS_BACKEND", "console"),
         "RESPIJT_QUIET_HOURS": env.get("RESPIJT_QUIET_HOURS", "21:00-08:00"),
         "RESPIJT_DUTY_GRACE_MINUTES": _int(env, "RESPIJT_DUTY_GRACE_MINUTES", 60),
+        # Scheduler (docs/operations.md): lease, heartbeat = lease / 3, job intervals.
+        "RESPIJT_SCHEDULER_LEASE_SECONDS": _float(env, "RESPIJT_SCHEDULER_LEASE_SECONDS", 30),
+        "RESPIJT_SCHEDULER_DISPATCH_SECONDS": _float(env, "RESPIJT_SCHEDULER_DISPATCH_SECONDS", 5),
+        "RESPIJT_SCHEDULER_EXPIRE_SECONDS": _float(env, "RESPIJT_SCHEDULER_EXPIRE_SECONDS", 60),
+        "RESPIJT_JOB_RUN_KEEP_DAYS": _int(env, "RESPIJT_JOB_RUN_KEEP_DAYS", 14),
+        "RESPIJT_OUTBOX_BATCH": _int(env, "RESPIJT_OUTBOX_BATCH", 100),
         **account_settings_from_env(env),
     }
 

@@ -25,7 +25,9 @@ from respijt.extensions import db as _db
 from respijt.models import Base
 from tests import factories
 
-PG_ADMIN_DSN = os.environ.get("RESPIJT_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "RESPIJT_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -73,7 +75,7 @@ def make_database(backend: str, tmp_dir: str) -> tuple[str, Any]:
     return url, drop
 
 
-def test_config(url: str) -> dict[str, Any]:
+def config_for_tests(url: str) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
@@ -101,7 +103,7 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
-    application = create_app(test_config(database_url))
+    application = create_app(config_for_tests(database_url))
     isolate_request_globals(application)
     with application.app_context():
         upgrade()

@@ -20,14 +20,17 @@ class Factory:
     def region(self, code: str | None = None, **kw: Any) -> Region:
         n = next(_seq)
         region = Region(
-            code=code or f"R{n}", name=kw.get("name", f"Regio {n}"),
+            code=code or f"R{n}",
+            name=kw.get("name", f"Regio {n}"),
             meldpunt_number=kw.get("meldpunt_number", f"+3188123{n:04d}"),
         )
         self.session.add(region)
         self.session.commit()
         return region
 
-    def municipality(self, code: str | None = None, region: Region | None = None, **kw: Any) -> Municipality:
+    def municipality(
+        self, code: str | None = None, region: Region | None = None, **kw: Any
+    ) -> Municipality:
         n = next(_seq)
         municipality = Municipality(
             code=code or f"GM{9000 + n % 1000:04d}",
@@ -40,8 +43,13 @@ class Factory:
         self.session.commit()
         return municipality
 
-    def provider(self, name: str | None = None, regions: list[Region] | None = None,
-                 pool: bool = False, **kw: Any) -> Provider:
+    def provider(
+        self,
+        name: str | None = None,
+        regions: list[Region] | None = None,
+        pool: bool = False,
+        **kw: Any,
+    ) -> Provider:
         n = next(_seq)
         provider = registry.create_provider(
             self.session,
@@ -53,23 +61,36 @@ class Factory:
         self.session.commit()
         return provider
 
-    def location(self, provider: Provider | None = None, municipality: Municipality | None = None,
-                 **kw: Any) -> Location:
+    def location(
+        self, provider: Provider | None = None, municipality: Municipality | None = None, **kw: Any
+    ) -> Location:
         n = next(_seq)
         municipality = municipality or self.municipality()
-        provider = provider or self.provider(regions=[municipality.region] if municipality.region else [])
-        fields = {"name": f"Locatie {n}", "address": f"Dorpsstraat {n}", "postcode": "2611AB",
-                  "municipality": municipality.code}
+        provider = provider or self.provider(
+            regions=[municipality.region] if municipality.region else []
+        )
+        fields = {
+            "name": f"Locatie {n}",
+            "address": f"Dorpsstraat {n}",
+            "postcode": "2611AB",
+            "municipality": municipality.code,
+        }
         fields.update(kw)
-        location = registry.create_location(self.session, provider=provider, now=clock.now(), **fields)
+        location = registry.create_location(
+            self.session, provider=provider, now=clock.now(), **fields
+        )
         location.last_confirmed_at = clock.now()
         self.session.commit()
         return location
 
     def unit(self, location: Location | None = None, capacity: int = 2, **kw: Any) -> Unit:
         n = next(_seq)
-        fields: dict[str, Any] = {"name": f"Eenheid {n}", "target_groups": ["ouderen"],
-                                  "default_capacity": capacity, "max_nights": 60}
+        fields: dict[str, Any] = {
+            "name": f"Eenheid {n}",
+            "target_groups": ["ouderen"],
+            "default_capacity": capacity,
+            "max_nights": 60,
+        }
         fields.update(kw)
         unit = registry.create_unit(
             self.session,
@@ -82,12 +103,16 @@ class Factory:
         self.session.commit()
         return unit
 
-    def token(self, role: str, provider: Provider | None = None,
-              expires_in: timedelta | None = None) -> dict[str, str]:
+    def token(
+        self, role: str, provider: Provider | None = None, expires_in: timedelta | None = None
+    ) -> dict[str, str]:
         """Authorization header for a new token."""
         now = clock.now()
         _, secret = auth.create_token(
-            self.session, role=role, name=f"test {role}", now=now,
+            self.session,
+            role=role,
+            name=f"test {role}",
+            now=now,
             provider_id=provider.id if provider else None,
             expires_at=now + expires_in if expires_in else None,
         )

@@ -103,7 +103,9 @@ def test_404_405_trailing_slash_and_malformed_json_are_problems(client, make):
     unit = make.unit(location=make.location(provider=provider))
     headers = make.token("provider", provider)
     response = client.put(
-        f"/api/v1/units/{unit.id}/capacity", data="{not json", headers=headers,
+        f"/api/v1/units/{unit.id}/capacity",
+        data="{not json",
+        headers=headers,
         content_type="application/json",
     )
     assert_problem(response, 400)
@@ -147,10 +149,15 @@ def test_provider_publishes_capacity_for_ranges_and_it_is_logged(client, make, d
     db.session.commit()
     headers = make.token("provider", provider)
     a, b = today + timedelta(days=5), today + timedelta(days=8)
-    response = _capacity(client, unit.id, headers, [
-        {"from": a.isoformat(), "to": b.isoformat(), "capacity": 4},
-        {"from": b.isoformat(), "to": (b + timedelta(days=1)).isoformat(), "capacity": 0},
-    ])
+    response = _capacity(
+        client,
+        unit.id,
+        headers,
+        [
+            {"from": a.isoformat(), "to": b.isoformat(), "capacity": 4},
+            {"from": b.isoformat(), "to": (b + timedelta(days=1)).isoformat(), "capacity": 0},
+        ],
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     log = response.get_json()
     assert [(c["from"], c["to"], c["capacity"]) for c in log] == [
@@ -177,9 +184,18 @@ def test_capacity_below_reserved_is_refused_naming_the_nights(client, make, db, 
     row.reserved = 2  # as if two beds were taken (booking tests cover the real path)
     db.session.commit()
     headers = make.token("provider", provider)
-    response = _capacity(client, unit.id, headers, [
-        {"from": today.isoformat(), "to": (today + timedelta(days=7)).isoformat(), "capacity": 1},
-    ])
+    response = _capacity(
+        client,
+        unit.id,
+        headers,
+        [
+            {
+                "from": today.isoformat(),
+                "to": (today + timedelta(days=7)).isoformat(),
+                "capacity": 1,
+            },
+        ],
+    )
     body = assert_problem(response, 409)
     assert night.isoformat() in body["detail"] and body["nights"] == [night.isoformat()]
     db.session.expire_all()
@@ -203,8 +219,10 @@ def test_bad_capacity_input_is_refused_and_changes_nothing(client, make, db, tod
     provider = make.provider()
     unit = make.unit(location=make.location(provider=provider), capacity=2)
     headers = make.token("provider", provider)
-    payload = {k: (today + timedelta(days=int(v))).isoformat() if k in ("from", "to") else v
-               for k, v in rng.items()}
+    payload = {
+        k: (today + timedelta(days=int(v))).isoformat() if k in ("from", "to") else v
+        for k, v in rng.items()
+    }
     body = assert_problem(_capacity(client, unit.id, headers, [payload]), 422)
     assert any(p["name"] == field for p in body["invalidParams"]), body
     db.session.expire_all()
@@ -216,9 +234,15 @@ def test_overlapping_ranges_are_refused(client, make, today):
     unit = make.unit(location=make.location(provider=provider))
     headers = make.token("provider", provider)
     d = lambda n: (today + timedelta(days=n)).isoformat()  # noqa: E731
-    body = assert_problem(_capacity(client, unit.id, headers, [
-        {"from": d(1), "to": d(5), "capacity": 1}, {"from": d(4), "to": d(6), "capacity": 2}
-    ]), 422)
+    body = assert_problem(
+        _capacity(
+            client,
+            unit.id,
+            headers,
+            [{"from": d(1), "to": d(5), "capacity": 1}, {"from": d(4), "to": d(6), "capacity": 2}],
+        ),
+        422,
+    )
     assert body["invalidParams"][0]["code"] == "overlap"
 
 
@@ -227,9 +251,15 @@ def test_provider_token_cannot_touch_another_providers_unit(client, make, db, to
     their_unit = make.unit(location=make.location(provider=theirs), capacity=2)
     headers = make.token("provider", mine)
     d = lambda n: (today + timedelta(days=n)).isoformat()  # noqa: E731
-    assert_problem(_capacity(client, their_unit.id, headers, [{"from": d(1), "to": d(2), "capacity": 0}]), 403)
-    assert_problem(client.post(f"/api/v1/locations/{their_unit.location_id}/confirm", headers=headers), 403)
-    assert_problem(client.patch(f"/api/v1/units/{their_unit.id}", json={"name": "x"}, headers=headers), 403)
+    assert_problem(
+        _capacity(client, their_unit.id, headers, [{"from": d(1), "to": d(2), "capacity": 0}]), 403
+    )
+    assert_problem(
+        client.post(f"/api/v1/locations/{their_unit.location_id}/confirm", headers=headers), 403
+    )
+    assert_problem(
+        client.patch(f"/api/v1/units/{their_unit.id}", json={"name": "x"}, headers=headers), 403
+    )
     db.session.expire_all()
     assert db.session.get(NightInventory, (their_unit.id, today + timedelta(days=1))).capacity == 2
 
@@ -237,11 +267,21 @@ def test_provider_token_cannot_touch_another_providers_unit(client, make, db, to
 def test_writes_need_a_valid_token(client, make, today):
     unit = make.unit()
     url = f"/api/v1/units/{unit.id}/capacity"
-    body = {"ranges": [{"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat(), "capacity": 1}]}
+    body = {
+        "ranges": [
+            {
+                "from": today.isoformat(),
+                "to": (today + timedelta(days=1)).isoformat(),
+                "capacity": 1,
+            }
+        ]
+    }
     response = client.put(url, json=body)
     assert_problem(response, 401)
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert_problem(client.put(url, json=body, headers={"Authorization": "Bearer rsp_nonsense"}), 401)
+    assert_problem(
+        client.put(url, json=body, headers={"Authorization": "Bearer rsp_nonsense"}), 401
+    )
     expired = make.token("provider", unit.location.provider, expires_in=timedelta(seconds=-1))
     assert_problem(client.put(url, json=body, headers=expired), 401)
     verwijzer = make.token("verwijzer")
@@ -253,7 +293,9 @@ def test_confirm_location_refreshes_freshness(client, make, db):
     location = make.location(provider=provider)
     location.last_confirmed_at = clock.now() - timedelta(days=30)
     db.session.commit()
-    response = client.post(f"/api/v1/locations/{location.id}/confirm", headers=make.token("provider", provider))
+    response = client.post(
+        f"/api/v1/locations/{location.id}/confirm", headers=make.token("provider", provider)
+    )
     assert response.status_code == 200
     assert response.get_json()["stale"] is False
 
@@ -265,10 +307,16 @@ def test_onboarding_provider_location_unit_through_the_api(client, make, db, tod
     region = make.region(code="ONB")
     municipality = make.municipality(region=region, code="GM0888")
     admin = make.token("coordinator")
-    response = client.post("/api/v1/providers", headers=admin, json={
-        "name": "Nieuwe Zorg", "agb_code": "12345678", "duty_phone": "015 212 3456",
-        "regions": [{"code": "ONB", "in_pool": True, "pool_weight": 2}],
-    })
+    response = client.post(
+        "/api/v1/providers",
+        headers=admin,
+        json={
+            "name": "Nieuwe Zorg",
+            "agb_code": "12345678",
+            "duty_phone": "015 212 3456",
+            "regions": [{"code": "ONB", "in_pool": True, "pool_weight": 2}],
+        },
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     provider = response.get_json()
     assert provider["duty_phone"] == "+31152123456"
@@ -276,41 +324,73 @@ def test_onboarding_provider_location_unit_through_the_api(client, make, db, tod
     from respijt.models import Provider
 
     provider_headers = make.token("provider", db.session.get(Provider, provider["id"]))
-    response = client.post("/api/v1/locations", headers=provider_headers, json={
-        "provider_id": provider["id"], "name": "Huize Nieuw", "address": "Laan 1",
-        "postcode": "2611 ab", "municipality": municipality.code, "contact_mobile": "06 12345678",
-        "languages": ["nl", "en"],
-    })
+    response = client.post(
+        "/api/v1/locations",
+        headers=provider_headers,
+        json={
+            "provider_id": provider["id"],
+            "name": "Huize Nieuw",
+            "address": "Laan 1",
+            "postcode": "2611 ab",
+            "municipality": municipality.code,
+            "contact_mobile": "06 12345678",
+            "languages": ["nl", "en"],
+        },
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     location = response.get_json()
     assert location["municipality"]["code"] == "GM0888"
-    response = client.post("/api/v1/units", headers=provider_headers, json={
-        "location_id": location["id"], "name": "Logeerkamers", "target_groups": ["dementie"],
-        "default_capacity": 3, "requires_provider_confirmation": True, "max_nights": 21,
-    })
+    response = client.post(
+        "/api/v1/units",
+        headers=provider_headers,
+        json={
+            "location_id": location["id"],
+            "name": "Logeerkamers",
+            "target_groups": ["dementie"],
+            "default_capacity": 3,
+            "requires_provider_confirmation": True,
+            "max_nights": 21,
+        },
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     unit = response.get_json()
     assert unit["target_groups"] == ["dementie"] and unit["default_capacity"] == 3
     # The inventory horizon was created from the default capacity.
     rows = db.session.query(NightInventory).filter_by(unit_id=unit["id"]).count()
     assert rows == client.application.config["RESPIJT_HORIZON_DAYS"]
-    patched = client.patch(f"/api/v1/units/{unit['id']}", headers=provider_headers,
-                           json={"name": "Logeerkamers oost", "wheelchair": True})
+    patched = client.patch(
+        f"/api/v1/units/{unit['id']}",
+        headers=provider_headers,
+        json={"name": "Logeerkamers oost", "wheelchair": True},
+    )
     assert patched.get_json()["name"] == "Logeerkamers oost" and patched.get_json()["wheelchair"]
 
 
 def test_onboarding_validation_is_dutch_and_field_specific(client, make):
     provider = make.provider()
     headers = make.token("provider", provider)
-    response = client.post("/api/v1/locations", headers=headers, json={
-        "provider_id": provider.id, "name": "X", "address": "Y", "postcode": "ABCD12",
-        "municipality": "GM0503",
-    })
+    response = client.post(
+        "/api/v1/locations",
+        headers=headers,
+        json={
+            "provider_id": provider.id,
+            "name": "X",
+            "address": "Y",
+            "postcode": "ABCD12",
+            "municipality": "GM0503",
+        },
+    )
     body = assert_problem(response, 422)
     assert body["invalidParams"][0]["name"] in {"postcode", "municipality"}
-    response = client.post("/api/v1/units", headers=headers, json={
-        "location_id": make.location(provider=provider).id, "name": "X",
-        "target_groups": ["katten"], "default_capacity": 1,
-    })
+    response = client.post(
+        "/api/v1/units",
+        headers=headers,
+        json={
+            "location_id": make.location(provider=provider).id,
+            "name": "X",
+            "target_groups": ["katten"],
+            "default_capacity": 1,
+        },
+    )
     body = assert_problem(response, 422)
     assert body["invalidParams"][0]["name"].startswith("target_groups")

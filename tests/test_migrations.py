@@ -21,7 +21,9 @@ def test_models_and_migrations_do_not_drift(app):
 def test_database_refuses_reserved_above_capacity_or_below_zero(db, make):
     unit = make.unit(capacity=1)
     night = date.today().replace(year=date.today().year + 2)
-    db.session.execute(insert(NightInventory).values(unit_id=unit.id, night=night, capacity=1, reserved=0))
+    db.session.execute(
+        insert(NightInventory).values(unit_id=unit.id, night=night, capacity=1, reserved=0)
+    )
     db.session.commit()
     for values in ({"reserved": 2}, {"reserved": -1}, {"capacity": 0, "reserved": 1}):
         with pytest.raises(IntegrityError):

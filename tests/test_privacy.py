@@ -167,3 +167,15 @@ def test_token_list_and_revoke(app, db, make):
     assert runner.invoke(args=["token", "revoke", token_id]).exit_code == 2
     response = app.test_client().get("/api/v1/access-log?client_reference=x", headers=headers)
     assert response.status_code == 401
+
+
+def test_the_scheduler_retention_job_runs_the_purge(db, app):
+    from respijt.scheduler import jobs
+
+    now = clock.now()
+    log_at(db, now - timedelta(days=6 * 366))
+    log_at(db, now - timedelta(days=1))
+    db.session.commit()
+    assert jobs.run_retention(db.session, now, app.config) == 1
+    db.session.commit()
+    assert count_log(db) == 1

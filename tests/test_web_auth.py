@@ -10,7 +10,7 @@ import pytest
 
 from respijt import clock, mail
 from tests.accounts_support import csrf_token, totp_now, web_login
-from tests.conftest import test_config as config_for
+from tests.conftest import config_for_tests as config_for
 from tests.factories import TEST_PASSWORD
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, request
 from flask_smorest import Api
@@ -10,9 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from respijt import database
+from respijt import clock, database
 from respijt.api import security
 from respijt.api.problems import domain_problem, invalid_params_from_messages, problem
+from respijt.api.security import current_caller
 from respijt.config import API_VERSION
 from respijt.errors import DomainError
 from respijt.extensions import db
@@ -38,18 +40,33 @@ def register_api(app: Flask) -> Api:
     app.extensions["respijt_api"] = api
 
     @app.route("/health")
-    def health() -> tuple[dict[str, str], int]:
+    def health() -> tuple[dict[str, Any], int]:
+        """Public: up or down (the database answers). Admin token: scheduler and outbox too."""
         try:
             db.session.execute(text("SELECT 1"))
         except DBAPIError:
             log.exception("health check: database unreachable")
             return {"status": "down", "database": "unreachable"}, 503
-        return {"status": "ok", "database": "ok"}, 200
+        if not _caller_is_admin():
+            return {"status": "ok", "database": "ok"}, 200
+        from respijt.scheduler.status import health_details
+
+        return {"status": "ok", "database": "ok", **health_details(db.session, clock.now())}, 200
 
     health._respijt_read_only = True  # type: ignore[attr-defined]
     _register_hooks(app)
     _register_error_handlers(app)
     return api
+
+
+def _caller_is_admin() -> bool:
+    """Only an admin token sees health details; anything else gets the public answer."""
+    if not request.headers.get("Authorization"):
+        return False
+    try:
+        return current_caller().role == "admin"
+    except DomainError:
+        return False
 
 
 def _register_hooks(app: Flask) -> None:

@@ -1,0 +1,214 @@
+"""Every scheduled job in one registry: id, schedule, and the thin function it runs.
+
+Job functions take (session, now, config), call idempotent set-based domain functions and
+return the number of rows they affected. They flush; the runner commits (one transaction per
+run, begun with the lease guard). Later issues add their jobs to `JOBS`.
+
+Daily jobs run at fixed local times in Europe/Amsterdam, never between 02:00 and 03:00 (that hour
+is skipped or repeated when the clocks change). Intervals come from the RESPIJT_SCHEDULER_*
+settings so tests can run them fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import delete
+
+from respijt import booking, clock, privacy_jobs, registry
+from respijt.database import DbSession
+from respijt.models import JobRun
+from respijt.notifications import outbox, rules
+from respijt.notifications.backends import get_backend
+
+log = logging.getLogger("respijt.scheduler")
+
+Config = Mapping[str, Any]
+JobFunction = Callable[[DbSession, datetime, Config], int]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    description: str  # Dutch, shown by `respijt scheduler status`
+    function: JobFunction
+    trigger: Callable[[Config], BaseTrigger]
+    # Daily jobs whose missed run (scheduler down at that hour) is made up when one starts.
+    catch_up: bool = False
+
+
+def _every(setting: str) -> Callable[[Config], BaseTrigger]:
+    def make(config: Config) -> BaseTrigger:
+        return IntervalTrigger(seconds=float(config[setting]), timezone=clock.LOCAL_TZ)
+
+    return make
+
+
+class DailyAt(BaseTrigger):
+    """Once a day at a local wall-clock time, computed per date in Europe/Amsterdam.
+
+    APScheduler 3.11's CronTrigger(hour=0, ...) skips the day after the spring change (it adds
+    24 hours, lands on 01:xx and rolls on to the next day; apscheduler #606). Building each
+    day's time from its date cannot skip. Times in 02:00-03:00 are refused, so the missing or
+    doubled hour never matters.
+    """
+
+    def __init__(self, at: time, timezone: ZoneInfo = clock.LOCAL_TZ) -> None:
+        if at.hour == 2:
+            raise ValueError("no scheduled job between 02:00 and 03:00 local time (DESIGN §8)")
+        self.at = at
+        self.timezone = timezone
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        # As CronTrigger does: the first match from just after the previous fire (or now).
+        start = now
+        if previous_fire_time is not None:
+            start = min(now, previous_fire_time + timedelta(microseconds=1))
+        day = start.astimezone(self.timezone).date()
+        candidate = datetime.combine(day, self.at, tzinfo=self.timezone)
+        if candidate < start:
+            candidate = datetime.combine(day + timedelta(days=1), self.at, tzinfo=self.timezone)
+        return candidate
+
+    def __str__(self) -> str:
+        return f"daily at {self.at:%H:%M} ({self.timezone})"
+
+
+def _daily(hour: int, minute: int) -> Callable[[Config], BaseTrigger]:
+    at = time(hour, minute)
+    DailyAt(at)  # refuse 02:xx when the registry is built, not when the job first runs
+
+    def make(config: Config) -> BaseTrigger:
+        return DailyAt(at)
+
+    return make
+
+
+# --- the job functions ----------------------------------------------------------------------
+
+
+def expire_holds(session: DbSession, now: datetime, config: Config) -> int:
+    return booking.expire_overdue_holds(session, now)
+
+
+def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
+    """Claim due messages and commit the claim, then send each and record the outcome.
+
+    The claim commits inside the run (after the lease guard), so the backend never sees a
+    message twice; each result is committed on its own so one slow send loses nothing.
+    """
+    backend = get_backend(config)
+    batch = int(config.get("RESPIJT_OUTBOX_BATCH", 100))
+    claimed = [(m.id, m) for m in outbox.claim_due(session, now, limit=batch)]
+    session.commit()
+    sent = 0
+    for message_id, message in claimed:
+        try:
+            result = backend.send(message)
+        except Exception:
+            # Unknown whether it went out: leave it 'sending' for reconciliation (at most once).
+            log.exception("outbox: bericht %s: verzenden onderbroken", message_id)
+            continue
+        status = outbox.record_result(session, message_id, result, clock.now())
+        session.commit()
+        sent += status == "sent"
+    return sent
+
+
+def extend_horizon(session: DbSession, now: datetime, config: Config) -> int:
+    today = now.astimezone(clock.LOCAL_TZ).date()
+    return registry.extend_horizon(
+        session, today=today, horizon_days=int(config["RESPIJT_HORIZON_DAYS"])
+    )
+
+
+def remind_stale_locations(session: DbSession, now: datetime, config: Config) -> int:
+    return rules.remind_stale_locations(
+        session, now=now, stale_after_hours=int(config["RESPIJT_STALE_AFTER_HOURS"])
+    )
+
+
+def run_retention(session: DbSession, now: datetime, config: Config) -> int:
+    keep = timedelta(days=int(config.get("RESPIJT_JOB_RUN_KEEP_DAYS", 14)))
+    old_runs = session.execute(delete(JobRun).where(JobRun.started_at < now - keep))
+    purged = privacy_jobs.run_retention(
+        session,
+        now,
+        access_log_years=int(config.get("RESPIJT_ACCESS_LOG_YEARS", 5)),
+        retention_days=int(config.get("RESPIJT_RETENTION_DAYS", 365)),
+    )
+    return purged + int(old_runs.rowcount)  # type: ignore[attr-defined]
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec(
+        "expire_holds",
+        "verlopen holds en wachtende reserveringen vrijgeven",
+        expire_holds,
+        _every("RESPIJT_SCHEDULER_EXPIRE_SECONDS"),
+    ),
+    JobSpec(
+        "dispatch_outbox",
+        "berichten uit de outbox versturen",
+        dispatch_outbox,
+        _every("RESPIJT_SCHEDULER_DISPATCH_SECONDS"),
+    ),
+    JobSpec(
+        "extend_horizon",
+        "nachtvoorraad aanvullen tot de horizon",
+        extend_horizon,
+        _daily(0, 15),
+        catch_up=True,
+    ),
+    JobSpec(
+        "remind_stale_locations",
+        "locaties met verouderde beschikbaarheid herinneren",
+        remind_stale_locations,
+        _daily(9, 0),
+    ),
+    JobSpec(
+        "retention",
+        "bewaartermijnen toepassen",
+        run_retention,
+        _daily(3, 30),
+        catch_up=True,
+    ),
+)
+
+
+def first_run_time(
+    spec: JobSpec, trigger: BaseTrigger, last_started: datetime | None, now: datetime
+) -> datetime | None:
+    """When a newly leading scheduler should first run `spec`; None: just follow the trigger.
+
+    Interval jobs run at once (a takeover catches up on expiry and messages). A catch-up daily
+    job runs at once if its latest scheduled time passed without a run, but never in 02:00-03:00.
+    Reminders are not caught up: an SMS at the hour the scheduler happened to start is worse.
+    """
+    if isinstance(trigger, IntervalTrigger):
+        return now
+    if not spec.catch_up:
+        return None
+    due = trigger.get_next_fire_time(None, now - timedelta(days=1))
+    if due is None or due > now or (last_started is not None and last_started >= due):
+        return None
+    local = now.astimezone(clock.LOCAL_TZ)
+    if local.hour == 2:
+        return datetime.combine(local.date(), time(3, 0), tzinfo=clock.LOCAL_TZ)
+    return now
+
+
+def job_by_id(job_id: str) -> JobSpec:
+    for spec in JOBS:
+        if spec.id == job_id:
+            return spec
+    raise KeyError(job_id)

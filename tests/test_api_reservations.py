@@ -1,0 +1,172 @@
+"""Reservations through the HTTP API: status codes, problem+json, who may do what."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from respijt import clock
+from respijt.models import NightInventory
+from tests.test_api_registry import assert_problem
+
+
+def _setup(make, *, needs_confirmation=False, capacity=1):
+    provider = make.provider()
+    unit = make.unit(
+        location=make.location(provider=provider),
+        capacity=capacity,
+        requires_provider_confirmation=needs_confirmation,
+    )
+    return provider, unit, make.token("provider", provider), make.token("meldpunt", make.provider())
+
+
+def _body(unit, start, nights=3, **extra):
+    return {
+        "unit_id": unit.id,
+        "arrival": start.isoformat(),
+        "departure": (start + timedelta(days=nights)).isoformat(),
+        **extra,
+    }
+
+
+def test_hold_then_confirm_then_read(client, make, today):
+    provider, unit, provider_h, meldpunt_h = _setup(make)
+    start = today + timedelta(days=4)
+    created = client.post("/api/v1/reservations", json=_body(unit, start), headers=meldpunt_h)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    body = created.get_json()
+    assert body["status"] == "held" and body["expires_at"].endswith("Z")
+    assert created.headers["Location"] == f"/api/v1/reservations/{body['id']}"
+    confirmed = client.post(f"/api/v1/reservations/{body['id']}/confirm", headers=meldpunt_h)
+    assert confirmed.get_json()["status"] == "confirmed"
+    seen = client.get(f"/api/v1/reservations/{body['id']}", headers=provider_h).get_json()
+    assert [h["to_status"] for h in seen["history"]] == ["held", "confirmed"]
+
+
+def test_idempotency_key_replays_and_refuses_a_different_body(client, make, db, today):
+    _, unit, _, meldpunt_h = _setup(make, capacity=5)
+    start = today + timedelta(days=4)
+    headers = {**meldpunt_h, "Idempotency-Key": "abc-123"}
+    first = client.post("/api/v1/reservations", json=_body(unit, start), headers=headers)
+    again = client.post("/api/v1/reservations", json=_body(unit, start), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert db.session.get(NightInventory, (unit.id, start)).reserved == 1
+    other = client.post("/api/v1/reservations", json=_body(unit, start, nights=4), headers=headers)
+    assert assert_problem(other, 422)["type"].endswith("idempotency_conflict")
+
+
+def test_full_nights_answer_409_naming_them(client, make, today):
+    _, unit, _, meldpunt_h = _setup(make)
+    start = today + timedelta(days=4)
+    client.post(
+        "/api/v1/reservations",
+        json=_body(unit, start + timedelta(days=2), nights=1),
+        headers=meldpunt_h,
+    )
+    body = assert_problem(
+        client.post("/api/v1/reservations", json=_body(unit, start), headers=meldpunt_h), 409
+    )
+    assert body["nights"] == [(start + timedelta(days=2)).isoformat()]
+    assert "Vol" in body["detail"]
+
+
+def test_provider_confirms_or_declines_what_awaits_it(client, make, today):
+    provider, unit, provider_h, meldpunt_h = _setup(make, needs_confirmation=True, capacity=2)
+    start = today + timedelta(days=4)
+    a = client.post(
+        "/api/v1/reservations", json=_body(unit, start, confirm=True), headers=meldpunt_h
+    )
+    b = client.post(
+        "/api/v1/reservations", json=_body(unit, start, confirm=True), headers=meldpunt_h
+    )
+    assert a.get_json()["status"] == b.get_json()["status"] == "awaiting_provider"
+    ok = client.post(f"/api/v1/reservations/{a.get_json()['id']}/confirm", headers=provider_h)
+    assert ok.get_json()["status"] == "confirmed"
+    no = client.post(
+        f"/api/v1/reservations/{b.get_json()['id']}/decline",
+        json={"reason": "Vol door ziekte personeel"},
+        headers=provider_h,
+    )
+    assert no.get_json()["status"] == "declined"
+    # The meldpunt cannot decline on the provider's behalf.
+    assert_problem(
+        client.post(f"/api/v1/reservations/{a.get_json()['id']}/decline", headers=meldpunt_h), 403
+    )
+
+
+def test_another_providers_reservation_does_not_exist_for_you(client, make, today):
+    _, unit, _, meldpunt_h = _setup(make, needs_confirmation=True)
+    stranger = make.token("provider", make.provider())
+    start = today + timedelta(days=4)
+    rid = client.post(
+        "/api/v1/reservations", json=_body(unit, start, confirm=True), headers=meldpunt_h
+    ).get_json()["id"]
+    for method, path in [
+        ("get", ""),
+        ("post", "/confirm"),
+        ("post", "/decline"),
+        ("post", "/cancel"),
+    ]:
+        response = getattr(client, method)(f"/api/v1/reservations/{rid}{path}", headers=stranger)
+        assert_problem(response, 404)
+    assert_problem(client.get("/api/v1/reservations/99999", headers=meldpunt_h), 404)
+
+
+def test_cancel_releases_and_date_change_conflict_keeps_everything(client, make, db, today):
+    _, unit, provider_h, meldpunt_h = _setup(make)
+    start = today + timedelta(days=4)
+    rid = client.post(
+        "/api/v1/reservations", json=_body(unit, start, confirm=True), headers=meldpunt_h
+    ).get_json()["id"]
+    client.post(
+        "/api/v1/reservations",
+        json=_body(unit, start + timedelta(days=3), nights=1),
+        headers=meldpunt_h,
+    )
+    moved = client.put(
+        f"/api/v1/reservations/{rid}/dates",
+        headers=meldpunt_h,
+        json={"arrival": start.isoformat(), "departure": (start + timedelta(days=4)).isoformat()},
+    )
+    assert_problem(moved, 409)
+    no_reason = client.post(f"/api/v1/reservations/{rid}/cancel", headers=provider_h, json={})
+    assert_problem(no_reason, 422)
+    done = client.post(
+        f"/api/v1/reservations/{rid}/cancel",
+        headers=provider_h,
+        json={"reason": "Opname verschoven"},
+    )
+    assert done.get_json()["status"] == "cancelled"
+    db.session.expire_all()
+    assert db.session.get(NightInventory, (unit.id, start)).reserved == 0
+
+
+def test_expired_hold_cannot_be_confirmed_through_the_api(client, make, today):
+    _, unit, _, meldpunt_h = _setup(make)
+    start = today + timedelta(days=4)
+    rid = client.post(
+        "/api/v1/reservations", json=_body(unit, start), headers=meldpunt_h
+    ).get_json()["id"]
+    clock.freeze(clock.now() + timedelta(minutes=16))
+    body = assert_problem(
+        client.post(f"/api/v1/reservations/{rid}/confirm", headers=meldpunt_h), 409
+    )
+    assert body["type"].endswith("hold_expired") and "verlopen" in body["detail"]
+
+
+def test_reservation_input_errors(client, make, today):
+    provider, unit, provider_h, meldpunt_h = _setup(make)
+    bad = client.post(
+        "/api/v1/reservations", json={"unit_id": unit.id, "arrival": "gisteren"}, headers=meldpunt_h
+    )
+    names = {p["name"] for p in assert_problem(bad, 422)["invalidParams"]}
+    assert {"arrival", "departure"} <= names
+    past = client.post(
+        "/api/v1/reservations", headers=meldpunt_h, json=_body(unit, today - timedelta(days=2))
+    )
+    assert_problem(past, 422)
+    assert_problem(
+        client.post("/api/v1/reservations", json=_body(unit, today), headers=provider_h), 403
+    )
+    assert_problem(client.post("/api/v1/reservations", json=_body(unit, today)), 401)
