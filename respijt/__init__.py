@@ -34,10 +34,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from respijt import database
+    from respijt import database, duty
     from respijt.extensions import db, migrate
 
     database.configure_sqlite(app.config["RESPIJT_SQLITE_BUSY_TIMEOUT_MS"])
+    duty.configure(app.config["RESPIJT_DUTY_GRACE_MINUTES"])
     db.init_app(app)
     migrate.init_app(
         app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
@@ -45,6 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.api import register_api
 
     register_api(app)
+    from respijt.webhooks import register_webhooks
+
+    register_webhooks(app)
 
     from respijt.web import register_web
 

@@ -36,6 +36,7 @@ from respijt.errors import (
 )
 from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
 from respijt.notifications import rules
+from respijt.request_status import follow_reservation
 from respijt.workflow import (
     ACTIVE_RESERVATION_STATUSES,
     AWAITING_PROVIDER,
@@ -52,7 +53,7 @@ from respijt.workflow import (
     check_transition,
 )
 
-SHORT_CODE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G
+SHORT_CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G
 
 # --- the night guard ------------------------------------------------------------------------
 
@@ -192,6 +193,7 @@ def _expire_where(session: DbSession, now: datetime, *conditions: Any) -> list[R
         session.flush()
         for reservation in released:
             rules.reservation_changed(session, reservation, previous=None, now=now)
+            follow_reservation(session, reservation, previous=None, now=now)
     return released
 
 
@@ -324,6 +326,7 @@ def place_hold(
     body_fingerprint: str | None = None,
     confirm: bool = False,
     expected_arrival_time: str | None = None,
+    request_id: int | None = None,
 ) -> tuple[Reservation, bool]:
     """Hold one bed for every night of arrival..departure. Returns (reservation, replayed).
 
@@ -358,6 +361,7 @@ def place_hold(
         caller_provider_id=caller.provider_id,
         idempotency_key=idempotency_key,
         request_fingerprint=body_fingerprint,
+        request_id=request_id,
         created_at=now,
         updated_at=now,
     )
@@ -365,6 +369,7 @@ def place_hold(
     session.flush()
     _append_event(session, reservation, None, HELD, caller.key, now)
     rules.reservation_changed(session, reservation, previous=None, now=now)
+    follow_reservation(session, reservation, previous=None, now=now)
     if confirm:
         confirm_by_requester(
             session,
@@ -449,6 +454,7 @@ def confirm_by_requester(
         _refuse(reservation, target, now)
     _append_event(session, reservation, HELD, target, caller.key, now)
     rules.reservation_changed(session, reservation, previous=HELD, now=now)
+    follow_reservation(session, reservation, previous=HELD, now=now)
     return reservation
 
 
@@ -468,6 +474,7 @@ def confirm_by_provider(
         _refuse(reservation, CONFIRMED, now)
     _append_event(session, reservation, AWAITING_PROVIDER, CONFIRMED, caller.key, now)
     rules.reservation_changed(session, reservation, previous=AWAITING_PROVIDER, now=now)
+    follow_reservation(session, reservation, previous=AWAITING_PROVIDER, now=now)
     return reservation
 
 
@@ -503,6 +510,7 @@ def _end(
     release_nights(session, reservation.unit_id, held_from, held_to)
     _append_event(session, reservation, previous, target, caller.key, now, reason=reason)
     rules.reservation_changed(session, reservation, previous=previous, now=now)
+    follow_reservation(session, reservation, previous=previous, now=now)
     return reservation
 
 
@@ -574,6 +582,7 @@ def check_in(
         _refuse(reservation, CHECKED_IN, now)
     _append_event(session, reservation, CONFIRMED, CHECKED_IN, caller.key, now)
     rules.reservation_changed(session, reservation, previous=CONFIRMED, now=now)
+    follow_reservation(session, reservation, previous=CONFIRMED, now=now)
     return reservation
 
 
@@ -743,7 +752,3 @@ def find_inventory_mismatches(session: DbSession) -> list[InventoryMismatch]:
             else:
                 mismatches.append(InventoryMismatch(key[0], key[1], have, want))
     return mismatches
-
-
-def now_utc() -> datetime:  # convenience for callers without a clock argument
-    return clock.now()

@@ -410,11 +410,59 @@ def import_command(kind: str, path: str, dry_run: bool) -> None:
     click.echo(f"Geïmporteerd: {result.created} nieuw, {result.updated} bijgewerkt.")
 
 
+@click.group("waitlist")
+def waitlist_group() -> None:
+    """Wachtlijst van aanvragen."""
+
+
+@waitlist_group.command("offer")
+@with_appcontext
+def waitlist_offer_command() -> None:
+    """Offer freed beds to waiting requests (urgent first, then oldest); the scheduler runs it."""
+    from respijt import waitlist
+
+    config = current_app.config
+    offers = run_in_transaction(
+        db.session,
+        lambda: waitlist.make_offers(
+            db.session,
+            clock.now(),
+            offer_hours=config["RESPIJT_OFFER_HOURS"],
+            stale_after_hours=config["RESPIJT_STALE_AFTER_HOURS"],
+            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+        ),
+    )
+    for offer in offers:
+        click.echo(
+            f"Aanbod voor {offer.reference}: eenheid {offer.unit_id}, "
+            f"{offer.arrival.isoformat()} tot {offer.departure.isoformat()} "
+            f"(reservering {offer.reservation_id})."
+        )
+    click.echo(f"Aanbiedingen gedaan: {len(offers)}.")
+
+
+@waitlist_group.command("expire")
+@with_appcontext
+def waitlist_expire_command() -> None:
+    """Expire open requests whose desired dates have passed unplaced."""
+    from respijt import care_requests
+
+    count = run_in_transaction(
+        db.session,
+        lambda: care_requests.expire_past_requests(
+            db.session, now=clock.now(), today=clock.today()
+        ),
+    )
+    click.echo(f"Aanvragen verlopen: {count}.")
+
+
 def register_cli(app: Flask) -> None:
+    from respijt.fake_twilio import fake_twilio_command
     from respijt.scheduler.commands import COMMANDS as SCHEDULER_COMMANDS
 
     for command in (
         *SCHEDULER_COMMANDS,
+        fake_twilio_command,
         demo_command,
         serve_command,
         token_group,
@@ -424,6 +472,7 @@ def register_cli(app: Flask) -> None:
         expire_holds_command,
         extend_horizon_command,
         import_command,
+        waitlist_group,
     ):
         app.cli.add_command(command)
 

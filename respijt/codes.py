@@ -29,3 +29,42 @@ WEEKDAYS_NL = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterd
 ALL_WEEKDAYS = "1234567"  # ISO weekday numbers on which arrivals are possible
 
 CHANNELS = ("api", "web", "import", "sms", "system")
+
+# --- care requests ---
+
+REQUEST_CHANNELS: dict[str, str] = {"web": "Webformulier", "phone": "Telefoon", "api": "API"}
+
+REQUESTER_TYPES: dict[str, str] = {
+    "mantelzorger": "Mantelzorger",
+    "verwijzer": "Verwijzer",
+    "meldpunt": "Meldpunt",
+}
+
+URGENCIES: dict[str, str] = {"planned": "Gepland", "soon": "Binnenkort", "urgent": "Spoed"}
+
+REQUEST_REASONS: dict[str, str] = {
+    "vakantie": "Vakantie van de mantelzorger",
+    "ziekenhuisopname_mantelzorger": "Ziekenhuisopname van de mantelzorger",
+    "overbelasting": "Overbelasting van de mantelzorger",
+    "werk": "Werk van de mantelzorger",
+    "anders": "Anders",
+}
+
+REQUEST_FUNDING: dict[str, str] = {**FUNDING_ROUTES, "onbekend": "Nog onbekend"}
+
+# A unit of a higher care level can take a client who needs less.
+CARE_LEVEL_ORDER = ("basic", "extra_care", "supervision_24h")
+
+LANGUAGES: dict[str, str] = {
+    "nl": "Nederlands",
+    "en": "Engels",
+    "de": "Duits",
+    "fr": "Frans",
+    "tr": "Turks",
+    "ar": "Arabisch",
+    "pl": "Pools",
+    "pap": "Papiaments",
+    "fy": "Fries",
+    "zgh": "Berbers",
+    "es": "Spaans",
+}

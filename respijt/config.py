@@ -60,7 +60,6 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_HORIZON_DAYS": _int(env, "RESPIJT_HORIZON_DAYS", 400),
         "RESPIJT_STALE_AFTER_HOURS": _int(env, "RESPIJT_STALE_AFTER_HOURS", 72),
         "RESPIJT_MAX_CAPACITY": _int(env, "RESPIJT_MAX_CAPACITY", 200),
-        "RESPIJT_MAX_RANGE_NIGHTS": _int(env, "RESPIJT_MAX_RANGE_NIGHTS", 366),
         "RESPIJT_HOLD_MINUTES": _int(env, "RESPIJT_HOLD_MINUTES", 15),
         "RESPIJT_PROVIDER_CONFIRM_HOURS": _int(env, "RESPIJT_PROVIDER_CONFIRM_HOURS", 24),
         "RESPIJT_SQLITE_BUSY_TIMEOUT_MS": _int(env, "RESPIJT_SQLITE_BUSY_TIMEOUT_MS", 10000),
@@ -75,6 +74,16 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_SCHEDULER_EXPIRE_SECONDS": _float(env, "RESPIJT_SCHEDULER_EXPIRE_SECONDS", 60),
         "RESPIJT_JOB_RUN_KEEP_DAYS": _int(env, "RESPIJT_JOB_RUN_KEEP_DAYS", 14),
         "RESPIJT_OUTBOX_BATCH": _int(env, "RESPIJT_OUTBOX_BATCH", 100),
+        "RESPIJT_OFFER_HOURS": _int(env, "RESPIJT_OFFER_HOURS", 24),
+        "RESPIJT_REQUEST_LINK_DAYS": _int(env, "RESPIJT_REQUEST_LINK_DAYS", 90),
+        # Twilio (SMS): credentials only from the environment; see docs/configuration.md.
+        "RESPIJT_TWILIO_ACCOUNT_SID": env.get("RESPIJT_TWILIO_ACCOUNT_SID", ""),
+        "RESPIJT_TWILIO_AUTH_TOKEN": env.get("RESPIJT_TWILIO_AUTH_TOKEN", ""),
+        "RESPIJT_TWILIO_FROM": env.get("RESPIJT_TWILIO_FROM", ""),
+        "RESPIJT_TWILIO_BASE_URL": (
+            env.get("RESPIJT_TWILIO_BASE_URL") or "https://api.twilio.com"
+        ).rstrip("/"),
+        "RESPIJT_TWILIO_TIMEOUT_SECONDS": _float(env, "RESPIJT_TWILIO_TIMEOUT_SECONDS", 10.0),
         **account_settings_from_env(env),
     }
 

@@ -12,10 +12,22 @@ from sqlalchemy import select
 
 from respijt.models import ProviderRegion
 
+# RESPIJT_DUTY_GRACE_MINUTES, set by create_app(): a meldpunt keeps access this long after its
+# shift ends (DESIGN §2). Domain code reads no Flask config, so it is kept here.
+_grace = timedelta(minutes=60)
 
-def on_duty_region_ids(provider_id: int, now: datetime, grace: timedelta = timedelta(0)) -> Any:
+
+def configure(grace_minutes: int) -> None:
+    global _grace
+    _grace = timedelta(minutes=grace_minutes)
+
+
+def on_duty_region_ids(provider_id: int, now: datetime, grace: timedelta | None = None) -> Any:
     """A SELECT of the region ids where `provider_id` may act as meldpunt at `now`: on duty at
-    some moment in [now - grace, now] (RESPIJT_DUTY_GRACE_MINUTES after a shift ends)."""
+    some moment in [now - grace, now] (default: the configured grace after a shift ends).
+
+    Until the rota exists every pool member counts as on duty, so the grace changes nothing yet.
+    """
     return select(ProviderRegion.region_id).where(
         ProviderRegion.provider_id == provider_id, ProviderRegion.in_pool.is_(True)
     )

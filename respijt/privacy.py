@@ -7,11 +7,13 @@ setting; SQLite: a permit row that lives only inside the purge's transaction).
 
 Retention: `purge()` removes log rows older than RESPIJT_ACCESS_LOG_YEARS and hands every
 registered anonymiser the cut-off for personal fields (RESPIJT_RETENTION_DAYS after a stay
-ended or a request closed). Care requests plug in with `register_anonymiser()`.
+ended or a request closed): reservations (a mark), care requests (names and mobile) and SMS
+(number and text); more kinds plug in with `register_anonymiser()`.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,10 +22,23 @@ from sqlalchemy import delete, func, insert, select, text, update
 
 from respijt.auth import Caller
 from respijt.database import DbSession
-from respijt.models import AccessLog, AccessLogPurgePermit, Reservation
+from respijt.models import (
+    AccessLog,
+    AccessLogPurgePermit,
+    CareRequest,
+    InboundMessage,
+    OutboxMessage,
+    Reservation,
+)
 
 EVENTS = ("read", "search", "create", "change", "export", "print")
 OUTCOMES = ("success", "denied", "failed")
+
+# The caller's address for the current request, set at the HTTP edge (respijt.web.security),
+# so domain code can log the source without importing Flask.
+request_source: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "respijt_request_source", default=None
+)
 
 
 def log_access(
@@ -61,7 +76,7 @@ def log_access(
             organisation=caller.organisation,
             region_id=region_id,
             outcome=outcome,
-            source=(source or "")[:64] or None,
+            source=(source or request_source.get() or "")[:64] or None,
             purpose=purpose,
         )
     )
@@ -140,6 +155,76 @@ def _anonymise_reservations(session: DbSession, cutoff: datetime, now: datetime)
 
 
 register_anonymiser(Anonymiser("reservation", _count_reservations, _anonymise_reservations))
+
+
+def _requests_due(cutoff: datetime):  # type: ignore[no-untyped-def]
+    """Closed (not open) requests whose stay ended, and which closed, before the cut-off."""
+    from respijt.clock import LOCAL_TZ
+    from respijt.workflow import OPEN_REQUEST_STATUSES
+
+    last_day = cutoff.astimezone(LOCAL_TZ).date()
+    return (
+        CareRequest.status.not_in(OPEN_REQUEST_STATUSES)
+        & (CareRequest.departure <= last_day)
+        & (CareRequest.series_until.is_(None) | (CareRequest.series_until <= last_day))
+        & (CareRequest.closed_at.is_(None) | (CareRequest.closed_at < cutoff))
+        & CareRequest.anonymised_at.is_(None)
+    )
+
+
+def _count_requests(session: DbSession, cutoff: datetime) -> int:
+    query = select(func.count()).select_from(CareRequest).where(_requests_due(cutoff))
+    return int(session.scalar(query) or 0)
+
+
+def _anonymise_requests(session: DbSession, cutoff: datetime, now: datetime) -> int:
+    # Names and the mobile number go; birth year, municipality, target group, dates, urgency,
+    # reason and funding stay for the reports (doorlooptijd, placement rate, unmet demand).
+    result = session.execute(
+        update(CareRequest)
+        .where(_requests_due(cutoff))
+        .values(client_name="", contact_name="", contact_mobile="", anonymised_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+register_anonymiser(Anonymiser("care_request", _count_requests, _anonymise_requests))
+
+_FINAL_MESSAGE = ("sent", "delivered", "undelivered", "failed", "skipped")
+
+
+def _messages_due(cutoff: datetime):  # type: ignore[no-untyped-def]
+    return (
+        OutboxMessage.status.in_(_FINAL_MESSAGE)
+        & (OutboxMessage.created_at < cutoff)
+        & (OutboxMessage.recipient != "")
+    )
+
+
+def _count_messages(session: DbSession, cutoff: datetime) -> int:
+    outbound = select(func.count()).select_from(OutboxMessage).where(_messages_due(cutoff))
+    inbound = (
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(InboundMessage.received_at < cutoff, InboundMessage.from_number != "")
+    )
+    return int(session.scalar(outbound) or 0) + int(session.scalar(inbound) or 0)
+
+
+def _anonymise_messages(session: DbSession, cutoff: datetime, now: datetime) -> int:
+    # The text and number of an SMS can name the client; the fact that it was sent stays.
+    outbound = session.execute(
+        update(OutboxMessage).where(_messages_due(cutoff)).values(recipient="", body="", context={})
+    )
+    inbound = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.received_at < cutoff, InboundMessage.from_number != "")
+        .values(from_number="", body="")
+    )
+    return int(outbound.rowcount) + int(inbound.rowcount)  # type: ignore[attr-defined]
+
+
+register_anonymiser(Anonymiser("sms", _count_messages, _anonymise_messages))
 
 
 @dataclass

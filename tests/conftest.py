@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import delete
 
-from respijt import clock, create_app, privacy
+from respijt import clock, create_app, fake_twilio, privacy
 from respijt.extensions import db as _db
 from respijt.models import Base
 from tests import factories
@@ -84,6 +84,10 @@ def config_for_tests(url: str) -> dict[str, Any]:
         "RESPIJT_RATELIMIT": False,
         "RESPIJT_HORIZON_DAYS": 120,
         "RESPIJT_PUBLIC_URL": "http://127.0.0.1",
+        "RESPIJT_TWILIO_ACCOUNT_SID": fake_twilio.DEFAULT_ACCOUNT_SID,
+        "RESPIJT_TWILIO_AUTH_TOKEN": fake_twilio.DEFAULT_AUTH_TOKEN,
+        "RESPIJT_TWILIO_FROM": fake_twilio.DEFAULT_FROM,
+        "RESPIJT_TWILIO_TIMEOUT_SECONDS": 0.5,
     }
 
 
@@ -156,6 +160,30 @@ def today() -> date:
 @pytest.fixture()
 def make(db: Any, app: Flask) -> factories.Factory:
     return factories.Factory(db.session, app.config)
+
+
+@pytest.fixture()
+def fake_twilio_server(app: Flask, client: FlaskClient) -> Iterator[fake_twilio.FakeTwilio]:
+    """A fake Twilio on 127.0.0.1 that posts its callbacks through the test client.
+
+    While it runs, RESPIJT_TWILIO_BASE_URL points at it, so the real `twilio` client talks to it.
+    """
+    fake = fake_twilio.FakeTwilio(
+        account_sid=app.config["RESPIJT_TWILIO_ACCOUNT_SID"],
+        auth_token=app.config["RESPIJT_TWILIO_AUTH_TOKEN"],
+        number=app.config["RESPIJT_TWILIO_FROM"],
+        app_url=app.config["RESPIJT_PUBLIC_URL"],
+        timeout_delay=app.config["RESPIJT_TWILIO_TIMEOUT_SECONDS"] + 1.0,
+        transport=fake_twilio.flask_client_transport(client),
+        seed=7,
+    )
+    previous = app.config["RESPIJT_TWILIO_BASE_URL"]
+    with fake:
+        app.config["RESPIJT_TWILIO_BASE_URL"] = fake.url
+        try:
+            yield fake
+        finally:
+            app.config["RESPIJT_TWILIO_BASE_URL"] = previous
 
 
 def nights(start: date, count: int) -> list[date]:

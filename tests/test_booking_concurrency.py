@@ -140,7 +140,17 @@ def live_server(database_url, db, tmp_path):
     log_path = tmp_path / "server.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "respijt.cli", "serve", "--port", str(port), "--threads", "16"],
+        [
+            sys.executable,
+            "-m",
+            "respijt.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            "16",
+            "--no-scheduler",
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -158,8 +168,6 @@ def live_server(database_url, db, tmp_path):
         log.close()
         raise RuntimeError("server did not start: " + log_path.read_text()[-2000:])
     yield base
-    # End the test's transaction first: on SQLite it holds the write lock, and the server's
-    # scheduler needs it to release its lease on the way out.
     db.session.rollback()
     proc.terminate()
     proc.wait(timeout=10)

@@ -240,9 +240,9 @@ def test_stop_releases_the_lease_and_ends_the_loop(db, app):
 
 
 def test_the_web_app_never_starts_a_scheduler(database_url):
-    from tests.conftest import test_config
+    from tests.conftest import config_for_tests
 
-    web = create_app(test_config(database_url))
+    web = create_app(config_for_tests(database_url))
     assert web.test_client().get("/health").status_code == 200
     assert not [t for t in threading.enumerate() if t.name.startswith("respijt-scheduler")]
     with web.app_context():

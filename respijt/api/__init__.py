@@ -36,6 +36,18 @@ def register_api(app: Flask) -> Api:
     )
     api.register_blueprint(registry.blp, url_prefix="/api/v1")
     api.register_blueprint(reservations.blp, url_prefix="/api/v1")
+    from respijt.api import requests as care_requests_api
+
+    api.register_blueprint(care_requests_api.blp, url_prefix="/api/v1")
+    api.spec.components.security_scheme(
+        "requestLink",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Request-Token",
+            "description": "Ondertekende link uit de sms van de aanvrager",
+        },
+    )
     api.register_blueprint(access_log.blp, url_prefix="/api/v1")
     app.extensions["respijt_api"] = api
 

@@ -8,7 +8,6 @@ rollback as "denied" (not visible to this caller) or "failed" (refused by a doma
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app, jsonify, request
@@ -17,14 +16,21 @@ from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, clock, duty, privacy
+from respijt import booking, care_requests, clock, duty, privacy
 from respijt.api import schemas
 from respijt.api.security import client_source, current_caller, requires
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
-from respijt.models import Location, Municipality, Reservation, Unit
+from respijt.models import (
+    CareRequest,
+    CareRequestStay,
+    Location,
+    Municipality,
+    Reservation,
+    Unit,
+)
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
 
@@ -48,7 +54,6 @@ def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
         query = query.where(Location.provider_id == caller.provider_id)
     elif caller.role == "meldpunt":
         assert caller.provider_id is not None
-        grace = timedelta(minutes=current_app.config["RESPIJT_DUTY_GRACE_MINUTES"])
         query = query.join(Municipality, Municipality.id == Location.municipality_id).where(
             or_(
                 # What this meldpunt (any colleague at its provider) handled stays visible.
@@ -56,7 +61,7 @@ def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
                 (Reservation.caller_role == "meldpunt")
                 & (Reservation.caller_provider_id == caller.provider_id),
                 Municipality.region_id.in_(
-                    duty.on_duty_region_ids(caller.provider_id, clock.now(), grace)
+                    duty.on_duty_region_ids(caller.provider_id, clock.now())
                 ),
             )
         )
@@ -86,8 +91,15 @@ PURPOSE = "zorgbemiddeling"
 
 
 def client_reference(reservation_id: int) -> str:
-    """The access log's reference for a reservation's client (the care request's, later)."""
-    return f"reservation:{reservation_id}"
+    """The access log's reference for a reservation's client: its care request's reference,
+    so "who looked at request X" includes its reservations; else reservation:<id>. Looked up
+    without visibility rules: it only labels the log row, it is never shown to the caller."""
+    reference = db.session.scalar(
+        select(CareRequest.reference)
+        .join(Reservation, Reservation.request_id == CareRequest.id)
+        .where(Reservation.id == reservation_id)
+    )
+    return reference or f"reservation:{reservation_id}"
 
 
 def _log(caller: Caller, reservation_id: int, action: str, outcome: str, region_id: Any) -> None:
@@ -120,6 +132,25 @@ def _logged(caller: Caller, reservation_id: int, action: str, work: Any) -> Any:
         raise
 
 
+def _prepare_for_request(
+    caller: Caller, data: dict[str, Any], now: Any
+) -> tuple[CareRequest, CareRequestStay | None]:
+    """The hold serves a care request: it must be visible and open; the choice is recorded."""
+    # Logged once, as reservation.create under the request's reference (see create_reservation).
+    care_request = care_requests.get_request(db.session, caller, data["request"], now)
+    stay = care_requests.prepare_reservation(
+        db.session,
+        care_request,
+        unit_id=data["unit_id"],
+        arrival=data["arrival"],
+        departure=data["departure"],
+        caller=caller,
+        reason=data.get("choice_reason"),
+        now=now,
+    )
+    return care_request, stay
+
+
 def _dump(reservation: Reservation) -> dict[str, Any]:
     return schemas.ReservationSchema().dump(reservation)  # type: ignore[no-any-return]
 
@@ -149,15 +180,17 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             "Idempotency-Key is te lang.",
             [{"name": "Idempotency-Key", "code": "length", "reason": "Hoogstens 100 tekens."}],
         )
-    if data.get("request"):
-        raise InvalidInput(
-            "Koppelen aan een aanvraag kan nog niet.",
-            [{"name": "request", "code": "unsupported", "reason": "Aanvragen bestaan nog niet."}],
-        )
     body_fingerprint = booking.fingerprint(data)
     config = current_app.config
 
     def work() -> tuple[dict[str, Any], bool]:
+        now = clock.now()
+        care_request, stay = None, None
+        if data.get("request"):
+            # A replay answers with the first result before any request rule is checked again.
+            existing = booking.find_by_idempotency_key(db.session, caller, key) if key else None
+            if existing is None:
+                care_request, stay = _prepare_for_request(caller, data, now)
         reservation, replayed = booking.place_hold(
             db.session,
             unit_id=data["unit_id"],
@@ -166,13 +199,19 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             caller=caller,
             now=clock.now(),
             today=clock.today(),
-            hold_minutes=config["RESPIJT_HOLD_MINUTES"],
+            # A hold for a request is an offer: the requester answers through their SMS link.
+            hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60
+            if care_request is not None
+            else config["RESPIJT_HOLD_MINUTES"],
             provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
             idempotency_key=key,
             body_fingerprint=body_fingerprint,
             confirm=data["confirm"],
             expected_arrival_time=data.get("expected_arrival_time"),
+            request_id=care_request.id if care_request is not None else None,
         )
+        if not replayed:
+            care_requests.link_stay(db.session, stay, reservation)
         _log(caller, reservation.id, "reservation.create", "success", _region_of(reservation))
         return _dump(reservation), replayed
 

@@ -211,6 +211,10 @@ class ReservationInput(StrictSchema):
     confirm = fields.Boolean(load_default=False)
     expected_arrival_time = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
     request = fields.String(metadata={"description": "referentie van de aanvraag"})
+    choice_reason = fields.String(
+        validate=validate.Length(max=300),
+        metadata={"description": "verplicht als het meldpunt afwijkt van de voorkeur"},
+    )
 
 
 class ReasonInput(StrictSchema):
@@ -241,6 +245,7 @@ class ReservationSchema(ma.Schema):
     nights = fields.Integer()
     expires_at = fields.AwareDateTime(format="%Y-%m-%dT%H:%M:%SZ", allow_none=True)
     short_code = fields.String()
+    request_id = fields.Integer(allow_none=True)
     expected_arrival_time = fields.String(allow_none=True)
     requires_provider_confirmation = fields.Boolean(attribute="unit.requires_provider_confirmation")
     created_at = fields.AwareDateTime(format="%Y-%m-%dT%H:%M:%SZ")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import request
 
 from respijt import clock
 from respijt.auth import Caller, resolve_token
@@ -24,7 +24,8 @@ class Unauthorized(DomainError):
 
 
 def current_caller() -> Caller:
-    cached = g.get("caller")
+    # Cached per request, not in `g`: an outer app context (tests, CLI) outlives requests.
+    cached = request.environ.get("respijt.caller")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     header = request.headers.get("Authorization", "")
@@ -34,7 +35,7 @@ def current_caller() -> Caller:
     caller = resolve_token(db.session, secret.strip(), clock.now())
     if caller is None:
         raise Unauthorized("Het token is onbekend, verlopen of ingetrokken.")
-    g.caller = caller
+    request.environ["respijt.caller"] = caller
     return caller
 
 
@@ -50,8 +51,38 @@ def authorize_endpoint() -> None:
 
     view = current_app.view_functions.get(request.endpoint or "")
     roles = getattr(view, "_respijt_roles", None)
-    if roles is not None and current_caller().role not in roles:
+    anonymous_ok = (
+        roles is not None and "public" in roles and "Authorization" not in request.headers
+    )
+    if roles is not None and not anonymous_ok and current_caller().role not in roles:
         raise Forbidden("Uw rol mag deze handeling niet uitvoeren.")
+    if getattr(view, "_respijt_credentials", None) and not any(
+        request.headers.get(name)
+        for name in view._respijt_credentials  # type: ignore[union-attr]
+    ):
+        raise Unauthorized("Voor dit verzoek is een token of de link uit uw sms nodig.")
+
+
+def allow_roles(*roles: str) -> Callable[[F], F]:
+    """Declare the roles for the check before parsing, for a view that resolves its caller
+    itself; "public" lets a request without an Authorization header through."""
+
+    def decorator(view: F) -> F:
+        view._respijt_roles = roles  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def credentials_required(*headers: str) -> Callable[[F], F]:
+    """The view checks who the caller is itself (a token or a signed link, then visibility in
+    the query), but a request carrying none of these headers is refused before parsing."""
+
+    def decorator(view: F) -> F:
+        view._respijt_credentials = headers or ("Authorization",)  # type: ignore[attr-defined]
+        return view
+
+    return decorator
 
 
 def requires(*roles: str) -> Callable[[F], F]:

@@ -10,12 +10,19 @@ from respijt.models.account import (
     WebSession,
 )
 from respijt.models.base import Base
+from respijt.models.care_request import (
+    CareRequest,
+    CareRequestEvent,
+    CareRequestStay,
+    RequestOption,
+)
 from respijt.models.geo import Municipality, Region
 from respijt.models.inventory import AvailabilityChange, NightInventory
 from respijt.models.outbox import OutboxMessage
 from respijt.models.registry import Location, Provider, ProviderRegion, Unit, UnitTargetGroup
 from respijt.models.reservation import ApiToken, Reservation, ReservationEvent
 from respijt.models.scheduler import JobRun, SchedulerLease
+from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, TwilioWebhookReceipt
 
 __all__ = [
     "AccessLog",
@@ -29,6 +36,9 @@ __all__ = [
     "AvailabilityChange",
     "Base",
     "JobRun",
+    "CareRequest",
+    "CareRequestEvent",
+    "CareRequestStay",
     "Location",
     "Municipality",
     "NightInventory",
@@ -36,9 +46,14 @@ __all__ = [
     "Provider",
     "ProviderRegion",
     "Region",
+    "RequestOption",
     "Reservation",
     "ReservationEvent",
     "SchedulerLease",
+    "InboundMessage",
+    "MessageStatusEvent",
+    "SmsOptOut",
+    "TwilioWebhookReceipt",
     "Unit",
     "UnitTargetGroup",
 ]

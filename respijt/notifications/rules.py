@@ -202,3 +202,19 @@ def remind_stale_locations(session: DbSession, *, now: datetime, stale_after_hou
         ):
             queued += 1
     return queued
+
+
+def request_changed(
+    session: DbSession, care_request: Any, *, previous: str | None, now: datetime
+) -> None:
+    """A care request entered `care_request.status` (from `previous`, None when created)."""
+
+
+def waitlist_offer_made(
+    session: DbSession, care_request: Any, reservation: Any, *, now: datetime
+) -> None:
+    """The waitlist job held a bed for a waiting request: tell the requester (signed link)."""
+
+
+def request_needs_attention(session: DbSession, care_request: Any, *, now: datetime) -> None:
+    """An urgent request has no fit: alert the meldpunt on duty in its region at once."""

@@ -21,7 +21,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from respijt import accounts, clock
+from respijt import accounts, clock, privacy
 from respijt.auth import Caller
 from respijt.extensions import db
 from respijt.models import User, WebSession
@@ -154,6 +154,16 @@ def init_security(app: Flask) -> None:
     login_manager.session_protection = None  # the server-side session row is the authority
     login_manager.login_view = "auth.login"
     _init_limiter(app)
+
+    @app.before_request
+    def remember_source() -> None:
+        request.environ["respijt.source_token"] = privacy.request_source.set(request.remote_addr)
+
+    @app.teardown_request
+    def forget_source(exc: BaseException | None) -> None:
+        token = request.environ.pop("respijt.source_token", None)
+        if token is not None:
+            privacy.request_source.reset(token)
 
     @app.before_request
     def protect_forms() -> None:

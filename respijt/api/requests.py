@@ -1,0 +1,441 @@
+"""Care requests: create, read, matches, preference, offers, withdraw, series, close.
+
+Who may see a request is decided in the query: a verwijzer their own, the meldpunt those of
+the regions where they are on duty (and those they took), a coordinator all, and the requester
+through the signed link of their SMS (`X-Request-Token` header). Anyone else gets 404.
+Every read and change goes through `log_request_access()` (NEN 7513).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from respijt import booking, care_requests, clock, request_links
+from respijt.api.request_schemas import (
+    CloseInput,
+    ListQuery,
+    MatchesQuery,
+    PreferenceInput,
+    RequestInput,
+    RequestSchema,
+)
+from respijt.api.schemas import ReasonInput, ReservationSchema
+from respijt.api.security import Unauthorized, allow_roles, credentials_required, current_caller
+from respijt.auth import Caller
+from respijt.care_requests import PUBLIC, link_caller
+from respijt.database import run_in_transaction
+from respijt.errors import Forbidden, NotFound
+from respijt.extensions import db
+from respijt.models import CareRequest, Reservation
+from respijt.requests_access import log_request_access
+from respijt.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
+
+blp = Blueprint("requests", __name__, description="Aanvragen, matching en de wachtlijst")
+
+CREATORS = ("verwijzer", "meldpunt", "coordinator", "admin")
+VIEWERS = ("verwijzer", "meldpunt", "coordinator", "admin")
+LINK_HEADER = "X-Request-Token"
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+_security: list[dict[str, list[str]]] = [{"bearer": []}, {"requestLink": []}]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _retries() -> int:
+    return int(current_app.config["RESPIJT_TX_RETRIES"])
+
+
+def _stale_after() -> int:
+    return int(current_app.config["RESPIJT_STALE_AFTER_HOURS"])
+
+
+def _optional_caller() -> Caller | None:
+    """The bearer caller, or None for a public request without an Authorization header."""
+    if not request.headers.get("Authorization"):
+        return None
+    return current_caller()
+
+
+def request_caller(reference: str) -> Caller:
+    """The requester via the signed link, or a bearer caller in one of the viewer roles."""
+    token = request.headers.get(LINK_HEADER)
+    if token:
+        max_age = int(current_app.config["RESPIJT_REQUEST_LINK_DAYS"]) * 86400
+        linked = request_links.reference_from_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
+        if linked is None:
+            raise Unauthorized("De link is ongeldig of verlopen. Vraag het meldpunt om een nieuwe.")
+        if linked != care_requests.normalise_reference(reference):
+            raise NotFound("Deze aanvraag bestaat niet.")
+        return link_caller(linked)
+    caller = current_caller()
+    if caller.role not in VIEWERS:
+        raise NotFound("Deze aanvraag bestaat niet.")
+    return caller
+
+
+def _load(caller: Caller, reference: str, action: str) -> CareRequest:
+    try:
+        found = care_requests.get_request(db.session, caller, reference, clock.now())
+    except NotFound:
+        log_request_access(
+            db.session, action=action, caller=caller, reference=reference, outcome="denied"
+        )
+        raise
+    log_request_access(
+        db.session, action=action, caller=caller, reference=found.reference, outcome="granted"
+    )
+    return found
+
+
+def _iso(value: Any) -> str | None:
+    return value.strftime(ISO) if value is not None else None
+
+
+def request_dict(care_request: CareRequest, *, link_token: str | None = None) -> dict[str, Any]:
+    municipality = care_request.municipality
+    offers = care_requests.offers_of(db.session, care_request)
+    body: dict[str, Any] = {
+        "reference": care_request.reference,
+        "status": care_request.status,
+        "status_label": REQUEST_LABELS[care_request.status],
+        "open": care_request.status in OPEN_REQUEST_STATUSES,
+        "channel": care_request.channel,
+        "requester": care_request.requester_type,
+        "client": {"first_name": care_request.client_name, "birth_year": care_request.birth_year},
+        "municipality": {"code": municipality.code, "name": municipality.name},
+        "target_group": care_request.target_group,
+        "care_level": care_request.care_level,
+        "wheelchair": care_request.wheelchair,
+        "language": care_request.language,
+        "arrival": care_request.arrival.isoformat(),
+        "departure": care_request.departure.isoformat(),
+        "nights": care_request.nights,
+        "flexibility_days": care_request.flexibility_days,
+        "urgency": care_request.urgency,
+        "reason": care_request.reason,
+        "funding": care_request.funding,
+        "contact": {"name": care_request.contact_name, "mobile": care_request.contact_mobile},
+        "previous_request": care_request.previous_request.reference
+        if care_request.previous_request
+        else None,
+        "attention": {
+            "since": _iso(care_request.attention_at),
+            "reason": care_request.attention_reason,
+        }
+        if care_request.attention_at
+        else None,
+        "created_at": _iso(care_request.created_at),
+        "first_offered_at": _iso(care_request.first_offered_at),
+        "waitlisted_at": _iso(care_request.waitlisted_at),
+        "placed_at": _iso(care_request.placed_at),
+        "closed_at": _iso(care_request.closed_at),
+        "lead_time_hours": care_requests.lead_time_hours(care_request),
+        "offers": ReservationSchema(many=True, exclude=("events",)).dump(offers),
+        "history": [
+            {
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "actor": e.actor,
+                "reason": e.reason,
+                "at": _iso(e.at),
+            }
+            for e in care_request.events
+        ],
+    }
+    if care_request.is_series:
+        body["series"] = {
+            "every_days": care_request.series_every_days,
+            "until": care_request.series_until.isoformat() if care_request.series_until else None,
+            "stays": [
+                {
+                    "arrival": s.arrival.isoformat(),
+                    "departure": s.departure.isoformat(),
+                    "status": s.status,
+                    "reservation_id": s.reservation_id,
+                }
+                for s in care_request.stays
+            ],
+        }
+    if link_token is not None:
+        body["link_token"] = link_token
+    return body
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+@blp.route("/requests", methods=["POST"])
+@allow_roles("public", *CREATORS)
+@blp.arguments(RequestInput)
+@blp.response(201, RequestSchema)
+@blp.doc(security=[{}, {"bearer": []}])
+def create_request(data: dict[str, Any]) -> ResponseReturnValue:
+    """Nieuwe aanvraag: publiek (met toestemming), door een verwijzer of door het meldpunt."""
+    caller = _optional_caller() or PUBLIC
+    if caller.role not in (*CREATORS, "public"):
+        raise Forbidden("Uw rol mag geen aanvragen indienen.")
+    default_channel = {"public": "web", "meldpunt": "phone"}.get(caller.role, "api")
+    channel = default_channel if caller.role == "public" else data.get("channel", default_channel)
+
+    def work() -> dict[str, Any]:
+        care_request = care_requests.create_request(
+            db.session,
+            data,
+            caller=caller,
+            channel=channel,
+            now=clock.now(),
+            today=clock.today(),
+            stale_after_hours=_stale_after(),
+        )
+        log_request_access(
+            db.session,
+            action="create",
+            caller=caller,
+            reference=care_request.reference,
+            outcome="granted",
+        )
+        token = None
+        if caller.role == "public":
+            token = request_links.make_link_token(
+                current_app.secret_key,  # type: ignore[arg-type]
+                care_request.reference,
+            )
+        return request_dict(care_request, link_token=token)
+
+    body = run_in_transaction(db.session, work, _retries())
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/requests/{body['reference']}"
+    return response
+
+
+@blp.route("/requests", methods=["GET"])
+@allow_roles(*VIEWERS)
+@blp.arguments(ListQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
+    """Werklijst: aanvragen die deze gebruiker mag zien (open, of met `attention=true` spoed
+    zonder passend aanbod)."""
+    caller = current_caller()
+    if caller.role not in VIEWERS:
+        raise Forbidden("Uw rol mag geen aanvragen inzien.")
+
+    def work() -> list[dict[str, Any]]:
+        query = care_requests.restrict_to_visible(select(CareRequest), caller, clock.now())
+        status = args.get("status")
+        if status == "open":
+            query = query.where(CareRequest.status.in_(OPEN_REQUEST_STATUSES))
+        elif status:
+            query = query.where(CareRequest.status == status)
+        if args.get("attention"):
+            query = query.where(CareRequest.attention_at.is_not(None))
+        rows = db.session.scalars(
+            query.order_by(CareRequest.attention_at.is_(None), CareRequest.created_at).limit(200)
+        ).all()
+        log_request_access(
+            db.session, action="search", caller=caller, reference=None, outcome="granted"
+        )
+        return [
+            {
+                "reference": r.reference,
+                "status": r.status,
+                "urgency": r.urgency,
+                "arrival": r.arrival.isoformat(),
+                "departure": r.departure.isoformat(),
+                "attention": r.attention_reason,
+                "created_at": _iso(r.created_at),
+            }
+            for r in rows
+        ]
+
+    return jsonify(run_in_transaction(db.session, work, _retries()))
+
+
+@blp.route("/requests/<reference>", methods=["GET"])
+@credentials_required("Authorization", LINK_HEADER)
+@blp.response(200, RequestSchema)
+@blp.doc(
+    security=_security,
+    parameters=[{"in": "header", "name": LINK_HEADER, "schema": {"type": "string"}}],
+)
+def get_request(reference: str) -> ResponseReturnValue:
+    """Eén aanvraag met status, tijdstippen per stap, aanbod en geschiedenis."""
+    caller = request_caller(reference)
+
+    def work() -> dict[str, Any]:
+        return request_dict(_load(caller, reference, "read"))
+
+    return jsonify(run_in_transaction(db.session, work, _retries()))
+
+
+@blp.route("/requests/<reference>/matches", methods=["GET"])
+@credentials_required("Authorization", LINK_HEADER)
+@blp.arguments(MatchesQuery, location="query", unknown=ma.RAISE)
+@blp.doc(
+    security=_security,
+    parameters=[{"in": "header", "name": LINK_HEADER, "schema": {"type": "string"}}],
+)
+def get_matches(args: dict[str, Any], reference: str) -> ResponseReturnValue:
+    """Passende eenheden, beste eerst, met de redenen; wat getoond is wordt vastgelegd."""
+    caller = request_caller(reference)
+
+    def work() -> list[dict[str, Any]]:
+        care_request = _load(caller, reference, "search")
+        matches = care_requests.matches_for(
+            db.session,
+            care_request,
+            caller=caller,
+            now=clock.now(),
+            today=clock.today(),
+            stale_after_hours=_stale_after(),
+            limit=args["limit"],
+        )
+        return [m.as_dict() for m in matches]
+
+    return jsonify(run_in_transaction(db.session, work, _retries()))
+
+
+def _change(reference: str, action: Any) -> ResponseReturnValue:
+    caller = request_caller(reference)
+
+    def work() -> Any:
+        care_request = _load(caller, reference, "change")
+        return action(caller, care_request)
+
+    return jsonify(run_in_transaction(db.session, work, _retries()))
+
+
+@blp.route("/requests/<reference>/preference", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
+@blp.arguments(PreferenceInput)
+@blp.doc(security=_security)
+def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
+    """De voorkeur van de aanvrager onder de getoonde mogelijkheden."""
+
+    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        option = care_requests.prefer_option(
+            db.session, care_request, unit_id=data["unit_id"], now=clock.now()
+        )
+        return {"unit_id": option.unit_id, "preferred_at": _iso(option.preferred_at)}
+
+    return _change(reference, action)
+
+
+def _offer_action(reference: str, reservation_id: int, step: Any) -> ResponseReturnValue:
+    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        reservation = care_requests.request_reservation(db.session, care_request, reservation_id)
+        step(caller, reservation)
+        db.session.refresh(care_request)
+        return request_dict(care_request)
+
+    return _change(reference, action)
+
+
+@blp.route("/requests/<reference>/offers/<int:reservation_id>/accept", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
+@blp.doc(security=_security)
+def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
+    """Aanbod aannemen: de vastgehouden plek wordt bevestigd (of wacht op de aanbieder)."""
+    hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
+
+    def step(caller: Caller, reservation: Reservation) -> None:
+        booking.confirm_by_requester(
+            db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
+        )
+
+    return _offer_action(reference, reservation_id, step)
+
+
+@blp.route("/requests/<reference>/offers/<int:reservation_id>/decline", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
+@blp.arguments(ReasonInput, required=False)
+@blp.doc(security=_security)
+def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> ResponseReturnValue:
+    """Aanbod afslaan: de plek komt vrij en de aanvraag gaat terug naar het zoeken."""
+
+    def step(caller: Caller, reservation: Reservation) -> None:
+        booking.cancel(
+            db.session,
+            reservation,
+            party="requester",
+            caller=caller,
+            now=clock.now(),
+            reason=data.get("reason") or "Aanbod afgeslagen door de aanvrager",
+        )
+
+    return _offer_action(reference, reservation_id, step)
+
+
+@blp.route("/requests/<reference>/withdraw", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
+@blp.arguments(ReasonInput, required=False)
+@blp.doc(security=_security)
+def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
+    """Aanvraag intrekken; vastgehouden plekken komen vrij."""
+
+    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        care_requests.withdraw(
+            db.session, care_request, caller=caller, now=clock.now(), reason=data.get("reason")
+        )
+        return request_dict(care_request)
+
+    return _change(reference, action)
+
+
+@blp.route("/requests/<reference>/close", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
+@blp.arguments(CloseInput)
+@blp.doc(security=[{"bearer": []}])
+def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
+    """Meldpunt sluit de aanvraag: geen passend aanbod (met reden)."""
+
+    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        if caller.role != "meldpunt":
+            raise Forbidden("Alleen het meldpunt kan een aanvraag sluiten.")
+        care_requests.close_without_fit(
+            db.session, care_request, caller=caller, now=clock.now(), reason=data["reason"]
+        )
+        return request_dict(care_request)
+
+    return _change(reference, action)
+
+
+@blp.route("/requests/<reference>/series/hold", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
+@blp.doc(security=[{"bearer": []}])
+def hold_series(reference: str) -> ResponseReturnValue:
+    """Elk open verblijf van een reeks apart matchen en vasthouden, bij voorkeur op dezelfde
+    locatie; het antwoord noemt de data die niet konden worden geplaatst."""
+    config = current_app.config
+
+    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        if caller.role == "public":
+            raise Forbidden("Het meldpunt of de verwijzer houdt de verblijven vast.")
+        result = care_requests.hold_series(
+            db.session,
+            care_request,
+            caller=caller,
+            now=clock.now(),
+            today=clock.today(),
+            stale_after_hours=_stale_after(),
+            hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60,
+            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+        )
+        return {
+            "held": ReservationSchema(many=True, exclude=("events",)).dump(result.held),
+            "unplaced": [
+                {"arrival": s.arrival.isoformat(), "departure": s.departure.isoformat()}
+                for s in result.unplaced
+            ],
+            "request": request_dict(care_request),
+        }
+
+    return _change(reference, action)

@@ -1,0 +1,282 @@
+"""Creating a care request: Dutch validation, the reference, matching at once (no fit
+puts it on the waitlist; urgent without a fit is flagged for the meldpunt on duty)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from respijt.auth import Caller
+from respijt.care_requests.common import (
+    MAX_SERIES_STAYS,
+    new_reference,
+    normalise_reference,
+    problem,
+)
+from respijt.codes import CARE_LEVELS, TARGET_GROUPS
+from respijt.database import DbSession
+from respijt.errors import InvalidInput
+from respijt.matching import criteria_for, find_matches
+from respijt.models import (
+    CareRequest,
+    CareRequestStay,
+    Municipality,
+    Unit,
+)
+from respijt.notifications import rules
+from respijt.registry import municipality_by_code, normalise_phone
+from respijt.request_status import append_event, set_status
+from respijt.workflow import (
+    REQUEST_NEW,
+    REQUEST_WAITLISTED,
+)
+
+_DIGITS = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class StayLimits:
+    min_nights: int
+    max_nights: int
+
+
+def stay_limits(session: DbSession) -> StayLimits | None:
+    """The shortest minimum and the longest maximum stay over all units in service."""
+    row = session.execute(
+        select(func.min(Unit.min_nights), func.max(Unit.max_nights)).where(
+            Unit.retired_at.is_(None)
+        )
+    ).one()
+    if row[0] is None:
+        return None
+    return StayLimits(int(row[0]), int(row[1]))
+
+
+def series_dates(
+    arrival: date, departure: date, every_days: int, until: date
+) -> list[tuple[date, date]]:
+    nights = (departure - arrival).days
+    out: list[tuple[date, date]] = []
+    start = arrival
+    while start <= until and len(out) < MAX_SERIES_STAYS:
+        out.append((start, start + timedelta(days=nights)))
+        start += timedelta(days=every_days)
+    return out
+
+
+def validate_request(session: DbSession, data: dict[str, Any], today: date) -> dict[str, Any]:
+    """Check a new request; returns normalised values or raises InvalidInput listing all."""
+    problems: list[dict[str, str]] = []
+    values: dict[str, Any] = {}
+    if data.get("consent") is not True:
+        problems.append(
+            problem(
+                "consent",
+                "consent",
+                "Zonder toestemming voor het verwerken van deze gegevens kunnen we de aanvraag "
+                "niet in behandeling nemen.",
+            )
+        )
+    arrival, departure = data["arrival"], data["departure"]
+    if arrival < today:
+        problems.append(problem("arrival", "past", "Aankomst ligt in het verleden."))
+    if departure <= arrival:
+        problems.append(problem("departure", "range", "Vertrek moet na aankomst liggen."))
+    else:
+        limits = stay_limits(session)
+        nights = (departure - arrival).days
+        if limits is not None and not limits.min_nights <= nights <= limits.max_nights:
+            problems.append(
+                problem(
+                    "departure",
+                    "stay_length",
+                    f"Geen logeerbed neemt een verblijf van {nights} nacht(en); mogelijk is "
+                    f"{limits.min_nights} tot {limits.max_nights} nachten.",
+                )
+            )
+    try:
+        values["municipality"] = municipality_by_code(session, data["municipality"])
+    except InvalidInput:
+        problems.append(
+            problem(
+                "municipality",
+                "unknown_municipality",
+                f"Onbekende gemeente '{data['municipality']}'; gebruik de CBS-code, bijv. GM0503.",
+            )
+        )
+    if data["target_group"] not in TARGET_GROUPS:
+        problems.append(
+            problem(
+                "target_group",
+                "unknown_code",
+                f"Onbekende doelgroep '{data['target_group']}'; kies uit: "
+                f"{', '.join(TARGET_GROUPS)}.",
+            )
+        )
+    if data.get("care_level", "basic") not in CARE_LEVELS:
+        problems.append(
+            problem("care_level", "unknown_code", f"Kies uit: {', '.join(CARE_LEVELS)}.")
+        )
+    client_name = data["client"]["first_name"].strip()
+    if _DIGITS.search(client_name):
+        problems.append(
+            problem(
+                "client.first_name",
+                "name",
+                "Alleen een voornaam of voorletters; geen nummers (nooit een BSN).",
+            )
+        )
+    values["client_name"] = client_name
+    contact = data["contact"]
+    try:
+        values["contact_mobile"] = normalise_phone(contact["mobile"], "contact.mobile", mobile=True)
+    except InvalidInput as exc:
+        problems.extend(exc.params)
+    series = data.get("series")
+    if series is not None:
+        if series["until"] < arrival:
+            problems.append(
+                problem("series.until", "range", "Het einde van de reeks ligt vóór de aankomst.")
+            )
+        elif departure > arrival and (departure - arrival).days >= series["every_days"]:
+            problems.append(
+                problem(
+                    "series.every_days",
+                    "overlap",
+                    "De verblijven van de reeks overlappen; kies een langere tussenpoos.",
+                )
+            )
+    previous_ref = data.get("previous_request")
+    if previous_ref:
+        previous = session.scalar(
+            select(CareRequest).where(CareRequest.reference == normalise_reference(previous_ref))
+        )
+        if previous is None or previous.birth_year != data["client"]["birth_year"]:
+            problems.append(
+                problem(
+                    "previous_request",
+                    "unknown_request",
+                    "Onbekende eerdere aanvraag voor deze cliënt.",
+                )
+            )
+        values["previous_request"] = previous
+    if problems:
+        raise InvalidInput("De aanvraag is niet volledig of niet juist.", problems)
+    return values
+
+
+def create_request(
+    session: DbSession,
+    data: dict[str, Any],
+    *,
+    caller: Caller,
+    channel: str,
+    now: datetime,
+    today: date,
+    stale_after_hours: int,
+) -> CareRequest:
+    """Store a new request, then match it at once: no fit puts it on the waitlist, and an
+    urgent request without a fit is flagged for the meldpunt on duty."""
+    values = validate_request(session, data, today)
+    municipality: Municipality = values["municipality"]
+    # Who asks follows from the account; only the meldpunt records it from the phone call.
+    requester_type = {"public": "mantelzorger", "verwijzer": "verwijzer"}.get(
+        caller.role, data.get("requester") or "meldpunt"
+    )
+    series = data.get("series")
+    care_request = CareRequest(
+        reference=_unique_reference(session),
+        channel=channel,
+        requester_type=requester_type,
+        caller=caller.key,
+        caller_role=caller.role,
+        caller_provider_id=caller.provider_id,
+        client_name=values["client_name"],
+        birth_year=data["client"]["birth_year"],
+        municipality_id=municipality.id,
+        region_id=municipality.region_id,
+        target_group=data["target_group"],
+        care_level=data.get("care_level") or "basic",
+        wheelchair=bool(data.get("wheelchair")),
+        language=data.get("language"),
+        arrival=data["arrival"],
+        departure=data["departure"],
+        flexibility_days=data.get("flexibility_days") or 0,
+        urgency=data.get("urgency") or "planned",
+        reason=data["reason"],
+        funding=data.get("funding") or "onbekend",
+        contact_name=data["contact"]["name"].strip(),
+        contact_mobile=values["contact_mobile"],
+        consent_at=now,
+        previous_request=values.get("previous_request"),
+        series_every_days=series["every_days"] if series else None,
+        series_until=series["until"] if series else None,
+        status=REQUEST_NEW,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(care_request)
+    session.flush()
+    if series:
+        for seq, (arrival, departure) in enumerate(
+            series_dates(
+                care_request.arrival, care_request.departure, series["every_days"], series["until"]
+            )
+        ):
+            session.add(
+                CareRequestStay(
+                    request_id=care_request.id, seq=seq, arrival=arrival, departure=departure
+                )
+            )
+    append_event(session, care_request, None, REQUEST_NEW, caller.key, now)
+    rules.request_changed(session, care_request, previous=None, now=now)
+    session.flush()
+    matches = find_matches(
+        session,
+        criteria_for(session, care_request),
+        now=now,
+        today=today,
+        stale_after_hours=stale_after_hours,
+        limit=1,
+    )
+    if not matches:
+        set_status(
+            session,
+            care_request,
+            REQUEST_WAITLISTED,
+            party="system",
+            actor="system",
+            now=now,
+            reason="Nu geen passend logeerbed; de aanvraag staat op de wachtlijst.",
+        )
+        if care_request.urgency == "urgent":
+            flag_for_meldpunt(
+                session,
+                care_request,
+                now=now,
+                reason="Spoed: geen passend logeerbed gevonden. Het meldpunt beslist over de "
+                "crisisroute.",
+            )
+    return care_request
+
+
+def _unique_reference(session: DbSession) -> str:
+    for _ in range(20):
+        reference = new_reference()
+        if session.scalar(select(CareRequest.id).where(CareRequest.reference == reference)) is None:
+            return reference
+    raise RuntimeError("could not draw a free request reference")
+
+
+def flag_for_meldpunt(
+    session: DbSession, care_request: CareRequest, *, now: datetime, reason: str
+) -> None:
+    """Put the request on the meldpunt's attention list and alert the meldpunt on duty."""
+    care_request.attention_at = now
+    care_request.attention_reason = reason
+    session.flush()
+    rules.request_needs_attention(session, care_request, now=now)

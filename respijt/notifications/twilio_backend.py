@@ -1,0 +1,95 @@
+"""The outbox's `twilio` backend: send through the gateway, and never send a message twice.
+
+A send whose answer was lost (timeout after the request went out) may have reached Twilio. It is
+reported as transient with error code "ambiguous", and every later attempt of a message first
+looks it up at Twilio (by recipient and body, created since the row was queued): only a message
+Twilio never received is sent again.
+
+`OutboxResult` mirrors `SendResult` of notifications.backends (scheduler issue) field for field;
+at merge, return that class instead and `register_backend("twilio", TwilioBackend.from_config)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from respijt.notifications.twilio_gateway import SendOutcome, TwilioGateway, is_twilio_error
+
+AMBIGUOUS = "ambiguous"
+# Twilio's clock and ours may differ a little; look back this far before the row was queued.
+CLOCK_MARGIN = timedelta(minutes=5)
+STATUS_CALLBACK_PATH = "/twilio/sms/status"
+
+
+@dataclass(frozen=True)
+class OutboxResult:
+    outcome: Literal["sent", "transient", "permanent"]
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+
+
+class OutboxMessageLike(Protocol):
+    recipient: str
+    body: str
+    attempts: int  # including the attempt now being made
+    created_at: datetime
+    error_code: str | None
+
+
+class TwilioBackend:
+    def __init__(self, gateway: TwilioGateway, status_callback_url: str | None) -> None:
+        self.gateway = gateway
+        self.status_callback_url = status_callback_url
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> TwilioBackend:
+        return cls(
+            TwilioGateway.from_config(config),
+            str(config["RESPIJT_PUBLIC_URL"]).rstrip("/") + STATUS_CALLBACK_PATH,
+        )
+
+    def close(self) -> None:
+        self.gateway.close()
+
+    def send(self, message: OutboxMessageLike) -> OutboxResult:
+        if message.attempts > 1 or message.error_code == AMBIGUOUS:
+            try:
+                sid = self.gateway.find_sent(
+                    message.recipient,
+                    message.body,
+                    created_after=message.created_at - CLOCK_MARGIN,
+                )
+            except Exception as exc:
+                if not is_twilio_error(exc):
+                    raise
+                return OutboxResult(
+                    "transient",
+                    error_code=AMBIGUOUS,
+                    error="Twilio onbereikbaar om een eerdere poging na te gaan; niet verstuurd.",
+                )
+            if sid is not None:
+                return OutboxResult("sent", provider_message_id=sid)
+        return to_outbox_result(
+            self.gateway.send(message.recipient, message.body, self.status_callback_url)
+        )
+
+
+def to_outbox_result(outcome: SendOutcome) -> OutboxResult:
+    code = str(outcome.error_code) if outcome.error_code is not None else None
+    if outcome.kind == "accepted":
+        return OutboxResult("sent", provider_message_id=outcome.sid)
+    if outcome.kind == "ambiguous":
+        return OutboxResult(
+            "transient",
+            error_code=AMBIGUOUS,
+            error=f"Onbekend of Twilio het bericht heeft ({outcome.detail}); wordt nagegaan.",
+        )
+    label = "tijdelijke fout" if outcome.kind == "transient" else "geweigerd"
+    status = f"HTTP {outcome.http_status}" if outcome.http_status else "geen HTTP-antwoord"
+    return OutboxResult(
+        outcome.kind, error_code=code, error=f"Twilio {label} ({status}): {outcome.detail}"[:500]
+    )
