@@ -236,6 +236,7 @@ def test_meldpunt_sees_a_region_only_while_on_duty_and_afterwards_what_it_handle
     handled = hold(client, w["meldpunt"], w["unit_a"], clock.today() + timedelta(days=40))["id"]
     assert client.get(f"/api/v1/reservations/{rid}", headers=outsider).status_code == 404
     assert client.get(f"/api/v1/reservations/{rid}", headers=w["meldpunt"]).status_code == 200
+
     def off_duty(provider_id, now, grace=None):
         return select(Region.id).where(Region.id == -1)
 
