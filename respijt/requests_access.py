@@ -16,7 +16,7 @@ from respijt.models import CareRequest
 
 ACTIONS = ("read", "search", "create", "change")
 PURPOSE = "zorgbemiddeling"
-_OUTCOMES = {"granted": "success", "denied": "denied"}
+_OUTCOMES = {"granted": "success", "denied": "denied", "failed": "failed"}
 
 
 def log_request_access(
@@ -27,7 +27,8 @@ def log_request_access(
     reference: str | None,
     outcome: str,
 ) -> None:
-    """Log one access to a care request: `action` in ACTIONS, `outcome` granted/denied.
+    """Log one access to a care request: `action` in ACTIONS, `outcome` granted, denied or
+    failed (refused by a rule).
     A search (no single reference) is logged once, with client reference "search"."""
     assert action in ACTIONS, action
     region_id = None

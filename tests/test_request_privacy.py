@@ -67,11 +67,12 @@ def test_each_request_access_writes_one_row_and_coordinators_see_their_regions(c
     assert (last.action, last.client_reference) == ("reservation.create", reference)
     client.get(f"/api/v1/reservations/{held.get_json()['id']}", headers=own)
     log = client.get(f"/api/v1/access-log?client_reference={reference}", headers=own).get_json()
-    assert [e["action"] for e in log] == [
-        "care_request.create",
-        "care_request.read",
-        "reservation.create",
-        "reservation.read",
+    assert [(e["action"], e["outcome"]) for e in log] == [
+        ("care_request.create", "success"),
+        ("care_request.read", "success"),
+        ("care_request.read", "denied"),  # the other region's coordinator tried
+        ("reservation.create", "success"),
+        ("reservation.read", "success"),
     ]
     assert (
         client.get(f"/api/v1/access-log?client_reference={reference}", headers=other).get_json()
@@ -162,3 +163,76 @@ def _body(municipality, arrival):
     from tests.care_request_helpers import body
 
     return body(municipality, arrival, arrival + timedelta(days=3))
+
+
+def test_every_care_request_endpoint_writes_exactly_one_row_per_access(client, db, make):
+    """Walks every /api/v1/requests route; a refusal is logged once as denied or failed."""
+    today = freeze_start()
+    region = make.region()
+    municipality = make.municipality(region=region)
+    pool = make.provider(regions=[region], pool=True)
+    unit = make.unit(location=make.location(municipality=municipality), capacity=3)
+    meldpunt, coordinator = make.token("meldpunt", pool), make.token("coordinator")
+    verwijzer = make.token("verwijzer")
+    arrival = today + timedelta(days=7)
+    stay = json_body(municipality, arrival, arrival + timedelta(days=3))
+    seen: set[tuple[str, str]] = set()
+
+    def call(method, path, headers, expected_status, outcome, **kw):
+        before = len(rows(db))
+        response = client.open(path, method=method, headers=headers, **kw)
+        assert response.status_code == expected_status, (path, response.get_data(as_text=True))
+        new = rows(db)[before:]
+        assert len(new) == 1, f"{method} {path} wrote {len(new)} rows"
+        assert new[0].outcome == outcome, (path, new[0].action, new[0].outcome)
+        template = "/".join(
+            "<reference>"
+            if part.startswith("R-")
+            else "<int:reservation_id>"
+            if part.isdigit()
+            else part
+            for part in path.split("?")[0].split("/")
+        )
+        seen.add((method, template))
+        return response.get_json()
+
+    created = call("POST", "/api/v1/requests", {}, 201, "success", json=stay)
+    ref, link = created["reference"], {"X-Request-Token": created["link_token"]}
+    base = f"/api/v1/requests/{ref}"
+    call("GET", "/api/v1/requests", coordinator, 200, "success")
+    call("GET", base, link, 200, "success")
+    call("GET", base, verwijzer, 404, "denied")
+    call("GET", f"{base}/matches", meldpunt, 200, "success")
+    call("POST", f"{base}/preference", link, 200, "success", json={"unit_id": unit.id})
+    held = client.post(
+        "/api/v1/reservations",
+        headers=meldpunt,
+        json={
+            "unit_id": unit.id,
+            "arrival": stay["arrival"],
+            "departure": stay["departure"],
+            "request": ref,
+        },
+    ).get_json()
+    call("POST", f"{base}/offers/{held['id']}/decline", link, 200, "success", json={})
+    held = client.post(
+        "/api/v1/reservations",
+        headers=meldpunt,
+        json={
+            "unit_id": unit.id,
+            "arrival": stay["arrival"],
+            "departure": stay["departure"],
+            "request": ref,
+        },
+    ).get_json()
+    call("POST", f"{base}/offers/{held['id']}/accept", link, 200, "success")
+    call("POST", f"{base}/close", coordinator, 403, "denied", json={"reason": "geen plek"})
+    call("POST", f"{base}/series/hold", meldpunt, 422, "failed")
+    call("POST", f"{base}/withdraw", link, 409, "failed", json={})  # placed already
+    routes = {
+        (method, rule.rule)
+        for rule in client.application.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/requests")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == {(m, p if p.startswith("/api") else p) for m, p in seen}

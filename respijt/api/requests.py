@@ -30,7 +30,7 @@ from respijt.api.security import Unauthorized, allow_roles, credentials_required
 from respijt.auth import Caller
 from respijt.care_requests import PUBLIC, link_caller
 from respijt.database import run_in_transaction
-from respijt.errors import Forbidden, NotFound
+from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest, Reservation
 from respijt.requests_access import log_request_access
@@ -82,17 +82,34 @@ def request_caller(reference: str) -> Caller:
 
 
 def _load(caller: Caller, reference: str, action: str) -> CareRequest:
-    try:
-        found = care_requests.get_request(db.session, caller, reference, clock.now())
-    except NotFound:
-        log_request_access(
-            db.session, action=action, caller=caller, reference=reference, outcome="denied"
-        )
-        raise
+    """The visible request, its access logged in this transaction (refusals: `_logged`)."""
+    found = care_requests.get_request(db.session, caller, reference, clock.now())
     log_request_access(
         db.session, action=action, caller=caller, reference=found.reference, outcome="granted"
     )
     return found
+
+
+def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
+    """Run `work`; a refusal rolls back its transaction (and the granted row with it), so the
+    refusal is logged afterwards in its own: each access leaves exactly one row."""
+    try:
+        return run_in_transaction(db.session, work, _retries())
+    except DomainError as exc:
+        db.session.rollback()
+        outcome = "denied" if isinstance(exc, NotFound | Forbidden | Unauthorized) else "failed"
+        run_in_transaction(
+            db.session,
+            lambda: log_request_access(
+                db.session,
+                action=action,
+                caller=caller,
+                reference=care_requests.normalise_reference(reference),
+                outcome=outcome,
+            ),
+            _retries(),
+        )
+        raise
 
 
 def _iso(value: Any) -> str | None:
@@ -273,7 +290,7 @@ def get_request(reference: str) -> ResponseReturnValue:
     def work() -> dict[str, Any]:
         return request_dict(_load(caller, reference, "read"))
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(_logged(caller, reference, "read", work))
 
 
 @blp.route("/requests/<reference>/matches", methods=["GET"])
@@ -300,7 +317,7 @@ def get_matches(args: dict[str, Any], reference: str) -> ResponseReturnValue:
         )
         return [m.as_dict() for m in matches]
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(_logged(caller, reference, "search", work))
 
 
 def _change(reference: str, action: Any) -> ResponseReturnValue:
@@ -310,7 +327,7 @@ def _change(reference: str, action: Any) -> ResponseReturnValue:
         care_request = _load(caller, reference, "change")
         return action(caller, care_request)
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(_logged(caller, reference, "change", work))
 
 
 @blp.route("/requests/<reference>/preference", methods=["POST"])
