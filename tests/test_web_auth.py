@@ -311,3 +311,13 @@ def test_two_workers_share_the_limit_through_redis(database_url, db, today):
             with worker.app_context():
                 extension.engine.dispose()
     assert statuses.count(200) == 120 and statuses[-1] == 429
+
+
+def test_public_request_form_is_rate_limited_but_token_callers_are_not(limited_client, make, db):
+    headers = make.token("verwijzer")
+    db.session.commit()
+    anonymous = [limited_client.post("/api/v1/requests", json={}).status_code for _ in range(11)]
+    assert anonymous[:10] == [422] * 10 and anonymous[10] == 429
+    assert limited_client.post("/api/v1/requests", json={}, headers=headers).status_code == 422
+    bogus = {"Authorization": "Bearer rsp_onzin"}
+    assert limited_client.post("/api/v1/requests", json={}, headers=bogus).status_code == 401

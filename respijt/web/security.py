@@ -33,15 +33,23 @@ login_manager = LoginManager()
 
 CSRF_EXEMPT_PREFIXES = ("/api/", "/twilio/")
 
-# endpoint → (limit, methods). A route added later (the public request form) adds a line here.
-RATE_LIMITS: dict[str, tuple[str, list[str] | None]] = {
-    "auth.login": ("10 per minute;100 per hour", ["POST"]),
-    "auth.second_factor": ("10 per minute;50 per hour", ["POST"]),
-    "auth.password_reset_request": ("5 per hour", ["POST"]),
-    "auth.password_reset": ("10 per hour", ["POST"]),
-    "registry.get_availability": ("120 per minute", None),
-    "requests.create_request": ("10 per hour", ["POST"]),
+# endpoint → (limit per client address, methods, whether token callers are exempt). Token
+# callers may be exempt only where the view rejects an unknown token (401) before doing work.
+RATE_LIMITS: dict[str, tuple[str, list[str] | None, bool]] = {
+    "auth.login": ("10 per minute;100 per hour", ["POST"], False),
+    "auth.second_factor": ("10 per minute;50 per hour", ["POST"], False),
+    "auth.password_reset_request": ("5 per hour", ["POST"], False),
+    "auth.password_reset": ("10 per hour", ["POST"], False),
+    "auth.invitation": ("10 per hour", ["POST"], False),
+    "registry.get_availability": ("120 per minute", None, False),
+    # The public request form; a verwijzer or the meldpunt on the phone uses a token.
+    "requests.create_request": ("10 per hour", ["POST"], True),
 }
+
+
+def _has_token() -> bool:
+    return "Authorization" in request.headers
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -138,10 +146,12 @@ def _init_limiter(app: Flask) -> Limiter:
     app.config["RATELIMIT_ENABLED"] = bool(app.config.get("RESPIJT_RATELIMIT", True))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(get_remote_address, app=app)
-    for endpoint, (limit, methods) in RATE_LIMITS.items():
+    for endpoint, (limit, methods, tokens_exempt) in RATE_LIMITS.items():
         view = app.view_functions.get(endpoint)
         if view is not None:
-            app.view_functions[endpoint] = limiter.limit(limit, methods=methods)(view)  # type: ignore[assignment]
+            exempt_when = _has_token if tokens_exempt else None
+            limited = limiter.limit(limit, methods=methods, exempt_when=exempt_when)(view)
+            app.view_functions[endpoint] = limited  # type: ignore[assignment]
     app.extensions["respijt_limiter"] = limiter
     return limiter
 
