@@ -49,6 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.webhooks import register_webhooks
 
     register_webhooks(app)
+    from respijt.report_pages import bp as report_pages
+
+    app.register_blueprint(report_pages)
 
     from respijt.web import register_web
 

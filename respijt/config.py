@@ -74,6 +74,13 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_SCHEDULER_EXPIRE_SECONDS": _float(env, "RESPIJT_SCHEDULER_EXPIRE_SECONDS", 60),
         "RESPIJT_JOB_RUN_KEEP_DAYS": _int(env, "RESPIJT_JOB_RUN_KEEP_DAYS", 14),
         "RESPIJT_OUTBOX_BATCH": _int(env, "RESPIJT_OUTBOX_BATCH", 100),
+        # Outbox retries: exponential backoff with jitter, then `failed` (docs/configuration.md).
+        "RESPIJT_OUTBOX_MAX_ATTEMPTS": _int(env, "RESPIJT_OUTBOX_MAX_ATTEMPTS", 8),
+        "RESPIJT_OUTBOX_RETRY_BASE_SECONDS": _float(env, "RESPIJT_OUTBOX_RETRY_BASE_SECONDS", 60),
+        "RESPIJT_OUTBOX_RETRY_MAX_SECONDS": _float(env, "RESPIJT_OUTBOX_RETRY_MAX_SECONDS", 3600),
+        "RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS": _float(
+            env, "RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS", 900
+        ),
         "RESPIJT_OFFER_HOURS": _int(env, "RESPIJT_OFFER_HOURS", 24),
         "RESPIJT_REQUEST_LINK_DAYS": _int(env, "RESPIJT_REQUEST_LINK_DAYS", 90),
         # Twilio (SMS): credentials only from the environment; see docs/configuration.md.

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from respijt import registry
 from respijt.database import DbSession
-from respijt.models import Municipality, Region
+from respijt.models import Municipality, Region, Tariff
 
 REGIONS: list[dict[str, Any]] = [
     {
@@ -165,6 +165,31 @@ UNIT_KINDS = [
 ]
 
 
+# Invented product codes and prices per night (cents): demo only, not a gemeente's real tariff.
+DEMO_TARIFFS = {
+    "wmo": ("DEMO-WMO-LOG", 12500),
+    "elv": ("DEMO-ELV", 17500),
+    "wlz": ("DEMO-WLZ", 16000),
+}
+
+
+def add_demo_tariffs(
+    session: DbSession, municipality: Municipality, *, now: datetime, today: date
+) -> None:
+    """One open-ended tariff per funding route from the start of this year."""
+    for funding, (product_code, price_cents) in DEMO_TARIFFS.items():
+        session.add(
+            Tariff(
+                municipality_id=municipality.id,
+                funding=funding,
+                product_code=product_code,
+                price_cents=price_cents,
+                valid_from=date(today.year, 1, 1),
+                created_at=now,
+            )
+        )
+
+
 def demo_present(session: DbSession) -> bool:
     return bool(session.scalar(select(func.count()).select_from(Region)))
 
@@ -196,6 +221,9 @@ def load_demo(
             municipalities_by_region[spec["code"]].append(municipality)
             counts["municipalities"] += 1
     session.flush()
+    for municipalities in municipalities_by_region.values():
+        for municipality in municipalities:
+            add_demo_tariffs(session, municipality, now=now, today=today)
     progress(f"{counts['regions']} regio's en {counts['municipalities']} gemeenten")
 
     words = iter(LOCATION_WORDS)

@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt.models import ProviderRegion
+from respijt.database import DbSession
+from respijt.models import Provider, ProviderRegion
 
 # RESPIJT_DUTY_GRACE_MINUTES, set by create_app(): a meldpunt keeps access this long after its
 # shift ends (DESIGN §2). Domain code reads no Flask config, so it is kept here.
@@ -30,4 +31,16 @@ def on_duty_region_ids(provider_id: int, now: datetime, grace: timedelta | None 
     """
     return select(ProviderRegion.region_id).where(
         ProviderRegion.provider_id == provider_id, ProviderRegion.in_pool.is_(True)
+    )
+
+
+def on_duty_providers(session: DbSession, region_id: int, now: datetime) -> list[Provider]:
+    """The providers acting as meldpunt in `region_id` at `now` (every pool member, for now)."""
+    return list(
+        session.scalars(
+            select(Provider)
+            .join(ProviderRegion, ProviderRegion.provider_id == Provider.id)
+            .where(ProviderRegion.region_id == region_id, ProviderRegion.in_pool.is_(True))
+            .order_by(Provider.id)
+        )
     )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from respijt import privacy
 from respijt.database import DbSession
+from respijt.notifications import delivery
+
+# Twilio retries a webhook for at most a day; a token older than this can no longer come back.
+WEBHOOK_RECEIPT_KEEP = timedelta(days=7)
 
 
 def run_retention(
     session: DbSession, now: datetime, *, access_log_years: int = 5, retention_days: int = 365
 ) -> int:
-    """Remove access-log rows past RESPIJT_ACCESS_LOG_YEARS and anonymise records past
-    RESPIJT_RETENTION_DAYS; returns the rows removed or anonymised. Flushes only."""
+    """Remove access-log rows past RESPIJT_ACCESS_LOG_YEARS, anonymise records past
+    RESPIJT_RETENTION_DAYS and forget old Twilio webhook tokens; returns the rows removed or
+    anonymised. Flushes only."""
     report = privacy.purge(
         session,
         now,
@@ -20,4 +25,5 @@ def run_retention(
         access_log_years=access_log_years,
         retention_days=retention_days,
     )
-    return report.access_log_rows + sum(report.anonymised.values())
+    receipts = delivery.purge_webhook_receipts(session, now - WEBHOOK_RECEIPT_KEEP)
+    return report.access_log_rows + sum(report.anonymised.values()) + receipts

@@ -88,6 +88,7 @@ def config_for_tests(url: str) -> dict[str, Any]:
         "RESPIJT_TWILIO_AUTH_TOKEN": fake_twilio.DEFAULT_AUTH_TOKEN,
         "RESPIJT_TWILIO_FROM": fake_twilio.DEFAULT_FROM,
         "RESPIJT_TWILIO_TIMEOUT_SECONDS": 0.5,
+        "RESPIJT_QUIET_HOURS": "",  # tests run at any hour; quiet hours are tested on their own
     }
 
 

@@ -42,7 +42,9 @@ def test_demo_loads_three_regions_with_pools_confirmation_and_stale_locations(cl
     assert "aanbieder 15/15" in result.output  # progress is shown
     codes = set(db.session.scalars(select(Region.code)))
     assert codes == {"H5", "LEI", "NV"}
-    assert db.session.scalar(select(Municipality.name).where(Municipality.code == "GM0503")) == "Delft"
+    assert (
+        db.session.scalar(select(Municipality.name).where(Municipality.code == "GM0503")) == "Delft"
+    )
     assert count(db, Provider) == 15 and count(db, Location) == 30
     units = db.session.scalars(select(Unit)).all()
     assert {u.requires_provider_confirmation for u in units} == {True, False}
@@ -79,10 +81,13 @@ def _write(tmp_path, name, text):
 
 
 def test_import_dry_run_reports_every_bad_row_and_writes_nothing(cli, db, tmp_path):
-    regions = _write(tmp_path, "regions.csv", "code;name;meldpunt_number\nZH;Zuid-Holland;088 123 4567\n")
+    regions = _write(
+        tmp_path, "regions.csv", "code;name;meldpunt_number\nZH;Zuid-Holland;088 123 4567\n"
+    )
     assert cli("import", "regions", regions).exit_code == 0
     municipalities = _write(
-        tmp_path, "m.csv",
+        tmp_path,
+        "m.csv",
         "code;name;region;latitude\nGM0503;Delft;ZH;52,01\nXX12;Fout;ZH;\nGM0518;Den Haag;QQ;\nGM0546;Leiden;ZH;noord\n",
     )
     result = cli("import", "municipalities", municipalities, "--dry-run")
@@ -99,9 +104,9 @@ def test_import_builds_a_region_from_csv_files(cli, db, tmp_path, app):
         "municipalities": "code;name;region;latitude;longitude\nGM0503;Delft;ZH;52,01;4,36\n",
         "providers": "name;agb_code;duty_phone;regions;pool_regions\nZorg BV;12345678;015 212 3456;ZH;ZH\n",
         "locations": "provider;name;address;postcode;municipality;contact_mobile;languages\n"
-                     "Zorg BV;De Linde;Laan 1;2611 AB;GM0503;06 12345678;nl,en\n",
+        "Zorg BV;De Linde;Laan 1;2611 AB;GM0503;06 12345678;nl,en\n",
         "units": "provider;location;name;target_groups;default_capacity;wheelchair;requires_provider_confirmation\n"
-                 "Zorg BV;De Linde;Kamers;dementie,ouderen;3;ja;nee\n",
+        "Zorg BV;De Linde;Kamers;dementie,ouderen;3;ja;nee\n",
     }
     for kind, text in files.items():
         dry = cli("import", kind, _write(tmp_path, f"{kind}.csv", text), "--dry-run")

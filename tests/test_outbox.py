@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 
 from respijt import clock
 from respijt.models import OutboxMessage, Reservation
-from respijt.notifications import backends, outbox
+from respijt.notifications import backends, delivery, outbox
 from respijt.notifications.backends import SendResult
 from respijt.scheduler import jobs
 from tests.scheduling import STAFF_MOBILE, hold, sms_unit
@@ -146,7 +147,8 @@ def test_transient_failure_is_retried_later_and_permanent_failure_is_kept(db, ap
     assert jobs.dispatch_outbox(db.session, now, config) == 0
     message = db.session.scalars(select(OutboxMessage)).one()
     assert (message.status, message.attempts, message.last_error) == ("pending", 1, "timeout")
-    assert message.next_attempt_at == now + timedelta(minutes=1)
+    # Backoff with jitter: the first retry waits between half and all of a minute.
+    assert now + timedelta(seconds=30) <= message.next_attempt_at <= now + timedelta(minutes=1)
     assert jobs.dispatch_outbox(db.session, now, config) == 0  # not due yet: not resent
     assert backend.sent == [message.id]
 
@@ -165,11 +167,13 @@ def test_transient_failure_is_retried_later_and_permanent_failure_is_kept(db, ap
     )
     db.session.commit()
     assert jobs.dispatch_outbox(db.session, later, config) == 0
-    failed = db.session.scalars(
+    refused = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.dedupe_key == "stop")
     ).one()
-    assert (failed.status, failed.error_code) == ("failed", "21610")
-    assert outbox.outbox_health(db.session, later)["failed"] == 1
+    # 21610: the recipient texted STOP at Twilio; never retried, and remembered as an opt-out.
+    assert (refused.status, refused.error_code, refused.attempts) == ("skipped", "21610", 1)
+    assert "afgemeld" in refused.last_error
+    assert delivery.is_opted_out(db.session, "+31687654321")
 
 
 def test_a_claimed_message_is_never_handed_out_again(db):
@@ -202,24 +206,32 @@ def test_unknown_backend_is_refused_with_a_clear_message():
         backends.get_backend({"RESPIJT_SMS_BACKEND": "pigeon"})
 
 
+LINK = "https://respijt.example.nl/aanvraag#IlItN0szUDlRIg.awLNgg.wvlh2AOvC-8ADDIDdS02hDou6Sg"
+
+
 @pytest.mark.parametrize(
     "template",
     sorted(p.removesuffix(".txt") for p in __import__("os").listdir(outbox.TEMPLATE_DIR)),
 )
-def test_every_template_fits_one_sms_segment_in_gsm7(template):
+@pytest.mark.parametrize("link", [None, LINK])
+def test_every_template_fits_one_sms_segment_in_gsm7(template, link):
     context = {
         "code": "ACD349",
+        "reference": "R-7K3P9Q",
         "location": "Zorgcentrum De Lindehof",
         "arrival": "2027-12-24",
         "departure": "2028-01-14",
         "nights": 21,
         "deadline": "2027-12-23T22:59:00+00:00",
         "last_confirmed": "2027-11-30",
+        "link": link,
     }
     body = outbox.render(template, context)
-    assert len(body) <= 160, (len(body), body)
+    # Only the offer with its signed link may take a second segment (153 characters each).
+    limit = 306 if link and template == "request_offer" else 160
+    assert len(body) <= limit, (len(body), body)
     assert set(body) <= GSM7, set(body) - GSM7
-    assert "{" not in body and re.search(r"\bACD349\b|Lindehof", body)
+    assert "{" not in body and re.search(r"\bACD349\b|Lindehof|R-7K3P9Q", body)
 
 
 class ExplodingBackend:
@@ -247,3 +259,20 @@ def test_a_send_that_blows_up_is_left_for_reconciliation_and_the_rest_go_out(db,
     db.session.commit()
     rows = db.session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status))
     assert {key: status for key, status in rows} == {"boom": "sending", "fine": "sent"}
+
+
+def test_retry_waits_double_up_to_the_limit_with_jitter():
+    policy = outbox.RetryPolicy.from_config(
+        {
+            "RESPIJT_OUTBOX_MAX_ATTEMPTS": 5,
+            "RESPIJT_OUTBOX_RETRY_BASE_SECONDS": 60,
+            "RESPIJT_OUTBOX_RETRY_MAX_SECONDS": 300,
+        }
+    )
+    rng = random.Random(1)
+    for attempts, full in [(1, 60), (2, 120), (3, 240), (4, 300), (9, 300), (80, 300)]:
+        waits = {policy.delay(attempts, rng).total_seconds() for _ in range(50)}
+        assert all(full / 2 <= w <= full for w in waits), (attempts, waits)
+        assert len(waits) > 40  # jittered: retries of many messages do not line up
+    assert policy.max_attempts == 5
+    assert outbox.RetryPolicy(base=timedelta(0)).delay(3) == timedelta(0)

@@ -74,6 +74,16 @@ ROUTES: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/requests/<reference>/withdraw"): SCOPED,
     ("POST", "/api/v1/requests/<reference>/close"): SCOPED,
     ("POST", "/api/v1/requests/<reference>/series/hold"): SCOPED,
+    ("GET", "/api/v1/claims"): {"provider", "coordinator", "admin"},
+    ("POST", "/api/v1/claims/exports"): {"provider", "admin"},
+    ("GET", "/api/v1/claims/exports/<int:export_id>"): {"provider", "coordinator", "admin"},
+    ("GET", "/api/v1/tariffs"): {"provider", "coordinator", "admin"},
+    ("POST", "/api/v1/tariffs"): {"coordinator", "admin"},
+    ("GET", "/api/v1/reports/leegstand"): {"provider", "coordinator", "admin"},
+    ("GET", "/api/v1/reports/kpis/months"): {"coordinator", "admin"},
+    ("GET", "/api/v1/reports/kpis"): {"coordinator", "admin"},
+    ("GET", "/api/v1/messages"): {"coordinator", "admin"},
+    ("GET", "/reports/monthly/<municipality>/<month>"): {"coordinator", "admin"},
     ("POST", "/twilio/sms/inbound"): SIGNED,
     ("POST", "/twilio/sms/status"): SIGNED,
     ("GET", "/login"): PUBLIC,
@@ -122,8 +132,8 @@ def test_api_role_rules_declared_on_views_match_the_table(app):
             assert declared == expected, (method, path)
         elif expected in (PUBLIC, SIGNED_IN, HALF_SIGNED_IN):
             continue
-        else:  # checked inside the view (care requests): the behaviour test below covers it
-            assert path.startswith(("/api/v1/requests", "/twilio/")), (method, path)
+        else:  # checked inside the view: the behaviour test below covers it
+            assert path.startswith(("/api/v1/requests", "/twilio/", "/reports/")), (method, path)
 
 
 def concrete(path: str) -> str:

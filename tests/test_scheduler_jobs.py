@@ -106,7 +106,11 @@ def test_retention_job_purges_old_job_runs_only(db, app):
 
 # --- daily schedules and DST ----------------------------------------------------------------
 
-DAILY = [spec for spec in jobs.JOBS if spec.id not in ("expire_holds", "dispatch_outbox")]
+DAILY = [
+    spec
+    for spec in jobs.JOBS
+    if spec.id not in ("expire_holds", "dispatch_outbox", "release_stuck_messages")
+]
 
 
 @pytest.mark.parametrize("spec", DAILY, ids=lambda s: s.id)

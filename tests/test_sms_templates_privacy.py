@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -199,3 +200,13 @@ def test_the_check_passes_what_an_sms_may_say(env):
     )
     assert static_violations(env, source) == set()
     assert rendered_violations(env, source) == set()
+
+
+def test_every_template_the_rules_queue_is_checked_here():
+    """The check above must run on every template in use, never skip for want of files."""
+    rules_source = os.path.join(PROJECT_ROOT, "respijt", "notifications", "rules.py")
+    with open(rules_source, encoding="utf-8") as fh:
+        used = set(re.findall(r'"((?:reservation|request|location)_[a-z_]+)"', fh.read()))
+    checked = {name.removesuffix(".txt") for name in sms_templates()}
+    assert len(used) >= 16
+    assert used <= checked, used - checked

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from respijt import booking, clock
@@ -158,65 +157,6 @@ def test_out_of_order_statuses_end_in_the_right_final_state(
 
     assert count(db, MessageStatusEvent, MessageStatusEvent.sid == sent.sid) == len(arrivals)
     assert delivery.current_status(db.session, sent.sid) == (final, error_code)
-
-
-def test_status_callbacks_update_the_outbox_row_by_sid_never_backwards(
-    db, fake_twilio_server, gateway
-):
-    # A stand-in with the agreed columns of the scheduler issue's outbox, when it is absent.
-    bind = db.session.connection()
-    if sa.inspect(bind).has_table("outbox_message"):
-        pytest.skip("the real outbox exists; its own tests cover the wiring")
-    outbox = sa.Table(
-        "outbox_message",
-        sa.MetaData(),
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("provider_message_id", sa.String(64)),
-        sa.Column("status", sa.String(20)),
-        sa.Column("error_code", sa.String(20)),
-        sa.CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'delivered', 'undelivered', 'failed', "
-            "'skipped')"
-        ),
-    )
-    outbox.create(bind)
-    db.session.commit()
-    try:
-        one = gateway.send(CONTACT, "Bericht een", STATUS_URL).sid
-        two = gateway.send(CONTACT, "Bericht twee", STATUS_URL).sid
-        three = gateway.send(CONTACT, "Bericht drie", STATUS_URL).sid
-        db.session.execute(
-            outbox.insert(),
-            [
-                {"id": 1, "provider_message_id": one, "status": "sent"},
-                {"id": 2, "provider_message_id": two, "status": "sent"},
-                {"id": 3, "provider_message_id": three, "status": "sent"},
-            ],
-        )
-        db.session.commit()
-
-        for sid, status, code in [
-            (one, "delivered", None),
-            (one, "sent", None),
-            (two, "failed", 30003),
-            (two, "delivered", None),
-            (three, "queued", None),
-            (three, "canceled", None),
-        ]:
-            assert fake_twilio_server.post_status(sid, status, error_code=code).status_code == 204
-
-        rows = db.session.execute(
-            select(outbox.c.id, outbox.c.status, outbox.c.error_code).order_by(outbox.c.id)
-        ).all()
-        assert [tuple(r) for r in rows] == [
-            (1, "delivered", None),
-            (2, "failed", "30003"),
-            (3, "failed", None),
-        ]
-    finally:
-        db.session.rollback()
-        outbox.drop(db.session.connection())
-        db.session.commit()
 
 
 # --- opt-out --------------------------------------------------------------------------------

@@ -321,3 +321,13 @@ def test_public_request_form_is_rate_limited_but_token_callers_are_not(limited_c
     assert limited_client.post("/api/v1/requests", json={}, headers=headers).status_code == 422
     bogus = {"Authorization": "Bearer rsp_onzin"}
     assert limited_client.post("/api/v1/requests", json={}, headers=bogus).status_code == 401
+
+
+def test_signed_in_coordinator_sees_the_monthly_report_of_their_own_regions_only(client, make):
+    region = make.region()
+    own = make.municipality(region=region)
+    other = make.municipality()
+    web_login(client, make.user("coordinator", regions=[region]))
+    page = client.get(f"/reports/monthly/{own.code}/2027-03")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert client.get(f"/reports/monthly/{other.code}/2027-03").status_code == 403

@@ -39,6 +39,14 @@ def register_api(app: Flask) -> Api:
     from respijt.api import requests as care_requests_api
 
     api.register_blueprint(care_requests_api.blp, url_prefix="/api/v1")
+    from respijt.api import claims as claims_api
+    from respijt.api import reports as reports_api
+
+    api.register_blueprint(claims_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(reports_api.blp, url_prefix="/api/v1")
+    from respijt.api import messages
+
+    api.register_blueprint(messages.blp, url_prefix="/api/v1")
     api.spec.components.security_scheme(
         "requestLink",
         {

@@ -16,6 +16,7 @@ from respijt.models.care_request import (
     CareRequestStay,
     RequestOption,
 )
+from respijt.models.claims import ClaimExport, ClaimLine, Tariff
 from respijt.models.geo import Municipality, Region
 from respijt.models.inventory import AvailabilityChange, NightInventory
 from respijt.models.outbox import OutboxMessage
@@ -37,6 +38,8 @@ __all__ = [
     "Base",
     "JobRun",
     "CareRequest",
+    "ClaimExport",
+    "ClaimLine",
     "CareRequestEvent",
     "CareRequestStay",
     "Location",
@@ -53,6 +56,7 @@ __all__ = [
     "InboundMessage",
     "MessageStatusEvent",
     "SmsOptOut",
+    "Tariff",
     "TwilioWebhookReceipt",
     "Unit",
     "UnitTargetGroup",

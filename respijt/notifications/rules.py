@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from respijt import clock
+from respijt import clock, duty
 from respijt.database import DbSession
-from respijt.models import Location, Provider, Reservation, ReservationEvent, Unit
-from respijt.notifications import outbox
+from respijt.models import CareRequest, Location, Provider, Reservation, ReservationEvent, Unit
+from respijt.notifications import links, outbox
 from respijt.workflow import (
     AWAITING_PROVIDER,
     CANCELLED,
@@ -29,6 +29,11 @@ from respijt.workflow import (
     DECLINED,
     EXPIRED,
     HELD,
+    REQUEST_EXPIRED,
+    REQUEST_NEW,
+    REQUEST_NO_FIT,
+    REQUEST_OFFERED,
+    REQUEST_WAITLISTED,
 )
 
 # --- recipients -----------------------------------------------------------------------------
@@ -45,13 +50,20 @@ def provider_recipient(location: Location) -> str | None:
 
 
 def requester_recipient(session: DbSession, reservation: Reservation) -> str | None:
-    """The contact mobile of whoever asked for this stay, when one is known.
+    """The contact mobile of the care request this stay is for; None for a reservation made
+    without a request (nobody to tell)."""
+    if reservation.request_id is None:
+        return None
+    care_request = session.get(CareRequest, reservation.request_id)
+    return care_request.contact_mobile if care_request is not None else None
 
-    Reservations do not carry contact details; the care request does (contact.mobile). Until
-    care requests exist nobody is known, so requester messages are simply not queued. The
-    request issue makes this return the request's contact mobile.
-    """
-    return None
+
+def duty_recipient(provider: Provider) -> str | None:
+    """Where the meldpunt on duty reads alerts: its duty phone when that takes SMS (a mobile),
+    else the first registered staff mobile."""
+    if outbox.sms_number(provider.duty_phone):
+        return provider.duty_phone
+    return provider.staff_mobiles[0] if provider.staff_mobiles else None
 
 
 # --- reservations ---------------------------------------------------------------------------
@@ -118,6 +130,20 @@ def reservation_changed(
     """
     if reservation.status == EXPIRED and previous is None:
         previous = _status_entered_from(session, reservation)
+    if reservation.request_id is not None:
+        if reservation.status == HELD:
+            # A hold for a care request is an offer the requester answers (signed link).
+            care_request = session.get(CareRequest, reservation.request_id)
+            if care_request is not None:
+                queue_offer(session, care_request, reservation, now=now)
+        elif previous == HELD:
+            # Taken, cancelled or lapsed before the offer went out (say, in the quiet hours,
+            # or confirmed at once by the meldpunt on the phone): it is no news any more.
+            outbox.skip_if_pending(
+                session,
+                _offer_key(reservation.request_id, reservation.id),
+                "Niet verstuurd: het aanbod was al afgehandeld.",
+            )
     context: dict[str, Any] | None = None
     for party, template in _messages_for(session, reservation, previous):
         recipient = _recipient(session, reservation, party)
@@ -204,17 +230,131 @@ def remind_stale_locations(session: DbSession, *, now: datetime, stale_after_hou
     return queued
 
 
+def remind_arrivals_tomorrow(session: DbSession, *, now: datetime) -> int:
+    """Queue the reminder the day before arrival for every confirmed stay arriving tomorrow
+    (local date); once per reservation and arrival date, so reruns and date moves are safe."""
+    tomorrow = now.astimezone(clock.LOCAL_TZ).date() + timedelta(days=1)
+    reservations = session.scalars(
+        select(Reservation)
+        .where(Reservation.status == CONFIRMED, Reservation.arrival == tomorrow)
+        .order_by(Reservation.id)
+    )
+    queued = 0
+    for reservation in reservations:
+        recipient = requester_recipient(session, reservation)
+        if not recipient:
+            continue
+        queued += outbox.queue(
+            session,
+            recipient=recipient,
+            template="reservation_reminder",
+            context=_context(reservation),
+            dedupe_key=f"reservation:{reservation.id}:reminder:{reservation.arrival.isoformat()}",
+            now=now,
+        )
+    return queued
+
+
+# --- care requests --------------------------------------------------------------------------
+
+# Which request statuses the requester hears about (and from which previous status).
+_REQUEST_TEMPLATES: dict[str, str] = {
+    REQUEST_NEW: "request_received",
+    REQUEST_WAITLISTED: "request_waitlisted",
+    REQUEST_EXPIRED: "request_expired",
+    REQUEST_NO_FIT: "request_closed",
+}
+
+
+def _request_link(care_request: CareRequest) -> str | None:
+    """The signed status link, for requests made through the public form (whoever made a
+    request with an account follows it there)."""
+    if care_request.caller_role != "public":
+        return None
+    return links.request_status_link(care_request.reference)
+
+
 def request_changed(
     session: DbSession, care_request: Any, *, previous: str | None, now: datetime
 ) -> None:
-    """A care request entered `care_request.status` (from `previous`, None when created)."""
+    """A care request entered `care_request.status` (from `previous`, None when created).
+
+    The requester hears: received (with the signed link), back on the waitlist after an offer
+    lapsed, expired, closed by the meldpunt. The first wait on the waitlist is no news: the
+    "received" message already says they will hear when there is an offer. Offers and
+    placements come with their reservation's own messages.
+    """
+    status = care_request.status
+    template = _REQUEST_TEMPLATES.get(status)
+    if template is None or (status == REQUEST_NEW and previous is not None):
+        return
+    if status == REQUEST_WAITLISTED and previous != REQUEST_OFFERED:
+        return
+    context: dict[str, Any] = {"reference": care_request.reference}
+    if status == REQUEST_NEW:
+        context["link"] = _request_link(care_request)
+    outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template=template,
+        context=context,
+        dedupe_key=f"request:{care_request.id}:{status}:{now.isoformat()}"
+        if status == REQUEST_WAITLISTED
+        else f"request:{care_request.id}:{status}",
+        now=now,
+    )
 
 
 def waitlist_offer_made(
     session: DbSession, care_request: Any, reservation: Any, *, now: datetime
 ) -> None:
-    """The waitlist job held a bed for a waiting request: tell the requester (signed link)."""
+    """The waitlist job held a bed for a waiting request: tell the requester (signed link).
+
+    Any hold for a request is an offer, so `reservation_changed` queues the same message (same
+    dedupe key) when the hold is placed; this hook makes sure of it for the waitlist.
+    """
+    queue_offer(session, care_request, reservation, now=now)
+
+
+def _offer_key(request_id: int, reservation_id: int) -> str:
+    return f"request:{request_id}:offer:{reservation_id}"
+
+
+def queue_offer(session: DbSession, care_request: Any, reservation: Any, *, now: datetime) -> None:
+    """The requester may accept or decline the held bed: where, when, until when, and how."""
+    context = _context(reservation)
+    context["reference"] = care_request.reference
+    context["deadline"] = reservation.expires_at.isoformat() if reservation.expires_at else None
+    context["link"] = _request_link(care_request)
+    outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template="request_offer",
+        context=context,
+        dedupe_key=_offer_key(care_request.id, reservation.id),
+        urgent=care_request.urgency == "urgent",
+        now=now,
+    )
 
 
 def request_needs_attention(session: DbSession, care_request: Any, *, now: datetime) -> None:
     """An urgent request has no fit: alert the meldpunt on duty in its region at once."""
+    if care_request.region_id is None:
+        return
+    flagged = (care_request.attention_at or now).isoformat()
+    for provider in duty.on_duty_providers(session, care_request.region_id, now):
+        recipient = duty_recipient(provider)
+        if not recipient:
+            continue
+        outbox.queue(
+            session,
+            recipient=recipient,
+            template="request_attention",
+            context={
+                "reference": care_request.reference,
+                "arrival": care_request.arrival.isoformat(),
+            },
+            dedupe_key=f"request:{care_request.id}:attention:{flagged}:{provider.id}",
+            urgent=True,
+            now=now,
+        )

@@ -5,31 +5,22 @@ reported as transient with error code "ambiguous", and every later attempt of a 
 looks it up at Twilio (by recipient and body, created since the row was queued): only a message
 Twilio never received is sent again.
 
-`OutboxResult` mirrors `SendResult` of notifications.backends (scheduler issue) field for field;
-at merge, return that class instead and `register_backend("twilio", TwilioBackend.from_config)`.
+Importing this module registers the backend as `twilio` (RESPIJT_SMS_BACKEND=twilio).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
+from respijt.notifications.backends import SendResult, register_backend
+from respijt.notifications.outbox import AMBIGUOUS
 from respijt.notifications.twilio_gateway import SendOutcome, TwilioGateway, is_twilio_error
 
-AMBIGUOUS = "ambiguous"
 # Twilio's clock and ours may differ a little; look back this far before the row was queued.
 CLOCK_MARGIN = timedelta(minutes=5)
 STATUS_CALLBACK_PATH = "/twilio/sms/status"
-
-
-@dataclass(frozen=True)
-class OutboxResult:
-    outcome: Literal["sent", "transient", "permanent"]
-    provider_message_id: str | None = None
-    error_code: str | None = None
-    error: str | None = None
 
 
 class OutboxMessageLike(Protocol):
@@ -55,7 +46,7 @@ class TwilioBackend:
     def close(self) -> None:
         self.gateway.close()
 
-    def send(self, message: OutboxMessageLike) -> OutboxResult:
+    def send(self, message: OutboxMessageLike) -> SendResult:
         if message.attempts > 1 or message.error_code == AMBIGUOUS:
             try:
                 sid = self.gateway.find_sent(
@@ -66,30 +57,33 @@ class TwilioBackend:
             except Exception as exc:
                 if not is_twilio_error(exc):
                     raise
-                return OutboxResult(
+                return SendResult(
                     "transient",
                     error_code=AMBIGUOUS,
                     error="Twilio onbereikbaar om een eerdere poging na te gaan; niet verstuurd.",
                 )
             if sid is not None:
-                return OutboxResult("sent", provider_message_id=sid)
-        return to_outbox_result(
+                return SendResult("sent", provider_message_id=sid)
+        return to_send_result(
             self.gateway.send(message.recipient, message.body, self.status_callback_url)
         )
 
 
-def to_outbox_result(outcome: SendOutcome) -> OutboxResult:
+def to_send_result(outcome: SendOutcome) -> SendResult:
     code = str(outcome.error_code) if outcome.error_code is not None else None
     if outcome.kind == "accepted":
-        return OutboxResult("sent", provider_message_id=outcome.sid)
+        return SendResult("sent", provider_message_id=outcome.sid)
     if outcome.kind == "ambiguous":
-        return OutboxResult(
+        return SendResult(
             "transient",
             error_code=AMBIGUOUS,
             error=f"Onbekend of Twilio het bericht heeft ({outcome.detail}); wordt nagegaan.",
         )
     label = "tijdelijke fout" if outcome.kind == "transient" else "geweigerd"
     status = f"HTTP {outcome.http_status}" if outcome.http_status else "geen HTTP-antwoord"
-    return OutboxResult(
+    return SendResult(
         outcome.kind, error_code=code, error=f"Twilio {label} ({status}): {outcome.detail}"[:500]
     )
+
+
+register_backend("twilio", TwilioBackend.from_config)

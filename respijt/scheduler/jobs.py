@@ -26,6 +26,7 @@ from respijt import booking, clock, privacy_jobs, registry
 from respijt.database import DbSession
 from respijt.models import JobRun
 from respijt.notifications import outbox, rules
+from respijt.notifications import twilio_backend as _twilio_backend  # noqa: F401 (registers it)
 from respijt.notifications.backends import get_backend
 
 log = logging.getLogger("respijt.scheduler")
@@ -103,25 +104,49 @@ def expire_holds(session: DbSession, now: datetime, config: Config) -> int:
 def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
     """Claim due messages and commit the claim, then send each and record the outcome.
 
-    The claim commits inside the run (after the lease guard), so the backend never sees a
-    message twice; each result is committed on its own so one slow send loses nothing.
+    Quiet hours first hold back non-urgent messages; messages to numbers that texted STOP are
+    skipped (the row says why). The claim commits inside the run (after the lease guard), so the
+    backend never sees a message twice; each result is committed on its own so one slow send
+    loses nothing.
     """
     backend = get_backend(config)
-    batch = int(config.get("RESPIJT_OUTBOX_BATCH", 100))
-    claimed = [(m.id, m) for m in outbox.claim_due(session, now, limit=batch)]
-    session.commit()
-    sent = 0
-    for message_id, message in claimed:
-        try:
-            result = backend.send(message)
-        except Exception:
-            # Unknown whether it went out: leave it 'sending' for reconciliation (at most once).
-            log.exception("outbox: bericht %s: verzenden onderbroken", message_id)
-            continue
-        status = outbox.record_result(session, message_id, result, clock.now())
+    try:
+        policy = outbox.RetryPolicy.from_config(config)
+        batch = int(config.get("RESPIJT_OUTBOX_BATCH", 100))
+        outbox.defer_for_quiet_hours(session, now, config.get("RESPIJT_QUIET_HOURS"))
+        claimed = outbox.claim_due(session, now, limit=batch)
+        # Plain copies: reading them while sending starts no transaction (on SQLite that would
+        # hold the write lock through a slow HTTP call and block the webhooks).
+        to_send = [
+            (m.id, outbox.unattached_copy(m)) for m in outbox.skip_opted_out(session, claimed, now)
+        ]
         session.commit()
-        sent += status == "sent"
-    return sent
+        sent = 0
+        for message_id, message in to_send:
+            try:
+                result = backend.send(message)
+            except Exception:
+                # Unknown whether it went out: leave it 'sending'; release_stuck_messages puts
+                # it back for reconciliation after RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS.
+                log.exception("outbox: bericht %s: verzenden onderbroken", message_id)
+                continue
+            status = outbox.record_result(session, message_id, result, clock.now(), policy)
+            session.commit()
+            sent += status in ("sent", "delivered")
+        return sent
+    finally:
+        close = getattr(backend, "close", None)
+        if close is not None:
+            close()
+
+
+def release_stuck_messages(session: DbSession, now: datetime, config: Config) -> int:
+    timeout = timedelta(seconds=float(config.get("RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS", 900)))
+    return outbox.release_stuck(session, now, timeout)
+
+
+def remind_arrivals(session: DbSession, now: datetime, config: Config) -> int:
+    return rules.remind_arrivals_tomorrow(session, now=now)
 
 
 def extend_horizon(session: DbSession, now: datetime, config: Config) -> int:
@@ -163,6 +188,12 @@ JOBS: tuple[JobSpec, ...] = (
         _every("RESPIJT_SCHEDULER_DISPATCH_SECONDS"),
     ),
     JobSpec(
+        "release_stuck_messages",
+        "onderbroken verzendingen terugzetten om na te gaan",
+        release_stuck_messages,
+        _every("RESPIJT_SCHEDULER_EXPIRE_SECONDS"),
+    ),
+    JobSpec(
         "extend_horizon",
         "nachtvoorraad aanvullen tot de horizon",
         extend_horizon,
@@ -174,6 +205,12 @@ JOBS: tuple[JobSpec, ...] = (
         "locaties met verouderde beschikbaarheid herinneren",
         remind_stale_locations,
         _daily(9, 0),
+    ),
+    JobSpec(
+        "remind_arrivals",
+        "herinnering sturen voor aankomst morgen",
+        remind_arrivals,
+        _daily(10, 0),
     ),
     JobSpec(
         "retention",

@@ -1,0 +1,297 @@
+"""Claims (declaratie): monthly claim lines, export batches and tariffs.
+
+The lines are a specification the provider copies into its own declaration system: respijt holds
+no BSN, so it sends no iWmo messages itself. Wmo lines (the gemeente pays) are `lines`; ELV and
+Wlz lines are listed apart as `other_payers`, never as a gemeente claim.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from respijt import claims, clock
+from respijt.api.schemas import StrictSchema
+from respijt.api.security import current_caller, requires
+from respijt.auth import Caller
+from respijt.claims import formats
+from respijt.database import run_in_transaction
+from respijt.errors import Forbidden, InvalidInput, NotFound
+from respijt.extensions import db
+from respijt.models import ClaimExport, Municipality, Provider
+from respijt.requests_access import log_request_access
+
+blp = Blueprint("claims", __name__, description="Declaratie: regels per maand en tarieven")
+
+READERS = ("provider", "coordinator", "admin")
+EXPORTERS = ("provider", "admin")
+TARIFF_MANAGERS = ("coordinator", "admin")
+
+
+class FormatQuery(StrictSchema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    decimal = fields.String(
+        load_default="point",
+        validate=validate.OneOf(["point", "comma"]),
+        metadata={"description": "decimaalteken in de CSV: point (1.50) of comma (1,50)"},
+    )
+
+
+class OutputQuery(FormatQuery):
+    list = fields.String(
+        load_default="gemeente",
+        validate=validate.OneOf(["gemeente", "overig"]),
+        metadata={"description": "CSV: gemeente (Wmo) of overig (ELV, Wlz, onbekend)"},
+    )
+
+
+class ClaimsQuery(OutputQuery):
+    month = fields.String(required=True, metadata={"description": "JJJJ-MM"})
+    provider = fields.Integer(metadata={"description": "alleen deze aanbieder (coördinator)"})
+    municipality = fields.String(metadata={"description": "CBS-code van de gemeente"})
+
+
+class ExportInput(StrictSchema):
+    month = fields.String(required=True, metadata={"description": "JJJJ-MM"})
+    provider_id = fields.Integer(metadata={"description": "verplicht voor een beheerder"})
+
+
+class TariffInput(StrictSchema):
+    municipality = fields.String(required=True, metadata={"description": "CBS-code"})
+    funding = fields.String(required=True, validate=validate.OneOf(["wmo", "elv", "wlz"]))
+    product_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    price = fields.Decimal(
+        required=True, places=2, as_string=True, metadata={"description": "per nacht, in euro"}
+    )
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(load_default=None, metadata={"description": "exclusief; leeg = open"})
+
+
+class TariffQuery(StrictSchema):
+    municipality = fields.String()
+
+
+def _retries() -> int:
+    return int(current_app.config["RESPIJT_TX_RETRIES"])
+
+
+def scope_provider(caller: Caller, requested: int | None) -> int | None:
+    """A provider sees only its own lines; coordinators and admins all, or one provider."""
+    if caller.role == "provider":
+        if requested is not None and requested != caller.provider_id:
+            raise Forbidden("U ziet alleen de declaratieregels van uw eigen aanbieder.")
+        return caller.provider_id
+    return requested
+
+
+def csv_response(text: str, filename: str) -> Response:
+    response = Response(text.encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _filter_municipality(lines: list[claims.LineView], code: str | None) -> list[claims.LineView]:
+    if not code:
+        return lines
+    place = db.session.scalar(select(Municipality.id).where(Municipality.code == code))
+    if place is None:
+        raise InvalidInput(
+            f"Onbekende gemeente '{code}'.",
+            [{"name": "municipality", "code": "unknown", "reason": "Onbekende CBS-code."}],
+        )
+    return [line for line in lines if line.municipality_id == place]
+
+
+def render_lines(
+    lines: list[claims.LineView], args: dict[str, Any], *, title: str, filename: str
+) -> ResponseReturnValue:
+    names = formats.names_for(db.session, lines)
+    gemeente, other = formats.split_by_payer(lines)
+    if args["format"] == "csv":
+        chosen = gemeente if args["list"] == "gemeente" else other
+        label = "gemeente (Wmo)" if args["list"] == "gemeente" else "overige betalers (ELV, Wlz)"
+        text = formats.lines_csv(
+            chosen, names, title=f"{title}, {label}", decimal_comma=args["decimal"] == "comma"
+        )
+        return csv_response(text, filename)
+    return {
+        "note": claims.NOTE,
+        "lines": [formats.line_dict(line, names) for line in gemeente],
+        "other_payers": [formats.line_dict(line, names) for line in other],
+    }
+
+
+@blp.route("/claims", methods=["GET"])
+@blp.arguments(ClaimsQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+@requires(*READERS)
+def get_claims(args: dict[str, Any]) -> ResponseReturnValue:
+    """Declaratieregels van één maand: één regel per reservering (per tarief) met de nachten in
+    die maand. Voorlopig = nog niet (helemaal) geleverd. JSON of `?format=csv`."""
+    caller = current_caller()
+    month = claims.Month.parse(args["month"])
+    provider_id = scope_provider(caller, args.get("provider"))
+
+    def work() -> ResponseReturnValue:
+        lines = claims.month_lines(db.session, month, today=clock.today(), provider_id=provider_id)
+        lines = _filter_municipality(lines, args.get("municipality"))
+        log_request_access(
+            db.session, action="search", caller=caller, reference=None, outcome="granted"
+        )
+        body = render_lines(
+            lines, args, title=f"Declaratieregels {month}", filename=f"declaratie-{month}.csv"
+        )
+        if isinstance(body, dict):
+            return jsonify({"month": str(month), **body})
+        return body
+
+    return run_in_transaction(db.session, work, _retries())
+
+
+def _export_dict(export: ClaimExport) -> dict[str, Any]:
+    provider = db.session.get(Provider, export.provider_id)
+    assert provider is not None
+    return {
+        "id": export.id,
+        "seq": export.seq,
+        "month": export.month,
+        "provider": {"id": provider.id, "name": provider.name},
+        "exported_at": formats.iso_utc(export.exported_at),
+    }
+
+
+def _render_export(export: ClaimExport, args: dict[str, Any]) -> ResponseReturnValue:
+    lines = claims.export_lines(db.session, export)
+    body = render_lines(
+        lines,
+        args,
+        title=f"Declaratie-export {export.month} nr. {export.seq}",
+        filename=f"declaratie-{export.month}-export-{export.seq}.csv",
+    )
+    if isinstance(body, dict):
+        return {"export": _export_dict(export), "month": export.month, **body}
+    return body
+
+
+@blp.route("/claims/exports", methods=["POST"])
+@blp.arguments(ExportInput)
+@blp.arguments(OutputQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+@requires(*EXPORTERS)
+def export_claims(data: dict[str, Any], args: dict[str, Any]) -> ResponseReturnValue:
+    """Markeer een maand als geëxporteerd voor één aanbieder: de geleverde regels die nog open
+    stonden worden bevroren in een nieuwe export (201). Niets nieuws: de laatste export (200)."""
+    caller = current_caller()
+    month = claims.Month.parse(data["month"])
+    if caller.role == "provider":
+        provider_id = scope_provider(caller, data.get("provider_id"))
+    else:
+        provider_id = data.get("provider_id")
+        if provider_id is None:
+            raise InvalidInput(
+                "Geef de aanbieder op.",
+                [{"name": "provider_id", "code": "required", "reason": "Dit veld is verplicht."}],
+            )
+    assert provider_id is not None
+
+    def work() -> tuple[ResponseReturnValue, int]:
+        export, created = claims.export_month(
+            db.session,
+            month,
+            provider_id=provider_id,
+            actor=caller.key,
+            now=clock.now(),
+            today=clock.today(),
+        )
+        if export is None:
+            return {"export": None, "month": str(month), "lines": [], "other_payers": []}, 200
+        return _render_export(export, args), 201 if created else 200
+
+    try:
+        body, status = run_in_transaction(db.session, work, _retries())
+    except IntegrityError:
+        # Two exports of the same provider-month at once (PostgreSQL): one wins the batch
+        # number; the other, run again, finds nothing pending and answers with that batch.
+        db.session.rollback()
+        body, status = run_in_transaction(db.session, work, _retries())
+    if isinstance(body, Response):
+        body.status_code = status
+        return body
+    return jsonify(body), status
+
+
+@blp.route("/claims/exports/<int:export_id>", methods=["GET"])
+@blp.arguments(OutputQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+@requires(*READERS)
+def get_export(args: dict[str, Any], export_id: int) -> ResponseReturnValue:
+    """Eén export, precies zoals hij bevroren is: opnieuw ophalen geeft dezelfde bytes."""
+    caller = current_caller()
+
+    def work() -> ResponseReturnValue:
+        export = db.session.get(ClaimExport, export_id)
+        if export is None or (
+            caller.role == "provider" and export.provider_id != caller.provider_id
+        ):
+            raise NotFound("Deze export bestaat niet.")
+        body = _render_export(export, args)
+        return jsonify(body) if isinstance(body, dict) else body
+
+    return run_in_transaction(db.session, work, _retries())
+
+
+def _tariff_dict(tariff: Any, municipality: str) -> dict[str, Any]:
+    return {
+        "id": tariff.id,
+        "municipality": municipality,
+        "funding": tariff.funding,
+        "product_code": tariff.product_code,
+        "price": formats.money(tariff.price_cents),
+        "valid_from": tariff.valid_from.isoformat(),
+        "valid_to": tariff.valid_to.isoformat() if tariff.valid_to else None,
+    }
+
+
+@blp.route("/tariffs", methods=["GET"])
+@blp.arguments(TariffQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+@requires(*READERS)
+def get_tariffs(args: dict[str, Any]) -> ResponseReturnValue:
+    """Tarieven per gemeente en financieringsroute, met geldigheid (halfopen)."""
+
+    def work() -> list[dict[str, Any]]:
+        rows = claims.list_tariffs(db.session, args.get("municipality"))
+        return [_tariff_dict(t, code) for t, code in rows]
+
+    return jsonify(run_in_transaction(db.session, work, _retries()))
+
+
+@blp.route("/tariffs", methods=["POST"])
+@blp.arguments(TariffInput)
+@blp.doc(security=[{"bearer": []}])
+@requires(*TARIFF_MANAGERS)
+def create_tariff(data: dict[str, Any]) -> ResponseReturnValue:
+    """Nieuw tarief. Een open tarief dat eerder begon, eindigt waar dit begint."""
+
+    def work() -> dict[str, Any]:
+        tariff = claims.add_tariff(
+            db.session,
+            municipality=data["municipality"],
+            funding=data["funding"],
+            product_code=data["product_code"],
+            price_cents=int(data["price"] * 100),
+            valid_from=data["valid_from"],
+            valid_to=data["valid_to"],
+            now=clock.now(),
+        )
+        return _tariff_dict(tariff, data["municipality"])
+
+    return jsonify(run_in_transaction(db.session, work, _retries())), 201

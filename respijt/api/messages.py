@@ -1,0 +1,90 @@
+"""Outbound messages for the people who keep an eye on them: coordinator and admin.
+
+`GET /api/v1/messages?status=failed` lists what could not be sent, so a coordinator can phone
+instead. Recipients are masked for everyone; only an admin sees message bodies (they name a
+location and dates of someone's stay).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from respijt.api.schemas import StrictSchema
+from respijt.api.security import current_caller, read_only, requires
+from respijt.extensions import db
+from respijt.models import OutboxMessage
+from respijt.models.outbox import OUTBOX_STATUSES
+from respijt.notifications import outbox
+
+blp = Blueprint("messages", __name__, description="Verstuurde en mislukte berichten (sms)")
+
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class MessagesQuery(StrictSchema):
+    status = fields.String(
+        validate=validate.OneOf(OUTBOX_STATUSES),
+        metadata={"description": "alleen berichten met deze status, bv. `failed`"},
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class MessageSchema(StrictSchema):
+    """One outbound message as listed (the documented shape)."""
+
+    id = fields.Integer()
+    template = fields.String()
+    recipient = fields.String(metadata={"description": "gemaskeerd, bv. +316******78"})
+    status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES))
+    urgent = fields.Boolean()
+    attempts = fields.Integer()
+    next_attempt_at = fields.String(metadata={"description": "UTC, ISO 8601 met Z"})
+    error_code = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True, metadata={"description": "waarom (Nederlands)"})
+    provider_message_id = fields.String(allow_none=True)
+    created_at = fields.String()
+    sent_at = fields.String(allow_none=True)
+    body = fields.String(metadata={"description": "alleen voor een beheerder"})
+
+
+def _iso(value: Any) -> str | None:
+    return value.strftime(ISO) if value is not None else None
+
+
+def message_dict(message: OutboxMessage, *, with_body: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": message.id,
+        "template": message.template,
+        "recipient": outbox.mask_number(message.recipient),
+        "status": message.status,
+        "urgent": message.urgent,
+        "attempts": message.attempts,
+        "next_attempt_at": _iso(message.next_attempt_at),
+        "error_code": message.error_code,
+        "last_error": message.last_error,
+        "provider_message_id": message.provider_message_id,
+        "created_at": _iso(message.created_at),
+        "sent_at": _iso(message.sent_at),
+    }
+    if with_body:
+        body["body"] = message.body
+    return body
+
+
+@blp.route("/messages", methods=["GET"])
+@blp.arguments(MessagesQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.response(200, MessageSchema(many=True))
+@blp.doc(security=[{"bearer": []}])
+@requires("coordinator", "admin")
+@read_only
+def list_messages(status: str | None = None, limit: int = 100) -> ResponseReturnValue:
+    """Berichten uit de outbox, nieuwste eerst (`status=failed`: wat niet kon worden verstuurd).
+    Nummers gemaskeerd; de tekst alleen voor een beheerder."""
+    with_body = current_caller().role == "admin"
+    messages = outbox.list_messages(db.session, status=status, limit=limit)
+    return jsonify([message_dict(m, with_body=with_body) for m in messages])

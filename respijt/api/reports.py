@@ -1,0 +1,185 @@
+"""Reports: the leegstand register and the KPIs. Aggregates only, small cells suppressed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from respijt import claims, clock
+from respijt.api.claims import FormatQuery, csv_response, scope_provider
+from respijt.api.schemas import _range_check
+from respijt.api.security import current_caller, read_only, requires
+from respijt.claims import formats
+from respijt.claims.kpis import SERIES_FIELDS, flatten
+from respijt.extensions import db
+
+blp = Blueprint("reports", __name__, description="Leegstand en kerncijfers voor gemeenten")
+
+LEEGSTAND_HEADER = (
+    "maand",
+    "aanbieder",
+    "locatie",
+    "eenheid_id",
+    "eenheid",
+    "gemeente_code",
+    "gemeente",
+    "nachten",
+    "beschikbaar_gestelde_bednachten",
+    "gebruikte_bednachten",
+    "vrijgehouden_bednachten",
+    "bezettingsgraad",
+    "voorlopig",
+)
+
+
+class LeegstandQuery(FormatQuery):
+    month = fields.String(required=True, metadata={"description": "JJJJ-MM"})
+    provider = fields.Integer()
+    municipality = fields.String(metadata={"description": "CBS-code van de locatie"})
+
+
+class KpiQuery(FormatQuery):
+    night_from = fields.Date(required=True, data_key="from", metadata={"description": "eerste dag"})
+    night_to = fields.Date(
+        required=True, data_key="to", metadata={"description": "dag na de laatste"}
+    )
+    municipality = fields.String(metadata={"description": "CBS-code"})
+    provider = fields.Integer()
+
+    @ma.validates_schema
+    def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _range_check(data, max_nights=800)
+
+
+def _ratio(value: float | None, comma: bool) -> str:
+    if value is None:
+        return ""
+    text = f"{value:.4f}"
+    return text.replace(".", ",") if comma else text
+
+
+@blp.route("/reports/leegstand", methods=["GET"])
+@blp.arguments(LeegstandQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+@requires("provider", "coordinator", "admin")
+@read_only
+def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
+    """Leegstandregister: per eenheid de beschikbaar gestelde, gebruikte en vrijgehouden
+    bednachten van een maand, en de bezettingsgraad. JSON of `?format=csv`."""
+    caller = current_caller()
+    month = claims.Month.parse(args["month"])
+    rows = claims.unit_occupancy(
+        db.session,
+        month.first,
+        month.end,
+        provider_id=scope_provider(caller, args.get("provider")),
+        municipality_code=args.get("municipality"),
+    )
+    # Until the month is over, "kept free" still includes nights that may yet be reserved.
+    complete = month.end <= clock.today()
+    if args["format"] == "csv":
+        comma = args["decimal"] == "comma"
+        text = formats.table_csv(
+            LEEGSTAND_HEADER,
+            (
+                (
+                    str(month),
+                    r.provider_name,
+                    r.location_name,
+                    r.unit_id,
+                    r.unit_name,
+                    r.municipality_code,
+                    r.municipality_name,
+                    r.nights,
+                    r.published,
+                    r.used,
+                    r.kept_free,
+                    _ratio(r.occupancy, comma),
+                    "nee" if complete else "ja",
+                )
+                for r in rows
+            ),
+            title=f"Leegstandregister {month}",
+        )
+        return csv_response(text, f"leegstand-{month}.csv")
+    return jsonify(
+        {
+            "month": str(month),
+            "provisional": not complete,
+            "units": [r.as_dict() for r in rows],
+            "total": claims.total_occupancy(rows),
+        }
+    )
+
+
+def _kpi_filter(args: dict[str, Any]) -> claims.KpiFilter:
+    return claims.KpiFilter(
+        night_from=args["night_from"],
+        night_to=args["night_to"],
+        municipality=args.get("municipality"),
+        provider_id=args.get("provider"),
+    )
+
+
+@blp.route("/reports/kpis/months", methods=["GET"])
+@blp.arguments(KpiQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+@requires("coordinator", "admin")
+@read_only
+def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
+    """De kerncijfers per kalendermaand van de periode (voor grafieken); per maand onderdrukt."""
+    rows = claims.monthly_series(
+        db.session,
+        _kpi_filter(args),
+        now=clock.now(),
+        stale_after_hours=current_app.config["RESPIJT_STALE_AFTER_HOURS"],
+    )
+    if args["format"] == "csv":
+        comma = args["decimal"] == "comma"
+
+        def cell(row: dict[str, Any], name: str) -> str:
+            value = row[name]
+            if value is None:
+                return "<5" if name in row["suppressed"] else ""
+            if isinstance(value, float):
+                return _ratio(value, comma)
+            return str(value)
+
+        period = f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
+        text = formats.table_csv(
+            ("maand", *SERIES_FIELDS),
+            ((row["month"], *(cell(row, name) for name in SERIES_FIELDS)) for row in rows),
+            title=f"Kerncijfers per maand {period} (aantallen onder 5 personen: <5)",
+        )
+        return csv_response(text, f"kerncijfers-per-maand-{period}.csv")
+    return jsonify(rows)
+
+
+@blp.route("/reports/kpis", methods=["GET"])
+@blp.arguments(KpiQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+@requires("coordinator", "admin")
+@read_only
+def get_kpis(args: dict[str, Any]) -> ResponseReturnValue:
+    """Kerncijfers over een periode (halfopen), met filters op gemeente en aanbieder.
+    Aantallen van 1–4 personen zijn `null` (in CSV: <5) en staan in `suppression.cells`."""
+    figures = claims.kpi_figures(
+        db.session,
+        _kpi_filter(args),
+        now=clock.now(),
+        stale_after_hours=current_app.config["RESPIJT_STALE_AFTER_HOURS"],
+    )
+    if args["format"] == "csv":
+        period = f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
+        text = formats.table_csv(
+            ("kengetal", "waarde"),
+            flatten(figures, decimal_comma=args["decimal"] == "comma"),
+            title=f"Kerncijfers {period} (aantallen onder 5 personen: <5)",
+        )
+        return csv_response(text, f"kerncijfers-{period}.csv")
+    return jsonify(figures)

@@ -1,0 +1,167 @@
+"""Claim lines as JSON-ready dicts and as semicolon-separated UTF-8 CSV (Dutch headers)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from respijt.claims.ledger import NOTE, LineView
+from respijt.database import DbSession
+from respijt.models import Location, Municipality, Provider
+
+
+def money(cents: int | None, decimal_comma: bool = False) -> str | None:
+    if cents is None:
+        return None
+    sign = "-" if cents < 0 else ""
+    text = f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    return text.replace(".", ",") if decimal_comma else text
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Names:
+    providers: dict[int, Provider]
+    municipalities: dict[int, Municipality]
+    locations: dict[int, Location]
+
+
+def names_for(session: DbSession, lines: Sequence[LineView]) -> Names:
+    def load(model: Any, ids: set[int]) -> dict[int, Any]:
+        if not ids:
+            return {}
+        return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+
+    return Names(
+        providers=load(Provider, {line.provider_id for line in lines}),
+        municipalities=load(Municipality, {line.municipality_id for line in lines}),
+        locations=load(Location, {line.location_id for line in lines}),
+    )
+
+
+def line_dict(line: LineView, names: Names) -> dict[str, Any]:
+    provider = names.providers[line.provider_id]
+    municipality = names.municipalities[line.municipality_id]
+    location = names.locations[line.location_id]
+    return {
+        "id": line.line_id,
+        "kind": line.kind,
+        "credits": line.credits,
+        "version": line.version,
+        "reservation_id": line.reservation_id,
+        "client_reference": line.client_reference,
+        "provider": {"id": provider.id, "name": provider.name, "agb_code": provider.agb_code},
+        "location": {"id": location.id, "name": location.name},
+        "municipality": {"code": municipality.code, "name": municipality.name},
+        "funding": line.funding,
+        "payer": line.payer,
+        "product_code": line.product_code,
+        "tariff": money(line.price_cents),
+        "from": line.period_from.isoformat(),
+        "to": line.period_to.isoformat(),
+        "nights": line.nights,
+        "amount": money(line.amount_cents),
+        "provisional": line.provisional,
+        "export": None
+        if line.export_id is None
+        else {
+            "id": line.export_id,
+            "seq": line.export_seq,
+            "exported_at": iso_utc(line.exported_at),
+        },
+    }
+
+
+def split_by_payer(lines: Iterable[LineView]) -> tuple[list[LineView], list[LineView]]:
+    """(gemeente claims: Wmo only, everything else: ELV, Wlz and unknown funding)."""
+    gemeente: list[LineView] = []
+    other: list[LineView] = []
+    for line in lines:
+        (gemeente if line.is_gemeente_claim else other).append(line)
+    return gemeente, other
+
+
+CSV_HEADER = (
+    "regel_id",
+    "soort",
+    "crediteert",
+    "versie",
+    "reservering",
+    "client_referentie",
+    "aanbieder",
+    "agb_code",
+    "locatie",
+    "gemeente_code",
+    "gemeente",
+    "financiering",
+    "betaler",
+    "productcode",
+    "eerste_nacht",
+    "laatste_nacht",
+    "nachten",
+    "tarief",
+    "bedrag",
+    "voorlopig",
+    "export",
+)
+KIND_LABELS = {"claim": "declaratie", "credit": "creditering"}
+
+
+def lines_csv(
+    lines: Sequence[LineView], names: Names, *, title: str, decimal_comma: bool = False
+) -> str:
+    """CSV text: two comment lines (what this is, and that it is a specification), a header,
+    then one row per line. Byte-stable: the same lines give the same text."""
+    out = io.StringIO()
+    out.write(f"# {title}\n# {NOTE}\n")
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for line in lines:
+        municipality = names.municipalities[line.municipality_id]
+        provider = names.providers[line.provider_id]
+        writer.writerow(
+            (
+                line.line_id,
+                KIND_LABELS[line.kind],
+                line.credits or "",
+                line.version,
+                line.reservation_id,
+                line.client_reference,
+                provider.name,
+                provider.agb_code or "",
+                names.locations[line.location_id].name,
+                municipality.code,
+                municipality.name,
+                line.funding,
+                line.payer or "onbekend",
+                line.product_code or "",
+                line.period_from.isoformat(),
+                (line.period_to - timedelta(days=1)).isoformat(),
+                line.nights,
+                money(line.price_cents, decimal_comma) or "",
+                money(line.amount_cents, decimal_comma) or "",
+                "ja" if line.provisional else "nee",
+                line.export_seq or "",
+            )
+        )
+    return out.getvalue()
+
+
+def table_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str) -> str:
+    out = io.StringIO()
+    out.write(f"# {title}\n")
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()

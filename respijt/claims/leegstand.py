@@ -1,0 +1,145 @@
+"""Leegstand register: per unit and period, the bed-nights published as available, how many were
+used by stays, how many were kept free for respite and nobody used, and the occupancy rate.
+
+Published bed-nights come from `night_inventory.capacity` ("beschikbaar gesteld", reserved beds
+included). Used bed-nights are the nights of reservations that are `confirmed`, `checked_in` or
+`completed`: a completed stay no longer counts in `night_inventory.reserved`, so the register
+counts stays, not the inventory counter. Holds are transient and do not count as used.
+Per night, used is capped at capacity, so kept free = Σ max(capacity − used, 0).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from respijt.claims.months import overlap
+from respijt.database import DbSession
+from respijt.models import Location, Municipality, NightInventory, Provider, Reservation, Unit
+from respijt.workflow import CHECKED_IN, COMPLETED, CONFIRMED
+
+USED_STATUSES = (CONFIRMED, CHECKED_IN, COMPLETED)
+
+
+@dataclass(frozen=True)
+class UnitOccupancy:
+    unit_id: int
+    unit_name: str
+    location_name: str
+    provider_id: int
+    provider_name: str
+    municipality_code: str
+    municipality_name: str
+    nights: int  # nights in the period with a published figure
+    published: int  # bed-nights offered
+    used: int  # bed-nights taken by stays (capped at capacity per night)
+    kept_free: int  # published and left unreserved
+
+    @property
+    def occupancy(self) -> float | None:
+        return None if self.published == 0 else round(self.used / self.published, 4)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "unit": {"id": self.unit_id, "name": self.unit_name},
+            "location": self.location_name,
+            "provider": {"id": self.provider_id, "name": self.provider_name},
+            "municipality": {"code": self.municipality_code, "name": self.municipality_name},
+            "nights": self.nights,
+            "published_bed_nights": self.published,
+            "used_bed_nights": self.used,
+            "kept_free_bed_nights": self.kept_free,
+            "occupancy": self.occupancy,
+        }
+
+
+def unit_occupancy(
+    session: DbSession,
+    night_from: date,
+    night_to: date,
+    *,
+    provider_id: int | None = None,
+    municipality_code: str | None = None,
+) -> list[UnitOccupancy]:
+    """One row per unit that published capacity in [night_from, night_to)."""
+    units = (
+        select(
+            Unit.id,
+            Unit.name,
+            Location.name,
+            Provider.id,
+            Provider.name,
+            Municipality.code,
+            Municipality.name,
+        )
+        .join(Location, Location.id == Unit.location_id)
+        .join(Provider, Provider.id == Location.provider_id)
+        .join(Municipality, Municipality.id == Location.municipality_id)
+    )
+    if provider_id is not None:
+        units = units.where(Provider.id == provider_id)
+    if municipality_code is not None:
+        units = units.where(Municipality.code == municipality_code)
+    unit_rows = {row[0]: row for row in session.execute(units.order_by(Unit.id))}
+    if not unit_rows:
+        return []
+    capacity: dict[int, dict[date, int]] = defaultdict(dict)
+    for unit_id, night, beds in session.execute(
+        select(NightInventory.unit_id, NightInventory.night, NightInventory.capacity).where(
+            NightInventory.unit_id.in_(unit_rows.keys()),
+            NightInventory.night >= night_from,
+            NightInventory.night < night_to,
+            NightInventory.capacity > 0,
+        )
+    ):
+        capacity[unit_id][night] = beds
+    used: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for unit_id, arrival, departure in session.execute(
+        select(Reservation.unit_id, Reservation.arrival, Reservation.departure).where(
+            Reservation.unit_id.in_(capacity.keys()),
+            Reservation.status.in_(USED_STATUSES),
+            Reservation.arrival < night_to,
+            Reservation.departure > night_from,
+        )
+    ):
+        span = overlap(arrival, departure, night_from, night_to)
+        assert span is not None
+        night = span[0]
+        while night < span[1]:
+            used[unit_id][night] += 1
+            night += timedelta(days=1)
+    result = []
+    for unit_id, nights in capacity.items():
+        row = unit_rows[unit_id]
+        taken = sum(min(used[unit_id].get(n, 0), beds) for n, beds in nights.items())
+        published = sum(nights.values())
+        result.append(
+            UnitOccupancy(
+                unit_id=unit_id,
+                unit_name=row[1],
+                location_name=row[2],
+                provider_id=row[3],
+                provider_name=row[4],
+                municipality_code=row[5],
+                municipality_name=row[6],
+                nights=len(nights),
+                published=published,
+                used=taken,
+                kept_free=published - taken,
+            )
+        )
+    return sorted(result, key=lambda r: (r.provider_name, r.location_name, r.unit_id))
+
+
+def total_occupancy(rows: list[UnitOccupancy]) -> dict[str, object]:
+    published = sum(r.published for r in rows)
+    used = sum(r.used for r in rows)
+    return {
+        "published_bed_nights": published,
+        "used_bed_nights": used,
+        "kept_free_bed_nights": published - used,
+        "occupancy": None if published == 0 else round(used / published, 4),
+    }

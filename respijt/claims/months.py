@@ -1,0 +1,66 @@
+"""Calendar months as half-open date ranges, and the nights of a stay that fall in one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from respijt.errors import InvalidInput
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str, field: str = "month") -> Month:
+        match = _MONTH.match(text or "")
+        if match is None or not 1 <= int(match.group(2)) <= 12:
+            raise InvalidInput(
+                "Geef een maand als JJJJ-MM.",
+                [
+                    {
+                        "name": field,
+                        "code": "month",
+                        "reason": "Gebruik JJJJ-MM, bijvoorbeeld 2027-03.",
+                    }
+                ],
+            )
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        return cls(day.year, day.month)
+
+    @property
+    def first(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def end(self) -> date:
+        """The first day of the next month (exclusive end)."""
+        return date(self.year + self.month // 12, self.month % 12 + 1, 1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.first).days
+
+    @property
+    def compact(self) -> str:
+        return f"{self.year:04d}{self.month:02d}"
+
+    def next(self) -> Month:
+        return Month.of(self.end)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def overlap(a_from: date, a_to: date, b_from: date, b_to: date) -> tuple[date, date] | None:
+    """The intersection of two half-open ranges, or None."""
+    start, end = max(a_from, b_from), min(a_to, b_to)
+    return (start, end) if start < end else None

@@ -1,0 +1,91 @@
+"""Server-rendered report pages: the printable monthly report per municipality.
+
+Thin: parse → authorize → gather (claims.report) → render. The viewer is a coordinator or
+admin, signed in on the web or calling with an API token; `report_viewer()` decides.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from respijt import clock
+from respijt.api.security import current_caller
+from respijt.auth import Caller
+from respijt.claims.formats import money
+from respijt.claims.months import Month
+from respijt.claims.report import monthly_report
+from respijt.errors import Forbidden
+from respijt.extensions import db
+from respijt.models import Municipality
+from respijt.web.security import current_principal
+
+bp = Blueprint("report_pages", __name__)
+
+VIEWER_ROLES = ("coordinator", "admin")
+
+
+def report_viewer(municipality_code: str) -> Caller:
+    """An API token (Authorization header) or a signed-in web session past its second factor;
+    coordinators only for municipalities in their regions."""
+    if "Authorization" in request.headers:
+        caller = current_caller()
+    else:
+        principal = current_principal()
+        if principal is None:
+            abort(redirect(url_for("auth.login", next=request.path)))
+        assert principal is not None
+        if not principal.fully_authenticated:
+            abort(redirect(url_for("auth.second_factor")))
+        caller = principal.caller
+    if caller.role not in VIEWER_ROLES:
+        raise Forbidden("Alleen coördinatoren en beheerders zien de maandrapportage.")
+    if caller.region_ids is not None:
+        region_id = db.session.scalar(
+            select(Municipality.region_id).where(Municipality.code == municipality_code)
+        )
+        if region_id is not None and region_id not in caller.region_ids:
+            raise Forbidden("Deze gemeente hoort niet bij uw regio's.")
+    return caller
+
+
+def _nl_number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}".replace(",", " ").replace(".", ",")
+
+
+def _nl_percent(value: float | None) -> str:
+    return "–" if value is None else _nl_number(value * 100, 1) + "%"
+
+
+def _euro(cents: int | None) -> str:
+    text = money(cents, decimal_comma=True)
+    return "–" if text is None else f"€ {text}"
+
+
+@bp.route("/reports/monthly/<municipality>/<month>")
+def monthly(municipality: str, month: str) -> ResponseReturnValue:
+    report_viewer(municipality)
+    parsed = Month.parse(month)
+    data = monthly_report(
+        db.session,
+        municipality,
+        parsed,
+        now=clock.now(),
+        today=clock.today(),
+        stale_after_hours=current_app.config["RESPIJT_STALE_AFTER_HOURS"],
+    )
+    db.session.commit()
+    return render_template(
+        "reports/monthly.html",
+        r=data,
+        number=_nl_number,
+        percent=_nl_percent,
+        euro=_euro,
+        local=lambda moment: moment.astimezone(clock.LOCAL_TZ).strftime("%d-%m-%Y %H:%M"),
+    )
+
+
+monthly._respijt_read_only = True  # type: ignore[attr-defined]
