@@ -18,8 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
 
+from respijt import clock
 from respijt.auth import Caller
 from respijt.database import DbSession
 from respijt.models import (
@@ -30,6 +31,7 @@ from respijt.models import (
     OutboxMessage,
     Reservation,
 )
+from respijt.workflow import OPEN_REQUEST_STATUSES
 
 EVENTS = ("read", "search", "create", "change", "export", "print")
 OUTCOMES = ("success", "denied", "failed")
@@ -56,8 +58,6 @@ def log_access(
 ) -> None:
     """Append one access-log row. `action` is "<object>.<verb>" (reservation.confirm); the
     event (read, change, …) is derived from the verb unless given."""
-    from respijt import clock
-
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     event = event or event_for_action(action)
@@ -129,10 +129,8 @@ def register_anonymiser(anonymiser: Anonymiser) -> None:
         _ANONYMISERS.append(anonymiser)
 
 
-def _reservations_due(cutoff: datetime):  # type: ignore[no-untyped-def]
-    from respijt.clock import LOCAL_TZ
-
-    last_day = cutoff.astimezone(LOCAL_TZ).date()
+def _reservations_due(cutoff: datetime) -> ColumnElement[bool]:
+    last_day = cutoff.astimezone(clock.LOCAL_TZ).date()
     return (Reservation.departure <= last_day) & Reservation.anonymised_at.is_(None)
 
 
@@ -157,12 +155,9 @@ def _anonymise_reservations(session: DbSession, cutoff: datetime, now: datetime)
 register_anonymiser(Anonymiser("reservation", _count_reservations, _anonymise_reservations))
 
 
-def _requests_due(cutoff: datetime):  # type: ignore[no-untyped-def]
+def _requests_due(cutoff: datetime) -> ColumnElement[bool]:
     """Closed (not open) requests whose stay ended, and which closed, before the cut-off."""
-    from respijt.clock import LOCAL_TZ
-    from respijt.workflow import OPEN_REQUEST_STATUSES
-
-    last_day = cutoff.astimezone(LOCAL_TZ).date()
+    last_day = cutoff.astimezone(clock.LOCAL_TZ).date()
     return (
         CareRequest.status.not_in(OPEN_REQUEST_STATUSES)
         & (CareRequest.departure <= last_day)
@@ -193,7 +188,7 @@ register_anonymiser(Anonymiser("care_request", _count_requests, _anonymise_reque
 _FINAL_MESSAGE = ("sent", "delivered", "undelivered", "failed", "skipped")
 
 
-def _messages_due(cutoff: datetime):  # type: ignore[no-untyped-def]
+def _messages_due(cutoff: datetime) -> ColumnElement[bool]:
     return (
         OutboxMessage.status.in_(_FINAL_MESSAGE)
         & (OutboxMessage.created_at < cutoff)

@@ -15,7 +15,16 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
@@ -212,10 +221,4 @@ def _may_hold_personal_data() -> bool:
         return False
     view = current_app.view_functions.get(request.endpoint or "")
     public_read = bool(getattr(view, "_respijt_read_only", False))
-    return not public_read or "Authorization" in request.headers or "_user_id" in _session()
-
-
-def _session() -> Any:
-    from flask import session
-
-    return session
+    return not public_read or "Authorization" in request.headers or "_user_id" in session
