@@ -293,8 +293,12 @@ def test_login_attempts_are_rate_limited(limited_client, make, db):
     db.session.commit()  # end the read transaction: the other app's requests write (SQLite)
     token = csrf_token(limited_client, "/login")
     data = {"email": email, "password": "fout fout fout", "csrf_token": token}
-    statuses = [limited_client.post("/login", data=data).status_code for _ in range(11)]
-    assert statuses[:10] == [200] * 10 and statuses[10] == 429
+    statuses = [limited_client.post("/login", data=data).status_code for _ in range(10)]
+    assert statuses == [200] * 10
+    refused = limited_client.post("/login", data=data)
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert "Te veel pogingen" in refused.get_data(as_text=True)
+    assert "Retry-After" in refused.headers
     assert limited_client.get("/login").status_code == 200  # the form itself stays reachable
 
 

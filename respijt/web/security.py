@@ -25,7 +25,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -200,6 +200,19 @@ def init_security(app: Flask) -> None:
             text="Het formulier is verlopen of niet via deze site verstuurd. Probeer het opnieuw.",
             status=400,
         ), 400
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(exc: RateLimitExceeded) -> Any:
+        if request.path.startswith(CSRF_EXEMPT_PREFIXES):
+            from respijt.api.problems import problem
+
+            return problem(429)  # Dutch problem+json; Flask-Limiter adds Retry-After
+        return render_template(
+            "message.html",
+            title="Te veel pogingen",
+            text="U heeft het te vaak geprobeerd. Wacht even en probeer het dan opnieuw.",
+            status=429,
+        ), 429
 
     @app.after_request
     def security_headers(response: Response) -> Response:
