@@ -352,3 +352,19 @@ def test_signed_in_coordinator_sees_the_monthly_report_of_their_own_regions_only
     page = client.get(f"/reports/monthly/{own.code}/2027-03")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert client.get(f"/reports/monthly/{other.code}/2027-03").status_code == 403
+
+
+def test_failed_logins_are_limited_per_account_from_any_address(limited_client, make, db):
+    email = make.user("verwijzer").email
+    db.session.commit()
+    token = csrf_token(limited_client, "/login")
+    data = {"email": email, "password": "fout fout fout", "csrf_token": token}
+    statuses = [
+        limited_client.post(
+            "/login", data=data, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}
+        ).status_code
+        for i in range(21)
+    ]
+    assert statuses[:20] == [200] * 20 and statuses[20] == 429
+    other = {"email": "ander@example.nl", "password": "x" * 12, "csrf_token": token}
+    assert limited_client.post("/login", data=other).status_code == 200  # not that account

@@ -56,6 +56,10 @@ RATE_LIMITS: dict[str, tuple[str, list[str] | None, bool]] = {
 }
 
 
+def _login_account() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
 def _has_token() -> bool:
     return "Authorization" in request.headers
 
@@ -161,6 +165,16 @@ def _init_limiter(app: Flask) -> Limiter:
             exempt_when = _has_token if tokens_exempt else None
             limited = limiter.limit(limit, methods=methods, exempt_when=exempt_when)(view)
             app.view_functions[endpoint] = limited  # type: ignore[assignment]
+    login = app.view_functions.get("auth.login")
+    if login is not None:
+        # Failed logins per account too, whatever address they come from (a successful login
+        # answers 302 and is not counted). NIST SP 800-63B: at most 100 failures.
+        app.view_functions["auth.login"] = limiter.limit(  # type: ignore[assignment]
+            "20 per hour",
+            methods=["POST"],
+            key_func=_login_account,
+            deduct_when=lambda response: response.status_code != 302,
+        )(login)
     app.extensions["respijt_limiter"] = limiter
     return limiter
 
