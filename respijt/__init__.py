@@ -34,11 +34,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from respijt import database, duty
+    from respijt import database
     from respijt.extensions import db, migrate
 
     database.configure_sqlite(app.config["RESPIJT_SQLITE_BUSY_TIMEOUT_MS"])
-    duty.configure(app.config["RESPIJT_DUTY_GRACE_MINUTES"])
     db.init_app(app)
     migrate.init_app(
         app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
@@ -52,6 +51,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.report_pages import bp as report_pages
 
     app.register_blueprint(report_pages)
+    from respijt.voice_webhooks import register_voice_webhooks
+
+    register_voice_webhooks(app)
+    from respijt.rota_feed import register_rota_feed
+
+    register_rota_feed(app)
 
     from respijt.web import register_web
 

@@ -51,6 +51,13 @@ def demo_command() -> None:
         horizon_days=current_app.config["RESPIJT_HORIZON_DAYS"],
         progress=lambda msg: click.echo(f"  … {msg}"),
     )
+    counts["shifts"] = demo.load_demo_rota(
+        db.session,
+        now=clock.now(),
+        horizon_days=current_app.config["RESPIJT_ROTA_HORIZON_DAYS"],
+        pattern=current_app.config["RESPIJT_ROTA_PATTERN"],
+        holidays=current_app.config["RESPIJT_ROTA_HOLIDAYS"],
+    )
     db.session.commit()
     labels = {
         "regions": "regio's",
@@ -58,6 +65,7 @@ def demo_command() -> None:
         "providers": "aanbieders",
         "locations": "locaties",
         "units": "eenheden",
+        "shifts": "meldpuntdiensten",
     }
     click.echo("Demo geladen: " + ", ".join(f"{counts[k]} {label}" for k, label in labels.items()))
 

@@ -68,6 +68,16 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_SMS_BACKEND": env.get("RESPIJT_SMS_BACKEND", "console"),
         "RESPIJT_QUIET_HOURS": env.get("RESPIJT_QUIET_HOURS", "21:00-08:00"),
         "RESPIJT_DUTY_GRACE_MINUTES": _int(env, "RESPIJT_DUTY_GRACE_MINUTES", 60),
+        # Meldpunt duty rota and phone routing (docs/meldpunt.md).
+        "RESPIJT_ROTA_HORIZON_DAYS": _int(env, "RESPIJT_ROTA_HORIZON_DAYS", 56),
+        "RESPIJT_ROTA_PATTERN": env.get("RESPIJT_ROTA_PATTERN", "weekly"),
+        "RESPIJT_ROTA_HOLIDAYS": env.get("RESPIJT_ROTA_HOLIDAYS", ""),
+        "RESPIJT_ROTA_SWAP_APPROVAL": _bool(env, "RESPIJT_ROTA_SWAP_APPROVAL", False),
+        "RESPIJT_SCHEDULER_ROTA_REMIND_SECONDS": _float(
+            env, "RESPIJT_SCHEDULER_ROTA_REMIND_SECONDS", 300
+        ),
+        "RESPIJT_MELDPUNT_HOURS": env.get("RESPIJT_MELDPUNT_HOURS", ""),
+        "RESPIJT_MELDPUNT_RING_SECONDS": _int(env, "RESPIJT_MELDPUNT_RING_SECONDS", 25),
         # Scheduler (docs/operations.md): lease, heartbeat = lease / 3, job intervals.
         "RESPIJT_SCHEDULER_LEASE_SECONDS": _float(env, "RESPIJT_SCHEDULER_LEASE_SECONDS", 30),
         "RESPIJT_SCHEDULER_DISPATCH_SECONDS": _float(env, "RESPIJT_SCHEDULER_DISPATCH_SECONDS", 5),

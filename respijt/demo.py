@@ -293,3 +293,22 @@ def load_demo(
         progress(f"aanbieder {counts['providers']}/{len(PROVIDERS)}: {name}")
     session.flush()
     return counts
+
+
+def load_demo_rota(
+    session: DbSession, *, now: datetime, horizon_days: int, pattern: str, holidays: str
+) -> int:
+    """Give each demo region a coordinator line and shifts covering the coming weeks."""
+    from respijt import rota
+
+    for region in session.scalars(select(Region)):
+        if region.coordinator_phone is None and region.meldpunt_number:
+            region.coordinator_phone = region.meldpunt_number[:-2] + "99"
+    session.flush()
+    return rota.generate_all(
+        session,
+        now=now,
+        horizon_days=horizon_days,
+        pattern=rota.parse_pattern(pattern),
+        holiday_setting=holidays,
+    )

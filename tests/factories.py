@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from respijt import auth, clock, registry
-from respijt.models import Location, Municipality, Provider, Region, Unit
+from respijt.models import Location, Municipality, Provider, Region, RotaShift, Unit
 
 _seq = itertools.count(1)
 
@@ -48,8 +48,11 @@ class Factory:
         name: str | None = None,
         regions: list[Region] | None = None,
         pool: bool = False,
+        on_duty: bool | None = None,
         **kw: Any,
     ) -> Provider:
+        """A provider; a pool member is also put on duty in its regions for the coming year
+        (a long rota shift) unless `on_duty=False` — rota tests build their own shifts."""
         n = next(_seq)
         provider = registry.create_provider(
             self.session,
@@ -58,6 +61,22 @@ class Factory:
             regions=[registry.RegionMembership(r.code, pool) for r in (regions or [])],
             **kw,
         )
+        self.session.flush()
+        if pool if on_duty is None else on_duty:
+            now = clock.now()
+            for region in regions or []:
+                self.session.add(
+                    RotaShift(
+                        region_id=region.id,
+                        provider_id=provider.id,
+                        # Distinct starts: one active shift may start at an instant per region.
+                        starts_at=now - timedelta(days=1, seconds=provider.id),
+                        ends_at=now + timedelta(days=400),
+                        kind="override",
+                        status="active",
+                        created_at=now,
+                    )
+                )
         self.session.commit()
         return provider
 

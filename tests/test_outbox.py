@@ -225,13 +225,19 @@ def test_every_template_fits_one_sms_segment_in_gsm7(template, link):
         "deadline": "2027-12-23T22:59:00+00:00",
         "last_confirmed": "2027-11-30",
         "link": link,
+        # the meldpunt rota and voicemail templates
+        "region": "LEI",
+        "starts_at": "2027-12-20T08:00:00+00:00",
+        "ends_at": "2027-12-27T08:00:00+00:00",
+        "handover_count": 2,
+        "caller": "+31687654321",
     }
     body = outbox.render(template, context)
     # Only the offer with its signed link may take a second segment (153 characters each).
     limit = 306 if link and template == "request_offer" else 160
     assert len(body) <= limit, (len(body), body)
     assert set(body) <= GSM7, set(body) - GSM7
-    assert "{" not in body and re.search(r"\bACD349\b|Lindehof|R-7K3P9Q", body)
+    assert "{" not in body and re.search(r"\bACD349\b|Lindehof|R-7K3P9Q|\bLEI\b", body)
 
 
 class ExplodingBackend:

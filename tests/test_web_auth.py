@@ -111,6 +111,7 @@ OPEN_PAGES = {
     "auth.password_reset",
     "auth.invitation",
     "auth.second_factor",
+    "rota_feed.ical",  # the calendar feed: its secret token is the credential
 }
 
 

@@ -47,6 +47,9 @@ def register_api(app: Flask) -> Api:
     from respijt.api import messages
 
     api.register_blueprint(messages.blp, url_prefix="/api/v1")
+    from respijt.api import rota as rota_api
+
+    api.register_blueprint(rota_api.blp, url_prefix="/api/v1")
     api.spec.components.security_scheme(
         "requestLink",
         {

@@ -22,6 +22,16 @@ from respijt.models.inventory import AvailabilityChange, NightInventory
 from respijt.models.outbox import OutboxMessage
 from respijt.models.registry import Location, Provider, ProviderRegion, Unit, UnitTargetGroup
 from respijt.models.reservation import ApiToken, Reservation, ReservationEvent
+from respijt.models.rota import (
+    CallLeg,
+    HandoverNote,
+    MeldpuntCall,
+    RotaEvent,
+    RotaFeedToken,
+    RotaShift,
+    RotaSwap,
+    Voicemail,
+)
 from respijt.models.scheduler import JobRun, SchedulerLease
 from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, TwilioWebhookReceipt
 
@@ -33,6 +43,14 @@ __all__ = [
     "UserRegion",
     "UserRole",
     "WebSession",
+    "CallLeg",
+    "HandoverNote",
+    "MeldpuntCall",
+    "RotaEvent",
+    "RotaFeedToken",
+    "RotaShift",
+    "RotaSwap",
+    "Voicemail",
     "ApiToken",
     "AvailabilityChange",
     "Base",

@@ -15,6 +15,8 @@ class Region(Base):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     meldpunt_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # The coordinator's phone (E.164): last line of the meldpunt and where rota gaps are reported.
+    coordinator_phone: Mapped[str | None] = mapped_column(String(20))
 
     municipalities: Mapped[list[Municipality]] = relationship(
         back_populates="region", order_by="Municipality.name"

@@ -1,5 +1,7 @@
 """Twilio, behind one small gateway. The only module that imports `twilio`.
 
+It also builds the TwiML answers of the meldpunt voice webhooks (rota issue).
+
 Sending through Twilio is not idempotent, so every outcome is classified for the outbox:
 
 - accepted: Twilio answered 2xx with a message SID;
@@ -29,6 +31,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from urllib3.exceptions import NewConnectionError
 
 log = logging.getLogger(__name__)
@@ -265,3 +268,62 @@ def signature_is_valid(
 
 def is_twilio_error(exc: BaseException) -> bool:
     return isinstance(exc, TwilioException | requests.exceptions.RequestException)
+
+
+# --- voice: TwiML answers for the meldpunt phone routing (respijt/voice_webhooks.py) ---------
+# Built here so `twilio` stays imported in this one module (DESIGN §5).
+
+VOICE_LANGUAGE = "nl-NL"
+
+
+def twiml_say_hangup(text: str) -> str:
+    response = VoiceResponse()
+    response.say(text, language=VOICE_LANGUAGE)
+    response.hangup()
+    return str(response)
+
+
+def twiml_dial(
+    number: str, *, greeting: str | None, timeout: int, action_url: str, whisper_url: str
+) -> str:
+    """Ring `number`; the callee first hears the whisper (`whisper_url`), the caller rings on.
+    Twilio posts the outcome to `action_url` when the leg ends."""
+    response = VoiceResponse()
+    if greeting:
+        response.say(greeting, language=VOICE_LANGUAGE)
+    dial = Dial(timeout=timeout, action=action_url, method="POST")
+    dial.number(number, url=whisper_url, method="POST")
+    response.append(dial)
+    return str(response)
+
+
+def twiml_whisper(prompt: str, action_url: str, seconds: int = 8) -> str:
+    """Played to the callee only: press 1 to take the call; anything else hangs up the leg."""
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, action=action_url, method="POST", timeout=seconds)
+    gather.say(prompt, language=VOICE_LANGUAGE)
+    response.append(gather)
+    response.hangup()
+    return str(response)
+
+
+def twiml_connect() -> str:
+    """An empty answer to the whisper: the callee is bridged to the caller."""
+    return str(VoiceResponse())
+
+
+def twiml_hangup() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
+def twiml_voicemail(prompt: str, action_url: str, max_seconds: int = 120) -> str:
+    response = VoiceResponse()
+    response.say(prompt, language=VOICE_LANGUAGE)
+    response.record(
+        action=action_url, method="POST", max_length=max_seconds, play_beep=True, timeout=5
+    )
+    response.say("Er is geen bericht opgenomen. Tot ziens.", language=VOICE_LANGUAGE)
+    response.hangup()
+    return str(response)

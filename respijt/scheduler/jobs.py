@@ -22,7 +22,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete
 
-from respijt import booking, clock, privacy_jobs, registry
+from respijt import booking, clock, privacy_jobs, registry, rota
 from respijt.database import DbSession
 from respijt.models import JobRun
 from respijt.notifications import outbox, rules
@@ -174,6 +174,23 @@ def run_retention(session: DbSession, now: datetime, config: Config) -> int:
     return purged + int(old_runs.rowcount)  # type: ignore[attr-defined]
 
 
+def generate_rota(session: DbSession, now: datetime, config: Config) -> int:
+    """Extend every region's rota to the horizon, then report gaps to the coordinators."""
+    horizon = int(config.get("RESPIJT_ROTA_HORIZON_DAYS", 56))
+    created = rota.generate_all(
+        session,
+        now=now,
+        horizon_days=horizon,
+        pattern=rota.parse_pattern(config.get("RESPIJT_ROTA_PATTERN")),
+        holiday_setting=config.get("RESPIJT_ROTA_HOLIDAYS"),
+    )
+    return created + rota.alert_gaps(session, now=now, horizon_days=horizon)
+
+
+def remind_rota(session: DbSession, now: datetime, config: Config) -> int:
+    return rota.send_reminders(session, now=now)
+
+
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         "expire_holds",
@@ -218,6 +235,19 @@ JOBS: tuple[JobSpec, ...] = (
         run_retention,
         _daily(3, 30),
         catch_up=True,
+    ),
+    JobSpec(
+        "generate_rota",
+        "meldpuntrooster aanvullen tot de horizon en gaten melden",
+        generate_rota,
+        _daily(0, 45),
+        catch_up=True,
+    ),
+    JobSpec(
+        "remind_rota",
+        "herinneringen voor meldpuntdiensten versturen",
+        remind_rota,
+        _every("RESPIJT_SCHEDULER_ROTA_REMIND_SECONDS"),
     ),
 )
 

@@ -1,7 +1,7 @@
 """accounts and access log
 
 Revision ID: 20261122_accounts
-Revises: 20261122_claims
+Revises: 20261122_rota
 Create Date: 2026-11-22 10:44:01.198998
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '20261122_accounts'
-down_revision = '20261122_claims'
+down_revision = '20261122_rota'
 branch_labels = None
 depends_on = None
 
