@@ -224,25 +224,39 @@ def test_access_log_refuses_update_and_delete_from_the_application(db):
     assert db.session.scalar(select(AccessLog.outcome)) == "success"
 
 
-def test_meldpunt_sees_a_region_only_while_on_duty_and_afterwards_what_it_handled(
-    client, make, world, monkeypatch
+def test_meldpunt_sees_a_region_only_while_on_duty_plus_grace_and_afterwards_what_it_handled(
+    client, db, make, world, app
 ):
-    from respijt import duty
-    from respijt.models import Region
+    from respijt.models import RotaShift
 
     w = world
-    outsider = make.token("meldpunt", make.provider(regions=[make.region()], pool=True))
+    region = w["region"]
+    shift_provider = make.provider(regions=[region], pool=True, on_duty=False)
+    meldpunt = make.token("meldpunt", shift_provider)
+    start = clock.now()
+    db.session.add(
+        RotaShift(
+            region_id=region.id,
+            provider_id=shift_provider.id,
+            starts_at=start - timedelta(hours=8),
+            ends_at=start + timedelta(hours=1),
+            kind="override",
+            status="active",
+            created_at=start,
+        )
+    )
+    db.session.commit()
     rid = hold(client, make.token("coordinator"), w["unit_a"])["id"]
-    handled = hold(client, w["meldpunt"], w["unit_a"], clock.today() + timedelta(days=40))["id"]
+    handled = hold(client, meldpunt, w["unit_a"], clock.today() + timedelta(days=40))["id"]
+    outsider = make.token("meldpunt", make.provider(regions=[make.region()], pool=True))
     assert client.get(f"/api/v1/reservations/{rid}", headers=outsider).status_code == 404
-    assert client.get(f"/api/v1/reservations/{rid}", headers=w["meldpunt"]).status_code == 200
-
-    def off_duty(provider_id, now, grace=None):
-        return select(Region.id).where(Region.id == -1)
-
-    monkeypatch.setattr(duty, "on_duty_region_ids", off_duty)
-    assert client.get(f"/api/v1/reservations/{rid}", headers=w["meldpunt"]).status_code == 404
-    colleague = make.token("meldpunt", w["pool"])  # another meldpunt at the same provider
+    assert client.get(f"/api/v1/reservations/{rid}", headers=meldpunt).status_code == 200
+    grace = timedelta(minutes=app.config["RESPIJT_DUTY_GRACE_MINUTES"])
+    clock.freeze(start + timedelta(hours=1) + grace - timedelta(minutes=1))  # shift over, grace
+    assert client.get(f"/api/v1/reservations/{rid}", headers=meldpunt).status_code == 200
+    clock.freeze(start + timedelta(hours=1) + grace + timedelta(minutes=1))
+    assert client.get(f"/api/v1/reservations/{rid}", headers=meldpunt).status_code == 404
+    colleague = make.token("meldpunt", shift_provider)  # another meldpunt at the same provider
     assert client.get(f"/api/v1/reservations/{handled}", headers=colleague).status_code == 200
 
 
