@@ -59,10 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_rota_feed(app)
     from respijt.web import register_web
 
-    register_web(app)
-    from respijt.security_web import init_csrf
-
-    init_csrf(app)
+    register_web(app)  # keep last among routes: its rate limits wrap views registered above
     from whitenoise import WhiteNoise
 
     # Static files with their pre-compressed .gz siblings and cache headers.

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from respijt.database import DbSession
 from respijt.errors import InvalidInput
-from respijt.models import ApiToken, Provider
+from respijt.models import ApiToken, Provider, User
 
 ROLES = ("provider", "meldpunt", "verwijzer", "coordinator", "admin")
 PROVIDER_BOUND_ROLES = ("provider", "meldpunt")
@@ -25,11 +25,30 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class Caller:
-    """Who acts: principal key ("token:3"), role, and the provider they act for (if any)."""
+    """Who acts: principal key ("token:3", "user:4"), role, and the provider they act for.
+
+    `region_ids` narrows a coordinator to their regions (None: every region, for tokens not
+    bound to a person); `organisation` is a verwijzer's organisation, for the access log.
+    """
 
     key: str
     role: str
     provider_id: int | None = None
+    user_id: int | None = None
+    organisation: str | None = None
+    region_ids: frozenset[int] | None = None
+
+
+def caller_for_user(user: User, role: str) -> Caller:
+    """The acting party for a person in one of their roles."""
+    return Caller(
+        key=f"user:{user.id}",
+        role=role,
+        provider_id=user.provider_id if role in PROVIDER_BOUND_ROLES else None,
+        user_id=user.id,
+        organisation=user.organisation,
+        region_ids=frozenset(user.region_ids) if role == "coordinator" else None,
+    )
 
 
 def token_digest(secret: str) -> str:
@@ -44,10 +63,24 @@ def create_token(
     now: datetime,
     provider_id: int | None = None,
     expires_at: datetime | None = None,
+    user_id: int | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token; returns the row and the secret (never stored)."""
+    """Create a token; returns the row and the secret (never stored).
+
+    A token bound to a person acts as that person in one of their roles; their provider binds it.
+    """
     if role not in ROLES:
         raise InvalidInput(f"Onbekende rol '{role}'; kies uit: {', '.join(ROLES)}.")
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            raise InvalidInput(f"Gebruiker {user_id} bestaat niet of is uitgeschakeld.")
+        if role not in user.roles:
+            raise InvalidInput(f"Gebruiker {user_id} heeft de rol '{role}' niet.")
+        if role in PROVIDER_BOUND_ROLES:
+            if provider_id is not None and provider_id != user.provider_id:
+                raise InvalidInput("Het token hoort bij de aanbieder van de gebruiker.")
+            provider_id = user.provider_id
     if role in PROVIDER_BOUND_ROLES:
         if provider_id is None:
             raise InvalidInput(f"Een token met rol '{role}' hoort bij één aanbieder (--provider).")
@@ -63,6 +96,7 @@ def create_token(
         digest=token_digest(secret),
         created_at=now,
         expires_at=expires_at,
+        user_id=user_id,
     )
     session.add(token)
     session.flush()
@@ -81,16 +115,24 @@ def resolve_token(session: DbSession, secret: str, now: datetime) -> Caller | No
             ApiToken.expires_at,
             ApiToken.revoked_at,
             ApiToken.last_used_at,
+            ApiToken.user_id,
         ).where(ApiToken.digest == token_digest(secret))
     ).first()
     if row is None:
         return None
-    token_id, role, provider_id, expires_at, revoked_at, last_used_at = row
+    token_id, role, provider_id, expires_at, revoked_at, last_used_at, user_id = row
     if revoked_at is not None or (expires_at is not None and expires_at <= now):
         return None
+    caller = Caller(key=f"token:{token_id}", role=role, provider_id=provider_id)
+    if user_id is not None:
+        user = session.get(User, user_id)
+        # A disabled person, or one who lost the role, takes their tokens down with them.
+        if user is None or not user.active or role not in user.roles:
+            return None
+        caller = caller_for_user(user, role)
     if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
         session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-    return Caller(key=f"token:{token_id}", role=role, provider_id=provider_id)
+    return caller
 
 
 def revoke_token(session: DbSession, token_id: int, now: datetime) -> bool:
@@ -100,3 +142,10 @@ def revoke_token(session: DbSession, token_id: int, now: datetime) -> bool:
         .values(revoked_at=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def list_tokens(session: DbSession, user_id: int | None = None) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return list(session.scalars(query))

@@ -13,11 +13,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from respijt import booking, clock, demo, importer, registry
-from respijt.auth import ROLES, create_token
+from respijt import accounts, booking, clock, demo, importer, privacy, registry
+from respijt.auth import ROLES, create_token, list_tokens, revoke_token
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError
 from respijt.extensions import db
+from respijt.models import User
 
 
 def _create_app() -> Flask:
@@ -133,10 +134,20 @@ def token_group() -> None:
 @click.option("--provider", "provider_id", type=int, help="Aanbieder-id (provider, meldpunt).")
 @click.option("--name", default="", help="Waarvoor dit token is.")
 @click.option("--expires-days", type=int, help="Verloopt na zoveel dagen.")
+@click.option("--user", "user_ref", help="Gebruiker (id of e-mail) voor wie het token werkt.")
 @with_appcontext
-def token_create(role: str, provider_id: int | None, name: str, expires_days: int | None) -> None:
+def token_create(
+    role: str, provider_id: int | None, name: str, expires_days: int | None, user_ref: str | None
+) -> None:
     """Create a token. The secret is printed once, alone on the last line."""
     now = clock.now()
+    user_id = None
+    if user_ref is not None:
+        user = accounts.find_user(db.session, user_ref)
+        if user is None:
+            _fail(f"Gebruiker '{user_ref}' bestaat niet.", 2)
+            return
+        user_id = user.id
     try:
         token, secret = create_token(
             db.session,
@@ -145,6 +156,7 @@ def token_create(role: str, provider_id: int | None, name: str, expires_days: in
             now=now,
             provider_id=provider_id,
             expires_at=now + timedelta(days=expires_days) if expires_days else None,
+            user_id=user_id,
         )
         db.session.commit()
     except DomainError as exc:
@@ -155,6 +167,182 @@ def token_create(role: str, provider_id: int | None, name: str, expires_days: in
         f"Token {token.id} ({role}) aangemaakt. Bewaar het nu; het wordt niet opnieuw getoond:"
     )
     click.echo(secret)
+
+
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"  # type: ignore[attr-defined]
+
+
+@token_group.command("list")
+@with_appcontext
+def token_list() -> None:
+    """List tokens: id, role, provider, user, last use, expiry, status (never the secret)."""
+    now = clock.now()
+    for t in list_tokens(db.session):
+        status = (
+            "ingetrokken"
+            if t.revoked_at
+            else "verlopen"
+            if t.expires_at and t.expires_at <= now
+            else "actief"
+        )
+        click.echo(
+            f"{t.id}\t{t.role}\taanbieder={t.provider_id or '-'}\tgebruiker={t.user_id or '-'}\t"
+            f"laatst gebruikt={_when(t.last_used_at)}\tverloopt={_when(t.expires_at)}\t"
+            f"{status}\t{t.name}"
+        )
+    db.session.rollback()
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int) -> None:
+    """Revoke a token at once."""
+    if not revoke_token(db.session, token_id, clock.now()):
+        db.session.rollback()
+        _fail(f"Token {token_id} bestaat niet of is al ingetrokken.", 2)
+        return
+    db.session.commit()
+    click.echo(f"Token {token_id} ingetrokken.")
+
+
+@click.group("user")
+def user_group() -> None:
+    """Accounts of people."""
+
+
+@user_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--role", "roles", type=click.Choice(ROLES), multiple=True, required=True)
+@click.option("--provider", "provider_id", type=int, help="Aanbieder-id (aanbieder, meldpunt).")
+@click.option("--organisation", help="Organisatie (verwijzer).")
+@click.option("--region", "regions", multiple=True, help="Regiocode (coördinator), herhaalbaar.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Lees het wachtwoord van stdin in plaats van uitnodigen."
+)
+@with_appcontext
+def user_create(
+    email: str,
+    name: str,
+    roles: tuple[str, ...],
+    provider_id: int | None,
+    organisation: str | None,
+    regions: tuple[str, ...],
+    password_stdin: bool,
+) -> None:
+    """Create an account and e-mail an invitation link (or set the password from stdin)."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        user = accounts.create_user(
+            db.session,
+            email=email,
+            name=name,
+            roles=list(roles),
+            now=clock.now(),
+            provider_id=provider_id,
+            organisation=organisation,
+            region_codes=list(regions),
+            password=password,
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc.detail, 2)
+        return
+    click.echo(f"Gebruiker {user.id} ({user.email}) aangemaakt met rol(len): {', '.join(roles)}.")
+    if password is None:
+        from respijt.web.auth import send_link_mail
+
+        # The link must verify in the server process: sign with the key `serve` uses.
+        _persist_secret_key(current_app._get_current_object())  # type: ignore[attr-defined]
+
+        send_link_mail(user, accounts.INVITATION, current_app.config)
+        click.echo(f"Uitnodiging verstuurd naar {user.email}.")
+
+
+def _user_or_fail(ref: str) -> User | None:
+    user = accounts.find_user(db.session, ref)
+    if user is None:
+        _fail(f"Gebruiker '{ref}' bestaat niet.", 2)
+    return user
+
+
+@user_group.command("disable")
+@click.argument("user_ref")
+@with_appcontext
+def user_disable(user_ref: str) -> None:
+    """Disable an account: no login; its sessions and tokens stop working at once."""
+    user = _user_or_fail(user_ref)
+    if user is None:
+        return
+    accounts.disable_user(db.session, user, clock.now())
+    db.session.commit()
+    click.echo(f"Gebruiker {user.email} uitgeschakeld; sessies en tokens werken niet meer.")
+
+
+@user_group.command("enable")
+@click.argument("user_ref")
+@with_appcontext
+def user_enable(user_ref: str) -> None:
+    """Enable a disabled account again."""
+    user = _user_or_fail(user_ref)
+    if user is None:
+        return
+    accounts.enable_user(db.session, user)
+    db.session.commit()
+    click.echo(f"Gebruiker {user.email} weer ingeschakeld.")
+
+
+@user_group.command("list")
+@with_appcontext
+def user_list() -> None:
+    """List accounts: id, e-mail, roles, provider, organisation, 2FA, status."""
+    for u in accounts.list_users(db.session):
+        click.echo(
+            f"{u.id}\t{u.email}\t{','.join(u.roles)}\taanbieder={u.provider_id or '-'}\t"
+            f"organisatie={u.organisation or '-'}\t2fa={'aan' if u.totp_confirmed_at else 'uit'}\t"
+            f"{'actief' if u.active else 'uitgeschakeld'}"
+        )
+    db.session.rollback()
+
+
+@click.group("privacy")
+def privacy_group() -> None:
+    """Access log and retention."""
+
+
+@privacy_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Alleen tellen; niets verwijderen of wijzigen.")
+@with_appcontext
+def privacy_purge(dry_run: bool) -> None:
+    """Remove old access-log rows and anonymise records past their retention period."""
+    config = current_app.config
+    report = privacy.purge(
+        db.session,
+        clock.now(),
+        dry_run=dry_run,
+        access_log_years=config["RESPIJT_ACCESS_LOG_YEARS"],
+        retention_days=config["RESPIJT_RETENTION_DAYS"],
+    )
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "zou" if dry_run else "heeft"
+    click.echo(
+        f"Logboek: {report.access_log_rows} regel(s) van voor "
+        f"{report.access_log_cutoff:%Y-%m-%d} {verb} verwijderd" + (" worden." if dry_run else ".")
+    )
+    for name, count in report.anonymised.items():
+        click.echo(
+            f"{name}: {count} geanonimiseerd"
+            + (" (zou worden)" if dry_run else "")
+            + f", einde voor {report.retention_cutoff:%Y-%m-%d}."
+        )
+    if dry_run:
+        click.echo("Niets gewijzigd (--dry-run).")
 
 
 @click.command("check")
@@ -286,6 +474,8 @@ def register_cli(app: Flask) -> None:
         demo_command,
         serve_command,
         token_group,
+        user_group,
+        privacy_group,
         check_command,
         expire_holds_command,
         extend_horizon_command,

@@ -106,6 +106,30 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         or os.path.join(instance_path, "municipality_texts.json"),
         "RESPIJT_FEEDBACK_FILE": env.get("RESPIJT_FEEDBACK_FILE")
         or os.path.join(instance_path, "feedback.jsonl"),
+        **account_settings_from_env(env),
+    }
+
+
+def account_settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """Accounts, sessions, e-mail, rate limits and retention (docs/security.md)."""
+    return {
+        # Off only for local development over plain http: drops Secure and the __Host- prefix.
+        "RESPIJT_COOKIE_SECURE": _bool(env, "RESPIJT_COOKIE_SECURE", True),
+        "RESPIJT_SESSION_IDLE_MINUTES": _int(env, "RESPIJT_SESSION_IDLE_MINUTES", 30),
+        "RESPIJT_SESSION_ABSOLUTE_HOURS": _int(env, "RESPIJT_SESSION_ABSOLUTE_HOURS", 12),
+        "RESPIJT_INVITATION_HOURS": _int(env, "RESPIJT_INVITATION_HOURS", 72),
+        "RESPIJT_PASSWORD_RESET_MINUTES": _int(env, "RESPIJT_PASSWORD_RESET_MINUTES", 60),
+        "RESPIJT_MAIL_BACKEND": env.get("RESPIJT_MAIL_BACKEND", "console"),
+        "RESPIJT_MAIL_FROM": env.get("RESPIJT_MAIL_FROM", "respijt@localhost"),
+        "RESPIJT_SMTP_HOST": env.get("RESPIJT_SMTP_HOST", "127.0.0.1"),
+        "RESPIJT_SMTP_PORT": _int(env, "RESPIJT_SMTP_PORT", 587),
+        "RESPIJT_SMTP_USERNAME": env.get("RESPIJT_SMTP_USERNAME", ""),
+        "RESPIJT_SMTP_PASSWORD": env.get("RESPIJT_SMTP_PASSWORD", ""),
+        "RESPIJT_SMTP_STARTTLS": _bool(env, "RESPIJT_SMTP_STARTTLS", True),
+        # memory:// is per process; use redis://127.0.0.1:6379 with several workers.
+        "RATELIMIT_STORAGE_URI": env.get("RESPIJT_RATELIMIT_STORAGE_URI", "memory://"),
+        "RESPIJT_ACCESS_LOG_YEARS": _int(env, "RESPIJT_ACCESS_LOG_YEARS", 5),
+        "RESPIJT_RETENTION_DAYS": _int(env, "RESPIJT_RETENTION_DAYS", 365),
     }
 
 

@@ -1,14 +1,10 @@
-"""Retention, as the scheduler calls it. A placeholder until `respijt.privacy` lands.
-
-The accounts issue writes `respijt/privacy.py` with the purge rules (access log after
-RESPIJT_ACCESS_LOG_YEARS, …). At merge, `run_retention` calls its purge function; the
-scheduler's registry and the daily schedule (never between 02:00 and 03:00) stay as they are.
-"""
+"""Retention, as the scheduler calls it: `respijt.privacy.purge` with the configured periods."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from respijt import privacy
 from respijt.database import DbSession
 from respijt.notifications import delivery
 
@@ -16,6 +12,18 @@ from respijt.notifications import delivery
 WEBHOOK_RECEIPT_KEEP = timedelta(days=7)
 
 
-def run_retention(session: DbSession, now: datetime) -> int:
-    """Delete what is kept past its retention period; returns the rows removed. Flushes only."""
-    return delivery.purge_webhook_receipts(session, now - WEBHOOK_RECEIPT_KEEP)
+def run_retention(
+    session: DbSession, now: datetime, *, access_log_years: int = 5, retention_days: int = 365
+) -> int:
+    """Remove access-log rows past RESPIJT_ACCESS_LOG_YEARS, anonymise records past
+    RESPIJT_RETENTION_DAYS and forget old Twilio webhook tokens; returns the rows removed or
+    anonymised. Flushes only."""
+    report = privacy.purge(
+        session,
+        now,
+        dry_run=False,
+        access_log_years=access_log_years,
+        retention_days=retention_days,
+    )
+    receipts = delivery.purge_webhook_receipts(session, now - WEBHOOK_RECEIPT_KEEP)
+    return report.access_log_rows + sum(report.anonymised.values()) + receipts

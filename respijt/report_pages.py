@@ -1,14 +1,14 @@
 """Server-rendered report pages: the printable monthly report per municipality.
 
-Thin: parse → authorize → gather (claims.report) → render. Until the accounts branch brings
-login sessions, the viewer is the API token's caller (coordinator or admin); `report_viewer()` is
-the one place to switch to the logged-in user.
+Thin: parse → authorize → gather (claims.report) → render. The viewer is a coordinator or
+admin, signed in on the web or calling with an API token; `report_viewer()` decides.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from respijt import clock
 from respijt.api.security import current_caller
@@ -18,16 +18,35 @@ from respijt.claims.months import Month
 from respijt.claims.report import monthly_report
 from respijt.errors import Forbidden
 from respijt.extensions import db
+from respijt.models import Municipality
+from respijt.web.security import current_principal
 
 bp = Blueprint("report_pages", __name__)
 
 VIEWER_ROLES = ("coordinator", "admin")
 
 
-def report_viewer() -> Caller:
-    caller = current_caller()
+def report_viewer(municipality_code: str) -> Caller:
+    """An API token (Authorization header) or a signed-in web session past its second factor;
+    coordinators only for municipalities in their regions."""
+    if "Authorization" in request.headers:
+        caller = current_caller()
+    else:
+        principal = current_principal()
+        if principal is None:
+            abort(redirect(url_for("auth.login", next=request.path)))
+        assert principal is not None
+        if not principal.fully_authenticated:
+            abort(redirect(url_for("auth.second_factor")))
+        caller = principal.caller
     if caller.role not in VIEWER_ROLES:
         raise Forbidden("Alleen coördinatoren en beheerders zien de maandrapportage.")
+    if caller.region_ids is not None:
+        region_id = db.session.scalar(
+            select(Municipality.region_id).where(Municipality.code == municipality_code)
+        )
+        if region_id is not None and region_id not in caller.region_ids:
+            raise Forbidden("Deze gemeente hoort niet bij uw regio's.")
     return caller
 
 
@@ -48,7 +67,7 @@ def _euro(cents: int | None) -> str:
 
 @bp.route("/reports/monthly/<municipality>/<month>")
 def monthly(municipality: str, month: str) -> ResponseReturnValue:
-    report_viewer()
+    report_viewer(municipality)
     parsed = Month.parse(month)
     data = monthly_report(
         db.session,

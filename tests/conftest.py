@@ -15,12 +15,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import delete
 
-from respijt import clock, create_app, fake_twilio
+from respijt import clock, create_app, fake_twilio, privacy
 from respijt.extensions import db as _db
 from respijt.models import Base
 from tests import factories
@@ -80,6 +80,7 @@ def config_for_tests(url: str) -> dict[str, Any]:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret",
+        "RESPIJT_SECRET_KEY_CONFIGURED": True,
         "RESPIJT_RATELIMIT": False,
         "RESPIJT_HORIZON_DAYS": 120,
         "RESPIJT_PUBLIC_URL": "http://127.0.0.1",
@@ -108,6 +109,7 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
     application = create_app(config_for_tests(database_url))
+    isolate_request_globals(application)
     with application.app_context():
         upgrade()
         _db.session.remove()
@@ -116,8 +118,22 @@ def app(database_url: str) -> Iterator[Flask]:
         _db.engine.dispose()
 
 
+def isolate_request_globals(application: Flask) -> None:
+    """Test requests reuse the test's pushed app context, so `g` (the API caller, Flask-Login's
+    user, the CSRF token) would leak from one request into the next; production starts every
+    request with an empty `g`, and so do the tests."""
+
+    def empty_g() -> None:
+        g.__dict__.clear()
+
+    application.before_request_funcs.setdefault(None, []).insert(0, empty_g)
+
+
 def empty_all_tables() -> None:
+    privacy.empty_access_log_for_tests(_db.session)  # append-only: needs the purge permit
     for table in reversed(Base.metadata.sorted_tables):
+        if table.name == "access_log":
+            continue
         _db.session.execute(delete(table))
     _db.session.commit()
 

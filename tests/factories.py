@@ -137,3 +137,61 @@ class Factory:
         )
         self.session.commit()
         return {"Authorization": f"Bearer {secret}"}
+
+    # --- accounts (issue 4) ---
+
+    def user(
+        self,
+        *roles: str,
+        provider: Provider | None = None,
+        regions: list[Region] | None = None,
+        organisation: str | None = None,
+        totp: bool | None = None,
+        **kw: Any,
+    ) -> Any:
+        """A user with TEST_PASSWORD; provider/meldpunt get a provider, verwijzers an
+        organisation, coordinators a region when none is given. `totp` enrols the second factor
+        (default: when a role requires it). The TOTP secret is on `user.totp_secret`."""
+        from respijt import accounts
+        from respijt.models import User
+
+        roles = roles or ("verwijzer",)
+        if provider is None and any(r in ("provider", "meldpunt") for r in roles):
+            provider = self.provider()
+        if organisation is None and "verwijzer" in roles:
+            organisation = "Wijkteam Test"
+        if regions is None and "coordinator" in roles:
+            regions = [self.region()]
+        n = next(_seq)
+        user = accounts.create_user(
+            self.session,
+            email=kw.get("email", f"gebruiker{n}@example.nl"),
+            name=kw.get("name", f"Gebruiker {n}"),
+            roles=list(roles),
+            now=clock.now(),
+            provider_id=provider.id if provider else None,
+            organisation=organisation,
+            region_codes=[r.code for r in regions or []],
+        )
+        user.password_hash = _test_password_hash()
+        if totp if totp is not None else accounts.requires_second_factor(user):
+            import pyotp
+
+            user.totp_secret = pyotp.random_base32()
+            user.totp_confirmed_at = clock.now()
+        self.session.commit()
+        assert isinstance(user, User)
+        return user
+
+
+TEST_PASSWORD = "lange zin als wachtwoord"
+_hash_cache: list[str] = []
+
+
+def _test_password_hash() -> str:
+    """argon2 is slow on purpose; hash the shared test password once per run."""
+    if not _hash_cache:
+        from respijt import accounts
+
+        _hash_cache.append(accounts.hash_password(TEST_PASSWORD))
+    return _hash_cache[0]

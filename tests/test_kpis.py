@@ -293,7 +293,10 @@ def test_monthly_report_page_is_printable_and_the_same_for_every_municipality(cl
     assert page.status_code == 200, page.get_data(as_text=True)
     assert page.mimetype == "text/html"
     html = page.get_data(as_text=True)
-    assert '<html lang="nl">' in html and "@media print" in html
+    assert '<html lang="nl">' in html and 'href="/static/report.css"' in html
+    stylesheet = client.get("/static/report.css")
+    assert "@media print" in stylesheet.get_data(as_text=True)  # a file: the CSP has no inline
+    stylesheet.close()
     assert "Maandrapportage logeerzorg" in html and "Delft (GM0503)" in html
     assert "geen BSN" in html
     # Wmo nights per provider: P 3 + 5 = 8, Q 2 + 1 = 3; ELV (p6) apart: 4 nights in March.
@@ -303,7 +306,8 @@ def test_monthly_report_page_is_printable_and_the_same_for_every_municipality(cl
     empty = client.get("/reports/monthly/GM0546/2027-03", headers=coordinator)
     assert empty.get_data(as_text=True).count("<caption>") == 8
 
-    assert_problem(client.get("/reports/monthly/GM0503/2027-03"), 401)
+    anonymous = client.get("/reports/monthly/GM0503/2027-03")  # a browser: to the login page
+    assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login")
     assert_problem(
         client.get(
             "/reports/monthly/GM0503/2027-03", headers=make.token("provider", make.provider())

@@ -292,7 +292,7 @@ def test_a_gemeente_sets_its_own_cost_text(client, place, app, tmp_path, monkeyp
 
 
 def test_the_site_has_its_own_favicon_and_serves_compressed_assets(client):
-    with client.get("/favicon.ico") as icon:
+    with client.get("/favicon.ico", follow_redirects=True) as icon:
         assert icon.mimetype == "image/svg+xml"
     css = client.get(
         "/static/vendor/utrecht/components.css",

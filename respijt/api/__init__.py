@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from respijt import clock, database
+from respijt.api import security
 from respijt.api.problems import domain_problem, invalid_params_from_messages, problem
 from respijt.api.security import current_caller
 from respijt.config import API_VERSION
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def register_api(app: Flask) -> Api:
-    from respijt.api import registry, reservations
+    from respijt.api import access_log, registry, reservations
 
     api = Api(
         app,
@@ -58,6 +59,7 @@ def register_api(app: Flask) -> Api:
             "description": "Ondertekende link uit de sms van de aanvrager",
         },
     )
+    api.register_blueprint(access_log.blp, url_prefix="/api/v1")
     app.extensions["respijt_api"] = api
 
     @app.route("/health")
@@ -97,6 +99,8 @@ def _register_hooks(app: Flask) -> None:
         read_only = bool(view is not None and getattr(view, "_respijt_read_only", False))
         read_only = read_only or request.endpoint in {"static", "api-docs.openapi_json"}
         request.environ["respijt.read_only_token"] = database.set_read_only(read_only)
+
+    app.before_request(security.authorize_endpoint)
 
     @app.teardown_request
     def reset_transaction_mode(exc: BaseException | None) -> None:

@@ -26,11 +26,11 @@ from respijt.api.request_schemas import (
     RequestSchema,
 )
 from respijt.api.schemas import ReasonInput, ReservationSchema
-from respijt.api.security import Unauthorized, current_caller
+from respijt.api.security import Unauthorized, allow_roles, credentials_required, current_caller
 from respijt.auth import Caller
 from respijt.care_requests import PUBLIC, link_caller
 from respijt.database import run_in_transaction
-from respijt.errors import Forbidden, NotFound
+from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest, Reservation
 from respijt.requests_access import log_request_access
@@ -82,17 +82,34 @@ def request_caller(reference: str) -> Caller:
 
 
 def _load(caller: Caller, reference: str, action: str) -> CareRequest:
-    try:
-        found = care_requests.get_request(db.session, caller, reference, clock.now())
-    except NotFound:
-        log_request_access(
-            db.session, action=action, caller=caller, reference=reference, outcome="denied"
-        )
-        raise
+    """The visible request, its access logged in this transaction (refusals: `_logged`)."""
+    found = care_requests.get_request(db.session, caller, reference, clock.now())
     log_request_access(
         db.session, action=action, caller=caller, reference=found.reference, outcome="granted"
     )
     return found
+
+
+def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
+    """Run `work`; a refusal rolls back its transaction (and the granted row with it), so the
+    refusal is logged afterwards in its own: each access leaves exactly one row."""
+    try:
+        return run_in_transaction(db.session, work, _retries())
+    except DomainError as exc:
+        db.session.rollback()
+        outcome = "denied" if isinstance(exc, NotFound | Forbidden | Unauthorized) else "failed"
+        run_in_transaction(
+            db.session,
+            lambda: log_request_access(
+                db.session,
+                action=action,
+                caller=caller,
+                reference=care_requests.normalise_reference(reference),
+                outcome=outcome,
+            ),
+            _retries(),
+        )
+        raise
 
 
 def _iso(value: Any) -> str | None:
@@ -173,6 +190,7 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
 
 
 @blp.route("/requests", methods=["POST"])
+@allow_roles("public", *CREATORS)
 @blp.arguments(RequestInput)
 @blp.response(201, RequestSchema)
 @blp.doc(security=[{}, {"bearer": []}])
@@ -217,6 +235,7 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
 
 
 @blp.route("/requests", methods=["GET"])
+@allow_roles(*VIEWERS)
 @blp.arguments(ListQuery, location="query", unknown=ma.RAISE)
 @blp.doc(security=[{"bearer": []}])
 def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
@@ -258,6 +277,7 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
 
 
 @blp.route("/requests/<reference>", methods=["GET"])
+@credentials_required("Authorization", LINK_HEADER)
 @blp.response(200, RequestSchema)
 @blp.doc(
     security=_security,
@@ -270,10 +290,11 @@ def get_request(reference: str) -> ResponseReturnValue:
     def work() -> dict[str, Any]:
         return request_dict(_load(caller, reference, "read"))
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(_logged(caller, reference, "read", work))
 
 
 @blp.route("/requests/<reference>/matches", methods=["GET"])
+@credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(MatchesQuery, location="query", unknown=ma.RAISE)
 @blp.doc(
     security=_security,
@@ -296,7 +317,7 @@ def get_matches(args: dict[str, Any], reference: str) -> ResponseReturnValue:
         )
         return [m.as_dict() for m in matches]
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(_logged(caller, reference, "search", work))
 
 
 def _change(reference: str, action: Any) -> ResponseReturnValue:
@@ -306,10 +327,11 @@ def _change(reference: str, action: Any) -> ResponseReturnValue:
         care_request = _load(caller, reference, "change")
         return action(caller, care_request)
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(_logged(caller, reference, "change", work))
 
 
 @blp.route("/requests/<reference>/preference", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(PreferenceInput)
 @blp.doc(security=_security)
 def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
@@ -335,6 +357,7 @@ def _offer_action(reference: str, reservation_id: int, step: Any) -> ResponseRet
 
 
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/accept", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
 @blp.doc(security=_security)
 def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod aannemen: de vastgehouden plek wordt bevestigd (of wacht op de aanbieder)."""
@@ -349,6 +372,7 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
 
 
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/decline", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ReasonInput, required=False)
 @blp.doc(security=_security)
 def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> ResponseReturnValue:
@@ -368,6 +392,7 @@ def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> 
 
 
 @blp.route("/requests/<reference>/withdraw", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ReasonInput, required=False)
 @blp.doc(security=_security)
 def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
@@ -383,6 +408,7 @@ def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
 
 @blp.route("/requests/<reference>/close", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(CloseInput)
 @blp.doc(security=[{"bearer": []}])
 def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
@@ -400,6 +426,7 @@ def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
 
 @blp.route("/requests/<reference>/series/hold", methods=["POST"])
+@credentials_required("Authorization", LINK_HEADER)
 @blp.doc(security=[{"bearer": []}])
 def hold_series(reference: str) -> ResponseReturnValue:
     """Elk open verblijf van een reeks apart matchen en vasthouden, bij voorkeur op dezelfde

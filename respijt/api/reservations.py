@@ -1,7 +1,9 @@
 """Reservations: hold, confirm, decline, cancel, check-in/out, no-show, date changes.
 
 Who may see a reservation is decided in the query (no fetch-then-check): someone else's
-client data answers 404 as if it did not exist (DESIGN §2).
+client data answers 404 as if it did not exist (DESIGN §2). Every access writes exactly one
+access-log row (respijt.privacy): in the same transaction when it succeeds, and after the
+rollback as "denied" (not visible to this caller) or "failed" (refused by a domain rule).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, care_requests, clock, duty
+from respijt import booking, care_requests, clock, duty, privacy
 from respijt.api import schemas
-from respijt.api.security import current_caller, requires
+from respijt.api.security import client_source, current_caller, requires
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
-from respijt.errors import Forbidden, InvalidInput, NotFound
+from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import (
     CareRequest,
@@ -29,7 +31,6 @@ from respijt.models import (
     Reservation,
     Unit,
 )
-from respijt.requests_access import log_request_access
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
 
@@ -55,7 +56,10 @@ def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
         assert caller.provider_id is not None
         query = query.join(Municipality, Municipality.id == Location.municipality_id).where(
             or_(
+                # What this meldpunt (any colleague at its provider) handled stays visible.
                 Reservation.caller == caller.key,
+                (Reservation.caller_role == "meldpunt")
+                & (Reservation.caller_provider_id == caller.provider_id),
                 Municipality.region_id.in_(
                     duty.on_duty_region_ids(caller.provider_id, clock.now())
                 ),
@@ -63,6 +67,10 @@ def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
         )
     elif caller.role == "verwijzer":
         query = query.where(Reservation.caller == caller.key)
+    elif caller.role == "coordinator" and caller.region_ids is not None:
+        query = query.join(Municipality, Municipality.id == Location.municipality_id).where(
+            Municipality.region_id.in_(caller.region_ids)
+        )
     reservation = db.session.scalar(query)
     if reservation is None:
         raise NotFound("Deze reservering bestaat niet.")
@@ -79,18 +87,57 @@ def _requester_party(caller: Caller, reservation: Reservation) -> bool:
     )
 
 
+PURPOSE = "zorgbemiddeling"
+
+
+def client_reference(reservation_id: int) -> str:
+    """The access log's reference for a reservation's client: its care request's reference,
+    so "who looked at request X" includes its reservations; else reservation:<id>. Looked up
+    without visibility rules: it only labels the log row, it is never shown to the caller."""
+    reference = db.session.scalar(
+        select(CareRequest.reference)
+        .join(Reservation, Reservation.request_id == CareRequest.id)
+        .where(Reservation.id == reservation_id)
+    )
+    return reference or f"reservation:{reservation_id}"
+
+
+def _log(caller: Caller, reservation_id: int, action: str, outcome: str, region_id: Any) -> None:
+    privacy.log_access(
+        db.session,
+        action=action,
+        caller=caller,
+        client_reference=client_reference(reservation_id),
+        outcome=outcome,
+        purpose=PURPOSE,
+        source=client_source(),
+        region_id=region_id,
+    )
+
+
+def _region_of(reservation: Reservation) -> int | None:
+    return reservation.unit.location.municipality.region_id
+
+
+def _logged(caller: Caller, reservation_id: int, action: str, work: Any) -> Any:
+    """Run `work` (which logs its success itself, in its transaction) and log a refusal."""
+    try:
+        return run_in_transaction(db.session, work, _retries())
+    except DomainError as exc:
+        db.session.rollback()
+        outcome = "denied" if isinstance(exc, NotFound | Forbidden) else "failed"
+        run_in_transaction(
+            db.session, lambda: _log(caller, reservation_id, action, outcome, None), _retries()
+        )
+        raise
+
+
 def _prepare_for_request(
     caller: Caller, data: dict[str, Any], now: Any
 ) -> tuple[CareRequest, CareRequestStay | None]:
     """The hold serves a care request: it must be visible and open; the choice is recorded."""
+    # Logged once, as reservation.create under the request's reference (see create_reservation).
     care_request = care_requests.get_request(db.session, caller, data["request"], now)
-    log_request_access(
-        db.session,
-        action="change",
-        caller=caller,
-        reference=care_request.reference,
-        outcome="granted",
-    )
     stay = care_requests.prepare_reservation(
         db.session,
         care_request,
@@ -165,6 +212,7 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
         )
         if not replayed:
             care_requests.link_stay(db.session, stay, reservation)
+        _log(caller, reservation.id, "reservation.create", "success", _region_of(reservation))
         return _dump(reservation), replayed
 
     try:
@@ -189,18 +237,27 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
 @requires(*VIEWERS)
 def get_reservation(reservation_id: int) -> ResponseReturnValue:
     """Eén reservering, met haar statusgeschiedenis."""
-    return jsonify(_dump(visible_reservation(current_caller(), reservation_id)))
-
-
-def _act(reservation_id: int, action: Any) -> ResponseReturnValue:
     caller = current_caller()
 
     def work() -> dict[str, Any]:
         reservation = visible_reservation(caller, reservation_id)
-        action(caller, reservation)
+        _log(caller, reservation_id, "reservation.read", "success", _region_of(reservation))
         return _dump(reservation)
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(_logged(caller, reservation_id, "reservation.read", work))
+
+
+def _act(reservation_id: int, action: Any) -> ResponseReturnValue:
+    caller = current_caller()
+    name = "reservation." + (request.endpoint or "").rsplit(".", 1)[-1].removesuffix("_reservation")
+
+    def work() -> dict[str, Any]:
+        reservation = visible_reservation(caller, reservation_id)
+        action(caller, reservation)
+        _log(caller, reservation_id, name, "success", _region_of(reservation))
+        return _dump(reservation)
+
+    return jsonify(_logged(caller, reservation_id, name, work))
 
 
 @blp.route("/reservations/<int:reservation_id>/confirm", methods=["POST"])

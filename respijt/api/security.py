@@ -39,6 +39,52 @@ def current_caller() -> Caller:
     return caller
 
 
+def client_source() -> str | None:
+    """The caller's address for the access log (ProxyFix, when configured, makes it real)."""
+    return request.remote_addr
+
+
+def authorize_endpoint() -> None:
+    """before_request: the role check of `requires`, done before the body is parsed, so an
+    anonymous or wrong-role caller learns nothing from validation errors."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    roles = getattr(view, "_respijt_roles", None)
+    anonymous_ok = (
+        roles is not None and "public" in roles and "Authorization" not in request.headers
+    )
+    if roles is not None and not anonymous_ok and current_caller().role not in roles:
+        raise Forbidden("Uw rol mag deze handeling niet uitvoeren.")
+    if getattr(view, "_respijt_credentials", None) and not any(
+        request.headers.get(name)
+        for name in view._respijt_credentials  # type: ignore[union-attr]
+    ):
+        raise Unauthorized("Voor dit verzoek is een token of de link uit uw sms nodig.")
+
+
+def allow_roles(*roles: str) -> Callable[[F], F]:
+    """Declare the roles for the check before parsing, for a view that resolves its caller
+    itself; "public" lets a request without an Authorization header through."""
+
+    def decorator(view: F) -> F:
+        view._respijt_roles = roles  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def credentials_required(*headers: str) -> Callable[[F], F]:
+    """The view checks who the caller is itself (a token or a signed link, then visibility in
+    the query), but a request carrying none of these headers is refused before parsing."""
+
+    def decorator(view: F) -> F:
+        view._respijt_credentials = headers or ("Authorization",)  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
 def requires(*roles: str) -> Callable[[F], F]:
     """Role check at the endpoint; ownership is checked in the query by the view."""
 

@@ -36,6 +36,8 @@ def restrict_to_visible(query: Any, caller: Caller, now: datetime) -> Any:
         )
     if caller.role == "public":
         return query.where(CareRequest.reference == caller.key.removeprefix("link:"))
+    if caller.role == "coordinator" and caller.region_ids is not None:
+        return query.where(CareRequest.region_id.in_(caller.region_ids))
     if caller.role in ("coordinator", "admin"):
         return query
     return query.where(false())

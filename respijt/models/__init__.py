@@ -1,5 +1,14 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from respijt.models.account import (
+    AccessLog,
+    AccessLogPurgePermit,
+    RecoveryCode,
+    User,
+    UserRegion,
+    UserRole,
+    WebSession,
+)
 from respijt.models.base import Base
 from respijt.models.care_request import (
     CareRequest,
@@ -27,6 +36,13 @@ from respijt.models.scheduler import JobRun, SchedulerLease
 from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, TwilioWebhookReceipt
 
 __all__ = [
+    "AccessLog",
+    "AccessLogPurgePermit",
+    "RecoveryCode",
+    "User",
+    "UserRegion",
+    "UserRole",
+    "WebSession",
     "CallLeg",
     "HandoverNote",
     "MeldpuntCall",

@@ -45,6 +45,8 @@ class Reservation(Base):
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set by the retention purge once personal fields are cleared (respijt.privacy).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()
     events: Mapped[list[ReservationEvent]] = relationship(
@@ -89,6 +91,8 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(20))
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    # Optional: the person this token acts for (their roles, provider and regions bind it).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 hex of the secret
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

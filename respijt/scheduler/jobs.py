@@ -165,7 +165,13 @@ def remind_stale_locations(session: DbSession, now: datetime, config: Config) ->
 def run_retention(session: DbSession, now: datetime, config: Config) -> int:
     keep = timedelta(days=int(config.get("RESPIJT_JOB_RUN_KEEP_DAYS", 14)))
     old_runs = session.execute(delete(JobRun).where(JobRun.started_at < now - keep))
-    return privacy_jobs.run_retention(session, now) + int(old_runs.rowcount)  # type: ignore[attr-defined]
+    purged = privacy_jobs.run_retention(
+        session,
+        now,
+        access_log_years=int(config.get("RESPIJT_ACCESS_LOG_YEARS", 5)),
+        retention_days=int(config.get("RESPIJT_RETENTION_DAYS", 365)),
+    )
+    return purged + int(old_runs.rowcount)  # type: ignore[attr-defined]
 
 
 def generate_rota(session: DbSession, now: datetime, config: Config) -> int:

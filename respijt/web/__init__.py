@@ -1,5 +1,8 @@
 """Server-rendered pages (Dutch). Thin views: parse → act through the domain → render.
 
+The account pages (login, second factor, password) live in `auth.py`, with their forms in
+`account_forms.py`; `security.py` sets up CSRF, login sessions, rate limits and headers.
+
 The public pages live in `public.py` (home, availability, locations, info pages) and
 `requester.py` (the request form, the signed status link, "stuur mijn link opnieuw").
 Pages for logged-in roles come later and fill the navigation slots of `ROLE_NAVIGATION`.
@@ -9,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from respijt import clock
 from respijt.web import format as fmt
@@ -76,9 +80,12 @@ def _context() -> dict[str, Any]:
 
 
 def register_web(app: Flask) -> None:
-    from respijt.web import public, requester  # noqa: F401 - routes register on import
+    """Blueprints, then security (CSRF, login, rate limits, headers), which wraps them all."""
+    from respijt.web import auth, public, requester  # noqa: F401 - routes register on import
+    from respijt.web.security import init_security
 
     app.register_blueprint(blp)
+    app.register_blueprint(auth.bp)
     app.context_processor(_context)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -89,10 +96,8 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["geleden"] = lambda value: fmt.ago(value, clock.now())
 
     @app.route("/favicon.ico")
-    def favicon() -> Response:
-        return send_from_directory(
-            app.static_folder or "static", "favicon.svg", mimetype="image/svg+xml", max_age=86400
-        )
+    def favicon() -> ResponseReturnValue:
+        return redirect(url_for("static", filename="favicon.svg"), code=301)
 
     favicon._respijt_read_only = True  # type: ignore[attr-defined]
 
@@ -101,3 +106,5 @@ def register_web(app: Flask) -> None:
         if request.blueprint == "web":
             response.vary.add("HX-Request")
         return response
+
+    init_security(app)

@@ -1,0 +1,60 @@
+"""The NEN 7513 access log, read-only: "who looked at this client's data" (coordinator, admin).
+
+There is no endpoint that changes or removes log rows; the database refuses it as well.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from respijt import privacy
+from respijt.api.schemas import StrictSchema
+from respijt.api.security import current_caller, requires
+from respijt.extensions import db
+
+blp = Blueprint("access_log", __name__, description="Inzage in het toegangslogboek (NEN 7513)")
+
+
+class AccessLogQuery(StrictSchema):
+    client_reference = fields.String(
+        required=True, metadata={"description": "bijv. reservation:77 of de aanvraagreferentie"}
+    )
+
+
+class AccessLogEntrySchema(ma.Schema):
+    at = fields.AwareDateTime(format="iso")
+    event = fields.String(metadata={"description": "read, search, create, change, export, print"})
+    action = fields.String()
+    client_reference = fields.String()
+    actor = fields.String(metadata={"description": "user:<id> of token:<id>"})
+    user_id = fields.Integer(allow_none=True)
+    role = fields.String()
+    provider_id = fields.Integer(allow_none=True)
+    organisation = fields.String(allow_none=True)
+    outcome = fields.String(metadata={"description": "success, denied, failed"})
+    source = fields.String(allow_none=True)
+    purpose = fields.String()
+
+
+def _dump(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = AccessLogEntrySchema().dump(row)
+    out["at"] = row.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return out
+
+
+@blp.route("/access-log", methods=["GET"])
+@blp.arguments(AccessLogQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.response(200, AccessLogEntrySchema(many=True))
+@blp.doc(security=[{"bearer": []}])
+@requires("coordinator", "admin")
+def list_access(client_reference: str) -> ResponseReturnValue:
+    """Wie heeft de gegevens van deze cliënt ingezien of gewijzigd (oudste eerst)."""
+    caller = current_caller()
+    rows = privacy.access_log_for(db.session, client_reference, caller.region_ids)
+    return jsonify([_dump(row) for row in rows])

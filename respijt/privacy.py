@@ -1,0 +1,291 @@
+"""The NEN 7513 access log and retention. No Flask here.
+
+Every read, search, create, change, export or print of client data calls `log_access()` in the
+same transaction as the access itself. The table is append-only in the database: UPDATE is
+always refused by a trigger, DELETE only inside `purge()` (PostgreSQL: a transaction-local
+setting; SQLite: a permit row that lives only inside the purge's transaction).
+
+Retention: `purge()` removes log rows older than RESPIJT_ACCESS_LOG_YEARS and hands every
+registered anonymiser the cut-off for personal fields (RESPIJT_RETENTION_DAYS after a stay
+ended or a request closed): reservations (a mark), care requests (names and mobile) and SMS
+(number and text); more kinds plug in with `register_anonymiser()`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
+
+from respijt import clock
+from respijt.auth import Caller
+from respijt.database import DbSession
+from respijt.models import (
+    AccessLog,
+    AccessLogPurgePermit,
+    CareRequest,
+    InboundMessage,
+    OutboxMessage,
+    Reservation,
+)
+from respijt.workflow import OPEN_REQUEST_STATUSES
+
+EVENTS = ("read", "search", "create", "change", "export", "print")
+OUTCOMES = ("success", "denied", "failed")
+
+# The caller's address for the current request, set at the HTTP edge (respijt.web.security),
+# so domain code can log the source without importing Flask.
+request_source: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "respijt_request_source", default=None
+)
+
+
+def log_access(
+    session: DbSession,
+    *,
+    action: str,
+    caller: Caller,
+    client_reference: str,
+    outcome: str,
+    purpose: str,
+    source: str | None,
+    now: datetime | None = None,
+    event: str | None = None,
+    region_id: int | None = None,
+) -> None:
+    """Append one access-log row. `action` is "<object>.<verb>" (reservation.confirm); the
+    event (read, change, …) is derived from the verb unless given."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    event = event or event_for_action(action)
+    if event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}")
+    session.execute(
+        insert(AccessLog).values(
+            at=now or clock.now(),
+            event=event,
+            action=action,
+            client_reference=client_reference,
+            actor=caller.key,
+            user_id=caller.user_id,
+            role=caller.role,
+            provider_id=caller.provider_id,
+            organisation=caller.organisation,
+            region_id=region_id,
+            outcome=outcome,
+            source=(source or request_source.get() or "")[:64] or None,
+            purpose=purpose,
+        )
+    )
+
+
+_VERB_EVENTS = {
+    "read": "read",
+    "list": "search",
+    "search": "search",
+    "create": "create",
+    "export": "export",
+    "print": "print",
+}
+
+
+def event_for_action(action: str) -> str:
+    return _VERB_EVENTS.get(action.rsplit(".", 1)[-1], "change")
+
+
+def access_log_for(
+    session: DbSession, client_reference: str, region_ids: frozenset[int] | None = None
+) -> list[AccessLog]:
+    """Who looked at this client's data, oldest first; narrowed to regions when given."""
+    query = select(AccessLog).where(AccessLog.client_reference == client_reference)
+    if region_ids is not None:
+        query = query.where(AccessLog.region_id.in_(region_ids))
+    return list(session.scalars(query.order_by(AccessLog.at, AccessLog.id)))
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anonymiser:
+    """Clears the personal fields of one kind of record whose retention ended before `cutoff`.
+
+    `count` answers how many are due (for --dry-run); `run` clears them and returns how many.
+    """
+
+    name: str
+    count: Callable[[DbSession, datetime], int]
+    run: Callable[[DbSession, datetime, datetime], int]
+
+
+_ANONYMISERS: list[Anonymiser] = []
+
+
+def register_anonymiser(anonymiser: Anonymiser) -> None:
+    if all(a.name != anonymiser.name for a in _ANONYMISERS):
+        _ANONYMISERS.append(anonymiser)
+
+
+def _reservations_due(cutoff: datetime) -> ColumnElement[bool]:
+    last_day = cutoff.astimezone(clock.LOCAL_TZ).date()
+    return (Reservation.departure <= last_day) & Reservation.anonymised_at.is_(None)
+
+
+def _count_reservations(session: DbSession, cutoff: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Reservation).where(_reservations_due(cutoff))
+        )
+        or 0
+    )
+
+
+def _anonymise_reservations(session: DbSession, cutoff: datetime, now: datetime) -> int:
+    # Reservations hold no personal fields yet (the contact lives on the care request); the
+    # mark records that the retention pass has run, and new personal columns are cleared here.
+    result = session.execute(
+        update(Reservation).where(_reservations_due(cutoff)).values(anonymised_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+register_anonymiser(Anonymiser("reservation", _count_reservations, _anonymise_reservations))
+
+
+def _requests_due(cutoff: datetime) -> ColumnElement[bool]:
+    """Closed (not open) requests whose stay ended, and which closed, before the cut-off."""
+    last_day = cutoff.astimezone(clock.LOCAL_TZ).date()
+    return (
+        CareRequest.status.not_in(OPEN_REQUEST_STATUSES)
+        & (CareRequest.departure <= last_day)
+        & (CareRequest.series_until.is_(None) | (CareRequest.series_until <= last_day))
+        & (CareRequest.closed_at.is_(None) | (CareRequest.closed_at < cutoff))
+        & CareRequest.anonymised_at.is_(None)
+    )
+
+
+def _count_requests(session: DbSession, cutoff: datetime) -> int:
+    query = select(func.count()).select_from(CareRequest).where(_requests_due(cutoff))
+    return int(session.scalar(query) or 0)
+
+
+def _anonymise_requests(session: DbSession, cutoff: datetime, now: datetime) -> int:
+    # Names and the mobile number go; birth year, municipality, target group, dates, urgency,
+    # reason and funding stay for the reports (doorlooptijd, placement rate, unmet demand).
+    result = session.execute(
+        update(CareRequest)
+        .where(_requests_due(cutoff))
+        .values(client_name="", contact_name="", contact_mobile="", anonymised_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+register_anonymiser(Anonymiser("care_request", _count_requests, _anonymise_requests))
+
+_FINAL_MESSAGE = ("sent", "delivered", "undelivered", "failed", "skipped")
+
+
+def _messages_due(cutoff: datetime) -> ColumnElement[bool]:
+    return (
+        OutboxMessage.status.in_(_FINAL_MESSAGE)
+        & (OutboxMessage.created_at < cutoff)
+        & (OutboxMessage.recipient != "")
+    )
+
+
+def _count_messages(session: DbSession, cutoff: datetime) -> int:
+    outbound = select(func.count()).select_from(OutboxMessage).where(_messages_due(cutoff))
+    inbound = (
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(InboundMessage.received_at < cutoff, InboundMessage.from_number != "")
+    )
+    return int(session.scalar(outbound) or 0) + int(session.scalar(inbound) or 0)
+
+
+def _anonymise_messages(session: DbSession, cutoff: datetime, now: datetime) -> int:
+    # The text and number of an SMS can name the client; the fact that it was sent stays.
+    outbound = session.execute(
+        update(OutboxMessage).where(_messages_due(cutoff)).values(recipient="", body="", context={})
+    )
+    inbound = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.received_at < cutoff, InboundMessage.from_number != "")
+        .values(from_number="", body="")
+    )
+    return int(outbound.rowcount) + int(inbound.rowcount)  # type: ignore[attr-defined]
+
+
+register_anonymiser(Anonymiser("sms", _count_messages, _anonymise_messages))
+
+
+@dataclass
+class PurgeReport:
+    access_log_cutoff: datetime
+    retention_cutoff: datetime
+    access_log_rows: int = 0
+    anonymised: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+
+def purge(
+    session: DbSession,
+    now: datetime,
+    *,
+    dry_run: bool,
+    access_log_years: int = 5,
+    retention_days: int = 365,
+) -> PurgeReport:
+    """Remove old access-log rows and anonymise records past retention. Flushes, never commits;
+    with dry_run it only counts."""
+    log_cutoff = _years_before(now, access_log_years)
+    retention_cutoff = now - timedelta(days=retention_days)
+    report = PurgeReport(log_cutoff, retention_cutoff, dry_run=dry_run)
+    old_rows = select(func.count()).select_from(AccessLog).where(AccessLog.at < log_cutoff)
+    report.access_log_rows = int(session.scalar(old_rows) or 0)
+    for anonymiser in _ANONYMISERS:
+        if dry_run:
+            report.anonymised[anonymiser.name] = anonymiser.count(session, retention_cutoff)
+        else:
+            report.anonymised[anonymiser.name] = anonymiser.run(session, retention_cutoff, now)
+    if not dry_run and report.access_log_rows:
+        with _purge_permit(session):
+            session.execute(delete(AccessLog).where(AccessLog.at < log_cutoff))
+    session.flush()
+    return report
+
+
+def _years_before(now: datetime, years: int) -> datetime:
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - years, day=28)
+
+
+class _purge_permit:  # noqa: N801 - used as a context manager
+    """Allow DELETE on access_log for the rest of this block, inside this transaction only."""
+
+    def __init__(self, session: DbSession) -> None:
+        self.session = session
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def __enter__(self) -> None:
+        if self.sqlite:
+            self.session.execute(insert(AccessLogPurgePermit).values(id=1))
+        else:
+            self.session.execute(text("SELECT set_config('respijt.purge', 'on', true)"))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.sqlite:
+            self.session.execute(delete(AccessLogPurgePermit))
+        else:
+            self.session.execute(text("SELECT set_config('respijt.purge', 'off', true)"))
+
+
+def empty_access_log_for_tests(session: DbSession) -> None:
+    """Remove every row (test fixtures only: they empty all tables between tests)."""
+    with _purge_permit(session):
+        session.execute(delete(AccessLog))
