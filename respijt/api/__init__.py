@@ -34,6 +34,10 @@ def register_api(app: Flask) -> Api:
     api.register_blueprint(registry.blp, url_prefix="/api/v1")
     api.register_blueprint(reservations.blp, url_prefix="/api/v1")
     app.extensions["respijt_api"] = api
+    if app.config.get("RESPIJT_BENCH_ROUTES"):
+        from respijt.api import bench
+
+        bench.register(app)
 
     @app.route("/health")
     def health() -> tuple[dict[str, str], int]:

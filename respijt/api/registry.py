@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+import orjson
+from flask import Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from respijt.api import schemas
 from respijt.api.security import current_caller, read_only, requires
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
-from respijt.errors import Forbidden, NotFound
+from respijt.errors import Forbidden
 from respijt.extensions import db
 from respijt.models import AvailabilityChange, Location, Provider, ProviderRegion, Region, Unit
 
@@ -37,6 +38,20 @@ def ensure_manages(caller: Caller, provider_id: int) -> None:
     """Public objects (providers, locations, units) of another provider answer 403 on write."""
     if caller.role == "provider" and caller.provider_id != provider_id:
         raise Forbidden("U kunt alleen de gegevens van uw eigen aanbieder wijzigen.")
+
+
+def json_response(body: Any) -> Response:
+    """A JSON response for the large public reads, encoded with orjson (~10x the stdlib)."""
+    return Response(orjson.dumps(body), mimetype="application/json")
+
+
+def end_read_transaction() -> None:
+    """End a read-only transaction with COMMIT rather than the ROLLBACK of session teardown.
+
+    Same outcome (nothing was written), but psycopg forgets its prepared statements on every
+    ROLLBACK, so the hot public reads would be planned again on each request.
+    """
+    db.session.commit()
 
 
 def _filters(args: dict[str, Any], location_id: int | None = None) -> availability.SearchFilters:
@@ -66,7 +81,8 @@ def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseRet
         clock.now(),
         current_app.config["RESPIJT_STALE_AFTER_HOURS"],
     )
-    return jsonify(result)
+    end_read_transaction()
+    return json_response(result)
 
 
 @blp.route("/locations", methods=["GET"])
