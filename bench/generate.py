@@ -79,13 +79,9 @@ class Counts:
 
 
 def sizes(scale: int, regions: int | None = None) -> dict[str, int]:
-    """Table sizes for a scale; `regions` shrinks the whole set proportionally (for tests)."""
-    wanted = {key: value * scale for key, value in BASE.items()}
-    if regions is not None:
-        factor = regions / wanted["regions"]
-        wanted = {key: max(1, round(value * factor)) for key, value in wanted.items()}
-        wanted["regions"] = regions
-    return wanted
+    """Table sizes: `scale` times the national set, or just `regions` regions of it."""
+    n = regions if regions is not None else BASE["regions"] * scale
+    return {"regions": n}
 
 
 def _dates(start: date, count: int) -> list[date]:
@@ -109,23 +105,21 @@ def _ensure_empty(conn: Connection) -> None:
 
 
 def _night_rows(
-    rng: random.Random,
     unit_ids: list[int],
     capacities: dict[int, int],
-    days: list[date],
+    closed: dict[int, tuple[int, int]],
+    n_days: int,
     reserved: dict[tuple[int, int], int],
 ) -> Iterator[tuple[int, int, int, int]]:
-    """(unit_id, day index, capacity, reserved): default capacity with some closed weeks."""
+    """(unit_id, day index, capacity, reserved): the default capacity, 0 in a closed week
+    (but never below what is reserved)."""
     for unit_id in unit_ids:
         capacity = capacities[unit_id]
-        # One unit in eight closes for a week or two (maintenance, holidays of staff).
-        closed_from = closed_to = -1
-        if rng.random() < 0.125:
-            closed_from = rng.randrange(len(days))
-            closed_to = closed_from + rng.choice([7, 14])
-        for i in range(len(days)):
+        closed_from, closed_to = closed.get(unit_id, (-1, -1))
+        for i in range(n_days):
+            res = reserved.get((unit_id, i), 0)
             cap = 0 if closed_from <= i < closed_to else capacity
-            yield unit_id, i, cap, reserved.get((unit_id, i), 0)
+            yield unit_id, i, max(cap, res), res
 
 
 def generate(
@@ -140,7 +134,6 @@ def generate(
     """Build the schema with the migrations and fill it. The database must be empty."""
     started = time.perf_counter()
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RESPIJT_RATELIMIT": False})
-    rng = random.Random(seed * 31 + scale)
     want = sizes(scale, regions)
     now = clock.now().replace(microsecond=0)
     today = clock.today()
@@ -156,7 +149,7 @@ def generate(
         dialect = engine.dialect.name
         with engine.begin() as conn:
             _ensure_empty(conn)
-            counts = _fill(conn, dialect, rng, want, now, days, progress)
+            counts = _fill(conn, dialect, seed, want, now, days, progress)
         if dialect == "postgresql":
             with engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -197,220 +190,221 @@ def generate(
     return counts
 
 
+def _region_shape(k: int) -> dict[str, int]:
+    """Counts for the k-th region of the national pattern (342 municipalities over 25)."""
+    per = {key: BASE[key] // BASE["regions"] for key in ("locations", "units", "providers")}
+    extra = BASE["municipalities"] - (BASE["municipalities"] // BASE["regions"]) * BASE["regions"]
+    per["municipalities"] = BASE["municipalities"] // BASE["regions"] + (1 if k < extra else 0)
+    return per
+
+
 def _fill(
     conn: Connection,
     dialect: str,
-    rng: random.Random,
+    seed: int,
     want: dict[str, int],
     now: datetime,
     days: list[date],
     progress: Progress,
 ) -> Counts:
+    """Region by region. Region r is drawn from its own random stream, seeded by its place
+    in the 25-region national pattern, so at scale 10 region R001 holds exactly what it holds
+    at scale 1 — the same search answer — amid ten times as much of everything else."""
     counts = Counts()
-    n_regions, n_munis = want["regions"], want["municipalities"]
-    n_locations, n_units, n_providers = want["locations"], want["units"], want["providers"]
-
-    conn.execute(
-        insert(Region),
-        [
+    n_regions = want["regions"]
+    regions, munis, providers, provider_regions = [], [], [], []
+    location_rows: list[dict[str, Any]] = []
+    unit_rows: list[dict[str, Any]] = []
+    group_rows: list[dict[str, Any]] = []
+    reservation_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    capacities: dict[int, int] = {}
+    closed: dict[int, tuple[int, int]] = {}
+    reserved: dict[tuple[int, int], int] = {}
+    for r in range(1, n_regions + 1):
+        k = (r - 1) % BASE["regions"]
+        rng = random.Random(seed * 1000 + k)
+        # Draws that depend on the number of nights come from a stream of their own, so the
+        # units and target groups do not change with --nights.
+        night_rng = random.Random(seed * 1000 + k + 500)
+        shape = _region_shape(k)
+        regions.append(
             {
                 "id": r,
                 "code": f"R{r:03d}",
                 "name": f"Zorgregio {r:03d}",
                 "meldpunt_number": f"+3197{r:07d}",
             }
-            for r in range(1, n_regions + 1)
-        ],
-    )
-    # Round robin keeps the number of municipalities (and so locations) per region equal at
-    # every scale.
-    muni_region = {m: (m - 1) % n_regions + 1 for m in range(1, n_munis + 1)}
-    conn.execute(
-        insert(Municipality),
-        [
-            {
-                "id": m,
-                "code": f"GM{m:04d}",
-                "name": f"Gemeente {m:04d}",
-                "region_id": muni_region[m],
-                "latitude": round(50.8 + rng.random() * 2.6, 5),
-                "longitude": round(3.4 + rng.random() * 3.6, 5),
-            }
-            for m in range(1, n_munis + 1)
-        ],
-    )
-    counts.regions, counts.municipalities = n_regions, n_munis
-    progress(f"{n_regions} regio's en {n_munis} gemeenten")
-
-    provider_region = {p: (p - 1) % n_regions + 1 for p in range(1, n_providers + 1)}
-    conn.execute(
-        insert(Provider),
-        [
-            {
-                "id": p,
-                "name": f"Zorgaanbieder {p:05d}",
-                "agb_code": f"{73000000 + p}",
-                "kvk_number": f"{41000000 + p}",
-                "duty_phone": f"+3115{p:07d}",
-                "staff_mobiles": [f"+316{p:08d}"],
-                "created_at": now,
-            }
-            for p in range(1, n_providers + 1)
-        ],
-    )
-    conn.execute(
-        insert(ProviderRegion),
-        [
-            {
-                "provider_id": p,
-                "region_id": provider_region[p],
-                "in_pool": rng.random() < 0.3,
-                "pool_weight": 1,
-            }
-            for p in range(1, n_providers + 1)
-        ],
-    )
-    providers_by_region: dict[int, list[int]] = {}
-    for p, r in provider_region.items():
-        providers_by_region.setdefault(r, []).append(p)
-    counts.providers = n_providers
-    progress(f"{n_providers} aanbieders")
-
-    location_rows = []
-    for loc in range(1, n_locations + 1):
-        m = (loc - 1) % n_munis + 1
-        region_providers = providers_by_region.get(muni_region[m]) or list(provider_region)
-        stale = rng.random() < 0.1
-        age = timedelta(days=rng.randint(4, 20)) if stale else timedelta(hours=rng.randint(1, 60))
-        location_rows.append(
-            {
-                "id": loc,
-                "provider_id": rng.choice(region_providers),
-                "name": f"{rng.choice(PLACE_WORDS)}hof {loc:05d}",
-                "address": f"Dorpsstraat {rng.randint(1, 250)}",
-                "postcode": f"{rng.randint(1000, 9999)}AB",
-                "municipality_id": m,
-                "latitude": None,
-                "longitude": None,
-                "contact_mobile": f"+3162{loc:07d}",
-                "languages": ["nl"] + (["en"] if rng.random() < 0.4 else []),
-                "last_confirmed_at": now - age,
-                "created_at": now,
-            }
         )
+        region_munis = list(range(len(munis) + 1, len(munis) + shape["municipalities"] + 1))
+        for m in region_munis:
+            munis.append(
+                {
+                    "id": m,
+                    "code": f"GM{m:04d}",
+                    "name": f"Gemeente {m:04d}",
+                    "region_id": r,
+                    "latitude": round(50.8 + rng.random() * 2.6, 5),
+                    "longitude": round(3.4 + rng.random() * 3.6, 5),
+                }
+            )
+        region_providers = list(range(len(providers) + 1, len(providers) + shape["providers"] + 1))
+        for p in region_providers:
+            providers.append(
+                {
+                    "id": p,
+                    "name": f"Zorgaanbieder {p:05d}",
+                    "agb_code": f"{73000000 + p}",
+                    "kvk_number": f"{41000000 + p}",
+                    "duty_phone": f"+3115{p:07d}",
+                    "staff_mobiles": [f"+316{p:08d}"],
+                    "created_at": now,
+                }
+            )
+            provider_regions.append(
+                {"provider_id": p, "region_id": r, "in_pool": rng.random() < 0.3, "pool_weight": 1}
+            )
+        first_location = len(location_rows) + 1
+        region_locations = list(range(first_location, first_location + shape["locations"]))
+        for loc in region_locations:
+            stale = rng.random() < 0.1
+            age = (
+                timedelta(days=rng.randint(4, 20)) if stale else timedelta(hours=rng.randint(1, 60))
+            )
+            location_rows.append(
+                {
+                    "id": loc,
+                    "provider_id": rng.choice(region_providers),
+                    "name": f"{rng.choice(PLACE_WORDS)}hof {loc:05d}",
+                    "address": f"Dorpsstraat {rng.randint(1, 250)}",
+                    "postcode": f"{rng.randint(1000, 9999)}AB",
+                    "municipality_id": rng.choice(region_munis),
+                    "latitude": None,
+                    "longitude": None,
+                    "contact_mobile": f"+3162{loc:07d}",
+                    "languages": ["nl"] + (["en"] if rng.random() < 0.4 else []),
+                    "last_confirmed_at": now - age,
+                    "created_at": now,
+                }
+            )
+        # Every location has a unit; the rest are spread at random over the region.
+        unit_locations = list(region_locations)
+        unit_locations += [
+            rng.choice(region_locations) for _ in range(shape["units"] - shape["locations"])
+        ]
+        unit_locations.sort()
+        for loc in unit_locations:
+            u = len(unit_rows) + 1
+            min_n, max_n = rng.choice(STAY_RULES)
+            weekdays = "1234567" if rng.random() < 0.8 else rng.choice(["12345", "15", "5"])
+            capacity = rng.choice(CAPACITY_CHOICES)
+            groups = _target_groups(rng)
+            retired = rng.random() < 0.01
+            unit_rows.append(
+                {
+                    "id": u,
+                    "location_id": loc,
+                    "name": f"Logeerafdeling {groups[0]} {u}",
+                    "care_level": rng.choice(CARE_LEVELS),
+                    "wheelchair": rng.random() < 0.6,
+                    "funding_routes": sorted(
+                        rng.sample(list(FUNDING_ROUTES), k=rng.choice([1, 1, 2, 3]))
+                    ),
+                    "min_nights": min_n,
+                    "max_nights": max_n,
+                    "arrival_weekdays": weekdays,
+                    "requires_provider_confirmation": rng.random() < 0.4,
+                    "default_capacity": capacity,
+                    "retired_at": now if retired else None,
+                    "created_at": now,
+                }
+            )
+            group_rows += [{"unit_id": u, "target_group": g} for g in groups]
+            if retired:
+                continue
+            capacities[u] = capacity
+            # One unit in eight closes for a week or two (maintenance, staff holidays).
+            if rng.random() < 0.125:
+                start = night_rng.randrange(len(days))
+                closed[u] = (start, start + night_rng.choice([7, 14]))
+            # One unit in twelve has a stay: confirmed, held, waiting for the provider, or a
+            # hold past its expiry that still counts in `reserved` until the sweep runs.
+            if rng.random() >= 1 / 12:
+                continue
+            length = rng.randint(min_n, min(max_n, 14))
+            if length >= len(days):
+                continue
+            start = night_rng.randrange(len(days) - length)
+            status, expires = rng.choice(
+                [
+                    ("confirmed", None),
+                    ("confirmed", None),
+                    ("held", now + timedelta(minutes=10)),
+                    ("held", now - timedelta(minutes=5)),
+                    ("awaiting_provider", now + timedelta(hours=20)),
+                ]
+            )
+            for i in range(start, start + length):
+                reserved[(u, i)] = reserved.get((u, i), 0) + 1
+            rid = len(reservation_rows) + 1
+            reservation_rows.append(
+                {
+                    "id": rid,
+                    "unit_id": u,
+                    "arrival": days[start],
+                    "departure": days[start] + timedelta(days=length),
+                    "status": status,
+                    "expires_at": expires,
+                    "short_code": f"B{rid:07d}",
+                    "expected_arrival_time": None,
+                    "caller": "token:0",
+                    "caller_role": "meldpunt",
+                    "caller_provider_id": None,
+                    "idempotency_key": None,
+                    "request_fingerprint": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            event_rows.append(
+                {
+                    "id": rid,
+                    "reservation_id": rid,
+                    "from_status": None,
+                    "to_status": status,
+                    "detail": None,
+                    "actor": "bench",
+                    "reason": None,
+                    "at": now,
+                }
+            )
+        if r % max(1, n_regions // 10) == 0 or r == n_regions:
+            progress(f"  … regio {r}/{n_regions} opgebouwd")
+
+    conn.execute(insert(Region), regions)
+    conn.execute(insert(Municipality), munis)
+    conn.execute(insert(Provider), providers)
+    conn.execute(insert(ProviderRegion), provider_regions)
     conn.execute(insert(Location), location_rows)
-    counts.locations = n_locations
-    progress(f"{n_locations} locaties")
-
-    # Every location has a unit; the rest are spread at random (one to four per location).
-    unit_location = list(range(1, n_locations + 1))
-    unit_location += [rng.randint(1, n_locations) for _ in range(n_units - n_locations)]
-    unit_location = unit_location[:n_units]
-    unit_location.sort()
-    unit_rows, group_rows = [], []
-    capacities: dict[int, int] = {}
-    stay_rules: dict[int, tuple[int, int, str]] = {}
-    for u, loc in enumerate(unit_location, start=1):
-        min_n, max_n = rng.choice(STAY_RULES)
-        weekdays = "1234567" if rng.random() < 0.8 else rng.choice(["12345", "15", "5"])
-        capacity = rng.choice(CAPACITY_CHOICES)
-        capacities[u] = capacity
-        stay_rules[u] = (min_n, max_n, weekdays)
-        groups = _target_groups(rng)
-        unit_rows.append(
-            {
-                "id": u,
-                "location_id": loc,
-                "name": f"Logeerafdeling {groups[0]} {u}",
-                "care_level": rng.choice(CARE_LEVELS),
-                "wheelchair": rng.random() < 0.6,
-                "funding_routes": sorted(
-                    rng.sample(list(FUNDING_ROUTES), k=rng.choice([1, 1, 2, 3]))
-                ),
-                "min_nights": min_n,
-                "max_nights": max_n,
-                "arrival_weekdays": weekdays,
-                "requires_provider_confirmation": rng.random() < 0.4,
-                "default_capacity": capacity,
-                "retired_at": now if rng.random() < 0.01 else None,
-                "created_at": now,
-            }
-        )
-        group_rows += [{"unit_id": u, "target_group": g} for g in groups]
     conn.execute(insert(Unit), unit_rows)
     conn.execute(insert(UnitTargetGroup), group_rows)
-    counts.units = n_units
-    progress(f"{n_units} eenheden ({len(group_rows)} doelgroepkoppelingen)")
-
-    # Some reservations: one unit in twelve has a stay (confirmed, held, or an overdue hold
-    # that still counts in `reserved` until the sweep runs).
-    reserved: dict[tuple[int, int], int] = {}
-    reservation_rows, event_rows = [], []
-    for u in range(1, n_units + 1):
-        if rng.random() >= 1 / 12 or unit_rows[u - 1]["retired_at"] is not None:
-            continue
-        min_n, max_n, _ = stay_rules[u]
-        length = rng.randint(min_n, min(max_n, 14))
-        if length >= len(days):
-            continue
-        start = rng.randrange(len(days) - length)
-        status, expires = rng.choice(
-            [
-                ("confirmed", None),
-                ("confirmed", None),
-                ("held", now + timedelta(minutes=10)),
-                ("held", now - timedelta(minutes=5)),
-                ("awaiting_provider", now + timedelta(hours=20)),
-            ]
-        )
-        if any(reserved.get((u, i), 0) >= capacities[u] for i in range(start, start + length)):
-            continue
-        for i in range(start, start + length):
-            reserved[(u, i)] = reserved.get((u, i), 0) + 1
-        rid = len(reservation_rows) + 1
-        reservation_rows.append(
-            {
-                "id": rid,
-                "unit_id": u,
-                "arrival": days[start],
-                "departure": days[start] + timedelta(days=length),
-                "status": status,
-                "expires_at": expires,
-                "short_code": f"B{rid:07d}",
-                "expected_arrival_time": None,
-                "caller": "token:0",
-                "caller_role": "meldpunt",
-                "caller_provider_id": None,
-                "idempotency_key": None,
-                "request_fingerprint": None,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        event_rows.append(
-            {
-                "id": rid,
-                "reservation_id": rid,
-                "from_status": None,
-                "to_status": status,
-                "detail": None,
-                "actor": "bench",
-                "reason": None,
-                "at": now,
-            }
-        )
-    # Closed weeks may fall on reserved nights: those units simply keep their capacity there.
     if reservation_rows:
         conn.execute(insert(Reservation), reservation_rows)
         conn.execute(insert(ReservationEvent), event_rows)
-    counts.reservations = len(reservation_rows)
-    progress(f"{counts.reservations} reserveringen")
+    counts.regions, counts.municipalities = len(regions), len(munis)
+    counts.providers, counts.locations = len(providers), len(location_rows)
+    counts.units, counts.reservations = len(unit_rows), len(reservation_rows)
+    progress(
+        f"{counts.regions} regio's, {counts.municipalities} gemeenten, {counts.providers} "
+        f"aanbieders, {counts.locations} locaties, {counts.units} eenheden "
+        f"({len(group_rows)} doelgroepkoppelingen), {counts.reservations} reserveringen"
+    )
 
-    unit_ids = [u for u in range(1, n_units + 1) if unit_rows[u - 1]["retired_at"] is None]
+    unit_ids = sorted(capacities)
     total = len(unit_ids) * len(days)
     progress(f"Nachtvoorraad schrijven: {total:,} rijen …")
     raw = conn.connection.driver_connection
-    rows = _night_rows(rng, unit_ids, capacities, days, reserved)
+    rows = _night_rows(unit_ids, capacities, closed, len(days), reserved)
     step = max(1, total // 10)
     written = 0
     t0 = time.perf_counter()
@@ -425,7 +419,7 @@ def _fill(
                 "COPY night_inventory (unit_id, night, capacity, reserved) FROM STDIN"
             ) as copy:
                 for unit_id, i, cap, res in rows:
-                    copy.write_row((unit_id, days[i], max(cap, res), res))
+                    copy.write_row((unit_id, days[i], cap, res))
                     written += 1
                     if written % step == 0:
                         report()
@@ -434,7 +428,7 @@ def _fill(
         sql = "INSERT INTO night_inventory (unit_id, night, capacity, reserved) VALUES (?,?,?,?)"
         batch: list[tuple[int, str, int, int]] = []
         for unit_id, i, cap, res in rows:
-            batch.append((unit_id, iso_days[i], max(cap, res), res))
+            batch.append((unit_id, iso_days[i], cap, res))
             if len(batch) >= 50_000:
                 raw.executemany(sql, batch)  # type: ignore[union-attr]
                 before, written = written, written + len(batch)
@@ -458,7 +452,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--scale", type=int, choices=[1, 10], default=1)
     parser.add_argument("--nights", type=int, default=400)
-    parser.add_argument("--regions", type=int, help="kleiner: zoveel regio's, de rest naar rato")
+    parser.add_argument(
+        "--regions",
+        type=int,
+        help="kleiner: alleen zoveel regio's (elk ~14 gemeenten, 120 locaties, 240 eenheden)",
+    )
     parser.add_argument("--seed", type=int, default=20261122)
     args = parser.parse_args(argv)
     url = args.database_url
