@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, cast, exists, func, select
+from sqlalchemy import Date, String, bindparam, cast, exists, func, select
 from sqlalchemy.orm import aliased
 
 from respijt.database import DbSession
@@ -29,6 +29,7 @@ from respijt.models import (
     Unit,
     UnitTargetGroup,
 )
+from respijt.models.base import UTCDateTime
 from respijt.registry import is_stale
 from respijt.workflow import EXPIRING_RESERVATION_STATUSES
 
@@ -52,27 +53,51 @@ def iso_utc(value: datetime | None) -> str | None:
 def _unit_conditions(filters: SearchFilters) -> list[Any]:
     """WHERE conditions selecting the units in service that match the filters.
 
-    They go straight into the one query that joins unit → location → municipality → region, so
-    the database starts from the narrowest filter (a region, a municipality) and walks indexes:
-    the cost follows the size of the answer, not the size of the country.
+    Values are bind parameters (see `_unit_params`), so one statement per *shape* of filter is
+    built and compiled once. They go straight into the one query that joins unit → location →
+    municipality → region, so the database starts from the narrowest filter (a region, a
+    municipality) and walks indexes: the cost follows the size of the answer, not the country.
     """
     conditions: list[Any] = [Unit.retired_at.is_(None)]
     if filters.location_id is not None:
-        conditions.append(Location.id == filters.location_id)
+        conditions.append(Location.id == bindparam("location_id"))
     if filters.municipality:
-        conditions.append(Municipality.code == filters.municipality.upper())
+        conditions.append(Municipality.code == bindparam("municipality"))
     if filters.region:
-        conditions.append(Region.code == filters.region)
+        conditions.append(Region.code == bindparam("region"))
     if filters.target_group:
         conditions.append(
             exists().where(
                 _FILTER_GROUP.unit_id == Unit.id,
-                _FILTER_GROUP.target_group == filters.target_group,
+                _FILTER_GROUP.target_group == bindparam("target_group"),
             )
         )
     if filters.wheelchair:
         conditions.append(Unit.wheelchair.is_(True))
     return conditions
+
+
+def _unit_params(filters: SearchFilters) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if filters.location_id is not None:
+        params["location_id"] = filters.location_id
+    if filters.municipality:
+        params["municipality"] = filters.municipality.upper()
+    if filters.region:
+        params["region"] = filters.region
+    if filters.target_group:
+        params["target_group"] = filters.target_group
+    return params
+
+
+def _shape(filters: SearchFilters) -> tuple[bool, ...]:
+    return (
+        filters.location_id is not None,
+        bool(filters.municipality),
+        bool(filters.region),
+        bool(filters.target_group),
+        filters.wheelchair,
+    )
 
 
 _FILTER_GROUP = aliased(UnitTargetGroup)
@@ -87,14 +112,16 @@ def _json_list(raw: str | None) -> tuple[str, ...]:
     return tuple(json.loads(raw)) if raw else ()
 
 
-def location_rows(
-    session: DbSession, filters: SearchFilters, now: datetime, stale_after_hours: int
-) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
-    """Locations with their matching units as dicts; also a unit id → unit dict index.
-
-    One query, one row per unit; target groups come aggregated as "a,b" and are sorted here.
-    Executed as Core on the session's connection: plain rows, no ORM loading machinery.
-    """
+@lru_cache(maxsize=64)
+def _location_rows_statement(shape: tuple[bool, ...]) -> Any:
+    """The units-with-location query for one shape of filter (built once, values bound)."""
+    filters = SearchFilters(
+        location_id=0 if shape[0] else None,
+        municipality="x" if shape[1] else None,
+        region="x" if shape[2] else None,
+        target_group="x" if shape[3] else None,
+        wheelchair=shape[4],
+    )
     groups = (
         select(func.aggregate_strings(UnitTargetGroup.target_group, ","))
         .where(UnitTargetGroup.unit_id == Unit.id)
@@ -131,11 +158,20 @@ def location_rows(
         query = query.join(Region, Region.id == Municipality.region_id)
     else:
         query = query.outerjoin(Region, Region.id == Municipality.region_id)
+    return query.where(*_unit_conditions(filters)).order_by(Location.name, Location.id, Unit.id)
+
+
+def location_rows(
+    session: DbSession, filters: SearchFilters, now: datetime, stale_after_hours: int
+) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """Locations with their matching units as dicts; also a unit id → unit dict index.
+
+    One query, one row per unit; target groups come aggregated as "a,b" and are sorted here.
+    Executed as Core on the session's connection: plain rows, no ORM loading machinery.
+    """
     rows = (
         session.connection()
-        .execute(
-            query.where(*_unit_conditions(filters)).order_by(Location.name, Location.id, Unit.id)
-        )
+        .execute(_location_rows_statement(_shape(filters)), _unit_params(filters))
         .all()
     )
     locations: list[dict[str, Any]] = []
@@ -225,28 +261,17 @@ def free_beds_per_night(
     """
     free: dict[int, dict[date, int]] = defaultdict(dict)
     connection = session.connection()
+    nights_statement, overdue_statement = _free_beds_statements()
     for start in range(0, len(unit_ids), _IN_CHUNK):
-        chunk = unit_ids[start : start + _IN_CHUNK]
-        for unit_id, night, free_beds in connection.execute(
-            select(
-                NightInventory.unit_id,
-                NightInventory.night,
-                NightInventory.capacity - NightInventory.reserved,
-            ).where(
-                NightInventory.unit_id.in_(chunk),
-                NightInventory.night >= night_from,
-                NightInventory.night < night_to,
-            )
-        ).all():
+        params = {
+            "unit_ids": unit_ids[start : start + _IN_CHUNK],
+            "night_from": night_from,
+            "night_to": night_to,
+        }
+        for unit_id, night, free_beds in connection.execute(nights_statement, params).all():
             free[unit_id][night] = free_beds
         for unit_id, arrival, departure in connection.execute(
-            select(Reservation.unit_id, Reservation.arrival, Reservation.departure).where(
-                Reservation.status.in_(EXPIRING_RESERVATION_STATUSES),
-                Reservation.expires_at <= now,
-                Reservation.arrival < night_to,
-                Reservation.departure > night_from,
-                Reservation.unit_id.in_(chunk),
-            )
+            overdue_statement, {**params, "now": now}
         ).all():
             nights = free.get(unit_id, {})
             night = max(arrival, night_from)
@@ -255,6 +280,31 @@ def free_beds_per_night(
                     nights[night] += 1
                 night += timedelta(days=1)
     return free
+
+
+@lru_cache(maxsize=1)
+def _free_beds_statements() -> tuple[Any, Any]:
+    """Nights of a list of units, and their overdue holds; built once, values bound."""
+    unit_ids: Any = bindparam("unit_ids", expanding=True)
+    night_from = bindparam("night_from", type_=Date)
+    night_to = bindparam("night_to", type_=Date)
+    nights = select(
+        NightInventory.unit_id,
+        NightInventory.night,
+        NightInventory.capacity - NightInventory.reserved,
+    ).where(
+        NightInventory.unit_id.in_(unit_ids),
+        NightInventory.night >= night_from,
+        NightInventory.night < night_to,
+    )
+    overdue = select(Reservation.unit_id, Reservation.arrival, Reservation.departure).where(
+        Reservation.status.in_(EXPIRING_RESERVATION_STATUSES),
+        Reservation.expires_at <= bindparam("now", type_=UTCDateTime()),
+        Reservation.arrival < night_to,
+        Reservation.departure > night_from,
+        Reservation.unit_id.in_(unit_ids),
+    )
+    return nights, overdue
 
 
 def search(

@@ -45,6 +45,18 @@ def json_response(body: Any) -> Response:
     return Response(orjson.dumps(body), mimetype="application/json")
 
 
+def begin_read() -> None:
+    """On PostgreSQL run a public read without BEGIN/COMMIT round trips.
+
+    At READ COMMITTED every statement takes its own snapshot inside a transaction too, so
+    autocommit changes nothing a reader can see. SQLite keeps its deferred read transaction,
+    which is what gives its statements one snapshot.
+    """
+    session = db.session()  # the Session itself: scoped_session lacks in_transaction()
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def end_read_transaction() -> None:
     """End a read-only transaction with COMMIT rather than the ROLLBACK of session teardown.
 
@@ -73,6 +85,7 @@ def _filters(args: dict[str, Any], location_id: int | None = None) -> availabili
 @read_only
 def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseReturnValue:
     """Vrije bedden per locatie, eenheid en nacht (halfopen periode: from t/m to-1)."""
+    begin_read()
     result = availability.search(
         db.session,
         _filters(args),
