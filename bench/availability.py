@@ -140,6 +140,7 @@ def run(
         f"&region={region}&target_group={target_group}"
     )
     raw = RawSearch(url)
+    load_before = os.getloadavg()[0]
     timings: dict[str, list[float]] = {"endpoint": [], "raw_sql": [], "noop": []}
     with gunicorn(url, workers=workers, log_path=log_path) as server:
         status, body = request(server.port, "GET", path)
@@ -179,6 +180,7 @@ def run(
         "nights": nights,
         "bytes": len(body),
         "peak_rss_mb": peak_rss,
+        "load": (load_before, os.getloadavg()[0]),
     }
     for name, values in timings.items():
         result[f"{name}_p50"] = percentile(values, 50)

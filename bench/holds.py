@@ -327,6 +327,7 @@ def run(
     clients: list[int],
     seconds: float = 3.0,
     warmup: float = 1.5,
+    rounds: int = 3,
     http_workers: int = 4,
     log_path: str | None = None,
     progress: Callable[[str], None] = print,
@@ -346,43 +347,50 @@ def run(
         )
         return result
 
+    def pair(
+        kind: str, measure: Callable[[int], RunResult], floor: Callable[[int], RunResult], n: int
+    ) -> None:
+        """Measurement and floor in alternating slices, so background load hits both alike."""
+        slices: dict[str, list[RunResult]] = {"rate": [], "floor": []}
+        for _ in range(rounds):
+            slices["rate"].append(measure(n))
+            slices["floor"].append(floor(n))
+        got = {key: _combine(results) for key, results in slices.items()}
+        record(got["rate"])
+        record(got["floor"])
+        rate, floor_rate = got["rate"].rate, got["floor"].rate
+        rows.append(
+            {
+                "kind": kind,
+                "clients": n,
+                "rate": rate,
+                "floor": floor_rate,
+                "ratio": rate / floor_rate if floor_rate else 0.0,
+                "errors": got["rate"].errors + got["floor"].errors,
+            }
+        )
+
+    load_before = os.getloadavg()[0]
     # Warm-up, not reported: the first statements of every connection and thread pay for
     # compiling and caching.
     bench.seconds = warmup
     bench.domain(max(clients))
     bench.raw_floor(max(clients))
-    bench.seconds = seconds
+    bench.seconds = seconds / rounds
     for n in clients:
-        domain = record(bench.domain(n))
-        raw = record(bench.raw_floor(n))
-        rows.append(
-            {
-                "kind": "domain",
-                "clients": n,
-                "rate": domain.rate,
-                "floor": raw.rate,
-                "ratio": domain.rate / raw.rate if raw.rate else 0.0,
-                "errors": domain.errors + raw.errors,
-            }
-        )
+        pair("domain", bench.domain, bench.raw_floor, n)
     with gunicorn(bench.url, workers=http_workers, log_path=log_path) as server:
         # Every worker process compiles its statements and schemas on its first requests.
         bench.seconds = warmup
         bench.http(max(clients), server.port, "/api/v1/reservations", "http")
         bench.http(max(clients), server.port, "/api/v1/_bench/noop", "noop")
-        bench.seconds = seconds
+        bench.seconds = seconds / rounds
         for n in clients:
-            api = record(bench.http(n, server.port, "/api/v1/reservations", "http"))
-            noop = record(bench.http(n, server.port, "/api/v1/_bench/noop", "noop"))
-            rows.append(
-                {
-                    "kind": "http",
-                    "clients": n,
-                    "rate": api.rate,
-                    "floor": noop.rate,
-                    "ratio": api.rate / noop.rate if noop.rate else 0.0,
-                    "errors": api.errors + noop.errors,
-                }
+            pair(
+                "http",
+                lambda c: bench.http(c, server.port, "/api/v1/reservations", "http"),
+                lambda c: bench.http(c, server.port, "/api/v1/_bench/noop", "noop"),
+                n,
             )
         peak_rss = server.peak_rss_mb()
     return {
@@ -392,7 +400,20 @@ def run(
         "rows": rows,
         "overbooked": overbooked,
         "peak_rss_mb": peak_rss,
+        "load": (load_before, os.getloadavg()[0]),
     }
+
+
+def _combine(results: list[RunResult]) -> RunResult:
+    first = results[0]
+    return RunResult(
+        first.mode,
+        first.clients,
+        sum(r.seconds for r in results),
+        sum(r.holds for r in results),
+        sum(r.refused for r in results),
+        sum(r.errors for r in results),
+    )
 
 
 def describe(result: dict[str, Any]) -> str:
