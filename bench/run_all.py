@@ -91,8 +91,8 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
         f"{args.requests} requests after {args.warmup} warm-up, gunicorn 2 sync workers.",
         "",
         "| backend | dataset | answer | endpoint p50 / p95 ms | (a) raw SQL p50 / p95 | "
-        "(b) no-op p50 / p95 | p95 ≤ 1.5 × (a + b)? | worker peak RSS |",
-        "|---|---|---|---|---|---|---|---|",
+        "(b) no-op p50 / p95 | p95 ≤ 1.5 × (a + b)? | worker peak RSS | load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
         for key, label in (("availability_1", "scale 1"), ("availability_10", "scale 10")):
@@ -107,7 +107,8 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
                 f"{fmt_ms(a['raw_sql_p50'])} / {fmt_ms(a['raw_sql_p95'])} | "
                 f"{fmt_ms(a['noop_p50'])} / {fmt_ms(a['noop_p95'])} | "
                 f"{'yes' if a['goal_met'] else 'no'} ({fmt_ms(a['endpoint_p95'])} vs "
-                f"{fmt_ms(a['budget_p95'])}) | {a['peak_rss_mb']:.0f} MB |"
+                f"{fmt_ms(a['budget_p95'])}) | {a['peak_rss_mb']:.0f} MB | "
+                f"{a['load'][0]:.1f}–{a['load'][1]:.1f} |"
             )
     lines += [
         "",
@@ -124,11 +125,11 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
             )
     lines += [
         "",
-        f"Holds: 7-night holds on random units, {args.seconds:g} s per measurement; HTTP on "
-        f"gunicorn with {args.http_workers} sync workers.",
+        f"Holds: 7-night holds on random units, {args.seconds:g} s per measurement in 3 slices "
+        f"alternating with the floor; HTTP on gunicorn with {args.http_workers} sync workers.",
         "",
-        "| backend | way | clients | holds/s | floor/s | ratio | ≥ 0.5×? | overbooked |",
-        "|---|---|---|---|---|---|---|---|",
+        "| backend | way | clients | holds/s | floor/s | ratio | ≥ 0.5×? | overbooked | load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
         h = res["holds"]
@@ -137,7 +138,8 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
             lines.append(
                 f"| {h['backend']} | {way} | {row['clients']} | {row['rate']:.0f} | "
                 f"{row['floor']:.0f} | {row['ratio']:.2f} | "
-                f"{'yes' if row['ratio'] >= 0.5 else 'no'} | {h['overbooked']} |"
+                f"{'yes' if row['ratio'] >= 0.5 else 'no'} | {h['overbooked']} | "
+                f"{h['load'][0]:.1f}–{h['load'][1]:.1f} |"
             )
     return "\n".join(lines)
 
