@@ -39,5 +39,7 @@ test: install-test
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## Benchmarks (README, "Performance"); BENCH_ARGS shrinks them, e.g. BENCH_ARGS="--no-10x --requests 500".
 bench: install-test
-	$(BIN)/python -m bench.run_all
+	bash scripts/ensure-test-services
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)

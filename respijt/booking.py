@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 
 from respijt import clock
 from respijt.auth import Caller
@@ -206,23 +206,32 @@ def expire_overdue_on_nights(
     session: DbSession, *, unit_id: int, night_from: date, night_to: date, now: datetime
 ) -> int:
     """Release overdue holds of one unit that touch the range, before a write needs those nights."""
-    conditions = (
+    if session.scalar(_overdue_on_nights(unit_id, night_from, night_to, now).limit(1)) is None:
+        return 0
+    return _expire_overdue_found(session, unit_id, night_from, night_to, now)
+
+
+def _overdue_conditions(unit_id: Any, night_from: date, night_to: date) -> tuple[Any, ...]:
+    return (
         Reservation.unit_id == unit_id,
         Reservation.arrival < night_to,
         Reservation.departure > night_from,
     )
-    overdue = session.scalar(
-        select(Reservation.id)
-        .where(
-            Reservation.status.in_(EXPIRING_RESERVATION_STATUSES),
-            Reservation.expires_at <= now,
-            *conditions,
-        )
-        .limit(1)
+
+
+def _overdue_on_nights(unit_id: Any, night_from: date, night_to: date, now: datetime) -> Any:
+    """SELECT of the overdue holds of a unit that touch a range (unit_id may be a column)."""
+    return select(Reservation.id).where(
+        Reservation.status.in_(EXPIRING_RESERVATION_STATUSES),
+        Reservation.expires_at <= now,
+        *_overdue_conditions(unit_id, night_from, night_to),
     )
-    if overdue is None:
-        return 0
-    return len(_expire_where(session, now, *conditions))
+
+
+def _expire_overdue_found(
+    session: DbSession, unit_id: int, night_from: date, night_to: date, now: datetime
+) -> int:
+    return len(_expire_where(session, now, *_overdue_conditions(unit_id, night_from, night_to)))
 
 
 # --- holds ----------------------------------------------------------------------------------
@@ -278,6 +287,16 @@ def validate_stay(unit: Unit, arrival: date, departure: date, today: date) -> No
 
 def _new_short_code() -> str:
     return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(6))
+
+
+def is_short_code_collision(exc: BaseException) -> bool:
+    """A new reservation drew a short code already in use (25^6 codes, so with tens of
+    thousands of reservations it does happen): redoing the transaction draws a new one."""
+    orig = getattr(exc, "orig", None)
+    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    if constraint is not None:
+        return bool(constraint == "uq_reservation_short_code")
+    return "reservation.short_code" in str(orig)
 
 
 def _append_event(
@@ -340,15 +359,21 @@ def place_hold(
                     "Deze Idempotency-Key is al gebruikt voor een ander verzoek."
                 )
             return existing, True
-    unit = session.get(Unit, unit_id)
+    # The unit and "are there overdue holds on these nights?" in one round trip.
+    found = session.execute(
+        select(Unit, exists(_overdue_on_nights(Unit.id, arrival, departure, now))).where(
+            Unit.id == unit_id
+        )
+    ).first()
+    unit, has_overdue = found if found is not None else (None, False)
     if unit is None or unit.retired_at is not None:
         raise NotFound(f"Eenheid {unit_id} bestaat niet of is buiten gebruik.")
     validate_stay(unit, arrival, departure, today)
-    expire_overdue_on_nights(
-        session, unit_id=unit_id, night_from=arrival, night_to=departure, now=now
-    )
+    if has_overdue:
+        _expire_overdue_found(session, unit_id, arrival, departure, now)
     take_nights(session, unit_id, arrival, departure)
     reservation = Reservation(
+        unit=unit,  # keeps the unit loaded for the caller (the identity map holds it weakly)
         unit_id=unit_id,
         arrival=arrival,
         departure=departure,

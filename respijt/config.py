@@ -130,6 +130,8 @@ def account_settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env.get("RESPIJT_RATELIMIT_STORAGE_URI", "memory://"),
         "RESPIJT_ACCESS_LOG_YEARS": _int(env, "RESPIJT_ACCESS_LOG_YEARS", 5),
         "RESPIJT_RETENTION_DAYS": _int(env, "RESPIJT_RETENTION_DAYS", 365),
+        # Benchmark-only no-work routes (bench/); never on in production.
+        "RESPIJT_BENCH_ROUTES": _bool(env, "RESPIJT_BENCH_ROUTES", False),
     }
 
 

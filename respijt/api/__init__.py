@@ -61,6 +61,10 @@ def register_api(app: Flask) -> Api:
     )
     api.register_blueprint(access_log.blp, url_prefix="/api/v1")
     app.extensions["respijt_api"] = api
+    if app.config.get("RESPIJT_BENCH_ROUTES"):
+        from respijt.api import bench
+
+        bench.register(app)
 
     @app.route("/health")
     def health() -> tuple[dict[str, Any], int]:

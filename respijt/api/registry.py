@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+import orjson
+from flask import Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -39,6 +40,32 @@ def ensure_manages(caller: Caller, provider_id: int) -> None:
         raise Forbidden("U kunt alleen de gegevens van uw eigen aanbieder wijzigen.")
 
 
+def json_response(body: Any) -> Response:
+    """A JSON response for the large public reads, encoded with orjson (~10x the stdlib)."""
+    return Response(orjson.dumps(body), mimetype="application/json")
+
+
+def begin_read() -> None:
+    """On PostgreSQL run a public read without BEGIN/COMMIT round trips.
+
+    At READ COMMITTED every statement takes its own snapshot inside a transaction too, so
+    autocommit changes nothing a reader can see. SQLite keeps its deferred read transaction,
+    which is what gives its statements one snapshot.
+    """
+    session = db.session()  # the Session itself: scoped_session lacks in_transaction()
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def end_read_transaction() -> None:
+    """End a read-only transaction with COMMIT rather than the ROLLBACK of session teardown.
+
+    Same outcome (nothing was written), but psycopg forgets its prepared statements on every
+    ROLLBACK, so the hot public reads would be planned again on each request.
+    """
+    db.session.commit()
+
+
 def _filters(args: dict[str, Any], location_id: int | None = None) -> availability.SearchFilters:
     return availability.SearchFilters(
         municipality=args.get("municipality"),
@@ -58,6 +85,7 @@ def _filters(args: dict[str, Any], location_id: int | None = None) -> availabili
 @read_only
 def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseReturnValue:
     """Vrije bedden per locatie, eenheid en nacht (halfopen periode: from t/m to-1)."""
+    begin_read()
     result = availability.search(
         db.session,
         _filters(args),
@@ -66,7 +94,8 @@ def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseRet
         clock.now(),
         current_app.config["RESPIJT_STALE_AFTER_HOURS"],
     )
-    return jsonify(result)
+    end_read_transaction()
+    return json_response(result)
 
 
 @blp.route("/locations", methods=["GET"])

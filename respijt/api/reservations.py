@@ -217,10 +217,11 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
 
     try:
         body, replayed = run_in_transaction(db.session, work, _retries())
-    except IntegrityError:
+    except IntegrityError as exc:
         # The same key raced itself: the other request won; answer with its reservation.
+        # Or the new short code was taken already: the second attempt draws another.
         db.session.rollback()
-        if key is None:
+        if key is None and not booking.is_short_code_collision(exc):
             raise
         body, replayed = run_in_transaction(db.session, work, _retries())
     response = jsonify(body)

@@ -1,0 +1,196 @@
+"""Shared pieces of the benchmarks: databases, the gunicorn server, raw connections, statistics."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+PG_ADMIN_DSN = os.environ.get(
+    "RESPIJT_BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+)
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def sqlalchemy_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def dialect_of(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+def fresh_database(backend: str, name: str, workdir: str) -> str:
+    """An empty database: a new SQLite file, or a PostgreSQL database (re)created via `postgres`."""
+    if backend == "sqlite":
+        os.makedirs(workdir, exist_ok=True)
+        path = os.path.join(workdir, f"{name}.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        return f"sqlite:///{path}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    dsn = dict(part.split("=", 1) for part in PG_ADMIN_DSN.split())
+    return (
+        f"postgresql+psycopg://{dsn.get('user', 'postgres')}@{dsn.get('host', '127.0.0.1')}:"
+        f"{dsn.get('port', '5432')}/{name}"
+    )
+
+
+def raw_connect(url: str) -> Any:
+    """A plain DB-API connection to the same database (autocommit; we BEGIN ourselves)."""
+    if dialect_of(url) == "sqlite":
+        conn = sqlite3.connect(
+            url.split("sqlite:///", 1)[1], isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    return psycopg.connect(conninfo, autocommit=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def worker_pids(self) -> list[int]:
+        path = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
+        try:
+            with open(path) as fh:
+                return [int(pid) for pid in fh.read().split()]
+        except OSError:
+            return []
+
+    def peak_rss_mb(self) -> float:
+        """The largest VmHWM (peak resident set) over the workers, in MB."""
+        peak = 0
+        for pid in self.worker_pids():
+            try:
+                with open(f"/proc/{pid}/status") as fh:
+                    for line in fh:
+                        if line.startswith("VmHWM:"):
+                            peak = max(peak, int(line.split()[1]))
+            except OSError:
+                continue
+        return peak / 1024
+
+
+@contextmanager
+def gunicorn(
+    database_url: str,
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    extra_env: dict[str, str] | None = None,
+    log_path: str | None = None,
+) -> Iterator[Server]:
+    """The production server (gunicorn) on a free loopback port against `database_url`."""
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "RESPIJT_RATELIMIT": "off",
+            "RESPIJT_BENCH_ROUTES": "on",
+            "RESPIJT_SECRET_KEY": "bench-secret-key",
+        }
+    )
+    env.update(extra_env or {})
+    cmd = [
+        os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--backlog",
+        "2048",
+    ]
+    if threads > 1:
+        cmd += ["--worker-class", "gthread", "--threads", str(threads)]
+    cmd.append("respijt:create_app()")
+    log = open(log_path or os.devnull, "ab")
+    process = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=log, stderr=log)
+    server = Server(process, port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn stopped at start-up (see {log_path})")
+            try:
+                status, _ = request(port, "GET", "/health")
+                if status == 200 and len(server.worker_pids()) >= workers:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer /health within 30 s")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    conn: http.client.HTTPConnection | None = None,
+) -> tuple[int, bytes]:
+    """One HTTP request; a new connection unless one is given (sync workers close it anyway)."""
+    own = conn is None
+    connection = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, data
+    finally:
+        if own:
+            connection.close()
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f}"

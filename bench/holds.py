@@ -1,0 +1,459 @@
+"""7-night holds per second on random units, at several concurrencies, measured two ways.
+
+    python -m bench.holds --database-url URL [--clients 1,4,16] [--seconds 3]
+
+(1) domain: `respijt.booking.place_hold` called directly, one app context and session per client
+    thread, one commit per hold through `run_in_transaction` — next to a raw-SQL floor doing the
+    same conditional UPDATE of the nights plus the reservation INSERT in plain SQL (sqlite3 /
+    psycopg), same concurrency, same database. Goal: domain >= 0.5x the floor.
+(2) HTTP: `POST /api/v1/reservations` with a meldpunt token on gunicorn — next to
+    `POST /api/v1/_bench/noop` with the same body and headers on the same server. Goal >= 0.5x.
+
+Every run is followed by the overbooking check: `booking.find_inventory_mismatches` must be
+empty and no night may have reserved > capacity. Holds take one bed for 7 nights at random
+places in a 400-night inventory of thousands of units: the runs fill well under 1% of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bench.common import dialect_of, gunicorn, raw_connect, request, sqlalchemy_url
+from respijt import booking, clock, create_app
+from respijt.auth import Caller, create_token
+from respijt.database import run_in_transaction
+from respijt.errors import DomainError
+from respijt.extensions import db
+from respijt.models import NightInventory, Provider, Unit
+
+STAY_NIGHTS = 7
+
+
+@dataclass(frozen=True)
+class Candidate:
+    unit_id: int
+    weekdays: str
+
+
+@dataclass
+class RunResult:
+    mode: str
+    clients: int
+    seconds: float
+    holds: int
+    refused: int
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.holds / self.seconds if self.seconds else 0.0
+
+
+class Picker:
+    """Random (unit, arrival) pairs that the unit's stay rules allow; seeded per client."""
+
+    def __init__(self, candidates: list[Candidate], first: date, last: date, seed: int) -> None:
+        self.candidates = candidates
+        self.first = first
+        self.span = (last - first).days
+        self.rng = random.Random(seed)
+
+    def next(self) -> tuple[int, date, date]:
+        while True:
+            candidate = self.rng.choice(self.candidates)
+            arrival = self.first + timedelta(days=self.rng.randrange(self.span))
+            if str(arrival.isoweekday()) in candidate.weekdays:
+                return candidate.unit_id, arrival, arrival + timedelta(days=STAY_NIGHTS)
+
+
+def _drive(
+    clients: int, seconds: float, make_worker: Callable[[int], Callable[[], str]]
+) -> tuple[float, int, int, int]:
+    """Run `clients` threads, each calling its worker until the deadline; count the outcomes."""
+    counts = {"ok": 0, "full": 0, "error": 0}
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def loop(index: int) -> None:
+        work = make_worker(index)
+        local = {"ok": 0, "full": 0, "error": 0}
+        start.wait()
+        while not stop.is_set():
+            try:
+                local[work()] += 1
+            except Exception as exc:  # counted and reported, the run goes on
+                local["error"] += 1
+                if len(errors) < 3:
+                    errors.append(repr(exc)[:300])
+        with lock:
+            for key, value in local.items():
+                counts[key] += value
+
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    t0 = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - t0
+    for message in errors:
+        print(f"    fout: {message}", file=sys.stderr)
+    return elapsed, counts["ok"], counts["full"], counts["error"]
+
+
+class Bench:
+    def __init__(self, database_url: str, *, seconds: float, http_workers: int) -> None:
+        self.url = sqlalchemy_url(database_url)
+        self.dialect = dialect_of(self.url)
+        self.seconds = seconds
+        self.http_workers = http_workers
+        self.app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": self.url,
+                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 20},
+                "RESPIJT_RATELIMIT": False,
+            }
+        )
+        today = clock.today()
+        with self.app.app_context():
+            rows = db.session.execute(
+                select(Unit.id, Unit.arrival_weekdays)
+                .where(
+                    Unit.retired_at.is_(None),
+                    Unit.min_nights <= STAY_NIGHTS,
+                    Unit.max_nights >= STAY_NIGHTS,
+                    Unit.default_capacity > 0,
+                )
+                .order_by(Unit.id)
+            ).all()
+            self.candidates = [Candidate(unit_id, weekdays) for unit_id, weekdays in rows]
+            last_night = db.session.scalar(select(func.max(NightInventory.night)))
+            provider_id = db.session.scalar(select(func.min(Provider.id)))
+            token, self.secret = create_token(
+                db.session, role="meldpunt", name="bench", now=clock.now(), provider_id=provider_id
+            )
+            self.caller = Caller(key=f"token:{token.id}", role="meldpunt", provider_id=provider_id)
+            db.session.commit()
+        if not self.candidates or last_night is None:
+            raise SystemExit("Geen eenheden of nachten: genereer eerst een dataset.")
+        self.first = today + timedelta(days=1)
+        self.last = last_night - timedelta(days=STAY_NIGHTS)
+        # A fresh sequence per process: an earlier run on this database took its own places.
+        self.seed = random.SystemRandom().randrange(2**32)
+
+    def picker(self) -> Picker:
+        self.seed += 1
+        return Picker(self.candidates, self.first, self.last, self.seed)
+
+    # --- (1) the domain function and its raw-SQL floor ----------------------------------------
+
+    def domain(self, clients: int) -> RunResult:
+        config = self.app.config
+
+        def make_worker(index: int) -> Callable[[], str]:
+            picker = self.picker()
+            context = self.app.app_context()
+            context.push()  # this thread's own app context, so its own session
+
+            def work() -> str:
+                unit_id, arrival, departure = picker.next()
+                try:
+                    run_in_transaction(
+                        db.session,
+                        lambda: booking.place_hold(
+                            db.session,
+                            unit_id=unit_id,
+                            arrival=arrival,
+                            departure=departure,
+                            caller=self.caller,
+                            now=clock.now(),
+                            today=clock.today(),
+                            hold_minutes=config["RESPIJT_HOLD_MINUTES"],
+                            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+                        ),
+                        config["RESPIJT_TX_RETRIES"],
+                    )
+                except DomainError:
+                    return "full"
+                return "ok"
+
+            return work
+
+        elapsed, ok, full, errors = _drive(clients, self.seconds, make_worker)
+        with self.app.app_context():
+            db.session.remove()
+        return RunResult("domain", clients, elapsed, ok, full, errors)
+
+    def raw_floor(self, clients: int) -> RunResult:
+        pg = self.dialect == "postgresql"
+        ph = "%s" if pg else "?"
+        take = (
+            "UPDATE night_inventory SET reserved = reserved + 1 "
+            f"WHERE unit_id = {ph} AND night >= {ph} AND night < {ph} AND reserved < capacity "
+            "RETURNING night"
+        )
+        insert = (
+            "INSERT INTO reservation (unit_id, arrival, departure, status, expires_at, "
+            "short_code, caller, caller_role, caller_provider_id, created_at, updated_at) "
+            f"VALUES ({', '.join([ph] * 11)})"
+        )
+
+        def make_worker(index: int) -> Callable[[], str]:
+            picker = self.picker()
+            conn = raw_connect(self.url)
+
+            def work() -> str:
+                unit_id, arrival, departure = picker.next()
+                now = clock.now().astimezone(UTC).replace(tzinfo=None)
+                expires = now + timedelta(minutes=15)
+                a: Any = arrival
+                d: Any = departure
+                n: Any = now
+                e: Any = expires
+                if not pg:
+                    a, d = arrival.isoformat(), departure.isoformat()
+                    n = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+                    e = expires.strftime("%Y-%m-%d %H:%M:%S.%f")
+                params = (
+                    unit_id,
+                    a,
+                    d,
+                    "held",
+                    e,
+                    secrets.token_hex(4).upper(),
+                    "bench-raw",
+                    "meldpunt",
+                    None,
+                    n,
+                    n,
+                )
+                for attempt in range(9):
+                    try:
+                        cursor = conn.cursor()
+                        cursor.execute("BEGIN" if pg else "BEGIN IMMEDIATE")
+                        taken = cursor.execute(take, (unit_id, a, d)).fetchall()
+                        if len(taken) != STAY_NIGHTS:
+                            cursor.execute("ROLLBACK")
+                            return "full"
+                        cursor.execute(insert, params)
+                        cursor.execute("COMMIT")
+                        return "ok"
+                    except Exception as exc:
+                        conn.rollback()
+                        if attempt == 8 or not _retryable(exc):
+                            raise
+                        time.sleep(0.002 * 2**attempt)
+                raise AssertionError("unreachable")
+
+            return work
+
+        elapsed, ok, full, errors = _drive(clients, self.seconds, make_worker)
+        return RunResult("raw_sql", clients, elapsed, ok, full, errors)
+
+    # --- (2) over HTTP on gunicorn, next to the no-work POST ----------------------------------
+
+    def http(self, clients: int, port: int, path: str, mode: str) -> RunResult:
+        headers = {"Authorization": f"Bearer {self.secret}", "Content-Type": "application/json"}
+
+        def make_worker(index: int) -> Callable[[], str]:
+            picker = self.picker()
+
+            def work() -> str:
+                unit_id, arrival, departure = picker.next()
+                body = json.dumps(
+                    {
+                        "unit_id": unit_id,
+                        "arrival": arrival.isoformat(),
+                        "departure": departure.isoformat(),
+                    }
+                ).encode()
+                status, data = request(port, "POST", path, body=body, headers=headers)
+                if status in (200, 201):
+                    return "ok"
+                if status == 409:
+                    return "full"
+                raise RuntimeError(f"{status}: {data[:200]!r}")
+
+            return work
+
+        elapsed, ok, full, errors = _drive(clients, self.seconds, make_worker)
+        return RunResult(mode, clients, elapsed, ok, full, errors)
+
+    # --- the overbooking check ----------------------------------------------------------------
+
+    def verify(self) -> tuple[int, int]:
+        """(inventory mismatches, nights with reserved > capacity): both must be 0."""
+        with self.app.app_context():
+            mismatches = booking.find_inventory_mismatches(db.session)
+            over = db.session.scalar(
+                select(func.count())
+                .select_from(NightInventory)
+                .where(NightInventory.reserved > NightInventory.capacity)
+            )
+            db.session.rollback()
+            db.session.remove()
+        return len(mismatches), int(over or 0)
+
+
+def _retryable(exc: BaseException) -> bool:
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate in ("40001", "40P01"):
+        return True
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
+
+
+def run(
+    database_url: str,
+    *,
+    clients: list[int],
+    seconds: float = 3.0,
+    warmup: float = 1.5,
+    rounds: int = 3,
+    http_workers: int = 4,
+    log_path: str | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    bench = Bench(database_url, seconds=seconds, http_workers=http_workers)
+    rows: list[dict[str, Any]] = []
+    overbooked = 0
+
+    def record(result: RunResult) -> RunResult:
+        nonlocal overbooked
+        mismatches, over = bench.verify()
+        overbooked += mismatches + over
+        progress(
+            f"  {result.mode:<8} {result.clients:>2} clients: {result.rate:8.1f}/s "
+            f"({result.holds} gelukt, {result.refused} vol, {result.errors} fout; "
+            f"controle: {mismatches} verschillen, {over} overboekt)"
+        )
+        return result
+
+    def pair(
+        kind: str, measure: Callable[[int], RunResult], floor: Callable[[int], RunResult], n: int
+    ) -> None:
+        """Measurement and floor in alternating slices, so background load hits both alike."""
+        slices: dict[str, list[RunResult]] = {"rate": [], "floor": []}
+        for _ in range(rounds):
+            slices["rate"].append(measure(n))
+            slices["floor"].append(floor(n))
+        got = {key: _combine(results) for key, results in slices.items()}
+        record(got["rate"])
+        record(got["floor"])
+        rate, floor_rate = got["rate"].rate, got["floor"].rate
+        rows.append(
+            {
+                "kind": kind,
+                "clients": n,
+                "rate": rate,
+                "floor": floor_rate,
+                "ratio": rate / floor_rate if floor_rate else 0.0,
+                "errors": got["rate"].errors + got["floor"].errors,
+            }
+        )
+
+    load_before = os.getloadavg()[0]
+    # Warm-up, not reported: the first statements of every connection and thread pay for
+    # compiling and caching.
+    bench.seconds = warmup
+    bench.domain(max(clients))
+    bench.raw_floor(max(clients))
+    bench.seconds = seconds / rounds
+    for n in clients:
+        pair("domain", bench.domain, bench.raw_floor, n)
+    with gunicorn(bench.url, workers=http_workers, log_path=log_path) as server:
+        # Every worker process compiles its statements and schemas on its first requests.
+        bench.seconds = warmup
+        bench.http(max(clients), server.port, "/api/v1/reservations", "http")
+        bench.http(max(clients), server.port, "/api/v1/_bench/noop", "noop")
+        bench.seconds = seconds / rounds
+        for n in clients:
+            pair(
+                "http",
+                lambda c: bench.http(c, server.port, "/api/v1/reservations", "http"),
+                lambda c: bench.http(c, server.port, "/api/v1/_bench/noop", "noop"),
+                n,
+            )
+        peak_rss = server.peak_rss_mb()
+    return {
+        "backend": bench.dialect,
+        "seconds": seconds,
+        "http_workers": http_workers,
+        "rows": rows,
+        "overbooked": overbooked,
+        "peak_rss_mb": peak_rss,
+        "load": (load_before, os.getloadavg()[0]),
+    }
+
+
+def _combine(results: list[RunResult]) -> RunResult:
+    first = results[0]
+    return RunResult(
+        first.mode,
+        first.clients,
+        sum(r.seconds for r in results),
+        sum(r.holds for r in results),
+        sum(r.refused for r in results),
+        sum(r.errors for r in results),
+    )
+
+
+def describe(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['backend']}: holds/s (doel >= 0.5x de vloer); overboekingen: "
+        f"{result['overbooked']}"
+    ]
+    for row in result["rows"]:
+        floor = "raw SQL" if row["kind"] == "domain" else "no-op POST"
+        lines.append(
+            f"  {row['kind']:<6} {row['clients']:>2} clients: {row['rate']:8.1f}/s vs {floor} "
+            f"{row['floor']:8.1f}/s = {row['ratio']:.2f}x "
+            f"{'gehaald' if row['ratio'] >= 0.5 else 'NIET gehaald'}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.holds")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument(
+        "--clients", default=None, help="bv. 1,4,16 (standaard: PG 1,4,16; SQLite 1,4)"
+    )
+    parser.add_argument("--seconds", type=float, default=3.0, help="meetduur per meting")
+    parser.add_argument("--http-workers", type=int, default=4)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    default = "1,4" if dialect_of(args.database_url) == "sqlite" else "1,4,16"
+    clients = [int(c) for c in (args.clients or default).split(",")]
+    result = run(
+        args.database_url,
+        clients=clients,
+        seconds=args.seconds,
+        http_workers=args.http_workers,
+        log_path=os.environ.get("RESPIJT_BENCH_LOG"),
+        progress=lambda msg: print(msg, flush=True),
+    )
+    print(json.dumps(result, indent=2) if args.json else describe(result))
+    return 0 if result["overbooked"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Every benchmark at a size for this machine, ending in Markdown tables (`make bench`).
+
+    python -m bench.run_all [--backends sqlite,postgresql] [--requests 2000] [--seconds 5]
+                            [--nights 400] [--no-10x] [--keep]
+
+Per backend: generate the national dataset (scale 1) in a fresh database, measure the
+availability search, then the holds; generate the 10x dataset in a second fresh database and
+measure the search again for the 10x ratio. PostgreSQL databases are `respijt_bench_1` and
+`respijt_bench_10` (recreated through the `postgres` database); SQLite files go to bench/data/.
+About 10 minutes on 2 cores with the defaults; the flags shrink it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from typing import Any
+
+import psycopg
+
+from bench import availability, generate, holds
+from bench.common import PG_ADMIN_DSN, PROJECT_ROOT, fmt_ms, fresh_database
+
+
+def _drop_pg(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    workdir = os.path.join(PROJECT_ROOT, "bench", "data")
+    log = os.path.join(workdir, f"gunicorn-{backend}.log")
+    os.makedirs(workdir, exist_ok=True)
+    out: dict[str, Any] = {"backend": backend}
+
+    _say(f"\n## {backend}: dataset schaal 1 ({args.nights} nachten)")
+    url1 = fresh_database(backend, "respijt_bench_1", workdir)
+    out["generate_1"] = generate.generate(url1, 1, args.nights, progress=_say)
+    _say(f"## {backend}: beschikbaarheid, schaal 1")
+    out["availability_1"] = availability.run(
+        url1, requests=args.requests, warmup=args.warmup, log_path=log, progress=_say
+    )
+    _say(availability.describe(out["availability_1"]))
+    _say(f"## {backend}: holds per seconde")
+    clients = args.clients_pg if backend == "postgresql" else args.clients_sqlite
+    out["holds"] = holds.run(
+        url1,
+        clients=[int(c) for c in clients.split(",")],
+        seconds=args.seconds,
+        http_workers=args.http_workers,
+        log_path=log,
+        progress=_say,
+    )
+    _say(holds.describe(out["holds"]))
+    if not args.keep and backend == "postgresql":
+        _drop_pg("respijt_bench_1")
+
+    if not args.no_10x:
+        _say(f"\n## {backend}: dataset schaal 10 ({args.nights} nachten)")
+        url10 = fresh_database(backend, "respijt_bench_10", workdir)
+        out["generate_10"] = generate.generate(url10, 10, args.nights, progress=_say)
+        _say(f"## {backend}: beschikbaarheid, schaal 10")
+        out["availability_10"] = availability.run(
+            url10, requests=args.requests, warmup=args.warmup, log_path=log, progress=_say
+        )
+        _say(availability.describe(out["availability_10"]))
+        if not args.keep:
+            if backend == "postgresql":
+                _drop_pg("respijt_bench_10")
+            else:
+                for suffix in ("", "-wal", "-shm"):
+                    path = os.path.join(workdir, "respijt_bench_10.db" + suffix)
+                    if os.path.exists(path):
+                        os.remove(path)
+    return out
+
+
+def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: float) -> str:
+    lines = [
+        f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"load average at the end {os.getloadavg()[0]:.1f}; total {seconds / 60:.1f} min.",
+        "",
+        "Availability: `GET /api/v1/availability`, 14 nights, `region` + `target_group`, "
+        f"{args.requests} requests after {args.warmup} warm-up, gunicorn 2 sync workers.",
+        "",
+        "| backend | dataset | answer | endpoint p50 / p95 ms | (a) raw SQL p50 / p95 | "
+        "(b) no-op p50 / p95 | p95 ≤ 1.5 × (a + b)? | worker peak RSS | load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for res in results:
+        for key, label in (("availability_1", "scale 1"), ("availability_10", "scale 10")):
+            if key not in res:
+                continue
+            a = res[key]
+            gen = res["generate_" + key[-2:].strip("_")]
+            lines.append(
+                f"| {res['backend']} | {label}: {gen.units:,} units, {gen.nights:,} nights "
+                f"(generated in {gen.seconds:.0f} s) | {a['locations']} locations, "
+                f"{a['units']} units | {fmt_ms(a['endpoint_p50'])} / {fmt_ms(a['endpoint_p95'])} | "
+                f"{fmt_ms(a['raw_sql_p50'])} / {fmt_ms(a['raw_sql_p95'])} | "
+                f"{fmt_ms(a['noop_p50'])} / {fmt_ms(a['noop_p95'])} | "
+                f"{'yes' if a['goal_met'] else 'no'} ({fmt_ms(a['endpoint_p95'])} vs "
+                f"{fmt_ms(a['budget_p95'])}) | {a['peak_rss_mb']:.0f} MB | "
+                f"{a['load'][0]:.1f}–{a['load'][1]:.1f} |"
+            )
+    lines += [
+        "",
+        "| backend | 10× / 1× endpoint p50 | 10× / 1× endpoint p95 | < 2×? |",
+        "|---|---|---|---|",
+    ]
+    for res in results:
+        if "availability_10" in res:
+            one, ten = res["availability_1"], res["availability_10"]
+            r50 = ten["endpoint_p50"] / one["endpoint_p50"]
+            r95 = ten["endpoint_p95"] / one["endpoint_p95"]
+            lines.append(
+                f"| {res['backend']} | {r50:.2f} | {r95:.2f} | {'yes' if r95 < 2 else 'no'} |"
+            )
+    lines += [
+        "",
+        f"Holds: 7-night holds on random units, {args.seconds:g} s per measurement in 3 slices "
+        f"alternating with the floor; HTTP on gunicorn with {args.http_workers} sync workers.",
+        "",
+        "| backend | way | clients | holds/s | floor/s | ratio | ≥ 0.5×? | overbooked | load avg |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for res in results:
+        h = res["holds"]
+        for row in h["rows"]:
+            way = "domain vs raw SQL" if row["kind"] == "domain" else "HTTP vs no-op POST"
+            lines.append(
+                f"| {h['backend']} | {way} | {row['clients']} | {row['rate']:.0f} | "
+                f"{row['floor']:.0f} | {row['ratio']:.2f} | "
+                f"{'yes' if row['ratio'] >= 0.5 else 'no'} | {h['overbooked']} | "
+                f"{h['load'][0]:.1f}–{h['load'][1]:.1f} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run_all")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--nights", type=int, default=400)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per holds measurement")
+    parser.add_argument("--http-workers", type=int, default=4)
+    parser.add_argument("--clients-pg", default="1,4,16")
+    parser.add_argument("--clients-sqlite", default="1,4")
+    parser.add_argument("--no-10x", action="store_true", help="skip the 10x dataset")
+    parser.add_argument("--keep", action="store_true", help="keep the generated databases")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    results = [run_backend(b.strip(), args) for b in args.backends.split(",") if b.strip()]
+    table = markdown(results, args, time.perf_counter() - started)
+    _say("\n" + table)
+    overbooked = sum(r["holds"]["overbooked"] for r in results)
+    return 0 if overbooked == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Smoke test of the benchmark data generator (the benchmarks themselves are not tests)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bench.generate import generate
+from respijt import availability, booking, clock, create_app
+from respijt.extensions import db
+from respijt.models import NightInventory, Region, Reservation, Unit
+
+
+def test_generator_builds_a_consistent_small_dataset_through_the_migrations(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    counts = generate(url, scale=1, nights=30, regions=1, progress=lambda _msg: None)
+
+    assert (counts.regions, counts.municipalities, counts.units) == (1, 14, 240)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        session = db.session
+        assert session.scalar(select(func.count()).select_from(Region)) == 1
+        live_units = session.scalar(
+            select(func.count()).select_from(Unit).where(Unit.retired_at.is_(None))
+        )
+        assert counts.nights == live_units * 30
+        assert session.scalar(select(func.count()).select_from(NightInventory)) == counts.nights
+        assert session.scalar(select(func.count()).select_from(Reservation)) == counts.reservations
+        # Invariant 2 holds for the generated reservations, and nothing is overbooked.
+        assert booking.find_inventory_mismatches(session) == []
+        assert not session.scalar(
+            select(func.count())
+            .select_from(NightInventory)
+            .where(NightInventory.reserved > NightInventory.capacity)
+        )
+        # The benchmarked search finds units in the generated region.
+        today = clock.today()
+        answer = availability.search(
+            session,
+            availability.SearchFilters(region="R001"),
+            today,
+            today + timedelta(days=14),
+            clock.now(),
+            72,
+        )
+        assert sum(len(loc["units"]) for loc in answer["locations"]) == live_units
+        session.remove()
+        db.engine.dispose()
+
+
+def test_generator_refuses_a_database_that_is_not_empty(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    generate(url, scale=1, nights=3, regions=1, progress=lambda _msg: None)
+    try:
+        generate(url, scale=1, nights=3, regions=1, progress=lambda _msg: None)
+    except SystemExit as exc:
+        assert "niet leeg" in str(exc)
+    else:
+        raise AssertionError("a second run on the same database must be refused")
