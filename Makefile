@@ -23,10 +23,11 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## Run the service with demo data on the embedded SQLite default (instance/respijt.db).
+# Local http: session cookies without the Secure flag, or nobody could sign in (see README).
 run: install
 	$(BIN)/respijt db upgrade
 	$(BIN)/respijt demo
-	$(BIN)/respijt serve --host $(HOST) --port $(PORT)
+	RESPIJT_COOKIE_SECURE=$${RESPIJT_COOKIE_SECURE:-off} $(BIN)/respijt serve --host $(HOST) --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check .
