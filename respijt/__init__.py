@@ -33,6 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # The embedded SQLite default lives in instance/, which a fresh clone does not have yet.
+    os.makedirs(app.instance_path, exist_ok=True)
 
     from respijt import database
     from respijt.extensions import db, migrate
