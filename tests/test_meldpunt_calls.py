@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from respijt import clock, rota
 from respijt.fake_twilio import DEFAULT_AUTH_TOKEN, twilio_signature
-from respijt.models import CallLeg, MeldpuntCall, OutboxMessage, Voicemail
+from respijt.models import AccessLog, CallLeg, MeldpuntCall, OutboxMessage, Voicemail
 from tests import care_request_helpers
 
 BASE = "http://127.0.0.1"
@@ -190,6 +190,23 @@ def test_nobody_accepts_so_a_voicemail_and_two_call_back_sms_result(db, client, 
     assert client.get(url, headers=coordinator).get_json() == []
     again = client.post(f"/api/v1/meldpunt/voicemails/{item['id']}/done", headers=coordinator)
     assert again.status_code == 409
+    # Callers' numbers are personal data: every successful read or change left one log row.
+    db.session.rollback()
+    logged = db.session.scalars(select(AccessLog).order_by(AccessLog.id)).all()
+    assert [(row.action, row.role) for row in logged] == [
+        ("voicemail.list", "coordinator"),
+        ("voicemail.done", "meldpunt"),
+        ("voicemail.list", "coordinator"),
+    ]
+    calls = client.get(
+        f"/api/v1/meldpunt/calls?region={region.code}&from=2027-01-01&to=2027-01-31",
+        headers=coordinator,
+    )
+    assert calls.status_code == 200, calls.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalars(select(AccessLog.action).order_by(AccessLog.id.desc())).first() == (
+        "call.list"
+    )
 
     stats = client.get(
         f"/api/v1/meldpunt/stats?region={region.code}&week=2027-01-07", headers=coordinator

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from respijt import clock
-from respijt.models import OutboxMessage, Reservation
+from respijt.models import AccessLog, OutboxMessage, Reservation
 from respijt.notifications import delivery, outbox
 from respijt.scheduler import jobs
 from tests.test_api_registry import assert_problem
@@ -172,6 +172,12 @@ def test_a_transient_failure_past_the_limit_is_failed_and_shown_to_the_coordinat
     assert_problem(
         client.get("/api/v1/messages?status=lost", headers=make.token("coordinator")), 422
     )
+    # Each successful listing of (masked) recipients is in the access log, once.
+    db.session.rollback()
+    listed = db.session.scalars(
+        select(AccessLog.role).where(AccessLog.action == "message.list").order_by(AccessLog.id)
+    ).all()
+    assert listed == ["coordinator", "admin", "admin"]
 
 
 def test_an_invalid_number_stops_at_once(app, db, fake_twilio_server):

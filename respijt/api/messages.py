@@ -14,8 +14,10 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from respijt import privacy
 from respijt.api.schemas import StrictSchema
-from respijt.api.security import current_caller, read_only, requires
+from respijt.api.security import client_source, current_caller, requires
+from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.models import OutboxMessage
 from respijt.models.outbox import OUTBOX_STATUSES
@@ -81,10 +83,25 @@ def message_dict(message: OutboxMessage, *, with_body: bool) -> dict[str, Any]:
 @blp.response(200, MessageSchema(many=True))
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
-@read_only
 def list_messages(status: str | None = None, limit: int = 100) -> ResponseReturnValue:
     """Berichten uit de outbox, nieuwste eerst (`status=failed`: wat niet kon worden verstuurd).
     Nummers gemaskeerd; de tekst alleen voor een beheerder."""
-    with_body = current_caller().role == "admin"
-    messages = outbox.list_messages(db.session, status=status, limit=limit)
-    return jsonify([message_dict(m, with_body=with_body) for m in messages])
+    caller = current_caller()
+    with_body = caller.role == "admin"
+
+    def work() -> list[dict[str, Any]]:
+        messages = outbox.list_messages(db.session, status=status, limit=limit)
+        found = [message_dict(m, with_body=with_body) for m in messages]
+        # Recipients (masked) and, for an admin, texts: personal data, so the access is logged.
+        privacy.log_access(
+            db.session,
+            action="message.list",
+            caller=caller,
+            client_reference="sms-outbox",
+            outcome="success",
+            purpose="berichtenbeheer",
+            source=client_source(),
+        )
+        return found
+
+    return jsonify(run_in_transaction(db.session, work))

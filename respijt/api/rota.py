@@ -16,9 +16,9 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from respijt import clock, duty, rota
+from respijt import clock, duty, privacy, rota
 from respijt.api.schemas import StrictSchema
-from respijt.api.security import current_caller, read_only, requires
+from respijt.api.security import client_source, current_caller, read_only, requires
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden, InvalidInput, NotFound
@@ -507,6 +507,23 @@ def create_ical_token() -> ResponseReturnValue:
 # --- the phone console ----------------------------------------------------------------------
 
 
+PHONE_PURPOSE = "terugbellen meldpunt"
+
+
+def _log_phone_access(caller: Caller, action: str, reference: str, region_id: int) -> None:
+    """Callers' numbers are personal data: every read or change is in the access log."""
+    privacy.log_access(
+        db.session,
+        action=action,
+        caller=caller,
+        client_reference=reference,
+        outcome="success",
+        purpose=PHONE_PURPOSE,
+        source=client_source(),
+        region_id=region_id,
+    )
+
+
 def _voicemail(item: Voicemail) -> dict[str, Any]:
     return {
         "id": item.id,
@@ -525,12 +542,18 @@ def _voicemail(item: Voicemail) -> dict[str, Any]:
 @blp.response(200)
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
-@read_only
 def list_voicemails(region: str, open: bool = False) -> ResponseReturnValue:  # noqa: A002
     """Terugbellijst: voicemails van een regio (`open=true`: alleen nog niet afgehandeld)."""
-    item = rota.region_by_code(db.session, region)
-    _ensure_region_access(current_caller(), item.id, on_duty=True)
-    return jsonify([_voicemail(v) for v in voice.voicemails(db.session, item.id, open_only=open)])
+    caller = current_caller()
+
+    def work() -> list[dict[str, Any]]:
+        item = rota.region_by_code(db.session, region)
+        _ensure_region_access(caller, item.id, on_duty=True)
+        found = [_voicemail(v) for v in voice.voicemails(db.session, item.id, open_only=open)]
+        _log_phone_access(caller, "voicemail.list", f"voicemails:{item.code}", item.id)
+        return found
+
+    return jsonify(run_in_transaction(db.session, work, _retries()))
 
 
 @blp.route("/meldpunt/voicemails/<int:voicemail_id>/done", methods=["POST"])
@@ -549,6 +572,7 @@ def voicemail_done(voicemail_id: int) -> ResponseReturnValue:
             _ensure_region_access(caller, item.region_id, on_duty=True)
         except Forbidden as exc:
             raise NotFound(f"Voicemail {voicemail_id} bestaat niet.") from exc
+        _log_phone_access(caller, "voicemail.done", f"voicemail:{voicemail_id}", item.region_id)
         return _voicemail(
             voice.mark_voicemail_done(db.session, voicemail_id, actor=caller.key, now=clock.now())
         )
@@ -589,21 +613,27 @@ def _call(call: MeldpuntCall) -> dict[str, Any]:
 @blp.response(200)
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
-@read_only
 def list_calls(region: str, day_from: date, day_to: date) -> ResponseReturnValue:
     """Gesprekken met elk gebeld nummer, tijd, uitkomst en wie aannam."""
-    item = rota.region_by_code(db.session, region)
-    _ensure_region_access(current_caller(), item.id, on_duty=True)
-    calls = db.session.scalars(
-        select(MeldpuntCall)
-        .where(
-            MeldpuntCall.region_id == item.id,
-            MeldpuntCall.started_at >= _local_start(day_from),
-            MeldpuntCall.started_at < _local_start(day_to),
+    caller = current_caller()
+
+    def work() -> list[dict[str, Any]]:
+        item = rota.region_by_code(db.session, region)
+        _ensure_region_access(caller, item.id, on_duty=True)
+        calls = db.session.scalars(
+            select(MeldpuntCall)
+            .where(
+                MeldpuntCall.region_id == item.id,
+                MeldpuntCall.started_at >= _local_start(day_from),
+                MeldpuntCall.started_at < _local_start(day_to),
+            )
+            .order_by(MeldpuntCall.started_at)
         )
-        .order_by(MeldpuntCall.started_at)
-    )
-    return jsonify([_call(c) for c in calls])
+        found = [_call(c) for c in calls]
+        _log_phone_access(caller, "call.list", f"calls:{item.code}", item.id)
+        return found
+
+    return jsonify(run_in_transaction(db.session, work, _retries()))
 
 
 @blp.route("/meldpunt/calls/<int:call_id>/request", methods=["POST"])
@@ -620,6 +650,7 @@ def link_call(call_id: int, request: str) -> ResponseReturnValue:
         if call.region_id is None:
             raise InvalidInput("Dit gesprek hoort bij geen regio.")
         _ensure_region_access(caller, call.region_id, on_duty=True)
+        _log_phone_access(caller, "call.link", f"call:{call_id}", call.region_id)
         return _call(voice.link_request(db.session, call_id, request))
 
     return jsonify(run_in_transaction(db.session, work, _retries()))
