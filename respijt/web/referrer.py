@@ -71,7 +71,9 @@ def referrer_new_request() -> ResponseReturnValue:
     if request.method == "GET":
         form.contact_name.data = user.name
     else:
+        # A verwijzer always asks as verwijzer, whatever the post says.
         form.requester.data = "verwijzer"
+        form.requester.raw_data = ["verwijzer"]
         if form.validate_on_submit():
             data = form.as_request_data()
 
