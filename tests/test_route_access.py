@@ -153,6 +153,17 @@ ROUTES: dict[tuple[str, str], object] = {
     ("POST", "/account/role"): SIGNED_IN,
     ("GET", "/account/password"): SIGNED_IN,
     ("POST", "/account/password"): SIGNED_IN,
+    # Provider portal and verwijzer pages (issue 9, round 2).
+    ("GET", "/aanbieder"): {"provider"},
+    ("GET", "/aanbieder/eenheden/<int:unit_id>"): {"provider"},
+    ("POST", "/aanbieder/eenheden/<int:unit_id>/capaciteit"): {"provider"},
+    ("POST", "/aanbieder/eenheden/<int:unit_id>/week"): {"provider"},
+    ("POST", "/aanbieder/locaties/<int:location_id>/bevestigen"): {"provider"},
+    ("POST", "/aanbieder/reserveringen/<int:reservation_id>/bevestigen"): {"provider"},
+    ("POST", "/aanbieder/reserveringen/<int:reservation_id>/afwijzen"): {"provider"},
+    ("GET", "/verwijzer/aanvragen"): {"verwijzer"},
+    ("GET", "/verwijzer/aanvragen/nieuw"): {"verwijzer"},
+    ("POST", "/verwijzer/aanvragen/nieuw"): {"verwijzer"},
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -174,7 +185,12 @@ def test_every_route_has_a_rule(app):
 
 def test_api_role_rules_declared_on_views_match_the_table(app):
     for method, path, endpoint in app_routes(app):
-        declared = getattr(app.view_functions[endpoint], "_respijt_roles", None)
+        view = app.view_functions[endpoint]
+        declared = (
+            getattr(view, "_respijt_roles", None)
+            or getattr(view, "_respijt_web_roles", None)  # web pages for some roles
+            or None
+        )
         expected = ROUTES[(method, path)]
         if declared is not None:
             declared = {"anonymous" if r == "public" else r for r in declared}

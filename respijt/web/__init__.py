@@ -30,6 +30,11 @@ ROLE_LABELS = {
 
 # Navigation per role: (endpoint, label). Filled when the pages for that role land.
 ROLE_NAVIGATION: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLE_LABELS}
+ROLE_NAVIGATION["provider"] = [("web.provider_home", "Aanbiedersportaal")]
+ROLE_NAVIGATION["verwijzer"] = [
+    ("web.referrer_requests", "Mijn aanvragen"),
+    ("web.referrer_new_request", "Nieuwe aanvraag"),
+]
 
 PUBLIC_NAVIGATION = [
     ("web.home", "Logeren"),
@@ -54,11 +59,21 @@ def current_user() -> Any:
 def user_roles(user: Any) -> list[str]:
     if user is None:
         return []
+    web_session = getattr(user, "web_session", None)
+    if web_session is not None:  # a logged-in person: the role they act in now
+        return [web_session.role]
     roles = getattr(user, "roles", None)
     if roles is None:
         role = getattr(user, "role", None)
         roles = [role] if role else []
     return [getattr(r, "name", r) for r in roles]
+
+
+def _display_name(user: Any) -> str | None:
+    if user is None:
+        return None
+    person = getattr(getattr(user, "web_session", None), "user", None) or user
+    return getattr(person, "name", None) or getattr(person, "email", None) or "u"
 
 
 def _context() -> dict[str, Any]:
@@ -67,11 +82,7 @@ def _context() -> dict[str, Any]:
     navigation = [item for role in roles for item in ROLE_NAVIGATION.get(role, [])]
     return {
         "current_user_or_none": user,
-        "user_display_name": (
-            getattr(user, "name", None) or getattr(user, "email", None) or "u"
-            if user is not None
-            else None
-        ),
+        "user_display_name": _display_name(user),
         "user_role_labels": [ROLE_LABELS.get(r, r) for r in roles],
         "role_navigation": navigation,
         "public_navigation": PUBLIC_NAVIGATION,
@@ -81,7 +92,7 @@ def _context() -> dict[str, Any]:
 
 def register_web(app: Flask) -> None:
     """Blueprints, then security (CSRF, login, rate limits, headers), which wraps them all."""
-    from respijt.web import auth, public, requester  # noqa: F401 - routes register on import
+    from respijt.web import auth, provider, public, referrer, requester  # noqa: F401 - routes register on import
     from respijt.web.security import init_security
 
     app.register_blueprint(blp)
