@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, cast, exists, select
+from sqlalchemy import String, cast, exists, or_, select
 
 from respijt.availability import free_beds_per_night, iso_utc
 from respijt.codes import CARE_LEVEL_ORDER, LANGUAGES
@@ -184,8 +184,9 @@ def _json_list(raw: str | None) -> tuple[str, ...]:
     return tuple(json.loads(raw)) if raw else ()
 
 
-def _candidate_rows(session: DbSession, criteria: Criteria) -> list[Any]:
-    """Every unit in the country that passes the filters that need no nights.
+def _candidate_rows(session: DbSession, criteria: Criteria, *, nearby: bool = False) -> list[Any]:
+    """Every unit in the country that passes the filters that need no nights; with `nearby`
+    only those in the request's region or at a location of an earlier stay.
 
     Core on the session's connection (plain rows, no ORM loading: ~2,000 rows at national
     scale); the JSON lists (funding routes, languages) come as text and are parsed per value.
@@ -233,6 +234,11 @@ def _candidate_rows(session: DbSession, criteria: Criteria) -> list[Any]:
     )
     if criteria.wheelchair:
         query = query.where(Unit.wheelchair.is_(True))
+    if nearby:
+        in_region = Municipality.region_id == criteria.region_id
+        if criteria.previous_location_ids:
+            in_region = or_(in_region, Location.id.in_(sorted(criteria.previous_location_ids)))
+        query = query.where(in_region)
     rows = session.connection().execute(query).all()
     if criteria.funding == "onbekend":
         return list(rows)
@@ -333,6 +339,15 @@ def _score_value(
     return round(score, 3)
 
 
+def _elsewhere_ceiling(criteria: Criteria) -> float:
+    """The highest score a unit outside the region, at no location of an earlier stay, can get:
+    no place or continuity points, full closeness and freshness, the language if asked."""
+    ceiling = W_CLOSENESS + W_FRESHNESS
+    if criteria.language and criteria.language != "nl":
+        ceiling += W_LANGUAGE
+    return round(ceiling, 3)
+
+
 # Candidates whose nights are read per round trip when only the best exact fits are wanted.
 _BATCH = 50
 
@@ -429,7 +444,26 @@ def find_matches(
     limit: int | None = None,
     exclude: frozenset[tuple[int, date]] = frozenset(),
 ) -> list[Match]:
-    """Units that fit, best first. `exclude` holds (unit id, arrival) pairs not to offer again."""
+    """Units that fit, best first. `exclude` holds (unit id, arrival) pairs not to offer again.
+
+    With a limit, the region (and earlier stays) is tried first: when its `limit` best exact
+    fits all score above anything a unit elsewhere can reach, they are the answer. Otherwise
+    the whole country is ranked. Either way the answer is that of ranking every unit.
+    """
+    if limit is not None and limit > 0 and criteria.region_id is not None:
+        nearby = _candidate_rows(session, criteria, nearby=True)
+        best = _best_exact(
+            session,
+            criteria,
+            nearby,
+            now=now,
+            today=today,
+            stale_after_hours=stale_after_hours,
+            limit=limit,
+            exclude=exclude,
+        )
+        if best is not None and best[-1].score > _elsewhere_ceiling(criteria):
+            return best
     rows = _candidate_rows(session, criteria)
     if not rows:
         return []

@@ -74,6 +74,14 @@ def country(db, make):
 def test_limited_answer_equals_the_full_ranking_cut_at_the_limit(db, country, monkeypatch, batch):
     criteria, units = country
     monkeypatch.setattr(matching, "_BATCH", batch)
+    queries: list[bool] = []
+    candidate_rows = matching._candidate_rows
+
+    def spy(session, criteria, *, nearby=False):
+        queries.append(nearby)
+        return candidate_rows(session, criteria, nearby=nearby)
+
+    monkeypatch.setattr(matching, "_candidate_rows", spy)
     variants = [
         criteria,
         replace(criteria, language="tr"),
@@ -91,6 +99,13 @@ def test_limited_answer_equals_the_full_ranking_cut_at_the_limit(db, country, mo
         assert _limited(db, criteria, limit, exclude=excluded) == _all_then_cut(
             db, criteria, limit, exclude=excluded
         )
+    # Both ways were taken: answered from the region alone, and ranked over the country.
+    queries.clear()
+    _limited(db, criteria, 2)
+    assert queries == [True]
+    queries.clear()
+    _limited(db, criteria, 9)
+    assert queries == [True, False]
     # Sanity: the cut really drops options and the limited answers contain other-date ones.
     assert len(_all_then_cut(db, criteria, 50)) == 12
     assert not _limited(db, criteria, 12)[-1].exact
