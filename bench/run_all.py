@@ -1,11 +1,12 @@
 """Every benchmark at a size for this machine, ending in Markdown tables (`make bench`).
 
     python -m bench.run_all [--backends sqlite,postgresql] [--requests 2000] [--seconds 5]
-                            [--nights 400] [--no-10x] [--keep]
+                            [--nights 400] [--no-10x] [--no-matching] [--keep]
 
 Per backend: generate the national dataset (scale 1) in a fresh database, measure the
-availability search, then the holds; generate the 10x dataset in a second fresh database and
-measure the search again for the 10x ratio. PostgreSQL databases are `respijt_bench_1` and
+availability search, matching one care request (`--no-matching` skips it; ~20 s per backend),
+then the holds; generate the 10x dataset in a second fresh database and measure the search
+again for the 10x ratio. PostgreSQL databases are `respijt_bench_1` and
 `respijt_bench_10` (recreated through the `postgres` database); SQLite files go to bench/data/.
 About 10 minutes on 2 cores with the defaults; the flags shrink it.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from bench import availability, generate, holds
+from bench import availability, generate, holds, matching
 from bench.common import PG_ADMIN_DSN, PROJECT_ROOT, fmt_ms, fresh_database
 
 
@@ -48,6 +49,16 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         url1, requests=args.requests, warmup=args.warmup, log_path=log, progress=_say
     )
     _say(availability.describe(out["availability_1"]))
+    if not args.no_matching:
+        _say(f"## {backend}: matching van één aanvraag, schaal 1")
+        out["matching"] = matching.run(
+            url1,
+            requests=args.matching_requests,
+            warmup=args.matching_warmup,
+            log_path=log,
+            progress=_say,
+        )
+        _say(matching.describe(out["matching"]))
     _say(f"## {backend}: holds per seconde")
     clients = args.clients_pg if backend == "postgresql" else args.clients_sqlite
     out["holds"] = holds.run(
@@ -123,6 +134,29 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
             lines.append(
                 f"| {res['backend']} | {r50:.2f} | {r95:.2f} | {'yes' if r95 < 2 else 'no'} |"
             )
+    if any("matching" in res for res in results):
+        lines += [
+            "",
+            "Matching: `GET /api/v1/requests/{reference}/matches` (meldpunt token, on duty; each "
+            "call records the options shown and an access-log row) interleaved with "
+            f"`GET /api/v1/availability` for the same window and filters, scale 1, "
+            f"{args.matching_requests} requests after {args.matching_warmup} warm-up.",
+            "",
+            "| backend | options | matches p50 / p95 ms | availability p50 / p95 ms | "
+            "p95 ≤ 2 × availability p95? | load avg |",
+            "|---|---|---|---|---|---|",
+        ]
+        for res in results:
+            if "matching" not in res:
+                continue
+            m = res["matching"]
+            lines.append(
+                f"| {m['backend']} | {m['options']} | {fmt_ms(m['matches_p50'])} / "
+                f"{fmt_ms(m['matches_p95'])} | {fmt_ms(m['availability_p50'])} / "
+                f"{fmt_ms(m['availability_p95'])} | {'yes' if m['goal_met'] else 'no'} "
+                f"({fmt_ms(m['matches_p95'])} vs {fmt_ms(m['budget_p95'])}) | "
+                f"{m['load'][0]:.1f}–{m['load'][1]:.1f} |"
+            )
     lines += [
         "",
         f"Holds: 7-night holds on random units, {args.seconds:g} s per measurement in 3 slices "
@@ -155,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients-pg", default="1,4,16")
     parser.add_argument("--clients-sqlite", default="1,4")
     parser.add_argument("--no-10x", action="store_true", help="skip the 10x dataset")
+    parser.add_argument("--no-matching", action="store_true", help="skip the matching bench")
+    parser.add_argument("--matching-requests", type=int, default=300)
+    parser.add_argument("--matching-warmup", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
     args = parser.parse_args(argv)
     started = time.perf_counter()

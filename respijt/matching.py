@@ -15,12 +15,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import String, cast, exists, or_, select
 
 from respijt.availability import free_beds_per_night, iso_utc
 from respijt.codes import CARE_LEVEL_ORDER, LANGUAGES
@@ -176,21 +178,33 @@ def rotation_key(reference: str, provider_id: int) -> str:
     return hashlib.sha256(f"{reference}:{provider_id}".encode()).hexdigest()
 
 
-def _candidate_rows(session: DbSession, criteria: Criteria) -> list[Any]:
+@lru_cache(maxsize=256)
+def _json_list(raw: str | None) -> tuple[str, ...]:
+    """A JSON list column read as text and parsed once per distinct value (few exist)."""
+    return tuple(json.loads(raw)) if raw else ()
+
+
+def _candidate_rows(session: DbSession, criteria: Criteria, *, nearby: bool = False) -> list[Any]:
+    """Every unit in the country that passes the filters that need no nights; with `nearby`
+    only those in the request's region or at a location of an earlier stay.
+
+    Core on the session's connection (plain rows, no ORM loading: ~2,000 rows at national
+    scale); the JSON lists (funding routes, languages) come as text and are parsed per value.
+    """
     levels = CARE_LEVEL_ORDER[CARE_LEVEL_ORDER.index(criteria.care_level) :]
     query = (
         select(
             Unit.id,
             Unit.name,
             Unit.arrival_weekdays,
-            Unit.funding_routes,
+            cast(Unit.funding_routes, String),
             Unit.requires_provider_confirmation,
             Location.id,
             Location.name,
             Location.postcode,
             Location.latitude,
             Location.longitude,
-            Location.languages,
+            cast(Location.languages, String),
             Location.last_confirmed_at,
             Provider.id,
             Provider.name,
@@ -220,10 +234,15 @@ def _candidate_rows(session: DbSession, criteria: Criteria) -> list[Any]:
     )
     if criteria.wheelchair:
         query = query.where(Unit.wheelchair.is_(True))
-    rows = session.execute(query).all()
+    if nearby:
+        in_region = Municipality.region_id == criteria.region_id
+        if criteria.previous_location_ids:
+            in_region = or_(in_region, Location.id.in_(sorted(criteria.previous_location_ids)))
+        query = query.where(in_region)
+    rows = session.connection().execute(query).all()
     if criteria.funding == "onbekend":
         return list(rows)
-    return [row for row in rows if criteria.funding in (row[3] or [])]
+    return [row for row in rows if criteria.funding in _json_list(row[3])]
 
 
 def _fits(free: dict[date, int], arrival: date, nights: int, weekdays: str) -> bool:
@@ -243,6 +262,19 @@ def _shifts(flexibility: int) -> list[int]:
 def _score(
     criteria: Criteria, row: Any, now: datetime, stale_after_hours: int
 ) -> tuple[float, list[str]]:
+    reasons: list[str] = []
+    return _score_value(criteria, row, now, stale_after_hours, reasons), reasons
+
+
+def _score_value(
+    criteria: Criteria,
+    row: Any,
+    now: datetime,
+    stale_after_hours: int,
+    reasons: list[str] | None = None,
+) -> float:
+    """The score of a candidate row; its reasons are appended to `reasons` when given (the
+    ranking scores every candidate in the country, the texts are only needed for those shown)."""
     (
         _uid,
         _uname,
@@ -268,33 +300,138 @@ def _score(
         _rname,
     ) = row
     score = 0.0
-    reasons: list[str] = []
     if municipality_id == criteria.municipality_id:
         score += W_SAME_MUNICIPALITY
-        reasons.append("zelfde gemeente")
+        if reasons is not None:
+            reasons.append("zelfde gemeente")
     elif criteria.region_id is not None and region_id == criteria.region_id:
         score += W_SAME_REGION
-        reasons.append("zelfde regio")
-    else:
+        if reasons is not None:
+            reasons.append("zelfde regio")
+    elif reasons is not None:
         reasons.append("buiten de regio")
     lat, lon = (loc_lat, loc_lon) if loc_lat is not None else (mun_lat, mun_lon)
     if None not in (lat, lon, criteria.latitude, criteria.longitude):
         km = distance_km(criteria.latitude, criteria.longitude, lat, lon)  # type: ignore[arg-type]
         score += W_CLOSENESS * max(0.0, 1.0 - km / CLOSENESS_KM)
-        if km >= 1:
+        if km >= 1 and reasons is not None:
             reasons.append(f"op {round(km)} km")
     if location_id in criteria.previous_location_ids:
         score += W_CONTINUITY
-        reasons.append("eerder gelogeerd")
-    if criteria.language and criteria.language != "nl" and criteria.language in (languages or []):
+        if reasons is not None:
+            reasons.append("eerder gelogeerd")
+    if (
+        criteria.language
+        and criteria.language != "nl"
+        and criteria.language in _json_list(languages)
+    ):
         score += W_LANGUAGE
-        reasons.append(f"spreekt {LANGUAGES.get(criteria.language, criteria.language)}")
-    text, days = freshness_reason(confirmed_at, now)
-    reasons.append(text)
+        if reasons is not None:
+            reasons.append(f"spreekt {LANGUAGES.get(criteria.language, criteria.language)}")
+    if reasons is not None:
+        text, days = freshness_reason(confirmed_at, now)
+        reasons.append(text)
+    else:
+        days = None if confirmed_at is None else max(0, (now - confirmed_at).days)
     stale_days = max(1, stale_after_hours // 24)
     if days is not None and not is_stale(confirmed_at, now, stale_after_hours):
         score += W_FRESHNESS * max(0.0, (stale_days - days) / stale_days)
-    return round(score, 3), reasons
+    return round(score, 3)
+
+
+def _elsewhere_ceiling(criteria: Criteria) -> float:
+    """The highest score a unit outside the region, at no location of an earlier stay, can get:
+    no place or continuity points, full closeness and freshness, the language if asked."""
+    ceiling = W_CLOSENESS + W_FRESHNESS
+    if criteria.language and criteria.language != "nl":
+        ceiling += W_LANGUAGE
+    return round(ceiling, 3)
+
+
+# Candidates whose nights are read per round trip when only the best exact fits are wanted.
+_BATCH = 50
+
+
+def _match(
+    criteria: Criteria,
+    row: Any,
+    arrival: date,
+    shift: int,
+    now: datetime,
+    stale_after_hours: int,
+) -> Match:
+    score, reasons = _score(criteria, row, now, stale_after_hours)
+    if shift:
+        direction = "later" if shift > 0 else "eerder"
+        reasons.insert(0, f"andere data: {_nights_word(abs(shift))} {direction}")
+    return Match(
+        unit_id=row[0],
+        unit_name=row[1],
+        provider_id=row[12],
+        location={
+            "id": row[5],
+            "name": row[6],
+            "postcode": row[7],
+            "provider": {"id": row[12], "name": row[13]},
+            "municipality": {"code": row[15], "name": row[16]},
+            "region": {"code": row[20], "name": row[21]} if row[20] else None,
+            "updated_at": iso_utc(row[11]),
+            "stale": is_stale(row[11], now, stale_after_hours),
+        },
+        arrival=arrival,
+        departure=arrival + timedelta(days=criteria.nights),
+        exact=shift == 0,
+        score=score,
+        reasons=reasons,
+        rotation=rotation_key(criteria.reference, row[12]),
+    )
+
+
+def _best_exact(
+    session: DbSession,
+    criteria: Criteria,
+    rows: list[Any],
+    *,
+    now: datetime,
+    today: date,
+    stale_after_hours: int,
+    limit: int,
+    exclude: frozenset[tuple[int, date]],
+) -> list[Match] | None:
+    """The first `limit` units that fit the exact dates in ranking order, or None when fewer
+    than `limit` do (then the other dates take part in the answer too).
+
+    Exact fits rank before every other-date option, and among themselves by (score, rotation,
+    unit id), which needs no nights: so the candidates are scored first (numbers only) and their
+    nights read best first, a batch at a time, until `limit` fit. This gives the same answer as
+    ranking every unit in the country, for the nights of a few dozen units instead of all.
+    """
+    arrival, nights = criteria.arrival, criteria.nights
+    if arrival < today:
+        return None
+    rotations: dict[int, str] = {}
+    ranked: list[tuple[float, str, int, Any]] = []
+    for row in rows:
+        if (row[0], arrival) in exclude:
+            continue
+        provider_id = row[12]
+        rotation = rotations.get(provider_id)
+        if rotation is None:
+            rotation = rotations[provider_id] = rotation_key(criteria.reference, provider_id)
+        ranked.append((-_score_value(criteria, row, now, stale_after_hours), rotation, row[0], row))
+    ranked.sort(key=lambda item: item[:3])
+    chosen: list[Match] = []
+    for start in range(0, len(ranked), _BATCH):
+        batch = ranked[start : start + _BATCH]
+        free = free_beds_per_night(
+            session, [item[2] for item in batch], arrival, criteria.departure, now
+        )
+        for _, _, unit_id, row in batch:
+            if _fits(free.get(unit_id, {}), arrival, nights, row[2]):
+                chosen.append(_match(criteria, row, arrival, 0, now, stale_after_hours))
+                if len(chosen) == limit:
+                    return chosen
+    return None
 
 
 def find_matches(
@@ -307,10 +444,42 @@ def find_matches(
     limit: int | None = None,
     exclude: frozenset[tuple[int, date]] = frozenset(),
 ) -> list[Match]:
-    """Units that fit, best first. `exclude` holds (unit id, arrival) pairs not to offer again."""
+    """Units that fit, best first. `exclude` holds (unit id, arrival) pairs not to offer again.
+
+    With a limit, the region (and earlier stays) is tried first: when its `limit` best exact
+    fits all score above anything a unit elsewhere can reach, they are the answer. Otherwise
+    the whole country is ranked. Either way the answer is that of ranking every unit.
+    """
+    if limit is not None and limit > 0 and criteria.region_id is not None:
+        nearby = _candidate_rows(session, criteria, nearby=True)
+        best = _best_exact(
+            session,
+            criteria,
+            nearby,
+            now=now,
+            today=today,
+            stale_after_hours=stale_after_hours,
+            limit=limit,
+            exclude=exclude,
+        )
+        if best is not None and best[-1].score > _elsewhere_ceiling(criteria):
+            return best
     rows = _candidate_rows(session, criteria)
     if not rows:
         return []
+    if limit is not None and limit > 0:
+        best = _best_exact(
+            session,
+            criteria,
+            rows,
+            now=now,
+            today=today,
+            stale_after_hours=stale_after_hours,
+            limit=limit,
+            exclude=exclude,
+        )
+        if best is not None:
+            return best
     flex = criteria.flexibility_days
     window_from = max(today, criteria.arrival - timedelta(days=flex))
     window_to = criteria.departure + timedelta(days=flex)
@@ -320,7 +489,7 @@ def find_matches(
     nights = criteria.nights
     matches: list[Match] = []
     for row in rows:
-        unit_id, unit_name, weekdays = row[0], row[1], row[2]
+        unit_id, weekdays = row[0], row[2]
         unit_free = free.get(unit_id, {})
         chosen: tuple[date, int] | None = None
         for shift in [0, *_shifts(flex)]:
@@ -332,34 +501,7 @@ def find_matches(
                 break
         if chosen is None:
             continue
-        arrival, shift = chosen
-        score, reasons = _score(criteria, row, now, stale_after_hours)
-        if shift:
-            direction = "later" if shift > 0 else "eerder"
-            reasons.insert(0, f"andere data: {_nights_word(abs(shift))} {direction}")
-        matches.append(
-            Match(
-                unit_id=unit_id,
-                unit_name=unit_name,
-                provider_id=row[12],
-                location={
-                    "id": row[5],
-                    "name": row[6],
-                    "postcode": row[7],
-                    "provider": {"id": row[12], "name": row[13]},
-                    "municipality": {"code": row[15], "name": row[16]},
-                    "region": {"code": row[20], "name": row[21]} if row[20] else None,
-                    "updated_at": iso_utc(row[11]),
-                    "stale": is_stale(row[11], now, stale_after_hours),
-                },
-                arrival=arrival,
-                departure=arrival + timedelta(days=nights),
-                exact=shift == 0,
-                score=score,
-                reasons=reasons,
-                rotation=rotation_key(criteria.reference, row[12]),
-            )
-        )
+        matches.append(_match(criteria, row, chosen[0], chosen[1], now, stale_after_hours))
     matches.sort(
         key=lambda m: (
             not m.exact,
