@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,8 +39,17 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 TOTP_ISSUER = "respijt"
 
 _hasher = PasswordHasher()
-# Verified when the e-mail address is unknown, so a miss costs as much time as a hit.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the e-mail address is unknown, so a miss costs as much time as a hit.
+
+    Made on first use, not at import: argon2 takes 64 MiB while hashing, and a web worker that
+    never sees a login (most of them, behind /api) should not carry that peak.
+    """
+    return _hasher.hash(secrets.token_hex(16))
+
 
 ROLE_LABELS = {
     "provider": "aanbieder",
@@ -104,7 +114,7 @@ def set_password(session: DbSession, user: User, password: str, now: datetime) -
 def authenticate(session: DbSession, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None (same cost either way)."""
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
