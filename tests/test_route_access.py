@@ -153,6 +153,22 @@ ROUTES: dict[tuple[str, str], object] = {
     ("POST", "/account/role"): SIGNED_IN,
     ("GET", "/account/password"): SIGNED_IN,
     ("POST", "/account/password"): SIGNED_IN,
+    # The meldpunt console and the coordinator pages (issue 9, second round).
+    ("GET", "/meldpunt"): {"meldpunt"},
+    ("GET", "/meldpunt/aanvraag"): {"meldpunt"},
+    ("POST", "/meldpunt/aanvraag"): {"meldpunt"},
+    ("GET", "/meldpunt/aanvragen/<reference>"): {"meldpunt"},
+    ("POST", "/meldpunt/aanvragen/<reference>/vasthouden"): {"meldpunt"},
+    ("POST", "/meldpunt/aanvragen/<reference>/aanbod/<int:reservation_id>/bevestigen"): {
+        "meldpunt"
+    },
+    ("POST", "/meldpunt/terugbellen/<int:voicemail_id>/afgehandeld"): {"meldpunt"},
+    ("POST", "/meldpunt/overdracht"): {"meldpunt"},
+    ("GET", "/coordinator/rooster"): {"coordinator"},
+    ("GET", "/coordinator/inzage"): {"coordinator"},
+    ("GET", "/coordinator/cijfers"): {"coordinator"},
+    ("GET", "/coordinator/cijfers.csv"): {"coordinator"},
+    ("GET", "/coordinator/cijfers-per-maand.csv"): {"coordinator"},
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -174,7 +190,10 @@ def test_every_route_has_a_rule(app):
 
 def test_api_role_rules_declared_on_views_match_the_table(app):
     for method, path, endpoint in app_routes(app):
-        declared = getattr(app.view_functions[endpoint], "_respijt_roles", None)
+        view = app.view_functions[endpoint]
+        declared = getattr(view, "_respijt_roles", None)
+        if declared is None and getattr(view, "_respijt_web_roles", ()):
+            declared = view._respijt_web_roles  # web pages: login_required(*roles)
         expected = ROUTES[(method, path)]
         if declared is not None:
             declared = {"anonymous" if r == "public" else r for r in declared}

@@ -30,6 +30,15 @@ ROLE_LABELS = {
 
 # Navigation per role: (endpoint, label). Filled when the pages for that role land.
 ROLE_NAVIGATION: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLE_LABELS}
+ROLE_NAVIGATION["meldpunt"] = [
+    ("web.meldpunt_console", "Meldpunt"),
+    ("web.meldpunt_intake", "Nieuwe aanvraag"),
+]
+ROLE_NAVIGATION["coordinator"] = [
+    ("web.coordinator_rota", "Rooster"),
+    ("web.coordinator_kpis", "Cijfers"),
+    ("web.coordinator_access_log", "Inzage aanvragen"),
+]
 
 PUBLIC_NAVIGATION = [
     ("web.home", "Logeren"),
@@ -54,6 +63,9 @@ def current_user() -> Any:
 def user_roles(user: Any) -> list[str]:
     if user is None:
         return []
+    web_session = getattr(user, "web_session", None)
+    if web_session is not None:  # a signed-in person: the navigation of the acting role
+        return [web_session.role]
     roles = getattr(user, "roles", None)
     if roles is None:
         role = getattr(user, "role", None)
@@ -81,7 +93,13 @@ def _context() -> dict[str, Any]:
 
 def register_web(app: Flask) -> None:
     """Blueprints, then security (CSRF, login, rate limits, headers), which wraps them all."""
-    from respijt.web import auth, public, requester  # noqa: F401 - routes register on import
+    from respijt.web import (  # noqa: F401 - routes register on import
+        auth,
+        coordinator,
+        meldpunt,
+        public,
+        requester,
+    )
     from respijt.web.security import init_security
 
     app.register_blueprint(blp)
