@@ -37,7 +37,7 @@ def _login(page: Any, traffic: Traffic, base: str, user: Any, db: Any) -> None:
     page.wait_for_url(re.compile(r"/login/2fa"))
     page.get_by_label(re.compile("[Cc]ode")).fill(pyotp.TOTP(secret).now())
     page.keyboard.press("Enter")
-    page.wait_for_load_state("load")
+    page.wait_for_url(re.compile(r"/account$"))
 
 
 @SQLITE_ONLY
