@@ -196,7 +196,7 @@ def test_voicemail_done_and_handover_note_on_the_console(client, desk, db):
     assert "Gesprekken vandaag" in page and page.count("+31612345678") == 1  # the call log
 
 
-def test_the_coordinator_sees_rota_gaps_access_log_and_kpis_with_csv(client, desk, db, make):
+def test_the_coordinator_sees_rota_gaps_access_log_and_kpis_with_csv(client, app, desk, db, make):
     coordinator = make.user("coordinator", regions=[desk["region"]])
     web_login(client, desk["meldpunt"])
     response = client.post("/meldpunt/aanvraag", data=_intake(client))
@@ -207,6 +207,13 @@ def test_the_coordinator_sees_rota_gaps_access_log_and_kpis_with_csv(client, des
     assert "Haaglanden" in rota and "Zorg Delft" in rota and "Geen gaten" in rota
     log = client.get(f"/coordinator/inzage?aanvraag={reference.lower()}").get_data(as_text=True)
     assert "care_request.create" in log and f"user:{desk['meldpunt'].id}" in log
+    assert coordinator.name in client.get("/coordinator/rooster").get_data(as_text=True)
+    # A coordinator of another region sees no row of this request, and the look is logged.
+    elsewhere = app.test_client()
+    web_login(elsewhere, make.user("coordinator", regions=[make.region()]))
+    page = elsewhere.get(f"/coordinator/inzage?aanvraag={reference}").get_data(as_text=True)
+    assert "Geen inzage gevonden" in page and "Haaglanden" not in page
+    assert _rows(db, reference)[-1] == "access_log.read:success"
     kpis = client.get("/coordinator/cijfers?gemeente=GM0503").get_data(as_text=True)
     assert "Per maand" in kpis and "/reports/monthly/GM0503/" in kpis
     # One request: a count under 5 is suppressed (the domain does it).

@@ -77,10 +77,11 @@ def _context() -> dict[str, Any]:
     user = current_user()
     roles = user_roles(user)
     navigation = [item for role in roles for item in ROLE_NAVIGATION.get(role, [])]
+    person = getattr(user, "web_session", None) and user.user  # a signed-in person's account
     return {
         "current_user_or_none": user,
         "user_display_name": (
-            getattr(user, "name", None) or getattr(user, "email", None) or "u"
+            getattr(person or user, "name", None) or getattr(person or user, "email", None) or "u"
             if user is not None
             else None
         ),
