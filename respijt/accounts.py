@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,7 +40,7 @@ TOTP_ISSUER = "respijt"
 _hasher = PasswordHasher()
 
 
-@functools.cache
+@lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """Verified when the e-mail address is unknown, so a miss costs as much time as a hit.
 

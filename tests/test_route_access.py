@@ -164,6 +164,22 @@ ROUTES: dict[tuple[str, str], object] = {
     ("GET", "/verwijzer/aanvragen"): {"verwijzer"},
     ("GET", "/verwijzer/aanvragen/nieuw"): {"verwijzer"},
     ("POST", "/verwijzer/aanvragen/nieuw"): {"verwijzer"},
+    # The meldpunt console and the coordinator pages (issue 9, second round).
+    ("GET", "/meldpunt"): {"meldpunt"},
+    ("GET", "/meldpunt/aanvraag"): {"meldpunt"},
+    ("POST", "/meldpunt/aanvraag"): {"meldpunt"},
+    ("GET", "/meldpunt/aanvragen/<reference>"): {"meldpunt"},
+    ("POST", "/meldpunt/aanvragen/<reference>/vasthouden"): {"meldpunt"},
+    ("POST", "/meldpunt/aanvragen/<reference>/aanbod/<int:reservation_id>/bevestigen"): {
+        "meldpunt"
+    },
+    ("POST", "/meldpunt/terugbellen/<int:voicemail_id>/afgehandeld"): {"meldpunt"},
+    ("POST", "/meldpunt/overdracht"): {"meldpunt"},
+    ("GET", "/coordinator/rooster"): {"coordinator"},
+    ("GET", "/coordinator/inzage"): {"coordinator"},
+    ("GET", "/coordinator/cijfers"): {"coordinator"},
+    ("GET", "/coordinator/cijfers.csv"): {"coordinator"},
+    ("GET", "/coordinator/cijfers-per-maand.csv"): {"coordinator"},
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

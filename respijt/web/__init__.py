@@ -35,6 +35,15 @@ ROLE_NAVIGATION["verwijzer"] = [
     ("web.referrer_requests", "Mijn aanvragen"),
     ("web.referrer_new_request", "Nieuwe aanvraag"),
 ]
+ROLE_NAVIGATION["meldpunt"] = [
+    ("web.meldpunt_console", "Meldpunt"),
+    ("web.meldpunt_intake", "Nieuwe aanvraag"),
+]
+ROLE_NAVIGATION["coordinator"] = [
+    ("web.coordinator_rota", "Rooster"),
+    ("web.coordinator_kpis", "Cijfers"),
+    ("web.coordinator_access_log", "Inzage aanvragen"),
+]
 
 PUBLIC_NAVIGATION = [
     ("web.home", "Logeren"),
@@ -92,7 +101,15 @@ def _context() -> dict[str, Any]:
 
 def register_web(app: Flask) -> None:
     """Blueprints, then security (CSRF, login, rate limits, headers), which wraps them all."""
-    from respijt.web import auth, provider, public, referrer, requester  # noqa: F401 - routes register on import
+    from respijt.web import (  # noqa: F401 - routes register on import
+        auth,
+        coordinator,
+        meldpunt,
+        provider,
+        public,
+        referrer,
+        requester,
+    )
     from respijt.web.security import init_security
 
     app.register_blueprint(blp)

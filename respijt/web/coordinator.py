@@ -1,0 +1,200 @@
+"""The coordinator's pages: the duty rota with its gaps, the access log per request, the KPIs.
+
+A coordinator sees the rota and the access log of their own regions (`Caller.region_ids`);
+the KPI figures are aggregates with small cells suppressed by the domain, as in the API.
+Figures are server-rendered tables; the bars are CSS widths beside the number, never colour
+alone. The CSV routes serve the same table for the signed-in session.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from respijt import care_requests, claims, clock, privacy, rota
+from respijt.api.claims import csv_response
+from respijt.api.security import read_only
+from respijt.auth import Caller
+from respijt.claims import formats
+from respijt.claims.kpis import SERIES_FIELDS, flatten
+from respijt.claims.months import Month
+from respijt.extensions import db
+from respijt.models import Municipality, Provider, Region
+from respijt.web import blp
+from respijt.web.forms import parse_date
+from respijt.web.security import current_principal, login_required
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+ROTA_DAYS = 14
+SERIES_LABELS = {
+    "requests": "Aanvragen",
+    "placed": "Geplaatst",
+    "placement_rate": "Plaatsingsgraad",
+    "lead_time_median_hours": "Doorlooptijd (mediaan, uren)",
+    "unmet_demand": "Onvervulde vraag",
+    "occupancy": "Bezetting",
+}
+
+
+def _caller() -> Caller:
+    principal = current_principal()
+    assert principal is not None
+    return principal.caller
+
+
+def _regions(caller: Caller) -> list[Region]:
+    query = select(Region).order_by(Region.name)
+    if caller.region_ids is not None:
+        query = query.where(Region.id.in_(caller.region_ids))
+    return list(db.session.scalars(query))
+
+
+def _local_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), LOCAL).astimezone(UTC)
+
+
+@blp.route("/coordinator/rooster")
+@login_required("coordinator")
+@read_only
+def coordinator_rota() -> ResponseReturnValue:
+    caller = _caller()
+    first = parse_date(request.args.get("van")) or clock.today()
+    start, end = _local_start(first), _local_start(first + timedelta(days=ROTA_DAYS))
+    rows = []
+    for region in _regions(caller):
+        shifts = rota.shifts_between(db.session, region.id, start, end)
+        gaps = rota.find_gaps(db.session, region.id, start, end)
+        rows.append({"region": region, "shifts": shifts, "gaps": gaps})
+    return render_template(
+        "coordinator/rota.html",
+        rows=rows,
+        first=first,
+        last=first + timedelta(days=ROTA_DAYS - 1),
+        providers={p.id: p.name for p in db.session.scalars(select(Provider))},
+    )
+
+
+@blp.route("/coordinator/inzage")
+@login_required("coordinator")
+def coordinator_access_log() -> ResponseReturnValue:
+    caller = _caller()
+    reference = (request.args.get("aanvraag") or "").strip()
+    rows = None
+    if reference:
+        normalised = care_requests.normalise_reference(reference)[:60]
+        rows = privacy.access_log_for(db.session, normalised, caller.region_ids)
+        # Reading who looked is itself an access to the request's log: recorded too.
+        privacy.log_access(
+            db.session,
+            action="access_log.read",
+            caller=caller,
+            client_reference=normalised,
+            outcome="success",
+            purpose="toezicht",
+            source=None,
+            event="read",
+        )
+        db.session.commit()
+        reference = normalised
+    return render_template("coordinator/access_log.html", reference=reference, rows=rows)
+
+
+def _kpi_filter() -> tuple[claims.KpiFilter, dict[str, Any]]:
+    today = clock.today()
+    this_month = Month.of(today)
+    default_from = this_month.first.replace(year=this_month.first.year - 1)
+    night_from = parse_date(request.args.get("van")) or default_from
+    night_to = parse_date(request.args.get("tot")) or this_month.end
+    if night_to <= night_from or (night_to - night_from).days > 731:
+        night_from, night_to = default_from, this_month.end
+    municipality = (request.args.get("gemeente") or "").strip().upper() or None
+    provider_text = (request.args.get("aanbieder") or "").strip()
+    provider_id = int(provider_text) if provider_text.isdigit() else None
+    args = {
+        "van": night_from.isoformat(),
+        "tot": night_to.isoformat(),
+        "gemeente": municipality or "",
+        "aanbieder": str(provider_id) if provider_id else "",
+    }
+    return claims.KpiFilter(night_from, night_to, municipality, provider_id), args
+
+
+def _stale_after() -> int:
+    return int(current_app.config["RESPIJT_STALE_AFTER_HOURS"])
+
+
+def _series_cell(row: dict[str, Any], name: str) -> str:
+    value = row[name]
+    if value is None:
+        return "<5" if name in row["suppressed"] else "–"
+    if isinstance(value, float):
+        if name in ("placement_rate", "occupancy"):
+            return f"{value * 100:.0f}%"
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
+@blp.route("/coordinator/cijfers")
+@login_required("coordinator")
+@read_only
+def coordinator_kpis() -> ResponseReturnValue:
+    f, args = _kpi_filter()
+    now = clock.now()
+    figures = claims.kpi_figures(db.session, f, now=now, stale_after_hours=_stale_after())
+    series = claims.monthly_series(db.session, f, now=now, stale_after_hours=_stale_after())
+    peak = max((row["requests"] or 0 for row in series), default=0) or 1
+    municipalities = db.session.execute(
+        select(Municipality.code, Municipality.name).order_by(Municipality.name)
+    ).all()
+    providers = db.session.execute(select(Provider.id, Provider.name).order_by(Provider.name)).all()
+    report_month = str(Month.of(Month.of(clock.today()).first - timedelta(days=1)))
+    return render_template(
+        "coordinator/kpis.html",
+        figures=figures,
+        rows=flatten(figures, decimal_comma=True),
+        series=series,
+        series_fields=SERIES_FIELDS,
+        series_labels=SERIES_LABELS,
+        cell=_series_cell,
+        peak=peak,
+        args=args,
+        municipalities=municipalities,
+        providers=providers,
+        report_month=report_month,
+        rule=figures["suppression"]["rule"],
+    )
+
+
+@blp.route("/coordinator/cijfers.csv")
+@login_required("coordinator")
+@read_only
+def coordinator_kpis_csv() -> ResponseReturnValue:
+    f, args = _kpi_filter()
+    figures = claims.kpi_figures(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
+    period = f"{args['van']}_{args['tot']}"
+    text = formats.table_csv(
+        ("kengetal", "waarde"),
+        flatten(figures, decimal_comma=True),
+        title=f"Kerncijfers {period} (aantallen onder 5 personen: <5)",
+    )
+    return csv_response(text, f"kerncijfers-{period}.csv")
+
+
+@blp.route("/coordinator/cijfers-per-maand.csv")
+@login_required("coordinator")
+@read_only
+def coordinator_kpi_months_csv() -> ResponseReturnValue:
+    f, args = _kpi_filter()
+    series = claims.monthly_series(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
+    period = f"{args['van']}_{args['tot']}"
+    text = formats.table_csv(
+        ("maand", *SERIES_FIELDS),
+        ((row["month"], *(_series_cell(row, n) for n in SERIES_FIELDS)) for row in series),
+        title=f"Kerncijfers per maand {period} (aantallen onder 5 personen: <5)",
+    )
+    return csv_response(text, f"kerncijfers-per-maand-{period}.csv")

@@ -1,0 +1,458 @@
+"""The meldpunt console: a phone desk for the provider on duty.
+
+One page shows the duty banner, urgent requests without a fit, the open requests and the
+waitlist, the call-back list (voicemails), today's calls and the handover notes. The intake
+form follows the order in which people speak on the phone; the request page shows the
+matches with their reasons, holds one with Enter and confirms it with the next Enter.
+
+Who may see which request is decided by `care_requests.restrict_to_visible` (on duty in its
+region, + the grace period, or taken by this meldpunt). Every read and change of client data
+writes an access-log row in the same transaction (NEN 7513).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from respijt import booking, care_requests, clock, duty, privacy, rota
+from respijt.auth import Caller
+from respijt.database import run_in_transaction
+from respijt.errors import DomainError, InvalidInput, NotFound
+from respijt.extensions import db
+from respijt.models import (
+    CareRequest,
+    MeldpuntCall,
+    Region,
+    Reservation,
+    RotaShift,
+    Voicemail,
+)
+from respijt.notifications import voice
+from respijt.requests_access import PURPOSE, log_request_access
+from respijt.web import blp
+from respijt.web.forms import ActionForm, OneOf, RequestForm, parse_date, required
+from respijt.web.public import municipality_choices, regions_with_municipalities
+from respijt.web.security import current_principal, login_required
+from respijt.workflow import HELD, OPEN_REQUEST_STATUSES, REQUEST_LABELS, RESERVATION_LABELS
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+MATCH_LIMIT = 5
+
+
+class IntakeForm(RequestForm):
+    """The request form for a phone call: who calls first; consent is asked aloud."""
+
+    requester = SelectField(
+        "Wie belt?",
+        choices={
+            "mantelzorger": "Mantelzorger",
+            "verwijzer": "Verwijzer (wijkteam, consulent, huisarts)",
+            "meldpunt": "Anders (het meldpunt legt vast)",
+        },
+        default="mantelzorger",
+        validators=[required(), OneOf(["mantelzorger", "verwijzer", "meldpunt"])],
+        validate_choice=False,
+    )
+    urgency = SelectField(
+        "Hoe snel?",
+        choices={
+            "planned": "Gepland, er is tijd",
+            "soon": "Binnenkort, binnen een week",
+            "urgent": "Spoed, zo snel mogelijk",
+        },
+        default="planned",
+        validators=[required(), OneOf(["planned", "soon", "urgent"])],
+        validate_choice=False,
+    )
+    contact_name = StringField(
+        "Naam contactpersoon",
+        validators=[required(), Length(max=80, message="Hooguit 80 tekens.")],
+    )
+    contact_mobile = StringField("Mobiel nummer contactpersoon", validators=[required()])
+
+
+class NoteForm(ActionForm):
+    region = StringField("Regio", validators=[required()])
+    body = TextAreaField(
+        "Overdrachtsnotitie (geen medische gegevens)",
+        validators=[required(), Length(max=2000, message="Hooguit 2000 tekens.")],
+    )
+
+
+class HoldForm(ActionForm):
+    unit_id = StringField(validators=[required()])
+    arrival = StringField(validators=[required()])
+    departure = StringField(validators=[required()])
+
+
+def _retries() -> int:
+    return int(current_app.config["RESPIJT_TX_RETRIES"])
+
+
+def _stale_after() -> int:
+    return int(current_app.config["RESPIJT_STALE_AFTER_HOURS"])
+
+
+def _caller() -> Caller:
+    principal = current_principal()
+    assert principal is not None
+    return principal.caller
+
+
+def _grace() -> timedelta:
+    return timedelta(minutes=int(current_app.config["RESPIJT_DUTY_GRACE_MINUTES"]))
+
+
+def duty_regions(caller: Caller, now: datetime) -> list[dict[str, Any]]:
+    """The regions where this meldpunt is on duty now (or within the grace), with until when."""
+    assert caller.provider_id is not None
+    ids = db.session.scalars(duty.on_duty_region_ids(caller.provider_id, now)).all()
+    out = []
+    for region in db.session.scalars(
+        select(Region).where(Region.id.in_(set(ids))).order_by(Region.name)
+    ):
+        shift = db.session.scalars(
+            select(RotaShift)
+            .where(
+                RotaShift.region_id == region.id,
+                RotaShift.provider_id == caller.provider_id,
+                RotaShift.status == "active",
+                RotaShift.starts_at <= now,
+            )
+            .order_by(RotaShift.ends_at.desc())
+            .limit(1)
+        ).first()
+        until = duty.duty_until(db.session, shift) if shift is not None else None
+        out.append({"region": region, "until": until, "grace": until is not None and until <= now})
+    return out
+
+
+def _log_reservation(caller: Caller, reservation: Reservation, action: str) -> None:
+    reference = db.session.scalar(
+        select(CareRequest.reference).where(CareRequest.id == reservation.request_id)
+    )
+    privacy.log_access(
+        db.session,
+        action=action,
+        caller=caller,
+        client_reference=reference or f"reservation:{reservation.id}",
+        outcome="success",
+        purpose=PURPOSE,
+        source=None,
+        region_id=reservation.unit.location.municipality.region_id,
+    )
+
+
+def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
+    """Run `work`; a refusal is logged in its own transaction (one row per access)."""
+    try:
+        return run_in_transaction(db.session, work, _retries())
+    except DomainError as exc:
+        db.session.rollback()
+        outcome = "denied" if isinstance(exc, NotFound) else "failed"
+        run_in_transaction(
+            db.session,
+            lambda: log_request_access(
+                db.session,
+                action=action,
+                caller=caller,
+                reference=care_requests.normalise_reference(reference),
+                outcome=outcome,
+            ),
+            _retries(),
+        )
+        raise
+
+
+def _local_day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), LOCAL).astimezone(UTC)
+
+
+@blp.route("/meldpunt")
+@login_required("meldpunt")
+def meldpunt_console() -> ResponseReturnValue:
+    caller = _caller()
+    now = clock.now()
+
+    def work() -> dict[str, Any]:
+        regions = duty_regions(caller, now)
+        region_ids = [r["region"].id for r in regions]
+        visible = care_requests.restrict_to_visible(select(CareRequest), caller, now)
+        open_requests = db.session.scalars(
+            visible.where(CareRequest.status.in_(OPEN_REQUEST_STATUSES))
+            .order_by(CareRequest.attention_at.is_(None), CareRequest.created_at)
+            .limit(200)
+        ).all()
+        log_request_access(
+            db.session, action="search", caller=caller, reference=None, outcome="granted"
+        )
+        urgent = [r for r in open_requests if r.attention_at is not None]
+        waitlist = [r for r in open_requests if r.status == "waitlisted" and r not in urgent]
+        others = [r for r in open_requests if r not in urgent and r not in waitlist]
+        callbacks = [
+            v
+            for region_id in region_ids
+            for v in voice.voicemails(db.session, region_id, open_only=True)
+        ]
+        calls = db.session.scalars(
+            select(MeldpuntCall)
+            .where(
+                MeldpuntCall.region_id.in_(region_ids),
+                MeldpuntCall.started_at >= _local_day_start(clock.today()),
+            )
+            .order_by(MeldpuntCall.started_at.desc())
+            .limit(100)
+        ).all()
+        notes = [
+            (r["region"], n)
+            for r in regions
+            for n in rota.handover_notes(db.session, r["region"].id, now)
+        ]
+        return {
+            "regions": regions,
+            "urgent": urgent,
+            "waitlist": waitlist,
+            "others": others,
+            "callbacks": callbacks,
+            "calls": calls,
+            "notes": notes,
+        }
+
+    context = run_in_transaction(db.session, work, _retries())
+    note_form = NoteForm()
+    return render_template(
+        "meldpunt/console.html",
+        **context,
+        labels=REQUEST_LABELS,
+        action_form=ActionForm(),
+        note_form=note_form,
+    )
+
+
+@blp.route("/meldpunt/aanvraag", methods=["GET", "POST"])
+@login_required("meldpunt")
+def meldpunt_intake() -> ResponseReturnValue:
+    caller = _caller()
+    form = IntakeForm()
+    form.municipality.choices = municipality_choices(
+        regions_with_municipalities(), "Kies een gemeente…"
+    )
+    other_problems: list[str] = []
+    if form.validate_on_submit():
+        data = form.as_request_data()
+
+        def work() -> str:
+            created = care_requests.create_request(
+                db.session,
+                data,
+                caller=caller,
+                channel="phone",
+                now=clock.now(),
+                today=clock.today(),
+                stale_after_hours=_stale_after(),
+            )
+            log_request_access(
+                db.session,
+                action="create",
+                caller=caller,
+                reference=created.reference,
+                outcome="granted",
+            )
+            return created.reference
+
+        try:
+            reference = run_in_transaction(db.session, work, _retries())
+        except InvalidInput as exc:
+            db.session.rollback()
+            other_problems = form.add_domain_errors(exc.params)
+        else:
+            flash(f"Aanvraag {reference} is opgenomen.", "info")
+            return redirect(url_for("web.meldpunt_request", reference=reference), code=303)
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template("meldpunt/intake.html", form=form, other_problems=other_problems),
+        status,
+    )
+
+
+@blp.route("/meldpunt/aanvragen/<reference>")
+@login_required("meldpunt")
+def meldpunt_request(reference: str) -> ResponseReturnValue:
+    caller = _caller()
+    now = clock.now()
+
+    def work() -> dict[str, Any]:
+        found = care_requests.get_request(db.session, caller, reference, now)
+        log_request_access(
+            db.session, action="read", caller=caller, reference=found.reference, outcome="granted"
+        )
+        matches = care_requests.matches_for(
+            db.session,
+            found,
+            caller=caller,
+            now=now,
+            today=clock.today(),
+            stale_after_hours=_stale_after(),
+            limit=MATCH_LIMIT,
+        )
+        offers = care_requests.offers_of(db.session, found)
+        return {"care_request": found, "matches": matches, "offers": offers}
+
+    try:
+        context = _logged(caller, reference, "read", work)
+    except NotFound:
+        abort(404)
+    held = [o for o in context["offers"] if o.status == HELD]
+    return render_template(
+        "meldpunt/request.html",
+        **context,
+        held=held,
+        labels=REQUEST_LABELS,
+        reservation_labels=RESERVATION_LABELS,
+        action_form=ActionForm(),
+    )
+
+
+@blp.route("/meldpunt/aanvragen/<reference>/vasthouden", methods=["POST"])
+@login_required("meldpunt")
+def meldpunt_hold(reference: str) -> ResponseReturnValue:
+    caller = _caller()
+    form = HoldForm()
+    arrival, departure = parse_date(form.arrival.data), parse_date(form.departure.data)
+    unit_id = str(form.unit_id.data or "")
+    if not form.validate_on_submit() or arrival is None or departure is None:
+        flash("Kies een passende plek uit de lijst.", "fout")
+        return redirect(url_for("web.meldpunt_request", reference=reference), code=303)
+    if not unit_id.isdigit():
+        abort(404)
+    config = current_app.config
+
+    def work() -> None:
+        now = clock.now()
+        found = care_requests.get_request(db.session, caller, reference, now)
+        stay = care_requests.prepare_reservation(
+            db.session,
+            found,
+            unit_id=int(unit_id),
+            arrival=arrival,
+            departure=departure,
+            caller=caller,
+            reason=None,
+            now=now,
+        )
+        reservation, _ = booking.place_hold(
+            db.session,
+            unit_id=int(unit_id),
+            arrival=arrival,
+            departure=departure,
+            caller=caller,
+            now=now,
+            today=clock.today(),
+            hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60,
+            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+            request_id=found.id,
+        )
+        care_requests.link_stay(db.session, stay, reservation)
+        _log_reservation(caller, reservation, "reservation.create")
+
+    return _act(caller, reference, "change", work, "De plek wordt vastgehouden.")
+
+
+@blp.route(
+    "/meldpunt/aanvragen/<reference>/aanbod/<int:reservation_id>/bevestigen", methods=["POST"]
+)
+@login_required("meldpunt")
+def meldpunt_confirm(reference: str, reservation_id: int) -> ResponseReturnValue:
+    caller = _caller()
+    hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
+
+    def work() -> None:
+        found = care_requests.get_request(db.session, caller, reference, clock.now())
+        reservation = care_requests.request_reservation(db.session, found, reservation_id)
+        booking.confirm_by_requester(
+            db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
+        )
+        _log_reservation(caller, reservation, "reservation.confirm")
+
+    return _act(caller, reference, "change", work, "De reservering is bevestigd.")
+
+
+def _act(caller: Caller, reference: str, action: str, work: Any, done: str) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        _logged(caller, reference, action, work)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.detail, "fout")
+    else:
+        flash(done, "info")
+    return redirect(url_for("web.meldpunt_request", reference=reference), code=303)
+
+
+@blp.route("/meldpunt/terugbellen/<int:voicemail_id>/afgehandeld", methods=["POST"])
+@login_required("meldpunt")
+def meldpunt_voicemail_done(voicemail_id: int) -> ResponseReturnValue:
+    caller = _caller()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+
+    def work() -> None:
+        item = db.session.get(Voicemail, voicemail_id)
+        allowed = [r["region"].id for r in duty_regions(caller, clock.now())]
+        if item is None or item.region_id not in allowed:
+            raise NotFound("Deze voicemail bestaat niet.")
+        voice.mark_voicemail_done(db.session, voicemail_id, actor=caller.key, now=clock.now())
+
+    try:
+        run_in_transaction(db.session, work, _retries())
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.detail, "fout")
+    else:
+        flash("Teruggebeld: afgehandeld.", "info")
+    return redirect(url_for("web.meldpunt_console"), code=303)
+
+
+@blp.route("/meldpunt/overdracht", methods=["POST"])
+@login_required("meldpunt")
+def meldpunt_note() -> ResponseReturnValue:
+    caller = _caller()
+    assert caller.provider_id is not None
+    provider_id = caller.provider_id
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash("Schrijf een notitie en kies de regio.", "fout")
+        return redirect(url_for("web.meldpunt_console"), code=303)
+
+    def work() -> None:
+        region = db.session.scalar(select(Region).where(Region.code == form.region.data))
+        if region is None:
+            raise NotFound("Onbekende regio.")
+        rota.add_handover_note(
+            db.session,
+            region_id=region.id,
+            provider_id=provider_id,
+            body=form.body.data,
+            now=clock.now(),
+            grace=_grace(),
+        )
+
+    try:
+        run_in_transaction(db.session, work, _retries())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.detail, "fout")
+    else:
+        flash("De overdrachtsnotitie is opgeslagen.", "info")
+    return redirect(url_for("web.meldpunt_console"), code=303)
