@@ -4,14 +4,14 @@ the order Twilio sends them, and check the TwiML answers, the call log and the o
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import count
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from respijt import clock, rota
+from respijt import claims, clock, rota
 from respijt.fake_twilio import DEFAULT_AUTH_TOKEN, twilio_signature
 from respijt.models import AccessLog, CallLeg, MeldpuntCall, OutboxMessage, Voicemail
 from tests import care_request_helpers
@@ -264,6 +264,28 @@ def test_stats_count_calls_answered_within_30_seconds(db, client, make, meldpunt
     ).get_json()
     assert (stats["calls"], stats["answered"], stats["answered_within_30s"]) == (2, 2, 1)
     assert stats["missed"] == 0
+
+    # The same calls feed the gemeente's KPI "answered within 30 s", under the <5 suppression.
+    period = claims.KpiFilter(date(2027, 1, 1), date(2027, 2, 1))
+    kpis = claims.kpi_figures(db.session, period, now=clock.now(), stale_after_hours=72)
+    assert kpis["meldpunt_calls"]["calls"] is None  # 2 callers: hidden
+    assert "meldpunt_calls.calls" in kpis["suppression"]["cells"]
+    for n in range(3):  # three more, answered at once: 5 calls, 4 of them within 30 s
+        clock.freeze(T0 + timedelta(hours=1, minutes=n))
+        extra = Call(client)
+        extra.incoming()
+        extra.callee_picks_up("1")
+        extra.leg_ends("completed")
+    kpis = claims.kpi_figures(db.session, period, now=clock.now(), stale_after_hours=72)
+    assert kpis["meldpunt_calls"]["calls"] == 5
+    assert kpis["meldpunt_calls"]["answered_within_30s_share"] == 0.8
+    quiet = claims.KpiFilter(date(2027, 2, 1), date(2027, 3, 1))
+    assert (
+        claims.kpi_figures(db.session, quiet, now=clock.now(), stale_after_hours=72)[
+            "meldpunt_calls"
+        ]
+        is None
+    )
 
 
 def test_after_hours_callers_hear_the_message_and_nobody_is_rung(db, client, app, meldpunt):

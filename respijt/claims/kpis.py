@@ -77,6 +77,15 @@ def register_kpi_source(name: str, source: KpiSource) -> None:
     _sources[name] = source
 
 
+def _built_in_source(name: str) -> KpiSource | None:
+    """The figures respijt itself can supply; a registered source takes precedence."""
+    if name == "meldpunt_calls":
+        from respijt.notifications.voice import meldpunt_calls_kpi
+
+        return meldpunt_calls_kpi
+    return None  # satisfaction: the one-question SMS after departure is not built yet
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """Nearest-rank percentile: the smallest value with at least `fraction` of values at or
     below it (p90 of ten values is the ninth)."""
@@ -278,7 +287,7 @@ def kpi_figures(
     figures["freshness"] = _freshness(session, f, now, stale_after_hours)
     figures["neutrality"] = _neutrality(session, f, requests, s)
     for name in PLUGGABLE:
-        source = _sources.get(name)
+        source = _sources.get(name) or _built_in_source(name)
         figures[name] = source(session, f, s, now) if source is not None else None
     figures["suppression"] = {
         "threshold": THRESHOLD,

@@ -294,13 +294,16 @@ def week_bounds(week_start: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def weekly_stats(session: DbSession, region_id: int, week_start: date) -> dict[str, Any]:
-    """Calls, answered within 30 s, missed, voicemails and call-backs done, for one local week."""
-    start, end = week_bounds(week_start)
+def call_stats(
+    session: DbSession, start: datetime, end: datetime, region_id: int | None = None
+) -> dict[str, int]:
+    """Calls, answered (within 30 s), missed, voicemails and call-backs done in [start, end),
+    for one region or, without `region_id`, for all of them."""
+    in_region = [MeldpuntCall.region_id == region_id] if region_id is not None else []
     calls = list(
         session.scalars(
             select(MeldpuntCall).where(
-                MeldpuntCall.region_id == region_id,
+                *in_region,
                 MeldpuntCall.started_at >= start,
                 MeldpuntCall.started_at < end,
             )
@@ -312,23 +315,18 @@ def weekly_stats(session: DbSession, region_id: int, week_start: date) -> dict[s
         select(func.count())
         .select_from(Voicemail)
         .join(MeldpuntCall, MeldpuntCall.id == Voicemail.call_id)
-        .where(
-            MeldpuntCall.region_id == region_id,
-            MeldpuntCall.started_at >= start,
-            MeldpuntCall.started_at < end,
-        )
+        .where(*in_region, MeldpuntCall.started_at >= start, MeldpuntCall.started_at < end)
     )
     callbacks = session.scalar(
         select(func.count())
         .select_from(Voicemail)
         .where(
-            Voicemail.region_id == region_id,
+            *([Voicemail.region_id == region_id] if region_id is not None else []),
             Voicemail.done_at >= start,
             Voicemail.done_at < end,
         )
     )
     return {
-        "week_start": week_start.isoformat(),
         "calls": len(calls),
         "answered": len(answered),
         "answered_within_30s": len(quick),
@@ -337,3 +335,32 @@ def weekly_stats(session: DbSession, region_id: int, week_start: date) -> dict[s
         "voicemails": int(voicemail_count or 0),
         "callbacks": int(callbacks or 0),
     }
+
+
+def meldpunt_calls_kpi(session: DbSession, f: Any, s: Any, now: datetime) -> dict[str, Any] | None:
+    """The KPI `meldpunt_calls` (claims.kpis): calls in the period, and the share answered
+    within 30 s, through the report's suppression (callers are people). None without calls."""
+    stats = call_stats(
+        session, clock.local_midnight_utc(f.night_from), clock.local_midnight_utc(f.night_to)
+    )
+    if not stats["calls"]:
+        return None
+    share = round(stats["answered_within_30s"] / stats["calls"], 4)
+    return {
+        "calls": s.count("meldpunt_calls.calls", stats["calls"]),
+        "answered_within_30s": s.count(
+            "meldpunt_calls.answered_within_30s", stats["answered_within_30s"]
+        ),
+        "answered_within_30s_share": s.statistic(
+            "meldpunt_calls.answered_within_30s_share", stats["calls"], share
+        ),
+        "missed": s.count("meldpunt_calls.missed", stats["missed"]),
+        "voicemails": s.count("meldpunt_calls.voicemails", stats["voicemails"]),
+        "callbacks": s.count("meldpunt_calls.callbacks", stats["callbacks"]),
+    }
+
+
+def weekly_stats(session: DbSession, region_id: int, week_start: date) -> dict[str, Any]:
+    """Calls, answered within 30 s, missed, voicemails and call-backs done, for one local week."""
+    start, end = week_bounds(week_start)
+    return {"week_start": week_start.isoformat(), **call_stats(session, start, end, region_id)}
