@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -27,6 +23,7 @@ from respijt.database import run_in_transaction
 from respijt.errors import NoBedFree
 from respijt.models import NightInventory
 from tests.conftest import config_for_tests
+from tests.live_server import running_server
 
 RACERS = int(os.environ.get("RESPIJT_TEST_RACERS", "40"))
 
@@ -120,58 +117,10 @@ def test_last_bed_goes_to_exactly_one_of_four_processes(app, db, make, database_
     _assert_one_winner(db, unit, arrival, 7, outcomes)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def live_server(database_url, db, tmp_path):
-    """`respijt serve` in its own process, on the test database."""
-    port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        RESPIJT_SECRET_KEY="test",
-        RESPIJT_RATELIMIT="off",
-        RESPIJT_INSTANCE_PATH=str(tmp_path),
-    )
-    log_path = tmp_path / "server.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "respijt.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--threads",
-            "16",
-            "--no-scheduler",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        log.close()
-        raise RuntimeError("server did not start: " + log_path.read_text()[-2000:])
-    yield base
-    db.session.rollback()
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with running_server(database_url, db, tmp_path, threads=16) as base:
+        yield base
 
 
 @pytest.mark.slow

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from respijt import clock, request_links
@@ -32,6 +27,7 @@ from tests.browser import (
     chromium_missing,
     launch,
 )
+from tests.live_server import running_server
 from tests.web_helpers import request_with_offer
 
 MISSING = chromium_missing()
@@ -39,12 +35,6 @@ if MISSING and os.environ.get("CI", "").lower() == "true":
     pytest.fail(f"browser tests must run under CI=true: {MISSING}", pytrace=False)
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=f"browser tests skipped: {MISSING}")
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture()
@@ -55,40 +45,8 @@ def demo(db: Any) -> None:
 
 @pytest.fixture()
 def server(database_url: str, db: Any, demo: None, tmp_path: Any) -> Iterator[str]:
-    port = _free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        RESPIJT_SECRET_KEY="browser-test",
-        RESPIJT_RATELIMIT="off",
-        RESPIJT_INSTANCE_PATH=str(tmp_path),
-        RESPIJT_PUBLIC_URL=f"http://127.0.0.1:{port}",
-    )
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "respijt.cli", "serve", "--port", str(port), "--no-scheduler"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            proc.kill()
-            raise RuntimeError("server did not start: " + log_path.read_text()[-2000:])
-        try:
-            yield base
-        finally:
-            db.session.rollback()
-            proc.terminate()
-            proc.wait(timeout=10)
+    with running_server(database_url, db, tmp_path, RESPIJT_SECRET_KEY="browser-test") as base:
+        yield base
 
 
 @pytest.fixture()
