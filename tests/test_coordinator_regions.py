@@ -393,3 +393,40 @@ def test_a_coordinator_lists_only_the_messages_about_their_own_regions(client, d
     assert regions(mine) == {w.a.region.id}
     everyone = client.get("/api/v1/messages", headers=w.admin).get_json()
     assert regions(everyone) == {w.a.region.id, w.b.region.id, None}
+
+
+# --- the registry ------------------------------------------------------------------------------
+
+
+def test_a_coordinator_changes_only_providers_and_locations_in_their_own_regions(
+    client, db, coordinator_a
+):
+    w, headers = coordinator_a
+    location_b = w.b.unit.location_id
+    _problem(
+        client.patch(f"/api/v1/providers/{w.b.provider.id}", json={"name": "X"}, headers=headers),
+        403,
+    )
+    _problem(
+        client.patch(f"/api/v1/locations/{location_b}", json={"name": "X"}, headers=headers), 403
+    )
+    _problem(client.post(f"/api/v1/locations/{location_b}/confirm", headers=headers), 403)
+    _problem(client.patch(f"/api/v1/units/{w.b.unit.id}", json={"name": "X"}, headers=headers), 403)
+    own = client.patch(
+        f"/api/v1/providers/{w.a.provider.id}", json={"name": "Zorg A"}, headers=headers
+    )
+    assert own.status_code == 200, own.get_json()
+    admin = client.patch(
+        f"/api/v1/providers/{w.b.provider.id}", json={"name": "Zorg B"}, headers=w.admin
+    )
+    assert admin.status_code == 200, admin.get_json()
+
+    def new_provider(*codes: str) -> Any:
+        regions = [{"code": code} for code in codes]
+        return client.post(
+            "/api/v1/providers", json={"name": "Nieuw", "regions": regions}, headers=headers
+        )
+
+    _problem(new_provider(w.b.region.code), 403)
+    _problem(new_provider(), 403)
+    assert new_provider(w.a.region.code).status_code == 201
