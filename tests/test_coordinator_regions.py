@@ -421,6 +421,29 @@ def test_a_coordinator_changes_only_providers_and_locations_in_their_own_regions
     )
     assert admin.status_code == 200, admin.get_json()
 
+    # A provider in both regions: A's coordinator sets its membership in A; B's stays.
+    both = w.b.provider
+    client.patch(
+        f"/api/v1/providers/{both.id}",
+        json={"regions": [{"code": w.b.region.code, "in_pool": True}, {"code": w.a.region.code}]},
+        headers=w.admin,
+    )
+    into_b = client.patch(
+        f"/api/v1/providers/{both.id}",
+        json={"regions": [{"code": w.b.region.code}]},
+        headers=headers,
+    )
+    _problem(into_b, 403)
+    pooled = client.patch(
+        f"/api/v1/providers/{both.id}",
+        json={"regions": [{"code": w.a.region.code, "in_pool": True}]},
+        headers=headers,
+    )
+    assert pooled.status_code == 200, pooled.get_json()
+    db.session.expire_all()
+    memberships = {(m.region_id, m.in_pool) for m in db.session.get(Provider, both.id).regions}
+    assert memberships == {(w.a.region.id, True), (w.b.region.id, True)}
+
     def new_provider(*codes: str) -> Any:
         regions = [{"code": code} for code in codes]
         return client.post(

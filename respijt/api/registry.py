@@ -261,8 +261,17 @@ def update_provider(data: dict[str, Any], provider_id: int) -> ResponseReturnVal
         changes = {k: v for k, v in data.items() if k != "regions"}
         if caller.role == "provider" and "regions" in data:
             raise Forbidden("Regio's en pooldeelname worden door de coördinator vastgelegd.")
-        ensure_own_regions(caller, _memberships(data))
-        registry.update_provider(db.session, provider, regions=_memberships(data), **changes)
+        memberships = _memberships(data)
+        ensure_own_regions(caller, memberships)
+        regions = visible_regions(caller)
+        if memberships is not None and regions is not None:
+            # A coordinator sets the memberships in their own regions; the others stay.
+            memberships += [
+                registry.RegionMembership(m.region.code, m.in_pool, m.pool_weight)
+                for m in provider.regions
+                if m.region_id not in regions
+            ]
+        registry.update_provider(db.session, provider, regions=memberships, **changes)
         return _provider_dict(provider)
 
     return jsonify(run_in_transaction(db.session, work, _retries()))
