@@ -59,8 +59,16 @@ class OutputQuery(FormatQuery):
 
 class ClaimsQuery(OutputQuery):
     month = fields.String(required=True, metadata={"description": "JJJJ-MM"})
-    provider = fields.Integer(metadata={"description": "alleen deze aanbieder (coördinator)"})
-    municipality = fields.String(metadata={"description": "CBS-code van de gemeente"})
+    provider = fields.Integer(
+        metadata={
+            "description": "alleen deze aanbieder (coördinator: uit de eigen regio's, anders 404)"
+        }
+    )
+    municipality = fields.String(
+        metadata={
+            "description": "CBS-code van de gemeente (coördinator: eigen regio's, anders 404)"
+        }
+    )
 
 
 class ExportInput(StrictSchema):
@@ -140,7 +148,8 @@ def render_lines(
 @requires(*READERS)
 def get_claims(args: dict[str, Any]) -> ResponseReturnValue:
     """Declaratieregels van één maand: één regel per reservering (per tarief) met de nachten in
-    die maand. Voorlopig = nog niet (helemaal) geleverd. JSON of `?format=csv`."""
+    die maand. Voorlopig = nog niet (helemaal) geleverd. JSON of `?format=csv`. Een coördinator
+    ziet alleen de regels van gemeenten in de eigen regio's."""
     caller = current_caller()
     month = claims.Month.parse(args["month"])
     provider_id = scope_provider(caller, args.get("provider"))

@@ -180,7 +180,8 @@ def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
 @read_only
 def get_kpis(args: dict[str, Any]) -> ResponseReturnValue:
     """Kerncijfers over een periode (halfopen), met filters op gemeente en aanbieder.
-    Aantallen van 1–4 personen zijn `null` (in CSV: <5) en staan in `suppression.cells`."""
+    Aantallen van 1–4 personen zijn `null` (in CSV: <5) en staan in `suppression.cells`. Een
+    coördinator krijgt alleen de cijfers van de eigen regio's; een filter daarbuiten geeft 404."""
     figures = claims.kpi_figures(
         db.session,
         _kpi_filter(args),
