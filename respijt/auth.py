@@ -10,12 +10,22 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, true, update
 
 from respijt.database import DbSession
-from respijt.errors import InvalidInput
-from respijt.models import ApiToken, Provider, User
+from respijt.errors import InvalidInput, NotFound
+from respijt.models import (
+    ApiToken,
+    ApiTokenRegion,
+    Location,
+    Municipality,
+    Provider,
+    ProviderRegion,
+    Region,
+    User,
+)
 
 ROLES = ("provider", "meldpunt", "verwijzer", "coordinator", "admin")
 PROVIDER_BOUND_ROLES = ("provider", "meldpunt")
@@ -27,8 +37,9 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 class Caller:
     """Who acts: principal key ("token:3", "user:4"), role, and the provider they act for.
 
-    `region_ids` narrows a coordinator to their regions (None: every region, for tokens not
-    bound to a person); `organisation` is a verwijzer's organisation, for the access log.
+    `region_ids` narrows a coordinator to their regions (a person's, or a coordinator token's;
+    None: every region, for admins and roles narrowed otherwise); read it through
+    `visible_regions()`. `organisation` is a verwijzer's organisation, for the access log.
     """
 
     key: str
@@ -51,6 +62,90 @@ def caller_for_user(user: User, role: str) -> Caller:
     )
 
 
+# --- regions: the one place a coordinator is narrowed to their own regions ---------------------
+
+
+def visible_regions(caller: Caller) -> frozenset[int] | None:
+    """The regions this caller may see: a coordinator's own; None means every region (an admin,
+    and roles narrowed by provider or authorship instead). Every query that lists or fetches
+    region-bound data for a coordinator filters with `in_visible_regions()` on this."""
+    return caller.region_ids if caller.role == "coordinator" else None
+
+
+def in_visible_regions(regions: frozenset[int] | None, region_column: Any) -> ColumnElement[bool]:
+    """A WHERE condition: the row's region (`region_column`) is one of `regions`
+    (`visible_regions()`); always true when `regions` is None (every region)."""
+    if regions is None:
+        return true()
+    return region_column.in_(regions)
+
+
+def municipality_in_visible_regions(
+    regions: frozenset[int] | None, municipality_column: Any
+) -> ColumnElement[bool]:
+    """A WHERE condition: the row's municipality (`municipality_column`, an id) lies in one of
+    `regions`; always true when `regions` is None."""
+    if regions is None:
+        return true()
+    return municipality_column.in_(
+        select(Municipality.id).where(in_visible_regions(regions, Municipality.region_id))
+    )
+
+
+def provider_in_visible_regions(
+    regions: frozenset[int] | None, provider_column: Any
+) -> ColumnElement[bool]:
+    """A WHERE condition: the provider (`provider_column`, an id) works in one of `regions`:
+    it serves the region (provider_region) or has a location in one of its municipalities."""
+    if regions is None:
+        return true()
+    serving = select(ProviderRegion.provider_id).where(
+        in_visible_regions(regions, ProviderRegion.region_id)
+    )
+    located = select(Location.provider_id).where(
+        municipality_in_visible_regions(regions, Location.municipality_id)
+    )
+    return or_(provider_column.in_(serving), provider_column.in_(located))
+
+
+def ensure_visible_filters(
+    session: DbSession,
+    regions: frozenset[int] | None,
+    *,
+    municipality: str | None = None,
+    provider_id: int | None = None,
+) -> None:
+    """Refuse (404) a report filter outside `regions`: a municipality (CBS code) that lies in
+    another region, or a provider that serves none of them. The figures themselves are narrowed
+    in their queries; this only keeps a filter from answering with an empty success."""
+    if regions is None:
+        return
+    if municipality is not None and session.scalar(
+        select(Municipality.id).where(
+            Municipality.code == municipality,
+            ~in_visible_regions(regions, Municipality.region_id),
+        )
+    ):
+        raise NotFound(f"Gemeente '{municipality}' hoort niet bij uw regio's.")
+    if provider_id is not None and not session.scalar(
+        select(Provider.id).where(
+            Provider.id == provider_id, provider_in_visible_regions(regions, Provider.id)
+        )
+    ):
+        raise NotFound(f"Aanbieder {provider_id} bestaat niet in uw regio's.")
+
+
+def region_ids_for_codes(session: DbSession, codes: list[str]) -> list[int]:
+    """Region ids for region codes; an unknown code is refused (InvalidInput)."""
+    found = dict(
+        session.execute(select(Region.code, Region.id).where(Region.code.in_(codes))).all()
+    )
+    unknown = sorted(set(codes) - found.keys())
+    if unknown:
+        raise InvalidInput(f"Onbekende regio: {', '.join(unknown)}.")
+    return sorted({found[code] for code in codes})
+
+
 def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -64,10 +159,13 @@ def create_token(
     provider_id: int | None = None,
     expires_at: datetime | None = None,
     user_id: int | None = None,
+    region_codes: list[str] | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the secret (never stored).
 
-    A token bound to a person acts as that person in one of their roles; their provider binds it.
+    A token bound to a person acts as that person in one of their roles; their provider and
+    regions bind it. A coordinator token not bound to a person needs one or more regions
+    (`region_codes`); an admin token is national.
     """
     if role not in ROLES:
         raise InvalidInput(f"Onbekende rol '{role}'; kies uit: {', '.join(ROLES)}.")
@@ -88,6 +186,17 @@ def create_token(
             raise InvalidInput(f"Aanbieder {provider_id} bestaat niet.")
     elif provider_id is not None:
         raise InvalidInput(f"Een token met rol '{role}' hoort niet bij een aanbieder.")
+    region_ids: list[int] = []
+    if region_codes:
+        if role != "coordinator":
+            raise InvalidInput(f"Een token met rol '{role}' hoort niet bij een regio.")
+        if user_id is not None:
+            raise InvalidInput(
+                "Een token van een gebruiker werkt voor de regio's van die gebruiker."
+            )
+        region_ids = region_ids_for_codes(session, region_codes)
+    elif role == "coordinator" and user_id is None:
+        raise InvalidInput("Een coördinatortoken hoort bij één of meer regio's (--region).")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
@@ -97,6 +206,7 @@ def create_token(
         created_at=now,
         expires_at=expires_at,
         user_id=user_id,
+        region_rows=[ApiTokenRegion(region_id=region_id) for region_id in region_ids],
     )
     session.add(token)
     session.flush()
@@ -124,6 +234,14 @@ def resolve_token(session: DbSession, secret: str, now: datetime) -> Caller | No
     if revoked_at is not None or (expires_at is not None and expires_at <= now):
         return None
     caller = Caller(key=f"token:{token_id}", role=role, provider_id=provider_id)
+    if role == "coordinator" and user_id is None:
+        # Bound to its regions; a token from before regions existed has none and sees none.
+        regions = session.scalars(
+            select(ApiTokenRegion.region_id).where(ApiTokenRegion.token_id == token_id)
+        ).all()
+        caller = Caller(
+            key=caller.key, role=role, provider_id=provider_id, region_ids=frozenset(regions)
+        )
     if user_id is not None:
         user = session.get(User, user_id)
         # A disabled person, or one who lost the role, takes their tokens down with them.

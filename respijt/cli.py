@@ -135,11 +135,24 @@ def token_group() -> None:
 @click.option("--name", default="", help="Waarvoor dit token is.")
 @click.option("--expires-days", type=int, help="Verloopt na zoveel dagen.")
 @click.option("--user", "user_ref", help="Gebruiker (id of e-mail) voor wie het token werkt.")
+@click.option(
+    "--region",
+    "region_codes",
+    multiple=True,
+    help="Regiocode (coördinator, verplicht zonder --user), herhaalbaar.",
+)
 @with_appcontext
 def token_create(
-    role: str, provider_id: int | None, name: str, expires_days: int | None, user_ref: str | None
+    role: str,
+    provider_id: int | None,
+    name: str,
+    expires_days: int | None,
+    user_ref: str | None,
+    region_codes: tuple[str, ...],
 ) -> None:
-    """Create a token. The secret is printed once, alone on the last line."""
+    """Create a token. The secret is printed once, alone on the last line. A coordinator token
+    works only for its regions (--region, or the regions of its --user); an admin token is
+    national."""
     now = clock.now()
     user_id = None
     if user_ref is not None:
@@ -157,6 +170,7 @@ def token_create(
             provider_id=provider_id,
             expires_at=now + timedelta(days=expires_days) if expires_days else None,
             user_id=user_id,
+            region_codes=list(region_codes),
         )
         db.session.commit()
     except DomainError as exc:
@@ -188,6 +202,7 @@ def token_list() -> None:
         )
         click.echo(
             f"{t.id}\t{t.role}\taanbieder={t.provider_id or '-'}\tgebruiker={t.user_id or '-'}\t"
+            f"regio's={','.join(r.region.code for r in t.region_rows) or '-'}\t"
             f"laatst gebruikt={_when(t.last_used_at)}\tverloopt={_when(t.expires_at)}\t"
             f"{status}\t{t.name}"
         )

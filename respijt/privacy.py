@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
 
 from respijt import clock
-from respijt.auth import Caller
+from respijt.auth import Caller, in_visible_regions
 from respijt.database import DbSession
 from respijt.models import (
     AccessLog,
@@ -100,9 +100,10 @@ def access_log_for(
     session: DbSession, client_reference: str, region_ids: frozenset[int] | None = None
 ) -> list[AccessLog]:
     """Who looked at this client's data, oldest first; narrowed to regions when given."""
-    query = select(AccessLog).where(AccessLog.client_reference == client_reference)
-    if region_ids is not None:
-        query = query.where(AccessLog.region_id.in_(region_ids))
+    query = select(AccessLog).where(
+        AccessLog.client_reference == client_reference,
+        in_visible_regions(region_ids, AccessLog.region_id),
+    )
     return list(session.scalars(query.order_by(AccessLog.at, AccessLog.id)))
 
 

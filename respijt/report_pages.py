@@ -6,19 +6,26 @@ admin, signed in on the web or calling with an API token; `report_viewer()` deci
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from respijt import clock
 from respijt.api.security import current_caller
-from respijt.auth import Caller
+from respijt.auth import Caller, ensure_visible_filters, visible_regions
 from respijt.claims.formats import money
 from respijt.claims.months import Month
 from respijt.claims.report import monthly_report
-from respijt.errors import Forbidden
+from respijt.errors import Forbidden, NotFound
 from respijt.extensions import db
-from respijt.models import Municipality
 from respijt.web.security import current_principal
 
 bp = Blueprint("report_pages", __name__)
@@ -28,7 +35,7 @@ VIEWER_ROLES = ("coordinator", "admin")
 
 def report_viewer(municipality_code: str) -> Caller:
     """An API token (Authorization header) or a signed-in web session past its second factor;
-    coordinators only for municipalities in their regions."""
+    coordinators only for municipalities in their regions (404 for another region's)."""
     if "Authorization" in request.headers:
         caller = current_caller()
     else:
@@ -41,12 +48,13 @@ def report_viewer(municipality_code: str) -> Caller:
         caller = principal.caller
     if caller.role not in VIEWER_ROLES:
         raise Forbidden("Alleen coördinatoren en beheerders zien de maandrapportage.")
-    if caller.region_ids is not None:
-        region_id = db.session.scalar(
-            select(Municipality.region_id).where(Municipality.code == municipality_code)
-        )
-        if region_id is not None and region_id not in caller.region_ids:
-            raise Forbidden("Deze gemeente hoort niet bij uw regio's.")
+    try:
+        ensure_visible_filters(db.session, visible_regions(caller), municipality=municipality_code)
+    except NotFound as exc:
+        if "Authorization" in request.headers:
+            raise  # the API caller gets problem+json
+        page = render_template("reports/not_found.html", detail=exc.detail)
+        abort(make_response(page, 404))
     return caller
 
 

@@ -6,6 +6,8 @@ import itertools
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from respijt import auth, clock, registry
 from respijt.models import Location, Municipality, Provider, Region, RotaShift, Unit
 
@@ -123,10 +125,20 @@ class Factory:
         return unit
 
     def token(
-        self, role: str, provider: Provider | None = None, expires_in: timedelta | None = None
+        self,
+        role: str,
+        provider: Provider | None = None,
+        expires_in: timedelta | None = None,
+        regions: list[Region] | None = None,
     ) -> dict[str, str]:
-        """Authorization header for a new token."""
+        """Authorization header for a new token. A coordinator token is bound to `regions`,
+        by default to every region that exists now (a new one when there is none)."""
         now = clock.now()
+        codes = None
+        if role == "coordinator":
+            if regions is None:
+                regions = list(self.session.scalars(select(Region))) or [self.region()]
+            codes = [region.code for region in regions]
         _, secret = auth.create_token(
             self.session,
             role=role,
@@ -134,6 +146,7 @@ class Factory:
             now=now,
             provider_id=provider.id if provider else None,
             expires_at=now + expires_in if expires_in else None,
+            region_codes=codes,
         )
         self.session.commit()
         return {"Authorization": f"Bearer {secret}"}

@@ -146,7 +146,10 @@ def test_fault_injection_through_the_dispatch_job_every_message_arrives_exactly_
 def test_a_transient_failure_past_the_limit_is_failed_and_shown_to_the_coordinator(
     app, db, make, client, fake_twilio_server
 ):
-    queue_reminder(db.session, 1)
+    region = make.region()
+    own_region = make.token("coordinator", regions=[region])
+    other_region = make.token("coordinator", regions=[make.region()])
+    queue_reminder(db.session, 1, region_id=region.id)
     db.session.commit()
     fake_twilio_server.set_failures(script=["503", "500", "429"])
     config = twilio_config(app, RESPIJT_OUTBOX_MAX_ATTEMPTS=3)
@@ -156,10 +159,10 @@ def test_a_transient_failure_past_the_limit_is_failed_and_shown_to_the_coordinat
     (row,) = rows(db)
     assert (row.status, row.attempts, row.error_code) == ("failed", 3, "20429")
     assert fake_twilio_server.messages() == []
-    coordinator = client.get(
-        "/api/v1/messages?status=failed", headers=make.token("coordinator")
-    ).get_json()
+    coordinator = client.get("/api/v1/messages?status=failed", headers=own_region).get_json()
     assert [m["id"] for m in coordinator] == [row.id]
+    # A coordinator of another region does not see it (the message is about this region).
+    assert client.get("/api/v1/messages?status=failed", headers=other_region).get_json() == []
     assert coordinator[0]["recipient"] == "+316******01" and "body" not in coordinator[0]
     assert "Twilio" in coordinator[0]["last_error"]
     admin = client.get("/api/v1/messages?status=failed", headers=make.token("admin")).get_json()
@@ -177,7 +180,7 @@ def test_a_transient_failure_past_the_limit_is_failed_and_shown_to_the_coordinat
     listed = db.session.scalars(
         select(AccessLog.role).where(AccessLog.action == "message.list").order_by(AccessLog.id)
     ).all()
-    assert listed == ["coordinator", "admin", "admin"]
+    assert listed == ["coordinator", "coordinator", "admin", "admin"]
 
 
 def test_an_invalid_number_stops_at_once(app, db, fake_twilio_server):

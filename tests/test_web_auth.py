@@ -353,7 +353,9 @@ def test_signed_in_coordinator_sees_the_monthly_report_of_their_own_regions_only
     web_login(client, make.user("coordinator", regions=[region]))
     page = client.get(f"/reports/monthly/{own.code}/2027-03")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    assert client.get(f"/reports/monthly/{other.code}/2027-03").status_code == 403
+    elsewhere = client.get(f"/reports/monthly/{other.code}/2027-03")
+    assert elsewhere.status_code == 404 and elsewhere.mimetype == "text/html"
+    assert "hoort niet bij uw regio" in elsewhere.get_data(as_text=True)
 
 
 def test_failed_logins_are_limited_per_account_from_any_address(limited_client, make, db):

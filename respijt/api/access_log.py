@@ -16,6 +16,7 @@ from marshmallow import fields
 from respijt import privacy
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import current_caller, requires
+from respijt.auth import visible_regions
 from respijt.extensions import db
 
 blp = Blueprint("access_log", __name__, description="Inzage in het toegangslogboek (NEN 7513)")
@@ -56,5 +57,5 @@ def _dump(row: Any) -> dict[str, Any]:
 def list_access(client_reference: str) -> ResponseReturnValue:
     """Wie heeft de gegevens van deze cliënt ingezien of gewijzigd (oudste eerst)."""
     caller = current_caller()
-    rows = privacy.access_log_for(db.session, client_reference, caller.region_ids)
+    rows = privacy.access_log_for(db.session, client_reference, visible_regions(caller))
     return jsonify([_dump(row) for row in rows])

@@ -20,7 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from respijt import claims, clock
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import current_caller, requires
-from respijt.auth import Caller
+from respijt.auth import (
+    Caller,
+    ensure_visible_filters,
+    provider_in_visible_regions,
+    visible_regions,
+)
 from respijt.claims import formats
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden, InvalidInput, NotFound
@@ -54,8 +59,16 @@ class OutputQuery(FormatQuery):
 
 class ClaimsQuery(OutputQuery):
     month = fields.String(required=True, metadata={"description": "JJJJ-MM"})
-    provider = fields.Integer(metadata={"description": "alleen deze aanbieder (coördinator)"})
-    municipality = fields.String(metadata={"description": "CBS-code van de gemeente"})
+    provider = fields.Integer(
+        metadata={
+            "description": "alleen deze aanbieder (coördinator: uit de eigen regio's, anders 404)"
+        }
+    )
+    municipality = fields.String(
+        metadata={
+            "description": "CBS-code van de gemeente (coördinator: eigen regio's, anders 404)"
+        }
+    )
 
 
 class ExportInput(StrictSchema):
@@ -135,13 +148,20 @@ def render_lines(
 @requires(*READERS)
 def get_claims(args: dict[str, Any]) -> ResponseReturnValue:
     """Declaratieregels van één maand: één regel per reservering (per tarief) met de nachten in
-    die maand. Voorlopig = nog niet (helemaal) geleverd. JSON of `?format=csv`."""
+    die maand. Voorlopig = nog niet (helemaal) geleverd. JSON of `?format=csv`. Een coördinator
+    ziet alleen de regels van gemeenten in de eigen regio's."""
     caller = current_caller()
     month = claims.Month.parse(args["month"])
     provider_id = scope_provider(caller, args.get("provider"))
+    regions = visible_regions(caller)
 
     def work() -> ResponseReturnValue:
-        lines = claims.month_lines(db.session, month, today=clock.today(), provider_id=provider_id)
+        ensure_visible_filters(
+            db.session, regions, municipality=args.get("municipality"), provider_id=provider_id
+        )
+        lines = claims.month_lines(
+            db.session, month, today=clock.today(), provider_id=provider_id, regions=regions
+        )
         lines = _filter_municipality(lines, args.get("municipality"))
         log_request_access(
             db.session, action="search", caller=caller, reference=None, outcome="granted"
@@ -168,8 +188,10 @@ def _export_dict(export: ClaimExport) -> dict[str, Any]:
     }
 
 
-def _render_export(export: ClaimExport, args: dict[str, Any]) -> ResponseReturnValue:
-    lines = claims.export_lines(db.session, export)
+def _render_export(
+    export: ClaimExport, args: dict[str, Any], regions: frozenset[int] | None = None
+) -> ResponseReturnValue:
+    lines = claims.export_lines(db.session, export, regions)
     body = render_lines(
         lines,
         args,
@@ -236,13 +258,19 @@ def get_export(args: dict[str, Any], export_id: int) -> ResponseReturnValue:
     """Eén export, precies zoals hij bevroren is: opnieuw ophalen geeft dezelfde bytes."""
     caller = current_caller()
 
+    regions = visible_regions(caller)
+
     def work() -> ResponseReturnValue:
-        export = db.session.get(ClaimExport, export_id)
-        if export is None or (
-            caller.role == "provider" and export.provider_id != caller.provider_id
-        ):
+        query = select(ClaimExport).where(
+            ClaimExport.id == export_id,
+            provider_in_visible_regions(regions, ClaimExport.provider_id),
+        )
+        if caller.role == "provider":
+            query = query.where(ClaimExport.provider_id == caller.provider_id)
+        export = db.session.scalar(query)
+        if export is None:
             raise NotFound("Deze export bestaat niet.")
-        body = _render_export(export, args)
+        body = _render_export(export, args, regions)
         return jsonify(body) if isinstance(body, dict) else body
 
     return run_in_transaction(db.session, work, _retries())
@@ -279,9 +307,18 @@ def get_tariffs(args: dict[str, Any]) -> ResponseReturnValue:
 @blp.doc(security=[{"bearer": []}])
 @requires(*TARIFF_MANAGERS)
 def create_tariff(data: dict[str, Any]) -> ResponseReturnValue:
-    """Nieuw tarief. Een open tarief dat eerder begon, eindigt waar dit begint."""
+    """Nieuw tarief. Een open tarief dat eerder begon, eindigt waar dit begint. Een coördinator
+    stelt alleen tarieven vast van gemeenten in de eigen regio's (403 voor een andere)."""
+    regions = visible_regions(current_caller())
 
     def work() -> dict[str, Any]:
+        try:
+            ensure_visible_filters(db.session, regions, municipality=data["municipality"])
+        except NotFound as exc:
+            raise Forbidden(
+                f"Gemeente '{data['municipality']}' hoort niet bij uw regio's; u stelt daar geen "
+                "tarieven vast."
+            ) from exc
         tariff = claims.add_tariff(
             db.session,
             municipality=data["municipality"],

@@ -1,8 +1,10 @@
 """Outbound messages for the people who keep an eye on them: coordinator and admin.
 
 `GET /api/v1/messages?status=failed` lists what could not be sent, so a coordinator can phone
-instead. Recipients are masked for everyone; only an admin sees message bodies (they name a
-location and dates of someone's stay).
+instead. A coordinator sees only the messages about their own regions (`OutboxMessage.region_id`:
+the care request's region, the stay's location's, or the rota's); messages queued before regions
+were recorded have none and only an admin lists them. Recipients are masked for everyone; only an
+admin sees message bodies (they name a location and dates of someone's stay).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from marshmallow import fields, validate
 from respijt import privacy
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, current_caller, requires
+from respijt.auth import visible_regions
 from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.models import OutboxMessage
@@ -90,7 +93,9 @@ def list_messages(status: str | None = None, limit: int = 100) -> ResponseReturn
     with_body = caller.role == "admin"
 
     def work() -> list[dict[str, Any]]:
-        messages = outbox.list_messages(db.session, status=status, limit=limit)
+        messages = outbox.list_messages(
+            db.session, status=status, limit=limit, regions=visible_regions(caller)
+        )
         found = [message_dict(m, with_body=with_body) for m in messages]
         # Recipients (masked) and, for an admin, texts: personal data, so the access is logged.
         privacy.log_access(

@@ -17,7 +17,12 @@ from sqlalchemy.orm import selectinload
 from respijt import availability, clock, registry
 from respijt.api import schemas
 from respijt.api.security import current_caller, read_only, requires
-from respijt.auth import Caller
+from respijt.auth import (
+    Caller,
+    provider_in_visible_regions,
+    region_ids_for_codes,
+    visible_regions,
+)
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden
 from respijt.extensions import db
@@ -35,9 +40,27 @@ def _retries() -> int:
 
 
 def ensure_manages(caller: Caller, provider_id: int) -> None:
-    """Public objects (providers, locations, units) of another provider answer 403 on write."""
+    """Public objects (providers, locations, units) of another provider answer 403 on write;
+    so do those of a provider that works in none of a coordinator's regions."""
     if caller.role == "provider" and caller.provider_id != provider_id:
         raise Forbidden("U kunt alleen de gegevens van uw eigen aanbieder wijzigen.")
+    regions = visible_regions(caller)
+    if regions is not None and not db.session.scalar(
+        select(Provider.id).where(
+            Provider.id == provider_id, provider_in_visible_regions(regions, Provider.id)
+        )
+    ):
+        raise Forbidden("Deze aanbieder werkt niet in uw regio's.")
+
+
+def ensure_own_regions(caller: Caller, memberships: list[registry.RegionMembership] | None) -> None:
+    """A coordinator places a provider only in their own regions (403 otherwise)."""
+    regions = visible_regions(caller)
+    if regions is None or memberships is None:
+        return
+    codes = [m.region_code for m in memberships]
+    if not set(region_ids_for_codes(db.session, codes)) <= regions:
+        raise Forbidden("U legt alleen regio's vast waarvoor u coördinator bent.")
 
 
 def json_response(body: Any) -> Response:
@@ -191,9 +214,14 @@ def _memberships(data: dict[str, Any]) -> list[registry.RegionMembership] | None
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
 def create_provider(data: dict[str, Any]) -> ResponseReturnValue:
-    """Nieuwe aanbieder (coördinator of beheerder)."""
+    """Nieuwe aanbieder (coördinator of beheerder; een coördinator in de eigen regio's)."""
+    caller = current_caller()
 
     def work() -> dict[str, Any]:
+        memberships = _memberships(data) or []
+        if visible_regions(caller) is not None and not memberships:
+            raise Forbidden("Geef ten minste één van uw regio's op voor de nieuwe aanbieder.")
+        ensure_own_regions(caller, memberships)
         provider = registry.create_provider(
             db.session,
             name=data["name"],
@@ -233,7 +261,17 @@ def update_provider(data: dict[str, Any], provider_id: int) -> ResponseReturnVal
         changes = {k: v for k, v in data.items() if k != "regions"}
         if caller.role == "provider" and "regions" in data:
             raise Forbidden("Regio's en pooldeelname worden door de coördinator vastgelegd.")
-        registry.update_provider(db.session, provider, regions=_memberships(data), **changes)
+        memberships = _memberships(data)
+        ensure_own_regions(caller, memberships)
+        regions = visible_regions(caller)
+        if memberships is not None and regions is not None:
+            # A coordinator sets the memberships in their own regions; the others stay.
+            memberships += [
+                registry.RegionMembership(m.region.code, m.in_pool, m.pool_weight)
+                for m in provider.regions
+                if m.region_id not in regions
+            ]
+        registry.update_provider(db.session, provider, regions=memberships, **changes)
         return _provider_dict(provider)
 
     return jsonify(run_in_transaction(db.session, work, _retries()))

@@ -14,6 +14,7 @@ from respijt import claims, clock
 from respijt.api.claims import FormatQuery, csv_response, scope_provider
 from respijt.api.schemas import _range_check
 from respijt.api.security import current_caller, read_only, requires
+from respijt.auth import ensure_visible_filters, visible_regions
 from respijt.claims import formats
 from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.extensions import db
@@ -73,12 +74,18 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
     bednachten van een maand, en de bezettingsgraad. JSON of `?format=csv`."""
     caller = current_caller()
     month = claims.Month.parse(args["month"])
+    provider_id = scope_provider(caller, args.get("provider"))
+    regions = visible_regions(caller)
+    ensure_visible_filters(
+        db.session, regions, municipality=args.get("municipality"), provider_id=provider_id
+    )
     rows = claims.unit_occupancy(
         db.session,
         month.first,
         month.end,
-        provider_id=scope_provider(caller, args.get("provider")),
+        provider_id=provider_id,
         municipality_code=args.get("municipality"),
+        regions=regions,
     )
     # Until the month is over, "kept free" still includes nights that may yet be reserved.
     complete = month.end <= clock.today()
@@ -118,11 +125,17 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
 
 
 def _kpi_filter(args: dict[str, Any]) -> claims.KpiFilter:
+    """The period and filters, narrowed to the caller's regions (404 for a filter outside)."""
+    regions = visible_regions(current_caller())
+    ensure_visible_filters(
+        db.session, regions, municipality=args.get("municipality"), provider_id=args.get("provider")
+    )
     return claims.KpiFilter(
         night_from=args["night_from"],
         night_to=args["night_to"],
         municipality=args.get("municipality"),
         provider_id=args.get("provider"),
+        regions=regions,
     )
 
 
@@ -167,7 +180,8 @@ def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
 @read_only
 def get_kpis(args: dict[str, Any]) -> ResponseReturnValue:
     """Kerncijfers over een periode (halfopen), met filters op gemeente en aanbieder.
-    Aantallen van 1–4 personen zijn `null` (in CSV: <5) en staan in `suppression.cells`."""
+    Aantallen van 1–4 personen zijn `null` (in CSV: <5) en staan in `suppression.cells`. Een
+    coördinator krijgt alleen de cijfers van de eigen regio's; een filter daarbuiten geeft 404."""
     figures = claims.kpi_figures(
         db.session,
         _kpi_filter(args),

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from respijt import booking, care_requests, clock, duty, privacy
 from respijt.api import schemas
 from respijt.api.security import client_source, current_caller, requires
-from respijt.auth import Caller
+from respijt.auth import Caller, municipality_in_visible_regions, visible_regions
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
@@ -67,9 +67,9 @@ def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
         )
     elif caller.role == "verwijzer":
         query = query.where(Reservation.caller == caller.key)
-    elif caller.role == "coordinator" and caller.region_ids is not None:
-        query = query.join(Municipality, Municipality.id == Location.municipality_id).where(
-            Municipality.region_id.in_(caller.region_ids)
+    elif caller.role == "coordinator":
+        query = query.where(
+            municipality_in_visible_regions(visible_regions(caller), Location.municipality_id)
         )
     reservation = db.session.scalar(query)
     if reservation is None:

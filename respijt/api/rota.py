@@ -19,7 +19,7 @@ from sqlalchemy import select
 from respijt import clock, duty, privacy, rota
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, current_caller, read_only, requires
-from respijt.auth import Caller
+from respijt.auth import Caller, in_visible_regions, visible_regions
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
@@ -91,9 +91,22 @@ def _own_provider(caller: Caller) -> int:
     return caller.provider_id
 
 
+def _visible_region(code: str) -> Region:
+    """The region by code among those the caller may see (404 otherwise: reads)."""
+    return rota.region_by_code(db.session, code, visible_regions(current_caller()))
+
+
 def _ensure_region_access(caller: Caller, region_id: int, *, on_duty: bool = False) -> None:
-    """Coordinators and admins see every region; pool staff only their pool's (on duty if asked)."""
+    """Admins may act in every region, coordinators in their own (403 for another: writes; reads
+    find the region through `_visible_region`); pool staff only in their pool's (on duty if
+    asked)."""
     if caller.role in COORDINATORS:
+        if not db.session.scalar(
+            select(Region.id).where(
+                Region.id == region_id, in_visible_regions(visible_regions(caller), Region.id)
+            )
+        ):
+            raise Forbidden("Deze regio hoort niet bij uw regio's.")
         return
     provider_id = _own_provider(caller)
     if on_duty:
@@ -260,7 +273,7 @@ def duty_current(region: str | None = None) -> ResponseReturnValue:
 @read_only
 def list_shifts(region: str, day_from: date, day_to: date) -> ResponseReturnValue:
     """Diensten van een regio (lokale dagen from t/m to-1) en de gaten erin."""
-    item = rota.region_by_code(db.session, region)
+    item = _visible_region(region)
     _ensure_region_access(current_caller(), item.id)
     start, end = _local_start(day_from), _local_start(day_to)
     shifts = rota.shifts_between(db.session, item.id, start, end)
@@ -289,6 +302,7 @@ def create_override(
 
     def work() -> dict[str, Any]:
         item = rota.region_by_code(db.session, region)
+        _ensure_region_access(caller, item.id)
         shift = rota.apply_override(
             db.session,
             item.id,
@@ -319,7 +333,7 @@ def create_override(
 @read_only
 def history(region: str) -> ResponseReturnValue:
     """Coördinator: de geschiedenis van het rooster (alleen toegevoegd, nooit gewijzigd)."""
-    item = rota.region_by_code(db.session, region)
+    item = _visible_region(region)
     events = db.session.scalars(
         select(RotaEvent).where(RotaEvent.region_id == item.id).order_by(RotaEvent.id)
     )
@@ -347,7 +361,7 @@ def history(region: str) -> ResponseReturnValue:
 @read_only
 def list_swaps(region: str, status: str | None = None) -> ResponseReturnValue:
     """Ruilverzoeken van een regio."""
-    item = rota.region_by_code(db.session, region)
+    item = _visible_region(region)
     _ensure_region_access(current_caller(), item.id)
     query = select(RotaSwap).where(RotaSwap.region_id == item.id).order_by(RotaSwap.id)
     if status:
@@ -390,10 +404,13 @@ def _swap_action(swap_id: int, action: str) -> ResponseReturnValue:
             swap = rota.withdraw_swap(
                 db.session, swap_id, provider_id=_own_provider(caller), now=now
             )
-        elif action == "approve":
-            swap = rota.approve_swap(db.session, swap_id, actor=caller.key, now=now)
         else:
-            swap = rota.refuse_swap(db.session, swap_id, actor=caller.key, now=now)
+            # A coordinator decides only on swaps in their own regions (403 for another's).
+            region_id = db.session.scalar(select(RotaSwap.region_id).where(RotaSwap.id == swap_id))
+            if region_id is not None:
+                _ensure_region_access(caller, region_id)
+            decide = rota.approve_swap if action == "approve" else rota.refuse_swap
+            swap = decide(db.session, swap_id, actor=caller.key, now=now)
         return _swap(swap)
 
     return jsonify(run_in_transaction(db.session, work, _retries()))
@@ -446,7 +463,7 @@ def refuse_swap(swap_id: int) -> ResponseReturnValue:
 @read_only
 def list_notes(region: str) -> ResponseReturnValue:
     """Overdrachtsnotities van de laatste twee weken, nieuwste eerst (voor wie dienst heeft)."""
-    item = rota.region_by_code(db.session, region)
+    item = _visible_region(region)
     _ensure_region_access(current_caller(), item.id, on_duty=True)
     notes = rota.handover_notes(db.session, item.id, clock.now())
     return jsonify([_note(n) for n in notes])
@@ -547,7 +564,7 @@ def list_voicemails(region: str, open: bool = False) -> ResponseReturnValue:  # 
     caller = current_caller()
 
     def work() -> list[dict[str, Any]]:
-        item = rota.region_by_code(db.session, region)
+        item = _visible_region(region)
         _ensure_region_access(caller, item.id, on_duty=True)
         found = [_voicemail(v) for v in voice.voicemails(db.session, item.id, open_only=open)]
         _log_phone_access(caller, "voicemail.list", f"voicemails:{item.code}", item.id)
@@ -618,7 +635,7 @@ def list_calls(region: str, day_from: date, day_to: date) -> ResponseReturnValue
     caller = current_caller()
 
     def work() -> list[dict[str, Any]]:
-        item = rota.region_by_code(db.session, region)
+        item = _visible_region(region)
         _ensure_region_access(caller, item.id, on_duty=True)
         calls = db.session.scalars(
             select(MeldpuntCall)
@@ -664,6 +681,6 @@ def link_call(call_id: int, request: str) -> ResponseReturnValue:
 @read_only
 def weekly_stats(region: str, week: date) -> ResponseReturnValue:
     """Coördinator: per week gesprekken, binnen 30 s aangenomen, gemist, voicemails, teruggebeld."""
-    item = rota.region_by_code(db.session, region)
+    item = _visible_region(region)
     monday = week - timedelta(days=week.weekday())
     return jsonify({"region": _region_ref(item), **voice.weekly_stats(db.session, item.id, monday)})

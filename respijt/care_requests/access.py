@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import false, or_, select
 
 from respijt import duty
-from respijt.auth import Caller
+from respijt.auth import Caller, in_visible_regions, visible_regions
 from respijt.care_requests.common import normalise_reference
 from respijt.database import DbSession
 from respijt.errors import NotFound
@@ -36,10 +36,8 @@ def restrict_to_visible(query: Any, caller: Caller, now: datetime) -> Any:
         )
     if caller.role == "public":
         return query.where(CareRequest.reference == caller.key.removeprefix("link:"))
-    if caller.role == "coordinator" and caller.region_ids is not None:
-        return query.where(CareRequest.region_id.in_(caller.region_ids))
     if caller.role in ("coordinator", "admin"):
-        return query
+        return query.where(in_visible_regions(visible_regions(caller), CareRequest.region_id))
     return query.where(false())
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 
 from respijt import clock
+from respijt.auth import in_visible_regions, municipality_in_visible_regions
 from respijt.claims.leegstand import total_occupancy, unit_occupancy
 from respijt.claims.months import Month
 from respijt.claims.suppression import THRESHOLD, Suppressor
@@ -59,6 +60,9 @@ class KpiFilter:
     night_to: date  # exclusive
     municipality: str | None = None
     provider_id: int | None = None
+    # A coordinator's regions (`auth.visible_regions()`): every figure counts only their
+    # municipalities (clients' for demand, locations' for supply); None: every region.
+    regions: frozenset[int] | None = None
 
 
 KpiSource = Callable[[DbSession, KpiFilter, Suppressor, datetime], dict[str, Any] | None]
@@ -101,6 +105,7 @@ def _requests(session: DbSession, f: KpiFilter) -> list[CareRequest]:
     query = select(CareRequest).where(
         CareRequest.created_at >= clock.local_midnight_utc(f.night_from),
         CareRequest.created_at < clock.local_midnight_utc(f.night_to),
+        municipality_in_visible_regions(f.regions, CareRequest.municipality_id),
     )
     if f.municipality:
         query = query.join(Municipality, Municipality.id == CareRequest.municipality_id).where(
@@ -180,7 +185,10 @@ def _freshness(
     query = (
         select(Location.last_confirmed_at)
         .join(Municipality, Municipality.id == Location.municipality_id)
-        .where(Location.units.any(Unit.retired_at.is_(None)))
+        .where(
+            Location.units.any(Unit.retired_at.is_(None)),
+            in_visible_regions(f.regions, Municipality.region_id),
+        )
     )
     if f.municipality:
         query = query.where(Municipality.code == f.municipality)
@@ -282,6 +290,7 @@ def kpi_figures(
             f.night_to,
             provider_id=f.provider_id,
             municipality_code=f.municipality,
+            regions=f.regions,
         )
     )
     figures["freshness"] = _freshness(session, f, now, stale_after_hours)

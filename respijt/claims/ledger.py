@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from respijt.auth import municipality_in_visible_regions
 from respijt.claims.lines import PAYERS, Segment, month_segments
 from respijt.claims.months import Month
 from respijt.database import DbSession
@@ -143,12 +144,19 @@ def _credit_of(line: LineView) -> LineView:
 
 
 def _stored(
-    session: DbSession, month: Month, provider_id: int | None, export_id: int | None = None
+    session: DbSession,
+    month: Month,
+    provider_id: int | None,
+    export_id: int | None = None,
+    regions: frozenset[int] | None = None,
 ) -> list[LineView]:
     query = (
         select(ClaimLine, ClaimExport)
         .join(ClaimExport, ClaimExport.id == ClaimLine.export_id)
-        .where(ClaimLine.month == str(month))
+        .where(
+            ClaimLine.month == str(month),
+            municipality_in_visible_regions(regions, ClaimLine.municipality_id),
+        )
         .order_by(ClaimLine.id)
     )
     if provider_id is not None:
@@ -168,12 +176,19 @@ def _stored(
 
 
 def month_lines(
-    session: DbSession, month: Month, *, today: date, provider_id: int | None = None
+    session: DbSession,
+    month: Month,
+    *,
+    today: date,
+    provider_id: int | None = None,
+    regions: frozenset[int] | None = None,
 ) -> list[LineView]:
-    """All lines of a month: exported ones first (in export order), then pending ones."""
-    stored = _stored(session, month, provider_id)
+    """All lines of a month: exported ones first (in export order), then pending ones; only
+    lines whose municipality lies in `regions` when given (`auth.visible_regions()`)."""
+    stored = _stored(session, month, provider_id, regions=regions)
     live: dict[int, list[Segment]] = defaultdict(list)
-    for segment in month_segments(session, month, today=today, provider_id=provider_id):
+    segments = month_segments(session, month, today=today, provider_id=provider_id, regions=regions)
+    for segment in segments:
         live[segment.reservation_id].append(segment)
     by_reservation: dict[int, list[LineView]] = defaultdict(list)
     for line in stored:
@@ -298,6 +313,9 @@ def export_month(
     return export, True
 
 
-def export_lines(session: DbSession, export: ClaimExport) -> list[LineView]:
-    """The lines of one export batch, exactly as they were frozen."""
-    return _stored(session, Month.parse(export.month), export.provider_id, export.id)
+def export_lines(
+    session: DbSession, export: ClaimExport, regions: frozenset[int] | None = None
+) -> list[LineView]:
+    """The lines of one export batch, exactly as they were frozen (only those whose
+    municipality lies in `regions` when given)."""
+    return _stored(session, Month.parse(export.month), export.provider_id, export.id, regions)

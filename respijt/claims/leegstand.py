@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from respijt.auth import in_visible_regions
 from respijt.claims.months import overlap
 from respijt.database import DbSession
 from respijt.models import Location, Municipality, NightInventory, Provider, Reservation, Unit
@@ -63,8 +64,10 @@ def unit_occupancy(
     *,
     provider_id: int | None = None,
     municipality_code: str | None = None,
+    regions: frozenset[int] | None = None,
 ) -> list[UnitOccupancy]:
-    """One row per unit that published capacity in [night_from, night_to)."""
+    """One row per unit that published capacity in [night_from, night_to), of locations in
+    `regions` when given (`auth.visible_regions()`)."""
     units = (
         select(
             Unit.id,
@@ -78,6 +81,7 @@ def unit_occupancy(
         .join(Location, Location.id == Unit.location_id)
         .join(Provider, Provider.id == Location.provider_id)
         .join(Municipality, Municipality.id == Location.municipality_id)
+        .where(in_visible_regions(regions, Municipality.region_id))
     )
     if provider_id is not None:
         units = units.where(Provider.id == provider_id)

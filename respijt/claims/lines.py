@@ -18,8 +18,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from respijt.auth import municipality_in_visible_regions
 from respijt.claims.months import Month, overlap
 from respijt.database import DbSession
 from respijt.models import CareRequest, Location, Reservation, Tariff, Unit
@@ -105,9 +106,15 @@ def tariff_on(tariffs: list[Tariff], night: date) -> Tariff | None:
 
 
 def month_segments(
-    session: DbSession, month: Month, *, today: date, provider_id: int | None = None
+    session: DbSession,
+    month: Month,
+    *,
+    today: date,
+    provider_id: int | None = None,
+    regions: frozenset[int] | None = None,
 ) -> list[Segment]:
-    """Every claimable segment of `month`, ordered by reservation and first night."""
+    """Every claimable segment of `month`, ordered by reservation and first night; only those
+    whose municipality (the client's, else the location's) lies in `regions` when given."""
     query = (
         select(
             Reservation.id,
@@ -130,6 +137,9 @@ def month_segments(
             Reservation.status.in_(CLAIMABLE_STATUSES),
             Reservation.arrival < month.end,
             Reservation.departure > month.first,
+            municipality_in_visible_regions(
+                regions, func.coalesce(CareRequest.municipality_id, Location.municipality_id)
+            ),
         )
         .order_by(Reservation.id)
     )

@@ -21,7 +21,7 @@ from respijt.models.geo import Municipality, Region
 from respijt.models.inventory import AvailabilityChange, NightInventory
 from respijt.models.outbox import OutboxMessage
 from respijt.models.registry import Location, Provider, ProviderRegion, Unit, UnitTargetGroup
-from respijt.models.reservation import ApiToken, Reservation, ReservationEvent
+from respijt.models.reservation import ApiToken, ApiTokenRegion, Reservation, ReservationEvent
 from respijt.models.rota import (
     CallLeg,
     HandoverNote,
@@ -52,6 +52,7 @@ __all__ = [
     "RotaSwap",
     "Voicemail",
     "ApiToken",
+    "ApiTokenRegion",
     "AvailabilityChange",
     "Base",
     "JobRun",

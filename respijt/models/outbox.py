@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from respijt.models.base import Base, UTCDateTime
@@ -47,3 +47,6 @@ class OutboxMessage(Base):
     error_code: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The region the message is about (its request's, its stay's location's, or the rota's),
+    # so a coordinator lists only their own regions' messages; None: admins only.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)

@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from respijt.models.base import Base, UTCDateTime
+from respijt.models.geo import Region
 from respijt.models.registry import Unit
 
 
@@ -77,7 +78,8 @@ class ReservationEvent(Base):
 
 
 class ApiToken(Base):
-    """A machine client's credential: one role, and for provider/meldpunt one provider."""
+    """A machine client's credential: one role, and for provider/meldpunt one provider; a
+    coordinator token not bound to a person is bound to one or more regions (`region_rows`)."""
 
     __tablename__ = "api_token"
     __table_args__ = (
@@ -98,3 +100,20 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    region_rows: Mapped[list[ApiTokenRegion]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def region_ids(self) -> list[int]:
+        return sorted(row.region_id for row in self.region_rows)
+
+
+class ApiTokenRegion(Base):
+    """The regions a coordinator token works for (like `UserRegion` for a person)."""
+
+    __tablename__ = "api_token_region"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_token.id"), primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), primary_key=True)
+
+    region: Mapped[Region] = relationship()

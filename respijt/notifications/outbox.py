@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from respijt import clock
+from respijt.auth import in_visible_regions
 from respijt.database import DbSession
 from respijt.models import OutboxMessage
 from respijt.notifications import delivery
@@ -111,8 +112,12 @@ def queue(
     urgent: bool = False,
     send_after: datetime | None = None,
     now: datetime | None = None,
+    region_id: int | None = None,
 ) -> bool:
     """Write one message to the outbox in the current transaction. True if it was new.
+
+    `region_id` is the region the message is about (the care request's, the stay's location's,
+    the rota's): coordinators list only their own regions' messages; None: admins only.
 
     A second call with the same dedupe key does nothing (INSERT … ON CONFLICT DO NOTHING),
     so rules and jobs may run twice without a second message. A recipient that is not a valid
@@ -133,6 +138,7 @@ def queue(
         "attempts": 0,
         "next_attempt_at": send_after or at,
         "created_at": at,
+        "region_id": region_id,
         "error_code": None if number else NOT_A_MOBILE,
         "last_error": None if number else "Niet verstuurd: geen geldig mobiel nummer.",
     }
@@ -347,10 +353,20 @@ def outbox_health(session: DbSession, now: datetime) -> dict[str, int]:
 
 
 def list_messages(
-    session: DbSession, *, status: str | None = None, limit: int = 100
+    session: DbSession,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+    regions: frozenset[int] | None = None,
 ) -> list[OutboxMessage]:
-    """Messages newest first, optionally of one status (the coordinator's view of failures)."""
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    """Messages newest first, optionally of one status (the coordinator's view of failures);
+    only those of `regions` when given (`auth.visible_regions()`)."""
+    query = (
+        select(OutboxMessage)
+        .where(in_visible_regions(regions, OutboxMessage.region_id))
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
     if status:
         query = query.where(OutboxMessage.status == status)
     return list(session.scalars(query))

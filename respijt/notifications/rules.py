@@ -69,6 +69,11 @@ def duty_recipient(provider: Provider) -> str | None:
 # --- reservations ---------------------------------------------------------------------------
 
 
+def _region_of(reservation: Reservation) -> int | None:
+    """A reservation's message belongs to the region of the stay's location."""
+    return reservation.unit.location.municipality.region_id
+
+
 def _context(reservation: Reservation) -> dict[str, Any]:
     location = reservation.unit.location
     return {
@@ -161,6 +166,7 @@ def reservation_changed(
             context=message_context,
             dedupe_key=f"reservation:{reservation.id}:{reservation.status}:{party}",
             urgent=template == "reservation_confirm_request",
+            region_id=_region_of(reservation),
             now=now,
         )
 
@@ -183,6 +189,7 @@ def reservation_dates_changed(session: DbSession, reservation: Any, *, now: date
                 f"reservation:{reservation.id}:dates:{reservation.arrival.isoformat()}:"
                 f"{reservation.departure.isoformat()}:{now.isoformat()}:{party}"
             ),
+            region_id=_region_of(reservation),
             now=now,
         )
 
@@ -224,6 +231,7 @@ def remind_stale_locations(session: DbSession, *, now: datetime, stale_after_hou
                 else None,
             },
             dedupe_key=f"stale-location:{location.id}:{local_day}",
+            region_id=location.municipality.region_id,
             now=now,
         ):
             queued += 1
@@ -250,6 +258,7 @@ def remind_arrivals_tomorrow(session: DbSession, *, now: datetime) -> int:
             template="reservation_reminder",
             context=_context(reservation),
             dedupe_key=f"reservation:{reservation.id}:reminder:{reservation.arrival.isoformat()}",
+            region_id=_region_of(reservation),
             now=now,
         )
     return queued
@@ -303,6 +312,7 @@ def request_changed(
         else f"request:{care_request.id}:{status}",
         # Someone who just asked waits for the reference and link: quiet hours do not apply.
         urgent=status == REQUEST_NEW,
+        region_id=care_request.region_id,
         now=now,
     )
 
@@ -335,6 +345,7 @@ def queue_offer(session: DbSession, care_request: Any, reservation: Any, *, now:
         context=context,
         dedupe_key=_offer_key(care_request.id, reservation.id),
         urgent=care_request.urgency == "urgent",
+        region_id=care_request.region_id,
         now=now,
     )
 
@@ -358,6 +369,7 @@ def request_needs_attention(session: DbSession, care_request: Any, *, now: datet
             },
             dedupe_key=f"request:{care_request.id}:attention:{flagged}:{provider.id}",
             urgent=True,
+            region_id=care_request.region_id,
             now=now,
         )
 
@@ -375,5 +387,6 @@ def request_link_again(session: DbSession, care_request: Any, *, link: str, now:
         context={"reference": care_request.reference, "link": link},
         dedupe_key=f"request-link:{care_request.reference}:{now:%Y%m%d%H}",
         urgent=True,
+        region_id=care_request.region_id,
         now=now,
     )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from respijt import clock, duty
+from respijt.auth import in_visible_regions
 from respijt.database import DbSession
 from respijt.errors import DomainError, NotFound
 from respijt.models import (
@@ -236,6 +237,7 @@ def record_voicemail(
                 dedupe_key=f"voicemail:{voicemail.id}:{provider.id}",
                 urgent=True,
                 now=now,
+                region_id=call.region_id,
             )
     return voicemail
 
@@ -295,11 +297,18 @@ def week_bounds(week_start: date) -> tuple[datetime, datetime]:
 
 
 def call_stats(
-    session: DbSession, start: datetime, end: datetime, region_id: int | None = None
+    session: DbSession,
+    start: datetime,
+    end: datetime,
+    region_id: int | None = None,
+    regions: frozenset[int] | None = None,
 ) -> dict[str, int]:
     """Calls, answered (within 30 s), missed, voicemails and call-backs done in [start, end),
-    for one region or, without `region_id`, for all of them."""
-    in_region = [MeldpuntCall.region_id == region_id] if region_id is not None else []
+    for one region or, without `region_id`, for all of them (within `regions` when given:
+    `auth.visible_regions()`)."""
+    in_region = [in_visible_regions(regions, MeldpuntCall.region_id)]
+    if region_id is not None:
+        in_region.append(MeldpuntCall.region_id == region_id)
     calls = list(
         session.scalars(
             select(MeldpuntCall).where(
@@ -321,6 +330,7 @@ def call_stats(
         select(func.count())
         .select_from(Voicemail)
         .where(
+            in_visible_regions(regions, Voicemail.region_id),
             *([Voicemail.region_id == region_id] if region_id is not None else []),
             Voicemail.done_at >= start,
             Voicemail.done_at < end,
@@ -341,7 +351,10 @@ def meldpunt_calls_kpi(session: DbSession, f: Any, s: Any, now: datetime) -> dic
     """The KPI `meldpunt_calls` (claims.kpis): calls in the period, and the share answered
     within 30 s, through the report's suppression (callers are people). None without calls."""
     stats = call_stats(
-        session, clock.local_midnight_utc(f.night_from), clock.local_midnight_utc(f.night_to)
+        session,
+        clock.local_midnight_utc(f.night_from),
+        clock.local_midnight_utc(f.night_to),
+        regions=f.regions,
     )
     if not stats["calls"]:
         return None

@@ -13,6 +13,7 @@ import holidays as holidays_lib
 from sqlalchemy import func, select
 
 from respijt import clock
+from respijt.auth import in_visible_regions
 from respijt.database import DbSession
 from respijt.errors import NotFound
 from respijt.models import ProviderRegion, Region, RotaEvent, RotaShift
@@ -343,8 +344,12 @@ def find_gaps(
     return gaps
 
 
-def region_by_code(session: DbSession, code: str) -> Region:
-    region = session.scalars(select(Region).where(Region.code == code)).first()
+def region_by_code(session: DbSession, code: str, regions: frozenset[int] | None = None) -> Region:
+    """The region by code; only among `regions` when given (`auth.visible_regions()`), so a
+    coordinator asking for another region's rota gets the same 404 as for an unknown code."""
+    region = session.scalars(
+        select(Region).where(Region.code == code, in_visible_regions(regions, Region.id))
+    ).first()
     if region is None:
         raise NotFound(f"Regio '{code}' bestaat niet.")
     return region

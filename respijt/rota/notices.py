@@ -47,6 +47,7 @@ def alert_gaps(
                 dedupe_key=f"rota-gap:{region.id}:{gap_start.isoformat()}",
                 urgent=gap_start - now < timedelta(hours=24),
                 now=now,
+                region_id=region.id,
             )
     return queued
 
@@ -105,6 +106,7 @@ def send_reminders(session: DbSession, *, now: datetime) -> int:
             context=context,
             dedupe_key=f"rota:{shift.id}:{kind}",
             now=now,
+            region_id=shift.region_id,
         )
     return queued
 

@@ -19,10 +19,17 @@ from sqlalchemy import select
 from respijt import care_requests, claims, clock, privacy, rota
 from respijt.api.claims import csv_response
 from respijt.api.security import read_only
-from respijt.auth import Caller
+from respijt.auth import (
+    Caller,
+    ensure_visible_filters,
+    in_visible_regions,
+    provider_in_visible_regions,
+    visible_regions,
+)
 from respijt.claims import formats
 from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.claims.months import Month
+from respijt.errors import NotFound
 from respijt.extensions import db
 from respijt.models import Municipality, Provider, Region
 from respijt.web import blp
@@ -48,9 +55,11 @@ def _caller() -> Caller:
 
 
 def _regions(caller: Caller) -> list[Region]:
-    query = select(Region).order_by(Region.name)
-    if caller.region_ids is not None:
-        query = query.where(Region.id.in_(caller.region_ids))
+    query = (
+        select(Region)
+        .where(in_visible_regions(visible_regions(caller), Region.id))
+        .order_by(Region.name)
+    )
     return list(db.session.scalars(query))
 
 
@@ -87,7 +96,7 @@ def coordinator_access_log() -> ResponseReturnValue:
     rows = None
     if reference:
         normalised = care_requests.normalise_reference(reference)[:60]
-        rows = privacy.access_log_for(db.session, normalised, caller.region_ids)
+        rows = privacy.access_log_for(db.session, normalised, visible_regions(caller))
         # Reading who looked is itself an access to the request's log: recorded too.
         privacy.log_access(
             db.session,
@@ -104,7 +113,9 @@ def coordinator_access_log() -> ResponseReturnValue:
     return render_template("coordinator/access_log.html", reference=reference, rows=rows)
 
 
-def _kpi_filter() -> tuple[claims.KpiFilter, dict[str, Any]]:
+def _kpi_filter() -> tuple[claims.KpiFilter, dict[str, Any], dict[str, str]]:
+    """The period and filters from the query string, narrowed to the coordinator's regions; a
+    filter outside them is dropped and its Dutch message returned per field."""
     today = clock.today()
     this_month = Month.of(today)
     default_from = this_month.first.replace(year=this_month.first.year - 1)
@@ -115,13 +126,32 @@ def _kpi_filter() -> tuple[claims.KpiFilter, dict[str, Any]]:
     municipality = (request.args.get("gemeente") or "").strip().upper() or None
     provider_text = (request.args.get("aanbieder") or "").strip()
     provider_id = int(provider_text) if provider_text.isdigit() else None
+    regions = visible_regions(_caller())
+    errors: dict[str, str] = {}
+    try:
+        ensure_visible_filters(db.session, regions, municipality=municipality)
+    except NotFound as exc:
+        errors["gemeente"], municipality = exc.detail, None
+    try:
+        ensure_visible_filters(db.session, regions, provider_id=provider_id)
+    except NotFound as exc:
+        errors["aanbieder"], provider_id = exc.detail, None
     args = {
         "van": night_from.isoformat(),
         "tot": night_to.isoformat(),
         "gemeente": municipality or "",
         "aanbieder": str(provider_id) if provider_id else "",
     }
-    return claims.KpiFilter(night_from, night_to, municipality, provider_id), args
+    f = claims.KpiFilter(night_from, night_to, municipality, provider_id, regions=regions)
+    return f, args, errors
+
+
+def _csv_filter() -> tuple[claims.KpiFilter, dict[str, Any]]:
+    """As `_kpi_filter()`, for a download: a filter outside one's regions is a 404."""
+    f, args, errors = _kpi_filter()
+    if errors:
+        raise NotFound(" ".join(errors.values()))
+    return f, args
 
 
 def _stale_after() -> int:
@@ -143,15 +173,21 @@ def _series_cell(row: dict[str, Any], name: str) -> str:
 @login_required("coordinator")
 @read_only
 def coordinator_kpis() -> ResponseReturnValue:
-    f, args = _kpi_filter()
+    f, args, errors = _kpi_filter()
     now = clock.now()
     figures = claims.kpi_figures(db.session, f, now=now, stale_after_hours=_stale_after())
     series = claims.monthly_series(db.session, f, now=now, stale_after_hours=_stale_after())
     peak = max((row["requests"] or 0 for row in series), default=0) or 1
     municipalities = db.session.execute(
-        select(Municipality.code, Municipality.name).order_by(Municipality.name)
+        select(Municipality.code, Municipality.name)
+        .where(in_visible_regions(f.regions, Municipality.region_id))
+        .order_by(Municipality.name)
     ).all()
-    providers = db.session.execute(select(Provider.id, Provider.name).order_by(Provider.name)).all()
+    providers = db.session.execute(
+        select(Provider.id, Provider.name)
+        .where(provider_in_visible_regions(f.regions, Provider.id))
+        .order_by(Provider.name)
+    ).all()
     report_month = str(Month.of(Month.of(clock.today()).first - timedelta(days=1)))
     return render_template(
         "coordinator/kpis.html",
@@ -167,14 +203,15 @@ def coordinator_kpis() -> ResponseReturnValue:
         providers=providers,
         report_month=report_month,
         rule=figures["suppression"]["rule"],
-    )
+        errors=errors,
+    ), (404 if errors else 200)
 
 
 @blp.route("/coordinator/cijfers.csv")
 @login_required("coordinator")
 @read_only
 def coordinator_kpis_csv() -> ResponseReturnValue:
-    f, args = _kpi_filter()
+    f, args = _csv_filter()
     figures = claims.kpi_figures(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
     text = formats.table_csv(
@@ -189,7 +226,7 @@ def coordinator_kpis_csv() -> ResponseReturnValue:
 @login_required("coordinator")
 @read_only
 def coordinator_kpi_months_csv() -> ResponseReturnValue:
-    f, args = _kpi_filter()
+    f, args = _csv_filter()
     series = claims.monthly_series(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
     text = formats.table_csv(
