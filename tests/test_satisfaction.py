@@ -384,6 +384,7 @@ def test_kpi_satisfaction_in_the_api_csv_dashboard_and_monthly_report(client, db
     assert 'gemiddeld cijfer (1 slecht – 5 heel goed)</th>\n        <td class="num">4,25<' in html
     assert 'Tevredenheid: cijfer 5</th>\n        <td class="num">5<' in html
     assert "nog niet beschikbaar</td>" in html  # the meldpunt calls: no calls in the dataset
+    assert 'href="/reports/monthly/GM0503/2027-03.pdf">Download als PDF' in html
 
     web_login(client, make.user("coordinator"))
     page = client.get("/coordinator/cijfers?van=2027-03-01&tot=2027-04-01&gemeente=GM0503")
