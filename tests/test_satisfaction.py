@@ -127,6 +127,21 @@ def test_a_check_out_in_the_quiet_hours_asks_the_next_morning(app, db, make, fak
     assert [m.body for m in fake_twilio_server.messages(to=CONTACT)][-1] == QUESTION
 
 
+def test_an_early_departure_asks_about_the_shortened_stay(db, make):
+    reservation = confirmed_stay(db, make)
+    check_in(db.session, reservation)
+    leave = DEPARTURE - timedelta(days=1)
+    freeze(leave, 10)
+    booking.check_out(db.session, reservation, caller=PROVIDER, now=clock.now(), today=leave)
+    db.session.commit()
+
+    [question] = questions(db)
+    assert question.body == QUESTION.replace("13 mrt", "12 mrt")
+    assert question.next_attempt_at == clock.now()
+    row = survey(db)
+    assert row is not None and row.departure == leave
+
+
 def test_a_number_that_texted_stop_is_not_asked(app, db, make, fake_twilio_server):
     fake_twilio_server.send_inbound(CONTACT, "STOP")
     assert delivery.is_opted_out(db.session, CONTACT)
