@@ -93,6 +93,8 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         ),
         "RESPIJT_OFFER_HOURS": _int(env, "RESPIJT_OFFER_HOURS", 24),
         "RESPIJT_REQUEST_LINK_DAYS": _int(env, "RESPIJT_REQUEST_LINK_DAYS", 90),
+        # Days after the satisfaction SMS went out in which a reply 1-5 still counts.
+        "RESPIJT_SATISFACTION_REPLY_DAYS": _int(env, "RESPIJT_SATISFACTION_REPLY_DAYS", 7),
         # Twilio (SMS): credentials only from the environment; see docs/configuration.md.
         "RESPIJT_TWILIO_ACCOUNT_SID": env.get("RESPIJT_TWILIO_ACCOUNT_SID", ""),
         "RESPIJT_TWILIO_AUTH_TOKEN": env.get("RESPIJT_TWILIO_AUTH_TOKEN", ""),

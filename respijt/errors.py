@@ -96,3 +96,9 @@ class UnitHasFutureReservations(DomainError):
     status = 409
     title = "Eenheid heeft nog reserveringen"
     code = "unit_has_reservations"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    title = "Tijdelijk niet beschikbaar"
+    code = "unavailable"

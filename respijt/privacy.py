@@ -7,8 +7,9 @@ setting; SQLite: a permit row that lives only inside the purge's transaction).
 
 Retention: `purge()` removes log rows older than RESPIJT_ACCESS_LOG_YEARS and hands every
 registered anonymiser the cut-off for personal fields (RESPIJT_RETENTION_DAYS after a stay
-ended or a request closed): reservations (a mark), care requests (names and mobile) and SMS
-(number and text); more kinds plug in with `register_anonymiser()`.
+ended or a request closed): reservations (a mark), care requests (names and mobile), SMS
+(number and text) and satisfaction answers (their links to the stay and the SMS); more kinds
+plug in with `register_anonymiser()`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from respijt.models import (
     InboundMessage,
     OutboxMessage,
     Reservation,
+    SatisfactionSurvey,
 )
 from respijt.workflow import OPEN_REQUEST_STATUSES
 
@@ -221,6 +223,30 @@ def _anonymise_messages(session: DbSession, cutoff: datetime, now: datetime) -> 
 
 
 register_anonymiser(Anonymiser("sms", _count_messages, _anonymise_messages))
+
+
+def _surveys_due(cutoff: datetime) -> ColumnElement[bool]:
+    last_day = cutoff.astimezone(clock.LOCAL_TZ).date()
+    return (SatisfactionSurvey.departure <= last_day) & SatisfactionSurvey.anonymised_at.is_(None)
+
+
+def _count_surveys(session: DbSession, cutoff: datetime) -> int:
+    query = select(func.count()).select_from(SatisfactionSurvey).where(_surveys_due(cutoff))
+    return int(session.scalar(query) or 0)
+
+
+def _anonymise_surveys(session: DbSession, cutoff: datetime, now: datetime) -> int:
+    # An answer tied to a stay and an SMS tells what that family thought; the links go, the
+    # score, gemeente, provider and departure date stay for the KPI.
+    result = session.execute(
+        update(SatisfactionSurvey)
+        .where(_surveys_due(cutoff))
+        .values(reservation_id=None, outbox_message_id=None, anonymised_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+register_anonymiser(Anonymiser("satisfaction", _count_surveys, _anonymise_surveys))
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Server-rendered report pages: the printable monthly report per municipality.
+"""Server-rendered report pages: the printable monthly report per municipality, and its PDF.
 
 Thin: parse → authorize → gather (claims.report) → render. The viewer is a coordinator or
 admin, signed in on the web or calling with an API token; `report_viewer()` decides.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     make_response,
@@ -18,13 +19,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from respijt import clock
+from respijt import clock, report_pdf
 from respijt.api.security import current_caller
 from respijt.auth import Caller, ensure_visible_filters, visible_regions
 from respijt.claims.formats import money
 from respijt.claims.months import Month
 from respijt.claims.report import monthly_report
-from respijt.errors import Forbidden, NotFound
+from respijt.errors import Forbidden, NotFound, ServiceUnavailable
 from respijt.extensions import db
 from respijt.web.security import current_principal
 
@@ -73,8 +74,7 @@ def _euro(cents: int | None) -> str:
     return "–" if text is None else f"€ {text}"
 
 
-@bp.route("/reports/monthly/<municipality>/<month>")
-def monthly(municipality: str, month: str) -> ResponseReturnValue:
+def _monthly_html(municipality: str, month: str) -> str:
     report_viewer(municipality)
     parsed = Month.parse(month)
     data = monthly_report(
@@ -89,6 +89,7 @@ def monthly(municipality: str, month: str) -> ResponseReturnValue:
     return render_template(
         "reports/monthly.html",
         r=data,
+        pdf_url=url_for("report_pages.monthly_pdf", municipality=municipality, month=month),
         number=_nl_number,
         percent=_nl_percent,
         euro=_euro,
@@ -96,4 +97,30 @@ def monthly(municipality: str, month: str) -> ResponseReturnValue:
     )
 
 
+@bp.route("/reports/monthly/<municipality>/<month>")
+def monthly(municipality: str, month: str) -> ResponseReturnValue:
+    return _monthly_html(municipality, month)
+
+
 monthly._respijt_read_only = True  # type: ignore[attr-defined]
+
+
+@bp.route("/reports/monthly/<municipality>/<month>.pdf")
+def monthly_pdf(municipality: str, month: str) -> ResponseReturnValue:
+    """The same page as a PDF (WeasyPrint; needs Debian's Pango, see README)."""
+    html = _monthly_html(municipality, month)
+    try:
+        pdf = report_pdf.render(html, current_app.static_folder or "")
+    except report_pdf.PdfUnavailable as exc:
+        raise ServiceUnavailable(
+            "De PDF kan op deze server niet worden gemaakt. Druk de maandrapportage af vanuit "
+            "de browser (Afdrukken, Opslaan als PDF)."
+        ) from exc
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="maandrapportage-{municipality}-{month}.pdf"'
+    )
+    return response
+
+
+monthly_pdf._respijt_read_only = True  # type: ignore[attr-defined]

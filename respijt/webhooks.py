@@ -121,6 +121,7 @@ def sms_inbound() -> Response:
             to_number=form.get("To") or "",
             body=form.get("Body") or "",
             now=now,
+            satisfaction_reply_days=current_app.config["RESPIJT_SATISFACTION_REPLY_DAYS"],
         )
 
     result = run_in_transaction(db.session, work, current_app.config["RESPIJT_TX_RETRIES"])

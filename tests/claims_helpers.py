@@ -36,6 +36,7 @@ def request(
     created_at: datetime | None = None,
     placed_at: datetime | None = None,
     target_group: str = "ouderen",
+    contact_mobile: str = "+31612345678",
 ) -> CareRequest:
     created = created_at or clock.now()
     care_request = CareRequest(
@@ -58,7 +59,7 @@ def request(
         reason="vakantie",
         funding=funding,
         contact_name="Marja",
-        contact_mobile="+31612345678",
+        contact_mobile=contact_mobile,
         consent_at=created,
         status=status,
         created_at=created,

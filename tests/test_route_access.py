@@ -84,6 +84,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("GET", "/api/v1/reports/kpis"): {"coordinator", "admin"},
     ("GET", "/api/v1/messages"): {"coordinator", "admin"},
     ("GET", "/reports/monthly/<municipality>/<month>"): {"coordinator", "admin"},
+    ("GET", "/reports/monthly/<municipality>/<month>.pdf"): {"coordinator", "admin"},
     ("GET", "/api/v1/duty/current"): PUBLIC,
     ("GET", "/api/v1/rota/shifts"): {"provider", "meldpunt", "coordinator", "admin"},
     ("POST", "/api/v1/rota/overrides"): {"coordinator", "admin"},

@@ -149,4 +149,5 @@ def test_the_coordinator_pages_pass_axe(server, browser, db, make):
         _check_page(page, traffic, path)
     page.get_by_role("link", name="Cijfers").click()
     page.wait_for_load_state("load")
-    assert page.get_by_role("table").count() == 2
+    assert page.get_by_role("table").count() == 3
+    assert page.get_by_role("table", name="Tevredenheid na vertrek").count() == 1

@@ -6,8 +6,9 @@ demand figures and the location's gemeente for supply figures. The `provider` fi
 supply figures (occupancy, freshness) and neutrality; demand figures (requests, placement, unmet
 demand) belong to the region, not to one provider, and ignore it.
 
-Figures from other modules plug in through `register_kpi_source()` (the meldpunt call stats and
-SMS satisfaction); until one is registered, its figure is `null`.
+Figures from other modules plug in through `register_kpi_source()`; the meldpunt call stats and
+the SMS satisfaction (answers for stays that ended in the period, by the client's gemeente and
+the stay's provider) are built in.
 """
 
 from __future__ import annotations
@@ -87,7 +88,11 @@ def _built_in_source(name: str) -> KpiSource | None:
         from respijt.notifications.voice import meldpunt_calls_kpi
 
         return meldpunt_calls_kpi
-    return None  # satisfaction: the one-question SMS after departure is not built yet
+    if name == "satisfaction":
+        from respijt.notifications.satisfaction import satisfaction_kpi
+
+        return satisfaction_kpi
+    return None
 
 
 def percentile(values: list[float], fraction: float) -> float:

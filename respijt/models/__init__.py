@@ -32,6 +32,7 @@ from respijt.models.rota import (
     RotaSwap,
     Voicemail,
 )
+from respijt.models.satisfaction import SatisfactionSurvey
 from respijt.models.scheduler import JobRun, SchedulerLease
 from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, TwilioWebhookReceipt
 
@@ -56,6 +57,7 @@ __all__ = [
     "AvailabilityChange",
     "Base",
     "JobRun",
+    "SatisfactionSurvey",
     "CareRequest",
     "ClaimExport",
     "ClaimLine",

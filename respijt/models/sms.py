@@ -13,7 +13,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from respijt.models.base import Base, UTCDateTime
 
-INBOUND_COMMANDS = ("opt_out", "opt_in", "confirm", "decline", "location_ok", "other")
+INBOUND_COMMANDS = (
+    "opt_out",
+    "opt_in",
+    "confirm",
+    "decline",
+    "location_ok",
+    "satisfaction",
+    "other",
+)
 
 
 class MessageStatusEvent(Base):

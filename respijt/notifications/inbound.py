@@ -1,4 +1,5 @@
-"""Inbound SMS: opt-out and opt-in keywords, a provider's JA/NEE <code>, a location's OK.
+"""Inbound SMS: opt-out and opt-in keywords, a provider's JA/NEE <code>, a location's OK, and
+the 1–5 answer to the question after departure (only from a number that was asked).
 
 Every inbound message is stored with what we made of it. The reply (a Dutch text, or None) goes
 back to the sender as TwiML. Bodies are never logged above DEBUG.
@@ -19,7 +20,7 @@ from respijt.auth import Caller
 from respijt.database import DbSession
 from respijt.errors import HoldExpired, InvalidTransition
 from respijt.models import InboundMessage, Location, Reservation
-from respijt.notifications import delivery
+from respijt.notifications import delivery, satisfaction
 from respijt.workflow import AWAITING_PROVIDER, CONFIRMED, DECLINED, EXPIRED, RESERVATION_LABELS
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,12 @@ def handle_inbound(
     to_number: str,
     body: str,
     now: datetime,
+    satisfaction_reply_days: int = satisfaction.DEFAULT_REPLY_DAYS,
 ) -> InboundResult:
-    """Act on one received SMS once (a repeated MessageSid has no second effect)."""
+    """Act on one received SMS once (a repeated MessageSid has no second effect).
+
+    Keywords and JA/NEE come first; a message that is only a number is an answer to the
+    satisfaction question when its sender was asked, else it is not understood."""
     if session.scalar(select(InboundMessage.id).where(InboundMessage.sid == sid)) is not None:
         return InboundResult("other", "duplicate", None, duplicate=True)
     command, argument = parse_command(body)
@@ -89,7 +94,7 @@ def handle_inbound(
     elif command == "location_ok":
         result = _confirm_locations(session, from_number, now)
     else:
-        result = InboundResult("other", "not_understood", HELP)
+        result = _answer_satisfaction(session, from_number, body, now, satisfaction_reply_days)
     session.add(
         InboundMessage(
             sid=sid,
@@ -106,6 +111,17 @@ def handle_inbound(
     log.info("inbound SMS %s: %s → %s", sid, result.command, result.outcome)
     log.debug("inbound SMS %s body: %r", sid, body)
     return result
+
+
+def _answer_satisfaction(
+    session: DbSession, from_number: str, body: str, now: datetime, reply_days: int
+) -> InboundResult:
+    reply = satisfaction.handle_reply(
+        session, from_number=from_number, body=body, now=now, reply_days=reply_days
+    )
+    if reply is None:
+        return InboundResult("other", "not_understood", HELP)
+    return InboundResult("satisfaction", reply.outcome, reply.text, reply.reservation_id)
 
 
 def _stay(reservation: Reservation) -> str:

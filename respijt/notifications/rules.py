@@ -20,11 +20,12 @@ from sqlalchemy import or_, select
 from respijt import clock, duty
 from respijt.database import DbSession
 from respijt.models import CareRequest, Location, Provider, Reservation, ReservationEvent, Unit
-from respijt.notifications import links, outbox
+from respijt.notifications import links, outbox, satisfaction
 from respijt.workflow import (
     AWAITING_PROVIDER,
     CANCELLED,
     CHECKED_IN,
+    COMPLETED,
     CONFIRMED,
     DECLINED,
     EXPIRED,
@@ -149,6 +150,14 @@ def reservation_changed(
                 _offer_key(reservation.request_id, reservation.id),
                 "Niet verstuurd: het aanbod was al afgehandeld.",
             )
+    if reservation.status == COMPLETED:
+        # Checked out: the one question about the stay (never after a no-show or cancellation).
+        satisfaction.ask_after_departure(
+            session,
+            reservation,
+            recipient=requester_recipient(session, reservation),
+            now=now,
+        )
     context: dict[str, Any] | None = None
     for party, template in _messages_for(session, reservation, previous):
         recipient = _recipient(session, reservation, party)
