@@ -53,7 +53,11 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 @event.listens_for(Engine, "begin")
 def _on_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+        # On the driver connection itself: the same statement without SQLAlchemy's execution
+        # machinery around it (~50 µs of Python on every write transaction).
+        conn.connection.driver_connection.execute(
+            "BEGIN" if _read_only.get() else "BEGIN IMMEDIATE"
+        )
 
 
 def set_read_only(value: bool) -> contextvars.Token[bool]:
