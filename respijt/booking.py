@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, inspect, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from respijt import booking_sql, clock
 from respijt.auth import Caller
@@ -438,6 +439,13 @@ def _place_hold_fast(
     _attach(session, reservation)
     _attach(session, event)
     set_committed_value(reservation, "events", [event])
+    # The unit as far as the statement read it (what the API answers); any other attribute
+    # loads on first use, as for any expired object.
+    unit = session.identity_map.get(identity_key(Unit, unit_id))
+    if unit is None:
+        unit = Unit(id=unit_id, requires_provider_confirmation=rows.requires_provider_confirmation)
+        _attach(session, unit)
+    set_committed_value(reservation, "unit", unit)
     return reservation
 
 

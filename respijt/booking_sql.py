@@ -55,7 +55,8 @@ WHERE unit_id = :unit_id AND night >= :arrival AND night < :departure
     WHERE reservation.unit_id = :unit_id AND reservation.status IN ({_EXPIRING})
       AND reservation.expires_at <= :now
       AND reservation.arrival < :departure AND reservation.departure > :arrival)
-RETURNING night"""
+RETURNING night,
+  (SELECT requires_provider_confirmation FROM unit WHERE unit.id = :unit_id) AS needs_provider"""
 
 _RESERVATION_COLUMNS = (
     "unit_id",
@@ -105,7 +106,8 @@ WITH taken AS ({_TAKE.format(position="strpos")}
   SELECT id, :status, :caller, :created_at::timestamp FROM held
   RETURNING id
 )
-SELECT (SELECT id FROM held), (SELECT id FROM history), ARRAY(SELECT night FROM taken)"""
+SELECT (SELECT id FROM held), (SELECT id FROM history), ARRAY(SELECT night FROM taken),
+  (SELECT bool_or(needs_provider) FROM taken)"""
 
 
 def _pyformat(sql: str) -> str:
@@ -136,6 +138,7 @@ class HeldRows:
     reservation_id: int | None
     event_id: int | None
     taken: list[date]
+    requires_provider_confirmation: bool
 
 
 def _identity(value: Any) -> Any:
@@ -217,17 +220,19 @@ def hold(
         if sql.postgresql:
             with _driver_errors(sql.hold, params, sql.error):
                 cursor.execute(sql.hold, params)
-                reservation_id, event_id, taken = cursor.fetchone()
-            return HeldRows(reservation_id, event_id, list(taken))
+                reservation_id, event_id, taken, needs_provider = cursor.fetchone()
+            return HeldRows(reservation_id, event_id, list(taken), bool(needs_provider))
         with _driver_errors(sql.take, params, sql.error):
-            taken = [sql.read_date(night) for (night,) in cursor.execute(sql.take, params)]
+            rows = cursor.execute(sql.take, params).fetchall()
+        taken = [sql.read_date(night) for night, _ in rows]
+        needs_provider = bool(rows[0][1]) if rows else False
         if len(taken) != nights:
-            return HeldRows(None, None, taken)
+            return HeldRows(None, None, taken, needs_provider)
         with _driver_errors(sql.insert_reservation, params, sql.error):
             (reservation_id,) = cursor.execute(sql.insert_reservation, params).fetchone()
         params["reservation_id"] = reservation_id
         with _driver_errors(sql.insert_event, params, sql.error):
             (event_id,) = cursor.execute(sql.insert_event, params).fetchone()
-        return HeldRows(reservation_id, event_id, taken)
+        return HeldRows(reservation_id, event_id, taken, needs_provider)
     finally:
         cursor.close()
