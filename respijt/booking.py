@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, exists, func, inspect, select, update
 from sqlalchemy.orm import make_transient_to_detached
@@ -55,6 +55,8 @@ from respijt.workflow import (
     RESERVATION_LABELS,
     check_transition,
 )
+
+T = TypeVar("T")
 
 SHORT_CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G
 
@@ -425,42 +427,53 @@ def _place_hold_fast(
         if rows.taken:  # the stay is allowed and nothing overdue: some nights are full
             _give_back_and_refuse(session, unit_id, arrival, departure, rows.taken)
         return None
-    reservation = Reservation(id=rows.reservation_id, anonymised_at=None, **values)
-    event = ReservationEvent(
-        id=rows.event_id,
-        reservation_id=rows.reservation_id,
-        from_status=None,
-        to_status=HELD,
-        detail=None,
-        actor=caller.key,
-        reason=None,
-        at=values["created_at"],
+    reservation = _detached(
+        session, Reservation, {**values, "id": rows.reservation_id, "anonymised_at": None}
     )
-    _attach(session, reservation)
-    _attach(session, event)
+    event = _detached(
+        session,
+        ReservationEvent,
+        {
+            "id": rows.event_id,
+            "reservation_id": rows.reservation_id,
+            "from_status": None,
+            "to_status": HELD,
+            "detail": None,
+            "actor": caller.key,
+            "reason": None,
+            "at": values["created_at"],
+        },
+    )
     set_committed_value(reservation, "events", [event])
     # The unit as far as the statement read it (what the API answers); any other attribute
     # loads on first use, as for any expired object.
     unit = session.identity_map.get(identity_key(Unit, unit_id))
     if unit is None:
-        unit = Unit(id=unit_id, requires_provider_confirmation=rows.requires_provider_confirmation)
-        _attach(session, unit)
+        unit = _detached(
+            session,
+            Unit,
+            {"id": unit_id, "requires_provider_confirmation": rows.requires_provider_confirmation},
+        )
     set_committed_value(reservation, "unit", unit)
+    session.add(reservation)  # its history row and unit follow (save-update cascade)
     return reservation
 
 
-def _attach(session: DbSession, instance: Any) -> None:
-    """Make an object for a row this transaction wrote the session's own, as if loaded.
+def _detached(session: DbSession, model: type[T], row: dict[str, Any]) -> T:
+    """An object for a row this transaction wrote (or read), ready to join the session as if
+    loaded: built without __init__ like the ORM's own loading, so no attribute events fire;
+    columns not in `row` load on first use.
 
     A rolled-back earlier attempt may have left an expired object under the same primary key
     (SQLite reuses row ids): it is dropped from the session first.
     """
+    instance: T = inspect(model).class_manager.new_instance()
+    instance.__dict__.update(row)
     make_transient_to_detached(instance)
-    key = inspect(instance).key
-    stale = session.identity_map.get(key)
-    if stale is not None and stale is not instance:
+    stale = session.identity_map.get(inspect(instance).key)
+    if stale is not None:
         session.expunge(stale)
-    session.add(instance)
+    return instance
 
 
 def _place_hold_explained(
