@@ -30,7 +30,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 
 from respijt.database import DbSession
@@ -155,7 +155,6 @@ class _Dialect:
     bind_date: Callable[[Any], Any]
     bind_datetime: Callable[[Any], Any]
     read_date: Callable[[Any], Any]
-    error: type[Exception]
 
 
 @functools.cache
@@ -171,16 +170,24 @@ def _for(dialect: Dialect) -> _Dialect:
         bind_date=Date().dialect_impl(dialect).bind_processor(dialect) or _identity,
         bind_datetime=UTCDateTime().dialect_impl(dialect).bind_processor(dialect) or _identity,
         read_date=Date().dialect_impl(dialect).result_processor(dialect, None) or _identity,
-        error=dialect.loaded_dbapi.Error,
     )
 
 
 @contextmanager
-def _driver_errors(statement: str, params: Any, error: type[Exception]) -> Iterator[None]:
+def _driver_errors(connection: Connection, statement: str, params: Any) -> Iterator[None]:
+    """Driver errors as SQLAlchemy raises them; a dead connection is invalidated, as
+    SQLAlchemy does, so the pool replaces it and the edge may run the unit again."""
+    dialect = connection.dialect
+    error = dialect.loaded_dbapi.Error
     try:
         yield
     except error as exc:
-        raise DBAPIError.instance(statement, params, exc, error) from exc
+        dead = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+        if dead:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            statement, params, exc, error, connection_invalidated=dead, dialect=dialect
+        ) from exc
 
 
 def hold(
@@ -218,20 +225,20 @@ def hold(
     }
     try:
         if sql.postgresql:
-            with _driver_errors(sql.hold, params, sql.error):
+            with _driver_errors(connection, sql.hold, params):
                 cursor.execute(sql.hold, params)
                 reservation_id, event_id, taken, needs_provider = cursor.fetchone()
             return HeldRows(reservation_id, event_id, list(taken), bool(needs_provider))
-        with _driver_errors(sql.take, params, sql.error):
+        with _driver_errors(connection, sql.take, params):
             rows = cursor.execute(sql.take, params).fetchall()
         taken = [sql.read_date(night) for night, _ in rows]
         needs_provider = bool(rows[0][1]) if rows else False
         if len(taken) != nights:
             return HeldRows(None, None, taken, needs_provider)
-        with _driver_errors(sql.insert_reservation, params, sql.error):
+        with _driver_errors(connection, sql.insert_reservation, params):
             (reservation_id,) = cursor.execute(sql.insert_reservation, params).fetchone()
         params["reservation_id"] = reservation_id
-        with _driver_errors(sql.insert_event, params, sql.error):
+        with _driver_errors(connection, sql.insert_event, params):
             (event_id,) = cursor.execute(sql.insert_event, params).fetchone()
         return HeldRows(reservation_id, event_id, taken, needs_provider)
     finally:
