@@ -165,7 +165,8 @@ def _dump(reservation: Reservation) -> dict[str, Any]:
 
 
 @blp.route("/reservations", methods=["POST"])
-@blp.arguments(schemas.ReservationInput)
+# An instance, not the class: webargs would build the schema anew for every request.
+@blp.arguments(schemas.ReservationInput())
 @blp.response(201, schemas.ReservationSchema)
 @blp.alt_response(409, description="Niet elke nacht is vrij (problem+json met de volle nachten)")
 @blp.doc(
