@@ -128,7 +128,8 @@ class Bench:
         self.app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": self.url,
-                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 20},
+                # The app's own connection check (respijt.database.ping_when_idle).
+                "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20},
                 "RESPIJT_RATELIMIT": False,
             }
         )

@@ -27,7 +27,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         MAX_CONTENT_LENGTH=1024 * 1024,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No pool_pre_ping: database.ping_when_idle checks connections that sat unused.
+        SQLALCHEMY_ENGINE_OPTIONS={},
     )
     app.config.update(settings_from_env(os.environ, app.instance_path))
     if test_config:
@@ -41,6 +42,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     database.configure_sqlite(app.config["RESPIJT_SQLITE_BUSY_TIMEOUT_MS"])
     db.init_app(app)
+    if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+        with app.app_context():
+            for engine in db.engines.values():
+                database.ping_when_idle(engine)
     migrate.init_app(
         app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
     )

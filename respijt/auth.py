@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, true, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, true, update
 
 from respijt.database import DbSession
 from respijt.errors import InvalidInput, NotFound
@@ -213,21 +213,23 @@ def create_token(
     return token, secret
 
 
+# Built once: every API request runs it.
+_TOKEN_BY_DIGEST = select(
+    ApiToken.id,
+    ApiToken.role,
+    ApiToken.provider_id,
+    ApiToken.expires_at,
+    ApiToken.revoked_at,
+    ApiToken.last_used_at,
+    ApiToken.user_id,
+).where(ApiToken.digest == bindparam("digest"))
+
+
 def resolve_token(session: DbSession, secret: str, now: datetime) -> Caller | None:
     """The caller behind a bearer secret, or None if unknown, revoked or expired."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    row = session.execute(
-        select(
-            ApiToken.id,
-            ApiToken.role,
-            ApiToken.provider_id,
-            ApiToken.expires_at,
-            ApiToken.revoked_at,
-            ApiToken.last_used_at,
-            ApiToken.user_id,
-        ).where(ApiToken.digest == token_digest(secret))
-    ).first()
+    row = session.execute(_TOKEN_BY_DIGEST, {"digest": token_digest(secret)}).first()
     if row is None:
         return None
     token_id, role, provider_id, expires_at, revoked_at, last_used_at, user_id = row

@@ -18,11 +18,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, inspect, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from respijt import clock
+from respijt import booking_sql, clock
 from respijt.auth import Caller
 from respijt.codes import WEEKDAYS_NL
 from respijt.database import DbSession
@@ -52,6 +55,8 @@ from respijt.workflow import (
     RESERVATION_LABELS,
     check_transition,
 )
+
+T = TypeVar("T")
 
 SHORT_CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G
 
@@ -125,6 +130,14 @@ def take_nights(session: DbSession, unit_id: int, night_from: date, night_to: da
     ).all()
     if len(taken) == wanted:
         return
+    _give_back_and_refuse(session, unit_id, night_from, night_to, taken)
+
+
+def _give_back_and_refuse(
+    session: DbSession, unit_id: int, night_from: date, night_to: date, taken: Sequence[date]
+) -> None:
+    """Some nights of the range were taken, not all: put those back and name the full ones."""
+    wanted = (night_to - night_from).days
     if taken:
         session.execute(
             update(NightInventory)
@@ -359,6 +372,117 @@ def place_hold(
                     "Deze Idempotency-Key is al gebruikt voor een ander verzoek."
                 )
             return existing, True
+    values: dict[str, Any] = {
+        "unit_id": unit_id,
+        "arrival": arrival,
+        "departure": departure,
+        "status": HELD,
+        "expires_at": hold_expiry(now, hold_minutes, arrival),
+        "short_code": _new_short_code(),
+        "expected_arrival_time": expected_arrival_time,
+        "caller": caller.key,
+        "caller_role": caller.role,
+        "caller_provider_id": caller.provider_id,
+        "idempotency_key": idempotency_key,
+        "request_fingerprint": body_fingerprint,
+        "request_id": request_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    reservation = None
+    if arrival < departure and arrival >= today:
+        reservation = _place_hold_fast(session, caller, values)
+    if reservation is None:
+        reservation = _place_hold_explained(session, caller, values, today)
+    rules.reservation_changed(session, reservation, previous=None, now=now)
+    follow_reservation(session, reservation, previous=None, now=now)
+    if confirm:
+        confirm_by_requester(
+            session,
+            reservation,
+            caller=caller,
+            now=now,
+            provider_confirm_hours=provider_confirm_hours,
+        )
+    return reservation, False
+
+
+def _place_hold_fast(
+    session: DbSession, caller: Caller, values: dict[str, Any]
+) -> Reservation | None:
+    """The common case in plain SQL (booking_sql): the nights, the reservation and its history
+    row, then ORM objects for them without another round trip. None when the guarded UPDATE
+    took nothing (unit unknown or retired, stay not allowed, an overdue hold on the nights, or
+    every night full): the explaining path then finds out which, and acts or refuses."""
+    unit_id, arrival, departure = values["unit_id"], values["arrival"], values["departure"]
+    rows = booking_sql.hold(
+        session,
+        unit_id=unit_id,
+        arrival=arrival,
+        departure=departure,
+        now=values["created_at"],
+        values=values,
+    )
+    if rows.reservation_id is None or rows.event_id is None:
+        if rows.taken:  # the stay is allowed and nothing overdue: some nights are full
+            _give_back_and_refuse(session, unit_id, arrival, departure, rows.taken)
+        return None
+    reservation = _detached(
+        session, Reservation, {**values, "id": rows.reservation_id, "anonymised_at": None}
+    )
+    event = _detached(
+        session,
+        ReservationEvent,
+        {
+            "id": rows.event_id,
+            "reservation_id": rows.reservation_id,
+            "from_status": None,
+            "to_status": HELD,
+            "detail": None,
+            "actor": caller.key,
+            "reason": None,
+            "at": values["created_at"],
+        },
+    )
+    set_committed_value(reservation, "events", [event])
+    # The unit as far as the statement read it (what the API answers); any other attribute
+    # loads on first use, as for any expired object.
+    unit = session.identity_map.get(identity_key(Unit, unit_id))
+    if unit is None:
+        unit = _detached(
+            session,
+            Unit,
+            {"id": unit_id, "requires_provider_confirmation": rows.requires_provider_confirmation},
+        )
+    set_committed_value(reservation, "unit", unit)
+    session.add(reservation)  # its history row and unit follow (save-update cascade)
+    return reservation
+
+
+def _detached(session: DbSession, model: type[T], row: dict[str, Any]) -> T:
+    """An object for a row this transaction wrote (or read), ready to join the session as if
+    loaded: built without __init__ like the ORM's own loading, so no attribute events fire;
+    columns not in `row` load on first use.
+
+    A rolled-back earlier attempt may have left an expired object under the same primary key
+    (SQLite reuses row ids): it is dropped from the session first.
+    """
+    instance: T = inspect(model).class_manager.new_instance()
+    instance.__dict__.update(row)
+    make_transient_to_detached(instance)
+    stale = session.identity_map.get(inspect(instance).key)
+    if stale is not None:
+        session.expunge(stale)
+    return instance
+
+
+def _place_hold_explained(
+    session: DbSession, caller: Caller, values: dict[str, Any], today: date
+) -> Reservation:
+    """The hold through the ORM, step by step: refuses with the precise reason, and expires
+    overdue holds on the nights before taking them."""
+    unit_id, arrival, departure = values["unit_id"], values["arrival"], values["departure"]
+    now = values["created_at"]
     # The unit and "are there overdue holds on these nights?" in one round trip.
     found = session.execute(
         select(Unit, exists(_overdue_on_nights(Unit.id, arrival, departure, now))).where(
@@ -372,38 +496,12 @@ def place_hold(
     if has_overdue:
         _expire_overdue_found(session, unit_id, arrival, departure, now)
     take_nights(session, unit_id, arrival, departure)
-    reservation = Reservation(
-        unit=unit,  # keeps the unit loaded for the caller (the identity map holds it weakly)
-        unit_id=unit_id,
-        arrival=arrival,
-        departure=departure,
-        status=HELD,
-        expires_at=hold_expiry(now, hold_minutes, arrival),
-        short_code=_new_short_code(),
-        expected_arrival_time=expected_arrival_time,
-        caller=caller.key,
-        caller_role=caller.role,
-        caller_provider_id=caller.provider_id,
-        idempotency_key=idempotency_key,
-        request_fingerprint=body_fingerprint,
-        request_id=request_id,
-        created_at=now,
-        updated_at=now,
-    )
+    # `unit` keeps the unit loaded for the caller (the identity map holds it weakly).
+    reservation = Reservation(unit=unit, **values)
     session.add(reservation)
     session.flush()
     _append_event(session, reservation, None, HELD, caller.key, now)
-    rules.reservation_changed(session, reservation, previous=None, now=now)
-    follow_reservation(session, reservation, previous=None, now=now)
-    if confirm:
-        confirm_by_requester(
-            session,
-            reservation,
-            caller=caller,
-            now=now,
-            provider_confirm_hours=provider_confirm_hours,
-        )
-    return reservation, False
+    return reservation
 
 
 # --- status changes -------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, text, update
 
 from respijt import clock
 from respijt.auth import Caller, in_visible_regions
@@ -29,9 +29,12 @@ from respijt.models import (
     AccessLogPurgePermit,
     CareRequest,
     InboundMessage,
+    Location,
+    Municipality,
     OutboxMessage,
     Reservation,
     SatisfactionSurvey,
+    Unit,
 )
 from respijt.workflow import OPEN_REQUEST_STATUSES
 
@@ -42,6 +45,19 @@ OUTCOMES = ("success", "denied", "failed")
 # so domain code can log the source without importing Flask.
 request_source: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "respijt_request_source", default=None
+)
+
+
+# Built once: a fresh `insert().values(...)` per call cost more Python than the INSERT itself.
+_INSERT_ACCESS = insert(AccessLog)
+# The same, with the region of a unit looked up by the INSERT (no loading of unit, location
+# and municipality first).
+_INSERT_ACCESS_FOR_UNIT = insert(AccessLog).values(
+    region_id=select(Municipality.region_id)
+    .join(Location, Location.municipality_id == Municipality.id)
+    .join(Unit, Unit.location_id == Location.id)
+    .where(Unit.id == bindparam("region_unit_id"))
+    .scalar_subquery()
 )
 
 
@@ -57,31 +73,36 @@ def log_access(
     now: datetime | None = None,
     event: str | None = None,
     region_id: int | None = None,
+    region_of_unit: int | None = None,
 ) -> None:
     """Append one access-log row. `action` is "<object>.<verb>" (reservation.confirm); the
-    event (read, change, …) is derived from the verb unless given."""
+    event (read, change, …) is derived from the verb unless given. The region is `region_id`,
+    or that of the unit `region_of_unit`."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     event = event or event_for_action(action)
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}")
-    session.execute(
-        insert(AccessLog).values(
-            at=now or clock.now(),
-            event=event,
-            action=action,
-            client_reference=client_reference,
-            actor=caller.key,
-            user_id=caller.user_id,
-            role=caller.role,
-            provider_id=caller.provider_id,
-            organisation=caller.organisation,
-            region_id=region_id,
-            outcome=outcome,
-            source=(source or request_source.get() or "")[:64] or None,
-            purpose=purpose,
-        )
-    )
+    values = {
+        "at": now or clock.now(),
+        "event": event,
+        "action": action,
+        "client_reference": client_reference,
+        "actor": caller.key,
+        "user_id": caller.user_id,
+        "role": caller.role,
+        "provider_id": caller.provider_id,
+        "organisation": caller.organisation,
+        "outcome": outcome,
+        "source": (source or request_source.get() or "")[:64] or None,
+        "purpose": purpose,
+    }
+    if region_of_unit is not None:
+        values["region_unit_id"] = region_of_unit
+        session.connection().execute(_INSERT_ACCESS_FOR_UNIT, values)
+    else:
+        values["region_id"] = region_id
+        session.connection().execute(_INSERT_ACCESS, values)
 
 
 _VERB_EVENTS = {

@@ -170,3 +170,36 @@ def test_reservation_input_errors(client, make, today):
         client.post("/api/v1/reservations", json=_body(unit, today), headers=provider_h), 403
     )
     assert_problem(client.post("/api/v1/reservations", json=_body(unit, today)), 401)
+
+
+def test_reservation_body_is_what_the_documented_schema_dumps(client, make, db, today):
+    """The API builds reservation bodies by hand (for speed); they must equal the schema's."""
+    from respijt import booking
+    from respijt.api.schemas import ReservationSchema, reservation_body
+    from respijt.auth import Caller
+    from respijt.models import Reservation
+
+    provider, unit, provider_h, meldpunt_h = _setup(make, needs_confirmation=True)
+    start = today + timedelta(days=4)
+    body = _body(unit, start, expected_arrival_time="14:30")
+    created = client.post("/api/v1/reservations", json=body, headers=meldpunt_h).get_json()
+    client.post(f"/api/v1/reservations/{created['id']}/confirm", headers=meldpunt_h)
+    reservation = db.session.get(Reservation, created["id"])
+    booking.cancel(
+        db.session,
+        reservation,
+        party="requester",
+        caller=Caller(key="token:x", role="meldpunt", provider_id=provider.id),
+        now=clock.now(),
+        reason="Opname verplaatst",
+    )
+    db.session.flush()
+    db.session.refresh(reservation)
+    assert [e.to_status for e in reservation.events] == ["held", "awaiting_provider", "cancelled"]
+    assert reservation_body(reservation) == ReservationSchema().dump(reservation)
+    assert created == {**ReservationSchema().dump(reservation), **_first_answer(created)}
+
+
+def _first_answer(created):
+    # The POST answered while the reservation was still held, with one history row.
+    return {k: created[k] for k in ("status", "expires_at", "history")}

@@ -99,24 +99,33 @@ def client_reference(reservation_id: int) -> str:
         .join(Reservation, Reservation.request_id == CareRequest.id)
         .where(Reservation.id == reservation_id)
     )
-    return reference or f"reservation:{reservation_id}"
+    return reference or own_reference(reservation_id)
 
 
-def _log(caller: Caller, reservation_id: int, action: str, outcome: str, region_id: Any) -> None:
+def own_reference(reservation_id: int) -> str:
+    """The access log's reference for a reservation without a care request."""
+    return f"reservation:{reservation_id}"
+
+
+def _log(
+    caller: Caller,
+    reservation_id: int,
+    action: str,
+    outcome: str,
+    unit_id: int | None,
+    reference: str | None = None,
+) -> None:
+    """One access-log row; the region is that of the unit (looked up by the INSERT)."""
     privacy.log_access(
         db.session,
         action=action,
         caller=caller,
-        client_reference=client_reference(reservation_id),
+        client_reference=reference or client_reference(reservation_id),
         outcome=outcome,
         purpose=PURPOSE,
         source=client_source(),
-        region_id=region_id,
+        region_of_unit=unit_id,
     )
-
-
-def _region_of(reservation: Reservation) -> int | None:
-    return reservation.unit.location.municipality.region_id
 
 
 def _logged(caller: Caller, reservation_id: int, action: str, work: Any) -> Any:
@@ -152,11 +161,12 @@ def _prepare_for_request(
 
 
 def _dump(reservation: Reservation) -> dict[str, Any]:
-    return schemas.ReservationSchema().dump(reservation)  # type: ignore[no-any-return]
+    return schemas.reservation_body(reservation)
 
 
 @blp.route("/reservations", methods=["POST"])
-@blp.arguments(schemas.ReservationInput)
+# An instance, not the class: webargs would build the schema anew for every request.
+@blp.arguments(schemas.ReservationInput())
 @blp.response(201, schemas.ReservationSchema)
 @blp.alt_response(409, description="Niet elke nacht is vrij (problem+json met de volle nachten)")
 @blp.doc(
@@ -212,7 +222,22 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
         )
         if not replayed:
             care_requests.link_stay(db.session, stay, reservation)
-        _log(caller, reservation.id, "reservation.create", "success", _region_of(reservation))
+        # The client reference is known here for a new hold (no lookup): its request's, or none.
+        reference = None
+        if not replayed:
+            reference = (
+                care_request.reference
+                if care_request is not None
+                else own_reference(reservation.id)
+            )
+        _log(
+            caller,
+            reservation.id,
+            "reservation.create",
+            "success",
+            reservation.unit_id,
+            reference,
+        )
         return _dump(reservation), replayed
 
     try:
@@ -242,7 +267,7 @@ def get_reservation(reservation_id: int) -> ResponseReturnValue:
 
     def work() -> dict[str, Any]:
         reservation = visible_reservation(caller, reservation_id)
-        _log(caller, reservation_id, "reservation.read", "success", _region_of(reservation))
+        _log(caller, reservation_id, "reservation.read", "success", reservation.unit_id)
         return _dump(reservation)
 
     return jsonify(_logged(caller, reservation_id, "reservation.read", work))
@@ -255,7 +280,7 @@ def _act(reservation_id: int, action: Any) -> ResponseReturnValue:
     def work() -> dict[str, Any]:
         reservation = visible_reservation(caller, reservation_id)
         action(caller, reservation)
-        _log(caller, reservation_id, name, "success", _region_of(reservation))
+        _log(caller, reservation_id, name, "success", reservation.unit_id)
         return _dump(reservation)
 
     return jsonify(_logged(caller, reservation_id, name, work))
