@@ -93,6 +93,7 @@ def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseRet
         night_to,
         clock.now(),
         current_app.config["RESPIJT_STALE_AFTER_HOURS"],
+        encoded=True,
     )
     end_read_transaction()
     return json_response(result)
