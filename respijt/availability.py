@@ -321,61 +321,73 @@ def encoded_nights_per_unit(
     when the unit has every night of the window, in order — checked by comparing the nights as
     aggregated with the window's dates (SQLite before 3.44 cannot order inside an aggregate; it
     follows the primary-key order, and any other order just takes the slow way) — and has no
-    overdue hold to give back; otherwise the unit's list is built in Python.
+    overdue hold to give back (rare; asked in the same statement); otherwise the unit's list
+    is built in Python.
     """
+    if not unit_ids:
+        return {}
     iso_days = _iso_days(night_from, night_to)
     expected = ",".join(iso for _, iso in iso_days)
     template = "[" + ",".join('{"date":"' + iso + '","free":%s}' for _, iso in iso_days) + "]"
     connection = session.connection()
-    statement = _aggregated_nights_statement(connection.dialect.name)
-    _, overdue_statement = _free_beds_statements()
-    rows: dict[int, tuple[str, str]] = {}
-    overdue: list[Any] = []
-    for params in _chunks(unit_ids, night_from, night_to):
-        for unit_id, nights_text, free_text in connection.execute(statement, params).all():
-            rows[unit_id] = (nights_text, free_text)
-        overdue += connection.execute(overdue_statement, {**params, "now": now}).all()
-    with_overdue = {row[0] for row in overdue}
+    dialect = connection.dialect.name
+    params = {
+        # One parameter for any number of units: a JSON list on SQLite, an array on PostgreSQL.
+        "unit_ids": orjson.dumps(unit_ids).decode() if dialect == "sqlite" else unit_ids,
+        "night_from": night_from,
+        "night_to": night_to,
+        "now": now,
+    }
     nights: dict[int, Any] = {}
     slow: dict[int, dict[date, int]] = {}
-    for unit_id in unit_ids:
-        nights_text, free_text = rows.get(unit_id, ("", ""))
-        if nights_text == expected and unit_id not in with_overdue:
+    with_overdue: list[int] = []
+    statement = _aggregated_nights_statement(dialect)
+    for unit_id, nights_text, free_text, overdue in connection.execute(statement, params).all():
+        if nights_text == expected and not overdue:
             nights[unit_id] = orjson.Fragment(template % tuple(free_text.split(",")))
-        else:
-            slow[unit_id] = {
-                date.fromisoformat(night): int(free)
-                for night, free in zip(
-                    nights_text.split(",") if nights_text else [],
-                    free_text.split(","),
-                    strict=False,
-                )
-            }
-    _add_overdue_holds(slow, overdue, night_from, night_to)
-    for unit_id, per_night in slow.items():
-        nights[unit_id] = _night_list(per_night, iso_days)
+            continue
+        slow[unit_id] = {
+            date.fromisoformat(night): int(free)
+            for night, free in zip(nights_text.split(","), free_text.split(","), strict=True)
+        }
+        if overdue:
+            with_overdue.append(unit_id)
+    if with_overdue:
+        _, overdue_statement = _free_beds_statements()
+        for chunk in _chunks(with_overdue, night_from, night_to):
+            rows = connection.execute(overdue_statement, {**chunk, "now": now}).all()
+            _add_overdue_holds(slow, rows, night_from, night_to)
+    for unit_id in unit_ids:
+        if unit_id not in nights:
+            nights[unit_id] = _night_list(slow.get(unit_id, {}), iso_days)
     return nights
 
 
 @lru_cache(maxsize=4)
 def _aggregated_nights_statement(dialect: str) -> Any:
-    """Per unit: its nights ("2026-11-29,2026-11-30,…") and free beds ("3,0,…") in the same
-    order; built once per dialect, values bound."""
+    """Per unit with nights in the window: its nights ("2026-11-29,2026-11-30,…") and free beds
+    ("3,0,…") in the same order, and whether it has overdue holds on them; built once per
+    dialect, values bound."""
     if dialect == "postgresql":
         columns = (
             "string_agg(to_char(night, 'YYYY-MM-DD'), ',' ORDER BY night), "
             "string_agg((capacity - reserved)::text, ',' ORDER BY night)"
         )
+        units = "unit_id = ANY(:unit_ids)"
     else:  # SQLite stores a Date as its ISO text; both aggregates see the rows in one order
         columns = "group_concat(night, ','), group_concat(capacity - reserved, ',')"
+        units = "unit_id IN (SELECT value FROM json_each(:unit_ids))"
+    statuses = ", ".join(f"'{status}'" for status in EXPIRING_RESERVATION_STATUSES)
     return text(
-        f"SELECT unit_id, {columns} FROM night_inventory "
-        "WHERE unit_id IN :unit_ids AND night >= :night_from AND night < :night_to "
+        f"SELECT unit_id, {columns}, EXISTS (SELECT 1 FROM reservation r "
+        f"WHERE r.unit_id = night_inventory.unit_id AND r.status IN ({statuses}) "
+        "AND r.expires_at <= :now AND r.arrival < :night_to AND r.departure > :night_from) "
+        f"FROM night_inventory WHERE {units} AND night >= :night_from AND night < :night_to "
         "GROUP BY unit_id"
     ).bindparams(
-        bindparam("unit_ids", expanding=True),
         bindparam("night_from", type_=Date),
         bindparam("night_to", type_=Date),
+        bindparam("now", type_=UTCDateTime()),
     )
 
 
