@@ -319,10 +319,10 @@ def encoded_nights_per_unit(
     into a template made once per request; `orjson.dumps` writes the `orjson.Fragment` as is.
     So Python handles one row per unit instead of one per night. The fast way is taken only
     when the unit has every night of the window, in order — checked by comparing the nights as
-    aggregated with the window's dates (SQLite before 3.44 cannot order inside an aggregate; it
-    follows the primary-key order, and any other order just takes the slow way) — and has no
-    overdue hold to give back (rare; asked in the same statement); otherwise the unit's list
-    is built in Python.
+    aggregated with the window's dates (the aggregates have no ORDER BY of their own, see
+    `_aggregated_nights_statement`; a unit aggregated out of order just takes the slow way) —
+    and has no overdue hold to give back (rare; asked in the same statement); otherwise the
+    unit's list is built in Python.
     """
     if not unit_ids:
         return {}
@@ -367,23 +367,31 @@ def encoded_nights_per_unit(
 def _aggregated_nights_statement(dialect: str) -> Any:
     """Per unit with nights in the window: its nights ("2026-11-29,2026-11-30,…") and free beds
     ("3,0,…") in the same order, and whether it has overdue holds on them; built once per
-    dialect, values bound."""
+    dialect, values bound.
+
+    The aggregates take the rows in the order they come: in primary-key order from the index
+    on SQLite, from a sorted subquery on PostgreSQL (an ORDER BY inside `string_agg` sorts each
+    unit's rows again and cost more than the whole index scan). Callers check the order.
+    """
     if dialect == "postgresql":
-        columns = (
-            "string_agg(to_char(night, 'YYYY-MM-DD'), ',' ORDER BY night), "
-            "string_agg((capacity - reserved)::text, ',' ORDER BY night)"
+        columns = "string_agg(night::text, ','), string_agg((capacity - reserved)::text, ',')"
+        rows = (
+            "(SELECT unit_id, night, capacity, reserved FROM night_inventory "
+            "WHERE unit_id = ANY(:unit_ids) AND night >= :night_from AND night < :night_to "
+            "ORDER BY unit_id, night) AS n"
         )
-        units = "unit_id = ANY(:unit_ids)"
-    else:  # SQLite stores a Date as its ISO text; both aggregates see the rows in one order
+    else:  # SQLite stores a Date as its ISO text
         columns = "group_concat(night, ','), group_concat(capacity - reserved, ',')"
-        units = "unit_id IN (SELECT value FROM json_each(:unit_ids))"
+        rows = (
+            "night_inventory AS n WHERE unit_id IN (SELECT value FROM json_each(:unit_ids)) "
+            "AND night >= :night_from AND night < :night_to"
+        )
     statuses = ", ".join(f"'{status}'" for status in EXPIRING_RESERVATION_STATUSES)
     return text(
-        f"SELECT unit_id, {columns}, EXISTS (SELECT 1 FROM reservation r "
-        f"WHERE r.unit_id = night_inventory.unit_id AND r.status IN ({statuses}) "
+        f"SELECT n.unit_id, {columns}, EXISTS (SELECT 1 FROM reservation r "
+        f"WHERE r.unit_id = n.unit_id AND r.status IN ({statuses}) "
         "AND r.expires_at <= :now AND r.arrival < :night_to AND r.departure > :night_from) "
-        f"FROM night_inventory WHERE {units} AND night >= :night_from AND night < :night_to "
-        "GROUP BY unit_id"
+        f"FROM {rows} GROUP BY n.unit_id"
     ).bindparams(
         bindparam("night_from", type_=Date),
         bindparam("night_to", type_=Date),
