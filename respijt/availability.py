@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, String, bindparam, cast, exists, func, select
+import orjson
+from sqlalchemy import Date, String, bindparam, cast, exists, func, select, text
 from sqlalchemy.orm import aliased
 
 from respijt.database import DbSession
@@ -262,24 +264,139 @@ def free_beds_per_night(
     free: dict[int, dict[date, int]] = defaultdict(dict)
     connection = session.connection()
     nights_statement, overdue_statement = _free_beds_statements()
+    for params in _chunks(unit_ids, night_from, night_to):
+        for unit_id, night, free_beds in connection.execute(nights_statement, params).all():
+            free[unit_id][night] = free_beds
+        overdue = connection.execute(overdue_statement, {**params, "now": now}).all()
+        _add_overdue_holds(free, overdue, night_from, night_to)
+    return free
+
+
+def _chunks(unit_ids: list[int], night_from: date, night_to: date) -> Iterator[dict[str, Any]]:
     for start in range(0, len(unit_ids), _IN_CHUNK):
-        params = {
+        yield {
             "unit_ids": unit_ids[start : start + _IN_CHUNK],
             "night_from": night_from,
             "night_to": night_to,
         }
-        for unit_id, night, free_beds in connection.execute(nights_statement, params).all():
-            free[unit_id][night] = free_beds
-        for unit_id, arrival, departure in connection.execute(
-            overdue_statement, {**params, "now": now}
-        ).all():
-            nights = free.get(unit_id, {})
-            night = max(arrival, night_from)
-            while night < min(departure, night_to):
-                if night in nights:
-                    nights[night] += 1
-                night += timedelta(days=1)
-    return free
+
+
+def _add_overdue_holds(
+    free: dict[int, dict[date, int]], overdue: Any, night_from: date, night_to: date
+) -> None:
+    """Give back the bed of every (unit id, arrival, departure) hold past its expiry."""
+    for unit_id, arrival, departure in overdue:
+        nights = free.get(unit_id, {})
+        night = max(arrival, night_from)
+        while night < min(departure, night_to):
+            if night in nights:
+                nights[night] += 1
+            night += timedelta(days=1)
+
+
+def _iso_days(night_from: date, night_to: date) -> list[tuple[date, str]]:
+    days = (night_from + timedelta(days=i) for i in range((night_to - night_from).days))
+    return [(day, day.isoformat()) for day in days]
+
+
+def _night_list(per_night: dict[date, int], iso_days: list[tuple[date, str]]) -> list[Any]:
+    """The `nights` of a unit in the answer: every night of the window, 0 where none is known."""
+    return [{"date": iso, "free": per_night.get(day, 0)} for day, iso in iso_days]
+
+
+def encoded_nights_per_unit(
+    session: DbSession,
+    unit_ids: list[int],
+    night_from: date,
+    night_to: date,
+    now: datetime,
+) -> dict[int, Any]:
+    """unit id → its `nights` for the API answer, mostly as ready JSON text.
+
+    The same list as `_night_list(free_beds_per_night(…))`, but the database aggregates each
+    unit's nights into one row (its nights and free beds as comma-separated text, in the same
+    order), and the JSON text `[{"date":"…","free":…},…]` is one string formatting per unit
+    into a template made once per request; `orjson.dumps` writes the `orjson.Fragment` as is.
+    So Python handles one row per unit instead of one per night. The fast way is taken only
+    when the unit has every night of the window, in order — checked by comparing the nights as
+    aggregated with the window's dates (the aggregates have no ORDER BY of their own, see
+    `_aggregated_nights_statement`; a unit aggregated out of order just takes the slow way) —
+    and has no overdue hold to give back (rare; asked in the same statement); otherwise the
+    unit's list is built in Python.
+    """
+    if not unit_ids:
+        return {}
+    iso_days = _iso_days(night_from, night_to)
+    expected = ",".join(iso for _, iso in iso_days)
+    template = "[" + ",".join('{"date":"' + iso + '","free":%s}' for _, iso in iso_days) + "]"
+    connection = session.connection()
+    dialect = connection.dialect.name
+    params = {
+        # One parameter for any number of units: a JSON list on SQLite, an array on PostgreSQL.
+        "unit_ids": orjson.dumps(unit_ids).decode() if dialect == "sqlite" else unit_ids,
+        "night_from": night_from,
+        "night_to": night_to,
+        "now": now,
+    }
+    nights: dict[int, Any] = {}
+    slow: dict[int, dict[date, int]] = {}
+    with_overdue: list[int] = []
+    statement = _aggregated_nights_statement(dialect)
+    for unit_id, nights_text, free_text, overdue in connection.execute(statement, params).all():
+        if nights_text == expected and not overdue:
+            nights[unit_id] = orjson.Fragment(template % tuple(free_text.split(",")))
+            continue
+        slow[unit_id] = {
+            date.fromisoformat(night): int(free)
+            for night, free in zip(nights_text.split(","), free_text.split(","), strict=True)
+        }
+        if overdue:
+            with_overdue.append(unit_id)
+    if with_overdue:
+        _, overdue_statement = _free_beds_statements()
+        for chunk in _chunks(with_overdue, night_from, night_to):
+            rows = connection.execute(overdue_statement, {**chunk, "now": now}).all()
+            _add_overdue_holds(slow, rows, night_from, night_to)
+    for unit_id in unit_ids:
+        if unit_id not in nights:
+            nights[unit_id] = _night_list(slow.get(unit_id, {}), iso_days)
+    return nights
+
+
+@lru_cache(maxsize=4)
+def _aggregated_nights_statement(dialect: str) -> Any:
+    """Per unit with nights in the window: its nights ("2026-11-29,2026-11-30,…") and free beds
+    ("3,0,…") in the same order, and whether it has overdue holds on them; built once per
+    dialect, values bound.
+
+    The aggregates take the rows in the order they come: in primary-key order from the index
+    on SQLite, from a sorted subquery on PostgreSQL (an ORDER BY inside `string_agg` sorts each
+    unit's rows again and cost more than the whole index scan). Callers check the order.
+    """
+    if dialect == "postgresql":
+        columns = "string_agg(night::text, ','), string_agg((capacity - reserved)::text, ',')"
+        rows = (
+            "(SELECT unit_id, night, capacity, reserved FROM night_inventory "
+            "WHERE unit_id = ANY(:unit_ids) AND night >= :night_from AND night < :night_to "
+            "ORDER BY unit_id, night) AS n"
+        )
+    else:  # SQLite stores a Date as its ISO text
+        columns = "group_concat(night, ','), group_concat(capacity - reserved, ',')"
+        rows = (
+            "night_inventory AS n WHERE unit_id IN (SELECT value FROM json_each(:unit_ids)) "
+            "AND night >= :night_from AND night < :night_to"
+        )
+    statuses = ", ".join(f"'{status}'" for status in EXPIRING_RESERVATION_STATUSES)
+    return text(
+        f"SELECT n.unit_id, {columns}, EXISTS (SELECT 1 FROM reservation r "
+        f"WHERE r.unit_id = n.unit_id AND r.status IN ({statuses}) "
+        "AND r.expires_at <= :now AND r.arrival < :night_to AND r.departure > :night_from) "
+        f"FROM {rows} GROUP BY n.unit_id"
+    ).bindparams(
+        bindparam("night_from", type_=Date),
+        bindparam("night_to", type_=Date),
+        bindparam("now", type_=UTCDateTime()),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -314,13 +431,23 @@ def search(
     night_to: date,
     now: datetime,
     stale_after_hours: int,
+    *,
+    encoded: bool = False,
 ) -> dict[str, Any]:
-    """The availability answer of DESIGN §7: locations → units → nights with free beds."""
+    """The availability answer of DESIGN §7: locations → units → nights with free beds.
+
+    `encoded=True` (the API, which writes the answer with orjson) gives each unit's `nights`
+    as the JSON text of `encoded_nights_per_unit`; the pages get plain lists.
+    """
     locations, units = location_rows(session, filters, now, stale_after_hours)
-    free = free_beds_per_night(session, list(units), night_from, night_to, now) if units else {}
-    days = [night_from + timedelta(days=i) for i in range((night_to - night_from).days)]
-    iso_days = [(day, day.isoformat()) for day in days]
-    for unit_id, unit in units.items():
-        per_night = free.get(unit_id, {})
-        unit["nights"] = [{"date": iso, "free": per_night.get(day, 0)} for day, iso in iso_days]
+    unit_ids = list(units)
+    if encoded:
+        nights = encoded_nights_per_unit(session, unit_ids, night_from, night_to, now)
+        for unit_id, unit in units.items():
+            unit["nights"] = nights[unit_id]
+    else:
+        free = free_beds_per_night(session, unit_ids, night_from, night_to, now) if units else {}
+        iso_days = _iso_days(night_from, night_to)
+        for unit_id, unit in units.items():
+            unit["nights"] = _night_list(free.get(unit_id, {}), iso_days)
     return {"from": night_from.isoformat(), "to": night_to.isoformat(), "locations": locations}

@@ -102,8 +102,14 @@ def _filters(args: dict[str, Any], location_id: int | None = None) -> availabili
 # --- public reads ---------------------------------------------------------------------------
 
 
+# The query schemas of the public reads are instances: webargs would build (and deep-copy the
+# fields of) a new one on every request from a class.
+AVAILABILITY_QUERY = schemas.AvailabilityQuery()
+LOCATIONS_QUERY = schemas.LocationsQuery()
+
+
 @blp.route("/availability", methods=["GET"])
-@blp.arguments(schemas.AvailabilityQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.arguments(AVAILABILITY_QUERY, location="query", unknown="raise", as_kwargs=True)
 @blp.response(200, schemas.AvailabilitySchema)
 @read_only
 def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseReturnValue:
@@ -116,13 +122,14 @@ def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseRet
         night_to,
         clock.now(),
         current_app.config["RESPIJT_STALE_AFTER_HOURS"],
+        encoded=True,
     )
     end_read_transaction()
     return json_response(result)
 
 
 @blp.route("/locations", methods=["GET"])
-@blp.arguments(schemas.LocationsQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.arguments(LOCATIONS_QUERY, location="query", unknown="raise", as_kwargs=True)
 @blp.response(200, schemas.LocationSchema(many=True))
 @read_only
 def list_locations(**args: Any) -> ResponseReturnValue:
