@@ -108,3 +108,18 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
         }
         for v in result["violations"]
     ]
+
+
+def sign_in(page: Any, base: str, email: str, password: str, totp_secret: str | None) -> None:
+    """Log in through the forms, with the second factor when the account has one."""
+    import pyotp
+
+    page.goto(base + "/login", wait_until="load")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Aanmelden").click()
+    if totp_secret is not None:
+        page.locator("input[name=code]").fill(pyotp.TOTP(totp_secret).now())
+        with page.expect_navigation():
+            page.get_by_role("button", name="Controleren").click()
