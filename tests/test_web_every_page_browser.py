@@ -6,7 +6,7 @@ The pages are the GET rules of the web blueprints in the app's URL map (`web`, `
 anonymous, the mantelzorger through the signed link from the SMS, and a signed-in verwijzer,
 provider, meldpunt on duty, coordinator and admin (the last four with their second factor) —
 and a page added later is walked too; one whose address needs a value this test cannot give
-fails it (`VALUES`). The 2FA pages, the set-up of a second factor with its recovery codes, and
+fails it (`address`). The 2FA pages, the set-up of a second factor with its recovery codes, and
 forms showing their errors are visited on the way. On each: no WCAG 2.1 A/AA violation, under
 200 KB on the wire, no request to another origin.
 
@@ -149,8 +149,7 @@ def _data(db: Any, make: Any) -> Data:
     invited = make.user("verwijzer", name="Ivo Uitgenodigd")
     reset = make.user("verwijzer", name="Rob Vergeten")
     reference = care_request.reference
-    values = {
-        "filename": "respijt.css",
+    values: dict[str, Any] = {
         "location_id": str(location.id),
         "municipality": municipality.code,
         "month": clock.today().strftime("%Y-%m"),
