@@ -4,11 +4,13 @@
 
 Measures p50/p95 of `GET /api/v1/availability?from=..&to=..(14 nights)&region=..&target_group=..`
 served by gunicorn (2 sync workers, as in production) from this client process, and in the same
-loop, interleaved so background load hits all three alike:
+loop, interleaved so background load hits all of them alike:
 
 (a) the same search in raw SQL (sqlite3 / psycopg directly on the same database, every row
     fetched, no objects or JSON built);
-(b) the same server answering `GET /api/v1/_bench/noop`, a route that does no work.
+(b) the same server answering `GET /api/v1/_bench/noop`, a route that does no work;
+(c) the same search as the public page `GET /beschikbaarheid?van=..&tot=..&regio=..&doelgroep=..`
+    (the whole HTML page a browser without JavaScript gets), reported next to the endpoint.
 
 Goal: endpoint p95 <= 1.5 x (a + b). Also reports the peak RSS (VmHWM) of the gunicorn workers.
 """
@@ -139,9 +141,13 @@ def run(
         f"/api/v1/availability?from={night_from.isoformat()}&to={night_to.isoformat()}"
         f"&region={region}&target_group={target_group}"
     )
+    page_path = (
+        f"/beschikbaarheid?van={night_from.isoformat()}&tot={night_to.isoformat()}"
+        f"&regio={region}&doelgroep={target_group}"
+    )
     raw = RawSearch(url)
     load_before = os.getloadavg()[0]
-    timings: dict[str, list[float]] = {"endpoint": [], "raw_sql": [], "noop": []}
+    timings: dict[str, list[float]] = {"endpoint": [], "raw_sql": [], "noop": [], "page": []}
     with gunicorn(url, workers=workers, log_path=log_path) as server:
         status, body = request(server.port, "GET", path)
         if status != 200:
@@ -152,9 +158,15 @@ def run(
         raw_units = len(found["units"])
         if raw_units != units:
             raise RuntimeError(f"raw SQL found {raw_units} units, the endpoint {units}")
+        status, page = request(server.port, "GET", page_path)
+        found_text = f"{len(answer['locations'])} logeeradres".encode()
+        if status != 200 or found_text not in page:
+            raise RuntimeError(f"the page answered {status} without the endpoint's count")
         progress(
             f"  zoekvraag: {len(answer['locations'])} locaties, {units} eenheden x {nights} "
-            f"nachten, {len(body):,} bytes; {warmup} opwarmen + {requests} metingen …"
+            f"nachten, {len(body):,} bytes (pagina {len(page):,} bytes, "
+            f"{page.count(b'<article')} locaties getoond); "
+            f"{warmup} opwarmen + {requests} metingen …"
         )
         for i in range(warmup + requests):
             t0 = time.perf_counter()
@@ -164,12 +176,15 @@ def run(
             t2 = time.perf_counter()
             noop_status, _ = request(server.port, "GET", "/api/v1/_bench/noop")
             t3 = time.perf_counter()
-            if status != 200 or noop_status != 200:
-                raise RuntimeError(f"unexpected status {status}/{noop_status}")
+            page_status, _ = request(server.port, "GET", page_path)
+            t4 = time.perf_counter()
+            if (status, noop_status, page_status) != (200, 200, 200):
+                raise RuntimeError(f"unexpected status {status}/{noop_status}/{page_status}")
             if i >= warmup:
                 timings["endpoint"].append(t1 - t0)
                 timings["raw_sql"].append(t2 - t1)
                 timings["noop"].append(t3 - t2)
+                timings["page"].append(t4 - t3)
         peak_rss = server.peak_rss_mb()
     raw.close()
     result: dict[str, Any] = {
@@ -179,6 +194,7 @@ def run(
         "units": units,
         "nights": nights,
         "bytes": len(body),
+        "page_bytes": len(page),
         "peak_rss_mb": peak_rss,
         "load": (load_before, os.getloadavg()[0]),
     }
@@ -197,7 +213,8 @@ def describe(result: dict[str, Any]) -> str:
         f"p95 {fmt_ms(result['endpoint_p95'])} ms | raw SQL p50 {fmt_ms(result['raw_sql_p50'])}, "
         f"p95 {fmt_ms(result['raw_sql_p95'])} | no-op p50 {fmt_ms(result['noop_p50'])}, "
         f"p95 {fmt_ms(result['noop_p95'])} | budget 1.5x(a+b) {fmt_ms(result['budget_p95'])} ms "
-        f"-> {'gehaald' if result['goal_met'] else 'NIET gehaald'}; "
+        f"-> {'gehaald' if result['goal_met'] else 'NIET gehaald'} | pagina /beschikbaarheid p50 "
+        f"{fmt_ms(result['page_p50'])}, p95 {fmt_ms(result['page_p95'])} ms; "
         f"piek-RSS worker {result['peak_rss_mb']:.0f} MB"
     )
 

@@ -99,11 +99,13 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
         f"load average at the end {os.getloadavg()[0]:.1f}; total {seconds / 60:.1f} min.",
         "",
         "Availability: `GET /api/v1/availability`, 14 nights, `region` + `target_group`, "
-        f"{args.requests} requests after {args.warmup} warm-up, gunicorn 2 sync workers.",
+        f"{args.requests} requests after {args.warmup} warm-up, gunicorn 2 sync workers; "
+        "the page `GET /beschikbaarheid` with the same filters, interleaved on the same server.",
         "",
         "| backend | dataset | answer | endpoint p50 / p95 ms | (a) raw SQL p50 / p95 | "
-        "(b) no-op p50 / p95 | p95 ≤ 1.5 × (a + b)? | worker peak RSS | load avg |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "(b) no-op p50 / p95 | p95 ≤ 1.5 × (a + b)? | page p50 / p95 ms | worker peak RSS "
+        "| load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
         for key, label in (("availability_1", "scale 1"), ("availability_10", "scale 10")):
@@ -118,7 +120,9 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
                 f"{fmt_ms(a['raw_sql_p50'])} / {fmt_ms(a['raw_sql_p95'])} | "
                 f"{fmt_ms(a['noop_p50'])} / {fmt_ms(a['noop_p95'])} | "
                 f"{'yes' if a['goal_met'] else 'no'} ({fmt_ms(a['endpoint_p95'])} vs "
-                f"{fmt_ms(a['budget_p95'])}) | {a['peak_rss_mb']:.0f} MB | "
+                f"{fmt_ms(a['budget_p95'])}) | {fmt_ms(a['page_p50'])} / "
+                f"{fmt_ms(a['page_p95'])} ({a['page_bytes'] // 1024} KB) | "
+                f"{a['peak_rss_mb']:.0f} MB | "
                 f"{a['load'][0]:.1f}–{a['load'][1]:.1f} |"
             )
     lines += [

@@ -23,14 +23,27 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-def request_with_offer(session: Any, mobile: str = "06 87654321") -> tuple[CareRequest, Any]:
-    """A care request and a held offer (a hold for it) at the first unit without provider
-    confirmation. The caller commits."""
-    unit = session.scalars(
-        select(Unit)
-        .where(Unit.requires_provider_confirmation.is_(False), Unit.retired_at.is_(None))
-        .order_by(Unit.id)
-    ).first()
+def request_with_offer(
+    session: Any,
+    mobile: str = "06 87654321",
+    *,
+    unit: Unit | None = None,
+    caller: Caller = STAFF,
+    client: str = "Jan",
+    channel: str = "phone",
+    hold: bool = True,
+) -> tuple[CareRequest, Any]:
+    """A care request and a held offer (a hold for it) at `unit`, by default the first unit
+    without provider confirmation; `hold=False` leaves the request with its matches only (the
+    reservation is then None). The caller commits."""
+    unit = (
+        unit
+        or session.scalars(
+            select(Unit)
+            .where(Unit.requires_provider_confirmation.is_(False), Unit.retired_at.is_(None))
+            .order_by(Unit.id)
+        ).first()
+    )
     assert unit is not None
     location = session.get(Location, unit.location_id)
     arrival = clock.today() + timedelta(days=10)
@@ -40,7 +53,7 @@ def request_with_offer(session: Any, mobile: str = "06 87654321") -> tuple[CareR
     care_request = care_requests.create_request(
         session,
         {
-            "client": {"first_name": "Jan", "birth_year": 1940},
+            "client": {"first_name": client, "birth_year": 1940},
             "municipality": location.municipality.code,
             "target_group": unit.target_groups[0],
             "arrival": arrival,
@@ -49,12 +62,15 @@ def request_with_offer(session: Any, mobile: str = "06 87654321") -> tuple[CareR
             "contact": {"name": "Marja", "mobile": mobile},
             "consent": True,
         },
-        caller=STAFF,
-        channel="phone",
+        caller=caller,
+        channel=channel,
         now=clock.now(),
         today=clock.today(),
         stale_after_hours=10_000,
     )
+    if not hold:
+        session.flush()
+        return care_request, None
     care_requests.prepare_reservation(
         session,
         care_request,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from markupsafe import Markup, escape
 
 from respijt import clock
 
@@ -29,10 +34,30 @@ def _as_date(value: str | date) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+@lru_cache(maxsize=1024)
 def short_date(value: str | date) -> str:
-    """'2026-12-04' → 'vr 4 dec'."""
+    """'2026-12-04' → 'vr 4 dec'. Cached: a search page writes the same nights for every unit."""
     day = _as_date(value)
     return f"{DAYS_SHORT[day.weekday()]} {day.day} {MONTHS_SHORT[day.month - 1]}"
+
+
+def calendar(unit: Mapping[str, Any]) -> Markup:
+    """Free beds per night as a list: a number and a word for every night (never colour alone).
+
+    Written here rather than as a Jinja loop: a search page holds a few hundred of these cells,
+    and per cell the template's attribute lookups and escaping cost more than the search.
+    """
+    nights: Sequence[Mapping[str, Any]] = unit["nights"]
+    cells = []
+    for night in nights:
+        free = int(night["free"])
+        day = short_date(night["date"])  # Dutch day and month abbreviations: nothing to escape
+        if free > 0:
+            cells.append(f'<li class="cal"><span>{day}</span> <strong>{free}</strong> vrij</li>')
+        else:
+            cells.append(f'<li class="cal cal--full"><span>{day}</span> vol</li>')
+    label = escape(f"Vrije bedden per nacht, {unit['name']}")
+    return Markup(f'<ol class="calendar" aria-label="{label}">{"".join(cells)}</ol>')
 
 
 def long_date(value: str | date) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import wtforms
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     Field,
@@ -19,11 +21,11 @@ from wtforms import (
     FormField,
     HiddenField,
     RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import Select, html_params
 
 from respijt.codes import (
     CARE_LEVELS,
@@ -37,6 +39,51 @@ from respijt.registry import CapacityRange
 
 REQUIRED = "Vul dit veld in."
 CHOOSE = "Maak een keuze."
+
+
+class LeanSelect(Select):
+    """WTForms' <select> with the same HTML, written straight from a `{value: label}` dict whose
+    values may be `{value: label}` groups (<optgroup>); other choices go through WTForms.
+
+    WTForms parses the choices twice and builds each <option> through `html_params`: for the 342
+    municipalities that took longer than the availability search the page shows.
+    """
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        choices = field.choices
+        if (
+            self.multiple
+            or not isinstance(choices, dict)
+            or not all(isinstance(v, (str, dict)) for v in choices.values())
+        ):
+            return super().__call__(field, **kwargs)  # type: ignore[no-any-return]
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        coerce, data = field.coerce, field.data
+
+        def option(value: Any, label: Any) -> str:
+            selected = " selected" if coerce(value) == data else ""
+            return f'<option{selected} value="{escape(value)}">{escape(label or value)}</option>'
+
+        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        for key, value in choices.items():
+            if isinstance(value, dict):
+                if not value:
+                    continue  # as WTForms: no empty <optgroup>
+                html.append(f"<optgroup {html_params(label=key)}>")
+                html.extend(option(v, label) for v, label in value.items())
+                html.append("</optgroup>")
+            else:
+                html.append(option(key, value))
+        html.append("</select>")
+        return Markup("".join(html))
+
+
+class SelectField(wtforms.SelectField):
+    widget = LeanSelect()
 
 
 def required(message: str = REQUIRED) -> InputRequired:

@@ -4,13 +4,12 @@ complaints and feedback. No login, no personal data shown."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import phonenumbers
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from respijt import clock, feedback
 from respijt.api.security import read_only
@@ -41,15 +40,41 @@ def phone_display(number: str | None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
-def regions_with_municipalities() -> list[Region]:
-    return list(
-        db.session.scalars(
-            select(Region).options(selectinload(Region.municipalities)).order_by(Region.name)
+class MunicipalityEntry(NamedTuple):
+    code: str
+    name: str
+
+
+class RegionEntry(NamedTuple):
+    code: str
+    name: str
+    meldpunt_number: str | None
+    municipalities: list[MunicipalityEntry]
+
+
+def regions_with_municipalities() -> list[RegionEntry]:
+    """Regions by name, each with its municipalities by name: what the forms' choices and the
+    contact lists show, read as plain rows in one query (as ORM objects, the 25 regions and 342
+    municipalities of the country took longer than the availability search itself)."""
+    rows = db.session.execute(
+        select(
+            Region.code, Region.name, Region.meldpunt_number, Municipality.code, Municipality.name
         )
-    )
+        .outerjoin(Municipality, Municipality.region_id == Region.id)
+        .order_by(Region.name, Region.code, Municipality.name)
+    ).all()
+    regions: list[RegionEntry] = []
+    for code, name, meldpunt_number, municipality_code, municipality_name in rows:
+        if not regions or regions[-1].code != code:
+            regions.append(RegionEntry(code, name, meldpunt_number, []))
+        if municipality_code is not None:
+            regions[-1].municipalities.append(
+                MunicipalityEntry(municipality_code, municipality_name)
+            )
+    return regions
 
 
-def municipality_choices(regions: list[Region], placeholder: str) -> dict[str, Any]:
+def municipality_choices(regions: list[RegionEntry], placeholder: str) -> dict[str, Any]:
     """Choices grouped per region: wtforms renders {region: {code: name}} as <optgroup>s."""
     grouped: dict[str, Any] = {"": placeholder}
     for region in regions:
