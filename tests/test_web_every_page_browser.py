@@ -1,7 +1,7 @@
 """axe-core on every page of the site, logged out and in every role, on Debian's chromium.
 
 The pages are the GET rules of the web blueprints in the app's URL map (`web`, `auth`,
-`report_pages`; CSV downloads are not pages). Who may open each comes from
+`report_pages`; CSV and PDF downloads are not pages). Who may open each comes from
 `tests/test_route_access.ROUTES`. Every page is opened by every principal that may see it —
 anonymous, the mantelzorger through the signed link from the SMS, and a signed-in verwijzer,
 provider, meldpunt on duty, coordinator and admin (the last four with their second factor) —
@@ -43,7 +43,12 @@ pytestmark = web_browser.pytestmark
 SECRET_KEY = "browser-test"  # the live server's, to sign the links
 
 WEB_BLUEPRINTS = ("web", "auth", "report_pages")
-DOWNLOADS = {"web.coordinator_kpis_csv", "web.coordinator_kpi_months_csv"}  # CSV, not HTML
+# CSV and PDF files, not HTML pages (the PDF is tested in tests/test_report_pdf.py).
+DOWNLOADS = {
+    "web.coordinator_kpis_csv",
+    "web.coordinator_kpi_months_csv",
+    "report_pages.monthly_pdf",
+}
 PRINCIPALS = ("anonymous", *ROLES)
 # The pages between password and second factor, and who must have seen each.
 HALF_WAY = {"/login/2fa": SECOND_FACTOR_ROLES, "/account/2fa": {"provider"}}
