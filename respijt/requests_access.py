@@ -7,9 +7,12 @@ coordinator sees the log of their own regions).
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from sqlalchemy import select
 
-from respijt import privacy
+from respijt import care_requests, privacy
 from respijt.auth import Caller
 from respijt.database import DbSession
 from respijt.models import CareRequest
@@ -47,3 +50,30 @@ def log_request_access(
         source=None,
         region_id=region_id,
     )
+
+
+def create_logged_request(
+    session: DbSession,
+    data: dict[str, Any],
+    *,
+    caller: Caller,
+    channel: str,
+    now: datetime,
+    today: date,
+    stale_after_hours: int,
+) -> CareRequest:
+    """Create a care request and log its creation in the same transaction: what the API, the
+    public form, the verwijzer and the meldpunt all do when a request comes in."""
+    created = care_requests.create_request(
+        session,
+        data,
+        caller=caller,
+        channel=channel,
+        now=now,
+        today=today,
+        stale_after_hours=stale_after_hours,
+    )
+    log_request_access(
+        session, action="create", caller=caller, reference=created.reference, outcome="granted"
+    )
+    return created

@@ -33,7 +33,7 @@ from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest, Reservation
-from respijt.requests_access import log_request_access
+from respijt.requests_access import create_logged_request, log_request_access
 from respijt.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 
 blp = Blueprint("requests", __name__, description="Aanvragen, matching en de wachtlijst")
@@ -203,7 +203,7 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
     channel = default_channel if caller.role == "public" else data.get("channel", default_channel)
 
     def work() -> dict[str, Any]:
-        care_request = care_requests.create_request(
+        care_request = create_logged_request(
             db.session,
             data,
             caller=caller,
@@ -211,13 +211,6 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
             now=clock.now(),
             today=clock.today(),
             stale_after_hours=_stale_after(),
-        )
-        log_request_access(
-            db.session,
-            action="create",
-            caller=caller,
-            reference=care_request.reference,
-            outcome="granted",
         )
         token = None
         if caller.role == "public":

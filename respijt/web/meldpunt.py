@@ -25,7 +25,7 @@ from wtforms.validators import Length
 from respijt import booking, care_requests, clock, duty, privacy, rota
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
-from respijt.errors import DomainError, InvalidInput, NotFound
+from respijt.errors import DomainError, NotFound
 from respijt.extensions import db
 from respijt.models import (
     CareRequest,
@@ -40,6 +40,7 @@ from respijt.requests_access import PURPOSE, log_request_access
 from respijt.web import blp
 from respijt.web.forms import ActionForm, OneOf, RequestForm, parse_date, required
 from respijt.web.public import municipality_choices, regions_with_municipalities
+from respijt.web.request_submission import submit_request
 from respijt.web.security import current_principal, login_required
 from respijt.workflow import HELD, OPEN_REQUEST_STATUSES, REQUEST_LABELS, RESERVATION_LABELS
 
@@ -247,33 +248,8 @@ def meldpunt_intake() -> ResponseReturnValue:
     )
     other_problems: list[str] = []
     if form.validate_on_submit():
-        data = form.as_request_data()
-
-        def work() -> str:
-            created = care_requests.create_request(
-                db.session,
-                data,
-                caller=caller,
-                channel="phone",
-                now=clock.now(),
-                today=clock.today(),
-                stale_after_hours=_stale_after(),
-            )
-            log_request_access(
-                db.session,
-                action="create",
-                caller=caller,
-                reference=created.reference,
-                outcome="granted",
-            )
-            return created.reference
-
-        try:
-            reference = run_in_transaction(db.session, work, _retries())
-        except InvalidInput as exc:
-            db.session.rollback()
-            other_problems = form.add_domain_errors(exc.params)
-        else:
+        reference, other_problems = submit_request(form, caller=caller, channel="phone")
+        if reference is not None:
             flash(f"Aanvraag {reference} is opgenomen.", "info")
             return redirect(url_for("web.meldpunt_request", reference=reference), code=303)
     status = 422 if request.method == "POST" else 200

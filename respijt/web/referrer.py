@@ -10,17 +10,17 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import care_requests, clock
+from respijt import clock
 from respijt.auth import Caller
 from respijt.care_requests.access import restrict_to_visible
 from respijt.database import run_in_transaction
-from respijt.errors import InvalidInput
 from respijt.extensions import db
 from respijt.models import CareRequest
 from respijt.requests_access import log_request_access
 from respijt.web import blp
 from respijt.web.forms import RequestForm
 from respijt.web.public import municipality_choices, regions_with_municipalities
+from respijt.web.request_submission import submit_request
 from respijt.web.security import current_principal, login_required
 from respijt.workflow import REQUEST_LABELS
 
@@ -75,33 +75,8 @@ def referrer_new_request() -> ResponseReturnValue:
         form.requester.data = "verwijzer"
         form.requester.raw_data = ["verwijzer"]
         if form.validate_on_submit():
-            data = form.as_request_data()
-
-            def work() -> str:
-                created = care_requests.create_request(
-                    db.session,
-                    data,
-                    caller=caller,
-                    channel="web",
-                    now=clock.now(),
-                    today=clock.today(),
-                    stale_after_hours=int(current_app.config["RESPIJT_STALE_AFTER_HOURS"]),
-                )
-                log_request_access(
-                    db.session,
-                    action="create",
-                    caller=caller,
-                    reference=created.reference,
-                    outcome="granted",
-                )
-                return created.reference
-
-            try:
-                reference = run_in_transaction(db.session, work, _retries())
-            except InvalidInput as exc:
-                db.session.rollback()
-                other_problems = form.add_domain_errors(exc.params)
-            else:
+            reference, other_problems = submit_request(form, caller=caller, channel="web")
+            if reference is not None:
                 flash(f"Aanvraag {reference} is verstuurd.", "info")
                 return redirect(url_for("web.referrer_requests"), code=303)
     status = 422 if request.method == "POST" else 200

@@ -34,6 +34,7 @@ from respijt.requests_access import log_request_access
 from respijt.web import blp
 from respijt.web.forms import ActionForm, RequestForm, ResendLinkForm, WithdrawForm
 from respijt.web.public import municipality_choices, phone_display, regions_with_municipalities
+from respijt.web.request_submission import submit_request
 from respijt.workflow import (
     HELD,
     OPEN_REQUEST_STATUSES,
@@ -82,35 +83,10 @@ def new_request() -> ResponseReturnValue:
     if request.method == "GET":
         _prefill(form)
     elif form.validate_on_submit():
-        data = form.as_request_data()
-        now = clock.now()
-
-        def work() -> tuple[str, str]:
-            created = care_requests.create_request(
-                db.session,
-                data,
-                caller=PUBLIC,
-                channel="web",
-                now=now,
-                today=clock.today(),
-                stale_after_hours=int(current_app.config["RESPIJT_STALE_AFTER_HOURS"]),
-            )
-            log_request_access(
-                db.session,
-                action="create",
-                caller=PUBLIC,
-                reference=created.reference,
-                outcome="granted",
-            )
-            # The "received" SMS with the link is queued by the request rules on creation.
-            return created.reference, _token_for(created.reference)
-
-        try:
-            reference, token = run_in_transaction(db.session, work, _retries())
-        except InvalidInput as exc:
-            other_problems = form.add_domain_errors(exc.params)
-        else:
-            session[SESSION_TOKEN] = token
+        # The "received" SMS with the link is queued by the request rules on creation.
+        reference, other_problems = submit_request(form, caller=PUBLIC, channel="web")
+        if reference is not None:
+            session[SESSION_TOKEN] = _token_for(reference)
             session[SESSION_CREATED] = reference
             return redirect(url_for("web.request_sent"), code=303)
     else:
