@@ -17,7 +17,6 @@ Goal: endpoint p95 <= 1.5 x (a + b). Also reports the peak RSS (VmHWM) of the gu
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -27,12 +26,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.common import (
+    add_percentiles,
     dialect_of,
     fmt_ms,
     gunicorn,
-    percentile,
     raw_connect,
     request,
+    search_bench_main,
     sqlalchemy_url,
 )
 from respijt import clock
@@ -198,9 +198,7 @@ def run(
         "peak_rss_mb": peak_rss,
         "load": (load_before, os.getloadavg()[0]),
     }
-    for name, values in timings.items():
-        result[f"{name}_p50"] = percentile(values, 50)
-        result[f"{name}_p95"] = percentile(values, 95)
+    add_percentiles(result, timings)
     floor = result["raw_sql_p95"] + result["noop_p95"]
     result["budget_p95"] = 1.5 * floor
     result["goal_met"] = result["endpoint_p95"] <= result["budget_p95"]
@@ -220,27 +218,9 @@ def describe(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.availability")
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--region", default="R001")
-    parser.add_argument("--target-group", default="dementie")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    args = parser.parse_args(argv)
-    result = run(
-        args.database_url,
-        requests=args.requests,
-        warmup=args.warmup,
-        region=args.region,
-        target_group=args.target_group,
-        workers=args.workers,
-        log_path=os.environ.get("RESPIJT_BENCH_LOG"),
-        progress=lambda msg: print(msg, flush=True),
+    return search_bench_main(
+        "python -m bench.availability", argv, run, describe, requests=2000, warmup=200
     )
-    print(json.dumps(result, indent=2) if args.json else describe(result))
-    return 0
 
 
 if __name__ == "__main__":

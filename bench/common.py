@@ -194,3 +194,47 @@ def request(
 
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
+
+
+def add_percentiles(result: dict[str, Any], timings: dict[str, list[float]]) -> None:
+    """`<name>_p50` and `<name>_p95` of every timed series into `result`."""
+    for name, values in timings.items():
+        result[f"{name}_p50"] = percentile(values, 50)
+        result[f"{name}_p95"] = percentile(values, 95)
+
+
+def search_bench_main(
+    prog: str,
+    argv: list[str] | None,
+    run: Any,
+    describe: Any,
+    *,
+    requests: int,
+    warmup: int,
+) -> int:
+    """The command line shared by the benchmarks of one search (availability, matching):
+    region, target group and gunicorn workers, a number of timed requests after a warm-up."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--requests", type=int, default=requests)
+    parser.add_argument("--warmup", type=int, default=warmup)
+    parser.add_argument("--region", default="R001")
+    parser.add_argument("--target-group", default="dementie")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+    result = run(
+        args.database_url,
+        requests=args.requests,
+        warmup=args.warmup,
+        region=args.region,
+        target_group=args.target_group,
+        workers=args.workers,
+        log_path=os.environ.get("RESPIJT_BENCH_LOG"),
+        progress=lambda msg: print(msg, flush=True),
+    )
+    print(json.dumps(result, indent=2) if args.json else describe(result))
+    return 0

@@ -17,7 +17,6 @@ row: that is part of the cost and kept. Goal: matches p95 <= 2 x availability p9
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -27,7 +26,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import dialect_of, fmt_ms, gunicorn, percentile, request, sqlalchemy_url
+from bench.common import (
+    add_percentiles,
+    dialect_of,
+    fmt_ms,
+    gunicorn,
+    request,
+    search_bench_main,
+    sqlalchemy_url,
+)
 from respijt import clock, create_app
 from respijt.auth import create_token
 from respijt.extensions import db
@@ -157,9 +164,7 @@ def run(
         "nights": nights,
         "load": (load_before, os.getloadavg()[0]),
     }
-    for name, values in timings.items():
-        result[f"{name}_p50"] = percentile(values, 50)
-        result[f"{name}_p95"] = percentile(values, 95)
+    add_percentiles(result, timings)
     result["budget_p95"] = 2 * result["availability_p95"]
     result["goal_met"] = result["matches_p95"] <= result["budget_p95"]
     return result
@@ -176,27 +181,9 @@ def describe(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.matching")
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--region", default="R001")
-    parser.add_argument("--target-group", default="dementie")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    args = parser.parse_args(argv)
-    result = run(
-        args.database_url,
-        requests=args.requests,
-        warmup=args.warmup,
-        region=args.region,
-        target_group=args.target_group,
-        workers=args.workers,
-        log_path=os.environ.get("RESPIJT_BENCH_LOG"),
-        progress=lambda msg: print(msg, flush=True),
+    return search_bench_main(
+        "python -m bench.matching", argv, run, describe, requests=300, warmup=30
     )
-    print(json.dumps(result, indent=2) if args.json else describe(result))
-    return 0
 
 
 if __name__ == "__main__":
