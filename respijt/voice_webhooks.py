@@ -13,6 +13,7 @@ answer TwiML.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -79,6 +80,25 @@ def _int_arg(name: str) -> int | None:
         return None
 
 
+def _signed_callback(param: str) -> Callable[[Callable[[int], Response]], Callable[[], Response]]:
+    """A Twilio callback about one leg or call: refused (403) without a valid signature, 400
+    without the id `param` in its query string; the view gets that id."""
+
+    def decorate(view: Callable[[int], Response]) -> Callable[[], Response]:
+        @functools.wraps(view)
+        def checked() -> Response:
+            if not _signed():
+                return _forbidden()
+            value = _int_arg(param)
+            if value is None:
+                return Response(f"{param} is verplicht.", status=400)
+            return view(value)
+
+        return checked
+
+    return decorate
+
+
 @blp.post("/incoming")
 def incoming() -> Response:
     if not _signed():
@@ -121,22 +141,14 @@ def incoming() -> Response:
 
 
 @blp.post("/whisper")
-def whisper() -> Response:
-    if not _signed():
-        return _forbidden()
-    leg_id = _int_arg("leg")
-    if leg_id is None:
-        return Response("leg is verplicht.", status=400)
+@_signed_callback("leg")
+def whisper(leg_id: int) -> Response:
     return _xml(twiml.twiml_whisper(WHISPER, _url(f"/accept?leg={leg_id}")))
 
 
 @blp.post("/accept")
-def accept() -> Response:
-    if not _signed():
-        return _forbidden()
-    leg_id = _int_arg("leg")
-    if leg_id is None:
-        return Response("leg is verplicht.", status=400)
+@_signed_callback("leg")
+def accept(leg_id: int) -> Response:
     digits = (request.form.get("Digits") or "").strip()
 
     def work() -> str:
@@ -148,12 +160,8 @@ def accept() -> Response:
 
 
 @blp.post("/dial-result")
-def dial_result() -> Response:
-    if not _signed():
-        return _forbidden()
-    leg_id = _int_arg("leg")
-    if leg_id is None:
-        return Response("leg is verplicht.", status=400)
+@_signed_callback("leg")
+def dial_result(leg_id: int) -> Response:
     status = request.form.get("DialCallStatus") or ""
     call_status = request.form.get("CallStatus") or ""
 
@@ -169,12 +177,8 @@ def dial_result() -> Response:
 
 
 @blp.post("/voicemail")
-def voicemail() -> Response:
-    if not _signed():
-        return _forbidden()
-    call_id = _int_arg("call")
-    if call_id is None:
-        return Response("call is verplicht.", status=400)
+@_signed_callback("call")
+def voicemail(call_id: int) -> Response:
     form = request.form
 
     def work() -> str:

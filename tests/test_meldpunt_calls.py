@@ -245,6 +245,13 @@ def test_unsigned_or_wrongly_signed_requests_are_refused(db, client, meldpunt):
     assert db.session.scalars(select(MeldpuntCall)).first() is None
 
 
+def test_a_signed_callback_without_its_leg_or_call_is_refused(db, client, meldpunt):
+    for path in ("whisper", "accept", "dial-result", "voicemail", "accept?leg=een"):
+        answer = post(client, f"/twilio/voice/{path}", {"CallSid": "CAx", "Digits": "1"})
+        assert answer.status_code == 400, path
+        assert "is verplicht" in answer.get_data(as_text=True)
+
+
 def test_stats_count_calls_answered_within_30_seconds(db, client, make, meldpunt):
     region, _, _ = meldpunt
     quick, slow = Call(client), Call(client)
