@@ -453,3 +453,24 @@ def test_a_coordinator_changes_only_providers_and_locations_in_their_own_regions
     _problem(new_provider(w.b.region.code), 403)
     _problem(new_provider(), 403)
     assert new_provider(w.a.region.code).status_code == 201
+
+    # A location of their own provider, but in a municipality of region B: refused, too.
+    def new_location(municipality: Municipality) -> Any:
+        body = {
+            "provider_id": w.a.provider.id,
+            "name": "Nieuwe locatie",
+            "address": "Dorpsstraat 1",
+            "postcode": "1234AB",
+            "municipality": municipality.code,
+        }
+        return client.post("/api/v1/locations", json=body, headers=headers)
+
+    _problem(new_location(w.b.municipality), 403)
+    created = new_location(w.a.municipality)
+    assert created.status_code == 201, created.get_json()
+    moved = client.patch(
+        f"/api/v1/locations/{created.get_json()['id']}",
+        json={"municipality": w.b.municipality.code},
+        headers=headers,
+    )
+    _problem(moved, 403)

@@ -26,7 +26,15 @@ from respijt.auth import (
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden
 from respijt.extensions import db
-from respijt.models import AvailabilityChange, Location, Provider, ProviderRegion, Region, Unit
+from respijt.models import (
+    AvailabilityChange,
+    Location,
+    Municipality,
+    Provider,
+    ProviderRegion,
+    Region,
+    Unit,
+)
 
 blp = Blueprint(
     "registry", __name__, description="Aanbieders, locaties, eenheden en beschikbaarheid"
@@ -61,6 +69,19 @@ def ensure_own_regions(caller: Caller, memberships: list[registry.RegionMembersh
     codes = [m.region_code for m in memberships]
     if not set(region_ids_for_codes(db.session, codes)) <= regions:
         raise Forbidden("U legt alleen regio's vast waarvoor u coördinator bent.")
+
+
+def ensure_own_municipality(caller: Caller, municipality_code: str | None) -> None:
+    """A coordinator places a location only in a municipality of their own regions (403
+    otherwise); an unknown code is left to the registry's Dutch 422."""
+    regions = visible_regions(caller)
+    if regions is None or municipality_code is None:
+        return
+    region_id = db.session.scalar(
+        select(Municipality.region_id).where(Municipality.code == municipality_code)
+    )
+    if region_id is not None and region_id not in regions:
+        raise Forbidden("Deze gemeente ligt niet in uw regio's.")
 
 
 def json_response(body: Any) -> Response:
@@ -299,6 +320,7 @@ def create_location(data: dict[str, Any]) -> ResponseReturnValue:
     def work() -> int:
         provider = registry.get_or_404(db.session, Provider, data.pop("provider_id"), "Aanbieder")
         ensure_manages(caller, provider.id)
+        ensure_own_municipality(caller, data.get("municipality"))
         location = registry.create_location(db.session, provider=provider, now=clock.now(), **data)
         return location.id
 
@@ -318,6 +340,7 @@ def update_location(data: dict[str, Any], location_id: int) -> ResponseReturnVal
     def work() -> None:
         location = registry.get_or_404(db.session, Location, location_id, "Locatie")
         ensure_manages(caller, location.provider_id)
+        ensure_own_municipality(caller, data.get("municipality"))
         registry.update_location(db.session, location, **data)
 
     run_in_transaction(db.session, work, _retries())
