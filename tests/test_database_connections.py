@@ -19,6 +19,9 @@ from respijt.database import run_in_transaction
 from respijt.errors import InvalidInput
 from respijt.models import Reservation
 
+# PostgreSQL only (see above): the backend fixture of tests/conftest.py with one value.
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+
 
 def _kill_pooled_connections(db, admin_url) -> int:
     """Terminate the backend of the connection the pool will hand out next."""
@@ -34,8 +37,6 @@ def _kill_pooled_connections(db, admin_url) -> int:
 
 @pytest.mark.parametrize("path", ["fast", "orm"])
 def test_a_hold_survives_a_connection_the_server_killed(app, db, make, today, path):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("a SQLite file connection does not die")
     assert not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping")
     db.engine.pool.dispose()  # one connection in the pool: the one killed below
     arrival = today + timedelta(days=3)
@@ -71,8 +72,6 @@ def test_a_hold_survives_a_connection_the_server_killed(app, db, make, today, pa
 
 
 def test_a_connection_idle_for_long_is_pinged_and_replaced(app, db, monkeypatch):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("a SQLite file connection does not die")
     db.engine.pool.dispose()
     killed = _kill_pooled_connections(db, db.engine.url.render_as_string(hide_password=False))
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
