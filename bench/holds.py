@@ -332,6 +332,7 @@ def run(
     http_workers: int = 4,
     log_path: str | None = None,
     progress: Callable[[str], None] = print,
+    ways: tuple[str, ...] = ("domain", "http"),
 ) -> dict[str, Any]:
     bench = Bench(database_url, seconds=seconds, http_workers=http_workers)
     rows: list[dict[str, Any]] = []
@@ -374,26 +375,29 @@ def run(
     load_before = os.getloadavg()[0]
     # Warm-up, not reported: the first statements of every connection and thread pay for
     # compiling and caching.
-    bench.seconds = warmup
-    bench.domain(max(clients))
-    bench.raw_floor(max(clients))
-    bench.seconds = seconds / rounds
-    for n in clients:
-        pair("domain", bench.domain, bench.raw_floor, n)
-    with gunicorn(bench.url, workers=http_workers, log_path=log_path) as server:
-        # Every worker process compiles its statements and schemas on its first requests.
+    peak_rss = None
+    if "domain" in ways:
         bench.seconds = warmup
-        bench.http(max(clients), server.port, "/api/v1/reservations", "http")
-        bench.http(max(clients), server.port, "/api/v1/_bench/noop", "noop")
+        bench.domain(max(clients))
+        bench.raw_floor(max(clients))
         bench.seconds = seconds / rounds
         for n in clients:
-            pair(
-                "http",
-                lambda c: bench.http(c, server.port, "/api/v1/reservations", "http"),
-                lambda c: bench.http(c, server.port, "/api/v1/_bench/noop", "noop"),
-                n,
-            )
-        peak_rss = server.peak_rss_mb()
+            pair("domain", bench.domain, bench.raw_floor, n)
+    if "http" in ways:
+        with gunicorn(bench.url, workers=http_workers, log_path=log_path) as server:
+            # Every worker process compiles its statements and schemas on its first requests.
+            bench.seconds = warmup
+            bench.http(max(clients), server.port, "/api/v1/reservations", "http")
+            bench.http(max(clients), server.port, "/api/v1/_bench/noop", "noop")
+            bench.seconds = seconds / rounds
+            for n in clients:
+                pair(
+                    "http",
+                    lambda c: bench.http(c, server.port, "/api/v1/reservations", "http"),
+                    lambda c: bench.http(c, server.port, "/api/v1/_bench/noop", "noop"),
+                    n,
+                )
+            peak_rss = server.peak_rss_mb()
     return {
         "backend": bench.dialect,
         "seconds": seconds,
@@ -441,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="meetduur per meting")
     parser.add_argument("--http-workers", type=int, default=4)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--ways", default="domain,http", help="domain, http of beide")
     args = parser.parse_args(argv)
     default = "1,4" if dialect_of(args.database_url) == "sqlite" else "1,4,16"
     clients = [int(c) for c in (args.clients or default).split(",")]
@@ -451,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         http_workers=args.http_workers,
         log_path=os.environ.get("RESPIJT_BENCH_LOG"),
         progress=lambda msg: print(msg, flush=True),
+        ways=tuple(args.ways.split(",")),
     )
     print(json.dumps(result, indent=2) if args.json else describe(result))
     return 0 if result["overbooked"] == 0 else 1

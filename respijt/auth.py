@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -227,9 +228,32 @@ _TOKEN_BY_DIGEST = select(
 
 def resolve_token(session: DbSession, secret: str, now: datetime) -> Caller | None:
     """The caller behind a bearer secret, or None if unknown, revoked or expired."""
+    found = read_token(session, secret, now)
+    if found is None:
+        return None
+    caller, touch_id = found
+    if touch_id is not None:
+        touch_token(session, touch_id, now)
+    return caller
+
+
+def read_token(
+    session: DbSession,
+    secret: str,
+    now: datetime,
+    first_row: Callable[[Any, dict[str, Any]], Sequence[Any] | None] | None = None,
+) -> tuple[Caller, int | None] | None:
+    """`resolve_token` without writing: the caller, and the token's id when its
+    `last_used_at` is due for an update (`touch_token`), else None. `first_row` reads the
+    token's row (default: in the session's transaction)."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    row = session.execute(_TOKEN_BY_DIGEST, {"digest": token_digest(secret)}).first()
+    params = {"digest": token_digest(secret)}
+    row: Sequence[Any] | None
+    if first_row is None:
+        row = session.execute(_TOKEN_BY_DIGEST, params).first()
+    else:
+        row = first_row(_TOKEN_BY_DIGEST, params)
     if row is None:
         return None
     token_id, role, provider_id, expires_at, revoked_at, last_used_at, user_id = row
@@ -250,9 +274,13 @@ def resolve_token(session: DbSession, secret: str, now: datetime) -> Caller | No
         if user is None or not user.active or role not in user.roles:
             return None
         caller = caller_for_user(user, role)
-    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
-        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-    return caller
+    due = last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION
+    return caller, token_id if due else None
+
+
+def touch_token(session: DbSession, token_id: int, now: datetime) -> None:
+    """Record the token's use (at most once per LAST_USED_RESOLUTION, see `read_token`)."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def revoke_token(session: DbSession, token_id: int, now: datetime) -> bool:

@@ -8,6 +8,7 @@ PostgreSQL: READ COMMITTED; deadlocks and serialization failures are retried at 
 from __future__ import annotations
 
 import contextvars
+import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -58,6 +59,45 @@ def _on_begin(conn: Any) -> None:
         conn.connection.driver_connection.execute(
             "BEGIN" if _read_only.get() else "BEGIN IMMEDIATE"
         )
+
+
+@functools.cache
+def _outside_plan(statement: Any, dialect: Any) -> tuple[str, Any, Any]:
+    compiled = statement.compile(dialect=dialect)
+    names = list(compiled.positiontup or ())
+    binds = [
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names
+    ]
+    results = [
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in statement.selected_columns
+    ]
+    return str(compiled), binds, results
+
+
+def first_row_outside_transaction(
+    engine: Engine, statement: Any, params: dict[str, Any]
+) -> tuple[Any, ...] | None:
+    """SQLite only: the first row of a prebuilt SELECT on a pooled connection outside any
+    transaction (the driver runs it in autocommit: one statement, one snapshot, no BEGIN,
+    no lock kept, no COMMIT), typed as SQLAlchemy would return it."""
+    sql, binds, results = _outside_plan(statement, engine.dialect)
+    values = tuple(process(params[name]) if process else params[name] for name, process in binds)
+    raw = engine.raw_connection()
+    try:
+        row = raw.driver_connection.execute(sql, values).fetchone()  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    if row is None:
+        return None
+    return tuple(
+        process(value) if process else value for process, value in zip(results, row, strict=True)
+    )
+
+
+def is_read_only() -> bool:
+    return _read_only.get()
 
 
 def set_read_only(value: bool) -> contextvars.Token[bool]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
 from respijt import clock
-from respijt.models import NightInventory
+from respijt.auth import token_digest
+from respijt.models import ApiToken, NightInventory
 from tests.test_api_registry import assert_problem
 
 
@@ -203,3 +208,38 @@ def test_reservation_body_is_what_the_documented_schema_dumps(client, make, db, 
 def _first_answer(created):
     # The POST answered while the reservation was still held, with one history row.
     return {k: created[k] for k in ("status", "expires_at", "history")}
+
+
+def test_sqlite_checks_the_token_without_taking_the_write_lock(app, client, db, make, today):
+    """On SQLite the token is read outside the write transaction: a request is authenticated
+    and its body validated while another writer holds the lock (it used to wait for the lock
+    from its token lookup on, through parsing). The token's use is still recorded."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the write lock up front is SQLite's")
+    provider, unit, provider_h, meldpunt_h = _setup(make)
+    start = today + timedelta(days=4)
+    created = client.post("/api/v1/reservations", json=_body(unit, start), headers=meldpunt_h)
+    assert created.status_code == 201
+    seen = client.get(f"/api/v1/reservations/{created.get_json()['id']}", headers=provider_h)
+    assert seen.status_code == 200  # both tokens used once: last_used_at is recent
+    secret = meldpunt_h["Authorization"].removeprefix("Bearer ")
+    token = db.session.scalar(select(ApiToken).where(ApiToken.digest == token_digest(secret)))
+    assert token is not None and token.last_used_at is not None
+    body, later = _body(unit, start), _body(unit, start + timedelta(days=7))
+    db.session.commit()  # the test's own transaction would hold the lock otherwise
+    other = sqlite3.connect(db.engine.url.database, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        bad = client.post(
+            "/api/v1/reservations",
+            json={**body, "arrival": "gisteren"},
+            headers=meldpunt_h,
+        )
+        assert_problem(bad, 422)
+        wrong_role = client.post("/api/v1/reservations", json=body, headers=provider_h)
+        assert_problem(wrong_role, 403)
+    finally:
+        other.rollback()
+        other.close()
+    again = client.post("/api/v1/reservations", json=later, headers=meldpunt_h)
+    assert again.status_code == 201, again.get_data(as_text=True)

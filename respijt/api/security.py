@@ -8,9 +8,11 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import request
+from sqlalchemy.engine import Engine
 
-from respijt import clock
-from respijt.auth import Caller, resolve_token
+from respijt import clock, database
+from respijt.auth import Caller, read_token, resolve_token, touch_token
+from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden
 from respijt.extensions import db
 
@@ -32,10 +34,48 @@ def current_caller() -> Caller:
     scheme, _, secret = header.partition(" ")
     if not header or scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Voor dit verzoek is een token nodig (Authorization: Bearer …).")
-    caller = resolve_token(db.session, secret.strip(), clock.now())
+    caller = _resolve(secret.strip())
     if caller is None:
         raise Unauthorized("Het token is onbekend, verlopen of ingetrokken.")
     request.environ["respijt.caller"] = caller
+    return caller
+
+
+def _resolve(secret: str) -> Caller | None:
+    """The token's caller. On SQLite, a request that writes would take the write lock with
+    its first statement (BEGIN IMMEDIATE) and hold it while the body is parsed and
+    validated. So the token's row is read outside any transaction (no lock); what a user's
+    or coordinator's token needs besides runs in a deferred transaction ended at once; and
+    the rare `last_used_at` update gets a short write transaction of its own. PostgreSQL and
+    read-only requests read it in the request's transaction (no extra round trip)."""
+    session = db.session()  # the request's Session itself (scoped_session lacks in_transaction)
+    now = clock.now()
+    engine = session.get_bind()
+    if (
+        database.is_read_only()
+        or session.in_transaction()
+        or not isinstance(engine, Engine)
+        or engine.dialect.name != "sqlite"
+    ):
+        return resolve_token(session, secret, now)
+    with database.read_only():
+        try:
+            found = read_token(
+                session,
+                secret,
+                now,
+                lambda statement, params: database.first_row_outside_transaction(
+                    engine, statement, params
+                ),
+            )
+        finally:
+            if session.in_transaction():
+                session.commit()  # only read: releases the snapshot, nothing else
+    if found is None:
+        return None
+    caller, touch_id = found
+    if touch_id is not None:
+        run_in_transaction(session, lambda: touch_token(session, touch_id, now))
     return caller
 
 
