@@ -56,9 +56,13 @@ def _on_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
         # On the driver connection itself: the same statement without SQLAlchemy's execution
         # machinery around it (~50 µs of Python on every write transaction).
-        conn.connection.driver_connection.execute(
-            "BEGIN" if _read_only.get() else "BEGIN IMMEDIATE"
-        )
+        statement = "BEGIN" if _read_only.get() else "BEGIN IMMEDIATE"
+        try:
+            conn.connection.driver_connection.execute(statement)
+        except sqlite3.OperationalError as exc:
+            # Wrapped as SQLAlchemy would: a lock still busy after busy_timeout is retried by
+            # run_in_transaction and otherwise answered 503, not a bare driver error (500).
+            raise OperationalError(statement, None, exc) from exc
 
 
 @functools.cache

@@ -6,11 +6,11 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from respijt import clock
+from respijt import clock, database
 from respijt.auth import token_digest
-from respijt.models import ApiToken, NightInventory
+from respijt.models import ApiToken, NightInventory, Reservation
 from tests.test_api_registry import assert_problem
 
 
@@ -210,12 +210,11 @@ def _first_answer(created):
     return {k: created[k] for k in ("status", "expires_at", "history")}
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the write lock up front
 def test_sqlite_checks_the_token_without_taking_the_write_lock(app, client, db, make, today):
     """On SQLite the token is read outside the write transaction: a request is authenticated
     and its body validated while another writer holds the lock (it used to wait for the lock
     from its token lookup on, through parsing). The token's use is still recorded."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("the write lock up front is SQLite's")
     provider, unit, provider_h, meldpunt_h = _setup(make)
     start = today + timedelta(days=4)
     created = client.post("/api/v1/reservations", json=_body(unit, start), headers=meldpunt_h)
@@ -243,3 +242,28 @@ def test_sqlite_checks_the_token_without_taking_the_write_lock(app, client, db, 
         other.close()
     again = client.post("/api/v1/reservations", json=later, headers=meldpunt_h)
     assert again.status_code == 201, again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # SQLite's busy write lock
+def test_a_write_lock_busy_past_its_timeout_answers_503_and_writes_nothing(
+    app, client, db, make, today, monkeypatch
+):
+    """Another writer keeps the lock longer than busy_timeout: the hold is retried, then
+    refused with the Dutch 503 problem (was a bare driver error and a 500)."""
+    _, unit, _, meldpunt_h = _setup(make)
+    body = _body(unit, today + timedelta(days=4))
+    db.session.commit()
+    monkeypatch.setattr(database, "_busy_timeout_ms", 20)
+    monkeypatch.setitem(app.config, "RESPIJT_TX_RETRIES", 1)
+    db.engine.pool.dispose()  # new connections take the short timeout
+    other = sqlite3.connect(db.engine.url.database, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        busy = client.post("/api/v1/reservations", json=body, headers=meldpunt_h)
+        assert_problem(busy, 503)
+        assert "druk" in busy.get_json()["detail"]
+    finally:
+        other.rollback()
+        other.close()
+        db.engine.pool.dispose()
+    assert db.session.scalar(select(func.count()).select_from(Reservation)) == 0
