@@ -25,7 +25,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from respijt import booking_sql, clock
+from respijt import booking_sql, clock, database
 from respijt.auth import Caller
 from respijt.codes import WEEKDAYS_NL
 from respijt.database import DbSession
@@ -302,6 +302,7 @@ def _new_short_code() -> str:
     return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(6))
 
 
+@database.also_retry
 def is_short_code_collision(exc: BaseException) -> bool:
     """A new reservation drew a short code already in use (25^6 codes, so with tens of
     thousands of reservations it does happen): redoing the transaction draws a new one."""

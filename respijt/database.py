@@ -147,10 +147,24 @@ def ping_when_idle(engine: Engine) -> None:
 _RETRYABLE_PG = {"40001", "40P01"}
 
 
+# Further transient failures, registered by the modules that cause them: a unique value drawn
+# at random that happened to be taken already is drawn anew when the unit runs again.
+_ALSO_RETRYABLE: list[Callable[[BaseException], bool]] = []
+
+
+def also_retry(predicate: Callable[[BaseException], bool]) -> Callable[[BaseException], bool]:
+    """Register `predicate`: a database error it recognises is retried like a conflict."""
+    _ALSO_RETRYABLE.append(predicate)
+    return predicate
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """Deadlock or serialization failure (PostgreSQL), or a busy SQLite after its timeout."""
+    """Deadlock or serialization failure (PostgreSQL), a busy SQLite after its timeout, or an
+    error an `also_retry` predicate recognises."""
     if not isinstance(exc, DBAPIError):
         return False
+    if any(predicate(exc) for predicate in _ALSO_RETRYABLE):
+        return True
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if sqlstate in _RETRYABLE_PG:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from respijt import booking
+from respijt import booking, clock
+from respijt.auth import Caller
+from respijt.database import run_in_transaction
 
 
 def test_a_hold_whose_short_code_is_taken_draws_another(client, make, today, monkeypatch):
@@ -29,3 +31,31 @@ def test_a_hold_whose_short_code_is_taken_draws_another(client, make, today, mon
         "CCCCCC",
     }
     assert booking.find_inventory_mismatches(make.session) == []
+
+
+def test_every_caller_of_run_in_transaction_redraws_a_taken_short_code(
+    db, make, today, monkeypatch
+):
+    """Not only the API: the meldpunt page, the waitlist and series offers place holds through
+    run_in_transaction, which runs the unit again when the drawn code was taken."""
+    unit = make.unit(capacity=3)
+    caller = Caller(key="token:1", role="meldpunt", provider_id=unit.location.provider_id)
+    codes = itertools.chain(["AAAAAA", "AAAAAA", "CCCCCC"])
+    monkeypatch.setattr(booking, "_new_short_code", lambda: next(codes))
+
+    def hold() -> str:
+        reservation, _ = booking.place_hold(
+            db.session,
+            unit_id=unit.id,
+            arrival=today + timedelta(days=10),
+            departure=today + timedelta(days=12),
+            caller=caller,
+            now=clock.now(),
+            today=today,
+            hold_minutes=15,
+            provider_confirm_hours=24,
+        )
+        return str(reservation.short_code)
+
+    assert [run_in_transaction(db.session, hold) for _ in range(2)] == ["AAAAAA", "CCCCCC"]
+    assert booking.find_inventory_mismatches(db.session) == []
