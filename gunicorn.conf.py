@@ -9,9 +9,10 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-# A request frees its own objects by reference counting; a cyclic collection every 700 net
+# A request frees most of its objects by reference counting; a cyclic collection every 700 net
 # allocations (the default) ran about once per availability answer and found nothing to free.
-GC_THRESHOLD = 50_000
+# Not much higher: the search page's cyclic garbage piled up to a 170 MB worker at 50,000.
+GC_THRESHOLD = 5_000
 
 
 def post_worker_init(worker: Any) -> None:
