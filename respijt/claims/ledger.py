@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 
 from respijt.auth import municipality_in_visible_regions
-from respijt.claims.lines import PAYERS, Segment, month_segments
+from respijt.claims.lines import PAYERS, Segment, financial_key, month_segments
 from respijt.claims.months import Month
 from respijt.database import DbSession
 from respijt.errors import InvalidInput, NotFound
@@ -64,15 +64,7 @@ class LineView:
         return self.funding == "wmo"
 
     def key(self) -> tuple[object, ...]:
-        return (
-            self.municipality_id,
-            self.location_id,
-            self.funding,
-            self.product_code,
-            self.price_cents,
-            self.period_from,
-            self.period_to,
-        )
+        return financial_key(self)
 
 
 def line_id(reservation_id: int, month: Month, version: int, first_night: date) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -64,16 +65,21 @@ class Segment:
         return None if self.price_cents is None else self.price_cents * self.nights
 
     def key(self) -> tuple[object, ...]:
-        """What a claim says financially: a change in any of these needs a correction."""
-        return (
-            self.municipality_id,
-            self.location_id,
-            self.funding,
-            self.product_code,
-            self.price_cents,
-            self.period_from,
-            self.period_to,
-        )
+        return financial_key(self)
+
+
+def financial_key(line: Any) -> tuple[object, ...]:
+    """What a claim says financially: a change in any of these needs a correction. The same for
+    a live segment and for a line already written (`ledger.LineView`), so the two compare."""
+    return (
+        line.municipality_id,
+        line.location_id,
+        line.funding,
+        line.product_code,
+        line.price_cents,
+        line.period_from,
+        line.period_to,
+    )
 
 
 def tariffs_for(
