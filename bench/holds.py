@@ -2,10 +2,12 @@
 
     python -m bench.holds --database-url URL [--clients 1,4,16] [--seconds 3]
 
-(1) domain: `respijt.booking.place_hold` called directly, one app context and session per client
-    thread, one commit per hold through `run_in_transaction` — next to a raw-SQL floor doing the
-    same conditional UPDATE of the nights plus the reservation INSERT in plain SQL (sqlite3 /
-    psycopg), same concurrency, same database. Goal: domain >= 0.5x the floor.
+(1) domain: `respijt.booking.place_simple_hold` (what the API calls for a hold without a care
+    request) called directly, one app context and session per client
+    thread, one commit per hold through `run_in_transaction` — next to a raw-SQL floor running
+    the very statements of `respijt.booking_sql` (the guarded UPDATE of the nights, the
+    reservation INSERT and its history row) on a plain sqlite3 / psycopg connection, same
+    concurrency, same database. Goal: domain >= 0.5x the floor.
 (2) HTTP: `POST /api/v1/reservations` with a meldpunt token on gunicorn — next to
     `POST /api/v1/_bench/noop` with the same body and headers on the same server. Goal >= 0.5x.
 
@@ -32,7 +34,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.common import dialect_of, gunicorn, raw_connect, request, sqlalchemy_url
-from respijt import booking, clock, create_app
+from respijt import booking, booking_sql, clock, create_app
 from respijt.auth import Caller, create_token
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError
@@ -179,7 +181,7 @@ class Bench:
                 try:
                     run_in_transaction(
                         db.session,
-                        lambda: booking.place_hold(
+                        lambda: booking.place_simple_hold(
                             db.session,
                             unit_id=unit_id,
                             arrival=arrival,
@@ -188,7 +190,6 @@ class Bench:
                             now=clock.now(),
                             today=clock.today(),
                             hold_minutes=config["RESPIJT_HOLD_MINUTES"],
-                            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
                         ),
                         config["RESPIJT_TX_RETRIES"],
                     )
@@ -204,18 +205,22 @@ class Bench:
         return RunResult("domain", clients, elapsed, ok, full, errors)
 
     def raw_floor(self, clients: int) -> RunResult:
+        """The statements `booking_sql` runs for a hold (the guarded UPDATE of the nights, the
+        reservation INSERT, its history row; on PostgreSQL one statement), on a plain driver
+        connection with as little Python as possible around them."""
         pg = self.dialect == "postgresql"
-        ph = "%s" if pg else "?"
-        take = (
-            "UPDATE night_inventory SET reserved = reserved + 1 "
-            f"WHERE unit_id = {ph} AND night >= {ph} AND night < {ph} AND reserved < capacity "
-            "RETURNING night"
-        )
-        insert = (
-            "INSERT INTO reservation (unit_id, arrival, departure, status, expires_at, "
-            "short_code, caller, caller_role, caller_provider_id, created_at, updated_at) "
-            f"VALUES ({', '.join([ph] * 11)})"
-        )
+        statements = booking_sql.statements_for(self.dialect)
+        constant = {
+            "status": "held",
+            "expected_arrival_time": None,
+            "caller": "bench-raw",
+            "caller_role": "meldpunt",
+            "caller_provider_id": None,
+            "idempotency_key": None,
+            "request_fingerprint": None,
+            "request_id": None,
+            "nights": STAY_NIGHTS,
+        }
 
         def make_worker(index: int) -> Callable[[], str]:
             picker = self.picker()
@@ -225,36 +230,40 @@ class Bench:
                 unit_id, arrival, departure = picker.next()
                 now = clock.now().astimezone(UTC).replace(tzinfo=None)
                 expires = now + timedelta(minutes=15)
-                a: Any = arrival
-                d: Any = departure
-                n: Any = now
-                e: Any = expires
-                if not pg:
-                    a, d = arrival.isoformat(), departure.isoformat()
-                    n = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-                    e = expires.strftime("%Y-%m-%d %H:%M:%S.%f")
-                params = (
-                    unit_id,
-                    a,
-                    d,
-                    "held",
-                    e,
-                    secrets.token_hex(4).upper(),
-                    "bench-raw",
-                    "meldpunt",
-                    None,
-                    n,
-                    n,
-                )
+                params: dict[str, Any] = {
+                    **constant,
+                    "unit_id": unit_id,
+                    "weekday": str(arrival.isoweekday()),
+                    "short_code": secrets.token_hex(4).upper(),
+                }
+                if pg:
+                    params.update(arrival=arrival, departure=departure, now=now, expires_at=expires)
+                else:
+                    params.update(
+                        arrival=arrival.isoformat(),
+                        departure=departure.isoformat(),
+                        now=now.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                        expires_at=expires.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    )
+                params["created_at"] = params["updated_at"] = params["now"]
                 for attempt in range(9):
                     try:
                         cursor = conn.cursor()
                         cursor.execute("BEGIN" if pg else "BEGIN IMMEDIATE")
-                        taken = cursor.execute(take, (unit_id, a, d)).fetchall()
-                        if len(taken) != STAY_NIGHTS:
+                        if pg:
+                            cursor.execute(statements.hold, params)
+                            reservation_id = cursor.fetchone()[0]
+                        else:
+                            taken = cursor.execute(statements.take, params).fetchall()
+                            reservation_id = None
+                            if len(taken) == STAY_NIGHTS:
+                                cursor.execute(statements.insert_reservation, params)
+                                params["reservation_id"] = cursor.fetchone()[0]
+                                cursor.execute(statements.insert_event, params)
+                                reservation_id = params["reservation_id"]
+                        if reservation_id is None:
                             cursor.execute("ROLLBACK")
                             return "full"
-                        cursor.execute(insert, params)
                         cursor.execute("COMMIT")
                         return "ok"
                     except Exception as exc:

@@ -344,6 +344,112 @@ def find_by_idempotency_key(session: DbSession, caller: Caller, key: str) -> Res
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    from_status: str | None
+    to_status: str
+    detail: str | None
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HoldView:
+    """A reservation as a read-only value, with the attribute names of `Reservation` that the
+    API answers with. `place_simple_hold` returns one instead of an ORM object: attaching the
+    new reservation, its history row and its unit to the session (and expiring them at
+    commit) cost as much Python as the hold's own SQL."""
+
+    id: int
+    unit_id: int
+    arrival: date
+    departure: date
+    status: str
+    expires_at: datetime | None
+    short_code: str
+    expected_arrival_time: str | None
+    request_id: int | None
+    caller: str
+    created_at: datetime
+    requires_provider_confirmation: bool
+    history: tuple[HistoryEntry, ...]
+
+    @property
+    def nights(self) -> int:
+        return (self.departure - self.arrival).days
+
+    @classmethod
+    def of(cls, reservation: Reservation) -> HoldView:
+        return cls(
+            id=reservation.id,
+            unit_id=reservation.unit_id,
+            arrival=reservation.arrival,
+            departure=reservation.departure,
+            status=reservation.status,
+            expires_at=reservation.expires_at,
+            short_code=reservation.short_code,
+            expected_arrival_time=reservation.expected_arrival_time,
+            request_id=reservation.request_id,
+            caller=reservation.caller,
+            created_at=reservation.created_at,
+            requires_provider_confirmation=reservation.requires_provider_confirmation,
+            history=tuple(
+                HistoryEntry(e.from_status, e.to_status, e.detail, e.actor, e.reason, e.at)
+                for e in reservation.events
+            ),
+        )
+
+
+def _replayed(
+    session: DbSession, caller: Caller, key: str | None, body_fingerprint: str | None
+) -> Reservation | None:
+    """The reservation an earlier request with this Idempotency-Key made, if any."""
+    if not key:
+        return None
+    existing = find_by_idempotency_key(session, caller, key)
+    if (
+        existing is not None
+        and body_fingerprint
+        and existing.request_fingerprint != body_fingerprint
+    ):
+        raise IdempotencyConflict("Deze Idempotency-Key is al gebruikt voor een ander verzoek.")
+    return existing
+
+
+def _hold_values(
+    *,
+    unit_id: int,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    now: datetime,
+    hold_minutes: float,
+    idempotency_key: str | None,
+    body_fingerprint: str | None,
+    expected_arrival_time: str | None,
+    request_id: int | None,
+) -> dict[str, Any]:
+    """The new reservation's columns."""
+    return {
+        "unit_id": unit_id,
+        "arrival": arrival,
+        "departure": departure,
+        "status": HELD,
+        "expires_at": hold_expiry(now, hold_minutes, arrival),
+        "short_code": _new_short_code(),
+        "expected_arrival_time": expected_arrival_time,
+        "caller": caller.key,
+        "caller_role": caller.role,
+        "caller_provider_id": caller.provider_id,
+        "idempotency_key": idempotency_key,
+        "request_fingerprint": body_fingerprint,
+        "request_id": request_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def place_hold(
     session: DbSession,
     *,
@@ -364,35 +470,28 @@ def place_hold(
     """Hold one bed for every night of arrival..departure. Returns (reservation, replayed).
 
     With `confirm`, the requester's confirmation follows at once in the same transaction.
+    A hold that needs neither (no care request, no confirmation) is `place_simple_hold`.
     """
-    if idempotency_key:
-        existing = find_by_idempotency_key(session, caller, idempotency_key)
-        if existing is not None:
-            if body_fingerprint and existing.request_fingerprint != body_fingerprint:
-                raise IdempotencyConflict(
-                    "Deze Idempotency-Key is al gebruikt voor een ander verzoek."
-                )
-            return existing, True
-    values: dict[str, Any] = {
-        "unit_id": unit_id,
-        "arrival": arrival,
-        "departure": departure,
-        "status": HELD,
-        "expires_at": hold_expiry(now, hold_minutes, arrival),
-        "short_code": _new_short_code(),
-        "expected_arrival_time": expected_arrival_time,
-        "caller": caller.key,
-        "caller_role": caller.role,
-        "caller_provider_id": caller.provider_id,
-        "idempotency_key": idempotency_key,
-        "request_fingerprint": body_fingerprint,
-        "request_id": request_id,
-        "created_at": now,
-        "updated_at": now,
-    }
+    existing = _replayed(session, caller, idempotency_key, body_fingerprint)
+    if existing is not None:
+        return existing, True
+    values = _hold_values(
+        unit_id=unit_id,
+        arrival=arrival,
+        departure=departure,
+        caller=caller,
+        now=now,
+        hold_minutes=hold_minutes,
+        idempotency_key=idempotency_key,
+        body_fingerprint=body_fingerprint,
+        expected_arrival_time=expected_arrival_time,
+        request_id=request_id,
+    )
     reservation = None
     if arrival < departure and arrival >= today:
-        reservation = _place_hold_fast(session, caller, values)
+        rows = _write_hold(session, values)
+        if rows is not None:
+            reservation = _attach(session, caller, values, rows)
     if reservation is None:
         reservation = _place_hold_explained(session, caller, values, today)
     rules.reservation_changed(session, reservation, previous=None, now=now)
@@ -408,13 +507,55 @@ def place_hold(
     return reservation, False
 
 
-def _place_hold_fast(
-    session: DbSession, caller: Caller, values: dict[str, Any]
-) -> Reservation | None:
+def place_simple_hold(
+    session: DbSession,
+    *,
+    unit_id: int,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    now: datetime,
+    today: date,
+    hold_minutes: float,
+    idempotency_key: str | None = None,
+    body_fingerprint: str | None = None,
+    expected_arrival_time: str | None = None,
+) -> tuple[HoldView, bool]:
+    """`place_hold` for a hold that serves no care request and is not confirmed at once (the
+    meldpunt holding a bed during a call; the busiest write of the service): the same
+    statements, guards and errors, answered as a HoldView. Returns (hold, replayed)."""
+    existing = _replayed(session, caller, idempotency_key, body_fingerprint)
+    if existing is not None:
+        return HoldView.of(existing), True
+    values = _hold_values(
+        unit_id=unit_id,
+        arrival=arrival,
+        departure=departure,
+        caller=caller,
+        now=now,
+        hold_minutes=hold_minutes,
+        idempotency_key=idempotency_key,
+        body_fingerprint=body_fingerprint,
+        expected_arrival_time=expected_arrival_time,
+        request_id=None,
+    )
+    view = None
+    if arrival < departure and arrival >= today:
+        rows = _write_hold(session, values)
+        if rows is not None:
+            view = _view(caller, values, rows)
+    if view is None:
+        view = HoldView.of(_place_hold_explained(session, caller, values, today))
+    # No care request, so nothing for request_status.follow_reservation to move along.
+    rules.reservation_changed(session, view, previous=None, now=now)
+    return view, False
+
+
+def _write_hold(session: DbSession, values: dict[str, Any]) -> booking_sql.HeldRows | None:
     """The common case in plain SQL (booking_sql): the nights, the reservation and its history
-    row, then ORM objects for them without another round trip. None when the guarded UPDATE
-    took nothing (unit unknown or retired, stay not allowed, an overdue hold on the nights, or
-    every night full): the explaining path then finds out which, and acts or refuses."""
+    row. None when the guarded UPDATE took nothing (unit unknown or retired, stay not allowed,
+    an overdue hold on the nights, or every night full): the explaining path then finds out
+    which, and acts or refuses."""
     unit_id, arrival, departure = values["unit_id"], values["arrival"], values["departure"]
     rows = booking_sql.hold(
         session,
@@ -428,26 +569,57 @@ def _place_hold_fast(
         if rows.taken:  # the stay is allowed and nothing overdue: some nights are full
             _give_back_and_refuse(session, unit_id, arrival, departure, rows.taken)
         return None
+    return rows
+
+
+def _first_event(
+    caller: Caller, values: dict[str, Any], rows: booking_sql.HeldRows
+) -> dict[str, Any]:
+    return {
+        "id": rows.event_id,
+        "reservation_id": rows.reservation_id,
+        "from_status": None,
+        "to_status": HELD,
+        "detail": None,
+        "actor": caller.key,
+        "reason": None,
+        "at": values["created_at"],
+    }
+
+
+def _view(caller: Caller, values: dict[str, Any], rows: booking_sql.HeldRows) -> HoldView:
+    event = _first_event(caller, values, rows)
+    del event["id"], event["reservation_id"]
+    assert rows.reservation_id is not None
+    return HoldView(
+        id=rows.reservation_id,
+        unit_id=values["unit_id"],
+        arrival=values["arrival"],
+        departure=values["departure"],
+        status=HELD,
+        expires_at=values["expires_at"],
+        short_code=values["short_code"],
+        expected_arrival_time=values["expected_arrival_time"],
+        request_id=values["request_id"],
+        caller=values["caller"],
+        created_at=values["created_at"],
+        requires_provider_confirmation=rows.requires_provider_confirmation,
+        history=(HistoryEntry(**event),),
+    )
+
+
+def _attach(
+    session: DbSession, caller: Caller, values: dict[str, Any], rows: booking_sql.HeldRows
+) -> Reservation:
+    """ORM objects for what the plain SQL wrote, in the session without another round trip."""
     reservation = _detached(
         session, Reservation, {**values, "id": rows.reservation_id, "anonymised_at": None}
     )
-    event = _detached(
-        session,
-        ReservationEvent,
-        {
-            "id": rows.event_id,
-            "reservation_id": rows.reservation_id,
-            "from_status": None,
-            "to_status": HELD,
-            "detail": None,
-            "actor": caller.key,
-            "reason": None,
-            "at": values["created_at"],
-        },
-    )
+    event = _detached(session, ReservationEvent, _first_event(caller, values, rows))
     set_committed_value(reservation, "events", [event])
     # The unit as far as the statement read it (what the API answers); any other attribute
     # loads on first use, as for any expired object.
+    unit_id = values["unit_id"]
     unit = session.identity_map.get(identity_key(Unit, unit_id))
     if unit is None:
         unit = _detached(

@@ -157,6 +157,14 @@ class _Dialect:
     read_date: Callable[[Any], Any]
 
 
+def statements_for(dialect_name: str) -> _Dialect:
+    """The statements in the driver's parameter style (bench/holds.py runs them as its floor)."""
+    from sqlalchemy.dialects.postgresql import psycopg
+    from sqlalchemy.dialects.sqlite import pysqlite
+
+    return _for((psycopg if dialect_name == "postgresql" else pysqlite).dialect())
+
+
 @functools.cache
 def _for(dialect: Dialect) -> _Dialect:
     postgresql = dialect.name == "postgresql"

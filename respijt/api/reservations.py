@@ -160,7 +160,7 @@ def _prepare_for_request(
     return care_request, stay
 
 
-def _dump(reservation: Reservation) -> dict[str, Any]:
+def _dump(reservation: Reservation | booking.HoldView) -> dict[str, Any]:
     return schemas.reservation_body(reservation)
 
 
@@ -201,27 +201,44 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             existing = booking.find_by_idempotency_key(db.session, caller, key) if key else None
             if existing is None:
                 care_request, stay = _prepare_for_request(caller, data, now)
-        reservation, replayed = booking.place_hold(
-            db.session,
-            unit_id=data["unit_id"],
-            arrival=data["arrival"],
-            departure=data["departure"],
-            caller=caller,
-            now=clock.now(),
-            today=clock.today(),
-            # A hold for a request is an offer: the requester answers through their SMS link.
-            hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60
-            if care_request is not None
-            else config["RESPIJT_HOLD_MINUTES"],
-            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
-            idempotency_key=key,
-            body_fingerprint=body_fingerprint,
-            confirm=data["confirm"],
-            expected_arrival_time=data.get("expected_arrival_time"),
-            request_id=care_request.id if care_request is not None else None,
-        )
-        if not replayed:
-            care_requests.link_stay(db.session, stay, reservation)
+        reservation: Reservation | booking.HoldView
+        if care_request is None and not data["confirm"]:
+            # The busiest write: no ORM object is made for the answer.
+            reservation, replayed = booking.place_simple_hold(
+                db.session,
+                unit_id=data["unit_id"],
+                arrival=data["arrival"],
+                departure=data["departure"],
+                caller=caller,
+                now=now,
+                today=clock.today(),
+                hold_minutes=config["RESPIJT_HOLD_MINUTES"],
+                idempotency_key=key,
+                body_fingerprint=body_fingerprint,
+                expected_arrival_time=data.get("expected_arrival_time"),
+            )
+        else:
+            reservation, replayed = booking.place_hold(
+                db.session,
+                unit_id=data["unit_id"],
+                arrival=data["arrival"],
+                departure=data["departure"],
+                caller=caller,
+                now=now,
+                today=clock.today(),
+                # A hold for a request is an offer: the requester answers through their SMS link.
+                hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60
+                if care_request is not None
+                else config["RESPIJT_HOLD_MINUTES"],
+                provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+                idempotency_key=key,
+                body_fingerprint=body_fingerprint,
+                confirm=data["confirm"],
+                expected_arrival_time=data.get("expected_arrival_time"),
+                request_id=care_request.id if care_request is not None else None,
+            )
+            if not replayed:
+                care_requests.link_stay(db.session, stay, reservation)
         # The client reference is known here for a new hold (no lookup): its request's, or none.
         reference = None
         if not replayed:

@@ -256,7 +256,8 @@ _API_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def reservation_body(reservation: Any) -> dict[str, Any]:
-    """What `ReservationSchema().dump(reservation)` gives, built directly: marshmallow's
+    """What `ReservationSchema().dump(reservation)` gives (for a Reservation or a
+    booking.HoldView), built directly: marshmallow's
     per-field machinery was a third of the Python time of `POST /api/v1/reservations`. The
     schema stays the documented shape; tests/test_api_reservations.py checks both agree."""
     expires_at = reservation.expires_at
@@ -271,7 +272,7 @@ def reservation_body(reservation: Any) -> dict[str, Any]:
         "short_code": reservation.short_code,
         "request_id": reservation.request_id,
         "expected_arrival_time": reservation.expected_arrival_time,
-        "requires_provider_confirmation": reservation.unit.requires_provider_confirmation,
+        "requires_provider_confirmation": reservation.requires_provider_confirmation,
         "created_at": reservation.created_at.strftime(_API_TIME),
         "history": [
             {
@@ -282,6 +283,6 @@ def reservation_body(reservation: Any) -> dict[str, Any]:
                 "reason": event.reason,
                 "at": event.at.strftime(_API_TIME),
             }
-            for event in reservation.events
+            for event in reservation.history
         ],
     }

@@ -58,6 +58,15 @@ class Reservation(Base):
     def nights(self) -> int:
         return (self.departure - self.arrival).days
 
+    @property
+    def requires_provider_confirmation(self) -> bool:
+        """The unit's rule, as answered with the reservation (same name as on HoldView)."""
+        return bool(self.unit.requires_provider_confirmation)
+
+    @property
+    def history(self) -> list[ReservationEvent]:
+        return self.events
+
 
 class ReservationEvent(Base):
     """One status change: appended, never edited."""
