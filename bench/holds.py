@@ -338,7 +338,7 @@ def run(
     seconds: float = 3.0,
     warmup: float = 1.5,
     rounds: int = 3,
-    http_workers: int = 4,
+    http_workers: int = 2,
     log_path: str | None = None,
     progress: Callable[[str], None] = print,
     ways: tuple[str, ...] = ("domain", "http"),
@@ -452,7 +452,12 @@ def main(argv: list[str] | None = None) -> int:
         "--clients", default=None, help="bv. 1,4,16 (standaard: PG 1,4,16; SQLite 1,4)"
     )
     parser.add_argument("--seconds", type=float, default=3.0, help="meetduur per meting")
-    parser.add_argument("--http-workers", type=int, default=4)
+    parser.add_argument(
+        "--http-workers",
+        type=int,
+        default=2,
+        help="gunicorn sync workers (standaard 2: één per kern)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--ways", default="domain,http", help="domain, http of beide")
     args = parser.parse_args(argv)

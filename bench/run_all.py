@@ -189,7 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=5.0, help="per holds measurement")
-    parser.add_argument("--http-workers", type=int, default=4)
+    parser.add_argument(
+        "--http-workers",
+        type=int,
+        default=2,
+        help="gunicorn sync workers (standaard 2: één per kern)",
+    )
     parser.add_argument("--clients-pg", default="1,4,16")
     parser.add_argument("--clients-sqlite", default="1,4")
     parser.add_argument("--no-10x", action="store_true", help="skip the 10x dataset")

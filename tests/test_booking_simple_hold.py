@@ -86,6 +86,7 @@ def test_the_view_is_what_the_database_holds(db, make, hold):
     assert (view.status, view.nights, view.unit_id) == ("held", 3, unit.id)
     assert view.expires_at == NOON + timedelta(minutes=15)
     assert view.requires_provider_confirmation is True
+    assert len(view.short_code) == 6 and set(view.short_code) <= set(booking.SHORT_CODE_ALPHABET)
     assert [(e.from_status, e.to_status, e.actor) for e in view.history] == [
         (None, "held", MELDPUNT.key)
     ]
