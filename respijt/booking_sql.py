@@ -23,17 +23,15 @@ are stored exactly as the ORM stores them. Driver errors are re-raised as SQLAlc
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Dialect
 
-from respijt.database import DbSession
+from respijt.database import DbSession, driver_errors
 from respijt.models.base import UTCDateTime
 from respijt.workflow import EXPIRING_RESERVATION_STATUSES
 
@@ -181,23 +179,6 @@ def _for(dialect: Dialect) -> _Dialect:
     )
 
 
-@contextmanager
-def _driver_errors(connection: Connection, statement: str, params: Any) -> Iterator[None]:
-    """Driver errors as SQLAlchemy raises them; a dead connection is invalidated, as
-    SQLAlchemy does, so the pool replaces it and the edge may run the unit again."""
-    dialect = connection.dialect
-    error = dialect.loaded_dbapi.Error
-    try:
-        yield
-    except error as exc:
-        dead = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
-        if dead:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            statement, params, exc, error, connection_invalidated=dead, dialect=dialect
-        ) from exc
-
-
 def hold(
     session: DbSession,
     *,
@@ -233,20 +214,20 @@ def hold(
     }
     try:
         if sql.postgresql:
-            with _driver_errors(connection, sql.hold, params):
+            with driver_errors(connection, sql.hold, params):
                 cursor.execute(sql.hold, params)
                 reservation_id, event_id, taken, needs_provider = cursor.fetchone()
             return HeldRows(reservation_id, event_id, list(taken), bool(needs_provider))
-        with _driver_errors(connection, sql.take, params):
+        with driver_errors(connection, sql.take, params):
             rows = cursor.execute(sql.take, params).fetchall()
         taken = [sql.read_date(night) for night, _ in rows]
         needs_provider = bool(rows[0][1]) if rows else False
         if len(taken) != nights:
             return HeldRows(None, None, taken, needs_provider)
-        with _driver_errors(connection, sql.insert_reservation, params):
+        with driver_errors(connection, sql.insert_reservation, params):
             (reservation_id,) = cursor.execute(sql.insert_reservation, params).fetchone()
         params["reservation_id"] = reservation_id
-        with _driver_errors(connection, sql.insert_event, params):
+        with driver_errors(connection, sql.insert_event, params):
             (event_id,) = cursor.execute(sql.insert_event, params).fetchone()
         return HeldRows(reservation_id, event_id, taken, needs_provider)
     finally:

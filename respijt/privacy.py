@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, t
 
 from respijt import clock
 from respijt.auth import Caller, in_visible_regions
-from respijt.database import DbSession
+from respijt.database import DbSession, execute_on_driver
 from respijt.models import (
     AccessLog,
     AccessLogPurgePermit,
@@ -99,10 +99,10 @@ def log_access(
     }
     if region_of_unit is not None:
         values["region_unit_id"] = region_of_unit
-        session.connection().execute(_INSERT_ACCESS_FOR_UNIT, values)
+        execute_on_driver(session, _INSERT_ACCESS_FOR_UNIT, values)
     else:
         values["region_id"] = region_id
-        session.connection().execute(_INSERT_ACCESS, values)
+        execute_on_driver(session, _INSERT_ACCESS, values)
 
 
 _VERB_EVENTS = {
