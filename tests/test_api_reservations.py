@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import timedelta
 
 import pytest
@@ -242,6 +243,29 @@ def test_sqlite_checks_the_token_without_taking_the_write_lock(app, client, db, 
         other.close()
     again = client.post("/api/v1/reservations", json=later, headers=meldpunt_h)
     assert again.status_code == 201, again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # SQLite's busy write lock
+def test_a_writer_gets_a_lock_held_briefly_and_keeps_its_busy_timeout(app, client, db, make, today):
+    """BEGIN IMMEDIATE waits for the lock in steps of its own (database._begin_immediate),
+    with SQLite's busy handler off only meanwhile: the hold goes through once the other
+    writer is done, and the connection's busy_timeout is back for every other statement."""
+    _, unit, _, meldpunt_h = _setup(make)
+    db.session.commit()
+    other = sqlite3.connect(db.engine.url.database, timeout=0, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.05, other.rollback)
+    release.start()
+    try:
+        created = client.post(
+            "/api/v1/reservations", json=_body(unit, today + timedelta(days=4)), headers=meldpunt_h
+        )
+    finally:
+        release.join()
+        other.close()
+    assert created.status_code == 201, created.get_data(as_text=True)
+    timeout = db.session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar()
+    assert timeout == database._busy_timeout_ms > 0
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # SQLite's busy write lock
