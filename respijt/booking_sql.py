@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Date
 from sqlalchemy.engine import Dialect
 
-from respijt.database import DbSession, driver_errors
+from respijt.database import DbSession, driver_error
 from respijt.models.base import UTCDateTime
 from respijt.workflow import EXPIRING_RESERVATION_STATUSES
 
@@ -131,7 +131,8 @@ def _pyformat(sql: str) -> str:
 
 @dataclass(frozen=True)
 class HeldRows:
-    """What the fast path wrote: None ids when it took fewer nights than wanted."""
+    """What the fast path wrote: None ids when it took fewer nights than wanted, and then in
+    `taken` the nights it did take (to be given back)."""
 
     reservation_id: int | None
     event_id: int | None
@@ -212,23 +213,26 @@ def hold(
         "created_at": sql.bind_datetime(values["created_at"]),
         "updated_at": sql.bind_datetime(values["updated_at"]),
     }
+    statement = sql.hold if sql.postgresql else sql.take
     try:
         if sql.postgresql:
-            with driver_errors(connection, sql.hold, params):
-                cursor.execute(sql.hold, params)
-                reservation_id, event_id, taken, needs_provider = cursor.fetchone()
+            cursor.execute(statement, params)
+            reservation_id, event_id, taken, needs_provider = cursor.fetchone()
+            if reservation_id is not None:
+                taken = []
             return HeldRows(reservation_id, event_id, list(taken), bool(needs_provider))
-        with driver_errors(connection, sql.take, params):
-            rows = cursor.execute(sql.take, params).fetchall()
-        taken = [sql.read_date(night) for night, _ in rows]
+        rows = cursor.execute(statement, params).fetchall()
         needs_provider = bool(rows[0][1]) if rows else False
-        if len(taken) != nights:
+        if len(rows) != nights:
+            taken = [sql.read_date(night) for night, _ in rows]
             return HeldRows(None, None, taken, needs_provider)
-        with driver_errors(connection, sql.insert_reservation, params):
-            (reservation_id,) = cursor.execute(sql.insert_reservation, params).fetchone()
+        statement = sql.insert_reservation
+        (reservation_id,) = cursor.execute(statement, params).fetchone()
         params["reservation_id"] = reservation_id
-        with driver_errors(connection, sql.insert_event, params):
-            (event_id,) = cursor.execute(sql.insert_event, params).fetchone()
-        return HeldRows(reservation_id, event_id, taken, needs_provider)
+        statement = sql.insert_event
+        (event_id,) = cursor.execute(statement, params).fetchone()
+        return HeldRows(reservation_id, event_id, [], needs_provider)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise driver_error(connection, statement, params, exc) from exc
     finally:
         cursor.close()

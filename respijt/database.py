@@ -134,22 +134,31 @@ def first_row_outside_transaction(
     )
 
 
-@contextmanager
-def driver_errors(connection: Connection, statement: str, params: Any) -> Iterator[None]:
-    """Driver errors as SQLAlchemy raises them (IntegrityError, OperationalError …), so the
-    transaction edge retries and reports them alike; a dead connection is invalidated, as
+def driver_error(connection: Connection, statement: str, params: Any, exc: Exception) -> Exception:
+    """A driver error `exc` as SQLAlchemy raises it (IntegrityError, OperationalError …), so the
+    transaction edge retries and reports it alike; a dead connection is invalidated, as
     SQLAlchemy does, so the pool replaces it and the edge may run the unit again."""
     dialect = connection.dialect
-    error = dialect.loaded_dbapi.Error
+    dead = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)  # type: ignore[arg-type]
+    if dead:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        statement,
+        params,
+        exc,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=dead,
+        dialect=dialect,
+    )
+
+
+@contextmanager
+def driver_errors(connection: Connection, statement: str, params: Any) -> Iterator[None]:
+    """Statements on the driver cursor, their errors as `driver_error` makes them."""
     try:
         yield
-    except error as exc:
-        dead = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
-        if dead:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            statement, params, exc, error, connection_invalidated=dead, dialect=dialect
-        ) from exc
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise driver_error(connection, statement, params, exc) from exc
 
 
 @functools.cache
