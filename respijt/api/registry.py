@@ -85,7 +85,8 @@ def ensure_own_municipality(caller: Caller, municipality_code: str | None) -> No
 
 
 def json_response(body: Any) -> Response:
-    """A JSON response for the large public reads, encoded with orjson (~10x the stdlib)."""
+    """A JSON response encoded with orjson (~10x the stdlib): the large public reads and the
+    busiest write (a hold)."""
     return Response(orjson.dumps(body), mimetype="application/json")
 
 

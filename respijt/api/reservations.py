@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from respijt import booking, care_requests, clock, duty, privacy
 from respijt.api import schemas
+from respijt.api.registry import json_response
 from respijt.api.security import client_source, current_caller, requires
 from respijt.auth import Caller, municipality_in_visible_regions, visible_regions
 from respijt.database import run_in_transaction
@@ -190,7 +191,8 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             "Idempotency-Key is te lang.",
             [{"name": "Idempotency-Key", "code": "length", "reason": "Hoogstens 100 tekens."}],
         )
-    body_fingerprint = booking.fingerprint(data)
+    # What a replay with the same key is compared with; without a key nothing is replayed.
+    body_fingerprint = booking.fingerprint(data) if key is not None else None
     config = current_app.config
 
     def work() -> tuple[dict[str, Any], bool]:
@@ -266,7 +268,7 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
         if key is None and not booking.is_short_code_collision(exc):
             raise
         body, replayed = run_in_transaction(db.session, work, _retries())
-    response = jsonify(body)
+    response = json_response(body)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/reservations/{body['id']}"
     if replayed:
