@@ -314,13 +314,9 @@ def _new_short_code() -> str:
 
 @database.also_retry
 def is_short_code_collision(exc: BaseException) -> bool:
-    """A new reservation drew a short code already in use (25^6 codes, so with tens of
+    """A new reservation drew a short code already in use (23^6 codes, so with tens of
     thousands of reservations it does happen): redoing the transaction draws a new one."""
-    orig = getattr(exc, "orig", None)
-    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
-    if constraint is not None:
-        return bool(constraint == "uq_reservation_short_code")
-    return "reservation.short_code" in str(orig)
+    return database.is_unique_violation(exc, "uq_reservation_short_code", "reservation.short_code")
 
 
 def _append_event(

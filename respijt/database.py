@@ -245,6 +245,16 @@ _RETRYABLE_PG = {"40001", "40P01"}
 _ALSO_RETRYABLE: list[Callable[[BaseException], bool]] = []
 
 
+def is_unique_violation(exc: BaseException, constraint: str, column: str) -> bool:
+    """Whether `exc` broke the unique constraint `constraint` on `column` ("table.column"):
+    PostgreSQL names the constraint, SQLite only the column."""
+    orig = getattr(exc, "orig", None)
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    if name is not None:
+        return bool(name == constraint)
+    return f"UNIQUE constraint failed: {column}" in str(orig)
+
+
 def also_retry(predicate: Callable[[BaseException], bool]) -> Callable[[BaseException], bool]:
     """Register `predicate`: a database error it recognises is retried like a conflict."""
     _ALSO_RETRYABLE.append(predicate)

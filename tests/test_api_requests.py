@@ -354,3 +354,24 @@ def test_series_hold_through_the_api_names_the_dates_it_could_not_place(client, 
         "unplaced",
         "offered",
     ]
+
+
+def test_a_request_whose_reference_was_just_taken_draws_another(client, make, monkeypatch):
+    """References are checked as free before use; two requests drawing the same one at the
+    same instant both pass that check. The second meets the unique constraint and is run again
+    with a new reference instead of failing with a 500."""
+    from respijt.care_requests import intake
+
+    today = freeze_start()
+    municipality, *_ = _world(make)
+    arrival, departure = today + timedelta(days=7), today + timedelta(days=10)
+    first = client.post("/api/v1/requests", json=json_body(municipality, arrival, departure))
+    assert first.status_code == 201, first.get_data(as_text=True)
+    taken = first.get_json()["reference"]
+    drawn = iter([taken, "R-CCCCCC"])  # as if the check had raced the first request
+    monkeypatch.setattr(intake, "_unique_reference", lambda session: next(drawn))
+
+    second = client.post("/api/v1/requests", json=json_body(municipality, arrival, departure))
+
+    assert second.status_code == 201, second.get_data(as_text=True)
+    assert second.get_json()["reference"] == "R-CCCCCC"

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from respijt import database
 from respijt.auth import Caller
 from respijt.care_requests.common import (
     MAX_SERIES_STAYS,
@@ -265,6 +266,14 @@ def create_request(
                 "crisisroute.",
             )
     return care_request
+
+
+@database.also_retry
+def is_reference_collision(exc: BaseException) -> bool:
+    """A reference is checked as free before use, so two requests that drew the same one at
+    the same instant both pass and the second meets the unique constraint: redoing the
+    transaction draws another."""
+    return database.is_unique_violation(exc, "uq_care_request_reference", "care_request.reference")
 
 
 def _unique_reference(session: DbSession) -> str:
