@@ -130,6 +130,8 @@ def test_an_overdue_hold_on_the_nights_is_expired_first(db, make, hold):
     db.session.expire_all()
     assert db.session.get(Reservation, old.id).status == "expired"
     assert new.status == "held"
+    # This hold took the explaining path (the guarded UPDATE refused the overdue nights).
+    assert booking.HoldView.of(db.session.get(Reservation, new.id)) == new
     assert _reserved(db, unit, a, 2) == [1, 1]
     assert booking.find_inventory_mismatches(db.session) == []
 
