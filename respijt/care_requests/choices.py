@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from respijt.auth import Caller
 from respijt.care_requests.common import (
@@ -49,22 +49,29 @@ def matches_for(
         stale_after_hours=stale_after_hours,
         limit=limit,
     )
-    for rank, match in enumerate(matches, start=1):
-        session.add(
-            RequestOption(
-                request_id=care_request.id,
-                unit_id=match.unit_id,
-                arrival=match.arrival,
-                departure=match.departure,
-                rank=rank,
-                score=match.score,
-                reasons=match.reasons,
-                shown_at=now,
-                shown_to=caller.key,
-            )
+    if matches:
+        # One multi-row INSERT, no ORM objects: nothing reads them back in this transaction.
+        session.execute(
+            _INSERT_OPTION,
+            [
+                {
+                    "request_id": care_request.id,
+                    "unit_id": match.unit_id,
+                    "arrival": match.arrival,
+                    "departure": match.departure,
+                    "rank": rank,
+                    "score": match.score,
+                    "reasons": match.reasons,
+                    "shown_at": now,
+                    "shown_to": caller.key,
+                }
+                for rank, match in enumerate(matches, start=1)
+            ],
         )
-    session.flush()
     return matches
+
+
+_INSERT_OPTION = insert(RequestOption)
 
 
 def _latest_option(session: DbSession, request_id: int, unit_id: int) -> RequestOption | None:
