@@ -222,9 +222,12 @@ class Bench:
             "nights": STAY_NIGHTS,
         }
 
+        connections: list[Any] = []
+
         def make_worker(index: int) -> Callable[[], str]:
             picker = self.picker()
             conn = raw_connect(self.url)
+            connections.append(conn)
 
             def work() -> str:
                 unit_id, arrival, departure = picker.next()
@@ -275,7 +278,11 @@ class Bench:
 
             return work
 
-        elapsed, ok, full, errors = _drive(clients, self.seconds, make_worker)
+        try:
+            elapsed, ok, full, errors = _drive(clients, self.seconds, make_worker)
+        finally:
+            for conn in connections:
+                conn.close()
         return RunResult("raw_sql", clients, elapsed, ok, full, errors)
 
     # --- (2) over HTTP on gunicorn, next to the no-work POST ----------------------------------
@@ -306,6 +313,12 @@ class Bench:
 
         elapsed, ok, full, errors = _drive(clients, self.seconds, make_worker)
         return RunResult(mode, clients, elapsed, ok, full, errors)
+
+    def close(self) -> None:
+        """Close the app's pooled connections (the client threads' sessions are done)."""
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
     # --- the overbooking check ----------------------------------------------------------------
 
@@ -407,6 +420,7 @@ def run(
                     n,
                 )
             peak_rss = server.peak_rss_mb()
+    bench.close()
     return {
         "backend": bench.dialect,
         "seconds": seconds,

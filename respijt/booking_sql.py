@@ -156,6 +156,7 @@ class _Dialect:
     read_date: Callable[[Any], Any]
 
 
+@functools.cache
 def statements_for(dialect_name: str) -> _Dialect:
     """The statements in the driver's parameter style (bench/holds.py runs them as its floor)."""
     from sqlalchemy.dialects.postgresql import psycopg

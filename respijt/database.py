@@ -51,6 +51,10 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+# The longest step between two tries for the SQLite write lock (database._begin_immediate).
+LOCK_WAIT_MAX_SECONDS = 0.002
+
+
 @event.listens_for(Engine, "begin")
 def _on_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
@@ -70,28 +74,30 @@ def _begin_immediate(driver: sqlite3.Connection) -> None:
     lock for a fraction of a millisecond: a writer queued behind it slept on long after it was
     free (4 clients over HTTP on 2 workers: ~0.31× the no-op POST with it, ~0.40× without).
     Here a busy lock is tried again after 50 µs, doubling to at most 2 ms, until busy_timeout
-    has passed. Every other statement keeps the connection's busy_timeout.
+    has passed. Every other statement keeps the connection's busy_timeout. Driver errors leave
+    as SQLAlchemy's OperationalError: a lock still busy after busy_timeout is retried by
+    run_in_transaction and otherwise answered 503, not a bare driver error (500).
     """
-    driver.execute("PRAGMA busy_timeout=0")
     try:
-        deadline = None
-        delay = 0.00005
-        while True:
-            try:
-                driver.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                now = time.monotonic()
-                deadline = deadline or now + _busy_timeout_ms / 1000
-                if not _is_busy(exc) or now >= deadline:
-                    # Wrapped as SQLAlchemy would: a lock still busy after busy_timeout is
-                    # retried by run_in_transaction and otherwise answered 503, not a bare
-                    # driver error (500).
-                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 0.002)
-    finally:
-        driver.execute(f"PRAGMA busy_timeout={int(_busy_timeout_ms)}")
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            deadline = None
+            delay = 0.00005
+            while True:
+                try:
+                    driver.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    now = time.monotonic()
+                    deadline = deadline or now + _busy_timeout_ms / 1000
+                    if not _is_busy(exc) or now >= deadline:
+                        raise
+                time.sleep(delay)
+                delay = min(delay * 2, LOCK_WAIT_MAX_SECONDS)
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={int(_busy_timeout_ms)}")
+    except sqlite3.Error as exc:
+        raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -161,15 +167,20 @@ def driver_errors(connection: Connection, statement: str, params: Any) -> Iterat
         raise driver_error(connection, statement, params, exc) from exc
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)
 def _driver_plan(
     statement: Any, dialect: Any, keys: frozenset[str]
 ) -> tuple[str, tuple[tuple[str, Any], ...], bool]:
     compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
-    names = compiled.positiontup if compiled.positional else list(compiled.binds)
+    names = list(compiled.positiontup if compiled.positional else compiled.binds)
+    # Only what the caller passes is sent: no fixed values in the statement, no Python-side
+    # defaults or onupdate values (SQLAlchemy's execution context, which fills those, is skipped).
+    missing = sorted(set(names) - keys)
+    if missing or compiled.insert_prefetch or compiled.update_prefetch:
+        raise ValueError(f"execute_on_driver needs every value passed in; missing {missing}")
     binds = tuple(
         (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in names or ()
+        for name in names
     )
     return compiled.string, binds, compiled.positional
 

@@ -246,12 +246,22 @@ def test_sqlite_checks_the_token_without_taking_the_write_lock(app, client, db, 
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # SQLite's busy write lock
-def test_a_writer_gets_a_lock_held_briefly_and_keeps_its_busy_timeout(app, client, db, make, today):
+def test_a_writer_gets_a_lock_held_briefly_and_keeps_its_busy_timeout(
+    app, client, db, make, today, monkeypatch
+):
     """BEGIN IMMEDIATE waits for the lock in steps of its own (database._begin_immediate),
-    with SQLite's busy handler off only meanwhile: the hold goes through once the other
-    writer is done, and the connection's busy_timeout is back for every other statement."""
+    not in SQLite's busy handler (1, 2, 5 … ms): the hold goes through once the other writer
+    is done, and the connection's busy_timeout is back for every other statement."""
     _, unit, _, meldpunt_h = _setup(make)
     db.session.commit()
+    steps: list[float] = []
+    sleep = database.time.sleep
+
+    def spy(seconds: float) -> None:
+        steps.append(seconds)
+        sleep(seconds)
+
+    monkeypatch.setattr(database.time, "sleep", spy)
     other = sqlite3.connect(db.engine.url.database, timeout=0, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     release = threading.Timer(0.05, other.rollback)
@@ -264,6 +274,7 @@ def test_a_writer_gets_a_lock_held_briefly_and_keeps_its_busy_timeout(app, clien
         release.join()
         other.close()
     assert created.status_code == 201, created.get_data(as_text=True)
+    assert steps and max(steps) <= database.LOCK_WAIT_MAX_SECONDS  # it waited, in short steps
     timeout = db.session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar()
     assert timeout == database._busy_timeout_ms > 0
 

@@ -60,22 +60,27 @@ def test_generator_refuses_a_database_that_is_not_empty(tmp_path):
         raise AssertionError("a second run on the same database must be refused")
 
 
-def test_the_holds_benchmark_runs_its_floor_and_domain_without_overbooking(tmp_path):
-    """bench.holds' floor runs booking_sql's own statements on a plain sqlite3 connection:
-    both ways must hold beds and leave the inventory consistent, or the figures mean nothing."""
+def test_the_holds_benchmark_runs_its_floor_and_domain_without_overbooking(backend, tmp_path):
+    """bench.holds' floor runs booking_sql's own statements on a plain driver connection (one
+    statement on PostgreSQL): both ways must hold beds and leave the inventory consistent, or
+    the figures mean nothing."""
     from bench import holds
+    from tests.conftest import make_database
 
-    url = f"sqlite:///{tmp_path / 'bench.db'}"
-    generate(url, scale=1, nights=40, regions=1, progress=lambda _msg: None)
-    result = holds.run(
-        url,
-        clients=[2],
-        seconds=0.3,
-        warmup=0.1,
-        rounds=1,
-        progress=lambda _m: None,
-        ways=("domain",),
-    )
+    url, drop = make_database(backend, str(tmp_path))
+    try:
+        generate(url, scale=1, nights=40, regions=1, progress=lambda _msg: None)
+        result = holds.run(
+            url,
+            clients=[2],
+            seconds=0.3,
+            warmup=0.1,
+            rounds=1,
+            progress=lambda _m: None,
+            ways=("domain",),
+        )
+    finally:
+        drop()
     assert result["overbooked"] == 0
     [row] = result["rows"]
     assert row["rate"] > 0 and row["floor"] > 0 and row["errors"] == 0

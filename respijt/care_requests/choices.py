@@ -50,7 +50,7 @@ def matches_for(
         limit=limit,
     )
     if matches:
-        # One multi-row INSERT, no ORM objects: nothing reads them back in this transaction.
+        # One INSERT executed for all rows, no ORM objects: nothing reads them back here.
         session.execute(
             _INSERT_OPTION,
             [
