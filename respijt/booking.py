@@ -493,13 +493,12 @@ def place_hold(
         expected_arrival_time=expected_arrival_time,
         request_id=request_id,
     )
-    reservation = None
-    if arrival < departure and arrival >= today:
-        rows = _write_hold(session, values)
-        if rows is not None:
-            reservation = _attach(session, caller, values, rows)
-    if reservation is None:
-        reservation = _place_hold_explained(session, caller, values, today)
+    written = _write_or_explain(session, caller, values, today)
+    reservation = (
+        _attach(session, caller, values, written)
+        if isinstance(written, booking_sql.HeldRows)
+        else written
+    )
     rules.reservation_changed(session, reservation, previous=None, now=now)
     follow_reservation(session, reservation, previous=None, now=now)
     if confirm:
@@ -545,16 +544,27 @@ def place_simple_hold(
         expected_arrival_time=expected_arrival_time,
         request_id=None,
     )
-    view = None
-    if arrival < departure and arrival >= today:
-        rows = _write_hold(session, values)
-        if rows is not None:
-            view = _view(caller, values, rows)
-    if view is None:
-        view = HoldView.of(_place_hold_explained(session, caller, values, today))
+    written = _write_or_explain(session, caller, values, today)
+    view = (
+        _view(caller, values, written)
+        if isinstance(written, booking_sql.HeldRows)
+        else HoldView.of(written)
+    )
     # No care request, so nothing for request_status.follow_reservation to move along.
     rules.reservation_changed(session, view, previous=None, now=now)
     return view, False
+
+
+def _write_or_explain(
+    session: DbSession, caller: Caller, values: dict[str, Any], today: date
+) -> booking_sql.HeldRows | Reservation:
+    """The hold in plain SQL when it can be (what it wrote), else through the explaining path
+    (the reservation it made, or the precise refusal)."""
+    if values["arrival"] < values["departure"] and values["arrival"] >= today:
+        rows = _write_hold(session, values)
+        if rows is not None:
+            return rows
+    return _place_hold_explained(session, caller, values, today)
 
 
 def _write_hold(session: DbSession, values: dict[str, Any]) -> booking_sql.HeldRows | None:
@@ -594,8 +604,6 @@ def _first_event(
 
 
 def _view(caller: Caller, values: dict[str, Any], rows: booking_sql.HeldRows) -> HoldView:
-    event = _first_event(caller, values, rows)
-    del event["id"], event["reservation_id"]
     assert rows.reservation_id is not None
     return HoldView(
         id=rows.reservation_id,
@@ -610,7 +618,7 @@ def _view(caller: Caller, values: dict[str, Any], rows: booking_sql.HeldRows) ->
         caller=values["caller"],
         created_at=values["created_at"],
         requires_provider_confirmation=rows.requires_provider_confirmation,
-        history=(HistoryEntry(**event),),
+        history=(HistoryEntry(None, HELD, None, caller.key, None, values["created_at"]),),
     )
 
 

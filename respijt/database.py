@@ -158,15 +158,6 @@ def driver_error(connection: Connection, statement: str, params: Any, exc: Excep
     )
 
 
-@contextmanager
-def driver_errors(connection: Connection, statement: str, params: Any) -> Iterator[None]:
-    """Statements on the driver cursor, their errors as `driver_error` makes them."""
-    try:
-        yield
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise driver_error(connection, statement, params, exc) from exc
-
-
 @functools.lru_cache(maxsize=64)
 def _driver_plan(
     statement: Any, dialect: Any, keys: frozenset[str]
@@ -198,8 +189,9 @@ def execute_on_driver(session: Any, statement: Any, params: dict[str, Any]) -> N
     )
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        with driver_errors(connection, sql, args):
-            cursor.execute(sql, args)
+        cursor.execute(sql, args)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise driver_error(connection, sql, args, exc) from exc
     finally:
         cursor.close()
 

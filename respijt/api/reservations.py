@@ -204,40 +204,33 @@ def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             if existing is None:
                 care_request, stay = _prepare_for_request(caller, data, now)
         reservation: Reservation | booking.HoldView
+        hold: dict[str, Any] = {
+            "unit_id": data["unit_id"],
+            "arrival": data["arrival"],
+            "departure": data["departure"],
+            "caller": caller,
+            "now": now,
+            "today": clock.today(),
+            "idempotency_key": key,
+            "body_fingerprint": body_fingerprint,
+            "expected_arrival_time": data.get("expected_arrival_time"),
+        }
         if care_request is None and not data["confirm"]:
             # The busiest write: no ORM object is made for the answer.
             reservation, replayed = booking.place_simple_hold(
-                db.session,
-                unit_id=data["unit_id"],
-                arrival=data["arrival"],
-                departure=data["departure"],
-                caller=caller,
-                now=now,
-                today=clock.today(),
-                hold_minutes=config["RESPIJT_HOLD_MINUTES"],
-                idempotency_key=key,
-                body_fingerprint=body_fingerprint,
-                expected_arrival_time=data.get("expected_arrival_time"),
+                db.session, hold_minutes=config["RESPIJT_HOLD_MINUTES"], **hold
             )
         else:
             reservation, replayed = booking.place_hold(
                 db.session,
-                unit_id=data["unit_id"],
-                arrival=data["arrival"],
-                departure=data["departure"],
-                caller=caller,
-                now=now,
-                today=clock.today(),
                 # A hold for a request is an offer: the requester answers through their SMS link.
                 hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60
                 if care_request is not None
                 else config["RESPIJT_HOLD_MINUTES"],
                 provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
-                idempotency_key=key,
-                body_fingerprint=body_fingerprint,
                 confirm=data["confirm"],
-                expected_arrival_time=data.get("expected_arrival_time"),
                 request_id=care_request.id if care_request is not None else None,
+                **hold,
             )
             if not replayed:
                 care_requests.link_stay(db.session, stay, reservation)
