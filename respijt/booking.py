@@ -555,6 +555,54 @@ def place_simple_hold(
     return view, False
 
 
+def place_plain_hold(
+    tx: database.DriverTransaction,
+    *,
+    unit_id: int,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    now: datetime,
+    today: date,
+    hold_minutes: float,
+    idempotency_key: str | None = None,
+    body_fingerprint: str | None = None,
+    expected_arrival_time: str | None = None,
+) -> HoldView | None:
+    """`place_simple_hold` on a DriverTransaction, for the common case only: the nights were
+    free, nothing overdue was in the way, the key is new. Then the same statements, in the
+    same order, and the same answer. Otherwise it rolls `tx` back (giving back any nights it
+    took) and returns None: `place_simple_hold` in a session then replays, explains or
+    refuses, as it does for everything else.
+
+    No message follows: a plain hold (held, no care request) is never announced
+    (notifications.rules), which is why no session is needed here."""
+    if not arrival < departure or arrival < today:
+        return None
+    if idempotency_key is not None and booking_sql.key_used(tx, caller.key, idempotency_key):
+        tx.rollback()
+        return None
+    values = _hold_values(
+        unit_id=unit_id,
+        arrival=arrival,
+        departure=departure,
+        caller=caller,
+        now=now,
+        hold_minutes=hold_minutes,
+        idempotency_key=idempotency_key,
+        body_fingerprint=body_fingerprint,
+        expected_arrival_time=expected_arrival_time,
+        request_id=None,
+    )
+    rows = booking_sql.hold(
+        tx, unit_id=unit_id, arrival=arrival, departure=departure, now=now, values=values
+    )
+    if rows.reservation_id is None or rows.event_id is None:
+        tx.rollback()
+        return None
+    return _view(caller, values, rows)
+
+
 def _write_or_explain(
     session: DbSession, caller: Caller, values: dict[str, Any], today: date
 ) -> booking_sql.HeldRows | Reservation:

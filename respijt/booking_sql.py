@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Date
 from sqlalchemy.engine import Dialect
 
-from respijt.database import DbSession, driver_error
+from respijt.database import DbSession, DriverTransaction, driver_cursor
 from respijt.models.base import UTCDateTime
 from respijt.workflow import EXPIRING_RESERVATION_STATUSES
 
@@ -108,6 +108,11 @@ SELECT (SELECT id FROM held), (SELECT id FROM history), ARRAY(SELECT night FROM 
   (SELECT bool_or(needs_provider) FROM taken)"""
 
 
+_KEY_USED = (
+    "SELECT 1 FROM reservation WHERE caller = :caller AND idempotency_key = :idempotency_key"
+)
+
+
 def _pyformat(sql: str) -> str:
     """:name → %(name)s (psycopg); leaves :: casts alone."""
     out: list[str] = []
@@ -151,6 +156,7 @@ class _Dialect:
     hold: str  # PostgreSQL: the whole hold as one statement
     insert_reservation: str
     insert_event: str
+    key_used: str
     bind_date: Callable[[Any], Any]
     bind_datetime: Callable[[Any], Any]
     read_date: Callable[[Any], Any]
@@ -175,6 +181,7 @@ def _for(dialect: Dialect) -> _Dialect:
         hold=sql(_PG_HOLD),
         insert_reservation=sql(_INSERT_RESERVATION),
         insert_event=sql(_INSERT_EVENT),
+        key_used=sql(_KEY_USED),
         bind_date=Date().dialect_impl(dialect).bind_processor(dialect) or _identity,
         bind_datetime=UTCDateTime().dialect_impl(dialect).bind_processor(dialect) or _identity,
         read_date=Date().dialect_impl(dialect).result_processor(dialect, None) or _identity,
@@ -182,7 +189,7 @@ def _for(dialect: Dialect) -> _Dialect:
 
 
 def hold(
-    session: DbSession,
+    target: DbSession | DriverTransaction,
     *,
     unit_id: int,
     arrival: date,
@@ -197,10 +204,8 @@ def hold(
     nights; when it took some nights but not all, it inserts nothing and the caller puts the
     taken nights back.
     """
-    session.flush()  # the ORM's pending changes first: this SQL bypasses autoflush
-    connection = session.connection()
-    sql = _for(connection.dialect)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    dialect, cursor, error = driver_cursor(target)
+    sql = _for(dialect)
     nights = (departure - arrival).days
     params = {
         **values,
@@ -233,7 +238,21 @@ def hold(
         statement = sql.insert_event
         (event_id,) = cursor.execute(statement, params).fetchone()
         return HeldRows(reservation_id, event_id, [], needs_provider)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise driver_error(connection, statement, params, exc) from exc
+    except dialect.loaded_dbapi.Error as exc:
+        raise error(statement, params, exc) from exc
+    finally:
+        cursor.close()
+
+
+def key_used(target: DbSession | DriverTransaction, caller: str, idempotency_key: str) -> bool:
+    """Whether this caller already made a reservation with this Idempotency-Key."""
+    dialect, cursor, error = driver_cursor(target)
+    statement = _for(dialect).key_used
+    params = {"caller": caller, "idempotency_key": idempotency_key}
+    try:
+        cursor.execute(statement, params)
+        return cursor.fetchone() is not None
+    except dialect.loaded_dbapi.Error as exc:
+        raise error(statement, params, exc) from exc
     finally:
         cursor.close()

@@ -106,9 +106,9 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 
 @functools.cache
-def _outside_plan(statement: Any, dialect: Any) -> tuple[str, Any, Any]:
+def _outside_plan(statement: Any, dialect: Any) -> tuple[str, Any, bool, Any]:
     compiled = statement.compile(dialect=dialect)
-    names = list(compiled.positiontup or ())
+    names = list(compiled.positiontup if compiled.positional else compiled.binds)
     binds = [
         (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
         for name in names
@@ -117,20 +117,31 @@ def _outside_plan(statement: Any, dialect: Any) -> tuple[str, Any, Any]:
         column.type.dialect_impl(dialect).result_processor(dialect, None)
         for column in statement.selected_columns
     ]
-    return str(compiled), binds, results
+    return str(compiled), binds, compiled.positional, results
 
 
 def first_row_outside_transaction(
     engine: Engine, statement: Any, params: dict[str, Any]
 ) -> tuple[Any, ...] | None:
-    """SQLite only: the first row of a prebuilt SELECT on a pooled connection outside any
-    transaction (the driver runs it in autocommit: one statement, one snapshot, no BEGIN,
-    no lock kept, no COMMIT), typed as SQLAlchemy would return it."""
-    sql, binds, results = _outside_plan(statement, engine.dialect)
-    values = tuple(process(params[name]) if process else params[name] for name, process in binds)
+    """The first row of a prebuilt SELECT on a pooled connection outside any transaction,
+    typed as SQLAlchemy would return it. The driver runs it in autocommit: one statement,
+    one snapshot, one round trip; no BEGIN, no lock kept, no COMMIT or ROLLBACK after."""
+    sql, binds, positional, results = _outside_plan(statement, engine.dialect)
+    values = [process(params[name]) if process else params[name] for name, process in binds]
+    args: Any = (
+        tuple(values) if positional else dict(zip((n for n, _ in binds), values, strict=True))
+    )
     raw = engine.raw_connection()
     try:
-        row = raw.driver_connection.execute(sql, values).fetchone()  # type: ignore[union-attr]
+        driver: Any = raw.driver_connection
+        if engine.dialect.name == "postgresql":
+            driver.autocommit = True  # psycopg would BEGIN first (sqlite3 here does not)
+            try:
+                row = driver.execute(sql, args).fetchone()
+            finally:
+                driver.autocommit = False
+        else:
+            row = driver.execute(sql, args).fetchone()
     finally:
         raw.close()
     if row is None:
@@ -176,22 +187,101 @@ def _driver_plan(
     return compiled.string, binds, compiled.positional
 
 
-def execute_on_driver(session: Any, statement: Any, params: dict[str, Any]) -> None:
-    """A Core INSERT/UPDATE built once at import, run on the driver cursor of the session's
-    connection, in its transaction: compiled once per dialect and set of keys, values
-    converted by the columns' own types. SQLAlchemy's per-statement machinery (~50 µs of
-    Python on SQLite) is skipped; for the writes every request makes (the access log)."""
-    connection = session.connection()
-    sql, binds, positional = _driver_plan(statement, connection.dialect, frozenset(params))
+class DriverTransaction:
+    """A write transaction on a pooled driver connection, without the ORM session: for the
+    busiest write (a plain hold), where the session's bookkeeping around a few driver
+    statements cost about as much Python as the statements themselves.
+
+    The connection is checked out, and on SQLite the write lock taken (BEGIN IMMEDIATE, as
+    `_on_begin` does for the session), on the first `cursor()`; PostgreSQL begins with the
+    first statement. It has the session's `commit()` and `rollback()`, so
+    `run_in_transaction` is its edge and retries it alike; both give the connection back.
+    Driver errors leave as SQLAlchemy's (`error`).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._raw: Any = None
+
+    def cursor(self) -> Any:
+        if self._raw is None:
+            raw = self.engine.raw_connection()
+            try:
+                if self.dialect.name == "sqlite":
+                    _begin_immediate(raw.driver_connection)  # type: ignore[arg-type]
+            except BaseException:
+                raw.close()
+                raise
+            self._raw = raw
+        return self._raw.driver_connection.cursor()
+
+    def error(self, statement: str, params: Any, exc: Exception) -> Exception:
+        """A driver error as SQLAlchemy raises it; a dead connection is invalidated."""
+        dead = self.dialect.is_disconnect(exc, self._raw.dbapi_connection, None)  # type: ignore[arg-type]
+        if dead:
+            self._raw.invalidate(exc)
+        return DBAPIError.instance(
+            statement,
+            params,
+            exc,
+            self.dialect.loaded_dbapi.Error,
+            connection_invalidated=dead,
+            dialect=self.dialect,
+        )
+
+    def commit(self) -> None:
+        if self._raw is None:
+            return
+        try:
+            self._raw.driver_connection.commit()
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise self.error("COMMIT", None, exc) from exc
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        if self._raw is None:
+            return
+        try:
+            self._raw.driver_connection.rollback()
+        except self.dialect.loaded_dbapi.Error:
+            self._raw.invalidate()  # the pool replaces a connection it cannot trust
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        raw, self._raw = self._raw, None
+        raw.close()
+
+
+def driver_cursor(target: Any) -> tuple[Any, Any, Callable[[str, Any, Exception], Exception]]:
+    """(dialect, driver cursor, error wrapper) in `target`'s transaction: a DriverTransaction,
+    or a session (its pending ORM changes flushed first, as plain SQL bypasses autoflush)."""
+    if isinstance(target, DriverTransaction):
+        return target.dialect, target.cursor(), target.error
+    target.flush()
+    connection = target.connection()
+    cursor = connection.connection.driver_connection.cursor()
+    return connection.dialect, cursor, functools.partial(driver_error, connection)
+
+
+def execute_on_driver(target: Any, statement: Any, params: dict[str, Any]) -> None:
+    """A Core INSERT/UPDATE built once at import, run on the driver cursor in `target`'s
+    transaction (a session or a DriverTransaction): compiled once per dialect and set of
+    keys, values converted by the columns' own types. SQLAlchemy's per-statement machinery
+    (~50 µs of Python on SQLite) is skipped; for the writes every request makes (the access
+    log)."""
+    dialect, cursor, error = driver_cursor(target)
+    sql, binds, positional = _driver_plan(statement, dialect, frozenset(params))
     values = [process(params[name]) if process else params[name] for name, process in binds]
     args: Any = (
         tuple(values) if positional else dict(zip((n for n, _ in binds), values, strict=True))
     )
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, args)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise driver_error(connection, sql, args, exc) from exc
+    except dialect.loaded_dbapi.Error as exc:
+        raise error(sql, args, exc) from exc
     finally:
         cursor.close()
 

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, t
 
 from respijt import clock
 from respijt.auth import Caller, in_visible_regions
-from respijt.database import DbSession, execute_on_driver
+from respijt.database import DbSession, DriverTransaction, execute_on_driver
 from respijt.models import (
     AccessLog,
     AccessLogPurgePermit,
@@ -67,7 +67,7 @@ _INSERT_ACCESS_FOR_UNIT = (
 
 
 def log_access(
-    session: DbSession,
+    session: DbSession | DriverTransaction,
     *,
     action: str,
     caller: Caller,

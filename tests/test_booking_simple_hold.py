@@ -1,7 +1,10 @@
-"""booking.place_simple_hold (the API's hold without a care request) against place_hold.
+"""booking.place_simple_hold (the API's hold without a care request) against place_hold, and
+the API's way with booking.place_plain_hold first.
 
-Both run the same statements and guards; the simple one answers with a HoldView instead of an
-ORM object. Every rule is checked on both, and the view must equal what the database holds.
+All run the same statements and guards; the simple one answers with a HoldView instead of an
+ORM object. The plain one runs on a DriverTransaction and declines (None, nothing changed)
+whatever is not the common case, which place_simple_hold then explains. Every rule is checked
+on all three ways, and the view must equal what the database holds.
 """
 
 from __future__ import annotations
@@ -10,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from respijt import booking, clock
 from respijt.auth import Caller
-from respijt.database import run_in_transaction
+from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import IdempotencyConflict, InvalidInput, NoBedFree, NotFound
 from respijt.models import NightInventory, Reservation
 
@@ -58,8 +62,45 @@ def _full(db, unit_id, arrival, departure, minutes, **kw):
     return booking.HoldView.of(reservation), replayed
 
 
-@pytest.fixture(params=["simple", "full"])
+def _plain(db, unit_id, arrival, departure, minutes, ways, **kw):
+    """As the API: place_plain_hold on a driver transaction; when it declines, the simple way.
+    `ways` records whether the plain way held the bed."""
+    db.session.commit()  # the test's own transaction would keep SQLite's write lock
+    checked_out = db.engine.pool.checkedout()
+    tx = DriverTransaction(db.engine)
+    view = run_in_transaction(
+        tx,
+        lambda: booking.place_plain_hold(
+            tx,
+            unit_id=unit_id,
+            arrival=arrival,
+            departure=departure,
+            caller=MELDPUNT,
+            now=clock.now(),
+            today=clock.today(),
+            hold_minutes=minutes,
+            **kw,
+        ),
+    )
+    assert db.engine.pool.checkedout() == checked_out  # given back, either way
+    ways.append(view is not None)
+    if view is not None:
+        return view, False
+    return run_in_transaction(
+        db.session, lambda: _simple(db, unit_id, arrival, departure, minutes, **kw)
+    )
+
+
+@pytest.fixture(params=["simple", "full", "plain"])
 def hold(request, db):
+    if request.param == "plain":
+        ways: list[bool] = []
+
+        def plain(unit, arrival, departure, minutes=15, **kw):
+            return _plain(db, unit.id, arrival, departure, minutes, ways, **kw)
+
+        plain.ways = ways
+        return plain
     place = _simple if request.param == "simple" else _full
 
     def run(unit, arrival, departure, minutes=15, **kw):
@@ -67,6 +108,7 @@ def hold(request, db):
             db.session, lambda: place(db, unit.id, arrival, departure, minutes, **kw)
         )
 
+    run.ways = None
     return run
 
 
@@ -94,6 +136,7 @@ def test_the_view_is_what_the_database_holds(db, make, hold):
     assert booking.HoldView.of(db.session.get(Reservation, view.id)) == view
     assert _reserved(db, unit, a - timedelta(days=1), 5) == [0, 1, 1, 1, 0]
     assert booking.find_inventory_mismatches(db.session) == []
+    assert hold.ways in (None, [True])
 
 
 def test_a_full_night_refuses_the_whole_stay_and_names_it(db, make, hold):
@@ -103,8 +146,10 @@ def test_a_full_night_refuses_the_whole_stay_and_names_it(db, make, hold):
     with pytest.raises(NoBedFree) as caught:
         hold(unit, a, a + timedelta(days=5))
     assert caught.value.nights == [a + timedelta(days=4)]
+    # The plain way took the four free nights, then declined and gave them back.
     assert _reserved(db, unit, a, 5) == [0, 0, 0, 0, 1]
     assert db.session.query(Reservation).count() == 1
+    assert hold.ways in (None, [True, False])
 
 
 def test_unit_rules_and_unknown_units_are_refused_in_dutch(db, make, hold):
@@ -134,6 +179,7 @@ def test_an_overdue_hold_on_the_nights_is_expired_first(db, make, hold):
     assert booking.HoldView.of(db.session.get(Reservation, new.id)) == new
     assert _reserved(db, unit, a, 2) == [1, 1]
     assert booking.find_inventory_mismatches(db.session) == []
+    assert hold.ways in (None, [True, False])
 
 
 def test_idempotency_key_replays_and_refuses_another_body(db, make, hold):
@@ -150,3 +196,41 @@ def test_idempotency_key_replays_and_refuses_another_body(db, make, hold):
     assert _reserved(db, unit, a, 2) == [1, 1]
     with pytest.raises(IdempotencyConflict):
         hold(unit, a, a + timedelta(days=3), idempotency_key="k", body_fingerprint="other")
+    # A used key is left to the simple way, which replays or refuses.
+    assert hold.ways in (None, [True, False, False])
+
+
+def test_a_plain_hold_that_fails_leaves_nothing_and_gives_the_connection_back(db, make):
+    """A driver error inside the plain way: SQLAlchemy's error, rolled back, connection back."""
+    unit = make.unit(capacity=1)
+    unit_id = unit.id  # read now: after the commit it would be loaded again
+    a = clock.today() + timedelta(days=2)
+    db.session.commit()
+    checked_out = db.engine.pool.checkedout()
+    tx = DriverTransaction(db.engine)
+
+    def hold_then_break():
+        view = booking.place_plain_hold(
+            tx,
+            unit_id=unit_id,
+            arrival=a,
+            departure=a + timedelta(days=2),
+            caller=MELDPUNT,
+            now=clock.now(),
+            today=clock.today(),
+            hold_minutes=15,
+        )
+        assert view is not None
+        cursor = tx.cursor()
+        try:
+            cursor.execute("INSERT INTO no_such_table VALUES (1)")
+        except db.engine.dialect.loaded_dbapi.Error as exc:
+            raise tx.error("INSERT", None, exc) from exc
+
+    with pytest.raises(DBAPIError):
+        run_in_transaction(tx, hold_then_break, retries=0)
+    assert db.engine.pool.checkedout() == checked_out
+    tx.commit()  # nothing begun: nothing to do
+    assert db.engine.pool.checkedout() == checked_out
+    assert _reserved(db, unit, a, 2) == [0, 0]
+    assert db.session.query(Reservation).count() == 0
