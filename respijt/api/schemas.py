@@ -204,12 +204,16 @@ class ChangeSchema(ma.Schema):
     changed_at = fields.AwareDateTime(format="%Y-%m-%dT%H:%M:%SZ")
 
 
+# HH:MM on the 24-hour clock.
+ARRIVAL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
 class ReservationInput(StrictSchema):
     unit_id = fields.Integer(required=True)
     arrival = fields.Date(required=True)
     departure = fields.Date(required=True)
     confirm = fields.Boolean(load_default=False)
-    expected_arrival_time = fields.String(validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
+    expected_arrival_time = fields.String(validate=validate.Regexp(ARRIVAL_TIME_PATTERN))
     request = fields.String(metadata={"description": "referentie van de aanvraag"})
     choice_reason = fields.String(
         validate=validate.Length(max=300),

@@ -42,21 +42,17 @@ def current_caller() -> Caller:
 
 
 def _resolve(secret: str) -> Caller | None:
-    """The token's caller. On SQLite, a request that writes would take the write lock with
-    its first statement (BEGIN IMMEDIATE) and hold it while the body is parsed and
-    validated. So the token's row is read outside any transaction (no lock); what a user's
-    or coordinator's token needs besides runs in a deferred transaction ended at once; and
-    the rare `last_used_at` update gets a short write transaction of its own. PostgreSQL and
-    read-only requests read it in the request's transaction (no extra round trip)."""
+    """The token's caller. For a request that writes, the token's row is read outside any
+    transaction (autocommit, one round trip): on SQLite the request's first statement would
+    take the write lock (BEGIN IMMEDIATE) and hold it while the body is parsed and validated,
+    and the busiest write (a plain hold) runs in a transaction of its own, not the session's.
+    What a user's or coordinator's token needs besides runs in a read transaction ended at
+    once; the rare `last_used_at` update gets a short write transaction of its own.
+    Read-only requests read it in the request's transaction (no extra round trip)."""
     session = db.session()  # the request's Session itself (scoped_session lacks in_transaction)
     now = clock.now()
     engine = session.get_bind()
-    if (
-        database.is_read_only()
-        or session.in_transaction()
-        or not isinstance(engine, Engine)
-        or engine.dialect.name != "sqlite"
-    ):
+    if database.is_read_only() or session.in_transaction() or not isinstance(engine, Engine):
         return resolve_token(session, secret, now)
     with database.read_only():
         try:
