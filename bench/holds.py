@@ -2,12 +2,13 @@
 
     python -m bench.holds --database-url URL [--clients 1,4,16] [--seconds 3]
 
-(1) domain: `respijt.booking.place_simple_hold` (what the API calls for a hold without a care
-    request) called directly, one app context and session per client
-    thread, one commit per hold through `run_in_transaction` — next to a raw-SQL floor running
-    the very statements of `respijt.booking_sql` (the guarded UPDATE of the nights, the
-    reservation INSERT and its history row) on a plain sqlite3 / psycopg connection, same
-    concurrency, same database. Goal: domain >= 0.5x the floor.
+(1) domain: what the API calls for a hold without a care request, called directly: one app
+    context per client thread, `respijt.booking.place_plain_hold` on a driver transaction,
+    and `place_simple_hold` in the session when that declines (full, overdue, not allowed:
+    it explains and refuses); one commit per hold through `run_in_transaction` — next to a
+    raw-SQL floor running the very statements of `respijt.booking_sql` (the guarded UPDATE of
+    the nights, the reservation INSERT and its history row) on a plain sqlite3 / psycopg
+    connection, same concurrency, same database. Goal: domain >= 0.5x the floor.
 (2) HTTP: `POST /api/v1/reservations` with a meldpunt token on gunicorn — next to
     `POST /api/v1/_bench/noop` with the same body and headers on the same server. Goal >= 0.5x.
 
@@ -36,7 +37,7 @@ from sqlalchemy import func, select
 from bench.common import dialect_of, gunicorn, raw_connect, request, sqlalchemy_url
 from respijt import booking, booking_sql, clock, create_app
 from respijt.auth import Caller, create_token
-from respijt.database import run_in_transaction
+from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import DomainError
 from respijt.extensions import db
 from respijt.models import NightInventory, Provider, Unit
@@ -178,20 +179,33 @@ class Bench:
 
             def work() -> str:
                 unit_id, arrival, departure = picker.next()
+                hold = {
+                    "unit_id": unit_id,
+                    "arrival": arrival,
+                    "departure": departure,
+                    "caller": self.caller,
+                    "hold_minutes": config["RESPIJT_HOLD_MINUTES"],
+                }
+                retries = config["RESPIJT_TX_RETRIES"]
+                # As the API: the common case on a driver transaction, else (full, overdue,
+                # not allowed) in the session, where it is explained and refused.
+                tx = DriverTransaction(db.engine)
+                view = run_in_transaction(
+                    tx,
+                    lambda: booking.place_plain_hold(
+                        tx, now=clock.now(), today=clock.today(), **hold
+                    ),
+                    retries,
+                )
+                if view is not None:
+                    return "ok"
                 try:
                     run_in_transaction(
                         db.session,
                         lambda: booking.place_simple_hold(
-                            db.session,
-                            unit_id=unit_id,
-                            arrival=arrival,
-                            departure=departure,
-                            caller=self.caller,
-                            now=clock.now(),
-                            today=clock.today(),
-                            hold_minutes=config["RESPIJT_HOLD_MINUTES"],
+                            db.session, now=clock.now(), today=clock.today(), **hold
                         ),
-                        config["RESPIJT_TX_RETRIES"],
+                        retries,
                     )
                 except DomainError:
                     return "full"
