@@ -568,15 +568,18 @@ def place_plain_hold(
     idempotency_key: str | None = None,
     body_fingerprint: str | None = None,
     expected_arrival_time: str | None = None,
+    audit: dict[str, Any] | None = None,
 ) -> HoldView | None:
     """`place_simple_hold` on a DriverTransaction, for the common case only: the nights were
     free, nothing overdue was in the way, the key is new. Then the same statements, in the
-    same order, and the same answer. Otherwise it rolls `tx` back (giving back any nights it
-    took) and returns None: `place_simple_hold` in a session then replays, explains or
+    same order, and the same answer; with `audit` (`privacy.access_values`) its access-log
+    row too, under "reservation:<id>". Otherwise it rolls `tx` back (giving back any nights
+    it took) and returns None: `place_simple_hold` in a session then replays, explains or
     refuses, as it does for everything else.
 
-    No message follows: a plain hold (held, no care request) is never announced
-    (notifications.rules), which is why no session is needed here."""
+    On PostgreSQL the hold is one statement that takes every night or none, so `tx` may be
+    `one_statement` (autocommit). No message follows: a plain hold (held, no care request) is
+    never announced (notifications.rules), which is why no session is needed here."""
     if not arrival < departure or arrival < today:
         return None
     if idempotency_key is not None and booking_sql.key_used(tx, caller.key, idempotency_key):
@@ -595,7 +598,13 @@ def place_plain_hold(
         request_id=None,
     )
     rows = booking_sql.hold(
-        tx, unit_id=unit_id, arrival=arrival, departure=departure, now=now, values=values
+        tx,
+        unit_id=unit_id,
+        arrival=arrival,
+        departure=departure,
+        now=now,
+        values=values,
+        audit=audit,
     )
     if rows.reservation_id is None or rows.event_id is None:
         tx.rollback()

@@ -31,9 +31,13 @@ from typing import Any
 from sqlalchemy import Date
 from sqlalchemy.engine import Dialect
 
+from respijt import privacy
 from respijt.database import DbSession, DriverTransaction, driver_cursor
 from respijt.models.base import UTCDateTime
 from respijt.workflow import EXPIRING_RESERVATION_STATUSES
+
+# The access log's reference for a reservation without a care request: "reservation:<id>".
+OWN_REFERENCE_PREFIX = "reservation:"
 
 _EXPIRING = ", ".join(f"'{status}'" for status in EXPIRING_RESERVATION_STATUSES)
 
@@ -52,7 +56,7 @@ WHERE unit_id = :unit_id AND night >= :arrival AND night < :departure
     SELECT 1 FROM reservation
     WHERE reservation.unit_id = :unit_id AND reservation.status IN ({_EXPIRING})
       AND reservation.expires_at <= :now
-      AND reservation.arrival < :departure AND reservation.departure > :arrival)
+      AND reservation.arrival < :departure AND reservation.departure > :arrival){{every_night}}
 RETURNING night,
   (SELECT requires_provider_confirmation FROM unit WHERE unit.id = :unit_id) AS needs_provider"""
 
@@ -92,8 +96,21 @@ _INSERT_EVENT = (
     "INSERT INTO reservation_event (reservation_id, to_status, actor, at) "
     "VALUES (:reservation_id, :status, :caller, :created_at) RETURNING id"
 )
+_EVERY_NIGHT = """
+  AND (SELECT count(*) FROM locked WHERE reserved < capacity) = :nights"""
+
+# PostgreSQL takes every night or none within the one statement: the nights are locked first
+# (FOR UPDATE returns their latest committed values, READ COMMITTED), and the UPDATE only runs
+# when all of them have a bed; the rows it then updates are the ones it holds locked. So a
+# statement that took nothing changed nothing, and it may run in autocommit
+# (`place_plain_hold`). SQLite holds its write lock for the whole transaction instead.
 _PG_HOLD = f"""
-WITH taken AS ({_TAKE.format(position="strpos")}
+WITH locked AS MATERIALIZED (
+  SELECT reserved, capacity FROM night_inventory
+  WHERE unit_id = :unit_id AND night >= :arrival AND night < :departure
+  ORDER BY night
+  FOR UPDATE
+), taken AS ({_TAKE.format(position="strpos", every_night=_EVERY_NIGHT)}
 ), held AS (
   INSERT INTO reservation ({", ".join(_RESERVATION_COLUMNS)})
   SELECT {", ".join(f":{name}::{_PG_CASTS.get(name, 'text')}" for name in _RESERVATION_COLUMNS)}
@@ -104,8 +121,25 @@ WITH taken AS ({_TAKE.format(position="strpos")}
   SELECT id, :status, :caller, :created_at::timestamp FROM held
   RETURNING id
 )
+{{audit}}
 SELECT (SELECT id FROM held), (SELECT id FROM history), ARRAY(SELECT night FROM taken),
   (SELECT bool_or(needs_provider) FROM taken)"""
+
+# The access-log row of a plain hold in the same statement (`privacy.access_values`, prefixed
+# audit_), its reference "reservation:<id>" and the unit's region found by the INSERT itself.
+_PG_AUDIT = """, audit AS (
+  INSERT INTO access_log (at, event, action, client_reference, actor, user_id, role,
+    provider_id, organisation, region_id, outcome, source, purpose)
+  SELECT :audit_at::timestamp, :audit_event::text, :audit_action::text,
+    :audit_reference_prefix::text || id, :audit_actor::text, :audit_user_id::integer,
+    :audit_role::text, :audit_provider_id::integer, :audit_organisation::text,
+    (SELECT municipality.region_id FROM unit
+     JOIN location ON location.id = unit.location_id
+     JOIN municipality ON municipality.id = location.municipality_id
+     WHERE unit.id = :unit_id),
+    :audit_outcome::text, :audit_source::text, :audit_purpose::text
+  FROM held
+)"""
 
 
 _KEY_USED = (
@@ -154,6 +188,7 @@ class _Dialect:
     postgresql: bool
     take: str
     hold: str  # PostgreSQL: the whole hold as one statement
+    hold_audited: str  # PostgreSQL: the same with its access-log row
     insert_reservation: str
     insert_event: str
     key_used: str
@@ -177,8 +212,9 @@ def _for(dialect: Dialect) -> _Dialect:
     sql: Callable[[str], str] = _pyformat if postgresql else _identity
     return _Dialect(
         postgresql=postgresql,
-        take=sql(_TAKE.format(position="strpos" if postgresql else "instr")),
-        hold=sql(_PG_HOLD),
+        take=sql(_TAKE.format(position="strpos" if postgresql else "instr", every_night="")),
+        hold=sql(_PG_HOLD.replace("{audit}", "")),
+        hold_audited=sql(_PG_HOLD.replace("{audit}", _PG_AUDIT)),
         insert_reservation=sql(_INSERT_RESERVATION),
         insert_event=sql(_INSERT_EVENT),
         key_used=sql(_KEY_USED),
@@ -196,13 +232,15 @@ def hold(
     departure: date,
     now: datetime,
     values: dict[str, Any],
+    audit: dict[str, Any] | None = None,
 ) -> HeldRows:
     """Take one bed on every night and insert the held reservation and its history row.
 
     `values` are the reservation's other columns (status, expires_at, short_code, caller …).
     Takes nothing when the unit does not allow the stay or an overdue hold touches the
-    nights; when it took some nights but not all, it inserts nothing and the caller puts the
-    taken nights back.
+    nights; when it took some nights but not all (SQLite), it inserts nothing and the caller
+    puts the taken nights back or rolls back. With `audit` (`privacy.access_values`) the
+    reservation's access-log row is written too, under reference "reservation:<id>".
     """
     dialect, cursor, error = driver_cursor(target)
     sql = _for(dialect)
@@ -219,10 +257,17 @@ def hold(
         "created_at": sql.bind_datetime(values["created_at"]),
         "updated_at": sql.bind_datetime(values["updated_at"]),
     }
-    statement = sql.hold if sql.postgresql else sql.take
+    if audit is not None and sql.postgresql:
+        params.update({f"audit_{name}": value for name, value in audit.items()})
+        params["audit_at"] = sql.bind_datetime(audit["at"])
+        params["audit_reference_prefix"] = OWN_REFERENCE_PREFIX
+    statement = (sql.hold if audit is None else sql.hold_audited) if sql.postgresql else sql.take
     try:
         if sql.postgresql:
-            cursor.execute(statement, params)
+            # Prepared at once, not after psycopg's 5 runs: psycopg forgets every prepared
+            # statement of a connection at any ROLLBACK (a refused hold ends in one), and
+            # planning this statement costs about as much as running it.
+            cursor.execute(statement, params, prepare=True)
             reservation_id, event_id, taken, needs_provider = cursor.fetchone()
             if reservation_id is not None:
                 taken = []
@@ -237,6 +282,13 @@ def hold(
         params["reservation_id"] = reservation_id
         statement = sql.insert_event
         (event_id,) = cursor.execute(statement, params).fetchone()
+        if audit is not None:
+            privacy.write_access(
+                target,
+                audit,
+                client_reference=f"{OWN_REFERENCE_PREFIX}{reservation_id}",
+                region_of_unit=unit_id,
+            )
         return HeldRows(reservation_id, event_id, [], needs_provider)
     except dialect.loaded_dbapi.Error as exc:
         raise error(statement, params, exc) from exc

@@ -197,11 +197,16 @@ class DriverTransaction:
     first statement. It has the session's `commit()` and `rollback()`, so
     `run_in_transaction` is its edge and retries it alike; both give the connection back.
     Driver errors leave as SQLAlchemy's (`error`).
+
+    `one_statement`: the unit changes the database with a single statement that changes all or
+    nothing (reads before it may see newer data). PostgreSQL then runs in autocommit: no BEGIN
+    and COMMIT round trips, and nothing for `rollback()` to undo. SQLite is unchanged.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, one_statement: bool = False) -> None:
         self.engine = engine
         self.dialect = engine.dialect
+        self._autocommit = one_statement and self.dialect.name == "postgresql"
         self._raw: Any = None
 
     def cursor(self) -> Any:
@@ -210,6 +215,8 @@ class DriverTransaction:
             try:
                 if self.dialect.name == "sqlite":
                     _begin_immediate(raw.driver_connection)  # type: ignore[arg-type]
+                elif self._autocommit:
+                    raw.driver_connection.autocommit = True  # type: ignore[union-attr]
             except BaseException:
                 raw.close()
                 raise
@@ -252,7 +259,11 @@ class DriverTransaction:
 
     def _release(self) -> None:
         raw, self._raw = self._raw, None
-        raw.close()
+        try:
+            if self._autocommit and raw.is_valid:
+                raw.driver_connection.autocommit = False  # as the pool's other users expect
+        finally:
+            raw.close()
 
 
 def driver_cursor(target: Any) -> tuple[Any, Any, Callable[[str, Any, Exception], Exception]]:

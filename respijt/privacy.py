@@ -18,6 +18,7 @@ import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, text, update
 
@@ -83,16 +84,45 @@ def log_access(
     """Append one access-log row. `action` is "<object>.<verb>" (reservation.confirm); the
     event (read, change, …) is derived from the verb unless given. The region is `region_id`,
     or that of the unit `region_of_unit`."""
+    values = access_values(
+        action=action,
+        caller=caller,
+        outcome=outcome,
+        purpose=purpose,
+        source=source,
+        now=now,
+        event=event,
+    )
+    write_access(
+        session,
+        values,
+        client_reference=client_reference,
+        region_id=region_id,
+        region_of_unit=region_of_unit,
+    )
+
+
+def access_values(
+    *,
+    action: str,
+    caller: Caller,
+    outcome: str,
+    purpose: str,
+    source: str | None,
+    now: datetime | None = None,
+    event: str | None = None,
+) -> dict[str, Any]:
+    """An access-log row's values but its client reference and region (`log_access`), for a
+    writer that learns the reference only as it writes (`booking.place_plain_hold`)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     event = event or event_for_action(action)
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}")
-    values = {
+    return {
         "at": now or clock.now(),
         "event": event,
         "action": action,
-        "client_reference": client_reference,
         "actor": caller.key,
         "user_id": caller.user_id,
         "role": caller.role,
@@ -102,12 +132,24 @@ def log_access(
         "source": (source or request_source.get() or "")[:64] or None,
         "purpose": purpose,
     }
+
+
+def write_access(
+    target: DbSession | DriverTransaction,
+    values: dict[str, Any],
+    *,
+    client_reference: str,
+    region_id: int | None = None,
+    region_of_unit: int | None = None,
+) -> None:
+    """Insert the row of `access_values` in `target`'s transaction."""
+    row = {**values, "client_reference": client_reference}
     if region_of_unit is not None:
-        values["region_unit_id"] = region_of_unit
-        execute_on_driver(session, _INSERT_ACCESS_FOR_UNIT, values)
+        row["region_unit_id"] = region_of_unit
+        execute_on_driver(target, _INSERT_ACCESS_FOR_UNIT, row)
     else:
-        values["region_id"] = region_id
-        execute_on_driver(session, _INSERT_ACCESS, values)
+        row["region_id"] = region_id
+        execute_on_driver(target, _INSERT_ACCESS, row)
 
 
 _VERB_EVENTS = {

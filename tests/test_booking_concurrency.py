@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ import requests
 
 from respijt import booking, clock, create_app
 from respijt.auth import Caller
-from respijt.database import run_in_transaction
+from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import NoBedFree
 from respijt.models import NightInventory
 from tests.conftest import config_for_tests
@@ -156,3 +157,51 @@ def test_forty_concurrent_http_posts_give_one_201_and_thirty_nine_409(live_serve
     db.session.expire_all()
     assert booking.find_inventory_mismatches(db.session) == []
     assert db.session.get(NightInventory, (unit.id, arrival)).reserved == 1
+
+
+def test_overlapping_plain_holds_take_every_night_or_none(app, db, make):
+    """`place_plain_hold` as the API runs it (one statement; autocommit on PostgreSQL): threads
+    hold random overlapping stays on a 2-bed unit. A hold that found one night full must leave
+    no night taken, or the counters drift from the reservations."""
+    unit = make.unit(capacity=2)
+    unit_id = unit.id
+    first = clock.today() + timedelta(days=3)
+    db.session.commit()
+
+    def racer(n):
+        rng = random.Random(n)
+        held = 0
+        with app.app_context():
+            from respijt.extensions import db as _db
+
+            for _ in range(5):
+                arrival = first + timedelta(days=rng.randrange(8))
+                departure = arrival + timedelta(days=rng.randrange(1, 5))
+                tx = DriverTransaction(_db.engine, one_statement=True)
+                view = run_in_transaction(
+                    tx,
+                    lambda tx=tx, arrival=arrival, departure=departure: booking.place_plain_hold(
+                        tx,
+                        unit_id=unit_id,
+                        arrival=arrival,
+                        departure=departure,
+                        caller=Caller(f"token:{n}", "meldpunt"),
+                        now=clock.now(),
+                        today=clock.today(),
+                        hold_minutes=15,
+                    ),
+                    retries=50,
+                )
+                held += view is not None
+        return held
+
+    with ThreadPoolExecutor(max_workers=RACERS) as pool:
+        held = sum(pool.map(racer, range(RACERS)))
+    db.session.expire_all()
+    assert held > 0
+    assert booking.find_inventory_mismatches(db.session) == []
+    reserved = [
+        row.reserved
+        for row in db.session.query(NightInventory).filter(NightInventory.unit_id == unit_id)
+    ]
+    assert max(reserved) <= 2 and sum(reserved) > 0

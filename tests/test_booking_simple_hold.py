@@ -67,7 +67,7 @@ def _plain(db, unit_id, arrival, departure, minutes, ways, **kw):
     `ways` records whether the plain way held the bed."""
     db.session.commit()  # the test's own transaction would keep SQLite's write lock
     checked_out = db.engine.pool.checkedout()
-    tx = DriverTransaction(db.engine)
+    tx = DriverTransaction(db.engine, one_statement=True)  # as the API runs it
     view = run_in_transaction(
         tx,
         lambda: booking.place_plain_hold(

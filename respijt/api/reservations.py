@@ -20,7 +20,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, care_requests, clock, duty, privacy
+from respijt import booking, booking_sql, care_requests, clock, duty, privacy
 from respijt.api import schemas
 from respijt.api.registry import json_response
 from respijt.api.security import allow_roles, client_source, current_caller, requires
@@ -109,7 +109,7 @@ def client_reference(reservation_id: int) -> str:
 
 def own_reference(reservation_id: int) -> str:
     """The access log's reference for a reservation without a care request."""
-    return f"reservation:{reservation_id}"
+    return f"{booking_sql.OWN_REFERENCE_PREFIX}{reservation_id}"
 
 
 def _log(
@@ -119,12 +119,10 @@ def _log(
     outcome: str,
     unit_id: int | None,
     reference: str | None = None,
-    tx: DriverTransaction | None = None,
 ) -> None:
-    """One access-log row, in the session's transaction or `tx`; the region is that of the
-    unit (looked up by the INSERT)."""
+    """One access-log row; the region is that of the unit (looked up by the INSERT)."""
     privacy.log_access(
-        tx or db.session,
+        db.session,
         action=action,
         caller=caller,
         client_reference=reference or client_reference(reservation_id),
@@ -339,32 +337,32 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
 
     def plain() -> dict[str, Any] | None:
         """The common plain hold on a driver transaction (booking.place_plain_hold), its
-        access-log row in the same transaction; None leaves it to `work`."""
+        access-log row in the same transaction (on PostgreSQL the same statement); None
+        leaves it to `work`."""
+        now = clock.now()
+        audit = privacy.access_values(
+            action="reservation.create",
+            caller=caller,
+            outcome="success",
+            purpose=PURPOSE,
+            source=client_source(),
+            now=now,
+        )
         view = booking.place_plain_hold(
             tx,
             unit_id=data["unit_id"],
             arrival=data["arrival"],
             departure=data["departure"],
             caller=caller,
-            now=clock.now(),
+            now=now,
             today=clock.today(),
             hold_minutes=config["RESPIJT_HOLD_MINUTES"],
             idempotency_key=key,
             body_fingerprint=body_fingerprint,
             expected_arrival_time=data.get("expected_arrival_time"),
+            audit=audit,
         )
-        if view is None:
-            return None
-        _log(
-            caller,
-            view.id,
-            "reservation.create",
-            "success",
-            view.unit_id,
-            own_reference(view.id),
-            tx,
-        )
-        return _dump(view)
+        return None if view is None else _dump(view)
 
     try:
         body: dict[str, Any] | None = None
@@ -372,7 +370,7 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
         # Not when the session holds a transaction already (an outer app context: tests, the
         # CLI): on SQLite the second connection would wait for the write lock it holds.
         if not data.get("request") and not data["confirm"] and not db.session().in_transaction():
-            tx = DriverTransaction(db.engine)
+            tx = DriverTransaction(db.engine, one_statement=True)
             body = run_in_transaction(tx, plain, _retries())
         if body is None:
             body, replayed = run_in_transaction(db.session, work, _retries())
