@@ -228,7 +228,7 @@ def plain_hold_input() -> dict[str, Any] | None:
 
 def plain_hold_first(view: Any) -> Any:
     """Under `blp.route` of POST /reservations: a plain hold (the busiest write of the service)
-    skips webargs and flask-smorest's wrappers (~0.1 ms of a ~1 ms request); the view below
+    skips webargs and flask-smorest's wrappers (~0.05 ms of a ~1 ms request); the view below
     handles it exactly as it would after them. Its answer is a Response already, which the
     wrappers pass on unchanged. The role check is `_create_reservation`'s, on both ways."""
 
