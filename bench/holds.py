@@ -190,13 +190,16 @@ class Bench:
                 # As the API: the common case on a driver transaction, else (full, overdue,
                 # not allowed) in the session, where it is explained and refused.
                 tx = DriverTransaction(db.engine, one_statement=True)
-                view = run_in_transaction(
-                    tx,
-                    lambda: booking.place_plain_hold(
-                        tx, now=clock.now(), today=clock.today(), **hold
-                    ),
-                    retries,
-                )
+                try:
+                    view = run_in_transaction(
+                        tx,
+                        lambda: booking.place_plain_hold(
+                            tx, now=clock.now(), today=clock.today(), **hold
+                        ),
+                        retries,
+                    )
+                except DomainError:
+                    return "full"
                 if view is not None:
                     return "ok"
                 try:

@@ -137,7 +137,11 @@ def _give_back_and_refuse(
     session: DbSession, unit_id: int, night_from: date, night_to: date, taken: Sequence[date]
 ) -> None:
     """Some nights of the range were taken, not all: put those back and name the full ones."""
-    wanted = (night_to - night_from).days
+    _give_back(session, unit_id, taken)
+    _refuse_full(night_from, night_to, taken)
+
+
+def _give_back(session: DbSession, unit_id: int, taken: Sequence[date]) -> None:
     if taken:
         session.execute(
             update(NightInventory)
@@ -145,13 +149,18 @@ def _give_back_and_refuse(
             .values(reserved=NightInventory.reserved - 1)
             .execution_options(synchronize_session=False)
         )
-    got = set(taken)
+
+
+def _refuse_full(night_from: date, night_to: date, free: Sequence[date]) -> None:
+    """Refuse naming every night of the range that is not in `free` (if there is one)."""
+    got = set(free)
     full = [
         night_from + timedelta(days=i)
-        for i in range(wanted)
+        for i in range((night_to - night_from).days)
         if night_from + timedelta(days=i) not in got
     ]
-    raise NoBedFree(full)
+    if full:
+        raise NoBedFree(full)
 
 
 def release_nights(session: DbSession, unit_id: int, night_from: date, night_to: date) -> None:
@@ -573,9 +582,10 @@ def place_plain_hold(
     """`place_simple_hold` on a DriverTransaction, for the common case only: the nights were
     free, nothing overdue was in the way, the key is new. Then the same statements, in the
     same order, and the same answer; with `audit` (`privacy.access_values`) its access-log
-    row too, under "reservation:<id>". Otherwise it rolls `tx` back (giving back any nights
-    it took) and returns None: `place_simple_hold` in a session then replays, explains or
-    refuses, as it does for everything else.
+    row too, under "reservation:<id>". When only beds are missing (the unit allows the stay,
+    nothing overdue) it rolls `tx` back and refuses as `place_simple_hold` would (NoBedFree
+    naming the full nights). Otherwise it rolls back and returns None: `place_simple_hold` in
+    a session then replays, explains or refuses, as it does for everything else.
 
     On PostgreSQL the hold is one statement that takes every night or none, so `tx` may be
     `one_statement` (autocommit). No message follows: a plain hold (held, no care request) is
@@ -607,7 +617,9 @@ def place_plain_hold(
         audit=audit,
     )
     if rows.reservation_id is None or rows.event_id is None:
-        tx.rollback()
+        tx.rollback()  # gives back what SQLite took
+        if rows.free is not None:  # the stay is allowed and nothing overdue: beds are missing
+            _refuse_full(arrival, departure, rows.free)
         return None
     return _view(caller, values, rows)
 
@@ -626,9 +638,10 @@ def _write_or_explain(
 
 def _write_hold(session: DbSession, values: dict[str, Any]) -> booking_sql.HeldRows | None:
     """The common case in plain SQL (booking_sql): the nights, the reservation and its history
-    row. None when the guarded UPDATE took nothing (unit unknown or retired, stay not allowed,
-    an overdue hold on the nights, or every night full): the explaining path then finds out
-    which, and acts or refuses."""
+    row. NoBedFree naming the full nights when the unit allows the stay and nothing overdue
+    is in the way. None when the guarded UPDATE took nothing for another reason (unit unknown
+    or retired, stay not allowed, an overdue hold on the nights, or every night full): the
+    explaining path then finds out which, and acts or refuses."""
     unit_id, arrival, departure = values["unit_id"], values["arrival"], values["departure"]
     rows = booking_sql.hold(
         session,
@@ -639,8 +652,11 @@ def _write_hold(session: DbSession, values: dict[str, Any]) -> booking_sql.HeldR
         values=values,
     )
     if rows.reservation_id is None or rows.event_id is None:
-        if rows.taken:  # the stay is allowed and nothing overdue: some nights are full
-            _give_back_and_refuse(session, unit_id, arrival, departure, rows.taken)
+        # The stay is allowed and nothing overdue, but not every night has a bed: put back
+        # what SQLite took (PostgreSQL takes every night or none) and name the full nights.
+        if rows.free is not None:
+            _give_back(session, unit_id, rows.taken)
+            _refuse_full(arrival, departure, rows.free)
         return None
     return rows
 

@@ -41,13 +41,9 @@ OWN_REFERENCE_PREFIX = "reservation:"
 
 _EXPIRING = ", ".join(f"'{status}'" for status in EXPIRING_RESERVATION_STATUSES)
 
-# Every night of the range that still has a bed, if the unit allows this stay and no overdue
-# hold touches the range. The subqueries do not depend on the row: evaluated once.
-_TAKE = f"""
-UPDATE night_inventory SET reserved = reserved + 1
-WHERE unit_id = :unit_id AND night >= :arrival AND night < :departure
-  AND reserved < capacity
-  AND EXISTS (
+# The unit is in use and allows this stay, and no overdue hold touches the range (overdue holds
+# must be expired first, DESIGN §4.3). Does not depend on the row: evaluated once.
+_STAY_ALLOWED = f"""EXISTS (
     SELECT 1 FROM unit
     WHERE unit.id = :unit_id AND unit.retired_at IS NULL
       AND unit.min_nights <= :nights AND unit.max_nights >= :nights
@@ -56,7 +52,14 @@ WHERE unit_id = :unit_id AND night >= :arrival AND night < :departure
     SELECT 1 FROM reservation
     WHERE reservation.unit_id = :unit_id AND reservation.status IN ({_EXPIRING})
       AND reservation.expires_at <= :now
-      AND reservation.arrival < :departure AND reservation.departure > :arrival){{every_night}}
+      AND reservation.arrival < :departure AND reservation.departure > :arrival)"""
+
+# Every night of the range that still has a bed, if `{allowed}`.
+_TAKE = """
+UPDATE night_inventory SET reserved = reserved + 1
+WHERE unit_id = :unit_id AND night >= :arrival AND night < :departure
+  AND reserved < capacity
+  AND {allowed}
 RETURNING night,
   (SELECT requires_provider_confirmation FROM unit WHERE unit.id = :unit_id) AS needs_provider"""
 
@@ -96,7 +99,8 @@ _INSERT_EVENT = (
     "INSERT INTO reservation_event (reservation_id, to_status, actor, at) "
     "VALUES (:reservation_id, :status, :caller, :created_at) RETURNING id"
 )
-_EVERY_NIGHT = """
+# PostgreSQL: the stay allowed, and a bed on every night (of the rows locked by `locked`).
+_PG_EVERY_NIGHT = """(SELECT ok FROM allowed)
   AND (SELECT count(*) FROM locked WHERE reserved < capacity) = :nights"""
 
 # PostgreSQL takes every night or none within the one statement: the nights are locked first
@@ -105,12 +109,14 @@ _EVERY_NIGHT = """
 # statement that took nothing changed nothing, and it may run in autocommit
 # (`place_plain_hold`). SQLite holds its write lock for the whole transaction instead.
 _PG_HOLD = f"""
-WITH locked AS MATERIALIZED (
-  SELECT reserved, capacity FROM night_inventory
+WITH allowed AS MATERIALIZED (
+  SELECT {_STAY_ALLOWED.format(position="strpos")} AS ok
+), locked AS MATERIALIZED (
+  SELECT night, reserved, capacity FROM night_inventory
   WHERE unit_id = :unit_id AND night >= :arrival AND night < :departure
   ORDER BY night
   FOR UPDATE
-), taken AS ({_TAKE.format(position="strpos", every_night=_EVERY_NIGHT)}
+), taken AS ({_TAKE.format(allowed=_PG_EVERY_NIGHT)}
 ), held AS (
   INSERT INTO reservation ({", ".join(_RESERVATION_COLUMNS)})
   SELECT {", ".join(f":{name}::{_PG_CASTS.get(name, 'text')}" for name in _RESERVATION_COLUMNS)}
@@ -122,7 +128,10 @@ WITH locked AS MATERIALIZED (
   RETURNING id
 )
 {{audit}}
-SELECT (SELECT id FROM held), (SELECT id FROM history), ARRAY(SELECT night FROM taken),
+SELECT (SELECT id FROM held), (SELECT id FROM history),
+  CASE WHEN (SELECT ok FROM allowed)
+    THEN ARRAY(SELECT night FROM locked WHERE reserved < capacity ORDER BY night)
+    END,
   (SELECT bool_or(needs_provider) FROM taken)"""
 
 # The access-log row of a plain hold in the same statement (`privacy.access_values`, prefixed
@@ -170,13 +179,16 @@ def _pyformat(sql: str) -> str:
 
 @dataclass(frozen=True)
 class HeldRows:
-    """What the fast path wrote: None ids when it took fewer nights than wanted, and then in
-    `taken` the nights it did take (to be given back)."""
+    """What the fast path wrote: None ids when it did not hold the stay. Then `taken` are the
+    nights it did take all the same (SQLite: to be given back, or rolled back; PostgreSQL takes
+    every night or none), and `free` the nights that had a bed if the unit allows the stay and
+    no overdue hold is in the way; None when only the explaining path can tell why."""
 
     reservation_id: int | None
     event_id: int | None
     taken: list[date]
     requires_provider_confirmation: bool
+    free: list[date] | None
 
 
 def _identity(value: Any) -> Any:
@@ -212,7 +224,7 @@ def _for(dialect: Dialect) -> _Dialect:
     sql: Callable[[str], str] = _pyformat if postgresql else _identity
     return _Dialect(
         postgresql=postgresql,
-        take=sql(_TAKE.format(position="strpos" if postgresql else "instr", every_night="")),
+        take=sql(_TAKE.format(allowed=_STAY_ALLOWED.format(position="instr"))),
         hold=sql(_PG_HOLD.replace("{audit}", "")),
         hold_audited=sql(_PG_HOLD.replace("{audit}", _PG_AUDIT)),
         insert_reservation=sql(_INSERT_RESERVATION),
@@ -268,15 +280,16 @@ def hold(
             # statement of a connection at any ROLLBACK (a refused hold ends in one), and
             # planning this statement costs about as much as running it.
             cursor.execute(statement, params, prepare=True)
-            reservation_id, event_id, taken, needs_provider = cursor.fetchone()
+            reservation_id, event_id, free, needs_provider = cursor.fetchone()
             if reservation_id is not None:
-                taken = []
-            return HeldRows(reservation_id, event_id, list(taken), bool(needs_provider))
+                return HeldRows(reservation_id, event_id, [], bool(needs_provider), None)
+            return HeldRows(None, None, [], False, None if free is None else list(free))
         rows = cursor.execute(statement, params).fetchall()
         needs_provider = bool(rows[0][1]) if rows else False
         if len(rows) != nights:
             taken = [sql.read_date(night) for night, _ in rows]
-            return HeldRows(None, None, taken, needs_provider)
+            # Nothing taken: not allowed, something overdue, or every night full; can't tell.
+            return HeldRows(None, None, taken, needs_provider, taken or None)
         statement = sql.insert_reservation
         (reservation_id,) = cursor.execute(statement, params).fetchone()
         params["reservation_id"] = reservation_id
@@ -289,7 +302,7 @@ def hold(
                 client_reference=f"{OWN_REFERENCE_PREFIX}{reservation_id}",
                 region_of_unit=unit_id,
             )
-        return HeldRows(reservation_id, event_id, [], needs_provider)
+        return HeldRows(reservation_id, event_id, [], needs_provider, None)
     except dialect.loaded_dbapi.Error as exc:
         raise error(statement, params, exc) from exc
     finally:
