@@ -37,6 +37,7 @@ def running_server(
         RESPIJT_RATELIMIT="off",
         RESPIJT_INSTANCE_PATH=str(tmp_path),
         RESPIJT_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        RESPIJT_QUIET_HOURS="",  # tests run at any hour, as in conftest
     )
     environ.update(env)
     log_path = tmp_path / "server.log"

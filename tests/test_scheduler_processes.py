@@ -41,6 +41,9 @@ def start_scheduler(database_url: str, workdir: Path, name: str) -> tuple[subpro
         "RESPIJT_INSTANCE_PATH": str(workdir),
         "RESPIJT_SECRET_KEY": "test",
         "RESPIJT_SMS_BACKEND": "console",
+        # Tests run at any hour (conftest does the same for the app); after 21:00 in Amsterdam
+        # the reminders below would wait for the morning.
+        "RESPIJT_QUIET_HOURS": "",
         "RESPIJT_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS),
         "RESPIJT_SCHEDULER_EXPIRE_SECONDS": str(TICK_SECONDS),
         "RESPIJT_SCHEDULER_DISPATCH_SECONDS": str(TICK_SECONDS),
