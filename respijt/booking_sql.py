@@ -1,4 +1,5 @@
-"""The hot path of a hold in plain SQL, on the session's own connection and transaction.
+"""The hot path of a hold in plain SQL, on the session's own connection and transaction, or
+on a `database.DriverTransaction` (a plain hold: `booking.place_plain_hold`).
 
 `booking.place_hold` is the busiest write of the service. Through the ORM it cost a unit of
 work, an identity-map load of the unit and SQLAlchemy's statement machinery for every
@@ -13,7 +14,12 @@ SQLite) and its commit or rollback at the edge:
   DESIGN §4.3) — in any of those cases it takes nothing and `place_hold` falls back to its
   explaining path, which reads the unit, expires, and raises the exact error;
 - the reservation INSERT and its first status-history row. On PostgreSQL all three are one
-  statement (data-modifying CTEs: one round trip); on SQLite three statements.
+  statement (data-modifying CTEs: one round trip) that takes every night or none; on SQLite
+  three statements;
+- for a plain hold, its access-log row (on PostgreSQL in the same statement).
+
+When only beds are missing, the statement's answer names the nights that had one, and the
+caller refuses without the explaining path.
 
 Values are converted with the bind processors of the columns' own SQLAlchemy types, so they
 are stored exactly as the ORM stores them. Driver errors are re-raised as SQLAlchemy's
@@ -288,7 +294,8 @@ def hold(
         needs_provider = bool(rows[0][1]) if rows else False
         if len(rows) != nights:
             taken = [sql.read_date(night) for night, _ in rows]
-            # Nothing taken: not allowed, something overdue, or every night full; can't tell.
+            # What it took had a bed. Nothing taken: the stay not allowed, something overdue, or
+            # every night full; this statement cannot tell which.
             return HeldRows(None, None, taken, needs_provider, taken or None)
         statement = sql.insert_reservation
         (reservation_id,) = cursor.execute(statement, params).fetchone()
