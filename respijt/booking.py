@@ -590,7 +590,7 @@ def place_plain_hold(
     On PostgreSQL the hold is one statement that takes every night or none, so `tx` may be
     `one_statement` (autocommit). No message follows: a plain hold (held, no care request) is
     never announced (notifications.rules), which is why no session is needed here."""
-    if not arrival < departure or arrival < today:
+    if not _plain_sql_applies(arrival, departure, today):
         return None
     if idempotency_key is not None and booking_sql.key_used(tx, caller.key, idempotency_key):
         tx.rollback()
@@ -607,21 +607,13 @@ def place_plain_hold(
         expected_arrival_time=expected_arrival_time,
         request_id=None,
     )
-    rows = booking_sql.hold(
-        tx,
-        unit_id=unit_id,
-        arrival=arrival,
-        departure=departure,
-        now=now,
-        values=values,
-        audit=audit,
-    )
-    if rows.reservation_id is None or rows.event_id is None:
-        tx.rollback()  # gives back what SQLite took
-        if rows.free is not None:  # the stay is allowed and nothing overdue: beds are missing
-            _refuse_full(arrival, departure, rows.free)
-        return None
-    return _view(caller, values, rows)
+    rows = _write_hold(tx, values, audit)
+    return None if rows is None else _view(caller, values, rows)
+
+
+def _plain_sql_applies(arrival: date, departure: date, today: date) -> bool:
+    """Whether the stay can go to the plain SQL at all (else only the explaining path)."""
+    return arrival < departure and arrival >= today
 
 
 def _write_or_explain(
@@ -629,36 +621,43 @@ def _write_or_explain(
 ) -> booking_sql.HeldRows | Reservation:
     """The hold in plain SQL when it can be (what it wrote), else through the explaining path
     (the reservation it made, or the precise refusal)."""
-    if values["arrival"] < values["departure"] and values["arrival"] >= today:
+    if _plain_sql_applies(values["arrival"], values["departure"], today):
         rows = _write_hold(session, values)
         if rows is not None:
             return rows
     return _place_hold_explained(session, caller, values, today)
 
 
-def _write_hold(session: DbSession, values: dict[str, Any]) -> booking_sql.HeldRows | None:
+def _write_hold(
+    target: DbSession | database.DriverTransaction,
+    values: dict[str, Any],
+    audit: dict[str, Any] | None = None,
+) -> booking_sql.HeldRows | None:
     """The common case in plain SQL (booking_sql): the nights, the reservation and its history
-    row. NoBedFree naming the full nights when the unit allows the stay and nothing overdue
-    is in the way. None when the guarded UPDATE took nothing for another reason (unit unknown
-    or retired, stay not allowed, an overdue hold on the nights, or every night full): the
-    explaining path then finds out which, and acts or refuses."""
+    row (and with `audit` its access-log row). When it did not hold the stay, what SQLite took
+    goes back (a DriverTransaction is rolled back; PostgreSQL takes every night or none); then
+    NoBedFree naming the full nights if the unit allows the stay and nothing overdue is in the
+    way, else None (unit unknown or retired, stay not allowed, an overdue hold on the nights,
+    or on SQLite every night full): the explaining path finds out which, and acts or refuses."""
     unit_id, arrival, departure = values["unit_id"], values["arrival"], values["departure"]
     rows = booking_sql.hold(
-        session,
+        target,
         unit_id=unit_id,
         arrival=arrival,
         departure=departure,
         now=values["created_at"],
         values=values,
+        audit=audit,
     )
-    if rows.reservation_id is None or rows.event_id is None:
-        # The stay is allowed and nothing overdue, but not every night has a bed: put back
-        # what SQLite took (PostgreSQL takes every night or none) and name the full nights.
-        if rows.free is not None:
-            _give_back(session, unit_id, rows.taken)
-            _refuse_full(arrival, departure, rows.free)
-        return None
-    return rows
+    if rows.reservation_id is not None and rows.event_id is not None:
+        return rows
+    if isinstance(target, database.DriverTransaction):
+        target.rollback()
+    else:
+        _give_back(target, unit_id, rows.taken)
+    if rows.free is not None:
+        _refuse_full(arrival, departure, rows.free)
+    return None
 
 
 def _first_event(

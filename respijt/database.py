@@ -155,10 +155,27 @@ def driver_error(connection: Connection, statement: str, params: Any, exc: Excep
     """A driver error `exc` as SQLAlchemy raises it (IntegrityError, OperationalError …), so the
     transaction edge retries and reports it alike; a dead connection is invalidated, as
     SQLAlchemy does, so the pool replaces it and the edge may run the unit again."""
-    dialect = connection.dialect
-    dead = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)  # type: ignore[arg-type]
+    return _sqlalchemy_error(
+        connection.dialect,
+        connection.connection.dbapi_connection,
+        connection.invalidate,
+        statement,
+        params,
+        exc,
+    )
+
+
+def _sqlalchemy_error(
+    dialect: Any,
+    dbapi_connection: Any,
+    invalidate: Callable[[BaseException], None],
+    statement: str,
+    params: Any,
+    exc: Exception,
+) -> Exception:
+    dead = dialect.is_disconnect(exc, dbapi_connection, None)
     if dead:
-        connection.invalidate(exc)
+        invalidate(exc)
     return DBAPIError.instance(
         statement,
         params,
@@ -224,17 +241,10 @@ class DriverTransaction:
         return self._raw.driver_connection.cursor()
 
     def error(self, statement: str, params: Any, exc: Exception) -> Exception:
-        """A driver error as SQLAlchemy raises it; a dead connection is invalidated."""
-        dead = self.dialect.is_disconnect(exc, self._raw.dbapi_connection, None)  # type: ignore[arg-type]
-        if dead:
-            self._raw.invalidate(exc)
-        return DBAPIError.instance(
-            statement,
-            params,
-            exc,
-            self.dialect.loaded_dbapi.Error,
-            connection_invalidated=dead,
-            dialect=self.dialect,
+        """A driver error as SQLAlchemy raises it (`driver_error`); a dead connection is
+        invalidated."""
+        return _sqlalchemy_error(
+            self.dialect, self._raw.dbapi_connection, self._raw.invalidate, statement, params, exc
         )
 
     def commit(self) -> None:

@@ -8,7 +8,7 @@ differ: same status, same body, same access log, same errors.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -135,7 +135,7 @@ def test_idempotency_key_on_the_plain_way(client, db, make, today, ways):
     ],
 )
 def test_which_bodies_take_the_plain_way(app, change, plain):
-    body = _body(12, reservations.date(2030, 1, 5))
+    body = _body(12, date(2030, 1, 5))
     body.update(change)
     if body["unit_id"] == "as text":
         body["unit_id"] = "12"
@@ -145,8 +145,8 @@ def test_which_bodies_take_the_plain_way(app, change, plain):
     if plain:
         assert data == {
             "unit_id": 12,
-            "arrival": reservations.date(2030, 1, 5),
-            "departure": reservations.date(2030, 1, 8),
+            "arrival": date(2030, 1, 5),
+            "departure": date(2030, 1, 8),
             "confirm": False,
         }
 
