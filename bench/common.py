@@ -81,6 +81,37 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[index]
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one live process (its own, not its children's), from /proc; 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time used so far by the PostgreSQL server processes on this machine (backends,
+    WAL writer, checkpointer …), or None when none is visible (a server elsewhere)."""
+    total, seen = 0.0, False
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as fh:
+                if fh.read().strip() != "postgres":
+                    continue
+        except OSError:
+            continue
+        seen = True
+        total += process_cpu_seconds(int(entry))
+    return total if seen else None
+
+
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
@@ -93,6 +124,10 @@ class Server:
                 return [int(pid) for pid in fh.read().split()]
         except OSError:
             return []
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far."""
+        return sum(process_cpu_seconds(pid) for pid in self.worker_pids())
 
     def peak_rss_mb(self) -> float:
         """The largest VmHWM (peak resident set) over the workers, in MB."""

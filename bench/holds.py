@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import secrets
 import sys
 import threading
@@ -34,7 +35,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import dialect_of, gunicorn, raw_connect, request, sqlalchemy_url
+from bench.common import (
+    Server,
+    dialect_of,
+    gunicorn,
+    postgres_cpu_seconds,
+    raw_connect,
+    request,
+    sqlalchemy_url,
+)
 from respijt import booking, booking_sql, clock, create_app
 from respijt.auth import Caller, create_token
 from respijt.database import DriverTransaction, run_in_transaction
@@ -59,10 +68,28 @@ class RunResult:
     holds: int
     refused: int
     errors: int
+    # CPU seconds used during an HTTP measurement: the gunicorn workers, the PostgreSQL server
+    # processes on this machine (None for SQLite, which runs inside the workers), this process.
+    server_cpu: float = 0.0
+    database_cpu: float | None = None
+    client_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.holds / self.seconds if self.seconds else 0.0
+
+    def cpu_ms_per_request(self) -> dict[str, float | None]:
+        requests = max(1, self.holds + self.refused + self.errors)
+        return {
+            "server": self.server_cpu / requests * 1000,
+            "database": None if self.database_cpu is None else self.database_cpu / requests * 1000,
+            "client": self.client_cpu / requests * 1000,
+        }
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 class Picker:
@@ -306,7 +333,10 @@ class Bench:
 
     # --- (2) over HTTP on gunicorn, next to the no-work POST ----------------------------------
 
-    def http(self, clients: int, port: int, path: str, mode: str) -> RunResult:
+    def http(self, clients: int, server: Server, path: str, mode: str) -> RunResult:
+        """`clients` threads POSTing to `path`, each request on a new connection; with the CPU
+        time the server, the database and this client used meanwhile (`RunResult`)."""
+        port = server.port
         headers = {"Authorization": f"Bearer {self.secret}", "Content-Type": "application/json"}
 
         def make_worker(index: int) -> Callable[[], str]:
@@ -330,8 +360,23 @@ class Bench:
 
             return work
 
+        database = postgres_cpu_seconds() if self.dialect == "postgresql" else None
+        server_cpu, client_cpu = server.cpu_seconds(), _own_cpu_seconds()
         elapsed, ok, full, errors = _drive(clients, self.seconds, make_worker)
-        return RunResult(mode, clients, elapsed, ok, full, errors)
+        database_after = postgres_cpu_seconds() if database is not None else None
+        return RunResult(
+            mode,
+            clients,
+            elapsed,
+            ok,
+            full,
+            errors,
+            server_cpu=server.cpu_seconds() - server_cpu,
+            database_cpu=None
+            if database is None or database_after is None
+            else database_after - database,
+            client_cpu=_own_cpu_seconds() - client_cpu,
+        )
 
     def close(self) -> None:
         """Close the app's pooled connections (the client threads' sessions are done)."""
@@ -410,6 +455,10 @@ def run(
                 "floor": floor_rate,
                 "ratio": rate / floor_rate if floor_rate else 0.0,
                 "errors": got["rate"].errors + got["floor"].errors,
+                "cpu_ms": {
+                    "rate": got["rate"].cpu_ms_per_request(),
+                    "floor": got["floor"].cpu_ms_per_request(),
+                },
             }
         )
 
@@ -428,14 +477,14 @@ def run(
         with gunicorn(bench.url, workers=http_workers, log_path=log_path) as server:
             # Every worker process compiles its statements and schemas on its first requests.
             bench.seconds = warmup
-            bench.http(max(clients), server.port, "/api/v1/reservations", "http")
-            bench.http(max(clients), server.port, "/api/v1/_bench/noop", "noop")
+            bench.http(max(clients), server, "/api/v1/reservations", "http")
+            bench.http(max(clients), server, "/api/v1/_bench/noop", "noop")
             bench.seconds = seconds / rounds
             for n in clients:
                 pair(
                     "http",
-                    lambda c: bench.http(c, server.port, "/api/v1/reservations", "http"),
-                    lambda c: bench.http(c, server.port, "/api/v1/_bench/noop", "noop"),
+                    lambda c: bench.http(c, server, "/api/v1/reservations", "http"),
+                    lambda c: bench.http(c, server, "/api/v1/_bench/noop", "noop"),
                     n,
                 )
             peak_rss = server.peak_rss_mb()
@@ -460,6 +509,11 @@ def _combine(results: list[RunResult]) -> RunResult:
         sum(r.holds for r in results),
         sum(r.refused for r in results),
         sum(r.errors for r in results),
+        server_cpu=sum(r.server_cpu for r in results),
+        database_cpu=None
+        if any(r.database_cpu is None for r in results)
+        else sum(r.database_cpu or 0.0 for r in results),
+        client_cpu=sum(r.client_cpu for r in results),
     )
 
 
@@ -475,7 +529,23 @@ def describe(result: dict[str, Any]) -> str:
             f"{row['floor']:8.1f}/s = {row['ratio']:.2f}x "
             f"{'gehaald' if row['ratio'] >= 0.5 else 'NIET gehaald'}"
         )
+        if row["kind"] == "http":
+            lines.append(f"      CPU ms per verzoek: {describe_cpu(row['cpu_ms'])}")
     return "\n".join(lines)
+
+
+def describe_cpu(cpu_ms: dict[str, dict[str, float | None]]) -> str:
+    """Where an HTTP hold's and a no-op's CPU went, per request, e.g. for a table cell."""
+
+    def one(cpu: dict[str, float | None]) -> str:
+        database = cpu["database"]
+        parts = [f"server {cpu['server']:.2f}"]
+        if database is not None:
+            parts.append(f"PostgreSQL {database:.2f}")
+        parts.append(f"client {cpu['client']:.2f}")
+        return " + ".join(parts)
+
+    return f"hold {one(cpu_ms['rate'])}; no-op {one(cpu_ms['floor'])}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,6 +179,30 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
                 f"{'yes' if row['ratio'] >= 0.5 else 'no'} | {h['overbooked']} | "
                 f"{h['load'][0]:.1f}–{h['load'][1]:.1f} |"
             )
+    lines += [
+        "",
+        "CPU per HTTP request in the same measurements (ms; the gunicorn workers, the PostgreSQL "
+        "server processes, this load generator; on SQLite the database works inside the "
+        "workers). On 2 saturated cores 0.5× needs a hold's total ≤ 2 × the no-op's.",
+        "",
+        "| backend | clients | hold: server + PostgreSQL + client | total | "
+        "no-op: server + client | total |",
+        "|---|---|---|---|---|---|",
+    ]
+    for res in results:
+        h = res["holds"]
+        for row in h["rows"]:
+            if row["kind"] != "http":
+                continue
+            hold, noop = row["cpu_ms"]["rate"], row["cpu_ms"]["floor"]
+            database = hold["database"]
+            hold_total = hold["server"] + (database or 0.0) + hold["client"]
+            lines.append(
+                f"| {h['backend']} | {row['clients']} | {hold['server']:.2f} + "
+                f"{'–' if database is None else f'{database:.2f}'} + {hold['client']:.2f} | "
+                f"{hold_total:.2f} | {noop['server']:.2f} + {noop['client']:.2f} | "
+                f"{noop['server'] + noop['client']:.2f} |"
+            )
     return "\n".join(lines)
 
 

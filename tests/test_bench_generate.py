@@ -63,7 +63,8 @@ def test_generator_refuses_a_database_that_is_not_empty(tmp_path):
 def test_the_holds_benchmark_runs_its_floor_and_domain_without_overbooking(backend, tmp_path):
     """bench.holds' floor runs booking_sql's own statements on a plain driver connection (one
     statement on PostgreSQL): both ways must hold beds and leave the inventory consistent, or
-    the figures mean nothing."""
+    the figures mean nothing. Over HTTP (gunicorn) it also says where the CPU went: the
+    workers, the PostgreSQL server processes (not for SQLite, inside the workers), the client."""
     from bench import holds
     from tests.conftest import make_database
 
@@ -77,10 +78,17 @@ def test_the_holds_benchmark_runs_its_floor_and_domain_without_overbooking(backe
             warmup=0.1,
             rounds=1,
             progress=lambda _m: None,
-            ways=("domain",),
+            ways=("domain", "http"),
         )
     finally:
         drop()
     assert result["overbooked"] == 0
-    [row] = result["rows"]
-    assert row["rate"] > 0 and row["floor"] > 0 and row["errors"] == 0
+    domain, http = result["rows"]
+    assert (domain["kind"], http["kind"]) == ("domain", "http")
+    for row in (domain, http):
+        assert row["rate"] > 0 and row["floor"] > 0 and row["errors"] == 0
+    for cpu in http["cpu_ms"].values():
+        assert cpu["server"] > 0 and cpu["client"] > 0
+        assert (cpu["database"] is None) == (backend == "sqlite")
+    assert http["cpu_ms"]["rate"]["database"] != 0  # the holds made PostgreSQL work
+    assert "CPU ms per verzoek: hold server" in holds.describe(result)
