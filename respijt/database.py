@@ -307,6 +307,12 @@ def execute_on_driver(target: Any, statement: Any, params: dict[str, Any]) -> No
         cursor.close()
 
 
+def session_in_transaction(scoped: scoped_session[Any]) -> bool:
+    """Whether this context's session holds a transaction, without making a session: a
+    request that never uses one (a plain hold) does not pay for making and closing it."""
+    return scoped.registry.has() and scoped().in_transaction()
+
+
 def is_read_only() -> bool:
     return _read_only.get()
 

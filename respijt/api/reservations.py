@@ -20,7 +20,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, booking_sql, care_requests, clock, duty, privacy
+from respijt import booking, booking_sql, care_requests, clock, database, duty, privacy
 from respijt.api import schemas
 from respijt.api.registry import json_response
 from respijt.api.security import allow_roles, client_source, current_caller, requires
@@ -369,7 +369,11 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
         replayed = False
         # Not when the session holds a transaction already (an outer app context: tests, the
         # CLI): on SQLite the second connection would wait for the write lock it holds.
-        if not data.get("request") and not data["confirm"] and not db.session().in_transaction():
+        if (
+            not data.get("request")
+            and not data["confirm"]
+            and not database.session_in_transaction(db.session)
+        ):
             tx = DriverTransaction(db.engine, one_statement=True)
             body = run_in_transaction(tx, plain, _retries())
         if body is None:

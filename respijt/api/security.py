@@ -8,7 +8,6 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import request
-from sqlalchemy.engine import Engine
 
 from respijt import clock, database
 from respijt.auth import Caller, read_token, resolve_token, touch_token
@@ -48,16 +47,17 @@ def _resolve(secret: str) -> Caller | None:
     and the busiest write (a plain hold) runs in a transaction of its own, not the session's.
     What a user's or coordinator's token needs besides runs in a read transaction ended at
     once; the rare `last_used_at` update gets a short write transaction of its own.
-    Read-only requests read it in the request's transaction (no extra round trip)."""
-    session = db.session()  # the request's Session itself (scoped_session lacks in_transaction)
+    Read-only requests read it in the request's transaction (no extra round trip). No
+    session is made for it: a plain hold never uses one."""
     now = clock.now()
-    engine = session.get_bind()
-    if database.is_read_only() or session.in_transaction() or not isinstance(engine, Engine):
-        return resolve_token(session, secret, now)
+    if database.is_read_only() or database.session_in_transaction(db.session):
+        return resolve_token(db.session(), secret, now)
+    engine = db.engine
     with database.read_only():
         try:
+            # The session (made when first used) is needed only by user and coordinator tokens.
             found = read_token(
-                session,
+                db.session,
                 secret,
                 now,
                 lambda statement, params: database.first_row_outside_transaction(
@@ -65,13 +65,13 @@ def _resolve(secret: str) -> Caller | None:
                 ),
             )
         finally:
-            if session.in_transaction():
-                session.commit()  # only read: releases the snapshot, nothing else
+            if database.session_in_transaction(db.session):
+                db.session.commit()  # only read: releases the snapshot, nothing else
     if found is None:
         return None
     caller, touch_id = found
     if touch_id is not None:
-        run_in_transaction(session, lambda: touch_token(session, touch_id, now))
+        run_in_transaction(db.session, lambda: touch_token(db.session, touch_id, now))
     return caller
 
 
