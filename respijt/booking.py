@@ -637,8 +637,8 @@ def _write_hold(
     row (and with `audit` its access-log row). When it did not hold the stay, what SQLite took
     goes back (a DriverTransaction is rolled back; PostgreSQL takes every night or none); then
     NoBedFree naming the full nights if the unit allows the stay and nothing overdue is in the
-    way, else None (unit unknown or retired, stay not allowed, an overdue hold on the nights,
-    or on SQLite every night full): the explaining path finds out which, and acts or refuses."""
+    way, else None (unit unknown or retired, stay not allowed, an overdue hold on the nights):
+    the explaining path finds out which, and acts or refuses."""
     unit_id, arrival, departure = values["unit_id"], values["arrival"], values["departure"]
     rows = booking_sql.hold(
         target,

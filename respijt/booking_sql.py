@@ -18,7 +18,8 @@ SQLite) and its commit or rollback at the edge:
   three statements;
 - for a plain hold, its access-log row (on PostgreSQL in the same statement).
 
-When only beds are missing, the statement's answer names the nights that had one, and the
+When only beds are missing, the statement's answer names the nights that had one (on SQLite,
+when it took no night at all, one more statement asks whether the stay is allowed), and the
 caller refuses without the explaining path.
 
 Values are converted with the bind processors of the columns' own SQLAlchemy types, so they
@@ -205,6 +206,7 @@ def _identity(value: Any) -> Any:
 class _Dialect:
     postgresql: bool
     take: str
+    allowed: str  # SQLite: whether the unit allows the stay and nothing overdue is in the way
     hold: str  # PostgreSQL: the whole hold as one statement
     hold_audited: str  # PostgreSQL: the same with its access-log row
     insert_reservation: str
@@ -231,6 +233,7 @@ def _for(dialect: Dialect) -> _Dialect:
     return _Dialect(
         postgresql=postgresql,
         take=sql(_TAKE.format(allowed=_STAY_ALLOWED.format(position="instr"))),
+        allowed=sql(f"SELECT {_STAY_ALLOWED.format(position='instr')}"),
         hold=sql(_PG_HOLD.replace("{audit}", "")),
         hold_audited=sql(_PG_HOLD.replace("{audit}", _PG_AUDIT)),
         insert_reservation=sql(_INSERT_RESERVATION),
@@ -294,9 +297,14 @@ def hold(
         needs_provider = bool(rows[0][1]) if rows else False
         if len(rows) != nights:
             taken = [sql.read_date(night) for night, _ in rows]
-            # What it took had a bed. Nothing taken: the stay not allowed, something overdue, or
-            # every night full; this statement cannot tell which.
-            return HeldRows(None, None, taken, needs_provider, taken or None)
+            if taken:  # what it took had a bed
+                return HeldRows(None, None, taken, needs_provider, taken)
+            # Nothing taken: every night full, or the stay not allowed or something overdue in
+            # the way (only the explaining path can tell which, and expire). One more statement
+            # in the same transaction tells the first from the others.
+            statement = sql.allowed
+            (allowed,) = cursor.execute(statement, params).fetchone()
+            return HeldRows(None, None, [], False, [] if allowed else None)
         statement = sql.insert_reservation
         (reservation_id,) = cursor.execute(statement, params).fetchone()
         params["reservation_id"] = reservation_id
