@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -84,32 +84,47 @@ def percentile(values: Sequence[float], q: float) -> float:
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of one live process (its own, not its children's), from /proc; 0 if gone."""
+def process_cpu_seconds(pid: int) -> float | None:
+    """utime + stime of one live process (its own, not its children's), from /proc; None if
+    it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
+        return None
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
-def postgres_cpu_seconds() -> float | None:
-    """CPU time used so far by the PostgreSQL server processes on this machine (backends,
-    WAL writer, checkpointer …), or None when none is visible (a server elsewhere)."""
-    total, seen = 0.0, False
+def cpu_snapshot(pids: Iterable[int]) -> dict[int, float]:
+    """CPU seconds used so far by each of these processes that is alive."""
+    snapshot = {}
+    for pid in pids:
+        seconds = process_cpu_seconds(pid)
+        if seconds is not None:
+            snapshot[pid] = seconds
+    return snapshot
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two snapshots by the processes alive at the second (one that
+    started in between counts from zero; one that ended in between is not counted)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def postgres_cpu_snapshot() -> dict[int, float] | None:
+    """`cpu_snapshot` of the PostgreSQL server processes on this machine (backends, WAL writer,
+    checkpointer …), or None when none is visible (a server elsewhere)."""
+    pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/comm") as fh:
-                if fh.read().strip() != "postgres":
-                    continue
+                if fh.read().strip() == "postgres":
+                    pids.append(int(entry))
         except OSError:
             continue
-        seen = True
-        total += process_cpu_seconds(int(entry))
-    return total if seen else None
+    return cpu_snapshot(pids) if pids else None
 
 
 @dataclass
@@ -125,9 +140,9 @@ class Server:
         except OSError:
             return []
 
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) the workers have used so far."""
-        return sum(process_cpu_seconds(pid) for pid in self.worker_pids())
+    def cpu_snapshot(self) -> dict[int, float]:
+        """CPU seconds (user + system) each worker has used so far."""
+        return cpu_snapshot(self.worker_pids())
 
     def peak_rss_mb(self) -> float:
         """The largest VmHWM (peak resident set) over the workers, in MB."""

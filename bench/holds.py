@@ -37,9 +37,10 @@ from sqlalchemy import func, select
 
 from bench.common import (
     Server,
+    cpu_used,
     dialect_of,
     gunicorn,
-    postgres_cpu_seconds,
+    postgres_cpu_snapshot,
     raw_connect,
     request,
     sqlalchemy_url,
@@ -360,10 +361,13 @@ class Bench:
 
             return work
 
-        database = postgres_cpu_seconds() if self.dialect == "postgresql" else None
-        server_cpu, client_cpu = server.cpu_seconds(), _own_cpu_seconds()
+        database_before = postgres_cpu_snapshot() if self.dialect == "postgresql" else None
+        server_before = server.cpu_snapshot()
+        client_before = _own_cpu_seconds()
         elapsed, ok, full, errors = _drive(clients, self.seconds, make_worker)
-        database_after = postgres_cpu_seconds() if database is not None else None
+        client_cpu = _own_cpu_seconds() - client_before
+        server_cpu = cpu_used(server_before, server.cpu_snapshot())
+        database_after = postgres_cpu_snapshot() if database_before is not None else None
         return RunResult(
             mode,
             clients,
@@ -371,11 +375,11 @@ class Bench:
             ok,
             full,
             errors,
-            server_cpu=server.cpu_seconds() - server_cpu,
+            server_cpu=server_cpu,
             database_cpu=None
-            if database is None or database_after is None
-            else database_after - database,
-            client_cpu=_own_cpu_seconds() - client_cpu,
+            if database_before is None or database_after is None
+            else cpu_used(database_before, database_after),
+            client_cpu=client_cpu,
         )
 
     def close(self) -> None:
