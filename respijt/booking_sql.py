@@ -206,7 +206,7 @@ def _identity(value: Any) -> Any:
 class _Dialect:
     postgresql: bool
     take: str
-    allowed: str  # SQLite: whether the unit allows the stay and nothing overdue is in the way
+    allowed: str  # SQLite only: whether the unit allows the stay and nothing overdue is in the way
     hold: str  # PostgreSQL: the whole hold as one statement
     hold_audited: str  # PostgreSQL: the same with its access-log row
     insert_reservation: str
@@ -233,7 +233,7 @@ def _for(dialect: Dialect) -> _Dialect:
     return _Dialect(
         postgresql=postgresql,
         take=sql(_TAKE.format(allowed=_STAY_ALLOWED.format(position="instr"))),
-        allowed=sql(f"SELECT {_STAY_ALLOWED.format(position='instr')}"),
+        allowed="" if postgresql else f"SELECT {_STAY_ALLOWED.format(position='instr')}",
         hold=sql(_PG_HOLD.replace("{audit}", "")),
         hold_audited=sql(_PG_HOLD.replace("{audit}", _PG_AUDIT)),
         insert_reservation=sql(_INSERT_RESERVATION),
