@@ -79,6 +79,10 @@ class RunResult:
     def rate(self) -> float:
         return self.holds / self.seconds if self.seconds else 0.0
 
+    @property
+    def requests_per_second(self) -> float:
+        return (self.holds + self.refused + self.errors) / self.seconds if self.seconds else 0.0
+
     def cpu_ms_per_request(self) -> dict[str, float | None]:
         requests = max(1, self.holds + self.refused + self.errors)
         return {
@@ -462,6 +466,11 @@ def run(
                 "cpu_ms": {
                     "rate": got["rate"].cpu_ms_per_request(),
                     "floor": got["floor"].cpu_ms_per_request(),
+                },
+                # Requests answered per second, refusals included (`rate` counts holds only).
+                "requests_per_second": {
+                    "rate": got["rate"].requests_per_second,
+                    "floor": got["floor"].requests_per_second,
                 },
             }
         )

@@ -179,31 +179,41 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
                 f"{'yes' if row['ratio'] >= 0.5 else 'no'} | {h['overbooked']} | "
                 f"{h['load'][0]:.1f}–{h['load'][1]:.1f} |"
             )
-    lines += [
+    lines += cpu_table([res["holds"] for res in results])
+    return "\n".join(lines)
+
+
+def cpu_table(holds_results: list[dict[str, Any]]) -> list[str]:
+    """The Markdown lines of where an HTTP hold's and a no-op's CPU went (`bench.holds.run`)."""
+    lines = [
         "",
         "CPU per HTTP request in the same measurements (ms; the gunicorn workers, the PostgreSQL "
         "server processes, this load generator; on SQLite the database works inside the "
-        "workers). On 2 saturated cores 0.5× needs a hold's total ≤ 2 × the no-op's.",
+        "workers), and the cores that kept busy (requests/s × CPU per request, of 2). Where "
+        "both keep the cores about as busy, the ratio of holds to no-ops is about the inverse "
+        "ratio of their CPU per request: 0.5× needs a hold's total ≤ 2 × the no-op's.",
         "",
-        "| backend | clients | hold: server + PostgreSQL + client | total | "
-        "no-op: server + client | total |",
-        "|---|---|---|---|---|---|",
+        "| backend | clients | hold: server + PostgreSQL + client | total | cores busy | "
+        "no-op: server + client | total | cores busy |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for res in results:
-        h = res["holds"]
+    for h in holds_results:
         for row in h["rows"]:
             if row["kind"] != "http":
                 continue
             hold, noop = row["cpu_ms"]["rate"], row["cpu_ms"]["floor"]
+            per_second = row["requests_per_second"]
             database = hold["database"]
             hold_total = hold["server"] + (database or 0.0) + hold["client"]
+            noop_total = noop["server"] + noop["client"]
             lines.append(
                 f"| {h['backend']} | {row['clients']} | {hold['server']:.2f} + "
                 f"{'–' if database is None else f'{database:.2f}'} + {hold['client']:.2f} | "
-                f"{hold_total:.2f} | {noop['server']:.2f} + {noop['client']:.2f} | "
-                f"{noop['server'] + noop['client']:.2f} |"
+                f"{hold_total:.2f} | {per_second['rate'] * hold_total / 1000:.2f} | "
+                f"{noop['server']:.2f} + {noop['client']:.2f} | {noop_total:.2f} | "
+                f"{per_second['floor'] * noop_total / 1000:.2f} |"
             )
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

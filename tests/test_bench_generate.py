@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bench.generate import generate
@@ -65,7 +66,7 @@ def test_the_holds_benchmark_runs_its_floor_and_domain_without_overbooking(backe
     statement on PostgreSQL): both ways must hold beds and leave the inventory consistent, or
     the figures mean nothing. Over HTTP (gunicorn) it also says where the CPU went: the
     workers, the PostgreSQL server processes (not for SQLite, inside the workers), the client."""
-    from bench import holds
+    from bench import holds, run_all
     from bench.common import postgres_cpu_snapshot
     from tests.conftest import make_database
 
@@ -95,3 +96,10 @@ def test_the_holds_benchmark_runs_its_floor_and_domain_without_overbooking(backe
         assert (cpu["database"] is None) == (backend == "sqlite" or not postgres_here)
         assert cpu["database"] is None or cpu["database"] >= 0
     assert "CPU ms per verzoek: hold server" in holds.describe(result)
+    # The README's table: one row for the HTTP measurement, its totals the sums of its parts.
+    [row_line] = [line for line in run_all.cpu_table([result]) if line.startswith(f"| {backend}")]
+    cells = [cell.strip() for cell in row_line.strip("|").split("|")]
+    hold_parts = [0.0 if part == "–" else float(part) for part in cells[2].split(" + ")]
+    assert float(cells[3]) == pytest.approx(sum(hold_parts), abs=0.011)
+    assert float(cells[6]) == pytest.approx(sum(map(float, cells[5].split(" + "))), abs=0.011)
+    assert 0 < float(cells[4]) <= 2.5 and 0 < float(cells[7]) <= 2.5  # cores busy, of 2
