@@ -61,7 +61,7 @@ def test_generator_refuses_a_database_that_is_not_empty(tmp_path):
         raise AssertionError("a second run on the same database must be refused")
 
 
-def test_the_holds_benchmark_runs_its_floor_and_domain_without_overbooking(backend, tmp_path):
+def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_path):
     """bench.holds' floor runs booking_sql's own statements on a plain driver connection (one
     statement on PostgreSQL): both ways must hold beds and leave the inventory consistent, or
     the figures mean nothing. Over HTTP (gunicorn) it also says where the CPU went: the
