@@ -103,3 +103,42 @@ def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_pat
     assert float(cells[3]) == pytest.approx(sum(hold_parts), abs=0.011)
     assert float(cells[6]) == pytest.approx(sum(map(float, cells[5].split(" + "))), abs=0.011)
     assert 0 < float(cells[4]) <= 2.5 and 0 < float(cells[7]) <= 2.5  # cores busy, of 2
+
+
+def test_the_holds_floor_draws_a_taken_short_code_anew(backend, tmp_path, monkeypatch):
+    """As the domain way does: a short code already taken must not count as a failed hold."""
+    from sqlalchemy import create_engine, text
+
+    from bench import holds
+    from bench.common import sqlalchemy_url
+    from tests.conftest import make_database
+
+    # The first three codes the floor draws are one already in use; then random ones.
+    drawn = iter(["TAKEN001"] * 3)
+    random_code = holds._floor_short_code
+    monkeypatch.setattr(holds, "_floor_short_code", lambda: next(drawn, None) or random_code())
+    url, drop = make_database(backend, str(tmp_path))
+    try:
+        generate(url, scale=1, nights=40, regions=1, progress=lambda _msg: None)
+        engine = create_engine(sqlalchemy_url(url))
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE reservation SET short_code = 'TAKEN001' "
+                    "WHERE id = (SELECT min(id) FROM reservation)"
+                )
+            )
+        bench = holds.Bench(url, seconds=0.2, http_workers=1)
+        try:
+            result = bench.raw_floor(1)
+        finally:
+            bench.close()
+        with engine.connect() as conn:
+            taken = conn.scalar(
+                text("SELECT count(*) FROM reservation WHERE short_code = 'TAKEN001'")
+            )
+        engine.dispose()
+    finally:
+        drop()
+    assert next(drawn, None) is None  # the taken code was drawn three times
+    assert taken == 1 and result.errors == 0 and result.holds > 0
