@@ -46,6 +46,12 @@ from respijt.workflow import EXPIRING_RESERVATION_STATUSES
 # The access log's reference for a reservation without a care request: "reservation:<id>".
 OWN_REFERENCE_PREFIX = "reservation:"
 
+
+def own_reference(reservation_id: int) -> str:
+    """The access log's reference for a reservation without a care request."""
+    return f"{OWN_REFERENCE_PREFIX}{reservation_id}"
+
+
 _EXPIRING = ", ".join(f"'{status}'" for status in EXPIRING_RESERVATION_STATUSES)
 
 # The unit is in use and allows this stay, and no overdue hold touches the range (overdue holds
@@ -314,7 +320,7 @@ def hold(
             privacy.write_access(
                 target,
                 audit,
-                client_reference=f"{OWN_REFERENCE_PREFIX}{reservation_id}",
+                client_reference=own_reference(reservation_id),
                 region_of_unit=unit_id,
             )
         return HeldRows(reservation_id, event_id, [], needs_provider, None)

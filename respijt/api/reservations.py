@@ -104,12 +104,7 @@ def client_reference(reservation_id: int) -> str:
         .join(Reservation, Reservation.request_id == CareRequest.id)
         .where(Reservation.id == reservation_id)
     )
-    return reference or own_reference(reservation_id)
-
-
-def own_reference(reservation_id: int) -> str:
-    """The access log's reference for a reservation without a care request."""
-    return f"{booking_sql.OWN_REFERENCE_PREFIX}{reservation_id}"
+    return reference or booking_sql.own_reference(reservation_id)
 
 
 def _log(
@@ -323,7 +318,7 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             reference = (
                 care_request.reference
                 if care_request is not None
-                else own_reference(reservation.id)
+                else booking_sql.own_reference(reservation.id)
             )
         _log(
             caller,

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from respijt import booking, care_requests, clock, duty, privacy, rota
+from respijt import booking, booking_sql, care_requests, clock, duty, privacy, rota
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, NotFound
@@ -144,7 +144,7 @@ def _log_reservation(caller: Caller, reservation: Reservation, action: str) -> N
         db.session,
         action=action,
         caller=caller,
-        client_reference=reference or f"reservation:{reservation.id}",
+        client_reference=reference or booking_sql.own_reference(reservation.id),
         outcome="success",
         purpose=PURPOSE,
         source=None,
