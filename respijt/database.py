@@ -120,6 +120,15 @@ def _outside_plan(statement: Any, dialect: Any) -> tuple[str, Any, bool, Any]:
     return str(compiled), binds, compiled.positional, results
 
 
+def _driver_args(binds: Any, positional: bool, params: dict[str, Any]) -> Any:
+    """`params` for the driver: each value through its column type's bind processor, as a
+    tuple in the statement's order (positional paramstyle) or a dict by name."""
+    values = [process(params[name]) if process else params[name] for name, process in binds]
+    if positional:
+        return tuple(values)
+    return dict(zip((name for name, _ in binds), values, strict=True))
+
+
 def first_row_outside_transaction(
     engine: Engine, statement: Any, params: dict[str, Any]
 ) -> tuple[Any, ...] | None:
@@ -127,10 +136,7 @@ def first_row_outside_transaction(
     typed as SQLAlchemy would return it. The driver runs it in autocommit: one statement,
     one snapshot, one round trip; no BEGIN, no lock kept, no COMMIT or ROLLBACK after."""
     sql, binds, positional, results = _outside_plan(statement, engine.dialect)
-    values = [process(params[name]) if process else params[name] for name, process in binds]
-    args: Any = (
-        tuple(values) if positional else dict(zip((n for n, _ in binds), values, strict=True))
-    )
+    args = _driver_args(binds, positional, params)
     raw = engine.raw_connection()
     try:
         driver: Any = raw.driver_connection
@@ -295,10 +301,7 @@ def execute_on_driver(target: Any, statement: Any, params: dict[str, Any]) -> No
     log)."""
     dialect, cursor, error = driver_cursor(target)
     sql, binds, positional = _driver_plan(statement, dialect, frozenset(params))
-    values = [process(params[name]) if process else params[name] for name, process in binds]
-    args: Any = (
-        tuple(values) if positional else dict(zip((n for n, _ in binds), values, strict=True))
-    )
+    args = _driver_args(binds, positional, params)
     try:
         cursor.execute(sql, args)
     except dialect.loaded_dbapi.Error as exc:
