@@ -322,7 +322,7 @@ class Bench:
                         return "ok"
                     except Exception as exc:
                         conn.rollback()
-                        if attempt < 8 and _short_code_taken(exc):
+                        if attempt < 8 and booking.is_short_code_collision(exc):
                             # As the domain: a code drawn twice is drawn anew, the hold redone.
                             params["short_code"] = _floor_short_code()
                             continue
@@ -416,15 +416,6 @@ def _floor_short_code() -> str:
     """The floor's reservations get codes of 8 hex digits: never one of the app's (6 letters),
     and among themselves drawn twice about once in a few runs of tens of thousands of holds."""
     return secrets.token_hex(4).upper()
-
-
-def _short_code_taken(exc: BaseException) -> bool:
-    """A driver error for a short code already in use (PostgreSQL names the constraint,
-    SQLite the column)."""
-    constraint = getattr(getattr(exc, "diag", None), "constraint_name", None)
-    if constraint is not None:
-        return bool(constraint == "uq_reservation_short_code")
-    return "UNIQUE constraint failed: reservation.short_code" in str(exc)
 
 
 def _retryable(exc: BaseException) -> bool:

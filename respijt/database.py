@@ -371,7 +371,7 @@ _ALSO_RETRYABLE: list[Callable[[BaseException], bool]] = []
 def is_unique_violation(exc: BaseException, constraint: str, column: str) -> bool:
     """Whether `exc` broke the unique constraint `constraint` on `column` ("table.column"):
     PostgreSQL names the constraint, SQLite only the column."""
-    orig = getattr(exc, "orig", None)
+    orig = getattr(exc, "orig", None) or exc  # SQLAlchemy's error, or the driver's own
     name = getattr(getattr(orig, "diag", None), "constraint_name", None)
     if name is not None:
         return bool(name == constraint)
