@@ -155,7 +155,14 @@ def _drive(
 
 
 class Bench:
-    def __init__(self, database_url: str, *, seconds: float, http_workers: int) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        seconds: float,
+        http_workers: int,
+        app_config: dict[str, Any] | None = None,
+    ) -> None:
         self.url = sqlalchemy_url(database_url)
         self.dialect = dialect_of(self.url)
         self.seconds = seconds
@@ -166,6 +173,7 @@ class Bench:
                 # The app's own connection check (respijt.database.ping_when_idle).
                 "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20},
                 "RESPIJT_RATELIMIT": False,
+                **(app_config or {}),
             }
         )
         today = clock.today()
@@ -518,8 +526,35 @@ def run(
         "http_workers": http_workers,
         "rows": rows,
         "overbooked": overbooked,
+        "serial": serial_budget(rows),
         "peak_rss_mb": peak_rss,
         "load": (load_before, os.getloadavg()[0]),
+    }
+
+
+def serial_budget(rows: list[dict[str, Any]]) -> dict[str, float] | None:
+    """What 0.5x over HTTP leaves a hold at 1 client, from the same run's no-op and floor.
+
+    One client waits for each answer, so a hold over HTTP takes at least what a no-op request
+    takes plus what the floor's SQL takes, one after the other: with N no-op requests/s and F
+    floor requests/s it reaches at most F / (F + N) of the no-op's rate (`ceiling`), and 0.5x
+    leaves it 1/N - 1/F seconds (`budget_ms`) for everything else it does: reading the
+    token, parsing the body, the access log, the answer. The floor's own loop (drawing a
+    unit, building its parameters; ~6 us) counts in F too. None unless both ways were
+    measured at 1 client. With more clients the work of both overlaps and no such bound
+    follows."""
+    one = {row["kind"]: row for row in rows if row["clients"] == 1}
+    if "domain" not in one or "http" not in one:
+        return None
+    noop = one["http"]["requests_per_second"]["floor"]
+    floor = one["domain"]["requests_per_second"]["floor"]
+    if not noop or not floor:
+        return None
+    return {
+        "noop": noop,
+        "floor": floor,
+        "ceiling": floor / (floor + noop),
+        "budget_ms": 1000 * (1 / noop - 1 / floor),
     }
 
 
@@ -554,6 +589,13 @@ def describe(result: dict[str, Any]) -> str:
         )
         if row["kind"] == "http":
             lines.append(f"      CPU ms per verzoek: {describe_cpu(row['cpu_ms'])}")
+    serial = result.get("serial")
+    if serial is not None:
+        lines.append(
+            f"  http    1 client: hoogstens {serial['ceiling']:.2f}x (no-op "
+            f"{serial['noop']:.0f}/s en vloer {serial['floor']:.0f}/s na elkaar); voor 0.5x "
+            f"blijft {serial['budget_ms']:.3f} ms over voor de rest van een hold"
+        )
     return "\n".join(lines)
 
 

@@ -180,6 +180,7 @@ def markdown(results: list[dict[str, Any]], args: argparse.Namespace, seconds: f
                 f"{h['load'][0]:.1f}–{h['load'][1]:.1f} |"
             )
     lines += cpu_table([res["holds"] for res in results])
+    lines += serial_table([res["holds"] for res in results])
     return "\n".join(lines)
 
 
@@ -213,6 +214,30 @@ def cpu_table(holds_results: list[dict[str, Any]]) -> list[str]:
                 f"{noop['server']:.2f} + {noop['client']:.2f} | {noop_total:.2f} | "
                 f"{per_second['floor'] * noop_total / 1000:.2f} |"
             )
+    return lines
+
+
+def serial_table(holds_results: list[dict[str, Any]]) -> list[str]:
+    """The Markdown lines of what 0.5× over HTTP leaves a hold at 1 client
+    (`bench.holds.serial_budget`); none when no backend measured both ways at 1 client."""
+    rows = [(h["backend"], h["serial"]) for h in holds_results if h.get("serial")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "At 1 client a hold over HTTP takes at least a no-op request plus the floor's SQL, one "
+        "after the other: it reaches at most floor / (floor + no-op) of the no-op's rate, and "
+        "0.5× leaves it 1/no-op − 1/floor for all its other work (the token, the body, the "
+        "access log, the answer).",
+        "",
+        "| backend | no-op POST/s | raw SQL floor/s | at most | left for the rest of a hold |",
+        "|---|---|---|---|---|",
+    ]
+    for backend, serial in rows:
+        lines.append(
+            f"| {backend} | {serial['noop']:.0f} | {serial['floor']:.0f} | "
+            f"{serial['ceiling']:.2f}× | {serial['budget_ms']:.3f} ms |"
+        )
     return lines
 
 

@@ -142,3 +142,67 @@ def test_the_holds_floor_draws_a_taken_short_code_anew(backend, tmp_path, monkey
         drop()
     assert next(drawn, None) is None  # the taken code was drawn three times
     assert taken == 1 and result.errors == 0 and result.holds > 0
+
+
+def test_the_holds_benchmark_says_what_0_5x_leaves_a_hold_at_one_client():
+    """At 1 client a hold over HTTP waits for a no-op's work and the floor's SQL in turn: with
+    2000 floor and 1000 no-op requests/s it reaches at most 2/3 of the no-op's rate, and 0.5×
+    leaves it 1/1000 - 1/2000 s = 0.5 ms for the rest."""
+    from bench import holds, run_all
+
+    def row(kind, clients, rate, floor_rps):
+        return {
+            "kind": kind,
+            "clients": clients,
+            "rate": rate,
+            "floor": floor_rps,
+            "ratio": rate / floor_rps,
+            "cpu_ms": {
+                side: {"server": 0.5, "database": None, "client": 0.2} for side in ("rate", "floor")
+            },
+            "requests_per_second": {"rate": rate, "floor": floor_rps},
+        }
+
+    rows = [row("domain", 1, 1500, 2000), row("http", 1, 400, 1000), row("http", 4, 500, 1500)]
+    serial = holds.serial_budget(rows)
+    assert serial == pytest.approx(
+        {"noop": 1000, "floor": 2000, "ceiling": 2 / 3, "budget_ms": 0.5}
+    )
+    # Without both ways at 1 client there is no such bound.
+    assert holds.serial_budget(rows[1:]) is None
+    assert holds.serial_budget([rows[0], rows[2]]) is None
+
+    result = {"backend": "sqlite", "overbooked": 0, "rows": rows, "serial": serial}
+    assert "hoogstens 0.67x" in holds.describe(result)
+    assert "blijft 0.500 ms over" in holds.describe(result)
+    table = run_all.serial_table([result, {**result, "backend": "postgresql", "serial": None}])
+    assert [line for line in table if line.startswith("| sqlite")] == [
+        "| sqlite | 1000 | 2000 | 0.67× | 0.500 ms |"
+    ]
+    assert not any(line.startswith("| postgresql") for line in table)
+    assert run_all.serial_table([{**result, "serial": None}]) == []
+
+
+def test_the_hold_parts_benchmark_takes_each_part_away(backend, tmp_path):
+    """bench.hold_parts measures a hold with one part taken away at a time: its figures mean
+    something only if the kinds really skip what they say (no token read, no SQL)."""
+    from bench import hold_parts
+    from tests.conftest import make_database
+
+    url, drop = make_database(backend, str(tmp_path))
+    try:
+        generate(url, scale=1, nights=40, regions=1, progress=lambda _msg: None)
+        result = hold_parts.run(url, requests=20, rounds=2, progress=lambda _m: None)
+    finally:
+        drop()
+    statuses, reads, written = result["statuses"], result["token_reads"], result["written"]
+    assert statuses["noop"] == {200: 40}
+    assert statuses["hold_no_sql"] == {201: 40}
+    for kind in ("hold", "hold_known_caller"):
+        assert set(statuses[kind]) <= {201, 409} and statuses[kind].get(201, 0) > 0
+        # Every hold answered 201 wrote its reservation; a refusal wrote none.
+        assert written[kind] == statuses[kind][201]
+    assert written["noop"] == written["hold_no_sql"] == 0
+    assert reads == {"noop": 0, "hold": 40, "hold_known_caller": 0, "hold_no_sql": 0}
+    assert set(result["parts"]) == {"token", "hold_sql", "rest"}
+    assert "een hold boven de no-op: token lezen" in hold_parts.describe(result)
