@@ -45,11 +45,57 @@ def fresh_database(backend: str, name: str, workdir: str) -> str:
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+    return _pg_url(name)
+
+
+def _pg_url(name: str) -> str:
     dsn = dict(part.split("=", 1) for part in PG_ADMIN_DSN.split())
     return (
         f"postgresql+psycopg://{dsn.get('user', 'postgres')}@{dsn.get('host', '127.0.0.1')}:"
         f"{dsn.get('port', '5432')}/{name}"
     )
+
+
+def _sqlite_path(url: str) -> str:
+    return url.split("sqlite:///", 1)[1]
+
+
+def copy_database(url: str, name: str, workdir: str) -> str:
+    """A copy of the database at `url` (nobody may be connected to it on PostgreSQL, which
+    copies it as a template), as `name`: a file in `workdir` for SQLite (the backup API, so
+    what is still in its WAL is copied too), a database on the same PostgreSQL server."""
+    if dialect_of(url) == "sqlite":
+        target = fresh_database("sqlite", name, workdir)
+        source = sqlite3.connect(_sqlite_path(url))
+        copy = sqlite3.connect(_sqlite_path(target))
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        return target
+    template = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        # A template must have no sessions: end what an earlier benchmark left idle.
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (template,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return _pg_url(name)
+
+
+def drop_database(url: str) -> None:
+    """Remove a benchmark database: the SQLite file with its WAL, or the PostgreSQL database."""
+    if dialect_of(url) == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(_sqlite_path(url) + suffix):
+                os.remove(_sqlite_path(url) + suffix)
+        return
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def raw_connect(url: str) -> Any:

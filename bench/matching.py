@@ -83,6 +83,7 @@ def _setup(url: str, region: str) -> tuple[str, str, str]:
             db.session, role="meldpunt", name="bench-matching", now=now, provider_id=provider_id
         )
         db.session.commit()
+        db.engine.dispose()  # no idle connection left behind (bench.holds copies the database)
     return creator, matcher, str(municipality)
 
 

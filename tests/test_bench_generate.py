@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -66,8 +67,11 @@ def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_pat
     statement on PostgreSQL): both ways must hold beds and leave the inventory consistent, or
     the figures mean nothing. Over HTTP (gunicorn) it also says where the CPU went: the
     workers, the PostgreSQL server processes (not for SQLite, inside the workers), the client."""
+    import psycopg
+    from sqlalchemy import create_engine, text
+
     from bench import holds, run_all
-    from bench.common import postgres_cpu_snapshot
+    from bench.common import PG_ADMIN_DSN, postgres_cpu_snapshot, sqlalchemy_url
     from tests.conftest import make_database
 
     url, drop = make_database(backend, str(tmp_path))
@@ -83,8 +87,29 @@ def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_pat
             progress=lambda _m: None,
             ways=("domain", "http"),
         )
+        # The HTTP way ran on a copy made before the first hold, and the copy is gone: here
+        # is only the domain way's token, and no hold over HTTP logged its access.
+        engine = create_engine(sqlalchemy_url(url))
+        with engine.connect() as conn:
+            tokens = conn.scalar(text("SELECT count(*) FROM api_token WHERE name = 'bench'"))
+            logged = conn.scalar(
+                text("SELECT count(*) FROM access_log WHERE action = 'reservation.create'")
+            )
+        engine.dispose()
+        name, directory = holds._copy_place(url)
+        if backend == "sqlite":
+            copy_left = os.path.exists(os.path.join(directory, f"{name}.db"))
+        else:
+            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+                copy_left = (
+                    admin.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+                    ).fetchone()
+                    is not None
+                )
     finally:
         drop()
+    assert (tokens, logged, copy_left) == (1, 0, False)
     assert result["overbooked"] == 0
     domain, http = result["rows"]
     assert (domain["kind"], http["kind"]) == ("domain", "http")
