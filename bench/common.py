@@ -56,18 +56,20 @@ def _pg_url(name: str) -> str:
     )
 
 
-def _sqlite_path(url: str) -> str:
+def sqlite_path(url: str) -> str:
+    """The file of a sqlite:/// URL."""
     return url.split("sqlite:///", 1)[1]
 
 
 def copy_database(url: str, name: str, workdir: str) -> str:
-    """A copy of the database at `url` (nobody may be connected to it on PostgreSQL, which
-    copies it as a template), as `name`: a file in `workdir` for SQLite (the backup API, so
-    what is still in its WAL is copied too), a database on the same PostgreSQL server."""
+    """A copy of the database at `url`, as `name`: a file in `workdir` for SQLite (the backup
+    API, so what is still in its WAL is copied too); on PostgreSQL a database copied from it as
+    a template through `PG_ADMIN_DSN`, which must reach the same server (as for every benchmark
+    database), after ending every other session on it."""
     if dialect_of(url) == "sqlite":
         target = fresh_database("sqlite", name, workdir)
-        source = sqlite3.connect(_sqlite_path(url))
-        copy = sqlite3.connect(_sqlite_path(target))
+        source = sqlite3.connect(sqlite_path(url))
+        copy = sqlite3.connect(sqlite_path(target))
         try:
             source.backup(copy)
         finally:
@@ -91,8 +93,8 @@ def drop_database(url: str) -> None:
     """Remove a benchmark database: the SQLite file with its WAL, or the PostgreSQL database."""
     if dialect_of(url) == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(_sqlite_path(url) + suffix):
-                os.remove(_sqlite_path(url) + suffix)
+            if os.path.exists(sqlite_path(url) + suffix):
+                os.remove(sqlite_path(url) + suffix)
         return
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
@@ -101,9 +103,7 @@ def drop_database(url: str) -> None:
 def raw_connect(url: str) -> Any:
     """A plain DB-API connection to the same database (autocommit; we BEGIN ourselves)."""
     if dialect_of(url) == "sqlite":
-        conn = sqlite3.connect(
-            url.split("sqlite:///", 1)[1], isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(sqlite_path(url), isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA journal_mode=WAL")

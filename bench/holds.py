@@ -50,6 +50,7 @@ from bench.common import (
     raw_connect,
     request,
     sqlalchemy_url,
+    sqlite_path,
 )
 from respijt import booking, booking_sql, clock, create_app
 from respijt.auth import Caller, create_token
@@ -479,7 +480,7 @@ def run(
 def _copy_place(database_url: str) -> tuple[str, str]:
     """(name, directory) of the HTTP way's copy: beside the dataset, named after it."""
     if dialect_of(database_url) == "sqlite":
-        path = database_url.split("sqlite:///", 1)[1]
+        path = sqlite_path(database_url)
         stem = os.path.splitext(os.path.basename(path))[0]
         return f"{stem}_http", os.path.dirname(os.path.abspath(path))
     return f"{database_url.rsplit('/', 1)[1]}_http", ""
