@@ -11,11 +11,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from sqlalchemy.engine import make_url
 
 PG_ADMIN_DSN = os.environ.get(
     "RESPIJT_BENCH_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -61,30 +62,43 @@ def sqlite_path(url: str) -> str:
     return url.split("sqlite:///", 1)[1]
 
 
+def database_name(url: str) -> str:
+    """The database a PostgreSQL URL names (query string and all)."""
+    return str(make_url(url).database)
+
+
 def copy_database(url: str, name: str, workdir: str) -> str:
-    """A copy of the database at `url`, as `name`: a file in `workdir` for SQLite (the backup
-    API, so what is still in its WAL is copied too); on PostgreSQL a database copied from it as
-    a template through `PG_ADMIN_DSN`, which must reach the same server (as for every benchmark
-    database), after ending every other session on it."""
+    """A copy of the database at `url`, as `name`, which must not exist yet: a file in
+    `workdir` for SQLite (the backup API, so what is still in its WAL is copied too); on
+    PostgreSQL a database copied from it as a template through `PG_ADMIN_DSN`, which must reach
+    the same server (as for every benchmark database), after ending every other session on it
+    (a template may have none)."""
     if dialect_of(url) == "sqlite":
+        path = os.path.join(workdir, f"{name}.db")
+        if os.path.exists(path):
+            raise SystemExit(f"{path} bestaat al: is er nog een benchmark bezig?")
         target = fresh_database("sqlite", name, workdir)
-        source = sqlite3.connect(sqlite_path(url))
-        copy = sqlite3.connect(sqlite_path(target))
         try:
-            source.backup(copy)
-        finally:
-            copy.close()
-            source.close()
+            with (
+                closing(sqlite3.connect(sqlite_path(url))) as source,
+                closing(sqlite3.connect(sqlite_path(target))) as copy,
+            ):
+                source.backup(copy)
+        except BaseException:
+            drop_database(target)  # no half copy left behind
+            raise
         return target
-    template = url.rsplit("/", 1)[1]
+    template = database_name(url)
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        # A template must have no sessions: end what an earlier benchmark left idle.
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            raise SystemExit(f"Database {name} bestaat al: is er nog een benchmark bezig?")
+        ended = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             (template,),
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        ).fetchone()
+        if ended and ended[0]:
+            print(f"  {ended[0]} verbinding(en) met {template} beëindigd voor de kopie", flush=True)
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     return _pg_url(name)
 
@@ -97,7 +111,7 @@ def drop_database(url: str) -> None:
                 os.remove(sqlite_path(url) + suffix)
         return
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
 
 
 def raw_connect(url: str) -> Any:

@@ -43,6 +43,7 @@ from bench.common import (
     Server,
     copy_database,
     cpu_used,
+    database_name,
     dialect_of,
     drop_database,
     gunicorn,
@@ -478,12 +479,13 @@ def run(
 
 
 def _copy_place(database_url: str) -> tuple[str, str]:
-    """(name, directory) of the HTTP way's copy: beside the dataset, named after it."""
+    """(name, directory) of the HTTP way's copy: beside the dataset, named after it and this
+    process, so two runs on one dataset do not meet."""
     if dialect_of(database_url) == "sqlite":
         path = sqlite_path(database_url)
         stem = os.path.splitext(os.path.basename(path))[0]
-        return f"{stem}_http", os.path.dirname(os.path.abspath(path))
-    return f"{database_url.rsplit('/', 1)[1]}_http", ""
+        return f"{stem}_http_{os.getpid()}", os.path.dirname(os.path.abspath(path))
+    return f"{database_name(database_url)}_http_{os.getpid()}", ""
 
 
 def _run(
@@ -661,7 +663,8 @@ def describe(result: dict[str, Any]) -> str:
     if serial is not None:
         lines.append(
             f"  http    1 client: hoogstens {serial['ceiling']:.2f}x (no-op "
-            f"{serial['noop']:.0f}/s en vloer {serial['floor']:.0f}/s na elkaar); voor 0.5x "
+            f"{serial['noop']:.0f}/s en vloer {serial['floor']:.0f} verzoeken/s na elkaar); "
+            f"voor 0.5x "
             f"blijft {serial['budget_ms']:.3f} ms over voor de rest van een hold"
         )
     return "\n".join(lines)

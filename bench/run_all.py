@@ -230,7 +230,8 @@ def serial_table(holds_results: list[dict[str, Any]]) -> list[str]:
         "0.5× leaves it 1/no-op − 1/floor for all its other work (the token, the body, the "
         "access log, the answer).",
         "",
-        "| backend | no-op POST/s | raw SQL floor/s | at most | left for the rest of a hold |",
+        "| backend | no-op POST/s | raw SQL floor requests/s (refusals included) | at most | "
+        "left for the rest of a hold |",
         "|---|---|---|---|---|",
     ]
     for backend, serial in rows:

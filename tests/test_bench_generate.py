@@ -62,11 +62,12 @@ def test_generator_refuses_a_database_that_is_not_empty(tmp_path):
         raise AssertionError("a second run on the same database must be refused")
 
 
-def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_path):
+def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_path, monkeypatch):
     """bench.holds' floor runs booking_sql's own statements on a plain driver connection (one
     statement on PostgreSQL): both ways must hold beds and leave the inventory consistent, or
     the figures mean nothing. Over HTTP (gunicorn) it also says where the CPU went: the
-    workers, the PostgreSQL server processes (not for SQLite, inside the workers), the client."""
+    workers, the PostgreSQL server processes (not for SQLite, inside the workers), the client.
+    The HTTP way runs on a copy of the dataset made before the first hold."""
     import psycopg
     from sqlalchemy import create_engine, text
 
@@ -74,21 +75,46 @@ def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_pat
     from bench.common import PG_ADMIN_DSN, postgres_cpu_snapshot, sqlalchemy_url
     from tests.conftest import make_database
 
+    def count(database_url, sql):
+        engine = create_engine(sqlalchemy_url(database_url))
+        with engine.connect() as conn:
+            found = conn.scalar(text(sql))
+        engine.dispose()
+        return found
+
+    # What the copy held when it was dropped: none of the floor's holds, if it was made first.
+    floor_holds_in_copy = []
+    drop_copy = holds.drop_database
+
+    def inspect_then_drop(copy_url):
+        floor_holds_in_copy.append(
+            count(copy_url, "SELECT count(*) FROM reservation WHERE caller = 'bench-raw'")
+        )
+        drop_copy(copy_url)
+
+    monkeypatch.setattr(holds, "drop_database", inspect_then_drop)
     url, drop = make_database(backend, str(tmp_path))
     postgres_here = postgres_cpu_snapshot() is not None
+    idle = None
     try:
         generate(url, scale=1, nights=40, regions=1, progress=lambda _msg: None)
+        if backend == "postgresql":
+            # A session left idle on the dataset (as an earlier benchmark's pool leaves one)
+            # must not keep PostgreSQL from copying it.
+            idle = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+            idle.execute("SELECT 1")
+            idle.commit()
         result = holds.run(
             url,
-            clients=[2],
+            clients=[1],
             seconds=0.3,
             warmup=0.1,
             rounds=1,
             progress=lambda _m: None,
             ways=("domain", "http"),
         )
-        # The HTTP way ran on a copy made before the first hold, and the copy is gone: here
-        # is only the domain way's token, and no hold over HTTP logged its access.
+        # The HTTP way ran on the copy, and the copy is gone: here is only the domain way's
+        # token, and no hold over HTTP logged its access.
         engine = create_engine(sqlalchemy_url(url))
         with engine.connect() as conn:
             tokens = conn.scalar(text("SELECT count(*) FROM api_token WHERE name = 'bench'"))
@@ -98,7 +124,10 @@ def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_pat
         engine.dispose()
         name, directory = holds._copy_place(url)
         if backend == "sqlite":
-            copy_left = os.path.exists(os.path.join(directory, f"{name}.db"))
+            copy_left = any(
+                os.path.exists(os.path.join(directory, f"{name}.db{suffix}"))
+                for suffix in ("", "-wal", "-shm")
+            )
         else:
             with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
                 copy_left = (
@@ -108,8 +137,11 @@ def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_pat
                     is not None
                 )
     finally:
+        if idle is not None:
+            idle.close()
         drop()
     assert (tokens, logged, copy_left) == (1, 0, False)
+    assert floor_holds_in_copy == [0]
     assert result["overbooked"] == 0
     domain, http = result["rows"]
     assert (domain["kind"], http["kind"]) == ("domain", "http")
@@ -128,6 +160,11 @@ def test_the_holds_benchmark_runs_every_way_without_overbooking(backend, tmp_pat
     assert float(cells[3]) == pytest.approx(sum(hold_parts), abs=0.011)
     assert float(cells[6]) == pytest.approx(sum(map(float, cells[5].split(" + "))), abs=0.011)
     assert 0 < float(cells[4]) <= 2.5 and 0 < float(cells[7]) <= 2.5  # cores busy, of 2
+    # At 1 client, both ways measured: the bound a hold over HTTP cannot pass.
+    serial = result["serial"]
+    noop, floor = http["requests_per_second"]["floor"], domain["requests_per_second"]["floor"]
+    assert serial["ceiling"] == pytest.approx(floor / (floor + noop))
+    assert serial["budget_ms"] == pytest.approx(1000 * (1 / noop - 1 / floor))
 
 
 def test_the_holds_floor_draws_a_taken_short_code_anew(backend, tmp_path, monkeypatch):
@@ -176,11 +213,12 @@ def test_the_holds_benchmark_says_what_0_5x_leaves_a_hold_at_one_client():
     from bench import holds, run_all
 
     def row(kind, clients, rate, floor_rps):
+        # Holds per second count no refusals; requests per second do (5 % refused here).
         return {
             "kind": kind,
             "clients": clients,
-            "rate": rate,
-            "floor": floor_rps,
+            "rate": rate * 0.95,
+            "floor": floor_rps * 0.95,
             "ratio": rate / floor_rps,
             "cpu_ms": {
                 side: {"server": 0.5, "database": None, "client": 0.2} for side in ("rate", "floor")
@@ -229,5 +267,8 @@ def test_the_hold_parts_benchmark_takes_each_part_away(backend, tmp_path):
         assert written[kind] == statuses[kind][201]
     assert written["noop"] == written["hold_no_sql"] == 0
     assert reads == {"noop": 0, "hold": 40, "hold_known_caller": 0, "hold_no_sql": 0}
-    assert set(result["parts"]) == {"token", "hold_sql", "rest"}
+    cpu, parts = result["cpu_ms"], result["parts"]
+    assert parts["token"] == pytest.approx(cpu["hold"] - cpu["hold_known_caller"])
+    assert parts["hold_sql"] == pytest.approx(cpu["hold_known_caller"] - cpu["hold_no_sql"])
+    assert parts["rest"] == pytest.approx(cpu["hold_no_sql"] - cpu["noop"])
     assert "een hold boven de no-op: token lezen" in hold_parts.describe(result)
