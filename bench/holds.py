@@ -88,11 +88,16 @@ class RunResult:
         return self.holds / self.seconds if self.seconds else 0.0
 
     @property
+    def requests(self) -> int:
+        """Requests answered: holds, refusals and errors."""
+        return self.holds + self.refused + self.errors
+
+    @property
     def requests_per_second(self) -> float:
-        return (self.holds + self.refused + self.errors) / self.seconds if self.seconds else 0.0
+        return self.requests / self.seconds if self.seconds else 0.0
 
     def cpu_ms_per_request(self) -> dict[str, float | None]:
-        requests = max(1, self.holds + self.refused + self.errors)
+        requests = max(1, self.requests)
         return {
             "server": self.server_cpu / requests * 1000,
             "database": None if self.database_cpu is None else self.database_cpu / requests * 1000,
@@ -607,12 +612,13 @@ def serial_budget(rows: list[dict[str, Any]]) -> dict[str, float] | None:
 
     One client waits for each answer, so a hold over HTTP takes at least what a no-op request
     takes plus what the floor's SQL takes, one after the other: with N no-op requests/s and F
-    floor requests/s it reaches at most F / (F + N) of the no-op's rate (`ceiling`), and 0.5x
-    leaves it 1/N - 1/F seconds (`budget_ms`) for everything else it does: reading the
-    token, parsing the body, the access log, the answer. The floor's own loop (drawing a
-    unit, building its parameters; ~6 us) counts in F too. None unless both ways were
-    measured at 1 client. With more clients the work of both overlaps and no such bound
-    follows."""
+    floor requests/s it reaches about F / (F + N) of the no-op's rate at most (`ceiling`), and
+    0.5x leaves it about 1/N - 1/F seconds (`budget_ms`) for everything else it does: reading
+    the token, parsing the body, the access log, the answer. About: N and F come from
+    different phases, F counts the floor's refusals (cheaper than a hold), and the floor's own
+    loop (drawing a unit, building its parameters; ~6 us) counts in F too. None unless both
+    ways were measured at 1 client. With more clients the work of both overlaps and no such
+    bound follows."""
     one = {row["kind"]: row for row in rows if row["clients"] == 1}
     if "domain" not in one or "http" not in one:
         return None
@@ -664,14 +670,13 @@ def describe(result: dict[str, Any]) -> str:
         lines.append(
             f"  http    1 client: hoogstens {serial['ceiling']:.2f}x (no-op "
             f"{serial['noop']:.0f}/s en vloer {serial['floor']:.0f} verzoeken/s na elkaar); "
-            f"voor 0.5x "
-            f"blijft {serial['budget_ms']:.3f} ms over voor de rest van een hold"
+            f"voor 0.5x blijft {serial['budget_ms']:.3f} ms over voor de rest van een hold"
         )
     return "\n".join(lines)
 
 
 def describe_cpu(cpu_ms: dict[str, dict[str, float | None]]) -> str:
-    """Where an HTTP hold's and a no-op's CPU went, per request, e.g. for a table cell."""
+    """Where an HTTP hold's and a no-op's CPU went, per request (`describe`'s line)."""
 
     def one(cpu: dict[str, float | None]) -> str:
         database = cpu["database"]

@@ -226,9 +226,9 @@ def serial_table(holds_results: list[dict[str, Any]]) -> list[str]:
     lines = [
         "",
         "At 1 client a hold over HTTP takes at least a no-op request plus the floor's SQL, one "
-        "after the other: it reaches at most floor / (floor + no-op) of the no-op's rate, and "
-        "0.5× leaves it 1/no-op − 1/floor for all its other work (the token, the body, the "
-        "access log, the answer).",
+        "after the other: it reaches about floor / (floor + no-op) of the no-op's rate at most, "
+        "and 0.5× leaves it about 1/no-op − 1/floor for all its other work (the token, the "
+        "body, the access log, the answer).",
         "",
         "| backend | no-op POST/s | raw SQL floor requests/s (refusals included) | at most | "
         "left for the rest of a hold |",
