@@ -206,27 +206,24 @@ def init_security(app: Flask) -> None:
             return
         csrf.protect()
 
+    # Both answer problem+json; on a website path error_pages turns that into a Dutch page.
     @app.errorhandler(CSRFError)
-    def csrf_refused(exc: CSRFError) -> tuple[str, int]:
-        return render_template(
-            "message.html",
+    def csrf_refused(exc: CSRFError) -> Response:
+        from respijt.api.problems import problem
+        from respijt.web.error_pages import CSRF_REFUSED
+
+        return problem(
+            400,
+            "Het formulier is verlopen of niet via deze site verstuurd. Probeer het opnieuw.",
             title="Formulier verlopen",
-            text="Het formulier is verlopen of niet via deze site verstuurd. Probeer het opnieuw.",
-            status=400,
-        ), 400
+            code=CSRF_REFUSED,
+        )
 
     @app.errorhandler(RateLimitExceeded)
-    def too_many(exc: RateLimitExceeded) -> Any:
-        if request.path.startswith(CSRF_EXEMPT_PREFIXES):
-            from respijt.api.problems import problem
+    def too_many(exc: RateLimitExceeded) -> Response:
+        from respijt.api.problems import problem
 
-            return problem(429)  # Dutch problem+json; Flask-Limiter adds Retry-After
-        return render_template(
-            "message.html",
-            title="Te veel pogingen",
-            text="U heeft het te vaak geprobeerd. Wacht even en probeer het dan opnieuw.",
-            status=429,
-        ), 429
+        return problem(429)  # Flask-Limiter adds Retry-After
 
     @app.after_request
     def security_headers(response: Response) -> Response:
