@@ -109,6 +109,7 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_FEEDBACK_FILE": env.get("RESPIJT_FEEDBACK_FILE")
         or os.path.join(instance_path, "feedback.jsonl"),
         **account_settings_from_env(env),
+        **operations_settings_from_env(env),
     }
 
 
@@ -135,6 +136,18 @@ def account_settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         # Benchmark-only no-work routes (bench/); never on in production.
         "RESPIJT_BENCH_ROUTES": _bool(env, "RESPIJT_BENCH_ROUTES", False),
     }
+
+
+# Logs and metrics (docs/operations.md). Read by gunicorn.conf.py too, before any app exists.
+def log_format_from_env(env: Mapping[str, str]) -> str:
+    value = (env.get("RESPIJT_LOG_FORMAT") or "text").strip().lower()
+    if value not in ("text", "json"):
+        raise RuntimeError(f"RESPIJT_LOG_FORMAT must be text or json, got {value!r}")
+    return value
+
+
+def operations_settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    return {"RESPIJT_LOG_FORMAT": log_format_from_env(env)}
 
 
 API_VERSION = "1.0.0"

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -36,6 +37,7 @@ from respijt.extensions import db
 from respijt.models import User, WebSession
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -212,6 +214,8 @@ def init_security(app: Flask) -> None:
         from respijt.api.problems import problem
         from respijt.web.error_pages import CSRF_REFUSED
 
+        # Flask-WTF's reason ("The referrer header is missing.") tells an operator why.
+        log.info("form refused on %s: %s", request.endpoint or "-", exc.description)
         return problem(
             400,
             "Het formulier is verlopen of niet via deze site verstuurd. Probeer het opnieuw.",
@@ -223,6 +227,7 @@ def init_security(app: Flask) -> None:
     def too_many(exc: RateLimitExceeded) -> Response:
         from respijt.api.problems import problem
 
+        log.info("rate limit reached on %s: %s", request.endpoint or "-", exc.description)
         return problem(429)  # Flask-Limiter adds Retry-After
 
     @app.after_request
