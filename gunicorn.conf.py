@@ -41,7 +41,9 @@ def on_starting(server: Any) -> None:
     from respijt.logs import configure_logging
 
     configure_logging(log_format_from_env(os.environ))
-    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for path in glob.glob(os.path.join(folder, "*.db")):
         os.remove(path)
 
 
