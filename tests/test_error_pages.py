@@ -49,7 +49,9 @@ def test_unknown_api_address_stays_problem_json_even_for_a_browser(client):
 
 
 def test_a_client_asking_for_json_on_a_page_gets_problem_json(client):
-    assert_problem(client.get("/bestaat-niet", headers={"Accept": "application/json"}), 404)
+    response = client.get("/bestaat-niet", headers={"Accept": "application/json"})
+    assert_problem(response, 404)
+    assert "Accept" in response.vary
 
 
 def test_wrong_method_on_a_page_is_a_page_with_allow(client):

@@ -133,7 +133,10 @@ def _problem_code(response: Response) -> str | None:
 
 def problem_as_page(response: Response) -> Response:
     """after_request: a problem+json answer on a website path becomes a Dutch page."""
-    if response.mimetype != PROBLEM_TYPE or not wants_page():
+    if response.mimetype != PROBLEM_TYPE or is_machine_path(request.path):
+        return response
+    if not wants_page():
+        response.vary.add("Accept")  # the same address answers a browser with a page
         return response
     page = Response(
         render_error_page(response.status_code, _problem_code(response)),
