@@ -95,6 +95,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=0
         )
 
+    from respijt.logs import RequestIdMiddleware
+    from respijt.metrics import init_metrics
+
+    init_metrics(app)  # GET /metrics, and request counts around everything above
+
+    # Outermost: static files and errors carry the request id too.
+    app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+
     from respijt.cli import register_cli
 
     register_cli(app)

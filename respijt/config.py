@@ -259,6 +259,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     _whole("RESPIJT_ACCESS_LOG_YEARS", 5, 1, 100, group="account"),
     _whole("RESPIJT_RETENTION_DAYS", 365, 1, 36_500, group="account"),
+    # Logs (docs/operations.md): plain text lines or JSON lines, for the app and the access log.
+    _choice("RESPIJT_LOG_FORMAT", "text", ("text", "json")),
     # Benchmark-only no-work routes (bench/); never on in production.
     _switch("RESPIJT_BENCH_ROUTES", False, group="account"),
 )
@@ -408,3 +410,13 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def log_format_from_env(env: Mapping[str, str]) -> str:
+    """RESPIJT_LOG_FORMAT alone: gunicorn needs it before any app exists. An invalid value
+    reads as text here; check_environment stops the start with its name."""
+    setting = BY_NAME["RESPIJT_LOG_FORMAT"]
+    try:
+        return str(_read(setting, env.get(setting.name)))
+    except ValidationError:
+        return str(setting.default)

@@ -18,6 +18,8 @@ PUBLIC = "public"  # anyone, no account
 SIGNED = "twilio-signature"  # nobody without a valid X-Twilio-Signature (403 for every principal)
 SIGNED_IN = "signed-in"  # any person with a web session (whatever their role)
 HALF_SIGNED_IN = "password-only"  # a web session before its second factor (the 2FA pages)
+# 127.0.0.1 (as every test client request is) or an admin token; others: test_metrics.py
+LOOPBACK_OR_ADMIN = "loopback-or-admin"
 
 MANAGERS = {"provider", "coordinator", "admin"}
 VIEWERS = {"provider", "meldpunt", "verwijzer", "coordinator", "admin"}
@@ -37,6 +39,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("GET", "/static/<path:filename>"): PUBLIC,
     ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/health"): PUBLIC,
+    ("GET", "/metrics"): LOOPBACK_OR_ADMIN,
     ("GET", "/api/v1/openapi.json"): PUBLIC,
     ("GET", "/api/v1/availability"): PUBLIC,
     ("GET", "/api/v1/locations"): PUBLIC,
@@ -212,7 +215,7 @@ def test_api_role_rules_declared_on_views_match_the_table(app):
         if declared is not None:
             declared = {"anonymous" if r == "public" else r for r in declared}
             assert declared == expected, (method, path)
-        elif expected in (PUBLIC, SIGNED_IN, HALF_SIGNED_IN):
+        elif expected in (PUBLIC, SIGNED_IN, HALF_SIGNED_IN, LOOPBACK_OR_ADMIN):
             continue
         else:  # checked inside the view: the behaviour test below covers it
             assert path.startswith(("/api/v1/requests", "/twilio/", "/reports/")), (method, path)
@@ -232,7 +235,7 @@ def refused(response, principal: str) -> bool:
 
 
 def allowed(rule: object, principal: str) -> bool:
-    if rule == PUBLIC:
+    if rule in (PUBLIC, LOOPBACK_OR_ADMIN):
         return True
     if rule == SIGNED:
         return False

@@ -18,10 +18,9 @@ from respijt.extensions import db
 
 
 def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from respijt.logs import configure_logging as configure
+
+    configure(current_app.config["RESPIJT_LOG_FORMAT"])
 
 
 @click.group("scheduler", invoke_without_command=True)

@@ -110,6 +110,7 @@ def register_web(app: Flask) -> None:
         referrer,
         requester,
     )
+    from respijt.web.error_pages import init_error_pages
     from respijt.web.security import init_security
 
     app.register_blueprint(blp)
@@ -137,3 +138,4 @@ def register_web(app: Flask) -> None:
         return response
 
     init_security(app)
+    init_error_pages(app)

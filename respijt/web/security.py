@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -37,6 +38,7 @@ from respijt.extensions import db
 from respijt.models import User, WebSession
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -213,27 +215,27 @@ def init_security(app: Flask) -> None:
         _check_origin()
         csrf.protect()
 
+    # Both answer problem+json; on a website path error_pages turns that into a Dutch page.
     @app.errorhandler(CSRFError)
-    def csrf_refused(exc: CSRFError) -> tuple[str, int]:
-        return render_template(
-            "message.html",
+    def csrf_refused(exc: CSRFError) -> Response:
+        from respijt.api.problems import problem
+        from respijt.web.error_pages import CSRF_REFUSED
+
+        # Flask-WTF's reason ("The referrer header is missing.") tells an operator why.
+        log.info("form refused on %s: %s", request.endpoint or "-", exc.description)
+        return problem(
+            400,
+            "Het formulier is verlopen of niet via deze site verstuurd. Probeer het opnieuw.",
             title="Formulier verlopen",
-            text="Het formulier is verlopen of niet via deze site verstuurd. Probeer het opnieuw.",
-            status=400,
-        ), 400
+            code=CSRF_REFUSED,
+        )
 
     @app.errorhandler(RateLimitExceeded)
-    def too_many(exc: RateLimitExceeded) -> Any:
-        if request.path.startswith(CSRF_EXEMPT_PREFIXES):
-            from respijt.api.problems import problem
+    def too_many(exc: RateLimitExceeded) -> Response:
+        from respijt.api.problems import problem
 
-            return problem(429)  # Dutch problem+json; Flask-Limiter adds Retry-After
-        return render_template(
-            "message.html",
-            title="Te veel pogingen",
-            text="U heeft het te vaak geprobeerd. Wacht even en probeer het dan opnieuw.",
-            status=429,
-        ), 429
+        log.info("rate limit reached on %s: %s", request.endpoint or "-", exc.description)
+        return problem(429)  # Flask-Limiter adds Retry-After
 
     @app.after_request
     def security_headers(response: Response) -> Response:
