@@ -153,6 +153,7 @@ def test_two_gunicorn_workers_with_one_key_accept_every_login(tmp_path):
     )
     assert made.returncode == 0, made.stderr
     port = _free_port()
+    error_log = open(tmp_path / "gunicorn.err", "w")  # a file: a pipe nobody reads fills up
     server = subprocess.Popen(
         [
             os.path.join(BIN, "gunicorn"),
@@ -165,7 +166,7 @@ def test_two_gunicorn_workers_with_one_key_accept_every_login(tmp_path):
         env=env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=error_log,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -175,7 +176,7 @@ def test_two_gunicorn_workers_with_one_key_accept_every_login(tmp_path):
             try:
                 requests.get(base + "/login", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still booting
                 assert server.poll() is None and time.monotonic() < deadline
                 time.sleep(0.2)
         statuses, pids = [], set()
@@ -195,6 +196,8 @@ def test_two_gunicorn_workers_with_one_key_accept_every_login(tmp_path):
         assert statuses == [302] * 20
     finally:
         server.terminate()
-        _, errors = server.communicate(timeout=30)
+        server.wait(timeout=30)
+        error_log.close()
+    errors = (tmp_path / "gunicorn.err").read_text()
     pids = set(re.findall(r"Booting worker with pid: (\d+)", errors))
     assert len(pids) == 2, errors[-2000:]
