@@ -482,6 +482,7 @@ def waitlist_expire_command() -> None:
 def register_cli(app: Flask) -> None:
     from respijt.fake_twilio import fake_twilio_command
     from respijt.scheduler.commands import COMMANDS as SCHEDULER_COMMANDS
+    from respijt.voice_fallback import voice_group
 
     for command in (
         *SCHEDULER_COMMANDS,
@@ -496,6 +497,7 @@ def register_cli(app: Flask) -> None:
         extend_horizon_command,
         import_command,
         waitlist_group,
+        voice_group,
     ):
         app.cli.add_command(command)
 
