@@ -340,6 +340,7 @@ def privacy_purge(dry_run: bool) -> None:
         dry_run=dry_run,
         access_log_years=config["RESPIJT_ACCESS_LOG_YEARS"],
         retention_days=config["RESPIJT_RETENTION_DAYS"],
+        complaint_retention_days=config["RESPIJT_COMPLAINT_RETENTION_DAYS"],
     )
     if dry_run:
         db.session.rollback()
@@ -356,6 +357,10 @@ def privacy_purge(dry_run: bool) -> None:
             + (" (zou worden)" if dry_run else "")
             + f", einde voor {report.retention_cutoff:%Y-%m-%d}."
         )
+    click.echo(
+        f"Klachten en reacties: {report.complaint_rows} van voor "
+        f"{report.complaint_cutoff:%Y-%m-%d} {verb} verwijderd" + (" worden." if dry_run else ".")
+    )
     if dry_run:
         click.echo("Niets gewijzigd (--dry-run).")
 

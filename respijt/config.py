@@ -103,11 +103,13 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
             env.get("RESPIJT_TWILIO_BASE_URL") or "https://api.twilio.com"
         ).rstrip("/"),
         "RESPIJT_TWILIO_TIMEOUT_SECONDS": _float(env, "RESPIJT_TWILIO_TIMEOUT_SECONDS", 10.0),
-        # Web pages: per-gemeente texts (costs, complaints) and where feedback is kept.
+        # Web pages: per-gemeente texts (costs, complaints).
         "RESPIJT_MUNICIPALITY_TEXTS": env.get("RESPIJT_MUNICIPALITY_TEXTS")
         or os.path.join(instance_path, "municipality_texts.json"),
-        "RESPIJT_FEEDBACK_FILE": env.get("RESPIJT_FEEDBACK_FILE")
-        or os.path.join(instance_path, "feedback.jsonl"),
+        # Operations (docs/operations.md, docs/security.md): how long complaints from the
+        # public form are kept, and the contact published in /.well-known/security.txt.
+        "RESPIJT_COMPLAINT_RETENTION_DAYS": _int(env, "RESPIJT_COMPLAINT_RETENTION_DAYS", 365),
+        "RESPIJT_SECURITY_CONTACT": env.get("RESPIJT_SECURITY_CONTACT", "").strip(),
         **account_settings_from_env(env),
     }
 

@@ -178,6 +178,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("POST", "/meldpunt/overdracht"): {"meldpunt"},
     ("GET", "/coordinator/rooster"): {"coordinator"},
     ("GET", "/coordinator/inzage"): {"coordinator"},
+    ("GET", "/coordinator/reacties"): {"coordinator"},
     ("GET", "/coordinator/cijfers"): {"coordinator"},
     ("GET", "/coordinator/cijfers.csv"): {"coordinator"},
     ("GET", "/coordinator/cijfers-per-maand.csv"): {"coordinator"},

@@ -43,6 +43,7 @@ ROLE_NAVIGATION["coordinator"] = [
     ("web.coordinator_rota", "Rooster"),
     ("web.coordinator_kpis", "Cijfers"),
     ("web.coordinator_access_log", "Inzage aanvragen"),
+    ("web.coordinator_complaints", "Reacties"),
 ]
 
 PUBLIC_NAVIGATION = [
