@@ -125,6 +125,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("GET", "/beschikbaarheid"): PUBLIC,
     ("GET", "/contact"): PUBLIC,
     ("GET", "/klachten"): PUBLIC,
+    ("GET", "/.well-known/security.txt"): PUBLIC,
     ("POST", "/klachten"): PUBLIC,
     ("GET", "/link-opnieuw"): PUBLIC,
     ("POST", "/link-opnieuw"): PUBLIC,
