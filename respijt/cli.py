@@ -359,7 +359,8 @@ def privacy_purge(dry_run: bool) -> None:
         )
     click.echo(
         f"Klachten en reacties: {report.complaint_rows} van voor "
-        f"{report.complaint_cutoff:%Y-%m-%d} {verb} verwijderd" + (" worden." if dry_run else ".")
+        f"{report.complaint_cutoff:%Y-%m-%d} "
+        + ("zouden worden verwijderd." if dry_run else "verwijderd.")
     )
     if dry_run:
         click.echo("Niets gewijzigd (--dry-run).")
