@@ -304,3 +304,25 @@ def _count_runs(app: Any, after: Any) -> int:
             return 0
         finally:
             db.session.remove()
+
+
+def test_with_no_database_server_at_all_pages_and_the_api_answer_503_not_500(tmp_path: Path):
+    # Nothing listens on this port: every connection is refused, as while PostgreSQL restarts.
+    app = create_app(
+        {
+            **config_for_tests(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"),
+            "RESPIJT_COOKIE_SECURE": False,
+        }
+    )
+    client = app.test_client()
+    page = client.get("/beschikbaarheid", headers={"Accept": "text/html"})
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert page.mimetype == "text/html" and "Even niet bereikbaar" in page.get_data(as_text=True)
+    api = client.get("/api/v1/locations")
+    assert api.status_code == 503 and api.headers["Retry-After"] == "30"
+    assert api.mimetype == "application/problem+json"
+    assert api.get_json()["title"] == "Tijdelijk niet beschikbaar"
+    health = client.get("/health")
+    assert health.status_code == 503 and health.headers["Retry-After"] == "30"
+    with app.app_context():
+        db.engine.dispose()
