@@ -269,8 +269,8 @@ class SchedulerService:
                 self._shutdown_scheduler(wait=False)
             except Exception as exc:
                 if is_unreachable(exc):
-                    # Nothing was committed and no failure can be recorded: the heartbeat
-                    # pauses the jobs until the database answers again.
+                    # Rolled back (or, if it went during COMMIT, unknown: jobs are idempotent);
+                    # no failure can be recorded. The heartbeat pauses the jobs meanwhile.
                     self.outage.failed(exc)
                     return
                 log.exception("scheduler: taak %s mislukt", spec.id)
