@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 import phonenumbers
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -262,29 +261,3 @@ def complaints() -> ResponseReturnValue:
         ),
         status,
     )
-
-
-# RFC 9116 advises an expiry less than a year ahead; computed per request, so it never lapses.
-SECURITY_TXT_VALID = timedelta(days=180)
-
-
-@blp.route("/.well-known/security.txt")
-@read_only
-def security_txt() -> ResponseReturnValue:
-    """Where to report a vulnerability (RFC 9116), from RESPIJT_SECURITY_CONTACT."""
-    public_url = str(current_app.config["RESPIJT_PUBLIC_URL"])
-    contact = current_app.config.get("RESPIJT_SECURITY_CONTACT") or default_security_contact(
-        public_url
-    )
-    expires = (clock.now() + SECURITY_TXT_VALID).replace(microsecond=0)
-    body = (
-        f"Contact: {contact}\n"
-        f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
-        "Preferred-Languages: nl, en\n"
-        f"Canonical: {public_url}/.well-known/security.txt\n"
-    )
-    return body, 200, {"Content-Type": "text/plain; charset=utf-8"}
-
-
-def default_security_contact(public_url: str) -> str:
-    return f"mailto:security@{urlsplit(public_url).hostname or 'localhost'}"
