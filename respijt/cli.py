@@ -337,6 +337,7 @@ def privacy_purge(dry_run: bool) -> None:
         dry_run=dry_run,
         access_log_years=config["RESPIJT_ACCESS_LOG_YEARS"],
         retention_days=config["RESPIJT_RETENTION_DAYS"],
+        complaint_retention_days=config["RESPIJT_COMPLAINT_RETENTION_DAYS"],
     )
     if dry_run:
         db.session.rollback()
@@ -353,6 +354,11 @@ def privacy_purge(dry_run: bool) -> None:
             + (" (zou worden)" if dry_run else "")
             + f", einde voor {report.retention_cutoff:%Y-%m-%d}."
         )
+    click.echo(
+        f"Klachten en reacties: {report.complaint_rows} van voor "
+        f"{report.complaint_cutoff:%Y-%m-%d} "
+        + ("zouden worden verwijderd." if dry_run else "verwijderd.")
+    )
     if dry_run:
         click.echo("Niets gewijzigd (--dry-run).")
 
@@ -479,6 +485,7 @@ def waitlist_expire_command() -> None:
 def register_cli(app: Flask) -> None:
     from respijt.fake_twilio import fake_twilio_command
     from respijt.scheduler.commands import COMMANDS as SCHEDULER_COMMANDS
+    from respijt.voice_fallback import voice_group
 
     for command in (
         *SCHEDULER_COMMANDS,
@@ -493,6 +500,7 @@ def register_cli(app: Flask) -> None:
         extend_horizon_command,
         import_command,
         waitlist_group,
+        voice_group,
     ):
         app.cli.add_command(command)
 

@@ -227,9 +227,12 @@ SETTINGS: tuple[Setting, ...] = (
     _text("RESPIJT_TWILIO_FROM", "", "een nummer als +316…", empty_is_default=False),
     _url("RESPIJT_TWILIO_BASE_URL", "https://api.twilio.com"),
     _seconds("RESPIJT_TWILIO_TIMEOUT_SECONDS", 10.0, 300),
-    # Web pages: per-gemeente texts and where feedback is kept ("" = in the instance folder).
+    # Web pages: per-gemeente texts ("" = in the instance folder).
     _text("RESPIJT_MUNICIPALITY_TEXTS", "", "een bestandsnaam"),
-    _text("RESPIJT_FEEDBACK_FILE", "", "een bestandsnaam"),
+    # Operations (docs/operations.md, docs/security.md): how long complaints from the public
+    # form are kept, and the contact published in /.well-known/security.txt ("" = none given).
+    _whole("RESPIJT_COMPLAINT_RETENTION_DAYS", 365, 1, 36_500),
+    _text("RESPIJT_SECURITY_CONTACT", "", "een mailto:- of https://-adres (leeg: security@ de host)"),
     # Accounts, sessions, e-mail, rate limits and retention (docs/security.md).
     # Off only for local development over plain http: drops Secure and the __Host- prefix.
     _switch("RESPIJT_COOKIE_SECURE", True, group="account"),
@@ -347,8 +350,6 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         "RESPIJT_SECRET_KEY_CONFIGURED": bool(secret_key),
         "RESPIJT_MUNICIPALITY_TEXTS": values["RESPIJT_MUNICIPALITY_TEXTS"]
         or os.path.join(instance_path, "municipality_texts.json"),
-        "RESPIJT_FEEDBACK_FILE": values["RESPIJT_FEEDBACK_FILE"]
-        or os.path.join(instance_path, "feedback.jsonl"),
     }
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -399,6 +401,76 @@ def is_retryable(exc: BaseException) -> bool:
         message = str(orig).lower()
         return "locked" in message or "busy" in message
     return False
+
+
+# SQLSTATE of a server going away or not yet there: connection exceptions (class 08), and
+# admin shutdown, crash shutdown, "cannot connect now" (starting up or shutting down).
+_UNREACHABLE_PG = {"57P01", "57P02", "57P03"}
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database server cannot be reached (stopped, restarting, network
+    gone) rather than that a statement failed: the request answers 503 and may be tried again.
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        return bool(sqlstate.startswith("08") or sqlstate in _UNREACHABLE_PG)
+    # psycopg raises its connection failures (refused, closed by the server) without a SQLSTATE.
+    return isinstance(exc, OperationalError) and type(orig).__module__.startswith("psycopg")
+
+
+class OutageLog:
+    """Logs an unreachable database once per `every` seconds, not once per request or job,
+    and once when it answers again: an outage of minutes stays a few lines in the log."""
+
+    def __init__(self, logger: logging.Logger, what: str, every: float = 60.0) -> None:
+        self.logger = logger
+        self.what = what
+        self.every = every
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._logged_at = 0.0
+        self._failures = 0
+
+    @property
+    def down(self) -> bool:
+        return self._since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._failures += 1
+            if self._since is None:
+                self._since = now
+            elif now - self._logged_at < self.every:
+                return
+            self._logged_at = now
+            failures = self._failures
+        reason = getattr(exc, "orig", None) or exc
+        self.logger.warning(
+            "database niet bereikbaar (%s); %s (%d keer sinds het begin van de storing)",
+            type(reason).__name__,
+            self.what,
+            failures,
+        )
+
+    def answered(self) -> None:
+        if self._since is None:
+            return
+        with self._lock:
+            since, self._since = self._since, None
+            failures, self._failures = self._failures, 0
+        if since is not None:
+            self.logger.warning(
+                "database weer bereikbaar na %.0f s (%d mislukte pogingen)",
+                time.monotonic() - since,
+                failures,
+            )
 
 
 def run_in_transaction(session: Any, work: Callable[[], T], retries: int = 8) -> T:

@@ -105,6 +105,18 @@ def backup_provider(session: DbSession, region_id: int, now: datetime) -> Provid
     ).first()
 
 
+def pool_providers(session: DbSession, region_id: int) -> list[Provider]:
+    """The region's duty pool, heaviest pool weight first, then by id (as backup_provider)."""
+    return list(
+        session.scalars(
+            select(Provider)
+            .join(ProviderRegion, ProviderRegion.provider_id == Provider.id)
+            .where(ProviderRegion.region_id == region_id, ProviderRegion.in_pool.is_(True))
+            .order_by(ProviderRegion.pool_weight.desc(), Provider.id)
+        )
+    )
+
+
 def on_duty_providers(session: DbSession, region_id: int, now: datetime) -> list[Provider]:
     """The providers acting as meldpunt in `region_id` at `now`: the rota's, none in a gap."""
     provider = duty_provider(session, region_id, now)

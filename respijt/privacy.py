@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, text, update
 
-from respijt import clock
+from respijt import clock, feedback
 from respijt.auth import Caller, in_visible_regions
 from respijt.database import DbSession, DriverTransaction, execute_on_driver
 from respijt.models import (
@@ -321,7 +321,9 @@ register_anonymiser(Anonymiser("satisfaction", _count_surveys, _anonymise_survey
 class PurgeReport:
     access_log_cutoff: datetime
     retention_cutoff: datetime
+    complaint_cutoff: datetime
     access_log_rows: int = 0
+    complaint_rows: int = 0
     anonymised: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
 
@@ -333,12 +335,19 @@ def purge(
     dry_run: bool,
     access_log_years: int = 5,
     retention_days: int = 365,
+    complaint_retention_days: int = 365,
 ) -> PurgeReport:
-    """Remove old access-log rows and anonymise records past retention. Flushes, never commits;
-    with dry_run it only counts."""
+    """Remove old access-log rows, anonymise records past retention and remove complaints
+    older than `complaint_retention_days`. Flushes, never commits; with dry_run it only
+    counts."""
     log_cutoff = _years_before(now, access_log_years)
     retention_cutoff = now - timedelta(days=retention_days)
-    report = PurgeReport(log_cutoff, retention_cutoff, dry_run=dry_run)
+    complaint_cutoff = feedback.retention_cutoff(now, complaint_retention_days)
+    report = PurgeReport(log_cutoff, retention_cutoff, complaint_cutoff, dry_run=dry_run)
+    if dry_run:
+        report.complaint_rows = feedback.count_due(session, complaint_cutoff)
+    else:
+        report.complaint_rows = feedback.purge_complaints(session, complaint_cutoff)
     old_rows = select(func.count()).select_from(AccessLog).where(AccessLog.at < log_cutoff)
     report.access_log_rows = int(session.scalar(old_rows) or 0)
     for anonymiser in _ANONYMISERS:

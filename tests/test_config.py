@@ -95,7 +95,7 @@ def test_defaults_and_values(tmp_path):
     assert settings["RESPIJT_TRUSTED_PROXIES"] == 0
     assert settings["RESPIJT_QUIET_HOURS"] == "21:00-08:00"
     assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
-    assert settings["RESPIJT_FEEDBACK_FILE"] == str(tmp_path / "feedback.jsonl")
+    assert settings["RESPIJT_MUNICIPALITY_TEXTS"] == str(tmp_path / "municipality_texts.json")
     assert settings["SECRET_KEY"] is None and not settings["RESPIJT_SECRET_KEY_CONFIGURED"]
     given = settings_from_env(
         {

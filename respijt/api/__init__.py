@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, render_template, request
 from flask_smorest import Api
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -20,6 +20,34 @@ from respijt.errors import DomainError
 from respijt.extensions import db
 
 log = logging.getLogger(__name__)
+
+# Retry-After on a 503: the database server is away (a restart takes seconds to a minute), or
+# a write conflict persisted after the retries (worth trying again at once).
+RETRY_AFTER_UNREACHABLE_SECONDS = 30
+RETRY_AFTER_CONFLICT_SECONDS = 1
+# Paths whose errors are problem+json for machines; every other path is a page for people.
+MACHINE_PREFIXES = ("/api/", "/twilio/", "/health", "/.well-known/")
+OUTAGE = database.OutageLog(log, "verzoeken krijgen 503 met Retry-After")
+
+
+def _rollback_quietly() -> None:
+    """Roll the request's session back; on a dead connection that can fail too, and the
+    answer must still be the 503, not an error raised from the error handler."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        log.debug("rollback on a dead connection failed", exc_info=True)
+
+
+def unavailable(retry_after: int) -> Response | tuple[str, int, dict[str, str]]:
+    """503 with Retry-After: problem+json for the API, webhooks and /health; a Dutch page
+    (which reads nothing from the database) for every other path."""
+    headers = {"Retry-After": str(retry_after)}
+    if request.path.startswith(MACHINE_PREFIXES):
+        response = problem(503)
+        response.headers.update(headers)
+        return response
+    return render_template("unavailable.html", status=503), 503, headers
 
 
 def register_api(app: Flask) -> Api:
@@ -67,13 +95,18 @@ def register_api(app: Flask) -> Api:
         bench.register(app)
 
     @app.route("/health")
-    def health() -> tuple[dict[str, Any], int]:
+    def health() -> tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]:
         """Public: up or down (the database answers). Admin token: scheduler and outbox too."""
         try:
             db.session.execute(text("SELECT 1"))
-        except DBAPIError:
-            log.exception("health check: database unreachable")
-            return {"status": "down", "database": "unreachable"}, 503
+        except DBAPIError as exc:
+            _rollback_quietly()
+            if not database.is_unreachable(exc):
+                log.exception("health check: database error")
+            OUTAGE.failed(exc)
+            retry = {"Retry-After": str(RETRY_AFTER_UNREACHABLE_SECONDS)}
+            return {"status": "down", "database": "unreachable"}, 503, retry
+        OUTAGE.answered()
         if not _caller_is_admin():
             return {"status": "ok", "database": "ok"}, 200
         from respijt.scheduler.status import health_details
@@ -150,23 +183,26 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def handle_domain(exc: DomainError) -> Response:
-        db.session.rollback()
+        _rollback_quietly()
         response = domain_problem(exc)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="respijt"'
         return response
 
     @app.errorhandler(DBAPIError)
-    def handle_db(exc: DBAPIError) -> Response:
-        db.session.rollback()
+    def handle_db(exc: DBAPIError) -> Response | tuple[str, int, dict[str, str]]:
+        _rollback_quietly()
+        if database.is_unreachable(exc):
+            OUTAGE.failed(exc)
+            return unavailable(RETRY_AFTER_UNREACHABLE_SECONDS)
         if database.is_retryable(exc):
             log.warning("transaction conflict persisted after retries: %s", exc.orig)
-            return problem(503)
+            return unavailable(RETRY_AFTER_CONFLICT_SECONDS)
         log.exception("database error")
         return problem(500)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
-        db.session.rollback()
+        _rollback_quietly()
         log.exception("unhandled error")
         return problem(500)

@@ -17,6 +17,7 @@ from respijt.models.care_request import (
     RequestOption,
 )
 from respijt.models.claims import ClaimExport, ClaimLine, Tariff
+from respijt.models.complaint import Complaint
 from respijt.models.geo import Municipality, Region
 from respijt.models.inventory import AvailabilityChange, NightInventory
 from respijt.models.outbox import OutboxMessage
@@ -56,6 +57,7 @@ __all__ = [
     "ApiTokenRegion",
     "AvailabilityChange",
     "Base",
+    "Complaint",
     "JobRun",
     "SatisfactionSurvey",
     "CareRequest",

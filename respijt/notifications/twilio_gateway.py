@@ -297,6 +297,21 @@ def twiml_dial(
     return str(response)
 
 
+def twiml_fallback(greeting: str, numbers: list[str], *, timeout: int, closing: str) -> str:
+    """For the number's fallback URL, answered without respijt: the greeting, then one
+    <Dial> per number in turn (Twilio goes on to the next verb when a <Dial> without `action`
+    ends), then the closing words. Static: no whisper, no voicemail, nothing recorded."""
+    response = VoiceResponse()
+    response.say(greeting, language=VOICE_LANGUAGE)
+    for number in numbers:
+        dial = Dial(timeout=timeout)
+        dial.number(number)
+        response.append(dial)
+    response.say(closing, language=VOICE_LANGUAGE)
+    response.hangup()
+    return str(response)
+
+
 def twiml_whisper(prompt: str, action_url: str, seconds: int = 8) -> str:
     """Played to the callee only: press 1 to take the call; anything else hangs up the leg."""
     response = VoiceResponse()

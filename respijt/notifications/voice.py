@@ -105,6 +105,21 @@ def _candidates(
     return found
 
 
+def fallback_numbers(session: DbSession, region_id: int) -> list[tuple[str, str]]:
+    """(role, number) for the static fallback, rung in turn while respijt cannot be reached
+    and so cannot know who is on duty: the region's coordinator line, then the duty phone of
+    every pool provider (heaviest pool weight first, as `duty.backup_provider` picks), each
+    number once."""
+    found: list[tuple[str, str]] = []
+    region = session.get(Region, region_id)
+    if region is not None and region.coordinator_phone:
+        found.append(("coordinator", region.coordinator_phone))
+    for provider in duty.pool_providers(session, region_id):
+        if provider.duty_phone and all(provider.duty_phone != n for _, n in found):
+            found.append((f"pool:{provider.name}", provider.duty_phone))
+    return found
+
+
 def next_leg(session: DbSession, call: MeldpuntCall, now: datetime) -> CallLeg | None:
     """Start ringing the next number not tried yet; None when nobody is left."""
     if call.region_id is None:

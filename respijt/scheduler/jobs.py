@@ -170,6 +170,7 @@ def run_retention(session: DbSession, now: datetime, config: Config) -> int:
         now,
         access_log_years=int(config.get("RESPIJT_ACCESS_LOG_YEARS", 5)),
         retention_days=int(config.get("RESPIJT_RETENTION_DAYS", 365)),
+        complaint_retention_days=int(config.get("RESPIJT_COMPLAINT_RETENTION_DAYS", 365)),
     )
     return purged + int(old_runs.rowcount)  # type: ignore[attr-defined]
 

@@ -22,7 +22,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from respijt import clock
-from respijt.database import run_in_transaction
+from respijt.database import OutageLog, is_unreachable, run_in_transaction
 from respijt.extensions import db
 from respijt.models import JobRun
 from respijt.scheduler.jobs import JOBS, JobSpec, first_run_time
@@ -51,6 +51,9 @@ class SchedulerService:
         self._scheduler: BlockingScheduler | None = None
         self._lock = threading.Lock()
         self.leading = threading.Event()
+        # While the database is away: a few log lines, jobs paused, then resumed.
+        self.outage = OutageLog(log, "scheduler wacht; taken gepauzeerd")
+        self.paused = threading.Event()
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -61,13 +64,17 @@ class SchedulerService:
             while not self._stop.is_set():
                 try:
                     held, state = self.lease.try_acquire()
-                except Exception:
-                    log.exception(
-                        "scheduler: lease niet te lezen; opnieuw over %.1f s",
-                        self.heartbeat_seconds,
-                    )
+                except Exception as exc:
+                    if is_unreachable(exc):
+                        self.outage.failed(exc)
+                    else:
+                        log.exception(
+                            "scheduler: lease niet te lezen; opnieuw over %.1f s",
+                            self.heartbeat_seconds,
+                        )
                     self._stop.wait(self.heartbeat_seconds)
                     continue
+                self.outage.answered()
                 if held:
                     announced_standby = False
                     self._lead()
@@ -102,7 +109,14 @@ class SchedulerService:
             },
         )
         started = clock.now()
-        last_started = self._last_starts()
+        try:
+            last_started = self._last_starts()
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            self.outage.failed(exc)  # the loop tries the lease again after a heartbeat
+            self._stop.wait(self.heartbeat_seconds)
+            return
         for spec in self.jobs:
             trigger = spec.trigger(self.app.config)
             first = first_run_time(spec, trigger, last_started.get(spec.id), started)
@@ -131,6 +145,7 @@ class SchedulerService:
             scheduler.start()  # blocks until shutdown
         finally:
             self.leading.clear()
+            self.paused.clear()
             with self._lock:
                 self._scheduler = None
             self._lost.set()  # ends the heartbeat
@@ -156,13 +171,38 @@ class SchedulerService:
                 return
             try:
                 renewed = self.lease.renew()
-            except Exception:
-                log.exception("scheduler: hartslag mislukt")
+            except Exception as exc:
+                if is_unreachable(exc):
+                    # Nobody can take the lease while nobody reaches the database: keep it,
+                    # run no jobs, and carry on when a heartbeat gets through again.
+                    self.outage.failed(exc)
+                    self._pause_jobs()
+                else:
+                    log.exception("scheduler: hartslag mislukt")
                 continue  # try again; the lease lasts three heartbeats
-            if not renewed:
+            if renewed:
+                self.outage.answered()
+                self._resume_jobs()
+            else:
                 log.warning("scheduler: lease kwijt; terug naar stand-by")
                 self._shutdown_scheduler(wait=False)
                 return
+
+    def _pause_jobs(self) -> None:
+        with self._lock:
+            scheduler = self._scheduler
+            if scheduler is not None and scheduler.running and not self.paused.is_set():
+                scheduler.pause()
+                self.paused.set()
+
+    def _resume_jobs(self) -> None:
+        """After an outage: jobs due meanwhile run once (coalesce), within the misfire grace."""
+        with self._lock:
+            scheduler = self._scheduler
+            if scheduler is not None and self.paused.is_set():
+                self.paused.clear()
+                if scheduler.running:
+                    scheduler.resume()
 
     def _shutdown_scheduler(self, wait: bool) -> None:
         """Shut the current scheduler down; if it is about to start, wait until it has."""
@@ -228,6 +268,11 @@ class SchedulerService:
                 log.warning("scheduler: %s overgeslagen, lease is niet meer van ons", spec.id)
                 self._shutdown_scheduler(wait=False)
             except Exception as exc:
+                if is_unreachable(exc):
+                    # Rolled back (or, if it went during COMMIT, unknown: jobs are idempotent);
+                    # no failure can be recorded. The heartbeat pauses the jobs meanwhile.
+                    self.outage.failed(exc)
+                    return
                 log.exception("scheduler: taak %s mislukt", spec.id)
                 self._record_failure(spec, started, exc)
             finally:

@@ -10,7 +10,9 @@ Pages for logged-in roles come later and fill the navigation slots of `ROLE_NAVI
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -43,7 +45,11 @@ ROLE_NAVIGATION["coordinator"] = [
     ("web.coordinator_rota", "Rooster"),
     ("web.coordinator_kpis", "Cijfers"),
     ("web.coordinator_access_log", "Inzage aanvragen"),
+    ("web.coordinator_complaints", "Reacties"),
 ]
+
+# RFC 9116 advises an expiry less than a year ahead; computed per request, so it never lapses.
+SECURITY_TXT_VALID = timedelta(days=180)
 
 PUBLIC_NAVIGATION = [
     ("web.home", "Logeren"),
@@ -130,6 +136,24 @@ def register_web(app: Flask) -> None:
         return redirect(url_for("static", filename="favicon.svg"), code=301)
 
     favicon._respijt_read_only = True  # type: ignore[attr-defined]
+
+    @app.route("/.well-known/security.txt")
+    def security_txt() -> ResponseReturnValue:
+        """Where to report a vulnerability (RFC 9116), from RESPIJT_SECURITY_CONTACT."""
+        public_url = str(current_app.config["RESPIJT_PUBLIC_URL"])
+        contact = current_app.config.get("RESPIJT_SECURITY_CONTACT") or (
+            f"mailto:security@{urlsplit(public_url).hostname or 'localhost'}"
+        )
+        expires = (clock.now() + SECURITY_TXT_VALID).replace(microsecond=0)
+        body = (
+            f"Contact: {contact}\n"
+            f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+            "Preferred-Languages: nl, en\n"
+            f"Canonical: {public_url}/.well-known/security.txt\n"
+        )
+        return body, 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+    security_txt._respijt_read_only = True  # type: ignore[attr-defined]
 
     @app.after_request
     def vary_on_htmx(response: Response) -> Response:

@@ -1,4 +1,5 @@
-"""The coordinator's pages: the duty rota with its gaps, the access log per request, the KPIs.
+"""The coordinator's pages: the duty rota with its gaps, the access log per request, the KPIs,
+the complaints and reactions from the public form.
 
 A coordinator sees the rota and the access log of their own regions (`Caller.region_ids`);
 the KPI figures are aggregates with small cells suppressed by the domain, as in the API.
@@ -16,7 +17,7 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import care_requests, claims, clock, privacy, rota
+from respijt import care_requests, claims, clock, feedback, privacy, rota
 from respijt.api.claims import csv_response
 from respijt.api.security import read_only
 from respijt.auth import (
@@ -235,3 +236,29 @@ def coordinator_kpi_months_csv() -> ResponseReturnValue:
         title=f"Kerncijfers per maand {period} (aantallen onder 5 personen: <5)",
     )
     return csv_response(text, f"kerncijfers-per-maand-{period}.csv")
+
+
+@blp.route("/coordinator/reacties")
+@login_required("coordinator")
+def coordinator_complaints() -> ResponseReturnValue:
+    """Complaints and reactions from the public form in the coordinator's regions (all of
+    them, also those without a region, for a coordinator of every region). The words may
+    name someone: each reading is an access-log row."""
+    caller = _caller()
+    rows = feedback.list_complaints(db.session, visible_regions(caller))
+    privacy.log_access(
+        db.session,
+        action="complaint.read",
+        caller=caller,
+        client_reference="klachten",
+        outcome="success",
+        purpose="klachtbehandeling",
+        source=None,
+        event="read",
+    )
+    db.session.commit()
+    regions = {r.id: r.name for r in db.session.scalars(select(Region))}
+    retention = int(current_app.config["RESPIJT_COMPLAINT_RETENTION_DAYS"])
+    return render_template(
+        "coordinator/complaints.html", rows=rows, regions=regions, retention_days=retention
+    )

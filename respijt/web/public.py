@@ -15,6 +15,7 @@ from respijt import clock, feedback
 from respijt.api.security import read_only
 from respijt.availability import SearchFilters, search
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, LANGUAGES, TARGET_GROUPS
+from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.models import Location, Municipality, Region
 from respijt.web import blp
@@ -234,20 +235,26 @@ def complaints() -> ResponseReturnValue:
     code = (request.args.get("gemeente") or "").upper() or None
     form = FeedbackForm()
     if form.validate_on_submit():
-        feedback.store_feedback(
-            current_app.config["RESPIJT_FEEDBACK_FILE"],
-            now=clock.now(),
-            page=form.page.data or "",
-            message=form.message.data or "",
-            rating=form.rating.data or None,
+        run_in_transaction(
+            db.session,
+            lambda: feedback.store_feedback(
+                db.session,
+                now=clock.now(),
+                page=form.page.data or "",
+                message=form.message.data or "",
+                rating=form.rating.data or None,
+                municipality_code=code,
+            ),
+            current_app.config["RESPIJT_TX_RETRIES"],
         )
         flash("Dank u wel. We lezen alle reacties en gebruiken ze om de website te verbeteren.")
-        return redirect(url_for("web.complaints"), code=303)
+        return redirect(url_for("web.complaints", gemeente=code), code=303)
     status = 422 if form.errors else 200
     return (
         render_template(
             "web/complaints.html",
             form=form,
+            gemeente=code,
             regions=regions,
             texts=texts_for(current_app.config["RESPIJT_MUNICIPALITY_TEXTS"], code),
             phone=phone_display,
