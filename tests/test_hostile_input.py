@@ -197,36 +197,48 @@ def test_numbers_beyond_the_column_range_in_query_strings_answer_422(
 
 # --- NUL bytes and lone surrogates ------------------------------------------------------------
 
-TEXT_CASES = [
-    (None, "GET", "/api/v1/availability?from=2027-03-20&to=2027-03-22&region=H5%00", None),
-    (None, "GET", "/api/v1/locations?municipality=GM%00", None),
-    ("meldpunt", "GET", "/api/v1/requests/R-%00AB", None),
+URL_NUL_CASES = [
+    (None, "/api/v1/availability?from=2027-03-20&to=2027-03-22&region=H5%00"),
+    (None, "/api/v1/locations?municipality=GM%00"),
+    ("meldpunt", "/api/v1/requests/R-%00AB"),
+    ("coordinator", "/api/v1/rota/shifts?region={region}%00&from=2027-03-01&to=2027-03-08"),
+]
+
+
+@pytest.mark.parametrize(("role", "path"), URL_NUL_CASES)
+def test_nul_bytes_in_urls_answer_422(client, world, role, path):
+    """A URL carries UTF-8, which has no surrogates: NUL is the character that gets through."""
+    before = state()
+    response = call_api(client, world, role, "GET", path)
+    assert_refused(response, before)
+    assert response.status_code == 422
+
+
+BODY_TEXT_CASES = [
     (None, "POST", "/api/v1/requests", {"client": {"first_name": "Jan?", "birth_year": 1941}}),
     ("admin", "POST", "/api/v1/providers", {"name": "Zorg?"}),
     ("admin", "PATCH", "/api/v1/locations/{location}", {"name": "Huis?"}),
     ("meldpunt", "POST", "/api/v1/rota/handover-notes", {"region": "{region}", "body": "x?"}),
     ("verwijzer", "POST", "/api/v1/reservations", _with(HOLD, choice_reason="reden?")),
+    ("admin", "POST", "/api/v1/providers", {"name": "Zorg", "staff_mobiles": ["06?"]}),
 ]
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\ud800", "\udfff"])
-@pytest.mark.parametrize(("role", "method", "path", "over"), TEXT_CASES)
-def test_nul_bytes_and_lone_surrogates_answer_422(client, world, bad, role, method, path, over):
+@pytest.mark.parametrize(("role", "method", "path", "over"), BODY_TEXT_CASES)
+def test_nul_bytes_and_lone_surrogates_in_bodies_answer_422(
+    client, world, bad, role, method, path, over
+):
     before = state()
-    if over is None:
-        if bad != "\x00":
-            pytest.skip("a URL carries UTF-8, which has no surrogates")
-        response = call_api(client, world, role, method, path)
-        field = None
-    else:
-        body = fill(NEW_REQUEST if path == "/api/v1/requests" else {}, world)
-        body.update(fill(over, world))
-        # json.dumps writes the bad character as an escape (\u0000, \ud800), as an attacker would.
-        text = json.dumps(body).replace("?", json.dumps(bad)[1:-1])
-        response = call_api(client, world, role, method, path, data=text)
-        field = next(k for k, v in over.items() if "?" in str(v))
-        field = "client.first_name" if field == "client" else field
+    body = fill(NEW_REQUEST if path == "/api/v1/requests" else {}, world)
+    body.update(fill(over, world))
+    # json.dumps writes the bad character as an escape (\u0000, \ud800), as an attacker would.
+    text = json.dumps(body).replace("?", json.dumps(bad)[1:-1])
+    response = call_api(client, world, role, method, path, data=text)
+    field = next(k for k, v in over.items() if "?" in str(v))
+    field = "client.first_name" if field == "client" else field
     assert_refused(response, before, field=field)
+    assert response.status_code == 422
 
 
 def test_a_nul_byte_in_a_header_answers_422(client, world):
@@ -366,6 +378,13 @@ def test_a_rota_override_of_ten_years_is_refused_in_dutch(client, world):
     response = call_api(client, world, "coordinator", "POST", "/api/v1/rota/overrides", json=body)
     problem = assert_refused(response, before, field="ends_at")
     assert response.status_code == 422 and "hoogstens 92 dagen" in problem["detail"]
+
+
+def test_a_call_list_over_two_years_is_refused(client, world):
+    before = state()
+    path = "/api/v1/meldpunt/calls?region={region}&from=2026-01-01&to=2028-01-01"
+    response = call_api(client, world, "coordinator", "GET", path)
+    assert_refused(response, before, field="to")
 
 
 def test_a_rota_override_of_a_month_is_still_accepted(client, world):

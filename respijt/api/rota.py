@@ -177,6 +177,13 @@ class CallsQuery(StrictSchema):
     day_from = input_fields.Date(required=True, data_key="from")
     day_to = input_fields.Date(required=True, data_key="to")
 
+    @ma.validates_schema
+    def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["day_to"] <= data["day_from"]:
+            raise ma.ValidationError("'to' moet na 'from' liggen.", "to")
+        if (data["day_to"] - data["day_from"]).days > 366:
+            raise ma.ValidationError("Vraag hoogstens 366 dagen tegelijk op.", "to")
+
 
 class LinkBody(StrictSchema):
     request = fields.String(required=True, metadata={"description": "referentie, R-…"})
