@@ -49,6 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The embedded SQLite default lives in instance/, which a fresh clone does not have yet.
     os.makedirs(app.instance_path, exist_ok=True)
 
+    from respijt.input_limits import init_input_limits
+
+    init_input_limits(app)  # before any route: bounded ids in URLs, hostile text refused
     from respijt import database
     from respijt.extensions import db, migrate
 

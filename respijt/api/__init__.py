@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 from flask_smorest import Api
+from flask_smorest.spec.plugins import integerconverter2paramschema
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -18,6 +19,7 @@ from respijt.api.security import current_caller
 from respijt.config import API_VERSION
 from respijt.errors import DomainError
 from respijt.extensions import db
+from respijt.input_limits import IdConverter
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ def register_api(app: Flask) -> Api:
             "info": {"description": "Logeerbedden: beschikbaarheid, meldpunt en reserveringen."}
         },
     )
+    api.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "API-token"}
     )

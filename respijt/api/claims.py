@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import claims, clock
+from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import current_caller, requires
 from respijt.auth import (
@@ -59,7 +60,7 @@ class OutputQuery(FormatQuery):
 
 class ClaimsQuery(OutputQuery):
     month = fields.String(required=True, metadata={"description": "JJJJ-MM"})
-    provider = fields.Integer(
+    provider = input_fields.Id(
         metadata={
             "description": "alleen deze aanbieder (coördinator: uit de eigen regio's, anders 404)"
         }
@@ -73,7 +74,7 @@ class ClaimsQuery(OutputQuery):
 
 class ExportInput(StrictSchema):
     month = fields.String(required=True, metadata={"description": "JJJJ-MM"})
-    provider_id = fields.Integer(metadata={"description": "verplicht voor een beheerder"})
+    provider_id = input_fields.Id(metadata={"description": "verplicht voor een beheerder"})
 
 
 class TariffInput(StrictSchema):
@@ -83,8 +84,10 @@ class TariffInput(StrictSchema):
     price = fields.Decimal(
         required=True, places=2, as_string=True, metadata={"description": "per nacht, in euro"}
     )
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(load_default=None, metadata={"description": "exclusief; leeg = open"})
+    valid_from = input_fields.Date(required=True)
+    valid_to = input_fields.Date(
+        load_default=None, metadata={"description": "exclusief; leeg = open"}
+    )
 
 
 class TariffQuery(StrictSchema):

@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from respijt import privacy
+from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, current_caller, requires
 from respijt.auth import visible_regions
@@ -36,18 +37,18 @@ class MessagesQuery(StrictSchema):
         validate=validate.OneOf(OUTBOX_STATUSES),
         metadata={"description": "alleen berichten met deze status, bv. `failed`"},
     )
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = input_fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 class MessageSchema(StrictSchema):
     """One outbound message as listed (the documented shape)."""
 
-    id = fields.Integer()
+    id = input_fields.Id()
     template = fields.String()
     recipient = fields.String(metadata={"description": "gemaskeerd, bv. +316******78"})
     status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES))
     urgent = fields.Boolean()
-    attempts = fields.Integer()
+    attempts = input_fields.Integer()
     next_attempt_at = fields.String(metadata={"description": "UTC, ISO 8601 met Z"})
     error_code = fields.String(allow_none=True)
     last_error = fields.String(allow_none=True, metadata={"description": "waarom (Nederlands)"})

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from respijt import claims, clock
+from respijt.api import input_fields
 from respijt.api.claims import FormatQuery, csv_response, scope_provider
 from respijt.api.schemas import _range_check
 from respijt.api.security import current_caller, read_only, requires
@@ -40,17 +41,19 @@ LEEGSTAND_HEADER = (
 
 class LeegstandQuery(FormatQuery):
     month = fields.String(required=True, metadata={"description": "JJJJ-MM"})
-    provider = fields.Integer()
+    provider = input_fields.Id()
     municipality = fields.String(metadata={"description": "CBS-code van de locatie"})
 
 
 class KpiQuery(FormatQuery):
-    night_from = fields.Date(required=True, data_key="from", metadata={"description": "eerste dag"})
-    night_to = fields.Date(
+    night_from = input_fields.Date(
+        required=True, data_key="from", metadata={"description": "eerste dag"}
+    )
+    night_to = input_fields.Date(
         required=True, data_key="to", metadata={"description": "dag na de laatste"}
     )
     municipality = fields.String(metadata={"description": "CBS-code"})
-    provider = fields.Integer()
+    provider = input_fields.Id()
 
     @ma.validates_schema
     def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:

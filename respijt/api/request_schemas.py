@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.codes import (
     LANGUAGES,
@@ -23,7 +24,7 @@ class ClientInput(StrictSchema):
         validate=validate.Length(min=1, max=40),
         metadata={"description": "voornaam of voorletters; nooit een BSN"},
     )
-    birth_year = fields.Integer(required=True, validate=validate.Range(min=1900, max=2100))
+    birth_year = input_fields.Integer(required=True, validate=validate.Range(min=1900, max=2100))
 
 
 class ContactInput(StrictSchema):
@@ -32,8 +33,8 @@ class ContactInput(StrictSchema):
 
 
 class SeriesInput(StrictSchema):
-    every_days = fields.Integer(required=True, validate=validate.Range(min=7, max=91))
-    until = fields.Date(required=True, metadata={"description": "laatste mogelijke aankomst"})
+    every_days = input_fields.Integer(required=True, validate=validate.Range(min=7, max=91))
+    until = input_fields.Date(required=True, metadata={"description": "laatste mogelijke aankomst"})
 
 
 class RequestInput(StrictSchema):
@@ -45,9 +46,9 @@ class RequestInput(StrictSchema):
     care_level = fields.String(load_default="basic")
     wheelchair = fields.Boolean(load_default=False)
     language = fields.String(validate=validate.OneOf(list(LANGUAGES)))
-    arrival = fields.Date(required=True)
-    departure = fields.Date(required=True)
-    flexibility_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=30))
+    arrival = input_fields.Date(required=True)
+    departure = input_fields.Date(required=True)
+    flexibility_days = input_fields.Integer(load_default=0, validate=validate.Range(min=0, max=30))
     urgency = fields.String(load_default="planned", validate=validate.OneOf(list(URGENCIES)))
     reason = fields.String(required=True, validate=validate.OneOf(list(REQUEST_REASONS)))
     funding = fields.String(load_default="onbekend", validate=validate.OneOf(list(REQUEST_FUNDING)))
@@ -60,7 +61,7 @@ class RequestInput(StrictSchema):
 
 
 class MatchesQuery(StrictSchema):
-    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+    limit = input_fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
 
 
 class ListQuery(StrictSchema):
@@ -69,7 +70,7 @@ class ListQuery(StrictSchema):
 
 
 class PreferenceInput(StrictSchema):
-    unit_id = fields.Integer(required=True)
+    unit_id = input_fields.Id(required=True)
 
 
 class CloseInput(StrictSchema):

@@ -20,7 +20,16 @@ from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, booking_sql, care_requests, clock, database, duty, privacy
+from respijt import (
+    booking,
+    booking_sql,
+    care_requests,
+    clock,
+    database,
+    duty,
+    input_limits,
+    privacy,
+)
 from respijt.api import schemas
 from respijt.api.registry import json_response
 from respijt.api.security import allow_roles, client_source, current_caller, requires
@@ -178,9 +187,10 @@ def _iso_date(value: Any) -> date | None:
     if value[4] != "-" or value[7] != "-":
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         return None
+    return day if input_limits.DATE_MIN <= day <= input_limits.DATE_MAX else None
 
 
 def plain_hold_input() -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 
 from respijt import clock, duty, privacy, rota
+from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, current_caller, read_only, requires
 from respijt.auth import Caller, in_visible_regions, visible_regions
@@ -127,8 +128,8 @@ class DutyQuery(StrictSchema):
 
 class ShiftsQuery(StrictSchema):
     region = fields.String(required=True)
-    day_from = fields.Date(required=True, data_key="from")
-    day_to = fields.Date(required=True, data_key="to")
+    day_from = input_fields.Date(required=True, data_key="from")
+    day_to = input_fields.Date(required=True, data_key="to")
 
     @ma.validates_schema
     def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -151,9 +152,9 @@ class SwapsQuery(StrictSchema):
 
 class OverrideBody(StrictSchema):
     region = fields.String(required=True)
-    provider_id = fields.Integer(required=True, allow_none=True)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    provider_id = input_fields.Id(required=True, allow_none=True)
+    starts_at = input_fields.AwareDateTime(required=True)
+    ends_at = input_fields.AwareDateTime(required=True)
     reason = fields.String(load_default=None, validate=validate.Length(max=300))
 
 
@@ -173,8 +174,15 @@ class VoicemailQuery(StrictSchema):
 
 class CallsQuery(StrictSchema):
     region = fields.String(required=True)
-    day_from = fields.Date(required=True, data_key="from")
-    day_to = fields.Date(required=True, data_key="to")
+    day_from = input_fields.Date(required=True, data_key="from")
+    day_to = input_fields.Date(required=True, data_key="to")
+
+    @ma.validates_schema
+    def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["day_to"] <= data["day_from"]:
+            raise ma.ValidationError("'to' moet na 'from' liggen.", "to")
+        if (data["day_to"] - data["day_from"]).days > 366:
+            raise ma.ValidationError("Vraag hoogstens 366 dagen tegelijk op.", "to")
 
 
 class LinkBody(StrictSchema):
@@ -183,7 +191,7 @@ class LinkBody(StrictSchema):
 
 class StatsQuery(StrictSchema):
     region = fields.String(required=True)
-    week = fields.Date(required=True, metadata={"description": "een dag in de week (ma-zo)"})
+    week = input_fields.Date(required=True, metadata={"description": "een dag in de week (ma-zo)"})
 
 
 class RegionRefSchema(ma.Schema):

@@ -7,12 +7,19 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from respijt.api import input_fields
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
 
 
 class StrictSchema(ma.Schema):
+    """Every input schema: unknown fields refused; ids, numbers and dates bounded
+    (respijt/api/input_fields.py), which is checked when the schema is made."""
+
     class Meta:
         unknown = ma.RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        input_fields.check_input_field(f"{type(self).__name__}.{field_name}", field_obj)
 
 
 def _range_check(data: dict[str, Any], max_nights: int = 366) -> None:
@@ -26,10 +33,10 @@ def _range_check(data: dict[str, Any], max_nights: int = 366) -> None:
 
 
 class RangeQuery(StrictSchema):
-    night_from = fields.Date(
+    night_from = input_fields.Date(
         required=True, data_key="from", metadata={"description": "eerste nacht"}
     )
-    night_to = fields.Date(
+    night_to = input_fields.Date(
         required=True, data_key="to", metadata={"description": "dag na de laatste nacht"}
     )
 
@@ -113,7 +120,7 @@ class RegionSchema(ma.Schema):
 class MembershipSchema(StrictSchema):
     code = fields.String(required=True)
     in_pool = fields.Boolean(load_default=False)
-    pool_weight = fields.Integer(load_default=1, validate=validate.Range(min=0, max=100))
+    pool_weight = input_fields.Integer(load_default=1, validate=validate.Range(min=0, max=100))
 
 
 class ProviderInput(StrictSchema):
@@ -139,7 +146,7 @@ class ProviderSchema(ma.Schema):
 
 
 class LocationInput(StrictSchema):
-    provider_id = fields.Integer(required=True)
+    provider_id = input_fields.Id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     address = fields.String(required=True, validate=validate.Length(min=1, max=200))
     postcode = fields.String(required=True)
@@ -151,7 +158,7 @@ class LocationInput(StrictSchema):
 
 
 class LocationPatch(LocationInput):
-    provider_id = fields.Integer(dump_only=True)
+    provider_id = input_fields.Id(dump_only=True)
     name = fields.String(validate=validate.Length(min=1, max=200))
     address = fields.String(validate=validate.Length(min=1, max=200))
     postcode = fields.String()
@@ -159,7 +166,7 @@ class LocationPatch(LocationInput):
 
 
 class UnitInput(StrictSchema):
-    location_id = fields.Integer(required=True)
+    location_id = input_fields.Id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     target_groups = fields.List(
         fields.String(validate=validate.OneOf(list(TARGET_GROUPS))), required=True
@@ -167,23 +174,23 @@ class UnitInput(StrictSchema):
     care_level = fields.String(validate=validate.OneOf(list(CARE_LEVELS)))
     wheelchair = fields.Boolean()
     funding_routes = fields.List(fields.String(validate=validate.OneOf(list(FUNDING_ROUTES))))
-    min_nights = fields.Integer(validate=validate.Range(min=1, max=366))
-    max_nights = fields.Integer(validate=validate.Range(min=1, max=366))
+    min_nights = input_fields.Integer(validate=validate.Range(min=1, max=366))
+    max_nights = input_fields.Integer(validate=validate.Range(min=1, max=366))
     arrival_weekdays = fields.String(validate=validate.Regexp(r"^[1-7]{1,7}$"))
     requires_provider_confirmation = fields.Boolean()
-    default_capacity = fields.Integer(validate=validate.Range(min=0, max=200))
+    default_capacity = input_fields.Integer(validate=validate.Range(min=0, max=200))
 
 
 class UnitPatch(UnitInput):
-    location_id = fields.Integer(dump_only=True)
+    location_id = input_fields.Id(dump_only=True)
     name = fields.String(validate=validate.Length(min=1, max=200))
     target_groups = fields.List(fields.String(validate=validate.OneOf(list(TARGET_GROUPS))))
 
 
 class CapacityRangeSchema(StrictSchema):
-    night_from = fields.Date(required=True, data_key="from")
-    night_to = fields.Date(required=True, data_key="to")
-    capacity = fields.Integer(required=True, strict=True)
+    night_from = input_fields.Date(required=True, data_key="from")
+    night_to = input_fields.Date(required=True, data_key="to")
+    capacity = input_fields.Integer(required=True)
 
 
 class CapacityInput(StrictSchema):
@@ -209,9 +216,9 @@ ARRIVAL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
 class ReservationInput(StrictSchema):
-    unit_id = fields.Integer(required=True)
-    arrival = fields.Date(required=True)
-    departure = fields.Date(required=True)
+    unit_id = input_fields.Id(required=True)
+    arrival = input_fields.Date(required=True)
+    departure = input_fields.Date(required=True)
     confirm = fields.Boolean(load_default=False)
     expected_arrival_time = fields.String(validate=validate.Regexp(ARRIVAL_TIME_PATTERN))
     request = fields.String(metadata={"description": "referentie van de aanvraag"})
@@ -226,8 +233,8 @@ class ReasonInput(StrictSchema):
 
 
 class DatesInput(StrictSchema):
-    arrival = fields.Date(required=True)
-    departure = fields.Date(required=True)
+    arrival = input_fields.Date(required=True)
+    departure = input_fields.Date(required=True)
     reason = fields.String(validate=validate.Length(max=300))
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from respijt.errors import InvalidInput
+from respijt.input_limits import DATE_MAX, DATE_MIN
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -19,14 +20,20 @@ class Month:
     @classmethod
     def parse(cls, text: str, field: str = "month") -> Month:
         match = _MONTH.match(text or "")
-        if match is None or not 1 <= int(match.group(2)) <= 12:
+        if (
+            match is None
+            or not 1 <= int(match.group(2)) <= 12
+            # Within the dates the API takes, so the month's end or the next month exists.
+            or not DATE_MIN.year <= int(match.group(1)) <= DATE_MAX.year
+        ):
             raise InvalidInput(
                 "Geef een maand als JJJJ-MM.",
                 [
                     {
                         "name": field,
                         "code": "month",
-                        "reason": "Gebruik JJJJ-MM, bijvoorbeeld 2027-03.",
+                        "reason": "Gebruik JJJJ-MM, bijvoorbeeld 2027-03, "
+                        f"van {DATE_MIN.year} tot en met {DATE_MAX.year}.",
                     }
                 ],
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -39,6 +39,10 @@ def _ensure_serves(session: DbSession, provider_id: int, region_id: int) -> None
         )
 
 
+# A quarter: longer periods are the generated rota's work; a ten-year override is a typo or abuse.
+MAX_OVERRIDE = timedelta(days=92)
+
+
 def apply_override(
     session: DbSession,
     region_id: int,
@@ -64,6 +68,19 @@ def apply_override(
         raise InvalidInput(
             "Een wijziging in het verleden is niet mogelijk.",
             [{"name": "ends_at", "code": "in_past", "reason": "Ligt in het verleden."}],
+        )
+    if ends_at - starts_at > MAX_OVERRIDE:
+        days = MAX_OVERRIDE.days
+        raise InvalidInput(
+            f"Een wijziging van het rooster duurt hoogstens {days} dagen. "
+            "Splits een langere periode in delen.",
+            [
+                {
+                    "name": "ends_at",
+                    "code": "too_long",
+                    "reason": f"Meer dan {days} dagen na het begin.",
+                }
+            ],
         )
     if provider_id is not None:
         _ensure_serves(session, provider_id, region_id)

@@ -32,6 +32,7 @@ from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.claims.months import Month
 from respijt.errors import NotFound
 from respijt.extensions import db
+from respijt.input_limits import parse_id
 from respijt.models import Municipality, Provider, Region
 from respijt.web import blp
 from respijt.web.forms import parse_date
@@ -126,7 +127,7 @@ def _kpi_filter() -> tuple[claims.KpiFilter, dict[str, Any], dict[str, str]]:
         night_from, night_to = default_from, this_month.end
     municipality = (request.args.get("gemeente") or "").strip().upper() or None
     provider_text = (request.args.get("aanbieder") or "").strip()
-    provider_id = int(provider_text) if provider_text.isdigit() else None
+    provider_id = parse_id(provider_text)
     regions = visible_regions(_caller())
     errors: dict[str, str] = {}
     try:

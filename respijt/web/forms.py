@@ -35,6 +35,7 @@ from respijt.codes import (
     TARGET_GROUPS,
     URGENCIES,
 )
+from respijt.input_limits import DATE_MAX, DATE_MIN, DATE_RANGE_TEXT
 from respijt.registry import CapacityRange
 
 REQUIRED = "Vul dit veld in."
@@ -97,9 +98,11 @@ class IsoDate:
         if not field.data:
             return
         try:
-            date.fromisoformat(str(field.data).strip())
+            day = date.fromisoformat(str(field.data).strip())
         except ValueError as exc:
             raise ValidationError("Vul een datum in als dd-mm-jjjj, bijv. 04-12-2026.") from exc
+        if not DATE_MIN <= day <= DATE_MAX:
+            raise ValidationError(DATE_RANGE_TEXT)
 
 
 class OneOf:
@@ -127,10 +130,12 @@ class BirthYear:
 
 
 def parse_date(value: str | None) -> date | None:
+    """The date, or None when it is not JJJJ-MM-DD or outside the dates any page takes."""
     try:
-        return date.fromisoformat((value or "").strip())
+        day = date.fromisoformat((value or "").strip())
     except ValueError:
         return None
+    return day if DATE_MIN <= day <= DATE_MAX else None
 
 
 def _choices(codes: dict[str, str], placeholder: str | None = None) -> dict[str, str]:

@@ -22,6 +22,7 @@ from respijt.auth import Caller
 from respijt.database import run_in_transaction
 from respijt.errors import CapacityBelowReserved, DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
+from respijt.input_limits import DATE_MAX, DATE_MIN
 from respijt.models import (
     AvailabilityChange,
     CareRequest,
@@ -169,11 +170,13 @@ def provider_home() -> ResponseReturnValue:
 
 
 def _month(value: str | None, today: date) -> date:
+    """The first day of the month asked for (JJJJ-MM), this month if none or beyond the limits."""
     try:
         year, month = (int(part) for part in (value or "").split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
     except ValueError:
         return today.replace(day=1)
+    return first if DATE_MIN <= first <= DATE_MAX.replace(day=1) else today.replace(day=1)
 
 
 def _shift_month(first: date, months: int) -> date:
