@@ -12,14 +12,38 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt import care_requests, privacy
+from respijt import booking_sql, care_requests, privacy
 from respijt.auth import Caller
 from respijt.database import DbSession
-from respijt.models import CareRequest
+from respijt.models import CareRequest, Reservation
 
 ACTIONS = ("read", "search", "create", "change")
 PURPOSE = "zorgbemiddeling"
 _OUTCOMES = {"granted": "success", "denied": "denied", "failed": "failed"}
+
+
+# Ids a reservation can have (a 32-bit column on PostgreSQL); a larger one is looked up never.
+_MAX_ID = 2**31 - 1
+
+
+def reference_as_logged(raw: str) -> str:
+    """A reference typed by a caller as the access log records it: normalised, and cut to the
+    column's length (a longer one names no request; the row must still be written)."""
+    return privacy.fit_reference(care_requests.normalise_reference(raw))
+
+
+def reservation_reference(session: DbSession, reservation_id: int) -> str:
+    """The access log's reference for a reservation's client: its care request's reference,
+    so "who looked at request X" includes its reservations; else reservation:<id>. Looked up
+    without visibility rules: it only labels the log row, it is never shown to the caller."""
+    reference = None
+    if 0 < reservation_id <= _MAX_ID:
+        reference = session.scalar(
+            select(CareRequest.reference)
+            .join(Reservation, Reservation.request_id == CareRequest.id)
+            .where(Reservation.id == reservation_id)
+        )
+    return reference or privacy.fit_reference(booking_sql.own_reference(reservation_id))
 
 
 def log_request_access(
@@ -36,6 +60,7 @@ def log_request_access(
     assert action in ACTIONS, action
     region_id = None
     if reference is not None:
+        reference = privacy.fit_reference(reference)
         region_id = session.scalar(
             select(CareRequest.region_id).where(CareRequest.reference == reference)
         )

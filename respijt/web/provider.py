@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from respijt import booking, clock, registry
+from respijt import booking, clock, registry, workflow
 from respijt.api.reservations import PURPOSE, client_reference, visible_reservation
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
@@ -431,6 +431,7 @@ def _reservation_step(
 @login_required("provider")
 def provider_confirm_reservation(reservation_id: int) -> ResponseReturnValue:
     def step(caller: Caller, reservation: Reservation) -> None:
+        workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
         booking.confirm_by_provider(db.session, reservation, caller=caller, now=clock.now())
 
     return _reservation_step(
@@ -442,6 +443,7 @@ def provider_confirm_reservation(reservation_id: int) -> ResponseReturnValue:
 @login_required("provider")
 def provider_decline_reservation(reservation_id: int) -> ResponseReturnValue:
     def step(caller: Caller, reservation: Reservation) -> None:
+        workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
         reason = (request.form.get("reden") or "").strip()[:300] or None
         booking.decline_by_provider(
             db.session, reservation, caller=caller, now=clock.now(), reason=reason
