@@ -7,6 +7,7 @@ coordinator sees the log of their own regions).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from respijt import booking_sql, care_requests, privacy
 from respijt.auth import Caller
 from respijt.database import DbSession
-from respijt.models import CareRequest, Reservation
+from respijt.models import CareRequest, Location, Municipality, Reservation, Unit
 
 ACTIONS = ("read", "search", "create", "change")
 PURPOSE = "zorgbemiddeling"
@@ -75,6 +76,68 @@ def log_request_access(
         source=None,
         region_id=region_id,
     )
+
+
+def log_requests_shown(
+    session: DbSession, *, caller: Caller, shown: Sequence[CareRequest], source: str | None = None
+) -> None:
+    """A list that shows clients (names, birth years) logs one row per request shown, so "who
+    looked at R-…" finds it; a list that showed nobody logs the search itself once."""
+    if not shown:
+        log_request_access(
+            session, action="search", caller=caller, reference=None, outcome="granted"
+        )
+        return
+    for care_request in shown:
+        privacy.log_access(
+            session,
+            action="care_request.list",
+            event="search",
+            caller=caller,
+            client_reference=care_request.reference,
+            outcome="success",
+            purpose=PURPOSE,
+            source=source,
+            region_id=care_request.region_id,
+        )
+
+
+def log_reservations_access(
+    session: DbSession,
+    *,
+    caller: Caller,
+    reservation_ids: Iterable[int],
+    action: str,
+    event: str,
+    purpose: str,
+    source: str | None = None,
+) -> None:
+    """One row per reservation (its client) in a batch, e.g. the lines of a claims export,
+    under its access-log reference (`reservation_reference`) and its location's region."""
+    ids = sorted(set(reservation_ids))
+    if not ids:
+        return
+    rows = session.execute(
+        select(Reservation.id, CareRequest.reference, Municipality.region_id)
+        .join(Unit, Unit.id == Reservation.unit_id)
+        .join(Location, Location.id == Unit.location_id)
+        .join(Municipality, Municipality.id == Location.municipality_id)
+        .outerjoin(CareRequest, CareRequest.id == Reservation.request_id)
+        .where(Reservation.id.in_(ids))
+        .order_by(Reservation.id)
+    ).all()
+    for reservation_id, reference, region_id in rows:
+        privacy.log_access(
+            session,
+            action=action,
+            event=event,
+            caller=caller,
+            client_reference=reference or booking_sql.own_reference(reservation_id),
+            outcome="success",
+            purpose=purpose,
+            source=source,
+            region_id=region_id,
+        )
 
 
 def create_logged_request(
