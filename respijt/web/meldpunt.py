@@ -381,9 +381,12 @@ def _act(caller: Caller, reference: str, action: str, work: Any, done: str) -> R
     except DomainError as exc:
         flash(exc.detail, "fout")
     else:
-        flash(done, "info")
         if still_visible is False:
+            flash(
+                f"{done} Aanvraag {reference} is geplaatst en staat niet meer in uw lijst.", "info"
+            )
             return redirect(url_for("web.meldpunt_console"), code=303)
+        flash(done, "info")
     return redirect(url_for("web.meldpunt_request", reference=reference), code=303)
 
 
