@@ -16,8 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from respijt import booking, clock, registry, workflow
-from respijt.api.reservations import PURPOSE, client_reference, visible_reservation
+from respijt import booking, care_requests, clock, registry, workflow
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
 from respijt.errors import CapacityBelowReserved, DomainError, Forbidden, InvalidInput, NotFound
@@ -31,6 +30,7 @@ from respijt.models import (
     Unit,
 )
 from respijt.privacy import log_access
+from respijt.requests_access import PURPOSE, reservation_reference
 from respijt.web import blp
 from respijt.web import format as fmt
 from respijt.web.forms import ActionForm, CapacityForm, WeekForm
@@ -64,7 +64,7 @@ def _log(caller: Caller, reservation: Reservation | int, action: str, outcome: s
         db.session,
         action=action,
         caller=caller,
-        client_reference=client_reference(reservation_id),
+        client_reference=reservation_reference(db.session, reservation_id),
         outcome=outcome,
         purpose=PURPOSE,
         source=request.remote_addr,
@@ -407,7 +407,9 @@ def _reservation_step(
         return redirect(url_for("web.provider_home"))
 
     def work() -> None:
-        reservation = visible_reservation(caller, reservation_id)
+        reservation = care_requests.get_visible_reservation(
+            db.session, caller, reservation_id, clock.now()
+        )
         step(caller, reservation)
         _log(caller, reservation, action, "success")
 
