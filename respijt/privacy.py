@@ -40,6 +40,8 @@ from respijt.models import (
 from respijt.workflow import OPEN_REQUEST_STATUSES
 
 EVENTS = ("read", "search", "create", "change", "export", "print")
+# access_log.client_reference's length: what a caller typed is cut to fit, never refused.
+CLIENT_REFERENCE_LENGTH = 60
 OUTCOMES = ("success", "denied", "failed")
 
 # The caller's address for the current request, set at the HTTP edge (respijt.web.security),
@@ -134,6 +136,12 @@ def access_values(
     }
 
 
+def fit_reference(reference: str) -> str:
+    """`reference` cut to the column's length (a longer one fails the INSERT on PostgreSQL,
+    and with it the row that records the attempt)."""
+    return reference[:CLIENT_REFERENCE_LENGTH]
+
+
 def write_access(
     target: DbSession | DriverTransaction,
     values: dict[str, Any],
@@ -143,7 +151,7 @@ def write_access(
     region_of_unit: int | None = None,
 ) -> None:
     """Insert the row of `access_values` in `target`'s transaction."""
-    row = {**values, "client_reference": client_reference}
+    row = {**values, "client_reference": fit_reference(client_reference)}
     if region_of_unit is not None:
         row["region_unit_id"] = region_of_unit
         execute_on_driver(target, _INSERT_ACCESS_FOR_UNIT, row)

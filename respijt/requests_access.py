@@ -7,19 +7,44 @@ coordinator sees the log of their own regions).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from respijt import care_requests, privacy
+from respijt import booking_sql, care_requests, privacy
 from respijt.auth import Caller
 from respijt.database import DbSession
-from respijt.models import CareRequest
+from respijt.models import CareRequest, Location, Municipality, Reservation, Unit
 
 ACTIONS = ("read", "search", "create", "change")
 PURPOSE = "zorgbemiddeling"
 _OUTCOMES = {"granted": "success", "denied": "denied", "failed": "failed"}
+
+
+# Ids a reservation can have (a 32-bit column on PostgreSQL); a larger one is looked up never.
+_MAX_ID = 2**31 - 1
+
+
+def reference_as_logged(raw: str) -> str:
+    """A reference typed by a caller as the access log records it: normalised, and cut to the
+    column's length (a longer one names no request; the row must still be written)."""
+    return privacy.fit_reference(care_requests.normalise_reference(raw))
+
+
+def reservation_reference(session: DbSession, reservation_id: int) -> str:
+    """The access log's reference for a reservation's client: its care request's reference,
+    so "who looked at request X" includes its reservations; else reservation:<id>. Looked up
+    without visibility rules: it only labels the log row, it is never shown to the caller."""
+    reference = None
+    if 0 < reservation_id <= _MAX_ID:
+        reference = session.scalar(
+            select(CareRequest.reference)
+            .join(Reservation, Reservation.request_id == CareRequest.id)
+            .where(Reservation.id == reservation_id)
+        )
+    return reference or privacy.fit_reference(booking_sql.own_reference(reservation_id))
 
 
 def log_request_access(
@@ -36,6 +61,7 @@ def log_request_access(
     assert action in ACTIONS, action
     region_id = None
     if reference is not None:
+        reference = privacy.fit_reference(reference)
         region_id = session.scalar(
             select(CareRequest.region_id).where(CareRequest.reference == reference)
         )
@@ -50,6 +76,68 @@ def log_request_access(
         source=None,
         region_id=region_id,
     )
+
+
+def log_requests_shown(
+    session: DbSession, *, caller: Caller, shown: Sequence[CareRequest], source: str | None = None
+) -> None:
+    """A list that shows clients (names, birth years) logs one row per request shown, so "who
+    looked at R-…" finds it; a list that showed nobody logs the search itself once."""
+    if not shown:
+        log_request_access(
+            session, action="search", caller=caller, reference=None, outcome="granted"
+        )
+        return
+    for care_request in shown:
+        privacy.log_access(
+            session,
+            action="care_request.list",
+            event="search",
+            caller=caller,
+            client_reference=care_request.reference,
+            outcome="success",
+            purpose=PURPOSE,
+            source=source,
+            region_id=care_request.region_id,
+        )
+
+
+def log_reservations_access(
+    session: DbSession,
+    *,
+    caller: Caller,
+    reservation_ids: Iterable[int],
+    action: str,
+    event: str,
+    purpose: str,
+    source: str | None = None,
+) -> None:
+    """One row per reservation (its client) in a batch, e.g. the lines of a claims export,
+    under its access-log reference (`reservation_reference`) and its location's region."""
+    ids = sorted(set(reservation_ids))
+    if not ids:
+        return
+    rows = session.execute(
+        select(Reservation.id, CareRequest.reference, Municipality.region_id)
+        .join(Unit, Unit.id == Reservation.unit_id)
+        .join(Location, Location.id == Unit.location_id)
+        .join(Municipality, Municipality.id == Location.municipality_id)
+        .outerjoin(CareRequest, CareRequest.id == Reservation.request_id)
+        .where(Reservation.id.in_(ids))
+        .order_by(Reservation.id)
+    ).all()
+    for reservation_id, reference, region_id in rows:
+        privacy.log_access(
+            session,
+            action=action,
+            event=event,
+            caller=caller,
+            client_reference=reference or booking_sql.own_reference(reservation_id),
+            outcome="success",
+            purpose=purpose,
+            source=source,
+            region_id=region_id,
+        )
 
 
 def create_logged_request(

@@ -75,7 +75,7 @@ def test_every_client_data_endpoint_writes_exactly_one_row(client, db, world, to
     call(
         "PUT",
         f"{base}/dates",
-        w["meldpunt"],
+        w["provider_a"],  # a confirmed stay: its provider or its requester (not the meldpunt)
         "reservation.change_dates",
         json={"arrival": start.isoformat(), "departure": (start + timedelta(days=3)).isoformat()},
     )
@@ -246,7 +246,7 @@ def test_meldpunt_sees_a_region_only_while_on_duty_plus_grace_and_afterwards_wha
         )
     )
     db.session.commit()
-    rid = hold(client, make.token("coordinator"), w["unit_a"])["id"]
+    rid = hold(client, make.token("verwijzer"), w["unit_a"])["id"]
     handled = hold(client, meldpunt, w["unit_a"], clock.today() + timedelta(days=40))["id"]
     outsider = make.token("meldpunt", make.provider(regions=[make.region()], pool=True))
     assert client.get(f"/api/v1/reservations/{rid}", headers=outsider).status_code == 404

@@ -277,8 +277,9 @@ def test_declining_an_offer_frees_the_bed_and_withdrawing_closes_the_request(cli
         )
     ).one()
     assert reserved == 0
-    # A closed request takes no new holds and shows no matches.
-    assert_problem(client.post("/api/v1/reservations", headers=meldpunt, json=payload), 409)
+    # A closed request takes no new holds and shows no matches; it has left the meldpunt's
+    # view (need to know), so to the meldpunt it does not exist.
+    assert_problem(client.post("/api/v1/reservations", headers=meldpunt, json=payload), 404)
     assert client.get(f"/api/v1/requests/{reference}/matches", headers=link).get_json() == []
 
 

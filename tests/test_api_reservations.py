@@ -132,7 +132,7 @@ def test_cancel_releases_and_date_change_conflict_keeps_everything(client, make,
     )
     moved = client.put(
         f"/api/v1/reservations/{rid}/dates",
-        headers=meldpunt_h,
+        headers=provider_h,
         json={"arrival": start.isoformat(), "departure": (start + timedelta(days=4)).isoformat()},
     )
     assert_problem(moved, 409)
@@ -236,11 +236,12 @@ def test_sqlite_checks_the_token_without_taking_the_write_lock(app, client, db, 
             headers=meldpunt_h,
         )
         assert_problem(bad, 422)
-        wrong_role = client.post("/api/v1/reservations", json=body, headers=provider_h)
-        assert_problem(wrong_role, 403)
     finally:
         other.rollback()
         other.close()
+    # A wrong role is refused before the body is read; the refusal is logged (a write).
+    wrong_role = client.post("/api/v1/reservations", json=body, headers=provider_h)
+    assert_problem(wrong_role, 403)
     again = client.post("/api/v1/reservations", json=later, headers=meldpunt_h)
     assert again.status_code == 201, again.get_data(as_text=True)
 

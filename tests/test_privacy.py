@@ -61,7 +61,7 @@ def test_purge_anonymises_stays_that_ended_longer_ago_than_the_retention_days(
     client, db, make, today
 ):
     unit = make.unit()
-    token = make.token("coordinator")
+    token = make.token("verwijzer")
     early = hold(client, token, unit, today + timedelta(days=3), nights=2, confirm=True)
     late = hold(client, token, unit, today + timedelta(days=30), nights=2, confirm=True)
     departure = today + timedelta(days=5)

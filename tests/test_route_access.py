@@ -23,7 +23,7 @@ LOOPBACK_OR_ADMIN = "loopback-or-admin"
 
 MANAGERS = {"provider", "coordinator", "admin"}
 VIEWERS = {"provider", "meldpunt", "verwijzer", "coordinator", "admin"}
-REQUESTERS = {"meldpunt", "verwijzer", "coordinator", "admin"}
+HOLDERS = {"meldpunt", "verwijzer"}
 REQUEST_VIEWERS = {"verwijzer", "meldpunt", "coordinator", "admin"}
 
 
@@ -57,7 +57,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/units/<int:unit_id>/retire"): MANAGERS,
     ("PUT", "/api/v1/units/<int:unit_id>/capacity"): MANAGERS,
     ("GET", "/api/v1/units/<int:unit_id>/changes"): MANAGERS,
-    ("POST", "/api/v1/reservations"): REQUESTERS,
+    ("POST", "/api/v1/reservations"): HOLDERS,
     ("GET", "/api/v1/reservations/<int:reservation_id>"): VIEWERS,
     ("POST", "/api/v1/reservations/<int:reservation_id>/confirm"): VIEWERS,
     ("POST", "/api/v1/reservations/<int:reservation_id>/decline"): {"provider"},
@@ -67,7 +67,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("POST", "/api/v1/reservations/<int:reservation_id>/no-show"): {"provider"},
     ("PUT", "/api/v1/reservations/<int:reservation_id>/dates"): VIEWERS,
     ("GET", "/api/v1/access-log"): {"coordinator", "admin"},
-    ("POST", "/api/v1/requests"): {"anonymous", *REQUEST_VIEWERS},
+    ("POST", "/api/v1/requests"): {"anonymous", "verwijzer", "meldpunt"},
     ("GET", "/api/v1/requests"): REQUEST_VIEWERS,
     ("GET", "/api/v1/requests/<reference>"): SCOPED,
     ("GET", "/api/v1/requests/<reference>/matches"): SCOPED,

@@ -15,8 +15,9 @@ from marshmallow import fields
 
 from respijt import privacy
 from respijt.api.schemas import StrictSchema
-from respijt.api.security import current_caller, requires
+from respijt.api.security import client_source, current_caller, requires
 from respijt.auth import visible_regions
+from respijt.database import run_in_transaction
 from respijt.extensions import db
 
 blp = Blueprint("access_log", __name__, description="Inzage in het toegangslogboek (NEN 7513)")
@@ -57,5 +58,22 @@ def _dump(row: Any) -> dict[str, Any]:
 def list_access(client_reference: str) -> ResponseReturnValue:
     """Wie heeft de gegevens van deze cliënt ingezien of gewijzigd (oudste eerst)."""
     caller = current_caller()
-    rows = privacy.access_log_for(db.session, client_reference, visible_regions(caller))
-    return jsonify([_dump(row) for row in rows])
+    reference = privacy.fit_reference(client_reference)
+
+    def work() -> list[dict[str, Any]]:
+        rows = privacy.access_log_for(db.session, reference, visible_regions(caller))
+        # Reading who looked is itself an access to the client's log: recorded too, as on
+        # the coordinator's page.
+        privacy.log_access(
+            db.session,
+            action="access_log.read",
+            event="read",
+            caller=caller,
+            client_reference=reference,
+            outcome="success",
+            purpose="toezicht",
+            source=client_source(),
+        )
+        return [_dump(row) for row in rows]
+
+    return jsonify(run_in_transaction(db.session, work))

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from respijt import claims, clock
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
-from respijt.api.security import current_caller, requires
+from respijt.api.security import client_source, current_caller, requires
 from respijt.auth import (
     Caller,
     ensure_visible_filters,
@@ -32,13 +32,28 @@ from respijt.database import run_in_transaction
 from respijt.errors import Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import ClaimExport, Municipality, Provider
-from respijt.requests_access import log_request_access
+from respijt.requests_access import log_request_access, log_reservations_access
 
 blp = Blueprint("claims", __name__, description="Declaratie: regels per maand en tarieven")
 
 READERS = ("provider", "coordinator", "admin")
 EXPORTERS = ("provider", "admin")
 TARIFF_MANAGERS = ("coordinator", "admin")
+# Claim lines name a client's stay (reservation, dates, location, gemeente): each line read or
+# exported writes an access-log row for its reservation (NEN 7513).
+CLAIMS_PURPOSE = "declaratie"
+
+
+def _log_lines(caller: Caller, lines: list[claims.LineView], action: str, event: str) -> None:
+    log_reservations_access(
+        db.session,
+        caller=caller,
+        reservation_ids=(line.reservation_id for line in lines),
+        action=action,
+        event=event,
+        purpose=CLAIMS_PURPOSE,
+        source=client_source(),
+    )
 
 
 class FormatQuery(StrictSchema):
@@ -166,9 +181,14 @@ def get_claims(args: dict[str, Any]) -> ResponseReturnValue:
             db.session, month, today=clock.today(), provider_id=provider_id, regions=regions
         )
         lines = _filter_municipality(lines, args.get("municipality"))
-        log_request_access(
-            db.session, action="search", caller=caller, reference=None, outcome="granted"
-        )
+        if lines:
+            _log_lines(
+                caller, lines, "claims.list", "export" if args["format"] == "csv" else "search"
+            )
+        else:
+            log_request_access(
+                db.session, action="search", caller=caller, reference=None, outcome="granted"
+            )
         body = render_lines(
             lines, args, title=f"Declaratieregels {month}", filename=f"declaratie-{month}.csv"
         )
@@ -192,9 +212,17 @@ def _export_dict(export: ClaimExport) -> dict[str, Any]:
 
 
 def _render_export(
-    export: ClaimExport, args: dict[str, Any], regions: frozenset[int] | None = None
+    export: ClaimExport,
+    args: dict[str, Any],
+    *,
+    caller: Caller,
+    action: str,
+    event: str,
+    regions: frozenset[int] | None = None,
 ) -> ResponseReturnValue:
+    """The export's lines as JSON or CSV; each line's reservation is logged as `action`."""
     lines = claims.export_lines(db.session, export, regions)
+    _log_lines(caller, lines, action, event)
     body = render_lines(
         lines,
         args,
@@ -238,7 +266,10 @@ def export_claims(data: dict[str, Any], args: dict[str, Any]) -> ResponseReturnV
         )
         if export is None:
             return {"export": None, "month": str(month), "lines": [], "other_payers": []}, 200
-        return _render_export(export, args), 201 if created else 200
+        # Created or handed out again: either way the lines leave the service.
+        action = "claims.export" if created else "claims.export_read"
+        body = _render_export(export, args, caller=caller, action=action, event="export")
+        return body, 201 if created else 200
 
     try:
         body, status = run_in_transaction(db.session, work, _retries())
@@ -273,7 +304,10 @@ def get_export(args: dict[str, Any], export_id: int) -> ResponseReturnValue:
         export = db.session.scalar(query)
         if export is None:
             raise NotFound("Deze export bestaat niet.")
-        body = _render_export(export, args, regions)
+        event = "export" if args["format"] == "csv" else "read"
+        body = _render_export(
+            export, args, caller=caller, action="claims.export_read", event=event, regions=regions
+        )
         return jsonify(body) if isinstance(body, dict) else body
 
     return run_in_transaction(db.session, work, _retries())

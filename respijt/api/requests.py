@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from respijt import booking, care_requests, clock, request_links
+from respijt import booking, care_requests, clock, request_links, workflow
 from respijt.api.request_schemas import (
     CloseInput,
     ListQuery,
@@ -26,20 +26,32 @@ from respijt.api.request_schemas import (
     RequestSchema,
 )
 from respijt.api.schemas import ReasonInput, ReservationSchema
-from respijt.api.security import Unauthorized, allow_roles, credentials_required, current_caller
+from respijt.api.security import (
+    Unauthorized,
+    allow_roles,
+    credentials_required,
+    current_caller,
+    refusals_logged,
+)
 from respijt.auth import Caller
 from respijt.care_requests import PUBLIC, link_caller
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest, Reservation
-from respijt.requests_access import create_logged_request, log_request_access
+from respijt.requests_access import (
+    create_logged_request,
+    log_request_access,
+    reference_as_logged,
+)
 from respijt.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 
 blp = Blueprint("requests", __name__, description="Aanvragen, matching en de wachtlijst")
 
-CREATORS = ("verwijzer", "meldpunt", "coordinator", "admin")
-VIEWERS = ("verwijzer", "meldpunt", "coordinator", "admin")
+# From the workflow's "who may" data (respijt/workflow.py WHO_MAY).
+CREATORS = workflow.account_roles_that_may(workflow.REQUEST_CREATE)
+LISTERS = workflow.roles_that_may(workflow.REQUEST_LIST)
+VIEWERS = workflow.account_roles_that_may(workflow.REQUEST_READ)
 LINK_HEADER = "X-Request-Token"
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -104,7 +116,7 @@ def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
                 db.session,
                 action=action,
                 caller=caller,
-                reference=care_requests.normalise_reference(reference),
+                reference=reference_as_logged(reference),
                 outcome=outcome,
             ),
             _retries(),
@@ -191,14 +203,14 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
 
 @blp.route("/requests", methods=["POST"])
 @allow_roles("public", *CREATORS)
+@refusals_logged("care_request.create", "new")
 @blp.arguments(RequestInput)
 @blp.response(201, RequestSchema)
 @blp.doc(security=[{}, {"bearer": []}])
 def create_request(data: dict[str, Any]) -> ResponseReturnValue:
     """Nieuwe aanvraag: publiek (met toestemming), door een verwijzer of door het meldpunt."""
     caller = _optional_caller() or PUBLIC
-    if caller.role not in (*CREATORS, "public"):
-        raise Forbidden("Uw rol mag geen aanvragen indienen.")
+    workflow.ensure_may(caller.role, workflow.REQUEST_CREATE)
     default_channel = {"public": "web", "meldpunt": "phone"}.get(caller.role, "api")
     channel = default_channel if caller.role == "public" else data.get("channel", default_channel)
 
@@ -228,15 +240,15 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
 
 
 @blp.route("/requests", methods=["GET"])
-@allow_roles(*VIEWERS)
+@allow_roles(*LISTERS)
+@refusals_logged("care_request.search", "search")
 @blp.arguments(ListQuery, location="query", unknown=ma.RAISE)
 @blp.doc(security=[{"bearer": []}])
 def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
     """Werklijst: aanvragen die deze gebruiker mag zien (open, of met `attention=true` spoed
     zonder passend aanbod)."""
     caller = current_caller()
-    if caller.role not in VIEWERS:
-        raise Forbidden("Uw rol mag geen aanvragen inzien.")
+    workflow.ensure_may(caller.role, workflow.REQUEST_LIST)
 
     def work() -> list[dict[str, Any]]:
         query = care_requests.restrict_to_visible(select(CareRequest), caller, clock.now())
@@ -299,6 +311,7 @@ def get_matches(args: dict[str, Any], reference: str) -> ResponseReturnValue:
 
     def work() -> list[dict[str, Any]]:
         care_request = _load(caller, reference, "search")
+        workflow.ensure_may(caller.role, workflow.REQUEST_MATCHES)
         matches = care_requests.matches_for(
             db.session,
             care_request,
@@ -331,6 +344,7 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """De voorkeur van de aanvrager onder de getoonde mogelijkheden."""
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        workflow.ensure_may(caller.role, workflow.REQUEST_PREFER)
         option = care_requests.prefer_option(
             db.session, care_request, unit_id=data["unit_id"], now=clock.now()
         )
@@ -357,6 +371,7 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
     hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
 
     def step(caller: Caller, reservation: Reservation) -> None:
+        workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
         booking.confirm_by_requester(
             db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
         )
@@ -372,6 +387,7 @@ def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> 
     """Aanbod afslaan: de plek komt vrij en de aanvraag gaat terug naar het zoeken."""
 
     def step(caller: Caller, reservation: Reservation) -> None:
+        workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
         booking.cancel(
             db.session,
             reservation,
@@ -392,6 +408,7 @@ def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """Aanvraag intrekken; vastgehouden plekken komen vrij."""
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        workflow.ensure_may(caller.role, workflow.REQUEST_WITHDRAW)
         care_requests.withdraw(
             db.session, care_request, caller=caller, now=clock.now(), reason=data.get("reason")
         )
@@ -408,8 +425,7 @@ def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """Meldpunt sluit de aanvraag: geen passend aanbod (met reden)."""
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
-        if caller.role != "meldpunt":
-            raise Forbidden("Alleen het meldpunt kan een aanvraag sluiten.")
+        workflow.ensure_may(caller.role, workflow.REQUEST_CLOSE)
         care_requests.close_without_fit(
             db.session, care_request, caller=caller, now=clock.now(), reason=data["reason"]
         )
@@ -427,8 +443,7 @@ def hold_series(reference: str) -> ResponseReturnValue:
     config = current_app.config
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
-        if caller.role == "public":
-            raise Forbidden("Het meldpunt of de verwijzer houdt de verblijven vast.")
+        workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
         result = care_requests.hold_series(
             db.session,
             care_request,

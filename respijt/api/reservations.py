@@ -17,7 +17,6 @@ import orjson
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
-from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import (
@@ -26,30 +25,34 @@ from respijt import (
     care_requests,
     clock,
     database,
-    duty,
     input_limits,
     privacy,
+    workflow,
 )
 from respijt.api import schemas
 from respijt.api.registry import json_response
-from respijt.api.security import allow_roles, client_source, current_caller, requires
-from respijt.auth import Caller, municipality_in_visible_regions, visible_regions
+from respijt.api.security import (
+    allow_roles,
+    client_source,
+    current_caller,
+    refusals_logged,
+    requires,
+)
+from respijt.auth import Caller
 from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
-from respijt.models import (
-    CareRequest,
-    CareRequestStay,
-    Location,
-    Municipality,
-    Reservation,
-    Unit,
-)
+from respijt.models import CareRequest, CareRequestStay, Reservation
+from respijt.requests_access import reservation_reference
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
 
-REQUESTERS = ("meldpunt", "verwijzer", "coordinator", "admin")
-VIEWERS = ("provider", "meldpunt", "verwijzer", "coordinator", "admin")
+# Who may take which step is the workflow's data (respijt/workflow.py WHO_MAY); here only the
+# roles that may reach an endpoint at all, read from it.
+HOLDERS = workflow.roles_that_may(workflow.RESERVATION_HOLD)
+VIEWERS = workflow.account_roles_that_may(workflow.RESERVATION_READ)
+PROVIDER_ANSWER = workflow.roles_that_may(workflow.RESERVATION_ANSWER)
+ATTENDANCE = workflow.roles_that_may(workflow.RESERVATION_ATTENDANCE)
 
 
 def _retries() -> int:
@@ -57,63 +60,28 @@ def _retries() -> int:
 
 
 def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
-    """The reservation if this caller may see it, else NotFound."""
-    query = (
-        select(Reservation)
-        .join(Unit, Unit.id == Reservation.unit_id)
-        .join(Location, Location.id == Unit.location_id)
-        .where(Reservation.id == reservation_id)
-    )
-    if caller.role == "provider":
-        query = query.where(Location.provider_id == caller.provider_id)
-    elif caller.role == "meldpunt":
-        assert caller.provider_id is not None
-        query = query.join(Municipality, Municipality.id == Location.municipality_id).where(
-            or_(
-                # What this meldpunt (any colleague at its provider) handled stays visible.
-                Reservation.caller == caller.key,
-                (Reservation.caller_role == "meldpunt")
-                & (Reservation.caller_provider_id == caller.provider_id),
-                Municipality.region_id.in_(
-                    duty.on_duty_region_ids(caller.provider_id, clock.now())
-                ),
-            )
-        )
-    elif caller.role == "verwijzer":
-        query = query.where(Reservation.caller == caller.key)
-    elif caller.role == "coordinator":
-        query = query.where(
-            municipality_in_visible_regions(visible_regions(caller), Location.municipality_id)
-        )
-    reservation = db.session.scalar(query)
-    if reservation is None:
-        raise NotFound("Deze reservering bestaat niet.")
-    return reservation
+    """The reservation if this caller may see it, else NotFound
+    (`care_requests.access.get_reservation`)."""
+    return care_requests.get_visible_reservation(db.session, caller, reservation_id, clock.now())
 
 
 def _is_owning_provider(caller: Caller, reservation: Reservation) -> bool:
     return caller.role == "provider" and reservation.unit.location.provider_id == caller.provider_id
 
 
-def _requester_party(caller: Caller, reservation: Reservation) -> bool:
-    return caller.role in REQUESTERS and (
-        reservation.caller == caller.key or caller.role in ("meldpunt", "coordinator", "admin")
-    )
+def _party(caller: Caller, reservation: Reservation, step: str) -> str:
+    """The workflow party of `caller` for `step` ("cancel", "dates") on this reservation, once
+    WHO_MAY lets their role take it (403 otherwise): the owning provider, else the requester."""
+    workflow.ensure_may(caller.role, workflow.reservation_action(step, reservation.status))
+    return "provider" if _is_owning_provider(caller, reservation) else "requester"
 
 
 PURPOSE = "zorgbemiddeling"
 
 
 def client_reference(reservation_id: int) -> str:
-    """The access log's reference for a reservation's client: its care request's reference,
-    so "who looked at request X" includes its reservations; else reservation:<id>. Looked up
-    without visibility rules: it only labels the log row, it is never shown to the caller."""
-    reference = db.session.scalar(
-        select(CareRequest.reference)
-        .join(Reservation, Reservation.request_id == CareRequest.id)
-        .where(Reservation.id == reservation_id)
-    )
-    return reference or booking_sql.own_reference(reservation_id)
+    """The access log's reference for a reservation's client (`requests_access`)."""
+    return reservation_reference(db.session, reservation_id)
 
 
 def _log(
@@ -264,13 +232,15 @@ def plain_hold_first(view: Any) -> Any:
         }
     ],
 )
-@allow_roles(*REQUESTERS)  # checked before the body is parsed; `_create_reservation` enforces
+# Checked before the body is parsed (a refusal is logged); `_create_reservation` enforces.
+@allow_roles(*HOLDERS)
+@refusals_logged("reservation.create", "new")
 def create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
     """Houd een bed vast voor elke nacht van aankomst t/m vertrek-1 (of boek direct met confirm)."""
     return _create_reservation(data)
 
 
-@requires(*REQUESTERS)
+@requires(*HOLDERS)
 def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
     caller = current_caller()
     key = request.headers.get("Idempotency-Key") or None
@@ -438,8 +408,10 @@ def confirm_reservation(reservation_id: int) -> ResponseReturnValue:
     def action(caller: Caller, reservation: Reservation) -> None:
         now = clock.now()
         if _is_owning_provider(caller, reservation):
+            workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
             booking.confirm_by_provider(db.session, reservation, caller=caller, now=now)
-        elif _requester_party(caller, reservation):
+        else:
+            workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
             booking.confirm_by_requester(
                 db.session,
                 reservation,
@@ -447,8 +419,6 @@ def confirm_reservation(reservation_id: int) -> ResponseReturnValue:
                 now=now,
                 provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
             )
-        else:
-            raise Forbidden("Alleen de aanvrager of de aanbieder kan bevestigen.")
 
     return _act(reservation_id, action)
 
@@ -457,7 +427,8 @@ def confirm_reservation(reservation_id: int) -> ResponseReturnValue:
 @blp.arguments(schemas.ReasonInput, required=False)
 @blp.response(200, schemas.ReservationSchema)
 @blp.doc(security=[{"bearer": []}])
-@requires("provider")
+@requires(*PROVIDER_ANSWER)
+@refusals_logged("reservation.decline", "new")
 def decline_reservation(data: dict[str, Any], reservation_id: int) -> ResponseReturnValue:
     """Aanbieder wijst een reservering af die op bevestiging wacht; de nachten komen vrij."""
 
@@ -478,9 +449,7 @@ def cancel_reservation(data: dict[str, Any], reservation_id: int) -> ResponseRet
     """Annuleren door aanvrager of aanbieder (met reden bij een bevestigde reservering)."""
 
     def action(caller: Caller, reservation: Reservation) -> None:
-        party = "provider" if _is_owning_provider(caller, reservation) else "requester"
-        if party == "requester" and not _requester_party(caller, reservation):
-            raise Forbidden("Alleen de aanvrager of de aanbieder kan annuleren.")
+        party = _party(caller, reservation, "cancel")
         booking.cancel(
             db.session,
             reservation,
@@ -495,6 +464,7 @@ def cancel_reservation(data: dict[str, Any], reservation_id: int) -> ResponseRet
 
 def _provider_step(reservation_id: int, step: Any) -> ResponseReturnValue:
     def action(caller: Caller, reservation: Reservation) -> None:
+        workflow.ensure_may(caller.role, workflow.RESERVATION_ATTENDANCE)
         step(db.session, reservation, caller=caller, now=clock.now(), today=clock.today())
 
     return _act(reservation_id, action)
@@ -503,7 +473,8 @@ def _provider_step(reservation_id: int, step: Any) -> ResponseReturnValue:
 @blp.route("/reservations/<int:reservation_id>/check-in", methods=["POST"])
 @blp.response(200, schemas.ReservationSchema)
 @blp.doc(security=[{"bearer": []}])
-@requires("provider")
+@requires(*ATTENDANCE)
+@refusals_logged("reservation.check_in", "new")
 def check_in(reservation_id: int) -> ResponseReturnValue:
     """De logé is aangekomen."""
     return _provider_step(reservation_id, booking.check_in)
@@ -512,7 +483,8 @@ def check_in(reservation_id: int) -> ResponseReturnValue:
 @blp.route("/reservations/<int:reservation_id>/check-out", methods=["POST"])
 @blp.response(200, schemas.ReservationSchema)
 @blp.doc(security=[{"bearer": []}])
-@requires("provider")
+@requires(*ATTENDANCE)
+@refusals_logged("reservation.check_out", "new")
 def check_out(reservation_id: int) -> ResponseReturnValue:
     """De logé is vertrokken (eerder vertrek maakt de resterende nachten vrij)."""
     return _provider_step(reservation_id, booking.check_out)
@@ -521,7 +493,8 @@ def check_out(reservation_id: int) -> ResponseReturnValue:
 @blp.route("/reservations/<int:reservation_id>/no-show", methods=["POST"])
 @blp.response(200, schemas.ReservationSchema)
 @blp.doc(security=[{"bearer": []}])
-@requires("provider")
+@requires(*ATTENDANCE)
+@refusals_logged("reservation.no_show", "new")
 def no_show(reservation_id: int) -> ResponseReturnValue:
     """De logé is niet gekomen; de nachten komen vrij."""
     return _provider_step(reservation_id, booking.mark_no_show)
@@ -537,8 +510,7 @@ def change_dates(data: dict[str, Any], reservation_id: int) -> ResponseReturnVal
     """Verblijf verplaatsen, verlengen of inkorten: alles of niets."""
 
     def action(caller: Caller, reservation: Reservation) -> None:
-        if not (_is_owning_provider(caller, reservation) or _requester_party(caller, reservation)):
-            raise Forbidden("Alleen de aanvrager of de aanbieder kan de data wijzigen.")
+        _party(caller, reservation, "dates")
         booking.change_dates(
             db.session,
             reservation,

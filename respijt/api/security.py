@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from flask import request
 
-from respijt import clock, database
+from respijt import clock, database, privacy, requests_access
 from respijt.auth import Caller, read_token, resolve_token, touch_token
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden
@@ -91,6 +91,9 @@ def authorize_endpoint() -> None:
         roles is not None and "public" in roles and "Authorization" not in request.headers
     )
     if roles is not None and not anonymous_ok and current_caller().role not in roles:
+        logged_as = getattr(view, "_respijt_logged_as", None)
+        if logged_as is not None:
+            log_refusal(current_caller(), *logged_as)
         raise Forbidden("Uw rol mag deze handeling niet uitvoeren.")
     if getattr(view, "_respijt_credentials", None) and not any(
         request.headers.get(name)
@@ -108,6 +111,46 @@ def allow_roles(*roles: str) -> Callable[[F], F]:
         return view
 
     return decorator
+
+
+def refusals_logged(action: str, reference: str) -> Callable[[F], F]:
+    """A caller whose role may not use this view is refused before parsing, and that refusal
+    is an access to client data to log (NEN 7513): a denied row for `action`, naming the
+    client from the path (a reference or a reservation id), the body's `request`, or else
+    `reference` ("new" for a creation, "search" for a list)."""
+
+    def decorator(view: F) -> F:
+        view._respijt_logged_as = (action, reference)  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def log_refusal(caller: Caller, action: str, default_reference: str) -> None:
+    """Write the denied row of a refused call in a transaction of its own."""
+    args = request.view_args or {}
+    reference: str | None = None
+    if isinstance(args.get("reference"), str):
+        reference = requests_access.reference_as_logged(args["reference"])
+    elif isinstance(args.get("reservation_id"), int):
+        reference = requests_access.reservation_reference(db.session, args["reservation_id"])
+    elif request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict) and isinstance(body.get("request"), str):
+            reference = requests_access.reference_as_logged(body["request"])
+
+    def write() -> None:
+        privacy.log_access(
+            db.session,
+            action=action,
+            caller=caller,
+            client_reference=reference or default_reference,
+            outcome="denied",
+            purpose=requests_access.PURPOSE,
+            source=client_source(),
+        )
+
+    run_in_transaction(db.session, write)
 
 
 def credentials_required(*headers: str) -> Callable[[F], F]:

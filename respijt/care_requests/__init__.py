@@ -5,7 +5,12 @@ Status steps go through `request_status.set_status()`; reservations made for a r
 along through `request_status.follow_reservation()` (called by booking.py).
 """
 
-from respijt.care_requests.access import get_request, restrict_to_visible, visible_request_query
+from respijt.care_requests.access import (
+    get_request,
+    restrict_to_visible,
+    visible_request_query,
+)
+from respijt.care_requests.access import get_reservation as get_visible_reservation
 from respijt.care_requests.choices import (
     active_offer,
     link_stay,
@@ -51,6 +56,7 @@ __all__ = [
     "expire_past_requests",
     "flag_for_meldpunt",
     "get_request",
+    "get_visible_reservation",
     "hold_series",
     "lead_time_hours",
     "link_caller",

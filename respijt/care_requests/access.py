@@ -1,21 +1,63 @@
-"""Who may see which care request: decided in the query, so others get 404."""
+"""Who may see which care request and which reservation: decided in the query, so others get
+404 (DESIGN §2). The API and the pages ask these functions; none decides on its own.
+
+The meldpunt's need to know: only *open* requests (new, offered, waitlisted), and of those the
+ones of a region where its provider is on duty now (plus RESPIJT_DUTY_GRACE_MINUTES), or that
+it handled (`meldpunt_handled`), on duty or not. A placed or closed request leaves its view.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from respijt import duty
-from respijt.auth import Caller, in_visible_regions, visible_regions
+from respijt.auth import (
+    Caller,
+    in_visible_regions,
+    municipality_in_visible_regions,
+    visible_regions,
+)
 from respijt.care_requests.common import normalise_reference
 from respijt.database import DbSession
 from respijt.errors import NotFound
-from respijt.models import (
-    CareRequest,
-    Reservation,
-)
+from respijt.models import CareRequest, Location, Municipality, Reservation, ReservationEvent, Unit
+from respijt.workflow import OPEN_REQUEST_STATUSES
+
+# The longest reference a request can have (the column's length): anything longer is unknown.
+REFERENCE_MAX_LENGTH = 12
+
+
+def meldpunt_handled(caller: Caller) -> ColumnElement[bool]:
+    """A WHERE condition on CareRequest: the requests this meldpunt handled, from what the
+    database records of who did what:
+
+    - its provider's meldpunt took it (the creator columns: caller_role, caller_provider_id);
+    - its provider's meldpunt placed a hold or offer for it (the reservation's creator columns);
+    - this same person or token changed one of its reservations (the reservation's status
+      history: confirmed or cancelled a hold someone else placed).
+
+    Reading is not handling: the access log does not count, or a look would extend the look.
+    """
+    assert caller.provider_id is not None
+    placed = select(Reservation.request_id).where(
+        Reservation.caller_role == "meldpunt",
+        Reservation.caller_provider_id == caller.provider_id,
+        Reservation.request_id.is_not(None),
+    )
+    changed = (
+        select(Reservation.request_id)
+        .join(ReservationEvent, ReservationEvent.reservation_id == Reservation.id)
+        .where(ReservationEvent.actor == caller.key, Reservation.request_id.is_not(None))
+    )
+    return or_(
+        (CareRequest.caller_role == "meldpunt")
+        & (CareRequest.caller_provider_id == caller.provider_id),
+        CareRequest.id.in_(placed),
+        CareRequest.id.in_(changed),
+    )
 
 
 def restrict_to_visible(query: Any, caller: Caller, now: datetime) -> Any:
@@ -24,21 +66,82 @@ def restrict_to_visible(query: Any, caller: Caller, now: datetime) -> Any:
         return query.where(CareRequest.caller == caller.key)
     if caller.role == "meldpunt":
         assert caller.provider_id is not None
-        # On duty in the request's region, or they took or booked it themselves.
         return query.where(
+            CareRequest.status.in_(OPEN_REQUEST_STATUSES),
             or_(
-                CareRequest.caller == caller.key,
                 CareRequest.region_id.in_(duty.on_duty_region_ids(caller.provider_id, now)),
-                CareRequest.id.in_(
-                    select(Reservation.request_id).where(Reservation.caller == caller.key)
-                ),
-            )
+                meldpunt_handled(caller),
+            ),
         )
     if caller.role == "public":
         return query.where(CareRequest.reference == caller.key.removeprefix("link:"))
     if caller.role in ("coordinator", "admin"):
         return query.where(in_visible_regions(visible_regions(caller), CareRequest.region_id))
     return query.where(false())
+
+
+def _visible_request_ids(caller: Caller, now: datetime) -> Any:
+    return restrict_to_visible(select(CareRequest.id), caller, now)
+
+
+def reservation_visibility(caller: Caller, now: datetime) -> ColumnElement[bool]:
+    """A WHERE condition on a SELECT of Reservation joined with its Unit and Location: the
+    reservations this caller may see. One made for a care request follows that request's
+    visibility (above) for the meldpunt, a verwijzer and the family; a plain hold (no request,
+    no client data) is seen by whoever placed it and, for the meldpunt, by its provider's
+    meldpunt and the meldpunt on duty in the unit's region."""
+    if caller.role == "provider":
+        return Location.provider_id == caller.provider_id
+    if caller.role == "meldpunt":
+        assert caller.provider_id is not None
+        unit_region = (
+            select(Municipality.region_id)
+            .where(Municipality.id == Location.municipality_id)
+            .scalar_subquery()
+        )
+        plain = or_(
+            Reservation.caller == caller.key,
+            (Reservation.caller_role == "meldpunt")
+            & (Reservation.caller_provider_id == caller.provider_id),
+            unit_region.in_(duty.on_duty_region_ids(caller.provider_id, now)),
+        )
+        return or_(
+            Reservation.request_id.in_(_visible_request_ids(caller, now)),
+            and_(Reservation.request_id.is_(None), plain),
+        )
+    if caller.role == "verwijzer":
+        return or_(
+            Reservation.caller == caller.key,
+            Reservation.request_id.in_(_visible_request_ids(caller, now)),
+        )
+    if caller.role == "public":
+        return Reservation.request_id.in_(_visible_request_ids(caller, now))
+    if caller.role == "coordinator":
+        return municipality_in_visible_regions(visible_regions(caller), Location.municipality_id)
+    if caller.role == "admin":
+        return true()
+    return false()
+
+
+def get_reservation(
+    session: DbSession, caller: Caller, reservation_id: int, now: datetime
+) -> Reservation:
+    """The reservation if this caller may see it, else NotFound (as if it did not exist)."""
+    query = (
+        select(Reservation)
+        .join(Unit, Unit.id == Reservation.unit_id)
+        .join(Location, Location.id == Unit.location_id)
+        .where(Reservation.id == reservation_id, reservation_visibility(caller, now))
+    )
+    reservation = session.scalar(query)
+    if reservation is None:
+        raise NotFound("Deze reservering bestaat niet.")
+    return reservation
+
+
+def is_possible_reference(reference: str) -> bool:
+    """Whether `reference` could name a request at all (not longer than any reference)."""
+    return len(normalise_reference(reference)) <= REFERENCE_MAX_LENGTH
 
 
 def visible_request_query(caller: Caller, reference: str, now: datetime) -> Any:
@@ -48,6 +151,8 @@ def visible_request_query(caller: Caller, reference: str, now: datetime) -> Any:
 
 
 def get_request(session: DbSession, caller: Caller, reference: str, now: datetime) -> CareRequest:
+    if not is_possible_reference(reference):
+        raise NotFound("Deze aanvraag bestaat niet.")
     found = session.scalar(visible_request_query(caller, reference, now))
     if found is None:
         raise NotFound("Deze aanvraag bestaat niet.")

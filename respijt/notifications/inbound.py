@@ -15,11 +15,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from respijt import booking, registry
+from respijt import booking, booking_sql, privacy, registry
 from respijt.auth import Caller
 from respijt.database import DbSession
 from respijt.errors import HoldExpired, InvalidTransition
-from respijt.models import InboundMessage, Location, Reservation
+from respijt.models import CareRequest, InboundMessage, Location, Reservation
 from respijt.notifications import delivery, satisfaction
 from respijt.workflow import AWAITING_PROVIDER, CONFIRMED, DECLINED, EXPIRED, RESERVATION_LABELS
 
@@ -149,6 +149,8 @@ def _answer_reservation(
         )
     provider = reservation.unit.location.provider
     if from_number not in (provider.staff_mobiles or []):
+        stranger = Caller(key=f"sms:{from_number}", role="public")
+        _log_answer(session, reservation, stranger, command, "denied", now)
         return InboundResult(
             command,
             "wrong_number",
@@ -166,6 +168,7 @@ def _answer_reservation(
                 session, reservation, caller=caller, now=now, reason="Afgewezen per sms"
             )
     except HoldExpired:
+        _log_answer(session, reservation, caller, command, "failed", now)
         return InboundResult(
             command,
             "expired",
@@ -174,9 +177,11 @@ def _answer_reservation(
             reservation.id,
         )
     except InvalidTransition:
+        _log_answer(session, reservation, caller, command, "failed", now)
         return InboundResult(
             command, "not_awaiting", _not_awaiting(reservation, code, command), reservation.id
         )
+    _log_answer(session, reservation, caller, command, "success", now)
     if command == "confirm":
         text = f"Bedankt. Reservering {code} ({_stay(reservation)}) is bevestigd."
     else:
@@ -186,6 +191,35 @@ def _answer_reservation(
         "confirmed" if command == "confirm" else "declined",
         text + " De aanvrager krijgt bericht.",
         reservation.id,
+    )
+
+
+def _log_answer(
+    session: DbSession,
+    reservation: Reservation,
+    caller: Caller,
+    command: str,
+    outcome: str,
+    now: datetime,
+) -> None:
+    """The access-log row of a JA/NEE <code>: a change of a reservation (DESIGN invariant 6),
+    by `sms:<number>`, in the same transaction as the change."""
+    reference = None
+    if reservation.request_id is not None:
+        reference = session.scalar(
+            select(CareRequest.reference).where(CareRequest.id == reservation.request_id)
+        )
+    privacy.log_access(
+        session,
+        action="reservation.confirm" if command == "confirm" else "reservation.decline",
+        event="change",
+        caller=caller,
+        client_reference=reference or booking_sql.own_reference(reservation.id),
+        outcome=outcome,
+        purpose="zorgbemiddeling",
+        source="sms",
+        now=now,
+        region_id=reservation.unit.location.municipality.region_id,
     )
 
 

@@ -5,8 +5,9 @@ waitlist, the call-back list (voicemails), today's calls and the handover notes.
 form follows the order in which people speak on the phone; the request page shows the
 matches with their reasons, holds one with Enter and confirms it with the next Enter.
 
-Who may see which request is decided by `care_requests.restrict_to_visible` (on duty in its
-region, + the grace period, or taken by this meldpunt). Every read and change of client data
+Who may see which request is decided by `care_requests.restrict_to_visible`: open requests
+of a region where it is on duty (+ the grace period), or that it handled; what it may do, by
+the workflow's WHO_MAY. Every read and change of client data
 writes an access-log row in the same transaction (NEN 7513).
 """
 
@@ -22,10 +23,10 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from respijt import booking, booking_sql, care_requests, clock, duty, privacy, rota
+from respijt import booking, booking_sql, care_requests, clock, duty, privacy, rota, workflow
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
-from respijt.errors import DomainError, NotFound
+from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
 from respijt.models import (
     CareRequest,
@@ -158,7 +159,7 @@ def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
         return run_in_transaction(db.session, work, _retries())
     except DomainError as exc:
         db.session.rollback()
-        outcome = "denied" if isinstance(exc, NotFound) else "failed"
+        outcome = "denied" if isinstance(exc, NotFound | Forbidden) else "failed"
         run_in_transaction(
             db.session,
             lambda: log_request_access(
@@ -314,6 +315,7 @@ def meldpunt_hold(reference: str) -> ResponseReturnValue:
     def work() -> None:
         now = clock.now()
         found = care_requests.get_request(db.session, caller, reference, now)
+        workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
         stay = care_requests.prepare_reservation(
             db.session,
             found,
@@ -350,27 +352,40 @@ def meldpunt_confirm(reference: str, reservation_id: int) -> ResponseReturnValue
     caller = _caller()
     hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
 
-    def work() -> None:
+    def work() -> bool:
         found = care_requests.get_request(db.session, caller, reference, clock.now())
         reservation = care_requests.request_reservation(db.session, found, reservation_id)
+        workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
         booking.confirm_by_requester(
             db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
         )
         _log_reservation(caller, reservation, "reservation.confirm")
+        db.session.refresh(found)
+        return found.status in OPEN_REQUEST_STATUSES
 
     return _act(caller, reference, "change", work, "De reservering is bevestigd.")
 
 
 def _act(caller: Caller, reference: str, action: str, work: Any, done: str) -> ResponseReturnValue:
+    """Run one change of a request; back to its page, or to the console when `work` answers
+    False: the request was placed and left this meldpunt's view (need to know)."""
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        _logged(caller, reference, action, work)
+        still_visible = _logged(caller, reference, action, work)
     except NotFound:
         abort(404)
+    except Forbidden as exc:
+        flash(exc.detail, "fout")
+        return redirect(url_for("web.meldpunt_console"), code=303)
     except DomainError as exc:
         flash(exc.detail, "fout")
     else:
+        if still_visible is False:
+            flash(
+                f"{done} Aanvraag {reference} is geplaatst en staat niet meer in uw lijst.", "info"
+            )
+            return redirect(url_for("web.meldpunt_console"), code=303)
         flash(done, "info")
     return redirect(url_for("web.meldpunt_request", reference=reference), code=303)
 

@@ -16,8 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from respijt import booking, clock, registry
-from respijt.api.reservations import PURPOSE, client_reference, visible_reservation
+from respijt import booking, care_requests, clock, registry, workflow
 from respijt.auth import Caller
 from respijt.database import run_in_transaction
 from respijt.errors import CapacityBelowReserved, DomainError, Forbidden, InvalidInput, NotFound
@@ -32,6 +31,7 @@ from respijt.models import (
     Unit,
 )
 from respijt.privacy import log_access
+from respijt.requests_access import PURPOSE, reservation_reference
 from respijt.web import blp
 from respijt.web import format as fmt
 from respijt.web.forms import ActionForm, CapacityForm, WeekForm
@@ -65,7 +65,7 @@ def _log(caller: Caller, reservation: Reservation | int, action: str, outcome: s
         db.session,
         action=action,
         caller=caller,
-        client_reference=client_reference(reservation_id),
+        client_reference=reservation_reference(db.session, reservation_id),
         outcome=outcome,
         purpose=PURPOSE,
         source=request.remote_addr,
@@ -410,7 +410,9 @@ def _reservation_step(
         return redirect(url_for("web.provider_home"))
 
     def work() -> None:
-        reservation = visible_reservation(caller, reservation_id)
+        reservation = care_requests.get_visible_reservation(
+            db.session, caller, reservation_id, clock.now()
+        )
         step(caller, reservation)
         _log(caller, reservation, action, "success")
 
@@ -434,6 +436,7 @@ def _reservation_step(
 @login_required("provider")
 def provider_confirm_reservation(reservation_id: int) -> ResponseReturnValue:
     def step(caller: Caller, reservation: Reservation) -> None:
+        workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
         booking.confirm_by_provider(db.session, reservation, caller=caller, now=clock.now())
 
     return _reservation_step(
@@ -445,6 +448,7 @@ def provider_confirm_reservation(reservation_id: int) -> ResponseReturnValue:
 @login_required("provider")
 def provider_decline_reservation(reservation_id: int) -> ResponseReturnValue:
     def step(caller: Caller, reservation: Reservation) -> None:
+        workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
         reason = (request.form.get("reden") or "").strip()[:300] or None
         booking.decline_by_provider(
             db.session, reservation, caller=caller, now=clock.now(), reason=reason

@@ -1,7 +1,8 @@
 """The verwijzer's pages: their own requests with status, and a new request.
 
 Which requests a verwijzer sees is decided by `care_requests.access.restrict_to_visible`
-(their own only); the list and each new request write an access-log row.
+(their own only). The list writes one access-log row per request it shows (it shows the
+client's name), and each new request one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from respijt.care_requests.access import restrict_to_visible
 from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.models import CareRequest
-from respijt.requests_access import log_request_access
+from respijt.requests_access import log_requests_shown
 from respijt.web import blp
 from respijt.web.forms import RequestForm
 from respijt.web.public import municipality_choices, regions_with_municipalities
@@ -47,9 +48,7 @@ def referrer_requests() -> ResponseReturnValue:
         found = list(
             db.session.scalars(restrict_to_visible(query, caller, clock.now()).limit(LIST_LIMIT))
         )
-        log_request_access(
-            db.session, action="search", caller=caller, reference=None, outcome="granted"
-        )
+        log_requests_shown(db.session, caller=caller, shown=found, source=request.remote_addr)
         return found
 
     found = run_in_transaction(db.session, work, _retries())

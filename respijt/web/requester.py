@@ -21,7 +21,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import booking, care_requests, clock, request_links
+from respijt import booking, care_requests, clock, request_links, workflow
 from respijt.care_requests import PUBLIC, link_caller
 from respijt.codes import TARGET_GROUPS
 from respijt.database import run_in_transaction
@@ -216,6 +216,7 @@ def accept_offer(reservation_id: int) -> ResponseReturnValue:
 
     def step(care_request: CareRequest, caller: Any) -> None:
         reservation = care_requests.request_reservation(db.session, care_request, reservation_id)
+        workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
         booking.confirm_by_requester(
             db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
         )
@@ -227,6 +228,7 @@ def accept_offer(reservation_id: int) -> ResponseReturnValue:
 def decline_offer(reservation_id: int) -> ResponseReturnValue:
     def step(care_request: CareRequest, caller: Any) -> None:
         reservation = care_requests.request_reservation(db.session, care_request, reservation_id)
+        workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
         booking.cancel(
             db.session,
             reservation,
@@ -251,6 +253,7 @@ def withdraw_request() -> ResponseReturnValue:
 
     def work() -> None:
         care_request = _load(reference, "change")
+        workflow.ensure_may("public", workflow.REQUEST_WITHDRAW)
         care_requests.withdraw(
             db.session,
             care_request,
