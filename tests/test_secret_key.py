@@ -174,7 +174,7 @@ def test_two_gunicorn_workers_with_one_key_accept_every_login(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(base + "/login", timeout=5)
+                requests.get(base + "/login", timeout=30)
                 break
             except requests.RequestException:  # not listening yet, or a worker still booting
                 assert server.poll() is None and time.monotonic() < deadline
@@ -182,7 +182,7 @@ def test_two_gunicorn_workers_with_one_key_accept_every_login(tmp_path):
         statuses, pids = [], set()
         for _ in range(20):
             browser = requests.Session()  # a fresh session each time
-            form = browser.get(base + "/login", timeout=10).text
+            form = browser.get(base + "/login", timeout=60).text
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
             assert token
             answer = browser.post(
@@ -190,7 +190,7 @@ def test_two_gunicorn_workers_with_one_key_accept_every_login(tmp_path):
                 data={"email": email, "password": password, "csrf_token": token.group(1)},
                 headers={"Origin": base, "Referer": base + "/login"},
                 allow_redirects=False,
-                timeout=10,
+                timeout=60,
             )
             statuses.append(answer.status_code)
         assert statuses == [302] * 20
