@@ -4,7 +4,7 @@
   `web_session` decides, so logout, password change and disabling end a session everywhere.
 - CSRF (Flask-WTF) is checked on every state-changing request except the token API under
   /api/ (it reads only the Authorization header, never the cookie) and the signed /twilio/
-  webhooks.
+  webhooks; a browser's `Origin` must be this site's, and over https the Referer as well.
 - Rate limits (Flask-Limiter) are listed per endpoint in RATE_LIMITS; one limiter per app.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -63,6 +64,11 @@ def _login_account() -> str:
 def _has_token() -> bool:
     return "Authorization" in request.headers
 
+
+# Links carry one-time tokens (/a/<token>, invitations, password resets): no other site may
+# see them. A same-origin request still carries its Referer, which Flask-WTF's strict check
+# needs for every form post over https.
+REFERRER_POLICY = "same-origin"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -204,6 +210,7 @@ def init_security(app: Flask) -> None:
             return
         if request.path.startswith(CSRF_EXEMPT_PREFIXES):
             return
+        _check_origin()
         csrf.protect()
 
     @app.errorhandler(CSRFError)
@@ -234,12 +241,26 @@ def init_security(app: Flask) -> None:
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")  # links carry one-time tokens
+        headers.setdefault("Referrer-Policy", REFERRER_POLICY)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if _may_hold_personal_data():
             headers["Cache-Control"] = "no-store"
         return response
+
+
+def _check_origin() -> None:
+    """A browser names the page a form was posted from in `Origin`: refuse another site's,
+    an opaque one ("null") and a downgrade from https. Flask-WTF then checks the Referer too
+    over https."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    parts = urlsplit(origin)
+    if origin == "null" or parts.netloc.lower() != request.host.lower():
+        raise CSRFError("The form was posted from another origin.")
+    if request.is_secure and parts.scheme != "https":
+        raise CSRFError("The form was posted from a page without https.")
 
 
 def _may_hold_personal_data() -> bool:
