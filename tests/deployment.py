@@ -17,9 +17,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 from gunicorn.config import KNOWN_SETTINGS
+from requests.adapters import HTTPAdapter
 
 from respijt import PROJECT_ROOT
 from tests.browser import chromium_missing
@@ -109,6 +111,25 @@ def nginx_config(tmp: Path, *, port: int, upstream_port: int, cert: Path, key: P
         )
     )
     return path
+
+
+class SourceAddressAdapter(HTTPAdapter):
+    """Connect from another loopback address (127.0.0.2): a visitor the proxy is not."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(address: str) -> requests.Session:
+    """Pass `verify=` on each call: a CA bundle in the environment overrides the session's."""
+    session = requests.Session()
+    session.mount("https://", SourceAddressAdapter(address))
+    return session
 
 
 @dataclass

@@ -62,8 +62,7 @@ SMS_WAIT_SECONDS = 15.0
 class Seeded:
     app: Flask
     url: str
-    meldpunt_email: str
-    totp_secret: str
+    staff: dict[str, tuple[str, str]]  # test → (e-mail, TOTP secret): a code counts once
     municipality: str
     unit_id: int
     location_name: str
@@ -84,13 +83,15 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
             provider = make.provider(regions=[region], pool=True)
             location = make.location(provider=provider, municipality=municipality)
             unit = make.unit(location=location, capacity=2, target_groups=["ouderen"])
-            user = make.user("meldpunt", provider=provider)
-            assert user.totp_secret and user.totp_confirmed_at is not None
+            staff = {}
+            for test in ("nginx", "gunicorn"):
+                user = make.user("meldpunt", provider=provider)
+                assert user.totp_secret and user.totp_confirmed_at is not None
+                staff[test] = (user.email, user.totp_secret)
             found = Seeded(
                 app=app,
                 url=url,
-                meldpunt_email=user.email,
-                totp_secret=user.totp_secret,
+                staff=staff,
                 municipality=municipality.code,
                 unit_id=unit.id,
                 location_name=location.name,
@@ -188,18 +189,21 @@ def _heading(page: Any) -> str:
     return str(page.get_by_role("heading", level=1).first.inner_text())
 
 
-def _sign_in_meldpunt(page: Any, base: str, seeded: Seeded) -> None:
+def _sign_in_meldpunt(page: Any, base: str, account: tuple[str, str]) -> None:
     """Password, then the code from the authenticator app; each step must get through."""
+    email, totp_secret = account
     page.goto(base + "/login", wait_until="load")
-    page.get_by_label("E-mailadres").fill(seeded.meldpunt_email)
+    page.get_by_label("E-mailadres").fill(email)
     page.get_by_label("Wachtwoord").fill(TEST_PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Aanmelden").click()
     assert page.url == f"{base}/login/2fa", f"after the password: {_heading(page)!r} at {page.url}"
-    page.locator("input[name=code]").fill(pyotp.TOTP(seeded.totp_secret).now())
+    page.locator("input[name=code]").fill(pyotp.TOTP(totp_secret).now())
     with page.expect_navigation():
         page.get_by_role("button", name="Controleren").click()
-    assert page.url == f"{base}/meldpunt", f"after the code: {_heading(page)!r} at {page.url}"
+    assert page.url == f"{base}/account", f"after the code: {_heading(page)!r} at {page.url}"
+    assert _heading(page) == "Mijn account"
+    page.goto(base + "/meldpunt", wait_until="load")
     assert "U heeft nu dienst" in page.locator("main").inner_text()
 
 
@@ -269,7 +273,7 @@ def test_behind_nginx_the_whole_journey_works_over_https(
             family = family_context.new_page()
 
             # The meldpunt on duty signs in with password and code.
-            _sign_in_meldpunt(staff, base, seeded)
+            _sign_in_meldpunt(staff, base, seeded.staff["nginx"])
 
             # A family member asks for a bed; the SMS with the link comes from the scheduler.
             reference = _submit_public_form(family, base, seeded)
@@ -361,7 +365,7 @@ def test_gunicorn_serving_tls_itself_signs_in_and_takes_the_form(
         page = context.new_page()
         response = page.goto(f"{base}/", wait_until="load")
         assert response.headers.get("strict-transport-security", "").startswith("max-age=")
-        _sign_in_meldpunt(page, base, seeded)
+        _sign_in_meldpunt(page, base, seeded.staff["gunicorn"])
         reference = _submit_public_form(context.new_page(), base, seeded)
     finally:
         context.close()
