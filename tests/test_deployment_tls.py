@@ -97,13 +97,13 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
                 location_name=location.name,
             )
             _db.session.remove()
-        yield found
-    finally:
         try:
+            yield found
+        finally:
             with app.app_context():
                 _db.engine.dispose()
-        finally:
-            drop()
+    finally:
+        drop()
 
 
 def _environment(seeded: Seeded, tmp: Path, public_url: str, **extra: str) -> dict[str, str]:
