@@ -55,59 +55,59 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-NGINX_CONF = """\
-# Written by tests/deployment.py; the server block is the one in docs/operations.md.
+OPERATIONS_DOC = Path(PROJECT_ROOT) / "docs" / "operations.md"
+
+# What the test changes in the documented block: (documented text, test text).
+DOC_SUBSTITUTIONS = (
+    ("server 127.0.0.1:8000;", "server 127.0.0.1:{upstream_port};"),
+    ("listen 443 ssl;", "listen 127.0.0.1:{port} ssl;"),
+    ("/etc/ssl/certs/logeren.example.nl.pem", "{cert}"),
+    ("/etc/ssl/private/logeren.example.nl.key", "{key}"),
+    ("/var/log/nginx/respijt.access.log", "{tmp}/nginx-access.log"),
+)
+
+NGINX_MAIN = """\
+# Written by tests/deployment.py around the block documented in docs/operations.md.
 {user}worker_processes 1;
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log info;
 events {{ worker_connections 64; }}
 http {{
-    access_log {tmp}/nginx-access.log;
+    access_log off;
     client_body_temp_path {tmp}/client_body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
     include /etc/nginx/mime.types;
-
-    upstream respijt {{
-        server 127.0.0.1:{upstream_port};
-    }}
-
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        server_name localhost;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        ssl_protocols TLSv1.2 TLSv1.3;
-        client_max_body_size 1m;
-
-        location / {{
-            proxy_pass http://respijt;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-Host $http_host;
-            proxy_redirect off;
-        }}
-    }}
+    include {tmp}/respijt.conf;
 }}
 """
 
 
+def documented_nginx_block() -> str:
+    """The ```nginx block of docs/operations.md."""
+    text = OPERATIONS_DOC.read_text(encoding="utf-8")
+    start = text.index("```nginx\n") + len("```nginx\n")
+    return text[start : text.index("```", start)]
+
+
 def nginx_config(tmp: Path, *, port: int, upstream_port: int, cert: Path, key: Path) -> Path:
+    """nginx.conf in `tmp` that includes the documented block with the test's ports and paths."""
     for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp / name).mkdir(exist_ok=True)
+    values = {"tmp": tmp, "port": port, "upstream_port": upstream_port, "cert": cert, "key": key}
+    block = documented_nginx_block()
+    for documented, ours in DOC_SUBSTITUTIONS:
+        assert block.count(documented) == 1, f"docs/operations.md: {documented!r} not found once"
+        block = block.replace(documented, ours.format(**values))
+    (tmp / "respijt.conf").write_text(block)
     path = tmp / "nginx.conf"
     path.write_text(
-        NGINX_CONF.format(
+        NGINX_MAIN.format(
             # As root the workers would drop to `nobody`, who may not write the temp folders.
             user="user root;\n" if os.geteuid() == 0 else "",
-            tmp=tmp,
-            port=port,
-            upstream_port=upstream_port,
-            cert=cert,
-            key=key,
+            **values,
         )
     )
     return path

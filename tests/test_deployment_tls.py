@@ -308,6 +308,12 @@ def test_behind_nginx_the_whole_journey_works_over_https(
             staff_context.close()
             family_context.close()
 
+        # nginx logged the visit to the SMS link, without its token.
+        token = links[0].rstrip(".").rsplit("/a/", 1)[1]
+        access_log = (tmp_path / "nginx-access.log").read_text()
+        assert '"GET /a/-" 303' in access_log and '"POST /aanvragen" 303' in access_log
+        assert token not in access_log
+
         with seeded.app.app_context():
             care_request = _db.session.scalar(
                 select(CareRequest).where(CareRequest.reference == reference)
