@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from flask import Flask
 
-from respijt.config import API_VERSION, settings_from_env
+from respijt.config import (
+    API_VERSION,
+    instance_secret_key,
+    require_secret_key,
+    settings_from_env,
+)
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,6 +39,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env(os.environ, app.instance_path))
     if test_config:
         app.config.update(test_config)
+    if not app.config["RESPIJT_SECRET_KEY_CONFIGURED"]:
+        if "gunicorn.arbiter" in sys.modules:
+            # gunicorn.conf.py refuses earlier, with the same message, when gunicorn reads it.
+            require_secret_key(os.environ, "gunicorn")
+        # The embedded default: every process on this instance folder shares one key file.
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # The embedded SQLite default lives in instance/, which a fresh clone does not have yet.
     os.makedirs(app.instance_path, exist_ok=True)
@@ -73,6 +85,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
         app.wsgi_app, root=app.static_folder, prefix="static/", max_age=3600
     )
+    hops = int(app.config.get("RESPIJT_TRUSTED_PROXIES") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address, scheme and host as the proxies in front saw them; without
+        # trusted proxies X-Forwarded-* is ignored, as any client can send it.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=0
+        )
 
     from respijt.cli import register_cli
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import signal
 import sys
 from datetime import timedelta
@@ -15,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from respijt import accounts, booking, clock, demo, importer, privacy, registry
 from respijt.auth import ROLES, create_token, list_tokens, revoke_token
+from respijt.config import MISSING_KEY, ConfigError, is_loopback
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError
 from respijt.extensions import db
@@ -24,7 +23,12 @@ from respijt.models import User
 def _create_app() -> Flask:
     from respijt import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        # One paragraph for the operator, no traceback.
+        _fail(str(exc), 2)
+        raise  # not reached
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
@@ -70,18 +74,10 @@ def demo_command() -> None:
     click.echo("Demo geladen: " + ", ".join(f"{counts[k]} {label}" for k, label in labels.items()))
 
 
-def _persist_secret_key(app: Flask) -> None:
-    """The embedded default keeps a generated secret in instance/ so links survive restarts."""
-    if app.config.get("RESPIJT_SECRET_KEY_CONFIGURED"):
-        return
-    os.makedirs(app.instance_path, exist_ok=True)
-    path = os.path.join(app.instance_path, "secret_key")
-    if not os.path.exists(path):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    with open(path) as fh:
-        app.config["SECRET_KEY"] = fh.read().strip()
+def refuse_without_secret_key(app: Flask, why: str) -> None:
+    """Production processes share RESPIJT_SECRET_KEY; without it they stop at start."""
+    if not app.config.get("RESPIJT_SECRET_KEY_CONFIGURED"):
+        _fail(MISSING_KEY.format(why=why), 2)
 
 
 @click.command("serve")
@@ -103,7 +99,9 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool) -> None:
     from respijt.scheduler.runner import start_in_background
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    _persist_secret_key(app)
+    if not is_loopback(host):
+        # Reachable from elsewhere is production: no instance key file, one shared key.
+        refuse_without_secret_key(app, f"respijt serve op {host}")
     configure_logging()
     # The embedded default also runs the jobs (hold expiry, messages) when it gets the lease.
     background = start_in_background(app) if scheduler else None
@@ -270,8 +268,7 @@ def user_create(
     if password is None:
         from respijt.web.auth import send_link_mail
 
-        # The link must verify in the server process: sign with the key `serve` uses.
-        _persist_secret_key(current_app._get_current_object())  # type: ignore[attr-defined]
+        # Signed with the key every process of this installation uses (create_app).
 
         send_link_mail(user, accounts.INVITATION, current_app.config)
         click.echo(f"Uitnodiging verstuurd naar {user.email}.")

@@ -1,48 +1,333 @@
 """Settings: documented defaults, overridden by RESPIJT_* environment variables.
 
-Every name here is listed in docs/configuration.md; keep the two in step.
+Every setting is declared once in SETTINGS with its type, default and the values it allows,
+and read through marshmallow fields. An invalid value or an unknown RESPIJT_* name stops the
+start with a ConfigError naming the setting, the value and what is allowed: a typing error
+must never silently mean the default (`RESPIJT_COOKIE_SECURE=ja` is on, not off). Names under
+RESERVED_PREFIXES belong to the test suite and the benchmarks, not the app.
+
+Every name here is listed in docs/configuration.md (tests/test_config.py keeps the two in step).
 """
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from marshmallow import ValidationError, fields, validate
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+API_VERSION = "1.0.0"
 
+PREFIX = "RESPIJT_"
+# Read by the test suite (RESPIJT_TEST_*) and bench/ (RESPIJT_BENCH_*), never by the app; the
+# app's own RESPIJT_BENCH_ROUTES is declared below like every other setting.
+RESERVED_PREFIXES = ("RESPIJT_TEST_", "RESPIJT_BENCH_")
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
-    if value <= 0:
-        raise RuntimeError(f"{name} must be positive, got {raw!r}")
-    return value
+TRUE_WORDS = ("on", "true", "yes", "ja", "1")
+FALSE_WORDS = ("off", "false", "no", "nee", "0")
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+class ConfigError(Exception):
+    """One or more settings are wrong; str() is the message for the operator (Dutch)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "respijt start niet: "
+            + " ".join(problems)
+            + " Alle instellingen staan in docs/configuration.md."
+        )
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One RESPIJT_* variable: how its text is read, and its default when it is unset."""
+
+    name: str
+    field: fields.Field[Any]
+    default: Any
+    allowed: str  # what is allowed, in words for the error message
+    group: str = "core"
+    key: str | None = None  # the Flask config key, when it is not the name itself
+    empty_is_default: bool = True  # False: an empty value means "none" (quiet hours, …)
+    secret: bool = False  # never repeat the value in a message
+    after: Callable[[Any], Any] | None = None
+
+    @property
+    def config_key(self) -> str:
+        return self.key or self.name
+
+
+def _whole(name: str, default: int, low: int, high: int, **kw: Any) -> Setting:
+    return Setting(
+        name,
+        fields.Integer(validate=validate.Range(low, high)),
+        default,
+        f"een heel getal van {low} tot en met {high}",
+        **kw,
+    )
+
+
+def _seconds(name: str, default: float, high: float, **kw: Any) -> Setting:
+    return Setting(
+        name,
+        fields.Float(allow_nan=False, validate=validate.Range(0, high, min_inclusive=False)),
+        default,
+        f"een getal groter dan 0 en ten hoogste {high:g} (een punt voor decimalen)",
+        **kw,
+    )
+
+
+def _switch(name: str, default: bool, **kw: Any) -> Setting:
+    return Setting(
+        name,
+        fields.Boolean(truthy=set(TRUE_WORDS), falsy=set(FALSE_WORDS)),
+        default,
+        "aan: " + ", ".join(TRUE_WORDS) + "; uit: " + ", ".join(FALSE_WORDS),
+        **kw,
+    )
+
+
+def _choice(name: str, default: str, choices: Iterable[str], **kw: Any) -> Setting:
+    options = tuple(choices)
+    return Setting(
+        name,
+        fields.String(validate=validate.OneOf(options)),
+        default,
+        "een van: " + ", ".join(options),
+        **kw,
+    )
+
+
+def _text(name: str, default: str, allowed: str = "tekst", **kw: Any) -> Setting:
+    return Setting(name, fields.String(), default, allowed, **kw)
+
+
+def _url(name: str, default: str, **kw: Any) -> Setting:
+    return Setting(
+        name,
+        fields.Url(schemes={"http", "https"}, require_tld=False),
+        default,
+        "een volledig adres dat begint met http:// of https://",
+        after=lambda value: str(value).rstrip("/"),
+        **kw,
+    )
+
+
+def _checked_text(
+    name: str, default: str, allowed: str, check: Callable[[str], Any], **kw: Any
+) -> Setting:
+    """Text with a format the app parses later; parse it now so a typing error stops the start."""
+
+    def validator(value: str) -> None:
+        try:
+            check(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    kw.setdefault("empty_is_default", False)
+    return Setting(name, fields.String(validate=validator), default, allowed, **kw)
+
+
+def _check_quiet_hours(value: str) -> None:
+    from respijt.notifications.quiet_hours import parse_quiet_hours
+
+    parse_quiet_hours(value)
+
+
+def _check_opening_hours(value: str) -> None:
+    from respijt.notifications.voice import parse_opening_hours
+
+    parse_opening_hours(value)
+
+
+def _check_rota_pattern(value: str) -> None:
+    from respijt.rota.generation import parse_pattern
+
+    parse_pattern(value)
+
+
+def _check_holidays(value: str) -> None:
+    from respijt.rota.generation import holiday_dates
+
+    holiday_dates(value, [2026])
+
+
+def _check_storage_uri(value: str) -> None:
+    if "://" not in value:
+        raise ValueError("no scheme")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # Core.
+    _text("RESPIJT_SECRET_KEY", "", "een lange willekeurige tekst", secret=True),
+    _url("RESPIJT_PUBLIC_URL", "http://127.0.0.1:5000"),
+    _text("RESPIJT_INSTANCE_PATH", "", "een map"),
+    _whole("RESPIJT_SQLITE_BUSY_TIMEOUT_MS", 10000, 0, 600_000),
+    _whole("RESPIJT_TX_RETRIES", 8, 0, 100),
+    _switch("RESPIJT_RATELIMIT", True),
+    # Behind a reverse proxy: how many proxies in front set X-Forwarded-For/-Proto/-Host.
+    _whole("RESPIJT_TRUSTED_PROXIES", 0, 0, 5),
+    # Bed registry.
+    _whole("RESPIJT_HORIZON_DAYS", 400, 1, 3660),
+    _whole("RESPIJT_STALE_AFTER_HOURS", 72, 1, 8760),
+    _whole("RESPIJT_MAX_CAPACITY", 200, 1, 10_000),
+    # Booking and requests.
+    _whole("RESPIJT_HOLD_MINUTES", 15, 1, 1440),
+    _whole("RESPIJT_PROVIDER_CONFIRM_HOURS", 24, 1, 720),
+    _whole("RESPIJT_OFFER_HOURS", 24, 1, 720),
+    _whole("RESPIJT_REQUEST_LINK_DAYS", 90, 1, 3660),
+    _whole("RESPIJT_SATISFACTION_REPLY_DAYS", 7, 1, 365),
+    _whole("RESPIJT_DUTY_GRACE_MINUTES", 60, 0, 1440),
+    # Meldpunt duty rota and phone routing (docs/meldpunt.md).
+    _whole("RESPIJT_ROTA_HORIZON_DAYS", 56, 1, 366),
+    _checked_text(
+        "RESPIJT_ROTA_PATTERN",
+        "weekly",
+        "weekly, weekly@UU:MM, daily, daily@UU:MM of een lijst als 'ma 09:00, do 17:00'",
+        _check_rota_pattern,
+        empty_is_default=True,
+    ),
+    _checked_text(
+        "RESPIJT_ROTA_HOLIDAYS",
+        "",
+        "leeg, of namen van feestdagen (Eerste kerstdag), bevrijdingsdag en datums (2026-12-24),"
+        " gescheiden door komma's",
+        _check_holidays,
+    ),
+    _switch("RESPIJT_ROTA_SWAP_APPROVAL", False),
+    _seconds("RESPIJT_SCHEDULER_ROTA_REMIND_SECONDS", 300, 86_400),
+    _checked_text(
+        "RESPIJT_MELDPUNT_HOURS", "", "leeg, 24/7 of tijden als 08:00-22:00", _check_opening_hours
+    ),
+    _whole("RESPIJT_MELDPUNT_RING_SECONDS", 25, 5, 120),
+    # Scheduler (docs/operations.md): lease, heartbeat = lease / 3, job intervals.
+    _seconds("RESPIJT_SCHEDULER_LEASE_SECONDS", 30, 3600),
+    _seconds("RESPIJT_SCHEDULER_DISPATCH_SECONDS", 5, 86_400),
+    _seconds("RESPIJT_SCHEDULER_EXPIRE_SECONDS", 60, 86_400),
+    _whole("RESPIJT_JOB_RUN_KEEP_DAYS", 14, 1, 3660),
+    # Outbox: batches, then retries with exponential backoff and jitter, then `failed`.
+    _whole("RESPIJT_OUTBOX_BATCH", 100, 1, 10_000),
+    _whole("RESPIJT_OUTBOX_MAX_ATTEMPTS", 8, 1, 100),
+    _seconds("RESPIJT_OUTBOX_RETRY_BASE_SECONDS", 60, 86_400),
+    _seconds("RESPIJT_OUTBOX_RETRY_MAX_SECONDS", 3600, 7 * 86_400),
+    _seconds("RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS", 900, 86_400),
+    # SMS and Twilio: credentials only from the environment.
+    _choice("RESPIJT_SMS_BACKEND", "console", ("console", "twilio")),
+    _checked_text(
+        "RESPIJT_QUIET_HOURS", "21:00-08:00", "leeg of tijden als 21:00-08:00", _check_quiet_hours
+    ),
+    _text("RESPIJT_TWILIO_ACCOUNT_SID", "", "het account-SID (AC…)", empty_is_default=False),
+    _text("RESPIJT_TWILIO_AUTH_TOKEN", "", "het auth-token", secret=True, empty_is_default=False),
+    _text("RESPIJT_TWILIO_FROM", "", "een nummer als +316…", empty_is_default=False),
+    _url("RESPIJT_TWILIO_BASE_URL", "https://api.twilio.com"),
+    _seconds("RESPIJT_TWILIO_TIMEOUT_SECONDS", 10.0, 300),
+    # Web pages: per-gemeente texts and where feedback is kept ("" = in the instance folder).
+    _text("RESPIJT_MUNICIPALITY_TEXTS", "", "een bestandsnaam"),
+    _text("RESPIJT_FEEDBACK_FILE", "", "een bestandsnaam"),
+    # Accounts, sessions, e-mail, rate limits and retention (docs/security.md).
+    # Off only for local development over plain http: drops Secure and the __Host- prefix.
+    _switch("RESPIJT_COOKIE_SECURE", True, group="account"),
+    _whole("RESPIJT_SESSION_IDLE_MINUTES", 30, 1, 1440, group="account"),
+    _whole("RESPIJT_SESSION_ABSOLUTE_HOURS", 12, 1, 168, group="account"),
+    _whole("RESPIJT_INVITATION_HOURS", 72, 1, 720, group="account"),
+    _whole("RESPIJT_PASSWORD_RESET_MINUTES", 60, 1, 1440, group="account"),
+    _choice("RESPIJT_MAIL_BACKEND", "console", ("console", "smtp"), group="account"),
+    _text("RESPIJT_MAIL_FROM", "respijt@localhost", "een e-mailadres", group="account"),
+    _text("RESPIJT_SMTP_HOST", "127.0.0.1", "een hostnaam of IP-adres", group="account"),
+    _whole("RESPIJT_SMTP_PORT", 587, 1, 65535, group="account"),
+    _text("RESPIJT_SMTP_USERNAME", "", "tekst", group="account", empty_is_default=False),
+    _text(
+        "RESPIJT_SMTP_PASSWORD", "", "tekst", group="account", secret=True, empty_is_default=False
+    ),
+    _switch("RESPIJT_SMTP_STARTTLS", True, group="account"),
+    # memory:// is per process; use redis://127.0.0.1:6379 with several workers (Flask-Limiter
+    # reads it under its own key).
+    _checked_text(
+        "RESPIJT_RATELIMIT_STORAGE_URI",
+        "memory://",
+        "een opslagadres als memory:// of redis://127.0.0.1:6379",
+        _check_storage_uri,
+        group="account",
+        key="RATELIMIT_STORAGE_URI",
+        empty_is_default=True,
+    ),
+    _whole("RESPIJT_ACCESS_LOG_YEARS", 5, 1, 100, group="account"),
+    _whole("RESPIJT_RETENTION_DAYS", 365, 1, 36_500, group="account"),
+    # Benchmark-only no-work routes (bench/); never on in production.
+    _switch("RESPIJT_BENCH_ROUTES", False, group="account"),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def _shown(setting_name: str, raw: str, secret: bool) -> str:
+    if secret or any(word in setting_name for word in ("KEY", "TOKEN", "PASSWORD", "SECRET")):
+        return "(niet getoond)"
+    return repr(raw)
+
+
+def _read(setting: Setting, raw: str | None) -> Any:
+    if raw is None or (setting.empty_is_default and raw.strip() == ""):
+        return setting.default
+    text = raw.strip()
+    if isinstance(setting.field, fields.Boolean):
+        text = text.lower()
+    value = setting.field.deserialize(text)
+    return setting.after(value) if setting.after else value
+
+
+def unknown_names(env: Mapping[str, str]) -> list[str]:
+    return sorted(
+        name
+        for name in env
+        if name.startswith(PREFIX)
+        and name not in BY_NAME
+        and not name.startswith(RESERVED_PREFIXES)
+    )
+
+
+def read_settings(env: Mapping[str, str], group: str | None = None) -> dict[str, Any]:
+    """Every setting of `group` (all when None) under its config key; raises ConfigError."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if group is not None and setting.group != group:
+            continue
+        raw = env.get(setting.name)
+        try:
+            values[setting.config_key] = _read(setting, raw)
+        except ValidationError:
+            problems.append(
+                f"{setting.name}={_shown(setting.name, raw or '', setting.secret)} is ongeldig;"
+                f" toegestaan is {setting.allowed}."
+            )
+    if group is None:
+        for name in unknown_names(env):
+            close = difflib.get_close_matches(name, BY_NAME, n=1)
+            hint = f" Bedoelt u {close[0]}?" if close else ""
+            problems.append(
+                f"{name}={_shown(name, env[name], False)} is geen instelling van respijt.{hint}"
+                f" Namen die met {' of '.join(p + '…' for p in RESERVED_PREFIXES)} beginnen"
+                " zijn voor de tests en benchmarks."
+            )
+    if problems:
+        raise ConfigError(problems)
+    return values
+
+
+def check_environment(env: Mapping[str, str]) -> None:
+    """Raise ConfigError when any RESPIJT_* variable is invalid or unknown."""
+    read_settings(env)
 
 
 def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
-    """Build the Flask config mapping from the environment."""
+    """Build the Flask config mapping from the environment; raises ConfigError."""
+    values = read_settings(env)
     database_url = (
         env.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'respijt.db')}"
     )
@@ -50,91 +335,76 @@ def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, A
         database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
-    secret_key = env.get("RESPIJT_SECRET_KEY") or ""
+    secret_key = values.pop("RESPIJT_SECRET_KEY")
+    values.pop("RESPIJT_INSTANCE_PATH")
     return {
+        **values,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # Without a configured key each process draws its own; `respijt serve` persists one.
-        "SECRET_KEY": secret_key or secrets.token_hex(32),
+        # Without a configured key create_app reads the instance key file (instance_secret_key).
+        "SECRET_KEY": secret_key or None,
         "RESPIJT_SECRET_KEY_CONFIGURED": bool(secret_key),
-        "RESPIJT_PUBLIC_URL": env.get("RESPIJT_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "RESPIJT_HORIZON_DAYS": _int(env, "RESPIJT_HORIZON_DAYS", 400),
-        "RESPIJT_STALE_AFTER_HOURS": _int(env, "RESPIJT_STALE_AFTER_HOURS", 72),
-        "RESPIJT_MAX_CAPACITY": _int(env, "RESPIJT_MAX_CAPACITY", 200),
-        "RESPIJT_HOLD_MINUTES": _int(env, "RESPIJT_HOLD_MINUTES", 15),
-        "RESPIJT_PROVIDER_CONFIRM_HOURS": _int(env, "RESPIJT_PROVIDER_CONFIRM_HOURS", 24),
-        "RESPIJT_SQLITE_BUSY_TIMEOUT_MS": _int(env, "RESPIJT_SQLITE_BUSY_TIMEOUT_MS", 10000),
-        "RESPIJT_TX_RETRIES": _int(env, "RESPIJT_TX_RETRIES", 8),
-        "RESPIJT_RATELIMIT": _bool(env, "RESPIJT_RATELIMIT", True),
-        "RESPIJT_SMS_BACKEND": env.get("RESPIJT_SMS_BACKEND", "console"),
-        "RESPIJT_QUIET_HOURS": env.get("RESPIJT_QUIET_HOURS", "21:00-08:00"),
-        "RESPIJT_DUTY_GRACE_MINUTES": _int(env, "RESPIJT_DUTY_GRACE_MINUTES", 60),
-        # Meldpunt duty rota and phone routing (docs/meldpunt.md).
-        "RESPIJT_ROTA_HORIZON_DAYS": _int(env, "RESPIJT_ROTA_HORIZON_DAYS", 56),
-        "RESPIJT_ROTA_PATTERN": env.get("RESPIJT_ROTA_PATTERN", "weekly"),
-        "RESPIJT_ROTA_HOLIDAYS": env.get("RESPIJT_ROTA_HOLIDAYS", ""),
-        "RESPIJT_ROTA_SWAP_APPROVAL": _bool(env, "RESPIJT_ROTA_SWAP_APPROVAL", False),
-        "RESPIJT_SCHEDULER_ROTA_REMIND_SECONDS": _float(
-            env, "RESPIJT_SCHEDULER_ROTA_REMIND_SECONDS", 300
-        ),
-        "RESPIJT_MELDPUNT_HOURS": env.get("RESPIJT_MELDPUNT_HOURS", ""),
-        "RESPIJT_MELDPUNT_RING_SECONDS": _int(env, "RESPIJT_MELDPUNT_RING_SECONDS", 25),
-        # Scheduler (docs/operations.md): lease, heartbeat = lease / 3, job intervals.
-        "RESPIJT_SCHEDULER_LEASE_SECONDS": _float(env, "RESPIJT_SCHEDULER_LEASE_SECONDS", 30),
-        "RESPIJT_SCHEDULER_DISPATCH_SECONDS": _float(env, "RESPIJT_SCHEDULER_DISPATCH_SECONDS", 5),
-        "RESPIJT_SCHEDULER_EXPIRE_SECONDS": _float(env, "RESPIJT_SCHEDULER_EXPIRE_SECONDS", 60),
-        "RESPIJT_JOB_RUN_KEEP_DAYS": _int(env, "RESPIJT_JOB_RUN_KEEP_DAYS", 14),
-        "RESPIJT_OUTBOX_BATCH": _int(env, "RESPIJT_OUTBOX_BATCH", 100),
-        # Outbox retries: exponential backoff with jitter, then `failed` (docs/configuration.md).
-        "RESPIJT_OUTBOX_MAX_ATTEMPTS": _int(env, "RESPIJT_OUTBOX_MAX_ATTEMPTS", 8),
-        "RESPIJT_OUTBOX_RETRY_BASE_SECONDS": _float(env, "RESPIJT_OUTBOX_RETRY_BASE_SECONDS", 60),
-        "RESPIJT_OUTBOX_RETRY_MAX_SECONDS": _float(env, "RESPIJT_OUTBOX_RETRY_MAX_SECONDS", 3600),
-        "RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS": _float(
-            env, "RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS", 900
-        ),
-        "RESPIJT_OFFER_HOURS": _int(env, "RESPIJT_OFFER_HOURS", 24),
-        "RESPIJT_REQUEST_LINK_DAYS": _int(env, "RESPIJT_REQUEST_LINK_DAYS", 90),
-        # Days after the satisfaction SMS went out in which a reply 1-5 still counts.
-        "RESPIJT_SATISFACTION_REPLY_DAYS": _int(env, "RESPIJT_SATISFACTION_REPLY_DAYS", 7),
-        # Twilio (SMS): credentials only from the environment; see docs/configuration.md.
-        "RESPIJT_TWILIO_ACCOUNT_SID": env.get("RESPIJT_TWILIO_ACCOUNT_SID", ""),
-        "RESPIJT_TWILIO_AUTH_TOKEN": env.get("RESPIJT_TWILIO_AUTH_TOKEN", ""),
-        "RESPIJT_TWILIO_FROM": env.get("RESPIJT_TWILIO_FROM", ""),
-        "RESPIJT_TWILIO_BASE_URL": (
-            env.get("RESPIJT_TWILIO_BASE_URL") or "https://api.twilio.com"
-        ).rstrip("/"),
-        "RESPIJT_TWILIO_TIMEOUT_SECONDS": _float(env, "RESPIJT_TWILIO_TIMEOUT_SECONDS", 10.0),
-        # Web pages: per-gemeente texts (costs, complaints) and where feedback is kept.
-        "RESPIJT_MUNICIPALITY_TEXTS": env.get("RESPIJT_MUNICIPALITY_TEXTS")
+        "RESPIJT_MUNICIPALITY_TEXTS": values["RESPIJT_MUNICIPALITY_TEXTS"]
         or os.path.join(instance_path, "municipality_texts.json"),
-        "RESPIJT_FEEDBACK_FILE": env.get("RESPIJT_FEEDBACK_FILE")
+        "RESPIJT_FEEDBACK_FILE": values["RESPIJT_FEEDBACK_FILE"]
         or os.path.join(instance_path, "feedback.jsonl"),
-        **account_settings_from_env(env),
     }
 
 
 def account_settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     """Accounts, sessions, e-mail, rate limits and retention (docs/security.md)."""
-    return {
-        # Off only for local development over plain http: drops Secure and the __Host- prefix.
-        "RESPIJT_COOKIE_SECURE": _bool(env, "RESPIJT_COOKIE_SECURE", True),
-        "RESPIJT_SESSION_IDLE_MINUTES": _int(env, "RESPIJT_SESSION_IDLE_MINUTES", 30),
-        "RESPIJT_SESSION_ABSOLUTE_HOURS": _int(env, "RESPIJT_SESSION_ABSOLUTE_HOURS", 12),
-        "RESPIJT_INVITATION_HOURS": _int(env, "RESPIJT_INVITATION_HOURS", 72),
-        "RESPIJT_PASSWORD_RESET_MINUTES": _int(env, "RESPIJT_PASSWORD_RESET_MINUTES", 60),
-        "RESPIJT_MAIL_BACKEND": env.get("RESPIJT_MAIL_BACKEND", "console"),
-        "RESPIJT_MAIL_FROM": env.get("RESPIJT_MAIL_FROM", "respijt@localhost"),
-        "RESPIJT_SMTP_HOST": env.get("RESPIJT_SMTP_HOST", "127.0.0.1"),
-        "RESPIJT_SMTP_PORT": _int(env, "RESPIJT_SMTP_PORT", 587),
-        "RESPIJT_SMTP_USERNAME": env.get("RESPIJT_SMTP_USERNAME", ""),
-        "RESPIJT_SMTP_PASSWORD": env.get("RESPIJT_SMTP_PASSWORD", ""),
-        "RESPIJT_SMTP_STARTTLS": _bool(env, "RESPIJT_SMTP_STARTTLS", True),
-        # memory:// is per process; use redis://127.0.0.1:6379 with several workers.
-        "RATELIMIT_STORAGE_URI": env.get("RESPIJT_RATELIMIT_STORAGE_URI", "memory://"),
-        "RESPIJT_ACCESS_LOG_YEARS": _int(env, "RESPIJT_ACCESS_LOG_YEARS", 5),
-        "RESPIJT_RETENTION_DAYS": _int(env, "RESPIJT_RETENTION_DAYS", 365),
-        # Benchmark-only no-work routes (bench/); never on in production.
-        "RESPIJT_BENCH_ROUTES": _bool(env, "RESPIJT_BENCH_ROUTES", False),
-    }
+    return read_settings(env, group="account")
 
 
-API_VERSION = "1.0.0"
+# --- One key for every process -------------------------------------------------------------
+
+SECRET_KEY_FILE = "secret_key"
+
+MISSING_KEY = (
+    "respijt start niet: RESPIJT_SECRET_KEY is niet ingesteld. {why} moet dezelfde sleutel"
+    " gebruiken als elk ander respijt-proces (webworkers, scheduler, opdrachten), anders werken"
+    " sessies en links in sms'jes niet. Zet in de omgeving van elk proces dezelfde lange"
+    ' willekeurige waarde, bijvoorbeeld uit: python3 -c "import secrets;'
+    ' print(secrets.token_hex(32))". Zie docs/configuration.md.'
+)
+
+
+def require_secret_key(env: Mapping[str, str], why: str) -> None:
+    """A production process refuses to start without RESPIJT_SECRET_KEY (ConfigError)."""
+    if not (env.get("RESPIJT_SECRET_KEY") or "").strip():
+        raise ConfigError([MISSING_KEY.format(why=why).removeprefix("respijt start niet: ")])
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The embedded default's key, shared by every process on this instance folder.
+
+    Made once (0600) by whichever process needs it first; written to a temporary file and
+    linked into place, so a process starting at the same moment never reads half a key.
+    """
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, SECRET_KEY_FILE)
+    if not os.path.exists(path):
+        temporary = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    with open(path) as fh:
+        key = fh.read().strip()
+    if not key:
+        raise ConfigError([f"{path} is leeg; verwijder het bestand of zet RESPIJT_SECRET_KEY."])
+    return key
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost: the embedded default's own machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -16,7 +16,7 @@ from respijt.database import run_in_transaction
 from respijt.errors import DomainError
 from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
 
-EXAMPLES = int(os.environ.get("RESPIJT_HYPOTHESIS_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("RESPIJT_TEST_HYPOTHESIS_EXAMPLES", "25"))
 START = datetime(2027, 3, 1, 10, tzinfo=UTC)
 CALLER = Caller("token:1", "meldpunt")
 

@@ -104,8 +104,8 @@ def test_fault_injection_through_the_dispatch_job_every_message_arrives_exactly_
     app, db, fake_twilio_server
 ):
     """1,000 outbox rows; 30% of POSTs fail transiently (500/503/429), 5% are accepted and then
-    time out. RESPIJT_FAULT_MESSAGES sets the count for a quick local run."""
-    count = int(os.environ.get("RESPIJT_FAULT_MESSAGES", "1000"))
+    time out. RESPIJT_TEST_FAULT_MESSAGES sets the count for a quick local run."""
+    count = int(os.environ.get("RESPIJT_TEST_FAULT_MESSAGES", "1000"))
     for n in range(count):
         queue_reminder(db.session, n)
     db.session.commit()

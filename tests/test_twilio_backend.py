@@ -135,7 +135,7 @@ def test_an_identical_body_sent_before_the_row_was_queued_is_not_taken_for_it(fa
 @pytest.mark.slow
 def test_fault_injection_every_message_reaches_twilio_exactly_once(fake, backend):
     """30% of attempts fail transiently (500, 503, 429) and 5% are accepted then time out."""
-    count = int(os.environ.get("RESPIJT_FAULT_MESSAGES", "1000"))
+    count = int(os.environ.get("RESPIJT_TEST_FAULT_MESSAGES", "1000"))
     fake.set_failures({"500": 0.1, "503": 0.1, "429": 0.1, "timeout": 0.05}, seed=2026)
     rows = [row(n) for n in range(count)]
     started = time.monotonic()

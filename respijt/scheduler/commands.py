@@ -31,10 +31,13 @@ def scheduler_group(ctx: click.Context) -> None:
     """Run the one scheduler process (stand-by while another holds the lease)."""
     if ctx.invoked_subcommand is not None:
         return
+    from respijt.cli import refuse_without_secret_key
     from respijt.scheduler.runner import SchedulerService
 
-    configure_logging()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # A separate process is production: links it signs must verify in the web workers.
+    refuse_without_secret_key(app, "respijt scheduler")
+    configure_logging()
     service = SchedulerService(app)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
