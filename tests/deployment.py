@@ -86,10 +86,12 @@ http {{
 
 
 def documented_nginx_block() -> str:
-    """The ```nginx block of docs/operations.md."""
+    """The ```nginx block of docs/operations.md with a `server {` in it (there is one)."""
     text = OPERATIONS_DOC.read_text(encoding="utf-8")
-    start = text.index("```nginx\n") + len("```nginx\n")
-    return text[start : text.index("```", start)]
+    blocks = [part.split("```", 1)[0] for part in text.split("```nginx\n")[1:]]
+    servers = [block for block in blocks if "\nserver {" in block]
+    assert len(servers) == 1, f"docs/operations.md: {len(servers)} nginx blocks with a server"
+    return servers[0]
 
 
 def nginx_config(tmp: Path, *, port: int, upstream_port: int, cert: Path, key: Path) -> Path:

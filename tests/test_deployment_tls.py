@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from respijt import clock, create_app, fake_twilio
 from respijt.extensions import db as _db
-from respijt.models import CareRequest, OutboxMessage, Reservation, Unit
+from respijt.models import AccessLog, CareRequest, OutboxMessage, Reservation, Unit
 from tests.browser import launch
 from tests.conftest import IN_CI, config_for_tests, make_database
 from tests.deployment import (
@@ -40,6 +40,7 @@ from tests.deployment import (
     nginx_command,
     nginx_config,
     scheduler_command,
+    session_from,
 )
 from tests.factories import TEST_PASSWORD, Factory
 from tests.live_server import free_port
@@ -56,6 +57,7 @@ SECRET_KEY = "deployment-test-key-shared-by-every-process"
 FAMILY_MOBILE = "06 12345678"
 FAMILY_E164 = "+31612345678"
 SMS_WAIT_SECONDS = 15.0
+VISITOR = "127.0.0.2"
 
 
 @dataclass
@@ -66,6 +68,7 @@ class Seeded:
     municipality: str
     unit_id: int
     location_name: str
+    meldpunt_token: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +98,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
                 municipality=municipality.code,
                 unit_id=unit.id,
                 location_name=location.name,
+                meldpunt_token=make.token("meldpunt", provider=provider),
             )
             _db.session.remove()
         try:
@@ -333,6 +337,33 @@ def test_behind_nginx_the_whole_journey_works_over_https(
             assert {m.template for m in messages} >= {"request_received", "request_offer"}
             _db.session.remove()
         _wait_for_delivered(seeded, ("request_received", "request_offer"))
+        _visitor_address_comes_from_the_proxy(seeded, base, cert, reference)
+
+
+def _visitor_address_comes_from_the_proxy(
+    seeded: Seeded, base: str, cert: Path, reference: str
+) -> None:
+    """A visitor on 127.0.0.2 reads the request through nginx (which reaches gunicorn from
+    127.0.0.1): the NEN 7513 log records the visitor, not the proxy, and not the address the
+    visitor wrote into X-Forwarded-For itself. The answer is marked secure (HSTS)."""
+    visitor = session_from(VISITOR)
+    answer = visitor.get(
+        f"{base}/api/v1/requests/{reference}",
+        headers={**seeded.meldpunt_token, "X-Forwarded-For": "203.0.113.9"},
+        verify=str(cert),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+    with seeded.app.app_context():
+        latest = _db.session.scalars(
+            select(AccessLog)
+            .where(AccessLog.client_reference == reference)
+            .order_by(AccessLog.id.desc())
+        ).first()
+        assert latest is not None and latest.role == "meldpunt"
+        assert latest.source == VISITOR
+        _db.session.remove()
 
 
 def _wait_for_delivered(seeded: Seeded, templates: tuple[str, ...]) -> None:
