@@ -173,15 +173,15 @@ def test_two_gunicorn_workers_with_one_key_accept_every_login(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(base + "/login", timeout=5)
+                requests.get(base + "/login", timeout=30)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or busy loading
                 assert server.poll() is None and time.monotonic() < deadline
                 time.sleep(0.2)
         statuses, pids = [], set()
         for _ in range(20):
             browser = requests.Session()  # a fresh session each time
-            form = browser.get(base + "/login", timeout=10).text
+            form = browser.get(base + "/login", timeout=60).text
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
             assert token
             answer = browser.post(
@@ -189,7 +189,7 @@ def test_two_gunicorn_workers_with_one_key_accept_every_login(tmp_path):
                 data={"email": email, "password": password, "csrf_token": token.group(1)},
                 headers={"Origin": base, "Referer": base + "/login"},
                 allow_redirects=False,
-                timeout=10,
+                timeout=60,
             )
             statuses.append(answer.status_code)
         assert statuses == [302] * 20
