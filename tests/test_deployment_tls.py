@@ -68,7 +68,7 @@ class Seeded:
     municipality: str
     unit_id: int
     location_name: str
-    meldpunt_token: dict[str, str]
+    coordinator_token: dict[str, str]  # reads the placed request (the meldpunt may not)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
                 municipality=municipality.code,
                 unit_id=unit.id,
                 location_name=location.name,
-                meldpunt_token=make.token("meldpunt", provider=provider),
+                coordinator_token=make.token("coordinator", regions=[region]),
             )
             _db.session.remove()
         try:
@@ -354,7 +354,7 @@ def _visitor_address_comes_from_the_proxy(
     with session_from(VISITOR) as visitor:
         answer = visitor.get(
             f"{base}/api/v1/requests/{reference}",
-            headers={**seeded.meldpunt_token, "X-Forwarded-For": "203.0.113.9"},
+            headers={**seeded.coordinator_token, "X-Forwarded-For": "203.0.113.9"},
             verify=str(cert),
             timeout=10,
         )
@@ -366,7 +366,7 @@ def _visitor_address_comes_from_the_proxy(
             .where(AccessLog.client_reference == reference)
             .order_by(AccessLog.id.desc())
         ).first()
-        assert latest is not None and latest.role == "meldpunt"
+        assert latest is not None and latest.role == "coordinator"
         assert latest.source == VISITOR
         _db.session.remove()
 
