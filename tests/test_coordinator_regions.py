@@ -284,8 +284,14 @@ def test_the_coordinator_dashboard_shows_only_their_own_regions(client, db, make
     assert 'id="gemeente-error"' in text and "hoort niet bij uw regio" in text
     provider = client.get(f"/coordinator/cijfers?aanbieder={w.b.provider.id}")
     assert provider.status_code == 404 and 'id="aanbieder-error"' in provider.get_data(as_text=True)
-    _problem(client.get(f"/coordinator/cijfers.csv?gemeente={w.b.municipality.code}"), 404)
-    _problem(client.get(f"/coordinator/cijfers-per-maand.csv?aanbieder={w.b.provider.id}"), 404)
+    # A download clicked in the browser: the Dutch "not found" page, no CSV and no JSON.
+    for download in (
+        f"/coordinator/cijfers.csv?gemeente={w.b.municipality.code}",
+        f"/coordinator/cijfers-per-maand.csv?aanbieder={w.b.provider.id}",
+    ):
+        refused = client.get(download)
+        assert refused.status_code == 404 and refused.mimetype == "text/html"
+        assert "Deze pagina bestaat niet" in refused.get_data(as_text=True)
 
     rota_page = client.get("/coordinator/rooster").get_data(as_text=True)
     assert w.a.region.name in rota_page and w.b.region.name not in rota_page

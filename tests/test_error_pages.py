@@ -52,6 +52,8 @@ def test_a_client_asking_for_json_on_a_page_gets_problem_json(client):
     response = client.get("/bestaat-niet", headers={"Accept": "application/json"})
     assert_problem(response, 404)
     assert "Accept" in response.vary
+    token = {"Authorization": "Bearer x", **HTML}  # the report pages also take API tokens
+    assert_problem(client.get("/bestaat-niet", headers=token), 404)
 
 
 def test_wrong_method_on_a_page_is_a_page_with_allow(client):

@@ -4,7 +4,8 @@ Every error handler answers problem+json (respijt.api.problems). For a path a pe
 a browser, `problem_as_page` (an after_request hook) swaps that body for a page saying in plain
 Dutch what happened and how to go on, with the same status and headers (Allow, Retry-After).
 Machine paths keep problem+json: the API, the Twilio webhooks, the iCal feed, /health and
-/metrics. So does a client on a website path that asks for JSON rather than HTML.
+/metrics. So does a client on a website path that asks for JSON rather than HTML, or that
+calls with an API token.
 
 A page never shows the problem's detail (it may name headers or fields) nor anything of the
 exception: only a fixed text per status.
@@ -87,8 +88,9 @@ def is_machine_path(path: str) -> bool:
 
 
 def wants_page() -> bool:
-    """A website path, asked for by a client that does not prefer JSON over HTML."""
-    if is_machine_path(request.path):
+    """A website path, asked for by a client that does not prefer JSON over HTML and sends
+    no API token (the report pages also answer token callers, who expect problem+json)."""
+    if is_machine_path(request.path) or "Authorization" in request.headers:
         return False
     accept = request.accept_mimetypes
     if not accept:
