@@ -106,6 +106,7 @@ def test_idle_and_absolute_timeouts_end_the_web_session(client, make, app):
 OPEN_PAGES = {
     "static",
     "favicon",
+    "security_txt",  # RFC 9116: public by design
     "auth.login",
     "auth.logout",
     "auth.password_reset_request",
