@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -37,9 +38,24 @@ def _source() -> str | None:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("auth.account")
+    """`target` when it is a path on this site, else the account page. Parsed, never prefix-
+    matched: browsers drop tabs and newlines and read a backslash as a slash, so '/\t/evil'
+    or '/\\evil' would leave the site. Anything doubtful is refused, not repaired."""
+    default = url_for("auth.account")
+    if not target or not target.isprintable() or "\\" in target:
+        return default
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return default
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return default
+    if urlunsplit(parts) != target:  # urlsplit dropped something ('///host' → '/host')
+        return default
+    path = unquote(parts.path)
+    if path.startswith("//") or "\\" in path or not path.isprintable():
+        return default
+    return target
 
 
 def _page(template: str, status: int = 200, **context: Any) -> ResponseReturnValue:
