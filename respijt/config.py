@@ -10,6 +10,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from limits import parse_many
+
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
@@ -32,6 +34,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise RuntimeError(f"{name} must be positive, got {raw!r}")
     return value
+
+
+def _limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate limit in Flask-Limiter's notation ("10 per hour;50 per day")."""
+    raw = (env.get(name) or "").strip() or default
+    try:
+        parse_many(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a limit such as '10 per hour', got {raw!r}") from exc
+    return raw
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -130,6 +142,20 @@ def account_settings_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "RESPIJT_SMTP_STARTTLS": _bool(env, "RESPIJT_SMTP_STARTTLS", True),
         # memory:// is per process; use redis://127.0.0.1:6379 with several workers.
         "RATELIMIT_STORAGE_URI": env.get("RESPIJT_RATELIMIT_STORAGE_URI", "memory://"),
+        # Abuse limits (docs/security.md): public writes per client address (per form) and
+        # per target mobile (every form that sends an SMS together), in Flask-Limiter's
+        # notation; failed sign-ins wait a growing delay per account and per address, never
+        # a lockout; a half-signed-in session ends after this many wrong codes.
+        "RESPIJT_PUBLIC_LIMIT_PER_ADDRESS": _limit(
+            env, "RESPIJT_PUBLIC_LIMIT_PER_ADDRESS", "10 per hour"
+        ),
+        "RESPIJT_PUBLIC_LIMIT_PER_MOBILE": _limit(
+            env, "RESPIJT_PUBLIC_LIMIT_PER_MOBILE", "5 per day"
+        ),
+        "RESPIJT_LOGIN_FREE_FAILURES": _int(env, "RESPIJT_LOGIN_FREE_FAILURES", 3),
+        "RESPIJT_LOGIN_DELAY_BASE_SECONDS": _float(env, "RESPIJT_LOGIN_DELAY_BASE_SECONDS", 2),
+        "RESPIJT_LOGIN_DELAY_MAX_SECONDS": _float(env, "RESPIJT_LOGIN_DELAY_MAX_SECONDS", 300),
+        "RESPIJT_SECOND_FACTOR_MAX_FAILURES": _int(env, "RESPIJT_SECOND_FACTOR_MAX_FAILURES", 5),
         "RESPIJT_ACCESS_LOG_YEARS": _int(env, "RESPIJT_ACCESS_LOG_YEARS", 5),
         "RESPIJT_RETENTION_DAYS": _int(env, "RESPIJT_RETENTION_DAYS", 365),
         # Benchmark-only no-work routes (bench/); never on in production.

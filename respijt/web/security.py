@@ -51,9 +51,9 @@ RATE_LIMITS: dict[str, tuple[str, list[str] | None, bool]] = {
     "auth.password_reset": ("10 per hour", ["POST"], False),
     "auth.invitation": ("10 per hour", ["POST"], False),
     "registry.get_availability": ("120 per minute", None, False),
-    # The public request form; a verwijzer or the meldpunt on the phone uses a token.
-    "requests.create_request": ("10 per hour", ["POST"], True),
 }
+# The public writes (the request form on the web and in the API, "stuur mijn link opnieuw",
+# complaints) are limited per address and per target mobile in respijt.public_limits.
 
 
 def _login_account() -> str:
