@@ -296,6 +296,12 @@ def revoke_all_sessions(session: DbSession, user_id: int, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def end_session(web_session: WebSession, now: datetime) -> None:
+    """Revoke one session (a half-signed-in one that gave too many wrong codes)."""
+    if web_session.revoked_at is None:
+        web_session.revoked_at = now
+
+
 def session_caller(web_session: WebSession) -> Caller:
     return caller_for_user(web_session.user, web_session.role)
 

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -19,6 +21,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -54,10 +57,6 @@ RATE_LIMITS: dict[str, tuple[str, list[str] | None, bool]] = {
 }
 # The public writes (the request form on the web and in the API, "stuur mijn link opnieuw",
 # complaints) are limited per address and per target mobile in respijt.public_limits.
-
-
-def _login_account() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()
 
 
 def _has_token() -> bool:
@@ -157,7 +156,9 @@ def _cookie_settings(app: Flask) -> None:
 def _init_limiter(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config["RATELIMIT_ENABLED"] = bool(app.config.get("RESPIJT_RATELIMIT", True))
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Retry-After is set on the 429 itself (below): Flask-Limiter's own headers would
+    # overwrite the exact wait of a login delay or a public form with its window's end.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter = Limiter(get_remote_address, app=app)
     for endpoint, (limit, methods, tokens_exempt) in RATE_LIMITS.items():
         view = app.view_functions.get(endpoint)
@@ -165,16 +166,6 @@ def _init_limiter(app: Flask) -> Limiter:
             exempt_when = _has_token if tokens_exempt else None
             limited = limiter.limit(limit, methods=methods, exempt_when=exempt_when)(view)
             app.view_functions[endpoint] = limited  # type: ignore[assignment]
-    login = app.view_functions.get("auth.login")
-    if login is not None:
-        # Failed logins per account too, whatever address they come from (a successful login
-        # answers 302 and is not counted). NIST SP 800-63B: at most 100 failures.
-        app.view_functions["auth.login"] = limiter.limit(  # type: ignore[assignment]
-            "20 per hour",
-            methods=["POST"],
-            key_func=_login_account,
-            deduct_when=lambda response: response.status_code != 302,
-        )(login)
     app.extensions["respijt_limiter"] = limiter
     return limiter
 
@@ -220,13 +211,19 @@ def init_security(app: Flask) -> None:
         if request.path.startswith(CSRF_EXEMPT_PREFIXES):
             from respijt.api.problems import problem
 
-            return problem(429)  # Dutch problem+json; Flask-Limiter adds Retry-After
-        return render_template(
-            "message.html",
-            title="Te veel pogingen",
-            text="U heeft het te vaak geprobeerd. Wacht even en probeer het dan opnieuw.",
-            status=429,
-        ), 429
+            response = problem(429)  # Dutch problem+json
+        else:
+            response = make_response(
+                render_template(
+                    "message.html",
+                    title="Te veel pogingen",
+                    text="U heeft het te vaak geprobeerd. Wacht even en probeer het dan opnieuw.",
+                    status=429,
+                ),
+                429,
+            )
+        response.headers["Retry-After"] = str(_seconds_until_reset(app))
+        return response
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -240,6 +237,15 @@ def init_security(app: Flask) -> None:
         if _may_hold_personal_data():
             headers["Cache-Control"] = "no-store"
         return response
+
+
+def _seconds_until_reset(app: Flask) -> int:
+    """When the limit this request broke lets the next one through."""
+    limiter = app.extensions.get("respijt_limiter")
+    current = limiter.current_limit if isinstance(limiter, Limiter) else None
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 def _may_hold_personal_data() -> bool:
