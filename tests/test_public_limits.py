@@ -229,3 +229,13 @@ def test_concurrent_retries_with_one_key_make_one_request(app, municipality, mak
     assert {status for status, _ in outcomes} == {201}
     assert len({reference for _, reference in outcomes}) == 1
     assert _count(db, CareRequest) == 1 and _sms_to(db) == 1
+
+
+def test_the_availability_page_is_limited_like_the_api_search(limited, municipality):
+    client = limited.test_client()
+    partial = {"HX-Request": "true"}
+    statuses = [client.get("/beschikbaarheid", headers=partial).status_code for _ in range(121)]
+    assert statuses[:120] == [200] * 120 and statuses[120] == 429
+    refused = client.get("/beschikbaarheid")
+    assert refused.status_code == 429 and "Te veel pogingen" in refused.get_data(as_text=True)
+    assert 0 < int(refused.headers["Retry-After"]) <= 60

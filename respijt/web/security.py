@@ -54,6 +54,7 @@ RATE_LIMITS: dict[str, tuple[str, list[str] | None, bool]] = {
     "auth.password_reset": ("10 per hour", ["POST"], False),
     "auth.invitation": ("10 per hour", ["POST"], False),
     "registry.get_availability": ("120 per minute", None, False),
+    "web.availability": ("120 per minute", None, False),  # the same search as a page
 }
 # The public writes (the request form on the web and in the API, "stuur mijn link opnieuw",
 # complaints) are limited per address and per target mobile in respijt.public_limits.
