@@ -40,8 +40,12 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 def on_starting(server: Any) -> None:
     """In the master, before any worker: the settings and the key checked, logging for
     respijt.*, and no counts of a previous run left in the metrics folder."""
-    from respijt.config import ConfigError, check_environment, log_format_from_env
-    from respijt.config import require_secret_key
+    from respijt.config import (
+        ConfigError,
+        check_environment,
+        log_format_from_env,
+        require_secret_key,
+    )
     from respijt.logs import configure_logging
 
     try:

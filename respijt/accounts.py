@@ -22,13 +22,23 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from respijt import clock
 from respijt.auth import PROVIDER_BOUND_ROLES, ROLES, Caller, caller_for_user
 from respijt.database import DbSession
 from respijt.errors import DomainError, InvalidInput
-from respijt.models import Provider, RecoveryCode, Region, User, UserRegion, UserRole, WebSession
+from respijt.models import (
+    ApiToken,
+    Provider,
+    RecoveryCode,
+    Region,
+    User,
+    UserRegion,
+    UserRole,
+    WebSession,
+)
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
@@ -198,14 +208,22 @@ def list_users(session: DbSession) -> list[User]:
 
 
 def disable_user(session: DbSession, user: User, now: datetime) -> None:
-    """No more logins, sessions or tokens for this person (their tokens check `active`)."""
+    """No more logins, sessions or tokens for this person. Sessions and tokens are revoked
+    for good, not merely checked against `active`: an account is often disabled because a
+    token leaked, and enabling the person again must not re-arm it."""
     if user.disabled_at is None:
         user.disabled_at = now
     revoke_all_sessions(session, user.id, now)
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     session.flush()
 
 
 def enable_user(session: DbSession, user: User) -> None:
+    """Allow logins again; the sessions and tokens revoked on disabling stay revoked."""
     user.disabled_at = None
     session.flush()
 
@@ -278,6 +296,12 @@ def revoke_all_sessions(session: DbSession, user_id: int, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def end_session(web_session: WebSession, now: datetime) -> None:
+    """Revoke one session (a half-signed-in one that gave too many wrong codes)."""
+    if web_session.revoked_at is None:
+        web_session.revoked_at = now
+
+
 def session_caller(web_session: WebSession) -> Caller:
     return caller_for_user(web_session.user, web_session.role)
 
@@ -318,13 +342,26 @@ def _totp_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def _use_totp(user: User, code: str, now: datetime) -> bool:
-    """Accept a code once: a step at or before the last one used is a replay."""
+def _use_totp(session: DbSession, user: User, code: str, now: datetime) -> bool:
+    """Accept a code once: a step at or before the last one used is a replay. Marking the
+    step is one conditional UPDATE, so of concurrent sessions offering the same code exactly
+    one changes the row (PostgreSQL re-checks the condition after waiting for the lock)."""
     assert user.totp_secret is not None
     step = _totp_step(user.totp_secret, code, now)
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+    if step is None:
         return False
-    user.totp_last_step = step
+    marked = session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(user, "totp_last_step", step)
     return True
 
 
@@ -334,7 +371,7 @@ def confirm_totp_enrolment(
     """Confirm the authenticator with a first code; returns fresh recovery codes (shown once)."""
     if user.totp_secret is None or user.totp_confirmed_at is not None:
         raise InvalidInput("Er is geen instelling van tweestapsverificatie gestart.")
-    if not _use_totp(user, code, now):
+    if not _use_totp(session, user, code, now):
         raise InvalidInput("De code klopt niet. Probeer de volgende code uit uw app.")
     user.totp_confirmed_at = now
     web_session.second_factor_at = now
@@ -358,7 +395,7 @@ def verify_second_factor(
     user = web_session.user
     if user.totp_secret is None or user.totp_confirmed_at is None:
         return False
-    ok = _use_totp(user, code, now)
+    ok = _use_totp(session, user, code, now)
     if not ok:
         used = session.execute(
             update(RecoveryCode)

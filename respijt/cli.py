@@ -298,13 +298,16 @@ def user_disable(user_ref: str) -> None:
 @click.argument("user_ref")
 @with_appcontext
 def user_enable(user_ref: str) -> None:
-    """Enable a disabled account again."""
+    """Enable a disabled account again; the tokens revoked on disabling stay revoked."""
     user = _user_or_fail(user_ref)
     if user is None:
         return
     accounts.enable_user(db.session, user)
     db.session.commit()
-    click.echo(f"Gebruiker {user.email} weer ingeschakeld.")
+    click.echo(
+        f"Gebruiker {user.email} weer ingeschakeld; oude tokens blijven ingetrokken, "
+        "maak zo nodig een nieuw token."
+    )
 
 
 @user_group.command("list")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from limits import parse_many
 from marshmallow import ValidationError, fields, validate
 
 API_VERSION = "1.0.0"
@@ -158,6 +159,10 @@ def _check_holidays(value: str) -> None:
     holiday_dates(value, [2026])
 
 
+def _check_limit(value: str) -> None:
+    parse_many(value)  # ValueError when it is not Flask-Limiter's notation
+
+
 def _check_storage_uri(value: str) -> None:
     if "://" not in value:
         raise ValueError("no scheme")
@@ -232,7 +237,7 @@ SETTINGS: tuple[Setting, ...] = (
     # Operations (docs/operations.md, docs/security.md): how long complaints from the public
     # form are kept, and the contact published in /.well-known/security.txt ("" = none given).
     _whole("RESPIJT_COMPLAINT_RETENTION_DAYS", 365, 1, 36_500),
-    _text("RESPIJT_SECURITY_CONTACT", "", "een mailto:- of https://-adres (leeg: security@ de host)"),
+    _text("RESPIJT_SECURITY_CONTACT", "", "een mailto:- of https://-adres"),
     # Accounts, sessions, e-mail, rate limits and retention (docs/security.md).
     # Off only for local development over plain http: drops Secure and the __Host- prefix.
     _switch("RESPIJT_COOKIE_SECURE", True, group="account"),
@@ -260,6 +265,30 @@ SETTINGS: tuple[Setting, ...] = (
         key="RATELIMIT_STORAGE_URI",
         empty_is_default=True,
     ),
+    # Abuse limits (docs/security.md): public writes per client address (per form) and per
+    # target mobile (every form that sends an SMS together), in Flask-Limiter's notation;
+    # failed sign-ins wait a growing delay per account and per address, never a lockout; a
+    # half-signed-in session ends after this many wrong codes.
+    _checked_text(
+        "RESPIJT_PUBLIC_LIMIT_PER_ADDRESS",
+        "10 per hour",
+        "een grens als '10 per hour' of '10 per hour;50 per day'",
+        _check_limit,
+        group="account",
+        empty_is_default=True,
+    ),
+    _checked_text(
+        "RESPIJT_PUBLIC_LIMIT_PER_MOBILE",
+        "5 per day",
+        "een grens als '5 per day'",
+        _check_limit,
+        group="account",
+        empty_is_default=True,
+    ),
+    _whole("RESPIJT_LOGIN_FREE_FAILURES", 3, 0, 100, group="account"),
+    _seconds("RESPIJT_LOGIN_DELAY_BASE_SECONDS", 2, 3600, group="account"),
+    _seconds("RESPIJT_LOGIN_DELAY_MAX_SECONDS", 300, 86_400, group="account"),
+    _whole("RESPIJT_SECOND_FACTOR_MAX_FAILURES", 5, 1, 100, group="account"),
     _whole("RESPIJT_ACCESS_LOG_YEARS", 5, 1, 100, group="account"),
     _whole("RESPIJT_RETENTION_DAYS", 365, 1, 36_500, group="account"),
     # Logs (docs/operations.md): plain text lines or JSON lines, for the app and the access log.

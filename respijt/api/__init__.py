@@ -190,6 +190,9 @@ def _register_error_handlers(app: Flask) -> None:
         response = domain_problem(exc)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="respijt"'
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     @app.errorhandler(DBAPIError)

@@ -8,6 +8,7 @@ Every read and change goes through `log_request_access()` (NEN 7513).
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import marshmallow as ma
@@ -15,8 +16,9 @@ from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, care_requests, clock, request_links, workflow
+from respijt import booking, care_requests, clock, public_limits, request_links, workflow
 from respijt.api.request_schemas import (
     CloseInput,
     ListQuery,
@@ -36,9 +38,11 @@ from respijt.api.security import (
 from respijt.auth import Caller
 from respijt.care_requests import PUBLIC, link_caller
 from respijt.database import run_in_transaction
-from respijt.errors import DomainError, Forbidden, NotFound
+from respijt.errors import DomainError, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from respijt.extensions import db
-from respijt.models import CareRequest, Reservation
+from respijt.models import CareRequest, RequestIdempotency, Reservation
+from respijt.public_limits import limit_anonymous
+from respijt.registry import normalise_phone
 from respijt.requests_access import (
     create_logged_request,
     log_request_access,
@@ -53,6 +57,7 @@ CREATORS = workflow.account_roles_that_may(workflow.REQUEST_CREATE)
 LISTERS = workflow.roles_that_may(workflow.REQUEST_LIST)
 VIEWERS = workflow.account_roles_that_may(workflow.REQUEST_READ)
 LINK_HEADER = "X-Request-Token"
+IDEMPOTENCY_KEY_MAX = 100
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 _security: list[dict[str, list[str]]] = [{"bearer": []}, {"requestLink": []}]
@@ -201,41 +206,147 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
 # --- views ----------------------------------------------------------------------------------
 
 
+def _idempotency_key(caller: Caller) -> str | None:
+    """The caller's `Idempotency-Key` as stored: for the public (one caller key for everyone)
+    behind a keyed digest of the client address, so a stranger's key never replays
+    someone else's answer."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
+        raise InvalidInput(
+            "Idempotency-Key is leeg of te lang.",
+            [
+                {
+                    "name": "Idempotency-Key",
+                    "code": "length",
+                    "reason": f"1 tot {IDEMPOTENCY_KEY_MAX} tekens.",
+                }
+            ],
+        )
+    if caller.role != "public":
+        return key
+    address = hmac.new(
+        str(current_app.secret_key).encode(), (request.remote_addr or "-").encode(), "sha256"
+    ).hexdigest()[:32]
+    return f"{address}:{key}"
+
+
+def _replay(caller: Caller, key: str, fingerprint: str) -> CareRequest | None:
+    """The request an earlier call with this key made, if any; the same key with another
+    body is refused (422), as for holds."""
+    found = db.session.execute(
+        select(RequestIdempotency.request_fingerprint, CareRequest)
+        .join(CareRequest, CareRequest.id == RequestIdempotency.request_id)
+        .where(RequestIdempotency.caller == caller.key, RequestIdempotency.idempotency_key == key)
+    ).first()
+    if found is None:
+        return None
+    if found[0] != fingerprint:
+        raise IdempotencyConflict("Deze Idempotency-Key is al gebruikt voor een andere aanvraag.")
+    care_request: CareRequest = found[1]
+    return care_request
+
+
+def _public_mobile(data: dict[str, Any]) -> str | None:
+    try:
+        return normalise_phone(data["contact"]["mobile"], "contact.mobile", mobile=True)
+    except InvalidInput:
+        return None  # refused by the request's own validation; no SMS goes out
+
+
 @blp.route("/requests", methods=["POST"])
+@limit_anonymous(public_limits.REQUEST_FORM)
 @allow_roles("public", *CREATORS)
 @refusals_logged("care_request.create", "new")
 @blp.arguments(RequestInput)
 @blp.response(201, RequestSchema)
-@blp.doc(security=[{}, {"bearer": []}])
+@blp.alt_response(
+    422, description="Ongeldige invoer, of de Idempotency-Key hoort bij een andere aanvraag"
+)
+@blp.alt_response(429, description="Te veel aanvragen vanaf dit adres of voor dit mobiele nummer")
+@blp.doc(
+    security=[{}, {"bearer": []}],
+    parameters=[
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
+            "description": "Zelfde sleutel, zelfde antwoord: een herhaling maakt geen tweede "
+            "aanvraag en stuurt geen tweede sms.",
+        }
+    ],
+)
 def create_request(data: dict[str, Any]) -> ResponseReturnValue:
     """Nieuwe aanvraag: publiek (met toestemming), door een verwijzer of door het meldpunt."""
     caller = _optional_caller() or PUBLIC
     workflow.ensure_may(caller.role, workflow.REQUEST_CREATE)
     default_channel = {"public": "web", "meldpunt": "phone"}.get(caller.role, "api")
     channel = default_channel if caller.role == "public" else data.get("channel", default_channel)
+    key = _idempotency_key(caller)
+    fingerprint = booking.fingerprint(data)
+    replaying = key is not None and run_in_transaction(
+        db.session, lambda: _replay(caller, key, fingerprint) is not None, _retries()
+    )
+    if caller.role == "public" and not replaying:
+        mobile = _public_mobile(data)
+        if mobile is not None:
+            public_limits.check_mobile(mobile)
 
-    def work() -> dict[str, Any]:
-        care_request = create_logged_request(
-            db.session,
-            data,
-            caller=caller,
-            channel=channel,
-            now=clock.now(),
-            today=clock.today(),
-            stale_after_hours=_stale_after(),
-        )
+    def work() -> tuple[dict[str, Any], bool]:
+        now = clock.now()
+        care_request = _replay(caller, key, fingerprint) if key is not None else None
+        replayed = care_request is not None
+        if care_request is None:
+            care_request = create_logged_request(
+                db.session,
+                data,
+                caller=caller,
+                channel=channel,
+                now=now,
+                today=clock.today(),
+                stale_after_hours=_stale_after(),
+            )
+            if key is not None:
+                db.session.add(
+                    RequestIdempotency(
+                        caller=caller.key,
+                        idempotency_key=key,
+                        request_fingerprint=fingerprint,
+                        request_id=care_request.id,
+                        created_at=now,
+                    )
+                )
+                db.session.flush()
+        else:
+            log_request_access(
+                db.session,
+                action="read",
+                caller=caller,
+                reference=care_request.reference,
+                outcome="granted",
+            )
         token = None
         if caller.role == "public":
             token = request_links.make_link_token(
                 current_app.secret_key,  # type: ignore[arg-type]
                 care_request.reference,
             )
-        return request_dict(care_request, link_token=token)
+        return request_dict(care_request, link_token=token), replayed
 
-    body = run_in_transaction(db.session, work, _retries())
+    try:
+        body, replayed = run_in_transaction(db.session, work, _retries())
+    except IntegrityError:
+        # The same key raced itself and the other call won: answer with its request.
+        db.session.rollback()
+        if key is None:
+            raise
+        body, replayed = run_in_transaction(db.session, work, _retries())
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/requests/{body['reference']}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return response
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from respijt import database
 from respijt.auth import Caller
+from respijt.care_requests.access import restrict_to_visible
 from respijt.care_requests.common import (
     MAX_SERIES_STAYS,
     new_reference,
@@ -69,8 +70,45 @@ def series_dates(
     return out
 
 
-def validate_request(session: DbSession, data: dict[str, Any], today: date) -> dict[str, Any]:
-    """Check a new request; returns normalised values or raises InvalidInput listing all."""
+def _linkable_previous(
+    session: DbSession,
+    reference: str,
+    *,
+    caller: Caller | None,
+    now: datetime,
+    birth_year: int,
+    contact_mobile: str | None,
+) -> CareRequest | None:
+    """The earlier request `reference` names, if this caller may link it: one they may see
+    (the public: one sent from the same mobile number) of a client with the same birth year.
+    Anything else is None, whether the reference exists or not, so the answer tells a
+    stranger neither that nor the birth year behind it."""
+    query = select(CareRequest).where(
+        CareRequest.reference == normalise_reference(reference),
+        CareRequest.birth_year == birth_year,
+    )
+    if caller is None or caller.role == "public":
+        if contact_mobile is None:
+            return None
+        query = query.where(CareRequest.contact_mobile == contact_mobile)
+    else:
+        query = restrict_to_visible(query, caller, now)
+    found: CareRequest | None = session.scalar(query)
+    return found
+
+
+def validate_request(
+    session: DbSession,
+    data: dict[str, Any],
+    today: date,
+    *,
+    caller: Caller | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Check a new request; returns normalised values or raises InvalidInput listing all.
+    `caller` decides which earlier request `previous_request` may name (None: only one sent
+    from the same contact mobile, as for the public)."""
+    now = now or datetime.combine(today, datetime.min.time(), tzinfo=UTC)
     problems: list[dict[str, str]] = []
     values: dict[str, Any] = {}
     if data.get("consent") is not True:
@@ -153,10 +191,15 @@ def validate_request(session: DbSession, data: dict[str, Any], today: date) -> d
             )
     previous_ref = data.get("previous_request")
     if previous_ref:
-        previous = session.scalar(
-            select(CareRequest).where(CareRequest.reference == normalise_reference(previous_ref))
+        previous = _linkable_previous(
+            session,
+            previous_ref,
+            caller=caller,
+            now=now,
+            birth_year=data["client"]["birth_year"],
+            contact_mobile=values.get("contact_mobile"),
         )
-        if previous is None or previous.birth_year != data["client"]["birth_year"]:
+        if previous is None:
             problems.append(
                 problem(
                     "previous_request",
@@ -182,7 +225,7 @@ def create_request(
 ) -> CareRequest:
     """Store a new request, then match it at once: no fit puts it on the waitlist, and an
     urgent request without a fit is flagged for the meldpunt on duty."""
-    values = validate_request(session, data, today)
+    values = validate_request(session, data, today, caller=caller, now=now)
     municipality: Municipality = values["municipality"]
     # Who asks follows from the account; only the meldpunt records it from the phone call,
     # and on the public form someone may say they ask as a verwijzer.

@@ -3,6 +3,7 @@
 from respijt.models.account import (
     AccessLog,
     AccessLogPurgePermit,
+    LoginThrottle,
     RecoveryCode,
     User,
     UserRegion,
@@ -14,6 +15,7 @@ from respijt.models.care_request import (
     CareRequest,
     CareRequestEvent,
     CareRequestStay,
+    RequestIdempotency,
     RequestOption,
 )
 from respijt.models.claims import ClaimExport, ClaimLine, Tariff
@@ -40,6 +42,8 @@ from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, Tw
 __all__ = [
     "AccessLog",
     "AccessLogPurgePermit",
+    "LoginThrottle",
+    "RequestIdempotency",
     "RecoveryCode",
     "User",
     "UserRegion",

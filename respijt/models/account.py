@@ -132,3 +132,16 @@ class AccessLogPurgePermit(Base):
     __tablename__ = "access_log_purge_permit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-in attempts under one key (an account, a known device, an address, a
+    half-signed-in session): how many in a row, and until when the next attempt waits.
+    Only digests and addresses as keys; never a password or a code (respijt.login_throttle)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -178,3 +178,21 @@ class RequestOption(Base):
     chosen_by: Mapped[str | None] = mapped_column(String(40))
     # Required when the meldpunt chooses other than the requester's preference.
     choice_reason: Mapped[str | None] = mapped_column(String(300))
+
+
+class RequestIdempotency(Base):
+    """The `Idempotency-Key` of a `POST /api/v1/requests`: a retry with the same key from the
+    same caller answers with this request and creates nothing. For the public, the key is
+    stored with a digest of the client address in front (`caller` is "public" for all)."""
+
+    __tablename__ = "request_idempotency"
+    __table_args__ = (
+        UniqueConstraint("caller", "idempotency_key", name="uq_request_idempotency_caller_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller: Mapped[str] = mapped_column(String(40))
+    idempotency_key: Mapped[str] = mapped_column(String(140))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[int] = mapped_column(ForeignKey("care_request.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -22,7 +22,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete
 
-from respijt import booking, clock, privacy_jobs, registry, rota
+from respijt import booking, clock, login_throttle, privacy_jobs, registry, rota
 from respijt.database import DbSession
 from respijt.models import JobRun
 from respijt.notifications import outbox, rules
@@ -172,7 +172,8 @@ def run_retention(session: DbSession, now: datetime, config: Config) -> int:
         retention_days=int(config.get("RESPIJT_RETENTION_DAYS", 365)),
         complaint_retention_days=int(config.get("RESPIJT_COMPLAINT_RETENTION_DAYS", 365)),
     )
-    return purged + int(old_runs.rowcount)  # type: ignore[attr-defined]
+    forgotten = login_throttle.purge(session, now)
+    return purged + forgotten + int(old_runs.rowcount)  # type: ignore[attr-defined]
 
 
 def generate_rota(session: DbSession, now: datetime, config: Config) -> int:

@@ -5,13 +5,17 @@ Views are thin: parse the form → call respijt.accounts → commit → then sen
 
 from __future__ import annotations
 
+import logging
+import secrets
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,8 +24,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
-from respijt import accounts, clock, mail
+from respijt import accounts, clock, login_throttle, mail
 from respijt.auth import list_tokens
 from respijt.errors import InvalidInput
 from respijt.extensions import db
@@ -31,15 +38,35 @@ from respijt.web.security import SessionPrincipal, current_principal, login_requ
 
 bp = Blueprint("auth", __name__)
 
+# Failed logins and second factors, without passwords or codes (docs/security.md).
+security_log = logging.getLogger("respijt.security")
+DEVICE_COOKIE = "respijt_device"
+DEVICE_DAYS = 90
+
 
 def _source() -> str | None:
     return request.remote_addr
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("auth.account")
+    """`target` when it is a path on this site, else the account page. Parsed, never prefix-
+    matched: browsers drop tabs and newlines and read a backslash as a slash, so '/\t/evil'
+    or '/\\evil' would leave the site. Anything doubtful is refused, not repaired."""
+    default = url_for("auth.account")
+    if not target or not target.isprintable() or "\\" in target:
+        return default
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return default
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return default
+    if urlunsplit(parts) != target:  # urlsplit dropped something ('///host' → '/host')
+        return default
+    path = unquote(parts.path)
+    if path.startswith("//") or "\\" in path or not path.isprintable():
+        return default
+    return target
 
 
 def _page(template: str, status: int = 200, **context: Any) -> ResponseReturnValue:
@@ -51,15 +78,135 @@ def _end_browser_session() -> None:
     session.clear()
 
 
+# --- failed sign-ins: a growing delay, never a lockout (respijt.login_throttle) ---------------
+
+
+def _throttled() -> bool:
+    """The delay follows RESPIJT_RATELIMIT like every other limit (off only for benchmarks)."""
+    return bool(current_app.config.get("RESPIJT_RATELIMIT", True))
+
+
+def _device_cookie_name() -> str:
+    return "__Host-respijt-device" if current_app.config["RESPIJT_COOKIE_SECURE"] else DEVICE_COOKIE
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="respijt-device")
+
+
+def _account_key(email: str) -> str:
+    return login_throttle.account_key(str(current_app.config["SECRET_KEY"]), email)
+
+
+def _device_nonce(email: str) -> str | None:
+    """The nonce of this browser's known-device cookie, when it was set by a full sign-in to
+    this very account and has not expired; else None."""
+    raw = request.cookies.get(_device_cookie_name())
+    if not raw:
+        return None
+    try:
+        payload = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    if not isinstance(payload, dict) or payload.get("a") != _account_key(email):
+        return None
+    nonce = payload.get("n")
+    return nonce if isinstance(nonce, str) and nonce else None
+
+
+def _throttle_keys(email: str) -> tuple[str, list[str]]:
+    """(the subject key, every key an attempt counts under): a known device only under
+    itself; anyone else under the account and the client address."""
+    nonce = _device_nonce(email)
+    if nonce is not None:
+        subject = login_throttle.device_key(nonce)
+        return subject, [subject]
+    subject = _account_key(email)
+    return subject, [subject, login_throttle.address_key(_source())]
+
+
+def _remember_device(response: BaseResponse, email: str) -> BaseResponse:
+    """After a full sign-in: mark this browser as a known device of the account."""
+    nonce = _device_nonce(email) or secrets.token_urlsafe(16)
+    response.set_cookie(
+        _device_cookie_name(),
+        _device_serializer().dumps({"a": _account_key(email), "n": nonce}),
+        max_age=DEVICE_DAYS * 86400,
+        secure=bool(current_app.config["RESPIJT_COOKIE_SECURE"]),
+        httponly=True,
+        samesite="Lax",
+        path="/",
+    )
+    return response
+
+
+def _user_ref(email: str) -> str:
+    """Who, for the security log: the user id, never the address typed (people type their
+    password into the e-mail field)."""
+    user_id = db.session.scalar(
+        select(User.id).where(User.email == accounts.normalise_email(email))
+    )
+    return str(user_id) if user_id is not None else "unknown"
+
+
+def _wait_in_words(seconds: int) -> str:
+    if seconds < 60:
+        return "1 seconde" if seconds == 1 else f"{seconds} seconden"
+    minutes = -(-seconds // 60)
+    return "1 minuut" if minutes == 1 else f"{minutes} minuten"
+
+
+def _refused_while_waiting(template: str, wait: int, **context: Any) -> ResponseReturnValue:
+    flash(
+        "Er is te vaak een verkeerd wachtwoord of een verkeerde code gegeven. Probeer het over "
+        f"{_wait_in_words(wait)} opnieuw.",
+        "fout",
+    )
+    response = make_response(render_template(template, **context), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _begin_attempt(
+    keys: list[str], email: str, what: str
+) -> tuple[login_throttle.Attempt | None, int]:
+    """Count one attempt (committed at once, so it counts whatever happens next)."""
+    if not _throttled():
+        return None, 0
+    settings = login_throttle.ThrottleSettings.from_config(current_app.config)
+    attempt, wait = login_throttle.begin(db.session, keys, clock.now(), settings)
+    db.session.commit()
+    if attempt is None:
+        security_log.warning(
+            "%s refused while waiting %ss: user=%s source=%s",
+            what,
+            wait,
+            _user_ref(email),
+            _source(),
+        )
+    return attempt, wait
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     form = forms.LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.email.data, form.password.data)
+        email = form.email.data
+        subject, keys = _throttle_keys(email)
+        attempt, wait = _begin_attempt(keys, email, "login")
+        if wait:
+            return _refused_while_waiting("login.html", wait, form=form)
+        user = accounts.authenticate(db.session, email, form.password.data)
         if user is None:
+            db.session.rollback()
+            security_log.warning("login failed: user=%s source=%s", _user_ref(email), _source())
             db.session.rollback()
             flash("E-mailadres of wachtwoord onjuist, of het account is uitgeschakeld.", "fout")
             return _page("login.html", 200, form=form)
+        if attempt is not None:
+            login_throttle.give_back(db.session, attempt, keys)
+            if not accounts.requires_second_factor(user):
+                login_throttle.clear(db.session, [subject])
         web_session, secret = accounts.start_session(db.session, user, clock.now(), _source())
         db.session.commit()
         target = _safe_next(request.args.get("next"))
@@ -70,7 +217,7 @@ def login() -> ResponseReturnValue:
             if user.totp_confirmed_at is None:
                 return redirect(url_for("auth.totp_setup"))
             return redirect(url_for("auth.second_factor"))
-        return redirect(target)
+        return _remember_device(redirect(target), user.email)
     return _page("login.html", form=form)
 
 
@@ -85,11 +232,44 @@ def second_factor() -> ResponseReturnValue:
         return redirect(url_for("auth.totp_setup"))
     form = forms.SecondFactorForm()
     if form.validate_on_submit():
-        if accounts.verify_second_factor(
-            db.session, principal.web_session, form.code.data, clock.now()
-        ):
+        user = principal.user
+        subject, keys = _throttle_keys(user.email)
+        attempt, wait = _begin_attempt(keys, user.email, "second factor")
+        if wait:
+            return _refused_while_waiting("second_factor.html", wait, form=form)
+        now = clock.now()
+        if accounts.verify_second_factor(db.session, principal.web_session, form.code.data, now):
+            if attempt is not None:
+                login_throttle.give_back(db.session, attempt, keys)
+                login_throttle.clear(db.session, [subject])
             db.session.commit()
-            return redirect(_safe_next(session.pop("after_second_factor", None)))
+            target = _safe_next(session.pop("after_second_factor", None))
+            return _remember_device(redirect(target), user.email)
+        web_session = principal.web_session
+        wrong = login_throttle.count_failure(
+            db.session, login_throttle.session_key(web_session.id), now
+        )
+        security_log.warning(
+            "second factor failed: user=%s source=%s session=%s wrong=%s",
+            user.id,
+            _source(),
+            web_session.id,
+            wrong,
+        )
+        if wrong >= int(current_app.config["RESPIJT_SECOND_FACTOR_MAX_FAILURES"]):
+            # This half-signed-in session is over: back to the password.
+            accounts.end_session(web_session, now)
+            db.session.commit()
+            security_log.warning(
+                "second factor: session %s ended after %s wrong codes: user=%s source=%s",
+                web_session.id,
+                wrong,
+                user.id,
+                _source(),
+            )
+            _end_browser_session()
+            flash("Te vaak een verkeerde code. Meld u opnieuw aan.", "fout")
+            return redirect(url_for("auth.login"))
         db.session.commit()
         flash("De code klopt niet.", "fout")
     return _page("second_factor.html", form=form)

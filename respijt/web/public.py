@@ -7,11 +7,11 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 import phonenumbers
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock, feedback
+from respijt import clock, feedback, public_limits
 from respijt.api.security import read_only
 from respijt.availability import SearchFilters, search
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, LANGUAGES, TARGET_GROUPS
@@ -81,6 +81,14 @@ def municipality_choices(regions: list[RegionEntry], placeholder: str) -> dict[s
     for region in regions:
         grouped[region.name] = {m.code: m.name for m in region.municipalities}
     return grouped
+
+
+def too_many(exc: public_limits.TooManyRequests, template: str, **context: Any) -> Any:
+    """A public form refused by its limit: the form again, as the visitor filled it in, with
+    the Dutch message (flashed, or in the error summary by the caller) and Retry-After."""
+    response = make_response(render_template(template, **context), 429)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _stale_after() -> int:
@@ -234,6 +242,19 @@ def complaints() -> ResponseReturnValue:
     regions = regions_with_municipalities()
     code = (request.args.get("gemeente") or "").upper() or None
     form = FeedbackForm()
+    context = {
+        "form": form,
+        "gemeente": code,
+        "regions": regions,
+        "texts": texts_for(current_app.config["RESPIJT_MUNICIPALITY_TEXTS"], code),
+        "phone": phone_display,
+    }
+    if request.method == "POST":
+        try:
+            public_limits.check_address(public_limits.COMPLAINTS_FORM)
+        except public_limits.TooManyRequests as exc:
+            flash(exc.detail, "fout")
+            return too_many(exc, "web/complaints.html", **context)
     if form.validate_on_submit():
         run_in_transaction(
             db.session,
@@ -250,14 +271,4 @@ def complaints() -> ResponseReturnValue:
         flash("Dank u wel. We lezen alle reacties en gebruiken ze om de website te verbeteren.")
         return redirect(url_for("web.complaints", gemeente=code), code=303)
     status = 422 if form.errors else 200
-    return (
-        render_template(
-            "web/complaints.html",
-            form=form,
-            gemeente=code,
-            regions=regions,
-            texts=texts_for(current_app.config["RESPIJT_MUNICIPALITY_TEXTS"], code),
-            phone=phone_display,
-        ),
-        status,
-    )
+    return render_template("web/complaints.html", **context), status

@@ -21,7 +21,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import booking, care_requests, clock, request_links, workflow
+from respijt import booking, care_requests, clock, public_limits, request_links, workflow
 from respijt.care_requests import PUBLIC, link_caller
 from respijt.codes import TARGET_GROUPS
 from respijt.database import run_in_transaction
@@ -33,7 +33,12 @@ from respijt.registry import normalise_phone
 from respijt.requests_access import log_request_access
 from respijt.web import blp
 from respijt.web.forms import ActionForm, RequestForm, ResendLinkForm, WithdrawForm
-from respijt.web.public import municipality_choices, phone_display, regions_with_municipalities
+from respijt.web.public import (
+    municipality_choices,
+    phone_display,
+    regions_with_municipalities,
+    too_many,
+)
 from respijt.web.request_submission import submit_request
 from respijt.workflow import (
     HELD,
@@ -82,20 +87,36 @@ def new_request() -> ResponseReturnValue:
     other_problems: list[str] = []
     if request.method == "GET":
         _prefill(form)
-    elif form.validate_on_submit():
-        # The "received" SMS with the link is queued by the request rules on creation.
-        reference, other_problems = submit_request(form, caller=PUBLIC, channel="web")
-        if reference is not None:
-            session[SESSION_TOKEN] = _token_for(reference)
-            session[SESSION_CREATED] = reference
-            return redirect(url_for("web.request_sent"), code=303)
     else:
-        _check_mobile(form)
+        try:
+            public_limits.check_address(public_limits.REQUEST_FORM)
+            if form.validate_on_submit():
+                mobile = _valid_mobile(form.contact_mobile.data)
+                if mobile is not None:
+                    public_limits.check_mobile(mobile)
+                # The "received" SMS with the link is queued by the request rules on creation.
+                reference, other_problems = submit_request(form, caller=PUBLIC, channel="web")
+                if reference is not None:
+                    session[SESSION_TOKEN] = _token_for(reference)
+                    session[SESSION_CREATED] = reference
+                    return redirect(url_for("web.request_sent"), code=303)
+            else:
+                _check_mobile(form)
+        except public_limits.TooManyRequests as exc:
+            return too_many(exc, "web/request_form.html", form=form, other_problems=[exc.detail])
     status = 422 if request.method == "POST" else 200
     return (
         render_template("web/request_form.html", form=form, other_problems=other_problems),
         status,
     )
+
+
+def _valid_mobile(raw: str | None) -> str | None:
+    """The mobile number in E.164, or None when it is not one (then no SMS goes out)."""
+    try:
+        return normalise_phone(raw or "", "mobile", mobile=True)
+    except InvalidInput:
+        return None
 
 
 def _check_mobile(form: RequestForm) -> None:
@@ -276,33 +297,43 @@ def resend_link() -> ResponseReturnValue:
     """Send the link again by mobile number. The answer is the same whether or not a request
     exists for that number, so nobody learns who asked for a bed."""
     form = ResendLinkForm()
-    if form.validate_on_submit():
-        try:
-            mobile = normalise_phone(form.mobile.data or "", "mobile", mobile=True)
-        except InvalidInput as exc:
-            form.mobile.errors = [*form.mobile.errors, *(p["reason"] for p in exc.params)]
-        else:
-            now = clock.now()
+    try:
+        if request.method == "POST":
+            public_limits.check_address(public_limits.RESEND_LINK_FORM)
+        mobile = None
+        if form.validate_on_submit():
+            try:
+                mobile = normalise_phone(form.mobile.data or "", "mobile", mobile=True)
+            except InvalidInput as exc:
+                form.mobile.errors = [*form.mobile.errors, *(p["reason"] for p in exc.params)]
+            else:
+                public_limits.check_mobile(mobile)
+    except public_limits.TooManyRequests as exc:
+        flash(exc.detail, "fout")
+        return too_many(exc, "web/resend_link.html", form=form)
+    if mobile is not None:
+        now = clock.now()
+        found_mobile = mobile
 
-            def work() -> None:
-                for care_request in db.session.scalars(
-                    select(CareRequest)
-                    .where(
-                        CareRequest.contact_mobile == mobile,
-                        CareRequest.status.in_(OPEN_REQUEST_STATUSES),
-                    )
-                    .order_by(CareRequest.created_at.desc())
-                    .limit(OPEN_REQUESTS_PER_NUMBER)
-                ):
-                    rules.request_link_again(
-                        db.session,
-                        care_request,
-                        link=_link(_token_for(care_request.reference)),
-                        now=now,
-                    )
+        def work() -> None:
+            for care_request in db.session.scalars(
+                select(CareRequest)
+                .where(
+                    CareRequest.contact_mobile == found_mobile,
+                    CareRequest.status.in_(OPEN_REQUEST_STATUSES),
+                )
+                .order_by(CareRequest.created_at.desc())
+                .limit(OPEN_REQUESTS_PER_NUMBER)
+            ):
+                rules.request_link_again(
+                    db.session,
+                    care_request,
+                    link=_link(_token_for(care_request.reference)),
+                    now=now,
+                )
 
-            run_in_transaction(db.session, work, _retries())
-            return redirect(url_for("web.resend_link_sent"), code=303)
+        run_in_transaction(db.session, work, _retries())
+        return redirect(url_for("web.resend_link_sent"), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("web/resend_link.html", form=form), status
 

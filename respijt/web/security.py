@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -54,13 +56,10 @@ RATE_LIMITS: dict[str, tuple[str, list[str] | None, bool]] = {
     "auth.password_reset": ("10 per hour", ["POST"], False),
     "auth.invitation": ("10 per hour", ["POST"], False),
     "registry.get_availability": ("120 per minute", None, False),
-    # The public request form; a verwijzer or the meldpunt on the phone uses a token.
-    "requests.create_request": ("10 per hour", ["POST"], True),
+    "web.availability": ("120 per minute", None, False),  # the same search as a page
 }
-
-
-def _login_account() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()
+# The public writes (the request form on the web and in the API, "stuur mijn link opnieuw",
+# complaints) are limited per address and per target mobile in respijt.public_limits.
 
 
 def _has_token() -> bool:
@@ -165,7 +164,9 @@ def _cookie_settings(app: Flask) -> None:
 def _init_limiter(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config["RATELIMIT_ENABLED"] = bool(app.config.get("RESPIJT_RATELIMIT", True))
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Retry-After is set on the 429 itself (below): Flask-Limiter's own headers would
+    # overwrite the exact wait of a login delay or a public form with its window's end.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter = Limiter(get_remote_address, app=app)
     for endpoint, (limit, methods, tokens_exempt) in RATE_LIMITS.items():
         view = app.view_functions.get(endpoint)
@@ -173,16 +174,6 @@ def _init_limiter(app: Flask) -> Limiter:
             exempt_when = _has_token if tokens_exempt else None
             limited = limiter.limit(limit, methods=methods, exempt_when=exempt_when)(view)
             app.view_functions[endpoint] = limited  # type: ignore[assignment]
-    login = app.view_functions.get("auth.login")
-    if login is not None:
-        # Failed logins per account too, whatever address they come from (a successful login
-        # answers 302 and is not counted). NIST SP 800-63B: at most 100 failures.
-        app.view_functions["auth.login"] = limiter.limit(  # type: ignore[assignment]
-            "20 per hour",
-            methods=["POST"],
-            key_func=_login_account,
-            deduct_when=lambda response: response.status_code != 302,
-        )(login)
     app.extensions["respijt_limiter"] = limiter
     return limiter
 
@@ -235,7 +226,9 @@ def init_security(app: Flask) -> None:
         from respijt.api.problems import problem
 
         log.info("rate limit reached on %s: %s", request.endpoint or "-", exc.description)
-        return problem(429)  # Flask-Limiter adds Retry-After
+        response = problem(429)
+        response.headers["Retry-After"] = str(_seconds_until_reset(app))
+        return response
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -263,6 +256,15 @@ def _check_origin() -> None:
         raise CSRFError("The form was posted from another origin.")
     if request.is_secure and parts.scheme != "https":
         raise CSRFError("The form was posted from a page without https.")
+
+
+def _seconds_until_reset(app: Flask) -> int:
+    """When the limit this request broke lets the next one through."""
+    limiter = app.extensions.get("respijt_limiter")
+    current = limiter.current_limit if isinstance(limiter, Limiter) else None
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 def _may_hold_personal_data() -> bool:

@@ -1,0 +1,61 @@
+"""`previous_request` links a new request to an earlier one of the same client. It must not
+tell a stranger whether a reference exists, nor the birth year behind it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.care_request_helpers import freeze_start, json_body
+
+
+def _setup(client, make):
+    today = freeze_start()
+    municipality = make.municipality()
+    make.unit(location=make.location(municipality=municipality))
+    owner = make.token("verwijzer")
+    arrival, departure = today + timedelta(days=7), today + timedelta(days=10)
+    first = client.post(
+        "/api/v1/requests", json=json_body(municipality, arrival, departure), headers=owner
+    )
+    assert first.status_code == 201, first.get_data(as_text=True)
+
+    def again(headers, reference, birth_year=1941, mobile="06 12345678"):
+        later_arrival = arrival + timedelta(days=30)
+        data = json_body(
+            municipality,
+            later_arrival,
+            later_arrival + timedelta(days=3),
+            previous_request=reference,
+            client={"first_name": "Jan", "birth_year": birth_year},
+            contact={"name": "Marja", "mobile": mobile},
+        )
+        return client.post("/api/v1/requests", json=data, headers=headers or {})
+
+    return first.get_json()["reference"], owner, again
+
+
+def _refusal(response) -> dict:
+    assert response.status_code == 422, response.get_data(as_text=True)
+    body = response.get_json(force=True)
+    return {"detail": body["detail"], "invalidParams": body["invalidParams"]}
+
+
+def test_someone_else_learns_nothing_from_a_previous_reference(client, make):
+    reference, _, again = _setup(client, make)
+    stranger = make.token("verwijzer")
+    right_year = _refusal(again(stranger, reference, 1941))
+    wrong_year = _refusal(again(stranger, reference, 1950))
+    missing = _refusal(again(stranger, "R-ZZZZZZ", 1941))
+    assert right_year == wrong_year == missing
+    assert [p["name"] for p in missing["invalidParams"]] == ["previous_request"]
+    # Anonymously, with another mobile number: the same answer.
+    assert _refusal(again(None, reference, 1941, mobile="06 87654321")) == missing
+
+
+def test_the_owner_and_the_same_contact_can_link_an_earlier_request(client, make):
+    reference, owner, again = _setup(client, make)
+    linked = again(owner, reference)
+    assert linked.status_code == 201 and linked.get_json()["previous_request"] == reference
+    assert _refusal(again(owner, reference, 1950))["invalidParams"][0]["name"] == "previous_request"
+    public = again(None, reference)  # the same contact mobile that received the first SMS
+    assert public.status_code == 201 and public.get_json()["previous_request"] == reference
