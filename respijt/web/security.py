@@ -264,7 +264,8 @@ def _seconds_until_reset(app: Flask) -> int:
     current = limiter.current_limit if isinstance(limiter, Limiter) else None
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    # reset_at is a whole second, so the rounded wait can exceed the window by one.
+    return max(1, min(math.ceil(current.reset_at - time.time()), current.limit.get_expiry()))
 
 
 def _may_hold_personal_data() -> bool:
