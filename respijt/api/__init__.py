@@ -16,7 +16,7 @@ from respijt.api import security
 from respijt.api.problems import domain_problem, invalid_params_from_messages, problem
 from respijt.api.security import current_caller
 from respijt.config import API_VERSION
-from respijt.errors import DomainError
+from respijt.errors import DomainError, exception_summary
 from respijt.extensions import db
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,8 @@ def register_api(app: Flask) -> Api:
         """Public: up or down (the database answers). Admin token: scheduler and outbox too."""
         try:
             db.session.execute(text("SELECT 1"))
-        except DBAPIError:
-            log.exception("health check: database unreachable")
+        except DBAPIError as exc:
+            log.error("health check: database unreachable: %s", exception_summary(exc))
             return {"status": "down", "database": "unreachable"}, 503
         if not _caller_is_admin():
             return {"status": "ok", "database": "ok"}, 200
@@ -160,13 +160,23 @@ def _register_error_handlers(app: Flask) -> None:
     def handle_db(exc: DBAPIError) -> Response:
         db.session.rollback()
         if database.is_retryable(exc):
-            log.warning("transaction conflict persisted after retries: %s", exc.orig)
+            log.warning(
+                "transaction conflict persisted after retries on %s: %s",
+                _where(),
+                exception_summary(exc),
+            )
             return problem(503)
-        log.exception("database error")
+        log.error("database error on %s: %s", _where(), exception_summary(exc))
         return problem(500)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
         db.session.rollback()
-        log.exception("unhandled error")
+        log.error("unhandled error on %s: %s", _where(), exception_summary(exc))
         return problem(500)
+
+
+def _where() -> str:
+    """The method and the route's rule, not the path: paths carry link tokens and references."""
+    rule = request.url_rule.rule if request.url_rule is not None else "?"
+    return f"{request.method} {rule}"

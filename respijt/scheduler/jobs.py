@@ -24,6 +24,7 @@ from sqlalchemy import delete
 
 from respijt import booking, clock, privacy_jobs, registry, rota
 from respijt.database import DbSession
+from respijt.errors import exception_summary
 from respijt.models import JobRun
 from respijt.notifications import outbox, rules
 from respijt.notifications import twilio_backend as _twilio_backend  # noqa: F401 (registers it)
@@ -125,10 +126,14 @@ def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
         for message_id, message in to_send:
             try:
                 result = backend.send(message)
-            except Exception:
+            except Exception as exc:
                 # Unknown whether it went out: leave it 'sending'; release_stuck_messages puts
                 # it back for reconciliation after RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS.
-                log.exception("outbox: bericht %s: verzenden onderbroken", message_id)
+                log.error(
+                    "outbox: bericht %s: verzenden onderbroken: %s",
+                    message_id,
+                    exception_summary(exc),
+                )
                 continue
             status = outbox.record_result(session, message_id, result, clock.now(), policy)
             session.commit()

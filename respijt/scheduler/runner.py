@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from respijt import clock
 from respijt.database import run_in_transaction
+from respijt.errors import exception_summary
 from respijt.extensions import db
 from respijt.models import JobRun
 from respijt.scheduler.jobs import JOBS, JobSpec, first_run_time
@@ -61,10 +62,11 @@ class SchedulerService:
             while not self._stop.is_set():
                 try:
                     held, state = self.lease.try_acquire()
-                except Exception:
-                    log.exception(
-                        "scheduler: lease niet te lezen; opnieuw over %.1f s",
+                except Exception as exc:
+                    log.error(
+                        "scheduler: lease niet te lezen; opnieuw over %.1f s: %s",
                         self.heartbeat_seconds,
+                        exception_summary(exc),
                     )
                     self._stop.wait(self.heartbeat_seconds)
                     continue
@@ -156,8 +158,8 @@ class SchedulerService:
                 return
             try:
                 renewed = self.lease.renew()
-            except Exception:
-                log.exception("scheduler: hartslag mislukt")
+            except Exception as exc:
+                log.error("scheduler: hartslag mislukt: %s", exception_summary(exc))
                 continue  # try again; the lease lasts three heartbeats
             if not renewed:
                 log.warning("scheduler: lease kwijt; terug naar stand-by")
@@ -193,8 +195,11 @@ class SchedulerService:
         try:
             if self.lease.release():
                 log.info("scheduler: gestopt; lease vrijgegeven")
-        except Exception:
-            log.exception("scheduler: lease vrijgeven mislukt; hij verloopt vanzelf")
+        except Exception as exc:
+            log.error(
+                "scheduler: lease vrijgeven mislukt; hij verloopt vanzelf: %s",
+                exception_summary(exc),
+            )
 
     # --- one job run ----------------------------------------------------------------------
 
@@ -228,7 +233,7 @@ class SchedulerService:
                 log.warning("scheduler: %s overgeslagen, lease is niet meer van ons", spec.id)
                 self._shutdown_scheduler(wait=False)
             except Exception as exc:
-                log.exception("scheduler: taak %s mislukt", spec.id)
+                log.error("scheduler: taak %s mislukt: %s", spec.id, exception_summary(exc))
                 self._record_failure(spec, started, exc)
             finally:
                 db.session.remove()
@@ -244,13 +249,18 @@ class SchedulerService:
                     started_at=started,
                     finished_at=clock.now(),
                     outcome="error",
-                    error=f"{type(exc).__name__}: {exc}"[:1000],
+                    # Not the message: a database error's text quotes the row it failed on.
+                    error=exception_summary(exc)[:1000],
                 )
             )
             session.commit()
-        except Exception:
+        except Exception as failure:
             session.rollback()
-            log.exception("scheduler: mislukte run van %s niet vastgelegd", spec.id)
+            log.error(
+                "scheduler: mislukte run van %s niet vastgelegd: %s",
+                spec.id,
+                exception_summary(failure),
+            )
 
 
 def _local(moment: datetime) -> str:
