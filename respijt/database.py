@@ -49,6 +49,18 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # The access log's DELETE trigger asks this; only respijt.privacy's purge turns it on,
+        # for its own DELETE on this connection (a row any SQL could insert is no permit).
+        permit_access_log_purge(dbapi_connection, False)
+
+
+ACCESS_LOG_PURGE_FUNCTION = "respijt_access_log_purge_permitted"
+
+
+def permit_access_log_purge(dbapi_connection: sqlite3.Connection, permitted: bool) -> None:
+    """SQLite: what the access log's DELETE trigger hears on this connection (1: let it pass)."""
+    answer = 1 if permitted else 0
+    dbapi_connection.create_function(ACCESS_LOG_PURGE_FUNCTION, 0, lambda: answer)
 
 
 # The longest step between two tries for the SQLite write lock (database._begin_immediate).

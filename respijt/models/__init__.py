@@ -2,7 +2,6 @@
 
 from respijt.models.account import (
     AccessLog,
-    AccessLogPurgePermit,
     RecoveryCode,
     User,
     UserRegion,
@@ -38,7 +37,6 @@ from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, Tw
 
 __all__ = [
     "AccessLog",
-    "AccessLogPurgePermit",
     "RecoveryCode",
     "User",
     "UserRegion",
