@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +37,21 @@ _busy_timeout_ms = 10000
 def configure_sqlite(busy_timeout_ms: int) -> None:
     global _busy_timeout_ms
     _busy_timeout_ms = busy_timeout_ms
+
+
+@event.listens_for(Engine, "do_connect")
+def _create_sqlite_file_private(dialect: Any, record: Any, cargs: Any, cparams: Any) -> None:
+    """A SQLite database file that does not exist yet is made readable by its owner only (the
+    WAL and shared-memory files take its mode): it holds client data and the access log."""
+    if dialect.name != "sqlite":
+        return
+    path = cparams.get("database") or (cargs[0] if cargs else None)
+    if not isinstance(path, str) or not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 @event.listens_for(Engine, "connect")
