@@ -165,12 +165,13 @@ def skip_if_pending(session: DbSession, dedupe_key: str, reason: str) -> bool:
 
 
 def due_ids(session: DbSession, now: datetime, limit: int = 100) -> list[int]:
-    """Ids of up to `limit` pending messages due at `now`, urgent first, then oldest due."""
+    """Ids of up to `limit` pending messages due at `now`: urgent first, then oldest due, then
+    in the order they were queued."""
     return list(
         session.scalars(
             select(OutboxMessage.id)
             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at)
+            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )
     )
@@ -207,10 +208,29 @@ def claim_due(session: DbSession, now: datetime, limit: int = 100) -> list[Outbo
     return claimed
 
 
-def unattached_copy(message: OutboxMessage) -> OutboxMessage:
-    """A copy of the row's columns that belongs to no session (the backend only reads it)."""
+# On the copy a backend gets: provider ids of other rows to the same number, which a lookup of
+# "was this message sent before?" must not take for this row's (an identical text sent earlier).
+TAKEN_SIDS = "taken_provider_ids"
+
+
+def unattached_copy(message: OutboxMessage, session: DbSession | None = None) -> OutboxMessage:
+    """A copy of the row's columns that belongs to no session (the backend only reads it).
+
+    With `session`, a row that will be reconciled at the provider (a retry, or an ambiguous
+    send) also carries TAKEN_SIDS: what other rows to its recipient were sent as.
+    """
     columns = OutboxMessage.__table__.columns.keys()
-    return OutboxMessage(**{name: getattr(message, name) for name in columns})
+    copy = OutboxMessage(**{name: getattr(message, name) for name in columns})
+    if session is not None and (message.attempts > 1 or message.error_code == AMBIGUOUS):
+        taken = session.scalars(
+            select(OutboxMessage.provider_message_id).where(
+                OutboxMessage.recipient == message.recipient,
+                OutboxMessage.id != message.id,
+                OutboxMessage.provider_message_id.is_not(None),
+            )
+        )
+        setattr(copy, TAKEN_SIDS, frozenset(taken))
+    return copy
 
 
 def skip_opted_out(

@@ -124,7 +124,7 @@ def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
             to_send = outbox.skip_opted_out(session, [claimed], now) if claimed else []
             # A plain copy: reading it while sending starts no transaction (on SQLite that
             # would hold the write lock through a slow HTTP call and block the webhooks).
-            message = outbox.unattached_copy(to_send[0]) if to_send else None
+            message = outbox.unattached_copy(to_send[0], session) if to_send else None
             session.commit()
             if message is None:
                 continue  # another dispatcher took it, or the recipient opted out
