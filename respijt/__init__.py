@@ -45,6 +45,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             require_secret_key(os.environ, "gunicorn")
         # The embedded default: every process on this instance folder shares one key file.
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    # Whoever passes engine options (tests, bench), a failed statement's message and log line
+    # never carry its bound values: they are client names, birth years and mobile numbers.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "hide_parameters": True,
+    }
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # The embedded SQLite default lives in instance/, which a fresh clone does not have yet.
     os.makedirs(app.instance_path, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -40,6 +41,21 @@ def configure_sqlite(busy_timeout_ms: int) -> None:
     _busy_timeout_ms = busy_timeout_ms
 
 
+@event.listens_for(Engine, "do_connect")
+def _create_sqlite_file_private(dialect: Any, record: Any, cargs: Any, cparams: Any) -> None:
+    """A SQLite database file that does not exist yet is made readable by its owner only (the
+    WAL and shared-memory files take its mode): it holds client data and the access log."""
+    if dialect.name != "sqlite":
+        return
+    path = cparams.get("database") or (cargs[0] if cargs else None)
+    if not isinstance(path, str) or not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 @event.listens_for(Engine, "connect")
 def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
@@ -51,6 +67,18 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # The access log's DELETE trigger asks this; only respijt.privacy's purge turns it on,
+        # for its own DELETE on this connection (a row any SQL could insert is no permit).
+        permit_access_log_purge(dbapi_connection, False)
+
+
+ACCESS_LOG_PURGE_FUNCTION = "respijt_access_log_purge_permitted"
+
+
+def permit_access_log_purge(dbapi_connection: sqlite3.Connection, permitted: bool) -> None:
+    """SQLite: what the access log's DELETE trigger hears on this connection (1: let it pass)."""
+    answer = 1 if permitted else 0
+    dbapi_connection.create_function(ACCESS_LOG_PURGE_FUNCTION, 0, lambda: answer)
 
 
 # The longest step between two tries for the SQLite write lock (database._begin_immediate).

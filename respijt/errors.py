@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import traceback
 from datetime import date
 from typing import Any
 
@@ -102,3 +104,45 @@ class ServiceUnavailable(DomainError):
     status = 503
     title = "Tijdelijk niet beschikbaar"
     code = "unavailable"
+
+
+def exception_summary(exc: BaseException) -> str:
+    """What a log line may say about `exc`: its class, the driver error's class and SQLSTATE
+    under it, and where it was raised (file:line of the innermost frames).
+
+    Never the message, the statement's values or a frame's locals: a database error's text
+    quotes the row it could not write (a client's name, birth year, mobile), and server logs
+    are read by more people, and kept longer, than the database.
+    """
+    parts = [type(exc).__name__]
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, BaseException):
+        parts.append(f"driver {type(orig).__module__}.{type(orig).__name__}")
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate.isalnum():
+            parts.append(f"SQLSTATE {sqlstate}")
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and cause is not orig:
+        parts.append(f"from {type(cause).__name__}")
+    frames = traceback.extract_tb(exc.__traceback__)[-_SUMMARY_FRAMES:]
+    if frames:
+        where = " < ".join(
+            f"{_short_path(frame.filename)}:{frame.lineno} {frame.name}"
+            for frame in reversed(frames)
+        )
+        parts.append(f"at {where}")
+    return "; ".join(parts)
+
+
+_SUMMARY_FRAMES = 6
+
+
+def _short_path(filename: str) -> str:
+    """The path from the package (respijt/…, sqlalchemy/…) on, not the machine's layout."""
+    marker = f"{os.sep}site-packages{os.sep}"
+    if marker in filename:
+        return filename.rsplit(marker, 1)[1]
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if filename.startswith(here + os.sep):
+        return filename[len(here) + 1 :]
+    return os.path.basename(filename)

@@ -1,9 +1,11 @@
 """The NEN 7513 access log and retention. No Flask here.
 
 Every read, search, create, change, export or print of client data calls `log_access()` in the
-same transaction as the access itself. The table is append-only in the database: UPDATE is
-always refused by a trigger, DELETE only inside `purge()` (PostgreSQL: a transaction-local
-setting; SQLite: a permit row that lives only inside the purge's transaction).
+same transaction as the access itself. The table is append-only in the database: UPDATE,
+TRUNCATE and rewriting an existing id are always refused by triggers, DELETE only through
+`purge()` (PostgreSQL: the SECURITY DEFINER function access_log_purge(); SQLite: a connection
+function the DELETE trigger asks, which answers yes only around the purge's own DELETE). ADR
+0009 says what this protects against on each database, and what not.
 
 Retention: `purge()` removes log rows older than RESPIJT_ACCESS_LOG_YEARS and hands every
 registered anonymiser the cut-off for personal fields (RESPIJT_RETENTION_DAYS after a stay
@@ -17,17 +19,21 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, text, update
 
 from respijt import clock, feedback
 from respijt.auth import Caller, in_visible_regions
-from respijt.database import DbSession, DriverTransaction, execute_on_driver
+from respijt.database import (
+    DbSession,
+    DriverTransaction,
+    execute_on_driver,
+    permit_access_log_purge,
+)
 from respijt.models import (
     AccessLog,
-    AccessLogPurgePermit,
     CareRequest,
     InboundMessage,
     Location,
@@ -364,8 +370,7 @@ def purge(
         else:
             report.anonymised[anonymiser.name] = anonymiser.run(session, retention_cutoff, now)
     if not dry_run and report.access_log_rows:
-        with _purge_permit(session):
-            session.execute(delete(AccessLog).where(AccessLog.at < log_cutoff))
+        report.access_log_rows = _delete_access_log_before(session, log_cutoff)
     session.flush()
     return report
 
@@ -377,27 +382,31 @@ def _years_before(now: datetime, years: int) -> datetime:
         return now.replace(year=now.year - years, day=28)
 
 
-class _purge_permit:  # noqa: N801 - used as a context manager
-    """Allow DELETE on access_log for the rest of this block, inside this transaction only."""
+def _delete_access_log_before(session: DbSession, cutoff: datetime | None) -> int:
+    """Delete access-log rows older than `cutoff` (None: every row), the one way the database
+    lets through (ADR 0009).
 
-    def __init__(self, session: DbSession) -> None:
-        self.session = session
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
-
-    def __enter__(self) -> None:
-        if self.sqlite:
-            self.session.execute(insert(AccessLogPurgePermit).values(id=1))
-        else:
-            self.session.execute(text("SELECT set_config('respijt.purge', 'on', true)"))
-
-    def __exit__(self, *exc: object) -> None:
-        if self.sqlite:
-            self.session.execute(delete(AccessLogPurgePermit))
-        else:
-            self.session.execute(text("SELECT set_config('respijt.purge', 'off', true)"))
+    PostgreSQL: the SECURITY DEFINER function access_log_purge(), which deletes as its owner
+    with the purge switch on; a role without EXECUTE on it gets an error. SQLite: the DELETE
+    trigger's function answers 1 on this connection for this statement only.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        purge_call = text("SELECT access_log_purge(CAST(:cutoff AS timestamp))")
+        naive = "infinity" if cutoff is None else cutoff.astimezone(UTC).replace(tzinfo=None)
+        return int(session.execute(purge_call, {"cutoff": naive}).scalar_one())
+    statement = delete(AccessLog)
+    if cutoff is not None:
+        statement = statement.where(AccessLog.at < cutoff)
+    session.flush()
+    driver = session.connection().connection.driver_connection
+    permit_access_log_purge(driver, True)  # type: ignore[arg-type]
+    try:
+        result = session.execute(statement.execution_options(synchronize_session=False))
+    finally:
+        permit_access_log_purge(driver, False)  # type: ignore[arg-type]
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def empty_access_log_for_tests(session: DbSession) -> None:
     """Remove every row (test fixtures only: they empty all tables between tests)."""
-    with _purge_permit(session):
-        session.execute(delete(AccessLog))
+    _delete_access_log_before(session, None)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from flask import g
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from respijt import clock
+from respijt import clock, create_app
+from respijt.extensions import db as _db
 from respijt.models import Region
 from respijt.notifications import outbox
 from respijt.scheduler.lease import Lease
+from tests.conftest import config_for_tests
 from tests.scheduling import STAFF_MOBILE
 
 
@@ -86,3 +95,86 @@ def test_backup_copies_the_sqlite_database_and_restore_puts_it_back(app, db, mak
     junk.write_bytes(b"not a database at all" * 100)
     result = runner.invoke(args=["restore", str(junk), "--yes"])
     assert result.exit_code == 1 and "geen" in result.output
+
+
+def _private(path) -> bool:
+    return os.stat(path).st_mode & 0o077 == 0
+
+
+def test_backup_and_a_new_database_are_readable_by_their_owner_only(app, db, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite files")
+    previous = os.umask(0o022)  # the usual umask: new files world-readable
+    try:
+        path = tmp_path / "backup.db"
+        result = app.test_cli_runner().invoke(args=["backup", str(path)])
+        assert result.exit_code == 0, result.output
+        assert _private(path), oct(os.stat(path).st_mode)
+
+        fresh = tmp_path / "fresh" / "respijt.db"
+        fresh.parent.mkdir()
+        other = create_app(config_for_tests(f"sqlite:///{fresh}"))
+        with other.app_context():
+            upgrade()
+            _db.session.remove()
+            _db.engine.dispose()
+        created = [p for p in fresh.parent.iterdir()]
+        assert fresh in created
+        for file in created:  # the database and any -wal / -shm beside it
+            assert _private(file), (file, oct(os.stat(file).st_mode))
+    finally:
+        os.umask(previous)
+
+
+@contextmanager
+def _another_process_has_it_open(path: str) -> Iterator[None]:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute('SELECT count(*) FROM region').fetchall(); print('open', flush=True); "
+            "sys.stdin.read()",
+            path,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"open\n"
+        yield
+    finally:
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.close()
+        holder.wait(timeout=10)
+        holder.stdout.close()
+
+
+def test_restore_is_refused_while_another_process_uses_the_database(app, db, make, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite restore")
+    runner = app.test_cli_runner()
+    make.region(code="KEEP")
+    db.session.commit()
+    backup = tmp_path / "backup.db"
+    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+    make.region(code="LATER")
+    db.session.commit()
+    db.session.remove()
+
+    with _another_process_has_it_open(db.engine.url.database):
+        refused = runner.invoke(args=["restore", str(backup), "--yes"])
+        assert refused.exit_code == 1, refused.output
+        assert "in gebruik" in refused.output and "--force" in refused.output
+        assert sorted(db.session.scalars(select(Region.code))) == ["KEEP", "LATER"]
+        db.session.remove()
+
+    elsewhere = Lease(db.engine, lease_seconds=60, owner="elsewhere:4242:abcd")
+    assert elsewhere.try_acquire()[0] is True
+    refused = runner.invoke(args=["restore", str(backup), "--yes"])
+    assert refused.exit_code == 1 and "pid 4242" in refused.output, refused.output
+    db.session.remove()
+
+    forced = runner.invoke(args=["restore", str(backup), "--yes", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert sorted(db.session.scalars(select(Region.code))) == ["KEEP"]

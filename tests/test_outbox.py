@@ -287,3 +287,67 @@ def test_retry_waits_double_up_to_the_limit_with_jitter():
         assert len(waits) > 40  # jittered: retries of many messages do not line up
     assert policy.max_attempts == 5
     assert outbox.RetryPolicy(base=timedelta(0)).delay(3) == timedelta(0)
+
+
+def _statuses(db) -> dict[str, str]:
+    rows = db.session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status))
+    return {key: status for key, status in rows}
+
+
+class ProcessDied(BaseException):
+    """Stands in for kill -9: nothing after it runs, nothing uncommitted survives."""
+
+
+class CrashingBackend:
+    def __init__(self, crash_on: int) -> None:
+        self.crash_on = crash_on
+        self.sent: list[str] = []
+
+    def send(self, message: OutboxMessage) -> SendResult:
+        if len(self.sent) + 1 == self.crash_on:
+            raise ProcessDied()
+        self.sent.append(message.dedupe_key)
+        return SendResult("sent", provider_message_id=f"SM-{message.dedupe_key}")
+
+
+def test_a_crash_mid_batch_leaves_only_the_message_in_flight_uncertain(db, app):
+    crashing = CrashingBackend(crash_on=3)
+    working = ScriptedBackend([SendResult("sent", provider_message_id=f"SM{i}") for i in range(9)])
+    backends.register_backend("crashing", lambda config: crashing)
+    backends.register_backend("working", lambda config: working)
+    now = clock.now()
+    clock.freeze(now)
+    keys = [f"batch-{i}" for i in range(6)]
+    for key in keys:
+        outbox.queue(
+            db.session,
+            recipient=STAFF_MOBILE,
+            template="location_stale_reminder",
+            context={"location": "X", "last_confirmed": None},
+            dedupe_key=key,
+            now=now,
+        )
+    db.session.commit()
+
+    with pytest.raises(ProcessDied):
+        jobs.dispatch_outbox(db.session, now, {**app.config, "RESPIJT_SMS_BACKEND": "crashing"})
+    db.session.rollback()  # the dead process's open transaction is gone
+    statuses = _statuses(db)
+    assert statuses == {
+        "batch-0": "sent",
+        "batch-1": "sent",
+        "batch-2": "sending",  # in flight when it died: reconciled after the timeout
+        "batch-3": "pending",
+        "batch-4": "pending",
+        "batch-5": "pending",
+    }
+
+    # The next run, a moment later, sends the rest at once; the uncertain one waits.
+    soon = now + timedelta(seconds=5)
+    clock.freeze(soon)
+    config = {**app.config, "RESPIJT_SMS_BACKEND": "working"}
+    assert jobs.dispatch_outbox(db.session, soon, config) == 3
+    db.session.commit()
+    statuses = _statuses(db)
+    assert [statuses[k] for k in keys] == ["sent", "sent", "sending", "sent", "sent", "sent"]
+    assert jobs.release_stuck_messages(db.session, soon, app.config) == 0

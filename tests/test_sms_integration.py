@@ -462,3 +462,37 @@ def test_hold_provider_asked_by_sms_ja_and_the_contact_is_told(
         ("reservation_confirmed", "sent"): 1,
     }
     assert len(fake_twilio_server.messages()) == 3
+
+
+def test_a_second_identical_sms_to_one_number_is_not_taken_for_the_first(
+    app, db, fake_twilio_server
+):
+    """Two call-back notices with the same text to the same number, minutes apart: the retry of
+    the second must not find the first at Twilio and call itself sent."""
+    now = clock.now()
+    clock.freeze(now)
+    for key in ("notice:1", "notice:2"):
+        outbox.queue(
+            db.session,
+            recipient=STAFF,
+            template="location_stale_reminder",
+            context={"location": "De Linde", "last_confirmed": None},
+            dedupe_key=key,
+            now=now,
+        )
+    db.session.commit()
+    config = twilio_config(app)
+    fake_twilio_server.set_failures(script=["ok", "500"])  # the second: Twilio has nothing
+    assert jobs.dispatch_outbox(db.session, now, config) == 1
+    db.session.commit()
+    first, second = rows(db)
+    assert (first.status, second.status, second.attempts) == ("sent", "pending", 1)
+
+    later = now + timedelta(minutes=2)
+    clock.freeze(later)
+    assert jobs.dispatch_outbox(db.session, later, config) == 1
+    db.session.commit()
+    first, second = rows(db)
+    at_twilio = fake_twilio_server.messages(to=STAFF)
+    assert len(at_twilio) == 2 and at_twilio[0].body == at_twilio[1].body
+    assert {first.provider_message_id, second.provider_message_id} == {m.sid for m in at_twilio}

@@ -17,7 +17,7 @@ from respijt.api import security
 from respijt.api.problems import domain_problem, invalid_params_from_messages, problem
 from respijt.api.security import current_caller
 from respijt.config import API_VERSION
-from respijt.errors import DomainError
+from respijt.errors import DomainError, exception_summary
 from respijt.extensions import db
 from respijt.input_limits import IdConverter
 
@@ -105,7 +105,7 @@ def register_api(app: Flask) -> Api:
         except DBAPIError as exc:
             _rollback_quietly()
             if not database.is_unreachable(exc):
-                log.exception("health check: database error")
+                log.error("health check: database error: %s", exception_summary(exc))
             OUTAGE.failed(exc)
             retry = {"Retry-After": str(RETRY_AFTER_UNREACHABLE_SECONDS)}
             return {"status": "down", "database": "unreachable"}, 503, retry
@@ -202,13 +202,23 @@ def _register_error_handlers(app: Flask) -> None:
             OUTAGE.failed(exc)
             return unavailable(RETRY_AFTER_UNREACHABLE_SECONDS)
         if database.is_retryable(exc):
-            log.warning("transaction conflict persisted after retries: %s", exc.orig)
+            log.warning(
+                "transaction conflict persisted after retries on %s: %s",
+                _where(),
+                exception_summary(exc),
+            )
             return unavailable(RETRY_AFTER_CONFLICT_SECONDS)
-        log.exception("database error")
+        log.error("database error on %s: %s", _where(), exception_summary(exc))
         return problem(500)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
         _rollback_quietly()
-        log.exception("unhandled error")
+        log.error("unhandled error on %s: %s", _where(), exception_summary(exc))
         return problem(500)
+
+
+def _where() -> str:
+    """The method and the route's rule, not the path: paths carry link tokens and references."""
+    rule = request.url_rule.rule if request.url_rule is not None else "?"
+    return f"{request.method} {rule}"

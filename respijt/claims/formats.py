@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -118,6 +119,37 @@ CSV_HEADER = (
 KIND_LABELS = {"claim": "declaratie", "credit": "creditering"}
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(…), =cmd|…,
+# +, - and @ likewise; a leading tab or carriage return is dropped and what follows is read).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A number as these files write one (a count, a credit, an amount "-12,50" or "-12.50").
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """`value` as a cell no spreadsheet runs as a formula: text that would start one gets a
+    leading apostrophe (Excel shows the text as typed); numbers, also negative ones, stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        if not _NUMBER.fullmatch(value):
+            return "'" + value
+    return value
+
+
+class SafeCsvWriter:
+    """The one CSV writer of every export: semicolons (Dutch Excel's default), and every cell
+    through `spreadsheet_safe`, since names in it are typed by providers."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, delimiter=";", lineterminator="\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def lines_csv(
     lines: Sequence[LineView], names: Names, *, title: str, decimal_comma: bool = False
 ) -> str:
@@ -125,7 +157,7 @@ def lines_csv(
     then one row per line. Byte-stable: the same lines give the same text."""
     out = io.StringIO()
     out.write(f"# {title}\n# {NOTE}\n")
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer = SafeCsvWriter(out)
     writer.writerow(CSV_HEADER)
     for line in lines:
         municipality = names.municipalities[line.municipality_id]
@@ -161,7 +193,7 @@ def lines_csv(
 def table_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str) -> str:
     out = io.StringIO()
     out.write(f"# {title}\n")
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer = SafeCsvWriter(out)
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()

@@ -2,7 +2,6 @@
 
 from respijt.models.account import (
     AccessLog,
-    AccessLogPurgePermit,
     LoginThrottle,
     RecoveryCode,
     User,
@@ -41,7 +40,6 @@ from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, Tw
 
 __all__ = [
     "AccessLog",
-    "AccessLogPurgePermit",
     "LoginThrottle",
     "RequestIdempotency",
     "RecoveryCode",

@@ -100,7 +100,8 @@ class WebSession(Base):
 
 class AccessLog(Base):
     """NEN 7513: one row per access to client data. Append-only: database triggers refuse
-    UPDATE always and DELETE outside the retention purge (see respijt.privacy)."""
+    UPDATE, TRUNCATE and rewriting an id always, and DELETE outside the retention purge (see
+    respijt.privacy and ADR 0009)."""
 
     __tablename__ = "access_log"
     __table_args__ = (
@@ -123,15 +124,6 @@ class AccessLog(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     source: Mapped[str | None] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(80))
-
-
-class AccessLogPurgePermit(Base):
-    """SQLite only: a row here, inserted and removed inside the purge transaction, is what lets
-    the DELETE trigger on access_log pass. PostgreSQL uses a transaction-local setting."""
-
-    __tablename__ = "access_log_purge_permit"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
 
 
 class LoginThrottle(Base):

@@ -109,7 +109,6 @@ def handle_inbound(
     )
     session.flush()
     log.info("inbound SMS %s: %s → %s", sid, result.command, result.outcome)
-    log.debug("inbound SMS %s body: %r", sid, body)
     return result
 
 

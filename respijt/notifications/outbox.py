@@ -1,9 +1,9 @@
 """The outbox: `queue()` writes a message in the caller's transaction; dispatch sends it later.
 
 Invariant 7: a message is written in the same transaction as the change that causes it, sent at
-most once per dedupe key, and a failed send is retried, never lost. Dispatch claims due rows
-(pending → sending) and commits before it talks to the backend, so a crash mid-send leaves a
-`sending` row for reconciliation instead of a second SMS.
+most once per dedupe key, and a failed send is retried, never lost. Dispatch claims each due row
+(pending → sending) and commits just before it talks to the backend about that row, so a crash
+mid-send leaves that one `sending` row for reconciliation instead of a second SMS.
 
 Functions here flush, never commit; the dispatch job is the transaction edge.
 """
@@ -164,42 +164,73 @@ def skip_if_pending(session: DbSession, dedupe_key: str, reason: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def claim_due(session: DbSession, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    """Move up to `limit` due pending messages to `sending` (one conditional UPDATE each).
-
-    The caller commits the claim before sending, so no message is ever handed to the backend
-    by two dispatchers, and a crash after the claim cannot cause a second send. The claim time
-    goes into `next_attempt_at`, so a row left `sending` by a crash can be found and released.
-    """
-    due_ids = list(
+def due_ids(session: DbSession, now: datetime, limit: int = 100) -> list[int]:
+    """Ids of up to `limit` pending messages due at `now`: urgent first, then oldest due, then
+    in the order they were queued."""
+    return list(
         session.scalars(
             select(OutboxMessage.id)
             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at)
+            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite holds the write lock
         )
     )
-    claimed: list[OutboxMessage] = []
-    for message_id in due_ids:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-            .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount:  # type: ignore[attr-defined]
-            message = session.get(OutboxMessage, message_id, populate_existing=True)
-            assert message is not None
-            claimed.append(message)
+
+
+def claim(session: DbSession, message_id: int, now: datetime) -> OutboxMessage | None:
+    """Move one pending message to `sending` (a conditional UPDATE); None if another
+    dispatcher took it first or it is no longer pending.
+
+    The caller commits the claim right before it hands this message to the backend, and
+    claims the next one only after: a crash leaves at most the one message in flight
+    `sending` (its outcome unknown, reconciled later), while the rest stay `pending` and go
+    out with the next run. The claim time goes into `next_attempt_at`, so a row left
+    `sending` can be found and released.
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+        .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    assert message is not None
+    return message
+
+
+def claim_due(session: DbSession, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages at once (`claim` each). Dispatch claims one at a time
+    instead, so that a crash does not strand a whole batch in `sending`."""
+    claimed = [m for m in (claim(session, i, now) for i in due_ids(session, now, limit)) if m]
     session.flush()
     return claimed
 
 
-def unattached_copy(message: OutboxMessage) -> OutboxMessage:
-    """A copy of the row's columns that belongs to no session (the backend only reads it)."""
+# On the copy a backend gets: provider ids of other rows to the same number, which a lookup of
+# "was this message sent before?" must not take for this row's (an identical text sent earlier).
+TAKEN_SIDS = "taken_provider_ids"
+
+
+def unattached_copy(message: OutboxMessage, session: DbSession | None = None) -> OutboxMessage:
+    """A copy of the row's columns that belongs to no session (the backend only reads it).
+
+    With `session`, a row that will be reconciled at the provider (a retry, or an ambiguous
+    send) also carries TAKEN_SIDS: what other rows to its recipient were sent as.
+    """
     columns = OutboxMessage.__table__.columns.keys()
-    return OutboxMessage(**{name: getattr(message, name) for name in columns})
+    copy = OutboxMessage(**{name: getattr(message, name) for name in columns})
+    if session is not None and (message.attempts > 1 or message.error_code == AMBIGUOUS):
+        taken = session.scalars(
+            select(OutboxMessage.provider_message_id).where(
+                OutboxMessage.recipient == message.recipient,
+                OutboxMessage.id != message.id,
+                OutboxMessage.provider_message_id.is_not(None),
+            )
+        )
+        setattr(copy, TAKEN_SIDS, frozenset(taken))
+    return copy
 
 
 def skip_opted_out(

@@ -2,8 +2,8 @@
 
 A send whose answer was lost (timeout after the request went out) may have reached Twilio. It is
 reported as transient with error code "ambiguous", and every later attempt of a message first
-looks it up at Twilio (by recipient and body, created since the row was queued): only a message
-Twilio never received is sent again.
+looks it up at Twilio (by recipient and body, created since the row was queued, and not already
+the SID of another outbox row): only a message Twilio never received is sent again.
 
 Importing this module registers the backend as `twilio` (RESPIJT_SMS_BACKEND=twilio).
 """
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from respijt.notifications.backends import SendResult, register_backend
-from respijt.notifications.outbox import AMBIGUOUS
+from respijt.notifications.outbox import AMBIGUOUS, TAKEN_SIDS
 from respijt.notifications.twilio_gateway import SendOutcome, TwilioGateway, is_twilio_error
 
 # Twilio's clock and ours may differ a little; look back this far before the row was queued.
@@ -53,6 +53,7 @@ class TwilioBackend:
                     message.recipient,
                     message.body,
                     created_after=message.created_at - CLOCK_MARGIN,
+                    exclude=getattr(message, TAKEN_SIDS, frozenset()),
                 )
             except Exception as exc:
                 if not is_twilio_error(exc):

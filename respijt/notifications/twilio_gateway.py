@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -226,12 +227,15 @@ class TwilioGateway:
         body_marker: str,
         *,
         created_after: datetime | None = None,
+        exclude: Collection[str] = (),
         limit: int = 100,
     ) -> str | None:
         """The SID of a message we sent to `to` whose body contains `body_marker`, or None.
 
         Lists by recipient and sender without a date filter: a queued message has no send date.
-        Bodies are compared by letters and digits only (see `_fold`).
+        Bodies are compared by letters and digits only (see `_fold`). SIDs in `exclude` are
+        other outbox rows' (an identical text sent before): Twilio's message resource echoes
+        nothing of ours but the body, so a row's own message is told apart only this way.
         `created_after` (aware) narrows to messages created from then on. Network and Twilio
         errors propagate: an unreconciled message must not be sent again.
         """
@@ -242,6 +246,8 @@ class TwilioGateway:
             if created_after is not None and message.date_created is not None:
                 if message.date_created < created_after.replace(microsecond=0):
                     continue
+            if message.sid in exclude:
+                continue
             if wanted and wanted in _fold(message.body or ""):
                 return str(message.sid)
         return None

@@ -93,6 +93,8 @@ def backup_command(path: str) -> None:
         click.echo(f"{path} bestaat al; kies een nieuwe bestandsnaam.", err=True)
         sys.exit(1)
     source = sqlite3.connect(source_path)
+    # Readable by the owner only: a backup holds every client's data and the access log.
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     target = sqlite3.connect(path)
     try:
         # The online backup API copies a consistent snapshot, also with WAL and other writers.
@@ -110,10 +112,18 @@ def backup_command(path: str) -> None:
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--yes", is_flag=True, help="Niet om bevestiging vragen.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Ook terugzetten als een ander proces de database open heeft (schrijfwerk gaat verloren).",
+)
 @with_appcontext
-def restore_command(path: str, yes: bool) -> None:
-    """Replace the SQLite database with the backup at PATH (stop serve and scheduler first)."""
+def restore_command(path: str, yes: bool, force: bool) -> None:
+    """Replace the SQLite database with the backup at PATH. Refused while another process
+    (serve, the scheduler) holds the scheduler lease or has the database open, unless --force."""
     target_path = _sqlite_path()
+    if not force:
+        _refuse_while_scheduler_runs()
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         try:
@@ -130,8 +140,10 @@ def restore_command(path: str, yes: bool) -> None:
                 f"Dit vervangt alle gegevens in {target_path} door {path}. Doorgaan?", abort=True
             )
         db.engine.dispose()
-        target = sqlite3.connect(target_path)
+        target = sqlite3.connect(target_path, timeout=0, isolation_level=None)
         try:
+            if not force:
+                _lock_out_other_processes(target)
             source.backup(target)
         finally:
             target.close()
@@ -141,6 +153,41 @@ def restore_command(path: str, yes: bool) -> None:
         f"Teruggezet uit {path} (schemaversie {version[0]}). Draai 'respijt db upgrade' als "
         "deze back-up van een oudere versie is."
     )
+
+
+IN_USE = (
+    "De database is in gebruik door een ander proces (respijt serve, de scheduler of een "
+    "back-up). Stop die eerst; met --force gaat het toch, maar wat zij intussen schrijven gaat "
+    "verloren."
+)
+
+
+def _refuse_while_scheduler_runs() -> None:
+    from respijt.scheduler.lease import read_lease
+
+    try:
+        state = read_lease(db.session)
+    finally:
+        db.session.rollback()
+    if state is not None and state.active(clock.now()):
+        click.echo(
+            f"De scheduler draait (lease van {state.host}, pid {state.pid}). " + IN_USE, err=True
+        )
+        sys.exit(1)
+
+
+def _lock_out_other_processes(target: sqlite3.Connection) -> None:
+    """Take the database for this connection alone, or stop. In WAL mode every open connection
+    keeps a shared lock, so an exclusive lock is refused while any other process has the file
+    open, even an idle one; kept until the restore has closed the connection."""
+    try:
+        target.execute("PRAGMA locking_mode=EXCLUSIVE")
+        target.execute("BEGIN EXCLUSIVE")
+        target.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        target.execute("COMMIT")
+    except sqlite3.OperationalError:
+        click.echo(IN_USE, err=True)
+        sys.exit(1)
 
 
 COMMANDS = (scheduler_group, backup_command, restore_command)

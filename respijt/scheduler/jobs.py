@@ -24,6 +24,7 @@ from sqlalchemy import delete
 
 from respijt import booking, clock, login_throttle, privacy_jobs, registry, rota
 from respijt.database import DbSession
+from respijt.errors import exception_summary
 from respijt.models import JobRun
 from respijt.notifications import outbox, rules
 from respijt.notifications import twilio_backend as _twilio_backend  # noqa: F401 (registers it)
@@ -102,33 +103,41 @@ def expire_holds(session: DbSession, now: datetime, config: Config) -> int:
 
 
 def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
-    """Claim due messages and commit the claim, then send each and record the outcome.
+    """Send due messages one at a time: claim one and commit, send it, record the outcome.
 
     Quiet hours first hold back non-urgent messages; messages to numbers that texted STOP are
-    skipped (the row says why). The claim commits inside the run (after the lease guard), so the
-    backend never sees a message twice; each result is committed on its own so one slow send
-    loses nothing.
+    skipped (the row says why). Each claim commits just before its own send, so the backend
+    never sees a message twice, and a crash leaves only the message in flight `sending` (to be
+    reconciled after RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS); the others are still `pending`
+    and go out with the next run. Each result is committed on its own.
     """
     backend = get_backend(config)
     try:
         policy = outbox.RetryPolicy.from_config(config)
         batch = int(config.get("RESPIJT_OUTBOX_BATCH", 100))
         outbox.defer_for_quiet_hours(session, now, config.get("RESPIJT_QUIET_HOURS"))
-        claimed = outbox.claim_due(session, now, limit=batch)
-        # Plain copies: reading them while sending starts no transaction (on SQLite that would
-        # hold the write lock through a slow HTTP call and block the webhooks).
-        to_send = [
-            (m.id, outbox.unattached_copy(m)) for m in outbox.skip_opted_out(session, claimed, now)
-        ]
+        due = outbox.due_ids(session, now, limit=batch)
         session.commit()
         sent = 0
-        for message_id, message in to_send:
+        for message_id in due:
+            claimed = outbox.claim(session, message_id, clock.now())
+            to_send = outbox.skip_opted_out(session, [claimed], now) if claimed else []
+            # A plain copy: reading it while sending starts no transaction (on SQLite that
+            # would hold the write lock through a slow HTTP call and block the webhooks).
+            message = outbox.unattached_copy(to_send[0], session) if to_send else None
+            session.commit()
+            if message is None:
+                continue  # another dispatcher took it, or the recipient opted out
             try:
                 result = backend.send(message)
-            except Exception:
+            except Exception as exc:
                 # Unknown whether it went out: leave it 'sending'; release_stuck_messages puts
                 # it back for reconciliation after RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS.
-                log.exception("outbox: bericht %s: verzenden onderbroken", message_id)
+                log.error(
+                    "outbox: bericht %s: verzenden onderbroken: %s",
+                    message_id,
+                    exception_summary(exc),
+                )
                 continue
             status = outbox.record_result(session, message_id, result, clock.now(), policy)
             session.commit()

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from respijt import clock
 from respijt.database import OutageLog, is_unreachable, run_in_transaction
+from respijt.errors import exception_summary
 from respijt.extensions import db
 from respijt.models import JobRun
 from respijt.scheduler.jobs import JOBS, JobSpec, first_run_time
@@ -68,9 +69,10 @@ class SchedulerService:
                     if is_unreachable(exc):
                         self.outage.failed(exc)
                     else:
-                        log.exception(
-                            "scheduler: lease niet te lezen; opnieuw over %.1f s",
+                        log.error(
+                            "scheduler: lease niet te lezen; opnieuw over %.1f s: %s",
                             self.heartbeat_seconds,
+                            exception_summary(exc),
                         )
                     self._stop.wait(self.heartbeat_seconds)
                     continue
@@ -178,7 +180,7 @@ class SchedulerService:
                     self.outage.failed(exc)
                     self._pause_jobs()
                 else:
-                    log.exception("scheduler: hartslag mislukt")
+                    log.error("scheduler: hartslag mislukt: %s", exception_summary(exc))
                 continue  # try again; the lease lasts three heartbeats
             if renewed:
                 self.outage.answered()
@@ -233,8 +235,11 @@ class SchedulerService:
         try:
             if self.lease.release():
                 log.info("scheduler: gestopt; lease vrijgegeven")
-        except Exception:
-            log.exception("scheduler: lease vrijgeven mislukt; hij verloopt vanzelf")
+        except Exception as exc:
+            log.error(
+                "scheduler: lease vrijgeven mislukt; hij verloopt vanzelf: %s",
+                exception_summary(exc),
+            )
 
     # --- one job run ----------------------------------------------------------------------
 
@@ -273,7 +278,7 @@ class SchedulerService:
                     # no failure can be recorded. The heartbeat pauses the jobs meanwhile.
                     self.outage.failed(exc)
                     return
-                log.exception("scheduler: taak %s mislukt", spec.id)
+                log.error("scheduler: taak %s mislukt: %s", spec.id, exception_summary(exc))
                 self._record_failure(spec, started, exc)
             finally:
                 db.session.remove()
@@ -289,13 +294,18 @@ class SchedulerService:
                     started_at=started,
                     finished_at=clock.now(),
                     outcome="error",
-                    error=f"{type(exc).__name__}: {exc}"[:1000],
+                    # Not the message: a database error's text quotes the row it failed on.
+                    error=exception_summary(exc)[:1000],
                 )
             )
             session.commit()
-        except Exception:
+        except Exception as failure:
             session.rollback()
-            log.exception("scheduler: mislukte run van %s niet vastgelegd", spec.id)
+            log.error(
+                "scheduler: mislukte run van %s niet vastgelegd: %s",
+                spec.id,
+                exception_summary(failure),
+            )
 
 
 def _local(moment: datetime) -> str:

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
 from respijt.api.problems import PROBLEM_TYPE
+from respijt.errors import exception_summary
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +112,10 @@ def render_error_page(status: int, code: str | None = None) -> str:
     title, text = page_for(status, code)
     try:
         return render_template("web/error.html", title=title, text=text)
-    except Exception:
+    except Exception as exc:
         # The layout asks who is logged in, which needs the database; when that is the
         # failure, a plain page still tells the visitor what to do.
-        log.warning("error page rendered without the layout", exc_info=True)
+        log.warning("error page rendered without the layout: %s", exception_summary(exc))
         paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text)
         return (
             '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
