@@ -9,6 +9,7 @@ Every read and change goes through `log_request_access()` (NEN 7513).
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Any
 
 import marshmallow as ma
@@ -232,6 +233,13 @@ def _idempotency_key(caller: Caller) -> str | None:
     return f"{address}:{key}"
 
 
+def _fingerprint(data: dict[str, Any]) -> str:
+    """What a replay's body is compared with: keyed, since the body holds client data and the
+    fingerprint outlives the request's anonymisation."""
+    body = json.dumps(data, sort_keys=True, default=str).encode()
+    return hmac.new(str(current_app.secret_key).encode(), body, "sha256").hexdigest()
+
+
 def _replay(caller: Caller, key: str, fingerprint: str) -> CareRequest | None:
     """The request an earlier call with this key made, if any; the same key with another
     body is refused (422), as for holds."""
@@ -284,7 +292,7 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
     default_channel = {"public": "web", "meldpunt": "phone"}.get(caller.role, "api")
     channel = default_channel if caller.role == "public" else data.get("channel", default_channel)
     key = _idempotency_key(caller)
-    fingerprint = booking.fingerprint(data)
+    fingerprint = _fingerprint(data)
     replaying = key is not None and run_in_transaction(
         db.session, lambda: _replay(caller, key, fingerprint) is not None, _retries()
     )
