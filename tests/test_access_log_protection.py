@@ -257,3 +257,109 @@ def test_db_downgrade_keeps_the_access_log_unless_told(fresh_app):
             _db.session.execute(text("SELECT count(*) FROM access_log"))
         _db.session.rollback()
         _db.session.remove()
+
+
+@pytest.fixture()
+def documented_app_role(db: Any, backend: str, database_url: str) -> Iterator[tuple[str, str]]:
+    """The app role as docs/operations.md makes it: row rights on every table, nothing else."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL roles")
+    role = f"respijt_app_{uuid.uuid4().hex[:8]}"
+    url = make_url(database_url)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN NOSUPERUSER")
+        conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {role}")
+        conn.exec_driver_sql(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+        )
+        conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    app_url = url.set(username=role, password=None).render_as_string(hide_password=False)
+    try:
+        yield role, app_url
+    finally:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+
+
+def _retention_as(url: str) -> None:
+    """The scheduler's retention job in one transaction, connected as `url`'s role."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from respijt import privacy_jobs
+
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            privacy_jobs.run_retention(session, datetime.now(UTC), access_log_years=5)
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_retention_as_the_app_role_commits_the_rest_without_the_purge_grant(
+    db, two_rows, documented_app_role, caplog
+):
+    from respijt.models import Complaint
+
+    role, url = documented_app_role
+    db.session.add(
+        Complaint(created_at=datetime.now(UTC) - timedelta(days=800), page="/", message="oud")
+    )
+    db.session.commit()
+    with caplog.at_level("ERROR", logger="respijt.privacy"):
+        _retention_as(url)
+    # The complaint past retention is gone; the access log row stays (no EXECUTE).
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
+    assert _rows(db.session) == two_rows
+    assert "GRANT EXECUTE ON FUNCTION access_log_purge" in caplog.text
+
+    with db.engine.begin() as owner:  # the grant docs/operations.md tells the operator to run
+        owner.exec_driver_sql(
+            f"GRANT EXECUTE ON FUNCTION access_log_purge(timestamp without time zone) TO {role}"
+        )
+    _retention_as(url)
+    assert _rows(db.session) == two_rows[1:]
+
+
+def test_postgresql_purge_function_refuses_a_recent_cutoff_even_to_the_owner(
+    db, two_rows, backend
+):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL")
+    for cutoff in ("infinity", datetime.now(UTC).replace(tzinfo=None)):
+        with pytest.raises(DBAPIError, match="cutoff"):
+            db.session.execute(
+                text("SELECT access_log_purge(CAST(:cutoff AS timestamp))"), {"cutoff": cutoff}
+            )
+        db.session.rollback()
+    recent = (datetime.now(UTC) - timedelta(days=300)).replace(tzinfo=None)
+    with pytest.raises(DBAPIError, match="cutoff"):
+        db.session.execute(text("SELECT access_log_purge(:cutoff)"), {"cutoff": recent})
+    db.session.rollback()
+    assert _rows(db.session) == two_rows
+
+
+def test_the_cutoff_migration_goes_down_and_up_again(fresh_app, backend):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL function")
+    old = datetime.now(UTC) - timedelta(days=10 * 366)
+    with fresh_app.app_context():
+        _log(_db.session, old)
+        _log(_db.session, datetime.now(UTC))
+        _db.session.commit()
+        downgrade(revision=MIGRATION)
+        _db.session.remove()
+        recent = (datetime.now(UTC) - timedelta(days=30)).replace(tzinfo=None)
+        purge_call = text("SELECT access_log_purge(:cutoff)")
+        # The 0012 body is back: a recent cutoff passes (and is rolled back here).
+        assert _db.session.execute(purge_call, {"cutoff": recent}).scalar_one() == 1
+        _db.session.rollback()
+        upgrade()
+        _db.session.remove()
+        with pytest.raises(DBAPIError, match="cutoff"):
+            _db.session.execute(purge_call, {"cutoff": recent})
+        _db.session.rollback()
+        _db.session.remove()
+    assert _count(fresh_app) == 2
