@@ -288,6 +288,10 @@ SETTINGS: tuple[Setting, ...] = (
     _whole("RESPIJT_LOGIN_FREE_FAILURES", 3, 0, 100, group="account"),
     _seconds("RESPIJT_LOGIN_DELAY_BASE_SECONDS", 2, 3600, group="account"),
     _seconds("RESPIJT_LOGIN_DELAY_MAX_SECONDS", 300, 86_400, group="account"),
+    # The account-wide key (every address together): many free failures and a short cap, so
+    # an attack from elsewhere keeps the owner waiting at most this cap at a new address.
+    _whole("RESPIJT_LOGIN_ACCOUNT_FREE_FAILURES", 20, 0, 1000, group="account"),
+    _seconds("RESPIJT_LOGIN_ACCOUNT_DELAY_MAX_SECONDS", 30, 3600, group="account"),
     _whole("RESPIJT_SECOND_FACTOR_MAX_FAILURES", 5, 1, 100, group="account"),
     _whole("RESPIJT_ACCESS_LOG_YEARS", 5, 1, 100, group="account"),
     _whole("RESPIJT_RETENTION_DAYS", 365, 1, 36_500, group="account"),

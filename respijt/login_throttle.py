@@ -1,19 +1,23 @@
 """A growing delay after failed sign-ins, never a lockout. No Flask here.
 
 Every password or second-factor attempt is counted, before it is checked, under the keys it
-falls under: the account (or, for a browser that signed in to that account before, that
-device) and, for an unknown device, the client address. After RESPIJT_LOGIN_FREE_FAILURES
-failures in a row under a key, the next attempt under it must wait
-RESPIJT_LOGIN_DELAY_BASE_SECONDS, doubling with every further failure up to
-RESPIJT_LOGIN_DELAY_MAX_SECONDS. An attempt during the wait is refused without looking at the
-password. A failure more than FORGET_AFTER after the previous one starts the count again.
+falls under: for a browser that signed in to that account before, that device only; for any
+other browser the pair (account, client address), the client address, and the account as a
+whole. Under the pair and the address, after RESPIJT_LOGIN_FREE_FAILURES failures in a row the
+next attempt must wait RESPIJT_LOGIN_DELAY_BASE_SECONDS, doubling with every further failure up
+to RESPIJT_LOGIN_DELAY_MAX_SECONDS. Under the account as a whole the same doubling starts only
+after RESPIJT_LOGIN_ACCOUNT_FREE_FAILURES and stops at RESPIJT_LOGIN_ACCOUNT_DELAY_MAX_SECONDS:
+an attacker at one address is slowed by the pair and address delays, and cannot keep the owner
+at another address waiting longer than that short cap. An attempt during any key's wait is
+refused without looking at the password. A failure more than FORGET_AFTER after the previous
+one starts the count again.
 
 Counting first (a conditional UPDATE that fails when another attempt got there first) means
 parallel guesses cannot all slip in before the first failure is written. An attempt that turns
 out right gives its count back; a full sign-in (password and, where needed, second factor)
-clears the account's or device's count, so the person who knows the password and holds the
-second factor gets in once the wait is over, and a browser they signed in with before is not
-slowed down by what others try on their account.
+clears the account's, pair's or device's count, so the person who knows the password and holds
+the second factor gets in once the wait is over, and a browser they signed in with before is
+not slowed down by what others try on their account.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from respijt.database import DbSession
 from respijt.models import LoginThrottle
 
 FORGET_AFTER = timedelta(hours=24)
+ACCOUNT_PREFIX = "account:"
 CONTENDED_WAIT_SECONDS = 1
 
 
@@ -40,6 +45,8 @@ class ThrottleSettings:
     free_failures: int
     base_seconds: float
     max_seconds: float
+    account_free_failures: int = 20
+    account_max_seconds: float = 30
 
     @classmethod
     def from_config(cls, config: Any) -> ThrottleSettings:
@@ -47,21 +54,34 @@ class ThrottleSettings:
             free_failures=int(config["RESPIJT_LOGIN_FREE_FAILURES"]),
             base_seconds=float(config["RESPIJT_LOGIN_DELAY_BASE_SECONDS"]),
             max_seconds=float(config["RESPIJT_LOGIN_DELAY_MAX_SECONDS"]),
+            account_free_failures=int(config["RESPIJT_LOGIN_ACCOUNT_FREE_FAILURES"]),
+            account_max_seconds=float(config["RESPIJT_LOGIN_ACCOUNT_DELAY_MAX_SECONDS"]),
         )
 
-    def delay_after(self, failures: int) -> timedelta:
-        """How long the next attempt waits after `failures` failures in a row."""
-        if failures < self.free_failures:
+    def delay_after(self, failures: int, key: str = "") -> timedelta:
+        """How long the next attempt under `key` waits after `failures` failures in a row
+        (the account-wide key has its own free count and cap)."""
+        free, cap = self.free_failures, self.max_seconds
+        if key.startswith(ACCOUNT_PREFIX):
+            free, cap = self.account_free_failures, self.account_max_seconds
+        if failures < free:
             return timedelta(0)
-        exponent = min(failures - self.free_failures, 32)
-        return timedelta(seconds=min(self.max_seconds, self.base_seconds * 2**exponent))
+        exponent = min(failures - free, 32)
+        return timedelta(seconds=min(cap, self.base_seconds * 2**exponent))
 
 
 def account_key(secret_key: str, email: str) -> str:
     """The throttle key of an account: a keyed digest of the e-mail address as typed
     (normalised), so unknown addresses are slowed down exactly like known ones."""
     digest = hmac.new(secret_key.encode(), email.strip().lower().encode(), hashlib.sha256)
-    return "account:" + digest.hexdigest()[:40]
+    return ACCOUNT_PREFIX + digest.hexdigest()[:40]
+
+
+def pair_key(secret_key: str, email: str, address: str | None) -> str:
+    """The throttle key of one account tried from one client address."""
+    typed = email.strip().lower() + "\n" + (address or "-")[:64]
+    digest = hmac.new(secret_key.encode(), typed.encode(), hashlib.sha256)
+    return "pair:" + digest.hexdigest()[:40]
 
 
 def device_key(nonce: str) -> str:
@@ -133,7 +153,7 @@ def begin(
             .values(
                 failures=failures + 1,
                 last_failure_at=now,
-                blocked_until=now + settings.delay_after(failures + 1),
+                blocked_until=now + settings.delay_after(failures + 1, key),
             )
             .execution_options(synchronize_session=False)
         )

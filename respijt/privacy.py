@@ -388,12 +388,17 @@ def _purge_access_log_apart(session: DbSession, cutoff: datetime) -> int:
         with session.begin_nested():
             return _delete_access_log_before(session, cutoff)
     except DBAPIError as error:
-        _log.error(
-            "access log purge refused by the database (%s); the rest of the retention goes on. "
-            "As the owner role run: GRANT EXECUTE ON FUNCTION "
-            "access_log_purge(timestamp without time zone) TO <app role>;",
-            type(error.orig).__name__,
-        )
+        if getattr(error.orig, "sqlstate", None) == "42501":  # insufficient_privilege
+            _log.error(
+                "access log purge refused: this role lacks EXECUTE on access_log_purge(); the "
+                "rest of the retention goes on. As the owner role run: GRANT EXECUTE ON "
+                "FUNCTION access_log_purge(timestamp without time zone) TO <app role>;"
+            )
+        else:
+            _log.error(
+                "access log purge failed (%s); the rest of the retention goes on",
+                type(error.orig).__name__,
+            )
         return 0
 
 

@@ -323,9 +323,7 @@ def test_postgresql_retention_as_the_app_role_commits_the_rest_without_the_purge
     assert _rows(db.session) == two_rows[1:]
 
 
-def test_postgresql_purge_function_refuses_a_recent_cutoff_even_to_the_owner(
-    db, two_rows, backend
-):
+def test_postgresql_purge_function_refuses_a_recent_cutoff_even_to_the_owner(db, two_rows, backend):
     if backend != "postgresql":
         pytest.skip("PostgreSQL")
     for cutoff in ("infinity", datetime.now(UTC).replace(tzinfo=None)):

@@ -31,6 +31,10 @@ def limited(database_url, db):
             "RESPIJT_LOGIN_FREE_FAILURES": FREE,
             "RESPIJT_LOGIN_DELAY_BASE_SECONDS": BASE,
             "RESPIJT_LOGIN_DELAY_MAX_SECONDS": CAP,
+            # The attacks below come from a new address each time: only the account-wide
+            # key slows them, here with the same numbers as the pair and address keys.
+            "RESPIJT_LOGIN_ACCOUNT_FREE_FAILURES": FREE,
+            "RESPIJT_LOGIN_ACCOUNT_DELAY_MAX_SECONDS": CAP,
             "RESPIJT_SECOND_FACTOR_MAX_FAILURES": MAX_CODES,
         }
     )
@@ -183,3 +187,64 @@ def test_failed_sign_ins_are_logged_without_the_password_or_the_code(limited, ma
     text = "\n".join(lines)
     for secret in ("mijn geheime gok", "nog een gok", "987654", "niemand@example.nl", user.email):
         assert secret not in text
+
+
+ACCOUNT_FREE, ACCOUNT_CAP, PAIR_CAP = 5, 10, 300
+
+
+@pytest.fixture()
+def account_capped(database_url, db):
+    clock.freeze(clock.now())
+    app = create_app(
+        config_for_tests(database_url)
+        | {
+            "RESPIJT_RATELIMIT": True,
+            "RESPIJT_LOGIN_FREE_FAILURES": FREE,
+            "RESPIJT_LOGIN_DELAY_BASE_SECONDS": BASE,
+            "RESPIJT_LOGIN_DELAY_MAX_SECONDS": PAIR_CAP,
+            "RESPIJT_LOGIN_ACCOUNT_FREE_FAILURES": ACCOUNT_FREE,
+            "RESPIJT_LOGIN_ACCOUNT_DELAY_MAX_SECONDS": ACCOUNT_CAP,
+        }
+    )
+    yield app
+    with app.app_context():
+        from respijt.extensions import db as extension
+
+        extension.engine.dispose()
+
+
+def test_a_sustained_attack_from_one_address_does_not_keep_the_owner_out(account_capped, make, db):
+    user = _plain(make.user("meldpunt"), db)
+    attacker = account_capped.test_client()
+    owner = account_capped.test_client()
+    attacker_address, owner_address = "10.66.0.1", "192.0.2.44"
+
+    limiter = account_capped.extensions["respijt_limiter"]
+
+    def attack_for(seconds: int) -> list[int]:
+        statuses = []
+        for _ in range(seconds):
+            # Flask-Limiter counts in real time, not the frozen clock: one guess a second
+            # stays under its per-minute limit, which this reset stands for.
+            limiter.reset()
+            statuses.append(
+                _login(attacker, user.email, WRONG, address=attacker_address).status_code
+            )
+            _later(1)
+        return statuses
+
+    statuses = attack_for(400)  # a guess every second, well past the account's free count
+    assert statuses.count(200) > ACCOUNT_FREE and statuses[-1] == 429
+    # The owner, from a new address without the known-device cookie, gets to the password
+    # check within the account's cap while the attacker goes on guessing every second.
+    waited = 0
+    while True:
+        response = _login(owner, user.email, TEST_PASSWORD, address=owner_address)
+        if response.status_code != 429:
+            break
+        wait = int(response.headers["Retry-After"])
+        assert wait <= ACCOUNT_CAP
+        attack_for(wait)
+        waited += wait
+        assert waited <= ACCOUNT_CAP
+    assert response.status_code == 302 and response.headers["Location"] == "/login/2fa"

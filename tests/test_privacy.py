@@ -33,10 +33,15 @@ def count_log(db) -> int:
 
 
 def test_purge_removes_log_rows_older_than_the_retention_years(db):
-    now = datetime(2031, 6, 1, 12, tzinfo=UTC)
+    # The real now: PostgreSQL's access_log_purge() refuses a cutoff later than a year before
+    # the database's own clock, so a purge dated in the future would be refused.
+    now = datetime.now(UTC).replace(month=6, day=1, hour=12, minute=0, second=0, microsecond=0)
+    if now > datetime.now(UTC):
+        now = now.replace(year=now.year - 1)
+    five_years_before = now.replace(year=now.year - 5)
     log_at(db, now - timedelta(days=5 * 366))  # older than five years
-    log_at(db, datetime(2026, 6, 1, 11, 59, tzinfo=UTC))  # five years and a minute
-    log_at(db, datetime(2026, 6, 1, 12, 1, tzinfo=UTC))  # just inside
+    log_at(db, five_years_before - timedelta(minutes=1))  # five years and a minute
+    log_at(db, five_years_before + timedelta(minutes=1))  # just inside
     db.session.commit()
     report = privacy.purge(db.session, now, dry_run=True, access_log_years=5)
     db.session.rollback()

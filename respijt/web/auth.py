@@ -114,15 +114,16 @@ def _device_nonce(email: str) -> str | None:
     return nonce if isinstance(nonce, str) and nonce else None
 
 
-def _throttle_keys(email: str) -> tuple[str, list[str]]:
-    """(the subject key, every key an attempt counts under): a known device only under
-    itself; anyone else under the account and the client address."""
+def _throttle_keys(email: str) -> tuple[list[str], list[str]]:
+    """(the keys a full sign-in clears, every key an attempt counts under): a known device
+    only under itself; anyone else under (account, address), the address and the account."""
     nonce = _device_nonce(email)
     if nonce is not None:
-        subject = login_throttle.device_key(nonce)
-        return subject, [subject]
-    subject = _account_key(email)
-    return subject, [subject, login_throttle.address_key(_source())]
+        device = login_throttle.device_key(nonce)
+        return [device], [device]
+    account = _account_key(email)
+    pair = login_throttle.pair_key(str(current_app.config["SECRET_KEY"]), email, _source())
+    return [account, pair], [pair, login_throttle.address_key(_source()), account]
 
 
 def _remember_device(response: BaseResponse, email: str) -> BaseResponse:
@@ -192,7 +193,7 @@ def login() -> ResponseReturnValue:
     form = forms.LoginForm()
     if form.validate_on_submit():
         email = form.email.data
-        subject, keys = _throttle_keys(email)
+        subjects, keys = _throttle_keys(email)
         attempt, wait = _begin_attempt(keys, email, "login")
         if wait:
             return _refused_while_waiting("login.html", wait, form=form)
@@ -206,7 +207,7 @@ def login() -> ResponseReturnValue:
         if attempt is not None:
             login_throttle.give_back(db.session, attempt, keys)
             if not accounts.requires_second_factor(user):
-                login_throttle.clear(db.session, [subject])
+                login_throttle.clear(db.session, subjects)
         web_session, secret = accounts.start_session(db.session, user, clock.now(), _source())
         db.session.commit()
         target = _safe_next(request.args.get("next"))
@@ -233,7 +234,7 @@ def second_factor() -> ResponseReturnValue:
     form = forms.SecondFactorForm()
     if form.validate_on_submit():
         user = principal.user
-        subject, keys = _throttle_keys(user.email)
+        subjects, keys = _throttle_keys(user.email)
         attempt, wait = _begin_attempt(keys, user.email, "second factor")
         if wait:
             return _refused_while_waiting("second_factor.html", wait, form=form)
@@ -241,7 +242,7 @@ def second_factor() -> ResponseReturnValue:
         if accounts.verify_second_factor(db.session, principal.web_session, form.code.data, now):
             if attempt is not None:
                 login_throttle.give_back(db.session, attempt, keys)
-                login_throttle.clear(db.session, [subject])
+                login_throttle.clear(db.session, subjects)
             db.session.commit()
             target = _safe_next(session.pop("after_second_factor", None))
             return _remember_device(redirect(target), user.email)
