@@ -56,6 +56,11 @@ LATENCY = Histogram(
 )
 
 
+# A fixed set of method labels: a client may send any word as the method, and each new label
+# value would make a new series in every worker's metric files.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestMetricsMiddleware:
     """Counts and times every answer, static files included. Observed when the app returns:
     Flask and WhiteNoise have the whole body (and the status) ready by then."""
@@ -79,6 +84,7 @@ class RequestMetricsMiddleware:
                 path = environ.get("PATH_INFO", "")
                 route = STATIC if path.startswith("/static/") else UNMATCHED
             method = environ.get("REQUEST_METHOD", "GET")
+            method = method if method in KNOWN_METHODS else "other"
             REQUESTS.labels(route, method, status[0]).inc()
             LATENCY.labels(route, method).observe(time.perf_counter() - started)
 

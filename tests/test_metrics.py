@@ -46,6 +46,20 @@ def test_request_counts_go_up_per_route_method_and_status(client):
     assert after[(name, count)] - before.get((name, count), 0) == 3
 
 
+def test_an_unknown_method_is_labelled_other_never_as_sent(client):
+    before = scrape(client)
+    for n in range(3):
+        client.open("/contact", method=f"FROBNICATE{n}").close()
+    after = scrape(client)
+    assert not any("FROBNICATE" in dict(labels).get("method", "") for _, labels in after)
+    other = sum(
+        value - before.get((name, labels), 0.0)
+        for (name, labels), value in after.items()
+        if name == "respijt_http_requests_total" and dict(labels)["method"] == "other"
+    )
+    assert other == 3
+
+
 def test_a_token_path_is_labelled_by_its_rule_never_by_the_token(client):
     before = scrape(client)
     client.get("/a/geheim-token-4711").close()
