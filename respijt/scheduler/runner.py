@@ -198,10 +198,26 @@ class SchedulerService:
                 self.paused.set()
 
     def _resume_jobs(self) -> None:
-        """After an outage: jobs due meanwhile run once (coalesce), within the misfire grace."""
+        """After an outage: jobs due meanwhile run once (coalesce). APScheduler would skip a run
+        older than the misfire grace, so first the same catch-up as a new leader's applies:
+        interval jobs at once, a catch-up daily job whose run was missed at once."""
+        if not self.paused.is_set():
+            return
+        last_started: dict[str, datetime] | None
+        try:
+            last_started = self._last_starts()
+        except Exception as exc:  # resume without the catch-up rather than stay paused
+            log.error("scheduler: laatste runs niet te lezen: %s", exception_summary(exc))
+            last_started = None
+        now = clock.now()
         with self._lock:
             scheduler = self._scheduler
             if scheduler is not None and self.paused.is_set():
+                for spec in self.jobs if last_started is not None else ():
+                    trigger = spec.trigger(self.app.config)
+                    first = first_run_time(spec, trigger, last_started.get(spec.id), now)
+                    if first is not None and scheduler.get_job(spec.id) is not None:
+                        scheduler.modify_job(spec.id, next_run_time=first)
                 self.paused.clear()
                 if scheduler.running:
                     scheduler.resume()
