@@ -273,3 +273,35 @@ def test_decline_and_cross_provider_reservation(client, db, make, world, today):
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Reservation, held["id"]).status == "declined"
+
+
+@pytest.mark.parametrize("hostile", ["²", "٣", str(2**31), "9" * 40])
+def test_hostile_bed_numbers_get_a_dutch_message_not_a_500(client, db, world, today, hostile):
+    web_login(client, world["user_a"])
+    unit = world["unit_a"]
+    path = f"/aanbieder/eenheden/{unit.id}"
+    response = client.post(
+        f"{path}/capaciteit",
+        data={
+            "csrf_token": csrf_token(client, path),
+            "ranges-0-night_from": (today + timedelta(days=1)).isoformat(),
+            "ranges-0-night_to": (today + timedelta(days=2)).isoformat(),
+            "ranges-0-capacity": hostile,
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r'id="ranges-0-capacity-error">.*Vul een heel getal in', html, re.S)
+    monday = today + timedelta(days=14 - today.weekday())
+    response = client.post(
+        f"{path}/week",
+        data={
+            "csrf_token": csrf_token(client, path),
+            "monday": monday.isoformat(),
+            "capacity": hostile,
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Vul een heel getal in" in page
+    assert _capacity(db, unit, monday) == 2

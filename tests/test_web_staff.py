@@ -223,3 +223,33 @@ def test_the_coordinator_sees_rota_gaps_access_log_and_kpis_with_csv(client, app
     assert "kengetal;waarde" in csv.get_data(as_text=True)
     months = client.get("/coordinator/cijfers-per-maand.csv").get_data(as_text=True)
     assert months.splitlines()[1].startswith("maand;requests")
+
+
+@pytest.mark.parametrize("hostile", ["²", str(2**31)])
+def test_a_hostile_unit_id_in_the_hold_form_is_not_a_500(client, desk, db, hostile):
+    web_login(client, desk["meldpunt"])
+    response = client.post("/meldpunt/aanvraag", data=_intake(client))
+    assert response.status_code == 303
+    care_request = db.session.scalars(select(CareRequest)).one()
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    response = client.post(
+        f"/meldpunt/aanvragen/{care_request.reference}/vasthouden",
+        data={
+            "csrf_token": csrf_token(detail),
+            "unit_id": hostile,
+            "arrival": care_request.arrival.isoformat(),
+            "departure": care_request.departure.isoformat(),
+        },
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Kies een passende plek uit de lijst." in page
+    assert db.session.scalars(select(Reservation)).all() == []
+
+
+def test_a_birth_year_in_superscript_digits_gets_the_dutch_message(client, desk, db):
+    web_login(client, desk["meldpunt"])
+    response = client.post("/meldpunt/aanvraag", data=_intake(client, birth_year="¹⁹⁴¹"))
+    assert response.status_code == 422
+    assert "Vul het geboortejaar in met vier cijfers" in response.get_data(as_text=True)
+    assert db.session.scalars(select(CareRequest)).all() == []

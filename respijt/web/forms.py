@@ -35,7 +35,7 @@ from respijt.codes import (
     TARGET_GROUPS,
     URGENCIES,
 )
-from respijt.input_limits import DATE_MAX, DATE_MIN, DATE_RANGE_TEXT
+from respijt.input_limits import DATE_MAX, DATE_MIN, DATE_RANGE_TEXT, INT_MAX
 from respijt.registry import CapacityRange
 
 REQUIRED = "Vul dit veld in."
@@ -116,16 +116,29 @@ class OneOf:
 
 
 class WholeNumber:
+    """ASCII digits only (str.isdigit() also takes '²' or '٣', which int() then refuses or
+    reads), at most `maximum` (PostgreSQL's integer), so the view's int() never fails."""
+
+    def __init__(self, maximum: int = INT_MAX) -> None:
+        self.maximum = maximum
+
     def __call__(self, form: FlaskForm, field: Field) -> None:
         value = str(field.data or "").strip()
-        if value and not value.isdigit():
+        if value and not (value.isascii() and value.isdigit()):
             raise ValidationError("Vul een heel getal in, bijv. 3.")
+        if value and (len(value) > len(str(self.maximum)) or int(value) > self.maximum):
+            raise ValidationError("Vul een heel getal in, bijv. 3. Dit getal is te groot.")
 
 
 class BirthYear:
     def __call__(self, form: FlaskForm, field: Field) -> None:
         value = str(field.data or "").strip()
-        if not (value.isdigit() and len(value) == 4 and 1900 <= int(value) <= date.today().year):
+        if not (
+            value.isascii()
+            and value.isdigit()
+            and len(value) == 4
+            and 1900 <= int(value) <= date.today().year
+        ):
             raise ValidationError("Vul het geboortejaar in met vier cijfers, bijv. 1941.")
 
 

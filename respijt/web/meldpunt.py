@@ -28,6 +28,7 @@ from respijt.auth import Caller
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
+from respijt.input_limits import parse_id
 from respijt.models import (
     CareRequest,
     MeldpuntCall,
@@ -304,12 +305,10 @@ def meldpunt_hold(reference: str) -> ResponseReturnValue:
     caller = _caller()
     form = HoldForm()
     arrival, departure = parse_date(form.arrival.data), parse_date(form.departure.data)
-    unit_id = str(form.unit_id.data or "")
-    if not form.validate_on_submit() or arrival is None or departure is None:
+    unit_id = parse_id(str(form.unit_id.data or ""))  # ASCII digits, at most ID_MAX
+    if not form.validate_on_submit() or arrival is None or departure is None or unit_id is None:
         flash("Kies een passende plek uit de lijst.", "fout")
         return redirect(url_for("web.meldpunt_request", reference=reference), code=303)
-    if not unit_id.isdigit():
-        abort(404)
     config = current_app.config
 
     def work() -> None:
@@ -319,7 +318,7 @@ def meldpunt_hold(reference: str) -> ResponseReturnValue:
         stay = care_requests.prepare_reservation(
             db.session,
             found,
-            unit_id=int(unit_id),
+            unit_id=unit_id,
             arrival=arrival,
             departure=departure,
             caller=caller,
@@ -328,7 +327,7 @@ def meldpunt_hold(reference: str) -> ResponseReturnValue:
         )
         reservation, _ = booking.place_hold(
             db.session,
-            unit_id=int(unit_id),
+            unit_id=unit_id,
             arrival=arrival,
             departure=departure,
             caller=caller,
