@@ -349,7 +349,9 @@ def read_settings(env: Mapping[str, str], group: str | None = None) -> dict[str,
             close = difflib.get_close_matches(name, BY_NAME, n=1)
             hint = f" Bedoelt u {close[0]}?" if close else ""
             problems.append(
-                f"{name}={_shown(name, env[name], False)} is geen instelling van respijt.{hint}"
+                # Never the value: an unknown name may carry anything (a database URL with
+                # its password), and nothing says which words would mark it secret.
+                f"{name}=(niet getoond) is geen instelling van respijt.{hint}"
                 f" Namen die met {' of '.join(p + '…' for p in RESERVED_PREFIXES)} beginnen"
                 " zijn voor de tests en benchmarks."
             )
