@@ -215,7 +215,8 @@ class SchedulerService:
             if scheduler is not None and self.paused.is_set():
                 for spec in self.jobs if last_started is not None else ():
                     trigger = spec.trigger(self.app.config)
-                    first = first_run_time(spec, trigger, last_started.get(spec.id), now)
+                    last = last_started.get(spec.id) if last_started is not None else None
+                    first = first_run_time(spec, trigger, last, now)
                     if first is not None and scheduler.get_job(spec.id) is not None:
                         scheduler.modify_job(spec.id, next_run_time=first)
                 self.paused.clear()
