@@ -410,11 +410,12 @@ def _years_before(now: datetime, years: int) -> datetime:
 
 
 def _delete_access_log_before(session: DbSession, cutoff: datetime | None) -> int:
-    """Delete access-log rows older than `cutoff` (None: every row), the one way the database
-    lets through (ADR 0009).
+    """Delete access-log rows older than `cutoff` (None: every row, SQLite only), the one way
+    the database lets through (ADR 0009).
 
     PostgreSQL: the SECURITY DEFINER function access_log_purge(), which deletes as its owner
-    with the purge switch on; a role without EXECUTE on it gets an error. SQLite: the DELETE
+    with the purge switch on; a role without EXECUTE on it gets an error, and it refuses a
+    cutoff later than one year ago (or none) for everybody. SQLite: the DELETE
     trigger's function answers 1 on this connection for this statement only.
     """
     if session.get_bind().dialect.name == "postgresql":
