@@ -15,13 +15,22 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from respijt import booking, booking_sql, privacy, registry
-from respijt.auth import Caller
+from respijt.beds import registry
 from respijt.database import DbSession
 from respijt.errors import HoldExpired, InvalidTransition
+from respijt.messages import delivery, satisfaction
 from respijt.models import CareRequest, InboundMessage, Location, Reservation
-from respijt.notifications import delivery, satisfaction
-from respijt.workflow import AWAITING_PROVIDER, CONFIRMED, DECLINED, EXPIRED, RESERVATION_LABELS
+from respijt.people.caller import Caller
+from respijt.privacy import access_log as privacy
+from respijt.reservations import fast_hold as booking_sql
+from respijt.reservations import holds as booking
+from respijt.reservations.workflow import (
+    AWAITING_PROVIDER,
+    CONFIRMED,
+    DECLINED,
+    EXPIRED,
+    RESERVATION_LABELS,
+)
 
 log = logging.getLogger(__name__)
 

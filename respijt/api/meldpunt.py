@@ -16,14 +16,15 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from respijt import clock, duty, privacy, rota
+from respijt import clock
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, current_caller, read_only, requires
-from respijt.auth import Caller, in_visible_regions, visible_regions
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
+from respijt.meldpunt import changes, duty, generation, ical, notices
+from respijt.meldpunt import phone as voice
 from respijt.models import (
     CallLeg,
     HandoverNote,
@@ -36,7 +37,8 @@ from respijt.models import (
     RotaSwap,
     Voicemail,
 )
-from respijt.notifications import voice
+from respijt.people.caller import Caller, in_visible_regions, visible_regions
+from respijt.privacy import access_log as privacy
 
 blp = Blueprint("rota", __name__, description="Meldpunt: dienstrooster en telefonie")
 
@@ -94,7 +96,7 @@ def _own_provider(caller: Caller) -> int:
 
 def _visible_region(code: str) -> Region:
     """The region by code among those the caller may see (404 otherwise: reads)."""
-    return rota.region_by_code(db.session, code, visible_regions(current_caller()))
+    return generation.region_by_code(db.session, code, visible_regions(current_caller()))
 
 
 def _ensure_region_access(caller: Caller, region_id: int, *, on_duty: bool = False) -> None:
@@ -284,8 +286,8 @@ def list_shifts(region: str, day_from: date, day_to: date) -> ResponseReturnValu
     item = _visible_region(region)
     _ensure_region_access(current_caller(), item.id)
     start, end = _local_start(day_from), _local_start(day_to)
-    shifts = rota.shifts_between(db.session, item.id, start, end)
-    gaps = rota.find_gaps(db.session, item.id, start, end)
+    shifts = generation.shifts_between(db.session, item.id, start, end)
+    gaps = generation.find_gaps(db.session, item.id, start, end)
     return jsonify(
         {
             "region": _region_ref(item),
@@ -309,9 +311,9 @@ def create_override(
     caller = current_caller()
 
     def work() -> dict[str, Any]:
-        item = rota.region_by_code(db.session, region)
+        item = generation.region_by_code(db.session, region)
         _ensure_region_access(caller, item.id)
-        shift = rota.apply_override(
+        shift = changes.apply_override(
             db.session,
             item.id,
             provider_id=provider_id,
@@ -322,7 +324,7 @@ def create_override(
             reason=reason,
         )
         # An override to nobody opens a gap: tell the coordinator line now, not at 00:45.
-        rota.alert_gaps(
+        notices.alert_gaps(
             db.session,
             now=clock.now(),
             horizon_days=int(current_app.config["RESPIJT_ROTA_HORIZON_DAYS"]),
@@ -387,7 +389,7 @@ def offer_swap(shift_id: int, note: str | None) -> ResponseReturnValue:
     provider_id = _own_provider(current_caller())
 
     def work() -> dict[str, Any]:
-        swap = rota.offer_swap(
+        swap = changes.offer_swap(
             db.session, shift_id, provider_id=provider_id, now=clock.now(), note=note
         )
         return _swap(swap)
@@ -401,7 +403,7 @@ def _swap_action(swap_id: int, action: str) -> ResponseReturnValue:
     def work() -> dict[str, Any]:
         now = clock.now()
         if action == "take":
-            swap = rota.take_swap(
+            swap = changes.take_swap(
                 db.session,
                 swap_id,
                 provider_id=_own_provider(caller),
@@ -409,7 +411,7 @@ def _swap_action(swap_id: int, action: str) -> ResponseReturnValue:
                 approval_required=bool(current_app.config["RESPIJT_ROTA_SWAP_APPROVAL"]),
             )
         elif action == "withdraw":
-            swap = rota.withdraw_swap(
+            swap = changes.withdraw_swap(
                 db.session, swap_id, provider_id=_own_provider(caller), now=now
             )
         else:
@@ -417,7 +419,7 @@ def _swap_action(swap_id: int, action: str) -> ResponseReturnValue:
             region_id = db.session.scalar(select(RotaSwap.region_id).where(RotaSwap.id == swap_id))
             if region_id is not None:
                 _ensure_region_access(caller, region_id)
-            decide = rota.approve_swap if action == "approve" else rota.refuse_swap
+            decide = changes.approve_swap if action == "approve" else changes.refuse_swap
             swap = decide(db.session, swap_id, actor=caller.key, now=now)
         return _swap(swap)
 
@@ -473,7 +475,7 @@ def list_notes(region: str) -> ResponseReturnValue:
     """Overdrachtsnotities van de laatste twee weken, nieuwste eerst (voor wie dienst heeft)."""
     item = _visible_region(region)
     _ensure_region_access(current_caller(), item.id, on_duty=True)
-    notes = rota.handover_notes(db.session, item.id, clock.now())
+    notes = notices.handover_notes(db.session, item.id, clock.now())
     return jsonify([_note(n) for n in notes])
 
 
@@ -499,8 +501,8 @@ def add_note(region: str, body: str) -> ResponseReturnValue:
     grace = timedelta(minutes=int(current_app.config["RESPIJT_DUTY_GRACE_MINUTES"]))
 
     def work() -> dict[str, Any]:
-        item = rota.region_by_code(db.session, region)
-        note = rota.add_handover_note(
+        item = generation.region_by_code(db.session, region)
+        note = notices.add_handover_note(
             db.session,
             region_id=item.id,
             provider_id=provider_id,
@@ -522,7 +524,7 @@ def create_ical_token() -> ResponseReturnValue:
     provider_id = _own_provider(current_caller())
 
     def work() -> str:
-        return rota.create_feed_token(db.session, provider_id, clock.now())
+        return ical.create_feed_token(db.session, provider_id, clock.now())
 
     secret = run_in_transaction(db.session, work, _retries())
     base = current_app.config["RESPIJT_PUBLIC_URL"]

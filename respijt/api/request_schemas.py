@@ -15,7 +15,7 @@ from respijt.codes import (
     REQUESTER_TYPES,
     URGENCIES,
 )
-from respijt.workflow import REQUEST_LABELS
+from respijt.reservations.workflow import REQUEST_LABELS
 
 
 class ClientInput(StrictSchema):

@@ -18,10 +18,11 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Flask, Response, current_app, request
 
 from respijt import clock
+from respijt.api import inbound_sms as inbound
 from respijt.database import run_in_transaction
 from respijt.extensions import db
-from respijt.notifications import delivery, inbound
-from respijt.notifications.twilio_gateway import signature_is_valid, webhook_validator
+from respijt.messages import delivery
+from respijt.messages.twilio import signature_is_valid, webhook_validator
 
 log = logging.getLogger(__name__)
 

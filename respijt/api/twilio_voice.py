@@ -21,12 +21,12 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 
 from respijt import clock
+from respijt.api.twilio_sms import _forbidden, _signed
 from respijt.database import run_in_transaction
 from respijt.extensions import db
+from respijt.meldpunt import phone as voice
+from respijt.messages import twilio as twiml
 from respijt.models import CallLeg
-from respijt.notifications import twilio_gateway as twiml
-from respijt.notifications import voice
-from respijt.webhooks import _forbidden, _signed
 
 blp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
 

@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import Date, String, bindparam, cast, exists, func, select, text
 from sqlalchemy.orm import aliased
 
+from respijt.beds.registry import is_stale
 from respijt.database import DbSession
 from respijt.models import (
     Location,
@@ -32,8 +33,7 @@ from respijt.models import (
     UnitTargetGroup,
 )
 from respijt.models.base import UTCDateTime
-from respijt.registry import is_stale
-from respijt.workflow import EXPIRING_RESERVATION_STATUSES
+from respijt.reservations.workflow import EXPIRING_RESERVATION_STATUSES
 
 
 @dataclass(frozen=True)

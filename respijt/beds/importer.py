@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import registry
+from respijt.beds import registry
 from respijt.database import DbSession
 from respijt.errors import DomainError, InvalidInput
 from respijt.models import Location, Municipality, Provider, Region, Unit

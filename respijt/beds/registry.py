@@ -13,7 +13,6 @@ from typing import Any
 import phonenumbers
 from sqlalchemy import and_, func, insert, select, update
 
-from respijt import booking
 from respijt.codes import ALL_WEEKDAYS, CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
 from respijt.database import DbSession
 from respijt.errors import (
@@ -34,7 +33,8 @@ from respijt.models import (
     Unit,
     UnitTargetGroup,
 )
-from respijt.workflow import ACTIVE_RESERVATION_STATUSES
+from respijt.reservations import holds as booking
+from respijt.reservations.workflow import ACTIVE_RESERVATION_STATUSES
 
 # --- validation helpers -------------------------------------------------------------------
 

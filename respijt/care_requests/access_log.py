@@ -13,10 +13,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt import booking_sql, care_requests, privacy
-from respijt.auth import Caller
+from respijt.care_requests import common, intake
 from respijt.database import DbSession
 from respijt.models import CareRequest, Location, Municipality, Reservation, Unit
+from respijt.people.caller import Caller
+from respijt.privacy import access_log as privacy
+from respijt.reservations import fast_hold as booking_sql
 
 ACTIONS = ("read", "search", "create", "change")
 PURPOSE = "zorgbemiddeling"
@@ -30,7 +32,7 @@ _MAX_ID = 2**31 - 1
 def reference_as_logged(raw: str) -> str:
     """A reference typed by a caller as the access log records it: normalised, and cut to the
     column's length (a longer one names no request; the row must still be written)."""
-    return privacy.fit_reference(care_requests.normalise_reference(raw))
+    return privacy.fit_reference(common.normalise_reference(raw))
 
 
 def reservation_reference(session: DbSession, reservation_id: int) -> str:
@@ -152,7 +154,7 @@ def create_logged_request(
 ) -> CareRequest:
     """Create a care request and log its creation in the same transaction: what the API, the
     public form, the verwijzer and the meldpunt all do when a request comes in."""
-    created = care_requests.create_request(
+    created = intake.create_request(
         session,
         data,
         caller=caller,

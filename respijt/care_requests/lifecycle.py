@@ -6,13 +6,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from respijt import booking
-from respijt.auth import Caller
-from respijt.care_requests.choices import offers_of
+from respijt.care_requests.offers import offers_of
+from respijt.care_requests.status import set_status
 from respijt.database import DbSession
 from respijt.models import CareRequest
-from respijt.request_status import set_status
-from respijt.workflow import (
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
+from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
     HELD,
     REQUEST_EXPIRED,

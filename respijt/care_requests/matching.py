@@ -24,7 +24,8 @@ from typing import Any
 
 from sqlalchemy import String, cast, exists, or_, select
 
-from respijt.availability import free_beds_per_night, iso_utc
+from respijt.beds.availability import free_beds_per_night, iso_utc
+from respijt.beds.registry import is_stale
 from respijt.codes import CARE_LEVEL_ORDER, LANGUAGES
 from respijt.database import DbSession
 from respijt.models import (
@@ -37,8 +38,7 @@ from respijt.models import (
     Unit,
     UnitTargetGroup,
 )
-from respijt.registry import is_stale
-from respijt.workflow import CHECKED_IN, COMPLETED, CONFIRMED
+from respijt.reservations.workflow import CHECKED_IN, COMPLETED, CONFIRMED
 
 # Score weights (sum 1.0); see docs/matching.md.
 W_SAME_MUNICIPALITY = 0.40

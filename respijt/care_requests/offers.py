@@ -7,25 +7,21 @@ from datetime import date, datetime
 
 from sqlalchemy import insert, select, update
 
-from respijt.auth import Caller
 from respijt.care_requests.common import (
     ensure_open,
     problem,
 )
+from respijt.care_requests.matching import Match, criteria_for, find_matches
 from respijt.database import DbSession
 from respijt.errors import InvalidInput, InvalidTransition, NotFound
-from respijt.matching import Match, criteria_for, find_matches
 from respijt.models import (
     CareRequest,
     CareRequestStay,
     RequestOption,
     Reservation,
 )
-from respijt.workflow import (
-    AWAITING_PROVIDER,
-    HELD,
-    OPEN_REQUEST_STATUSES,
-)
+from respijt.people.caller import Caller
+from respijt.reservations.workflow import AWAITING_PROVIDER, HELD, OPEN_REQUEST_STATUSES
 
 
 def matches_for(

@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from respijt.database import DbSession
 from respijt.errors import InvalidTransition
 from respijt.models import CareRequest, CareRequestEvent, CareRequestStay, Reservation
-from respijt.notifications import rules
-from respijt.workflow import (
+from respijt.reservations import notices as rules
+from respijt.reservations.workflow import (
     ACTIVE_RESERVATION_STATUSES,
     AWAITING_PROVIDER,
     CANCELLED,

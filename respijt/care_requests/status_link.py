@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import current_app, has_app_context
 
-from respijt import request_links
+from respijt.care_requests import links as request_links
 
 STATUS_PATH = "/a/"
 

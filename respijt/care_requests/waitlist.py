@@ -20,14 +20,17 @@ from datetime import date, datetime
 
 from sqlalchemy import case, select
 
-from respijt import booking, care_requests, clock
-from respijt.auth import Caller
+from respijt import clock
+from respijt.care_requests import lifecycle
+from respijt.care_requests import offers as request_offers
+from respijt.care_requests.matching import criteria_for, find_matches
 from respijt.database import DbSession
 from respijt.errors import NoBedFree
-from respijt.matching import criteria_for, find_matches
 from respijt.models import CareRequest, Reservation
-from respijt.notifications import rules
-from respijt.workflow import REQUEST_WAITLISTED
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
+from respijt.reservations import notices as rules
+from respijt.reservations.workflow import REQUEST_WAITLISTED
 
 WAITLIST = Caller(key="system:waitlist", role="system")
 
@@ -84,7 +87,7 @@ def make_offers(
     """Run one waitlist pass at `now`; returns the offers made."""
     today = now.astimezone(clock.LOCAL_TZ).date()
     booking.expire_overdue_holds(session, now)
-    care_requests.expire_past_requests(session, now=now, today=today)
+    lifecycle.expire_past_requests(session, now=now, today=today)
     offers: list[Offer] = []
     for care_request in waiting_requests(session):
         matches = find_matches(
@@ -111,7 +114,7 @@ def make_offers(
                 )
             except NoBedFree:
                 continue  # taken since the match was computed: try the next option
-            care_requests.record_choice(
+            request_offers.record_choice(
                 session,
                 care_request,
                 unit_id=match.unit_id,

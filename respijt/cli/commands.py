@@ -11,13 +11,18 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from respijt import accounts, booking, clock, demo, importer, privacy, registry
-from respijt.auth import ROLES, create_token, list_tokens, revoke_token
+from respijt import clock
+from respijt.beds import importer, registry
+from respijt.cli import demo
 from respijt.config import MISSING_KEY, ConfigError, is_loopback
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError
 from respijt.extensions import db
 from respijt.models import User
+from respijt.people import accounts
+from respijt.people.caller import ROLES, create_token, list_tokens, revoke_token
+from respijt.privacy import access_log as privacy
+from respijt.reservations import holds as booking
 
 
 def _create_app() -> Flask:
@@ -448,7 +453,7 @@ def waitlist_group() -> None:
 @with_appcontext
 def waitlist_offer_command() -> None:
     """Offer freed beds to waiting requests (urgent first, then oldest); the scheduler runs it."""
-    from respijt import waitlist
+    from respijt.care_requests import waitlist
 
     config = current_app.config
     offers = run_in_transaction(
@@ -474,13 +479,11 @@ def waitlist_offer_command() -> None:
 @with_appcontext
 def waitlist_expire_command() -> None:
     """Expire open requests whose desired dates have passed unplaced."""
-    from respijt import care_requests
+    from respijt.care_requests import lifecycle
 
     count = run_in_transaction(
         db.session,
-        lambda: care_requests.expire_past_requests(
-            db.session, now=clock.now(), today=clock.today()
-        ),
+        lambda: lifecycle.expire_past_requests(db.session, now=clock.now(), today=clock.today()),
     )
     click.echo(f"Aanvragen verlopen: {count}.")
 
@@ -568,9 +571,9 @@ def _guarded_db_group() -> click.Group:
 
 
 def register_cli(app: Flask) -> None:
-    from respijt.fake_twilio import fake_twilio_command
+    from respijt.cli.fake_twilio import fake_twilio_command
+    from respijt.cli.voice_fallback import voice_group
     from respijt.scheduler.commands import COMMANDS as SCHEDULER_COMMANDS
-    from respijt.voice_fallback import voice_group
 
     for command in (
         *SCHEDULER_COMMANDS,

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from respijt import registry
+from respijt.beds import registry
 from respijt.database import DbSession
 from respijt.models import Municipality, Region, Tariff
 
@@ -299,16 +299,16 @@ def load_demo_rota(
     session: DbSession, *, now: datetime, horizon_days: int, pattern: str, holidays: str
 ) -> int:
     """Give each demo region a coordinator line and shifts covering the coming weeks."""
-    from respijt import rota
+    from respijt.meldpunt import generation
 
     for region in session.scalars(select(Region)):
         if region.coordinator_phone is None and region.meldpunt_number:
             region.coordinator_phone = region.meldpunt_number[:-2] + "99"
     session.flush()
-    return rota.generate_all(
+    return generation.generate_all(
         session,
         now=now,
         horizon_days=horizon_days,
-        pattern=rota.parse_pattern(pattern),
+        pattern=generation.parse_pattern(pattern),
         holiday_setting=holidays,
     )

@@ -19,8 +19,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from respijt.extensions import db
+from respijt.meldpunt import phone as voice
+from respijt.messages import twilio as twilio_gateway
 from respijt.models import Region
-from respijt.notifications import twilio_gateway, voice
 
 GREETING = (
     "Welkom bij het meldpunt logeerzorg{region}. Door een storing verbinden wij u door met een "

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from respijt.database import DbSession
 from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
+from respijt.meldpunt.generation import record_event
 from respijt.models import ProviderRegion, RotaShift, RotaSwap
-from respijt.rota.generation import record_event
 
 
 class RotaConflict(DomainError):

@@ -1,6 +1,6 @@
 """Who is the meldpunt now. The access rules ask `on_duty_region_ids`; notifications and the
 phone routing ask `duty_provider` and `backup_provider`. All answers come from the rota
-(`rota_shift`, see respijt/rota.py).
+(`rota_shift`, see respijt/meldpunt/generation.py).
 """
 
 from __future__ import annotations

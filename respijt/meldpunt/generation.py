@@ -13,10 +13,10 @@ import holidays as holidays_lib
 from sqlalchemy import func, select
 
 from respijt import clock
-from respijt.auth import in_visible_regions
 from respijt.database import DbSession
 from respijt.errors import NotFound
 from respijt.models import ProviderRegion, Region, RotaEvent, RotaShift
+from respijt.people.caller import in_visible_regions
 
 DEFAULT_HANDOVER = time(9, 0)
 FAIRNESS_WINDOW = timedelta(days=365)

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from respijt import clock
 from respijt.database import DbSession
 from respijt.errors import Forbidden, InvalidInput
+from respijt.meldpunt.generation import find_gaps, pool, record_event
+from respijt.messages import outbox
 from respijt.models import HandoverNote, Region, RotaShift
-from respijt.notifications import outbox
-from respijt.rota.generation import find_gaps, pool, record_event
 
 # --- gaps and reminders ---------------------------------------------------------------------
 

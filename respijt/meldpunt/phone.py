@@ -4,7 +4,7 @@ A call rings the duty provider, then the backup (the next provider in the rota),
 region's coordinator, skipping numbers already tried. Voicemail answers calls too, so a leg
 only counts as accepted when the callee pressed 1 after the whisper — our own record, never
 Twilio's "completed". Every leg is a `CallLeg` row. Plain functions over a session; the
-webhooks in respijt/voice_webhooks.py are the transaction edge.
+webhooks in respijt/api/twilio_voice.py are the transaction edge.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from respijt import clock, duty
-from respijt.auth import in_visible_regions
+from respijt import clock
 from respijt.database import DbSession
 from respijt.errors import DomainError, NotFound
+from respijt.meldpunt import duty
+from respijt.messages import outbox
 from respijt.models import (
     CallLeg,
     CareRequest,
@@ -27,7 +28,7 @@ from respijt.models import (
     Region,
     Voicemail,
 )
-from respijt.notifications import outbox
+from respijt.people.caller import in_visible_regions
 
 ANSWERED_QUICKLY = timedelta(seconds=30)
 DIAL_FAILURES = ("no-answer", "busy", "failed", "canceled")

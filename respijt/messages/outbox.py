@@ -24,12 +24,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from respijt import clock
-from respijt.auth import in_visible_regions
 from respijt.database import DbSession
+from respijt.messages import delivery
+from respijt.messages.backends import SendResult
+from respijt.messages.quiet_hours import next_allowed_send_time
 from respijt.models import OutboxMessage
-from respijt.notifications import delivery
-from respijt.notifications.backends import SendResult
-from respijt.notifications.quiet_hours import next_allowed_send_time
+from respijt.people.caller import in_visible_regions
 
 TEMPLATE_DIR = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from respijt import clock
-from respijt.auth import municipality_in_visible_regions
 from respijt.database import DbSession
+from respijt.messages import delivery, outbox
 from respijt.models import (
     CareRequest,
     Municipality,
@@ -29,7 +29,7 @@ from respijt.models import (
     Reservation,
     SatisfactionSurvey,
 )
-from respijt.notifications import delivery, outbox
+from respijt.people.caller import municipality_in_visible_regions
 
 TEMPLATE = "satisfaction_question"
 SCORES = (1, 2, 3, 4, 5)

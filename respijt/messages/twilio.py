@@ -276,7 +276,7 @@ def is_twilio_error(exc: BaseException) -> bool:
     return isinstance(exc, TwilioException | requests.exceptions.RequestException)
 
 
-# --- voice: TwiML answers for the meldpunt phone routing (respijt/voice_webhooks.py) ---------
+# --- voice: TwiML answers for the meldpunt phone routing (respijt/api/twilio_voice.py) ---------
 # Built here so `twilio` stays imported in this one module (DESIGN §5).
 
 VOICE_LANGUAGE = "nl-NL"

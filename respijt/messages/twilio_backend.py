@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from respijt.notifications.backends import SendResult, register_backend
-from respijt.notifications.outbox import AMBIGUOUS, TAKEN_SIDS
-from respijt.notifications.twilio_gateway import SendOutcome, TwilioGateway, is_twilio_error
+from respijt.messages.backends import SendResult, register_backend
+from respijt.messages.outbox import AMBIGUOUS, TAKEN_SIDS
+from respijt.messages.twilio import SendOutcome, TwilioGateway, is_twilio_error
 
 # Twilio's clock and ours may differ a little; look back this far before the row was queued.
 CLOCK_MARGIN = timedelta(minutes=5)

@@ -26,7 +26,6 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from respijt import clock
-from respijt.auth import PROVIDER_BOUND_ROLES, ROLES, Caller, caller_for_user
 from respijt.database import DbSession
 from respijt.errors import DomainError, InvalidInput
 from respijt.models import (
@@ -39,6 +38,7 @@ from respijt.models import (
     UserRole,
     WebSession,
 )
+from respijt.people.caller import PROVIDER_BOUND_ROLES, ROLES, Caller, caller_for_user
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from respijt.auth import in_visible_regions
 from respijt.database import DbSession
 from respijt.models import Complaint, Municipality
 from respijt.models.complaint import RATINGS
+from respijt.people.caller import in_visible_regions
 
 MAX_MESSAGE = 2000
 MAX_PAGE = 200

@@ -1,12 +1,13 @@
-"""Retention, as the scheduler calls it: `respijt.privacy.purge` with the configured periods."""
+"""Retention, as the scheduler calls it: `respijt.privacy.access_log.purge` with the configured
+periods."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from respijt import privacy
 from respijt.database import DbSession
-from respijt.notifications import delivery
+from respijt.messages import delivery
+from respijt.privacy import access_log as privacy
 
 # Twilio retries a webhook for at most a day; a token older than this can no longer come back.
 WEBHOOK_RECEIPT_KEEP = timedelta(days=7)

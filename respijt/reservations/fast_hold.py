@@ -38,10 +38,10 @@ from typing import Any
 from sqlalchemy import Date
 from sqlalchemy.engine import Dialect
 
-from respijt import privacy
 from respijt.database import DbSession, DriverTransaction, driver_cursor
 from respijt.models.base import UTCDateTime
-from respijt.workflow import EXPIRING_RESERVATION_STATUSES
+from respijt.privacy import access_log as privacy
+from respijt.reservations.workflow import EXPIRING_RESERVATION_STATUSES
 
 # The access log's reference for a reservation without a care request: "reservation:<id>".
 OWN_REFERENCE_PREFIX = "reservation:"

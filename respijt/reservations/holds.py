@@ -25,8 +25,8 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from respijt import booking_sql, clock, database
-from respijt.auth import Caller
+from respijt import clock, database
+from respijt.care_requests.status import follow_reservation
 from respijt.codes import WEEKDAYS_NL
 from respijt.database import DbSession
 from respijt.errors import (
@@ -38,9 +38,10 @@ from respijt.errors import (
     NotFound,
 )
 from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
-from respijt.notifications import rules
-from respijt.request_status import follow_reservation
-from respijt.workflow import (
+from respijt.people.caller import Caller
+from respijt.reservations import fast_hold as booking_sql
+from respijt.reservations import notices as rules
+from respijt.reservations.workflow import (
     ACTIVE_RESERVATION_STATUSES,
     AWAITING_PROVIDER,
     CANCELLED,

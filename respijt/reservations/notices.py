@@ -17,11 +17,13 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from respijt import clock, duty
+from respijt import clock
+from respijt.care_requests import status_link as links
 from respijt.database import DbSession
+from respijt.meldpunt import duty
+from respijt.messages import outbox, satisfaction
 from respijt.models import CareRequest, Location, Provider, Reservation, ReservationEvent, Unit
-from respijt.notifications import links, outbox, satisfaction
-from respijt.workflow import (
+from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
     CANCELLED,
     CHECKED_IN,

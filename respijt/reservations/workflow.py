@@ -140,7 +140,7 @@ def check_request_transition(current: str, target: str, party: str) -> None:
 # One row per action, one column per role: on which objects that role may do it. The scope is
 # enforced by the visibility queries (respijt/care_requests/access.py): someone else's client
 # data answers 404 there; a role without an entry here is refused with 403 (`ensure_may`).
-# docs/security.md shows this table; tests/test_who_may.py keeps the two equal.
+# docs/security.md shows this table; tests/reservations/test_who_may.py keeps the two equal.
 
 PUBLIC_ROLE = "public"  # anyone; with the signed link of their SMS, for their own request
 WHO_MAY_ROLES = (PUBLIC_ROLE, "verwijzer", "provider", "meldpunt", "coordinator", "admin")

@@ -17,7 +17,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 from respijt.config import log_format_from_env
-from respijt.logs import JsonFormatter, redact_target
+from respijt.serving.logs import JsonFormatter, redact_target
 
 # Atoms (lower-cased, as gunicorn keys them) that carry the target or another page's URL.
 _TARGET_ATOMS = ("{raw_uri}e", "{path_info}e", "{request_uri}e", "{http_referer}e")

@@ -4,7 +4,7 @@ INFO messages on stderr, text or JSON lines (RESPIJT_LOG_FORMAT), token paths re
 - `RequestIdMiddleware` wraps the WSGI app: it takes the proxy's `X-Request-ID` when it is
   well-formed (else draws one), keeps it in a context variable for the log lines written
   while the request runs, and sends it back on the response, where gunicorn's access log
-  (respijt.gunicorn_logger) reads it.
+  (respijt.serving.gunicorn_logger) reads it.
 - `configure_logging` puts one handler on the root logger; `respijt serve`, `respijt
   scheduler` and gunicorn.conf.py call it. Third-party loggers stay at WARNING: some log
   request data (phone numbers, message bodies) at INFO.

@@ -105,8 +105,8 @@ class HealthCollector:
         yield from metrics
 
     def _from_database(self) -> Iterator[Metric]:
+        from respijt.messages.outbox import outbox_health
         from respijt.models import JobRun
-        from respijt.notifications.outbox import outbox_health
         from respijt.scheduler.jobs import JOBS
         from respijt.scheduler.lease import read_lease
 

@@ -10,19 +10,20 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, Flask, Response, current_app
 
-from respijt import clock, rota
+from respijt import clock
 from respijt.extensions import db
+from respijt.meldpunt import ical as rota_ical
 
 blp = Blueprint("rota_feed", __name__, url_prefix="/rota")
 
 
 @blp.get("/ical/<token>.ics")
 def ical(token: str) -> Response:
-    provider = rota.provider_for_feed(db.session, token)
+    provider = rota_ical.provider_for_feed(db.session, token)
     if provider is None:
         return Response("Onbekende of vervangen agendalink.", status=404, mimetype="text/plain")
     host = urlparse(current_app.config["RESPIJT_PUBLIC_URL"]).hostname or "respijt"
-    body = rota.ical_feed(db.session, provider, clock.now(), host)
+    body = rota_ical.ical_feed(db.session, provider, clock.now(), host)
     db.session.rollback()
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"

@@ -12,18 +12,18 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from respijt import clock
-from respijt.auth import Caller
 from respijt.care_requests.access import restrict_to_visible
+from respijt.care_requests.access_log import log_requests_shown
 from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.models import CareRequest
-from respijt.requests_access import log_requests_shown
+from respijt.people.caller import Caller
+from respijt.reservations.workflow import REQUEST_LABELS
 from respijt.web import blp
 from respijt.web.forms import RequestForm
 from respijt.web.public import municipality_choices, regions_with_municipalities
 from respijt.web.request_submission import submit_request
 from respijt.web.security import current_principal, login_required
-from respijt.workflow import REQUEST_LABELS
 
 LIST_LIMIT = 200
 

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from respijt import availability, booking, clock
-from respijt.auth import Caller
+from respijt import clock
+from respijt.beds import availability
 from respijt.database import read_only, run_in_transaction
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 NOON = datetime(2027, 1, 20, 11, 0, tzinfo=UTC)
 MELDPUNT = Caller("token:1", "meldpunt", None)

@@ -13,11 +13,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from respijt import booking
 from respijt.api import reservations
 from respijt.errors import DomainError
 from respijt.models import AccessLog, ApiToken, NightInventory, Reservation
-from tests.test_api_registry import assert_problem
+from respijt.reservations import holds as booking
+from tests.api.test_api_registry import assert_problem
 
 
 @pytest.fixture()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from respijt import booking, clock
-from respijt.auth import Caller
+from respijt import clock
 from respijt.database import run_in_transaction
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 
 def test_a_hold_whose_short_code_is_taken_draws_another(client, make, today, monkeypatch):

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from respijt import clock, database
-from respijt.auth import token_digest
 from respijt.models import ApiToken, NightInventory, Reservation
-from tests.test_api_registry import assert_problem
+from respijt.people.caller import token_digest
+from tests.api.test_api_registry import assert_problem
 
 
 def _setup(make, *, needs_confirmation=False, capacity=1):
@@ -180,10 +180,10 @@ def test_reservation_input_errors(client, make, today):
 
 def test_reservation_body_is_what_the_documented_schema_dumps(client, make, db, today):
     """The API builds reservation bodies by hand (for speed); they must equal the schema's."""
-    from respijt import booking
     from respijt.api.schemas import ReservationSchema, reservation_body
-    from respijt.auth import Caller
     from respijt.models import Reservation
+    from respijt.people.caller import Caller
+    from respijt.reservations import holds as booking
 
     provider, unit, provider_h, meldpunt_h = _setup(make, needs_confirmation=True)
     start = today + timedelta(days=4)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from tests.api_dataset import ROLES, World, build_world
+from tests.api.api_dataset import ROLES, World, build_world
 
 EXAMPLES = int(os.environ.get("RESPIJT_TEST_SCHEMATHESIS_EXAMPLES", "6"))
 

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from tests.accounts_support import csrf_token
-from tests.api_dataset import World, build_world, state
+from tests.api.api_dataset import World, build_world, state
 
 PROBLEM = "application/problem+json"
 BIG32, BIG64 = 2**31, 2**63

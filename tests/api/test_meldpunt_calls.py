@@ -11,8 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from respijt import claims, clock, rota
-from respijt.fake_twilio import DEFAULT_AUTH_TOKEN, twilio_signature
+from respijt import clock
+from respijt.claims import kpis as kpi_module
+from respijt.cli.fake_twilio import DEFAULT_AUTH_TOKEN, twilio_signature
+from respijt.meldpunt import generation
 from respijt.models import AccessLog, CallLeg, MeldpuntCall, OutboxMessage, Voicemail
 from tests import care_request_helpers
 
@@ -33,12 +35,12 @@ def meldpunt(db, make):
     a = make.provider(regions=[region], pool=True, on_duty=False, duty_phone="+31151110001")
     b = make.provider(regions=[region], pool=True, on_duty=False, duty_phone="+31151110002")
     db.session.commit()
-    rota.generate_shifts(
-        db.session, region.id, now=T0, horizon_days=28, pattern=rota.parse_pattern("weekly"),
+    generation.generate_shifts(
+        db.session, region.id, now=T0, horizon_days=28, pattern=generation.parse_pattern("weekly"),
         holidays=set(),
     )  # fmt: skip
     db.session.commit()
-    on_duty = rota.shifts_between(db.session, region.id, T0, T0 + timedelta(seconds=1))[0]
+    on_duty = generation.shifts_between(db.session, region.id, T0, T0 + timedelta(seconds=1))[0]
     duty_provider, backup = (a, b) if on_duty.provider_id == a.id else (b, a)
     return region, duty_provider, backup
 
@@ -273,8 +275,8 @@ def test_stats_count_calls_answered_within_30_seconds(db, client, make, meldpunt
     assert stats["missed"] == 0
 
     # The same calls feed the gemeente's KPI "answered within 30 s", under the <5 suppression.
-    period = claims.KpiFilter(date(2027, 1, 1), date(2027, 2, 1))
-    kpis = claims.kpi_figures(db.session, period, now=clock.now(), stale_after_hours=72)
+    period = kpi_module.KpiFilter(date(2027, 1, 1), date(2027, 2, 1))
+    kpis = kpi_module.kpi_figures(db.session, period, now=clock.now(), stale_after_hours=72)
     assert kpis["meldpunt_calls"]["calls"] is None  # 2 callers: hidden
     assert "meldpunt_calls.calls" in kpis["suppression"]["cells"]
     for n in range(3):  # three more, answered at once: 5 calls, 4 of them within 30 s
@@ -283,12 +285,12 @@ def test_stats_count_calls_answered_within_30_seconds(db, client, make, meldpunt
         extra.incoming()
         extra.callee_picks_up("1")
         extra.leg_ends("completed")
-    kpis = claims.kpi_figures(db.session, period, now=clock.now(), stale_after_hours=72)
+    kpis = kpi_module.kpi_figures(db.session, period, now=clock.now(), stale_after_hours=72)
     assert kpis["meldpunt_calls"]["calls"] == 5
     assert kpis["meldpunt_calls"]["answered_within_30s_share"] == 0.8
-    quiet = claims.KpiFilter(date(2027, 2, 1), date(2027, 3, 1))
+    quiet = kpi_module.KpiFilter(date(2027, 2, 1), date(2027, 3, 1))
     assert (
-        claims.kpi_figures(db.session, quiet, now=clock.now(), stale_after_hours=72)[
+        kpi_module.kpi_figures(db.session, quiet, now=clock.now(), stale_after_hours=72)[
             "meldpunt_calls"
         ]
         is None

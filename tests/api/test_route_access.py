@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from respijt.auth import ROLES
+from respijt.people.caller import ROLES
 from tests.accounts_support import csrf_token, web_login
 
 PUBLIC = "public"  # anyone, no account

@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from respijt import booking, clock
-from respijt.auth import Caller
-from respijt.fake_twilio import twilio_signature
+from respijt import clock
+from respijt.cli.fake_twilio import twilio_signature
+from respijt.messages import delivery
+from respijt.messages.twilio import TwilioGateway
 from respijt.models import (
     InboundMessage,
     MessageStatusEvent,
@@ -22,8 +23,8 @@ from respijt.models import (
     SmsOptOut,
     TwilioWebhookReceipt,
 )
-from respijt.notifications import delivery
-from respijt.notifications.twilio_gateway import TwilioGateway
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 STAFF = "+31612345678"
 CONTACT = "+31687654321"

@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.generate import generate
-from respijt import availability, booking, clock, create_app
+from respijt import clock, create_app
+from respijt.beds import availability
 from respijt.extensions import db
 from respijt.models import NightInventory, Region, Reservation, Unit
+from respijt.reservations import holds as booking
 
 
 def test_generator_builds_a_consistent_small_dataset_through_the_migrations(tmp_path):

@@ -41,7 +41,7 @@ def running_server(
     )
     environ.update(env)
     log_path = tmp_path / "server.log"
-    command = [sys.executable, "-m", "respijt.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "respijt.cli.commands", "serve", "--port", str(port)]
     command += ["--threads", str(threads), "--no-scheduler"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, env=environ, stdout=log, stderr=subprocess.STDOUT)

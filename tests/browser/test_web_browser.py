@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from respijt import clock, request_links
-from respijt.demo import load_demo
+from respijt import clock
+from respijt.care_requests import links as request_links
+from respijt.cli.demo import load_demo
 from respijt.models import CareRequest, Location, OutboxMessage
-from tests.browser import (
+from tests.browser.browser import (
     PAGE_BUDGET_BYTES,
     PHONE,
     Traffic,
@@ -27,8 +28,8 @@ from tests.browser import (
     chromium_missing,
     launch,
 )
-from tests.live_server import running_server
-from tests.web_helpers import request_with_offer
+from tests.browser.live_server import running_server
+from tests.browser.web_helpers import request_with_offer
 
 MISSING = chromium_missing()
 if MISSING and os.environ.get("CI", "").lower() == "true":

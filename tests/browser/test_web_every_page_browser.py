@@ -2,7 +2,7 @@
 
 The pages are the GET rules of the web blueprints in the app's URL map (`web`, `auth`,
 `report_pages`; CSV and PDF downloads are not pages). Who may open each comes from
-`tests/test_route_access.ROUTES`. Every page is opened by every principal that may see it —
+`tests/api/test_route_access.ROUTES`. Every page is opened by every principal that may see it —
 anonymous, the mantelzorger through the signed link from the SMS, and a signed-in verwijzer,
 provider, meldpunt on duty, coordinator and admin (the last four with their second factor) —
 and a page added later is walked too; one whose address needs a value this test cannot give
@@ -27,15 +27,17 @@ import pyotp
 from flask import Flask
 from sqlalchemy import select
 
-from respijt import accounts, clock, request_links
-from respijt.accounts import SECOND_FACTOR_ROLES
-from respijt.auth import ROLES
+from respijt import clock
+from respijt.care_requests import links as request_links
 from respijt.models import Location, Unit, User
-from tests import test_web_browser as web_browser
-from tests.browser import PAGE_BUDGET_BYTES, Traffic, axe_violations
+from respijt.people import accounts
+from respijt.people.accounts import SECOND_FACTOR_ROLES
+from respijt.people.caller import ROLES
+from tests.api.test_route_access import HALF_SIGNED_IN, ROUTES, allowed
+from tests.browser import test_web_browser as web_browser
+from tests.browser.browser import PAGE_BUDGET_BYTES, Traffic, axe_violations
+from tests.browser.web_helpers import request_with_offer
 from tests.factories import TEST_PASSWORD
-from tests.test_route_access import HALF_SIGNED_IN, ROUTES, allowed
-from tests.web_helpers import request_with_offer
 
 # The server (`respijt serve` on the demo data), chromium and the skip without chromium, shared.
 server, browser, demo = web_browser.server, web_browser.browser, web_browser.demo
@@ -43,7 +45,7 @@ pytestmark = web_browser.pytestmark
 SECRET_KEY = "browser-test"  # the live server's, to sign the links
 
 WEB_BLUEPRINTS = ("web", "auth", "report_pages")
-# CSV and PDF files, not HTML pages (the PDF is tested in tests/test_report_pdf.py).
+# CSV and PDF files, not HTML pages (the PDF is tested in tests/web/test_report_pdf.py).
 DOWNLOADS = {
     "web.coordinator_kpis_csv",
     "web.coordinator_kpi_months_csv",

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.models import NightInventory, Reservation
-from tests import test_web_browser as web_browser
 from tests.accounts_support import hold
-from tests.browser import Traffic
+from tests.browser import test_web_browser as web_browser
+from tests.browser.browser import Traffic
+from tests.browser.test_web_browser import SQLITE_ONLY, _check_page, _visit
 from tests.factories import TEST_PASSWORD
-from tests.test_web_browser import SQLITE_ONLY, _check_page, _visit
 
 # The server, browser and demo fixtures and the skip-without-chromium mark, shared.
 server = web_browser.server

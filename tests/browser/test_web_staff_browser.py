@@ -15,11 +15,11 @@ from sqlalchemy import select, update
 
 from respijt import clock
 from respijt.models import CareRequest, Region, Reservation, Unit
-from tests import test_web_browser as journeys
-from tests.browser import Traffic
+from tests.browser import test_web_browser as journeys
+from tests.browser.browser import Traffic
+from tests.browser.test_web_browser import MISSING, SQLITE_ONLY, _check_page, _visit
 from tests.factories import TEST_PASSWORD
-from tests.test_sms_integration import drain, twilio_config
-from tests.test_web_browser import MISSING, SQLITE_ONLY, _check_page, _visit
+from tests.messages.test_sms_integration import drain, twilio_config
 
 # The live server (demo data, `respijt serve`) and chromium of the public-page journeys.
 server, browser, demo = journeys.server, journeys.browser, journeys.demo

@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt import booking, care_requests, clock
-from respijt.auth import Caller
+from respijt import clock
+from respijt.care_requests import intake, offers
 from respijt.models import CareRequest, Location, Unit
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 STAFF = Caller(key="token:web-staff", role="coordinator")
 
@@ -50,7 +52,7 @@ def request_with_offer(
     while str(arrival.isoweekday()) not in unit.arrival_weekdays:
         arrival += timedelta(days=1)
     departure = arrival + timedelta(days=unit.min_nights)
-    care_request = care_requests.create_request(
+    care_request = intake.create_request(
         session,
         {
             "client": {"first_name": client, "birth_year": 1940},
@@ -71,7 +73,7 @@ def request_with_offer(
     if not hold:
         session.flush()
         return care_request, None
-    care_requests.prepare_reservation(
+    offers.prepare_reservation(
         session,
         care_request,
         unit_id=unit.id,

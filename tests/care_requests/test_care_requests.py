@@ -8,11 +8,13 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, care_requests, clock
-from respijt.auth import Caller
+from respijt import clock
+from respijt.care_requests import common
 from respijt.errors import InvalidTransition
 from respijt.models import CareRequest
-from respijt.workflow import REQUEST_TRANSITIONS, check_request_transition
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
+from respijt.reservations.workflow import REQUEST_TRANSITIONS, check_request_transition
 from tests.care_request_helpers import STAFF, body, create, freeze_start, later
 
 
@@ -98,10 +100,10 @@ def test_request_transitions_are_data_and_refuse_the_rest():
 
 def test_references_have_no_look_alike_characters_and_are_read_loosely():
     for _ in range(200):
-        reference = care_requests.new_reference()
+        reference = common.new_reference()
         assert reference.startswith("R-") and len(reference) == 8
         assert not set(reference[2:]) & set("0OQ1IL2Z5S8B6G")
-    assert care_requests.normalise_reference(" r7k3p9a ") == "R-7K3P9A"
+    assert common.normalise_reference(" r7k3p9a ") == "R-7K3P9A"
 
 
 def test_the_database_refuses_impossible_requests(db, make):

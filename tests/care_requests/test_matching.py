@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from respijt import booking, clock, matching
+from respijt import clock
+from respijt.care_requests import matching
 from respijt.models import Location, NightInventory, Reservation
+from respijt.reservations import holds as booking
 from tests.care_request_helpers import STAFF, body, create, freeze_start, occupy
 
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from respijt import clock, matching
+from respijt import clock
+from respijt.care_requests import matching
 from tests.care_request_helpers import freeze_start, occupy
 
 

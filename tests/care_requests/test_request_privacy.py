@@ -8,8 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from respijt import auth, clock, privacy
+from respijt import clock
 from respijt.models import AccessLog, CareRequest, InboundMessage, OutboxMessage
+from respijt.people import caller as auth
+from respijt.privacy import access_log as privacy
 from tests.care_request_helpers import create, freeze_start, json_body
 
 

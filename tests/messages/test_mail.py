@@ -6,7 +6,7 @@ import socketserver
 import threading
 from email import message_from_bytes
 
-from respijt import mail
+from respijt.messages import mail
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from respijt import clock
+from respijt.messages import backends, delivery, outbox
+from respijt.messages.backends import SendResult
 from respijt.models import OutboxMessage, Reservation
-from respijt.notifications import backends, delivery, outbox
-from respijt.notifications.backends import SendResult
 from respijt.scheduler import jobs
 from tests.scheduling import STAFF_MOBILE, hold, sms_unit
 

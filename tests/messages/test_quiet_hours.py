@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from respijt.clock import LOCAL_TZ
-from respijt.notifications.quiet_hours import next_allowed_send_time, parse_quiet_hours
+from respijt.messages.quiet_hours import next_allowed_send_time, parse_quiet_hours
 
 
 def local(*args: int) -> datetime:

@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from respijt import booking, claims, clock, privacy
+from respijt import clock
+from respijt.api import inbound_sms as inbound
+from respijt.claims import kpis as kpi_module
 from respijt.claims.kpis import flatten
+from respijt.messages import delivery, satisfaction
 from respijt.models import (
     InboundMessage,
     Municipality,
@@ -21,11 +24,13 @@ from respijt.models import (
     Reservation,
     SatisfactionSurvey,
 )
-from respijt.notifications import delivery, inbound, rules, satisfaction
+from respijt.privacy import access_log as privacy
+from respijt.reservations import holds as booking
+from respijt.reservations import notices as rules
 from respijt.scheduler import jobs
 from tests.accounts_support import web_login
 from tests.claims_helpers import PROVIDER, at, check_in, deliver, freeze, request, stay
-from tests.test_sms_integration import drain, twilio_config
+from tests.messages.test_sms_integration import drain, twilio_config
 
 CONTACT = "+31687654321"
 STRANGER = "+31611112222"
@@ -34,7 +39,7 @@ QUESTION = (
     "respijt: hoe tevreden bent u over het logeren tot 13 mrt? Antwoord met een cijfer van "
     "1 (slecht) tot 5 (heel goed)."
 )
-MARCH = claims.KpiFilter(date(2027, 3, 1), date(2027, 4, 1))
+MARCH = kpi_module.KpiFilter(date(2027, 3, 1), date(2027, 4, 1))
 
 
 def confirmed_stay(db: Any, make: Any, contact: str = CONTACT) -> Reservation:
@@ -307,7 +312,7 @@ def test_retention_cuts_the_links_and_keeps_the_score_for_the_kpi(
     assert row is not None
     assert (row.reservation_id, row.outbox_message_id, row.score) == (None, None, 5)
     assert row.anonymised_at == later
-    figures = claims.kpi_figures(db.session, MARCH, now=later, stale_after_hours=72)
+    figures = kpi_module.kpi_figures(db.session, MARCH, now=later, stale_after_hours=72)
     assert figures["satisfaction"]["answers"] is None  # one answer: suppressed, still counted
     assert "satisfaction.answers" in figures["suppression"]["cells"]
     assert privacy.purge(db.session, later, dry_run=False).anonymised["satisfaction"] == 0
@@ -350,8 +355,8 @@ def answers(db: Any, make: Any) -> dict[str, Any]:
     return {"p": p, "q": q}
 
 
-def kpis(db: Any, f: claims.KpiFilter = MARCH) -> dict[str, Any]:
-    return claims.kpi_figures(db.session, f, now=at(date(2027, 4, 10)), stale_after_hours=72)
+def kpis(db: Any, f: kpi_module.KpiFilter = MARCH) -> dict[str, Any]:
+    return kpi_module.kpi_figures(db.session, f, now=at(date(2027, 4, 10)), stale_after_hours=72)
 
 
 def test_kpi_answers_mean_and_distribution_hand_computed_with_suppression(db, make):
@@ -369,7 +374,7 @@ def test_kpi_answers_mean_and_distribution_hand_computed_with_suppression(db, ma
 
     # Delft: 51 / 12 = 4.25. Score 3 (2 people) alone would follow from the total, so the
     # smallest other cell (score 4: 5) is hidden with it.
-    delft = kpis(db, claims.KpiFilter(MARCH.night_from, MARCH.night_to, municipality="GM0503"))
+    delft = kpis(db, kpi_module.KpiFilter(MARCH.night_from, MARCH.night_to, municipality="GM0503"))
     assert delft["satisfaction"] == {
         "answers": 12,
         "mean": 4.25,
@@ -377,7 +382,7 @@ def test_kpi_answers_mean_and_distribution_hand_computed_with_suppression(db, ma
     }
 
     # Provider Q: two answers, everything about them suppressed.
-    q = kpis(db, claims.KpiFilter(MARCH.night_from, MARCH.night_to, provider_id=data["q"].id))
+    q = kpis(db, kpi_module.KpiFilter(MARCH.night_from, MARCH.night_to, provider_id=data["q"].id))
     assert q["satisfaction"] == {
         "answers": None,
         "mean": None,
@@ -395,7 +400,9 @@ def test_kpi_answers_mean_and_distribution_hand_computed_with_suppression(db, ma
 def test_kpi_satisfaction_counts_only_a_coordinators_own_regions(db, make):
     answers(db, make)
     delft = db.session.scalars(select(Municipality).filter_by(code="GM0503")).one()
-    own = claims.KpiFilter(MARCH.night_from, MARCH.night_to, regions=frozenset({delft.region_id}))
+    own = kpi_module.KpiFilter(
+        MARCH.night_from, MARCH.night_to, regions=frozenset({delft.region_id})
+    )
     # Delft's region only: Leiden's 2 and 1 are left out (51 / 12 = 4.25, as for Delft alone).
     assert kpis(db, own)["satisfaction"]["answers"] == 12
     assert kpis(db, own)["satisfaction"]["mean"] == 4.25

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from respijt import clock
+from respijt.messages import delivery, outbox
 from respijt.models import AccessLog, OutboxMessage, Reservation
-from respijt.notifications import delivery, outbox
 from respijt.scheduler import jobs
-from tests.test_api_registry import assert_problem
+from tests.api.test_api_registry import assert_problem
 
 STAFF = "+31612345678"
 CONTACT = "+31687654321"
@@ -220,7 +220,7 @@ def test_a_row_stuck_in_sending_is_released_and_reconciled_not_sent_twice(
     (claimed,) = outbox.claim_due(db.session, t0)
     db.session.commit()
     # The dispatcher reached Twilio, then died before recording the answer.
-    from respijt.notifications.twilio_gateway import TwilioGateway
+    from respijt.messages.twilio import TwilioGateway
 
     with TwilioGateway.from_config(app.config) as gateway:
         assert gateway.send(claimed.recipient, claimed.body).kind == "accepted"
@@ -337,7 +337,7 @@ def _awaiting(db: Any, make: Any, contact: str = "06 87654321") -> Reservation:
             contact={"name": "Marja", "mobile": contact},
         ),
     )
-    from respijt import booking
+    from respijt.reservations import holds as booking
     from tests.scheduling import MELDPUNT
 
     reservation, _ = booking.place_hold(

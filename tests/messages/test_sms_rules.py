@@ -9,11 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt import booking, care_requests, clock, request_links, waitlist
-from respijt.auth import Caller
+from respijt import clock
+from respijt.care_requests import intake, lifecycle, waitlist
+from respijt.care_requests import links as request_links
+from respijt.messages import delivery
 from respijt.models import OutboxMessage, TwilioWebhookReceipt
-from respijt.notifications import delivery
-from respijt.privacy_jobs import WEBHOOK_RECEIPT_KEEP
+from respijt.people.caller import Caller
+from respijt.privacy.retention import WEBHOOK_RECEIPT_KEEP
+from respijt.reservations import holds as booking
 from respijt.scheduler import jobs
 from tests.care_request_helpers import STAFF, body, create, freeze_start, json_body, later, occupy
 
@@ -108,11 +111,11 @@ def test_expiry_and_closing_without_a_fit_tell_the_contact(db, make):
         db.session, body(municipality, today + timedelta(days=2), today + timedelta(days=4))
     )
 
-    care_requests.close_without_fit(
+    lifecycle.close_without_fit(
         db.session, closing, caller=STAFF, now=clock.now(), reason="crisisroute"
     )
     later(days=3)
-    care_requests.expire_past_requests(db.session, now=clock.now(), today=clock.today())
+    lifecycle.expire_past_requests(db.session, now=clock.now(), today=clock.today())
     db.session.commit()
 
     (closed,) = messages(db, "request_closed")
@@ -237,7 +240,7 @@ def test_a_hold_for_a_request_is_offered_by_sms_and_withdrawn_if_it_ends_unsent(
     municipality = make.municipality()
     unit = make.unit(location=make.location(municipality=municipality, name="De Linde"))
     arrival = today + timedelta(days=12)
-    care_request = care_requests.create_request(
+    care_request = intake.create_request(
         db.session,
         body(municipality, arrival, arrival + timedelta(days=3)),
         caller=PUBLIC_FORM,

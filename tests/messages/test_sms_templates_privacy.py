@@ -159,7 +159,7 @@ def rendered_violations(env: Environment, source: str) -> set[str]:
 def env() -> Environment:
     """The environment SMS are rendered with: the outbox's own when it has one."""
     try:
-        outbox = importlib.import_module("respijt.notifications.outbox")
+        outbox = importlib.import_module("respijt.messages.outbox")
     except ImportError:
         outbox = None
     own = getattr(outbox, "_env", None)
@@ -204,7 +204,7 @@ def test_the_check_passes_what_an_sms_may_say(env):
 
 def test_every_template_the_rules_queue_is_checked_here():
     """The check above must run on every template in use, never skip for want of files."""
-    rules_source = os.path.join(PROJECT_ROOT, "respijt", "notifications", "rules.py")
+    rules_source = os.path.join(PROJECT_ROOT, "respijt", "reservations", "notices.py")
     with open(rules_source, encoding="utf-8") as fh:
         used = set(re.findall(r'"((?:reservation|request|location)_[a-z_]+)"', fh.read()))
     checked = {name.removesuffix(".txt") for name in sms_templates()}

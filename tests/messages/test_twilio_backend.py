@@ -18,9 +18,14 @@ from datetime import datetime, timedelta
 import pytest
 
 from respijt import clock
-from respijt.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, DEFAULT_FROM, FakeTwilio
-from respijt.notifications.twilio_backend import AMBIGUOUS, TwilioBackend
-from respijt.notifications.twilio_gateway import TwilioGateway
+from respijt.cli.fake_twilio import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_FROM,
+    FakeTwilio,
+)
+from respijt.messages.twilio import TwilioGateway
+from respijt.messages.twilio_backend import AMBIGUOUS, TwilioBackend
 
 TIMEOUT = 0.15
 MAX_ATTEMPTS = 40

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from respijt.fake_twilio import (
+from respijt.cli.fake_twilio import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
     DEFAULT_FROM,
     FakeTwilio,
     twilio_signature,
 )
-from respijt.notifications.twilio_gateway import TwilioGateway
+from respijt.messages.twilio import TwilioGateway
 
 TIMEOUT = 0.3
 TO = "+31612345678"

@@ -24,7 +24,7 @@ from gunicorn.config import KNOWN_SETTINGS
 from requests.adapters import HTTPAdapter
 
 from respijt import PROJECT_ROOT
-from tests.browser import chromium_missing
+from tests.browser.browser import chromium_missing
 
 NGINX = "/usr/sbin/nginx"
 START_SECONDS = 30.0
@@ -67,7 +67,7 @@ DOC_SUBSTITUTIONS = (
 )
 
 NGINX_MAIN = """\
-# Written by tests/deployment.py around the block documented in docs/operations.md.
+# Written by tests/operations/deployment.py around the block documented in docs/operations.md.
 {user}worker_processes 1;
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log info;
@@ -213,7 +213,7 @@ def gunicorn_command(
 
 
 def scheduler_command() -> list[str]:
-    return [sys.executable, "-m", "respijt.cli", "scheduler"]
+    return [sys.executable, "-m", "respijt.cli.commands", "scheduler"]
 
 
 def nginx_command(conf: Path, tmp: Path) -> list[str]:

@@ -13,11 +13,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from respijt import booking, clock, database
-from respijt.auth import Caller
+from respijt import clock, database
 from respijt.database import run_in_transaction
 from respijt.errors import InvalidInput
 from respijt.models import Reservation
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 # PostgreSQL only (see above): the backend fixture of tests/conftest.py with one value.
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)

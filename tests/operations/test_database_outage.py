@@ -35,9 +35,9 @@ from respijt import PROJECT_ROOT, clock, create_app
 from respijt.extensions import db
 from respijt.models import CareRequest, JobRun
 from tests import factories
+from tests.browser.live_server import free_port, running_server
 from tests.care_request_helpers import json_body
 from tests.conftest import IN_CI, config_for_tests
-from tests.live_server import free_port, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -133,7 +133,7 @@ def start_scheduler(database_url: str, workdir: Path) -> tuple[subprocess.Popen[
     log = workdir / "scheduler.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-c", "from respijt.cli import main; main()", "scheduler"],
+            [sys.executable, "-c", "from respijt.cli.commands import main; main()", "scheduler"],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=out,

@@ -27,12 +27,15 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from respijt import clock, create_app, fake_twilio
+from respijt import clock, create_app
+from respijt.cli import fake_twilio
 from respijt.extensions import db as _db
 from respijt.models import AccessLog, CareRequest, OutboxMessage, Reservation, Unit
-from tests.browser import launch
+from tests.browser.browser import launch
+from tests.browser.live_server import free_port
 from tests.conftest import IN_CI, _backends, config_for_tests, make_database
-from tests.deployment import (
+from tests.factories import TEST_PASSWORD, Factory
+from tests.operations.deployment import (
     ProcessGroup,
     deployment_missing,
     gunicorn_command,
@@ -42,8 +45,6 @@ from tests.deployment import (
     scheduler_command,
     session_from,
 )
-from tests.factories import TEST_PASSWORD, Factory
-from tests.live_server import free_port
 
 MISSING = deployment_missing()
 if MISSING and IN_CI:

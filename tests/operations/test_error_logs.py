@@ -23,8 +23,8 @@ from respijt import clock
 from respijt.models import JobRun
 from respijt.scheduler import jobs
 from respijt.scheduler.runner import SchedulerService
+from tests.browser.live_server import running_server
 from tests.care_request_helpers import freeze_start, json_body
-from tests.live_server import running_server
 
 CLIENT_NAME = "Quirijntje"
 CONTACT_NAME = "Wilhelmina Vlasbloem"
@@ -132,7 +132,7 @@ def test_a_failed_insert_through_the_api_logs_no_client_data(
 def test_a_failed_insert_through_the_request_form_logs_no_client_data(
     client, municipality, refusing_database, caplog
 ):
-    from tests.test_web_pages import _form
+    from tests.web.test_web_pages import _form
 
     data = _form(
         client, first_name=CLIENT_NAME, contact_name=CONTACT_NAME, contact_mobile=MOBILE_TYPED

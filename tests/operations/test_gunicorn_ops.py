@@ -19,9 +19,9 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.live_server import free_port
+from tests.browser.live_server import free_port
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRET = "geheim-4711"  # in every token the tests send; must never reach a log
 
 

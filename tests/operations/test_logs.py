@@ -10,7 +10,7 @@ import re
 import pytest
 from flask.logging import default_handler
 
-from respijt import logs
+from respijt.serving import logs
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 

@@ -9,8 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from respijt import clock
+from respijt.messages import outbox
 from respijt.models import JobRun, OutboxMessage
-from respijt.notifications import outbox
 from respijt.scheduler.lease import Lease
 from tests.scheduling import STAFF_MOBILE
 

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from respijt import clock, create_app
 from respijt.extensions import db as _db
+from respijt.messages import outbox
 from respijt.models import Region
-from respijt.notifications import outbox
 from respijt.scheduler.lease import Lease
 from tests.conftest import config_for_tests
 from tests.scheduling import STAFF_MOBILE

@@ -17,10 +17,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from respijt import PROJECT_ROOT, booking, clock, create_app
+from respijt import PROJECT_ROOT, clock, create_app
 from respijt.care_requests.common import PUBLIC
 from respijt.extensions import db as extension
 from respijt.models import OutboxMessage
+from respijt.reservations import holds as booking
 from tests.care_request_helpers import STAFF, body, create, occupy
 from tests.conftest import config_for_tests
 

@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 
-from respijt import accounts, auth, clock
+from respijt import clock
 from respijt.database import run_in_transaction
 from respijt.models import User, WebSession
+from respijt.people import accounts
+from respijt.people import caller as auth
 
 SESSIONS = 8
 

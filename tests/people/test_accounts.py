@@ -7,9 +7,11 @@ from datetime import timedelta
 import pyotp
 import pytest
 
-from respijt import accounts, auth, clock
+from respijt import clock
 from respijt.errors import InvalidInput
 from respijt.models import WebSession
+from respijt.people import accounts
+from respijt.people import caller as auth
 
 LIMITS = accounts.SessionLimits(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from respijt import clock, feedback
+from respijt import clock
 from respijt.models import AccessLog, Complaint
+from respijt.people import feedback
 from respijt.scheduler import jobs
 from tests.accounts_support import web_login
-from tests.web_helpers import csrf_token
+from tests.browser.web_helpers import csrf_token
 
 
 def _files(folder: str) -> set[str]:

@@ -1,5 +1,5 @@
 """Failed sign-ins slow an attacker down without locking out the person who knows the password
-and holds the second factor (respijt.login_throttle); failures are logged without secrets."""
+and holds the second factor (respijt.people.login_throttle); failures are logged without secrets."""
 
 from __future__ import annotations
 

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from respijt import clock, privacy
+from respijt import clock
 from respijt.models import AccessLog, Reservation
+from respijt.privacy import access_log as privacy
 from tests.accounts_support import hold
 
 
@@ -153,7 +154,7 @@ def test_coordinator_sees_only_their_regions_and_lists_who_looked(client, db, ma
     rid = hold(client, w["meldpunt"], w["unit_a"])["id"]
     own = make.user("coordinator", regions=[w["region"]])
     other = make.user("coordinator")  # another region
-    from respijt import auth
+    from respijt.people import caller as auth
 
     def token(user):
         _, secret = auth.create_token(
@@ -193,7 +194,7 @@ def test_verwijzer_sees_only_their_own_reservations(client, make, world):
 
 
 def test_access_log_refuses_update_and_delete_from_the_application(db):
-    from respijt.auth import Caller
+    from respijt.people.caller import Caller
 
     privacy.log_access(
         db.session,

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt import booking, clock
-from respijt.auth import Caller
+from respijt import clock
 from respijt.models import AccessLog, CareRequest, Reservation
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 from tests.accounts_support import web_login
 from tests.care_request_helpers import body, create
 from tests.claims_helpers import deliver, freeze, request, stay, tariff

@@ -23,10 +23,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from respijt import create_app, privacy
-from respijt.auth import Caller
+from respijt import create_app
 from respijt.extensions import db as _db
 from respijt.models import AccessLog
+from respijt.people.caller import Caller
+from respijt.privacy import access_log as privacy
 from tests.conftest import config_for_tests, make_database
 
 CALLER = Caller("token:1", "admin")

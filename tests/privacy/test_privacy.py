@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from respijt import clock, privacy
-from respijt.auth import Caller
+from respijt import clock
 from respijt.models import AccessLog, Reservation, User
+from respijt.people.caller import Caller
+from respijt.privacy import access_log as privacy
 from tests.accounts_support import hold
 
 CALLER = Caller("token:1", "admin")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from respijt import availability, booking, clock, registry
-from respijt.auth import Caller
+from respijt import clock
+from respijt.beds import availability, registry
 from respijt.database import run_in_transaction
 from respijt.errors import (
     CapacityBelowReserved,
@@ -19,6 +19,8 @@ from respijt.errors import (
     UnitHasFutureReservations,
 )
 from respijt.models import NightInventory, Reservation, ReservationEvent
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 MELDPUNT = Caller("token:1", "meldpunt", None)
 PROVIDER = Caller("token:2", "provider", None)

@@ -18,13 +18,14 @@ from datetime import timedelta
 import pytest
 import requests
 
-from respijt import booking, clock, create_app
-from respijt.auth import Caller
+from respijt import clock, create_app
 from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import NoBedFree
 from respijt.models import NightInventory
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
+from tests.browser.live_server import running_server
 from tests.conftest import config_for_tests
-from tests.live_server import running_server
 
 RACERS = int(os.environ.get("RESPIJT_TEST_RACERS", "40"))
 

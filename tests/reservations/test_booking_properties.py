@@ -10,11 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, update
 
-from respijt import booking, clock, registry
-from respijt.auth import Caller
+from respijt import clock
+from respijt.beds import registry
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError
 from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 EXAMPLES = int(os.environ.get("RESPIJT_TEST_HYPOTHESIS_EXAMPLES", "25"))
 START = datetime(2027, 3, 1, 10, tzinfo=UTC)

@@ -15,11 +15,12 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from respijt import booking, clock
-from respijt.auth import Caller
+from respijt import clock
 from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import IdempotencyConflict, InvalidInput, NoBedFree, NotFound
 from respijt.models import NightInventory, Reservation
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 MELDPUNT = Caller("token:1", "meldpunt", None)
 NOON = datetime(2027, 1, 20, 11, 0, tzinfo=UTC)

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from respijt import booking, clock
+from respijt import clock
 from respijt.models import OutboxMessage
-from respijt.notifications import rules
+from respijt.reservations import holds as booking
+from respijt.reservations import notices as rules
 from tests.scheduling import PROVIDER, STAFF_MOBILE, hold, sms_unit
 
 REQUESTER_MOBILE = "+31611112222"

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from respijt import clock, workflow
+from respijt import clock
 from respijt.models import AccessLog, Reservation
+from respijt.reservations import workflow
 from tests.care_request_helpers import freeze_start, json_body
 
 PROBLEM = "application/problem+json"
-DOC = Path(__file__).resolve().parents[1] / "docs" / "security.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 
 
 def _doc_table() -> dict[str, dict[str, str]]:

@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from respijt import PROJECT_ROOT, booking, clock
+from respijt import PROJECT_ROOT, clock
 from respijt.database import read_only
+from respijt.messages import outbox
 from respijt.models import JobRun, NightInventory, OutboxMessage, Reservation, ReservationEvent
-from respijt.notifications import outbox
+from respijt.reservations import holds as booking
 from respijt.scheduler.lease import read_lease
 from tests.scheduling import STAFF_MOBILE, hold
 
@@ -52,7 +53,7 @@ def start_scheduler(database_url: str, workdir: Path, name: str) -> tuple[subpro
     log = workdir / f"{name}.log"
     with log.open("w") as out:  # the child keeps its own descriptor
         process = subprocess.Popen(
-            [sys.executable, "-c", "from respijt.cli import main; main()", "scheduler"],
+            [sys.executable, "-c", "from respijt.cli.commands import main; main()", "scheduler"],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=out,

@@ -15,8 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from respijt import auth, claims, clock
+from respijt import clock
+from respijt.claims import ledger
+from respijt.claims import months as claim_months
 from respijt.errors import InvalidInput
+from respijt.messages import outbox
 from respijt.models import (
     ApiToken,
     Municipality,
@@ -28,7 +31,8 @@ from respijt.models import (
     RotaSwap,
     Unit,
 )
-from respijt.notifications import outbox, rules
+from respijt.people import caller as auth
+from respijt.reservations import notices as rules
 from tests.accounts_support import web_login
 from tests.claims_helpers import freeze, request, stay, tariff
 
@@ -190,9 +194,9 @@ def test_claims_of_another_region_are_neither_listed_nor_exported(client, db, co
 
     exports = {}
     for side in (w.a, w.b):
-        export, _ = claims.export_month(
+        export, _ = ledger.export_month(
             db.session,
-            claims.Month.parse(MARCH),
+            claim_months.Month.parse(MARCH),
             provider_id=side.provider.id,
             actor="token:admin",
             now=clock.now(),

@@ -65,7 +65,7 @@ def test_second_factor_sends_a_hostile_next_to_the_account_page(client, make, ta
 
 
 def test_a_nul_byte_in_next_is_refused_before_anything_happens(client, make):
-    """respijt.input_limits refuses a NUL byte anywhere in a request, `next` included."""
+    """respijt.serving.input_limits refuses a NUL byte anywhere in a request, `next` included."""
     user = make.user("verwijzer")
     response = _login(client, user, "\x00/evil.example")
     assert response.status_code == 422 and "Location" not in response.headers

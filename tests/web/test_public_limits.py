@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from respijt import clock, create_app
 from respijt.models import CareRequest, OutboxMessage, RequestIdempotency
+from tests.browser.web_helpers import csrf_token
 from tests.care_request_helpers import freeze_start, json_body
 from tests.conftest import config_for_tests
-from tests.web_helpers import csrf_token
 
 PER_ADDRESS = 3
 PER_MOBILE = 2

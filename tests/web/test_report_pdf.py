@@ -9,9 +9,9 @@ import zlib
 
 import pytest
 
-from respijt import report_pdf
-from tests.test_api_registry import assert_problem
-from tests.test_kpis import build
+from respijt.web import report_pdf
+from tests.api.test_api_registry import assert_problem
+from tests.claims.test_kpis import build
 
 
 def _pdf_available() -> bool:

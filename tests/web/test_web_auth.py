@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from respijt import clock, mail
+from respijt import clock
+from respijt.messages import mail
 from tests.accounts_support import csrf_token, totp_now, web_login
 from tests.conftest import IN_CI
 from tests.conftest import config_for_tests as config_for
@@ -197,7 +198,7 @@ def _mailed_link() -> str:
 
 
 def test_invitation_link_sets_the_password_once_and_expires(db, app):
-    from respijt.cli import main  # noqa: F401 - the command group
+    from respijt.cli.commands import main  # noqa: F401 - the command group
 
     runner = app.test_cli_runner()
     mail.outbox.clear()
@@ -301,7 +302,7 @@ def test_login_attempts_are_rate_limited(limited_client, make, db):
     statuses = []
     clock.freeze(clock.now())
     for _ in range(10):
-        # Past the growing delay of respijt.login_throttle: only the per-address limit counts.
+        # Past the growing delay of respijt.people.login_throttle: only the per-address limit counts.
         clock.freeze(clock.now() + timedelta(minutes=10))
         statuses.append(limited_client.post("/login", data=data).status_code)
     assert statuses == [200] * 10
@@ -381,6 +382,11 @@ def test_failed_logins_slow_the_account_down_from_any_address(limited_client, ma
         ).status_code
         for i in range(4)
     ]
-    assert statuses == [200, 200, 200, 429]  # a delay (respijt.login_throttle), not a lockout
+    assert statuses == [
+        200,
+        200,
+        200,
+        429,
+    ]  # a delay (respijt.people.login_throttle), not a lockout
     other = {"email": "ander@example.nl", "password": "x" * 12, "csrf_token": token}
     assert limited_client.post("/login", data=other).status_code == 200  # not that account

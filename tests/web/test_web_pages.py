@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from respijt import clock, request_links
+from respijt import clock
+from respijt.care_requests import links as request_links
 from respijt.models import CareRequest, OutboxMessage, Reservation
+from tests.browser.web_helpers import csrf_token, request_with_offer
 from tests.care_request_helpers import freeze_start
-from tests.web_helpers import csrf_token, request_with_offer
 
 PAGES = [
     "/",

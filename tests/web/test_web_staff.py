@@ -19,7 +19,7 @@ from respijt.models import (
     Voicemail,
 )
 from tests.accounts_support import web_login
-from tests.web_helpers import csrf_token
+from tests.browser.web_helpers import csrf_token
 
 
 @pytest.fixture()
