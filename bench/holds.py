@@ -58,7 +58,8 @@ from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import DomainError
 from respijt.extensions import db
 from respijt.models import NightInventory, Provider, Unit
-from respijt.people.caller import Caller, create_token
+from respijt.people.caller import Caller
+from respijt.people.tokens import create_token
 from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import holds as booking
 

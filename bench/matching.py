@@ -38,7 +38,7 @@ from bench.common import (
 from respijt import clock, create_app
 from respijt.extensions import db
 from respijt.models import Municipality, ProviderRegion, Region, RotaShift
-from respijt.people.caller import create_token
+from respijt.people.tokens import create_token
 
 
 def _setup(url: str, region: str) -> tuple[str, str, str]:

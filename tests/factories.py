@@ -11,7 +11,7 @@ from sqlalchemy import select
 from respijt import clock
 from respijt.beds import registry
 from respijt.models import Location, Municipality, Provider, Region, RotaShift, Unit
-from respijt.people import caller as auth
+from respijt.people import tokens
 
 _seq = itertools.count(1)
 
@@ -141,7 +141,7 @@ class Factory:
             if regions is None:
                 regions = list(self.session.scalars(select(Region))) or [self.region()]
             codes = [region.code for region in regions]
-        _, secret = auth.create_token(
+        _, secret = tokens.create_token(
             self.session,
             role=role,
             name=f"test {role}",

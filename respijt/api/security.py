@@ -14,7 +14,8 @@ from respijt.care_requests import access_log as requests_access
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden
 from respijt.extensions import db
-from respijt.people.caller import Caller, read_token, resolve_token, touch_token
+from respijt.people.caller import Caller
+from respijt.people.tokens import read_token, resolve_token, touch_token
 from respijt.privacy import access_log as privacy
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -20,7 +20,8 @@ from respijt.errors import DomainError
 from respijt.extensions import db
 from respijt.models import User
 from respijt.people import accounts
-from respijt.people.caller import ROLES, create_token, list_tokens, revoke_token
+from respijt.people.caller import ROLES
+from respijt.people.tokens import create_token, list_tokens, revoke_token
 from respijt.privacy import access_log as privacy
 from respijt.reservations import holds as booking
 

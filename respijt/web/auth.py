@@ -34,7 +34,7 @@ from respijt.extensions import db
 from respijt.messages import mail
 from respijt.models import User
 from respijt.people import accounts, login_throttle
-from respijt.people.caller import list_tokens
+from respijt.people.tokens import list_tokens
 from respijt.web import account_forms as forms
 from respijt.web.security import SessionPrincipal, current_principal, login_required
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from respijt import clock, database
 from respijt.models import ApiToken, NightInventory, Reservation
-from respijt.people.caller import token_digest
+from respijt.people.tokens import token_digest
 from tests.api.test_api_registry import assert_problem
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from respijt import clock
 from respijt.models import AccessLog, CareRequest, InboundMessage, OutboxMessage
-from respijt.people import caller as auth
+from respijt.people import tokens
 from respijt.privacy import access_log as privacy
 from tests.care_request_helpers import create, freeze_start, json_body
 
@@ -22,7 +22,7 @@ def rows(db) -> list[AccessLog]:
 
 def coordinator_token(db, make, region) -> dict[str, str]:
     user = make.user("coordinator", regions=[region])
-    _, secret = auth.create_token(
+    _, secret = tokens.create_token(
         db.session, role="coordinator", name="t", now=clock.now(), user_id=user.id
     )
     db.session.commit()

@@ -18,7 +18,7 @@ from respijt.models import (
     Reservation,
     Unit,
 )
-from respijt.people import caller as auth
+from respijt.people import tokens
 
 
 @pytest.fixture()
@@ -67,7 +67,7 @@ def test_token_create_prints_the_secret_alone_on_the_last_line(cli, db, make):
     assert result.exit_code == 0, result.output
     secret = result.output.strip().splitlines()[-1]
     assert secret.startswith("rsp_") and " " not in secret
-    caller = auth.resolve_token(db.session, secret, clock.now())
+    caller = tokens.resolve_token(db.session, secret, clock.now())
     assert caller.role == "provider" and caller.provider_id == provider.id
     stored = db.session.scalars(select(ApiToken)).one()
     assert secret not in stored.digest and len(stored.digest) == 64

@@ -10,15 +10,14 @@ import pyotp
 from respijt import clock
 from respijt.database import run_in_transaction
 from respijt.models import User, WebSession
-from respijt.people import accounts
-from respijt.people import caller as auth
+from respijt.people import accounts, tokens
 
 SESSIONS = 8
 
 
 def test_enabling_a_disabled_user_does_not_bring_their_tokens_back(app, db, make):
     user = make.user("verwijzer")
-    _, secret = auth.create_token(
+    _, secret = tokens.create_token(
         db.session, role="verwijzer", name="koppeling", now=clock.now(), user_id=user.id
     )
     db.session.commit()
@@ -33,7 +32,7 @@ def test_enabling_a_disabled_user_does_not_bring_their_tokens_back(app, db, make
     assert db.session.get(User, user.id).active
     assert client.get("/api/v1/requests", headers=headers).status_code == 401
     # A token made after enabling works: only the old ones stay revoked.
-    _, fresh = auth.create_token(
+    _, fresh = tokens.create_token(
         db.session, role="verwijzer", name="nieuw", now=clock.now(), user_id=user.id
     )
     db.session.commit()

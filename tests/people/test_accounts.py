@@ -10,8 +10,7 @@ import pytest
 from respijt import clock
 from respijt.errors import InvalidInput
 from respijt.models import WebSession
-from respijt.people import accounts
-from respijt.people import caller as auth
+from respijt.people import accounts, tokens
 
 LIMITS = accounts.SessionLimits(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
 
@@ -67,37 +66,37 @@ def test_create_user_refuses_incomplete_accounts(db, kwargs, fragment):
 def test_token_bound_to_a_user_acts_as_that_user_and_dies_with_the_account(db, make):
     user = make.user("provider")
     now = clock.now()
-    token, secret = auth.create_token(
+    token, secret = tokens.create_token(
         db.session, role="provider", name="koppeling", now=now, user_id=user.id
     )
     db.session.commit()
     assert token.provider_id == user.provider_id  # bound to the user's provider
-    caller = auth.resolve_token(db.session, secret, now)
+    caller = tokens.resolve_token(db.session, secret, now)
     assert caller is not None and caller.key == f"user:{user.id}"
     assert caller.provider_id == user.provider_id and caller.user_id == user.id
     assert token.last_used_at == now
     accounts.disable_user(db.session, user, now)
     db.session.commit()
-    assert auth.resolve_token(db.session, secret, now) is None
+    assert tokens.resolve_token(db.session, secret, now) is None
 
 
 def test_token_for_a_role_the_user_lacks_is_refused(db, make):
     user = make.user("verwijzer")
     with pytest.raises(InvalidInput):
-        auth.create_token(db.session, role="admin", name="x", now=clock.now(), user_id=user.id)
+        tokens.create_token(db.session, role="admin", name="x", now=clock.now(), user_id=user.id)
 
 
 def test_revoked_and_expired_tokens_stop_working(db, make):
     now = clock.now()
-    token, secret = auth.create_token(
+    token, secret = tokens.create_token(
         db.session, role="admin", name="x", now=now, expires_at=now + timedelta(days=1)
     )
     db.session.commit()
-    assert auth.resolve_token(db.session, secret, now) is not None
-    assert auth.resolve_token(db.session, secret, now + timedelta(days=1)) is None
-    assert auth.revoke_token(db.session, token.id, now)
-    assert auth.resolve_token(db.session, secret, now) is None
-    assert not auth.revoke_token(db.session, token.id, now)  # once
+    assert tokens.resolve_token(db.session, secret, now) is not None
+    assert tokens.resolve_token(db.session, secret, now + timedelta(days=1)) is None
+    assert tokens.revoke_token(db.session, token.id, now)
+    assert tokens.resolve_token(db.session, secret, now) is None
+    assert not tokens.revoke_token(db.session, token.id, now)  # once
 
 
 def test_sessions_end_on_idle_absolute_timeout_and_password_change(db, make):

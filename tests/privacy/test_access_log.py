@@ -154,10 +154,11 @@ def test_coordinator_sees_only_their_regions_and_lists_who_looked(client, db, ma
     rid = hold(client, w["meldpunt"], w["unit_a"])["id"]
     own = make.user("coordinator", regions=[w["region"]])
     other = make.user("coordinator")  # another region
-    from respijt.people import caller as auth
+
+    from respijt.people import tokens
 
     def token(user):
-        _, secret = auth.create_token(
+        _, secret = tokens.create_token(
             db.session, role="coordinator", name="t", now=clock.now(), user_id=user.id
         )
         db.session.commit()

@@ -32,6 +32,7 @@ from respijt.models import (
     Unit,
 )
 from respijt.people import caller as auth
+from respijt.people import tokens
 from respijt.reservations import notices as rules
 from tests.accounts_support import web_login
 from tests.claims_helpers import freeze, request, stay, tariff
@@ -86,7 +87,7 @@ def coordinator_a(request: pytest.FixtureRequest, make: Any, db: Any) -> tuple[W
     if request.param == "region-token":
         return world, make.token("coordinator", regions=[world.a.region])
     user = make.user("coordinator", regions=[world.a.region])
-    _, secret = auth.create_token(
+    _, secret = tokens.create_token(
         db.session, role="coordinator", name="van persoon", now=clock.now(), user_id=user.id
     )
     db.session.commit()
@@ -108,31 +109,31 @@ def test_a_coordinator_token_needs_a_region_and_an_admin_token_stays_national(db
     region, other = make.region(), make.region()
     now = clock.now()
     with pytest.raises(InvalidInput, match="regio"):
-        auth.create_token(db.session, role="coordinator", name="x", now=now)
+        tokens.create_token(db.session, role="coordinator", name="x", now=now)
     with pytest.raises(InvalidInput, match="Onbekende regio: XX"):
-        auth.create_token(db.session, role="coordinator", name="x", now=now, region_codes=["XX"])
+        tokens.create_token(db.session, role="coordinator", name="x", now=now, region_codes=["XX"])
     with pytest.raises(InvalidInput, match="hoort niet bij een regio"):
-        auth.create_token(db.session, role="admin", name="x", now=now, region_codes=[region.code])
+        tokens.create_token(db.session, role="admin", name="x", now=now, region_codes=[region.code])
     db.session.rollback()
-    _, secret = auth.create_token(
+    _, secret = tokens.create_token(
         db.session,
         role="coordinator",
         name="x",
         now=now,
         region_codes=[region.code, other.code],
     )
-    _, admin = auth.create_token(db.session, role="admin", name="x", now=now)
+    _, admin = tokens.create_token(db.session, role="admin", name="x", now=now)
     db.session.commit()
-    caller = auth.resolve_token(db.session, secret, now)
+    caller = tokens.resolve_token(db.session, secret, now)
     assert caller is not None and caller.region_ids == {region.id, other.id}
     assert auth.visible_regions(caller) == {region.id, other.id}
-    national = auth.resolve_token(db.session, admin, now)
+    national = tokens.resolve_token(db.session, admin, now)
     assert national is not None and auth.visible_regions(national) is None
 
 
 def test_a_coordinator_token_without_regions_from_before_the_upgrade_sees_no_region(db, make):
     region = make.region()
-    _, secret = auth.create_token(
+    _, secret = tokens.create_token(
         db.session, role="coordinator", name="x", now=clock.now(), region_codes=[region.code]
     )
     db.session.commit()
@@ -140,7 +141,7 @@ def test_a_coordinator_token_without_regions_from_before_the_upgrade_sees_no_reg
     token = db.session.scalars(select(ApiToken)).one()
     token.region_rows = []
     db.session.commit()
-    caller = auth.resolve_token(db.session, secret, clock.now())
+    caller = tokens.resolve_token(db.session, secret, clock.now())
     assert caller is not None and auth.visible_regions(caller) == frozenset()
 
 
@@ -162,7 +163,7 @@ def test_token_create_on_the_command_line_binds_a_coordinator_to_regions(app, db
     )
     assert made.exit_code == 0, made.output
     secret = made.output.strip().splitlines()[-1]
-    caller = auth.resolve_token(db.session, secret, clock.now())
+    caller = tokens.resolve_token(db.session, secret, clock.now())
     assert caller is not None and caller.region_ids == {region.id, other.id}
     listed = run("token", "list")
     assert f"regio's={region.code},{other.code}" in listed.output or (
