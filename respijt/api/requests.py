@@ -46,6 +46,7 @@ from respijt.care_requests.access_log import (
     reference_as_logged,
 )
 from respijt.care_requests.common import PUBLIC, link_caller
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from respijt.extensions import db
@@ -53,7 +54,6 @@ from respijt.models import CareRequest, RequestIdempotency, Reservation
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
 from respijt.reservations import workflow
-from respijt.reservations.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.serving import public_limits
 from respijt.serving.public_limits import limit_anonymous
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from respijt.care_requests.common import normalise_reference
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import NotFound
 from respijt.meldpunt import duty
@@ -24,7 +25,6 @@ from respijt.people.caller import (
     municipality_in_visible_regions,
     visible_regions,
 )
-from respijt.reservations.workflow import OPEN_REQUEST_STATUSES
 
 # The longest reference a request can have (the column's length): anything longer is unknown.
 REFERENCE_MAX_LENGTH = 12

@@ -21,6 +21,7 @@ from respijt.care_requests.common import (
 )
 from respijt.care_requests.matching import criteria_for, find_matches
 from respijt.care_requests.status import append_event, set_status
+from respijt.care_requests.workflow import REQUEST_NEW, REQUEST_WAITLISTED
 from respijt.codes import CARE_LEVELS, TARGET_GROUPS
 from respijt.database import DbSession
 from respijt.errors import InvalidInput
@@ -32,7 +33,6 @@ from respijt.models import (
 )
 from respijt.people.caller import Caller
 from respijt.reservations import notices as rules
-from respijt.reservations.workflow import REQUEST_NEW, REQUEST_WAITLISTED
 
 _DIGITS = re.compile(r"\d")
 

@@ -8,19 +8,18 @@ from sqlalchemy import select
 
 from respijt.care_requests.offers import offers_of
 from respijt.care_requests.status import set_status
-from respijt.database import DbSession
-from respijt.models import CareRequest
-from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
-from respijt.reservations.workflow import (
-    AWAITING_PROVIDER,
-    HELD,
+from respijt.care_requests.workflow import (
     REQUEST_EXPIRED,
     REQUEST_NEW,
     REQUEST_NO_FIT,
     REQUEST_WAITLISTED,
     REQUEST_WITHDRAWN,
 )
+from respijt.database import DbSession
+from respijt.models import CareRequest
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
+from respijt.reservations.workflow import AWAITING_PROVIDER, HELD
 
 
 def withdraw(

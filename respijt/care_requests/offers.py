@@ -12,6 +12,7 @@ from respijt.care_requests.common import (
     problem,
 )
 from respijt.care_requests.matching import Match, criteria_for, find_matches
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import InvalidInput, InvalidTransition, NotFound
 from respijt.models import (
@@ -21,7 +22,7 @@ from respijt.models import (
     Reservation,
 )
 from respijt.people.caller import Caller
-from respijt.reservations.workflow import AWAITING_PROVIDER, HELD, OPEN_REQUEST_STATUSES
+from respijt.reservations.workflow import AWAITING_PROVIDER, HELD
 
 
 def matches_for(

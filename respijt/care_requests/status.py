@@ -12,6 +12,18 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from respijt.care_requests.workflow import (
+    OPEN_REQUEST_STATUSES,
+    REQUEST_EXPIRED,
+    REQUEST_LABELS,
+    REQUEST_NEW,
+    REQUEST_NO_FIT,
+    REQUEST_OFFERED,
+    REQUEST_PLACED,
+    REQUEST_WAITLISTED,
+    REQUEST_WITHDRAWN,
+    check_request_transition,
+)
 from respijt.database import DbSession
 from respijt.errors import InvalidTransition
 from respijt.models import CareRequest, CareRequestEvent, CareRequestStay, Reservation
@@ -24,16 +36,6 @@ from respijt.reservations.workflow import (
     DECLINED,
     EXPIRED,
     HELD,
-    OPEN_REQUEST_STATUSES,
-    REQUEST_EXPIRED,
-    REQUEST_LABELS,
-    REQUEST_NEW,
-    REQUEST_NO_FIT,
-    REQUEST_OFFERED,
-    REQUEST_PLACED,
-    REQUEST_WAITLISTED,
-    REQUEST_WITHDRAWN,
-    check_request_transition,
 )
 
 # The step timestamp each status sets (the first time it is reached).

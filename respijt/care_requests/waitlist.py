@@ -24,13 +24,13 @@ from respijt import clock
 from respijt.care_requests import lifecycle
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.matching import criteria_for, find_matches
+from respijt.care_requests.workflow import REQUEST_WAITLISTED
 from respijt.database import DbSession
 from respijt.errors import NoBedFree
 from respijt.models import CareRequest, Reservation
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
 from respijt.reservations import notices as rules
-from respijt.reservations.workflow import REQUEST_WAITLISTED
 
 WAITLIST = Caller(key="system:waitlist", role="system")
 

@@ -25,6 +25,12 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.beds.registry import is_stale
+from respijt.care_requests.workflow import (
+    REQUEST_EXPIRED,
+    REQUEST_NO_FIT,
+    REQUEST_PLACED,
+    REQUEST_WAITLISTED,
+)
 from respijt.claims.leegstand import total_occupancy, unit_occupancy
 from respijt.claims.months import Month
 from respijt.claims.suppression import THRESHOLD, Suppressor
@@ -40,15 +46,7 @@ from respijt.models import (
     Unit,
 )
 from respijt.people.caller import in_visible_regions, municipality_in_visible_regions
-from respijt.reservations.workflow import (
-    CHECKED_IN,
-    COMPLETED,
-    CONFIRMED,
-    REQUEST_EXPIRED,
-    REQUEST_NO_FIT,
-    REQUEST_PLACED,
-    REQUEST_WAITLISTED,
-)
+from respijt.reservations.workflow import CHECKED_IN, COMPLETED, CONFIRMED
 
 UNMET_STATUSES = (REQUEST_WAITLISTED, REQUEST_EXPIRED, REQUEST_NO_FIT)
 FUNDING_CHOICES = ("wmo", "elv", "wlz", "onbekend")

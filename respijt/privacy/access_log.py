@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, text, update
 
 from respijt import clock
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import (
     DbSession,
     DriverTransaction,
@@ -44,7 +45,6 @@ from respijt.models import (
 )
 from respijt.people import feedback
 from respijt.people.caller import Caller, in_visible_regions
-from respijt.reservations.workflow import OPEN_REQUEST_STATUSES
 
 EVENTS = ("read", "search", "create", "change", "export", "print")
 # access_log.client_reference's length: what a caller typed is cut to fit, never refused.

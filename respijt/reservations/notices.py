@@ -19,6 +19,13 @@ from sqlalchemy import or_, select
 
 from respijt import clock
 from respijt.care_requests import status_link as links
+from respijt.care_requests.workflow import (
+    REQUEST_EXPIRED,
+    REQUEST_NEW,
+    REQUEST_NO_FIT,
+    REQUEST_OFFERED,
+    REQUEST_WAITLISTED,
+)
 from respijt.database import DbSession
 from respijt.meldpunt import duty
 from respijt.messages import outbox, satisfaction
@@ -32,11 +39,6 @@ from respijt.reservations.workflow import (
     DECLINED,
     EXPIRED,
     HELD,
-    REQUEST_EXPIRED,
-    REQUEST_NEW,
-    REQUEST_NO_FIT,
-    REQUEST_OFFERED,
-    REQUEST_WAITLISTED,
 )
 
 # --- recipients -----------------------------------------------------------------------------

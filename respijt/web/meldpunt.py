@@ -27,6 +27,7 @@ from respijt import clock
 from respijt.care_requests import access, common
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import PURPOSE, log_request_access
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
@@ -45,12 +46,7 @@ from respijt.privacy import access_log as privacy
 from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import holds as booking
 from respijt.reservations import workflow
-from respijt.reservations.workflow import (
-    HELD,
-    OPEN_REQUEST_STATUSES,
-    REQUEST_LABELS,
-    RESERVATION_LABELS,
-)
+from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.web import blp
 from respijt.web.forms import ActionForm, OneOf, RequestForm, parse_date, required
 from respijt.web.public import municipality_choices, regions_with_municipalities

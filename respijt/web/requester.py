@@ -28,6 +28,7 @@ from respijt.care_requests import links as request_links
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.common import PUBLIC, link_caller
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.codes import TARGET_GROUPS
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, InvalidInput, NotFound
@@ -36,12 +37,7 @@ from respijt.models import CareRequest
 from respijt.reservations import holds as booking
 from respijt.reservations import notices as rules
 from respijt.reservations import workflow
-from respijt.reservations.workflow import (
-    HELD,
-    OPEN_REQUEST_STATUSES,
-    REQUEST_LABELS,
-    RESERVATION_LABELS,
-)
+from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving import public_limits
 from respijt.web import blp
 from respijt.web.forms import ActionForm, RequestForm, ResendLinkForm, WithdrawForm

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from respijt import clock
 from respijt.care_requests.access import restrict_to_visible
 from respijt.care_requests.access_log import log_requests_shown
+from respijt.care_requests.workflow import REQUEST_LABELS
 from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.models import CareRequest
 from respijt.people.caller import Caller
-from respijt.reservations.workflow import REQUEST_LABELS
 from respijt.web import blp
 from respijt.web.forms import RequestForm
 from respijt.web.public import municipality_choices, regions_with_municipalities

@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from respijt import clock
 from respijt.care_requests import common
+from respijt.care_requests.workflow import REQUEST_TRANSITIONS, check_request_transition
 from respijt.errors import InvalidTransition
 from respijt.models import CareRequest
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
-from respijt.reservations.workflow import REQUEST_TRANSITIONS, check_request_transition
 from tests.care_request_helpers import STAFF, body, create, freeze_start, later
 
 
