@@ -12,7 +12,7 @@
 (2) HTTP: `POST /api/v1/reservations` with a meldpunt token on gunicorn — next to
     `POST /api/v1/_bench/noop` with the same body and headers on the same server. Goal >= 0.5x.
 
-Every run is followed by the overbooking check: `booking.find_inventory_mismatches` must be
+Every run is followed by the overbooking check: `check.find_inventory_mismatches` must be
 empty and no night may have reserved > capacity. Holds take one bed for 7 nights at random
 places in a 400-night inventory of thousands of units. The domain way and its floor take tens
 of thousands of them (at 5 s per measurement ~10% of the bed-nights, and one stay in ten is
@@ -62,6 +62,7 @@ from respijt.people.caller import Caller
 from respijt.people.tokens import create_token
 from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
 
 STAY_NIGHTS = 7
 
@@ -425,7 +426,7 @@ class Bench:
     def verify(self) -> tuple[int, int]:
         """(inventory mismatches, nights with reserved > capacity): both must be 0."""
         with self.app.app_context():
-            mismatches = booking.find_inventory_mismatches(db.session)
+            mismatches = find_inventory_mismatches(db.session)
             over = db.session.scalar(
                 select(func.count())
                 .select_from(NightInventory)

@@ -33,7 +33,8 @@ from respijt.models import (
     Unit,
     UnitTargetGroup,
 )
-from respijt.reservations import holds as booking
+from respijt.reservations.expiry import expire_overdue_on_nights
+from respijt.reservations.nights import lock_nights, nights_reserved_above
 from respijt.reservations.workflow import ACTIVE_RESERVATION_STATUSES
 
 # --- validation helpers -------------------------------------------------------------------
@@ -495,10 +496,10 @@ def publish_capacity(
     changes: list[AvailabilityChange] = []
     too_low: list[date] = []
     for r in sorted(ranges, key=lambda r: r.night_from):
-        booking.expire_overdue_on_nights(
+        expire_overdue_on_nights(
             session, unit_id=unit.id, night_from=r.night_from, night_to=r.night_to, now=now
         )
-        rows = booking.lock_nights(session, unit.id, r.night_from, r.night_to)
+        rows = lock_nights(session, unit.id, r.night_from, r.night_to)
         too_low.extend(row.night for row in rows if row.reserved > r.capacity)
         if too_low:
             continue
@@ -523,9 +524,7 @@ def publish_capacity(
         )
         if result.rowcount != wanted:  # type: ignore[attr-defined]
             raise CapacityBelowReserved(
-                booking.nights_reserved_above(
-                    session, unit.id, r.night_from, r.night_to, r.capacity
-                )
+                nights_reserved_above(session, unit.id, r.night_from, r.night_to, r.capacity)
             )
         change = AvailabilityChange(
             unit_id=unit.id,

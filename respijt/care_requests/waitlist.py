@@ -31,6 +31,7 @@ from respijt.models import CareRequest, Reservation
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
 from respijt.reservations import notices as rules
+from respijt.reservations.expiry import expire_overdue_holds
 
 WAITLIST = Caller(key="system:waitlist", role="system")
 
@@ -86,7 +87,7 @@ def make_offers(
 ) -> list[Offer]:
     """Run one waitlist pass at `now`; returns the offers made."""
     today = now.astimezone(clock.LOCAL_TZ).date()
-    booking.expire_overdue_holds(session, now)
+    expire_overdue_holds(session, now)
     lifecycle.expire_past_requests(session, now=now, today=today)
     offers: list[Offer] = []
     for care_request in waiting_requests(session):

@@ -23,7 +23,8 @@ from respijt.people import accounts
 from respijt.people.caller import ROLES
 from respijt.people.tokens import create_token, list_tokens, revoke_token
 from respijt.privacy import access_log as privacy
-from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
+from respijt.reservations.expiry import expire_overdue_holds
 
 
 def _create_app() -> Flask:
@@ -376,7 +377,7 @@ def privacy_purge(dry_run: bool) -> None:
 @with_appcontext
 def check_command() -> None:
     """Verify invariant 2 (reserved = active reservations) for every night; non-zero on errors."""
-    mismatches = booking.find_inventory_mismatches(db.session)
+    mismatches = find_inventory_mismatches(db.session)
     db.session.rollback()
     if not mismatches:
         click.echo("OK: voor elke nacht klopt 'reserved' met de actieve reserveringen.")
@@ -391,9 +392,7 @@ def check_command() -> None:
 @with_appcontext
 def expire_holds_command() -> None:
     """Release every hold and provider wait past its expiry (the scheduler runs this)."""
-    count = run_in_transaction(
-        db.session, lambda: booking.expire_overdue_holds(db.session, clock.now())
-    )
+    count = run_in_transaction(db.session, lambda: expire_overdue_holds(db.session, clock.now()))
     click.echo(f"{count} verlopen reservering(en) vrijgegeven.")
 
 

@@ -1,10 +1,10 @@
-"""Holds and reservations over the night inventory. The booking invariants live here.
+"""Holds and a reservation's status changes over the night inventory.
 
-- `reserved` only grows through a conditional UPDATE that cannot pass capacity; the number of
-  rows changed is compared with the nights wanted, and a shortfall raises (the edge rolls back).
+- Nights are taken and given back through the night guard (`nights.py`): `reserved` never
+  passes capacity, and a shortfall raises (the edge rolls back).
 - Every status change is one conditional UPDATE on (id, expected status[, not expired]).
-- Writes that need nights first expire the overdue holds on them (invariant 3); a hold is
-  released exactly once because only the UPDATE that flips its status releases its nights.
+- Writes that need nights first expire the overdue holds on them (`expiry.py`, invariant 3).
+- `check.py` compares every night's `reserved` with the active reservations.
 
 Functions flush, never commit. Time comes in as arguments (`now`, `today`).
 """
@@ -14,13 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, func, inspect, select, update
+from sqlalchemy import exists, inspect, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -34,13 +33,18 @@ from respijt.errors import (
     IdempotencyConflict,
     InvalidInput,
     InvalidTransition,
-    NoBedFree,
     NotFound,
 )
-from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
+from respijt.models import Reservation, ReservationEvent, Unit
 from respijt.people.caller import Caller
 from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import notices as rules
+from respijt.reservations.expiry import (
+    _expire_overdue_found,
+    _overdue_on_nights,
+    expire_overdue_on_nights,
+)
+from respijt.reservations.nights import _give_back, _refuse_full, release_nights, take_nights
 from respijt.reservations.workflow import (
     ACTIVE_RESERVATION_STATUSES,
     AWAITING_PROVIDER,
@@ -60,202 +64,6 @@ from respijt.reservations.workflow import (
 T = TypeVar("T")
 
 SHORT_CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G
-
-# --- the night guard ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NightRow:
-    night: date
-    capacity: int
-    reserved: int
-
-
-def lock_nights(
-    session: DbSession, unit_id: int, night_from: date, night_to: date
-) -> list[NightRow]:
-    """Read (and on PostgreSQL lock, in ascending order) the inventory rows of a range."""
-    rows = session.execute(
-        select(NightInventory.night, NightInventory.capacity, NightInventory.reserved)
-        .where(
-            NightInventory.unit_id == unit_id,
-            NightInventory.night >= night_from,
-            NightInventory.night < night_to,
-        )
-        .order_by(NightInventory.night)
-        .with_for_update()
-    )
-    return [NightRow(*row) for row in rows]
-
-
-def nights_reserved_above(
-    session: DbSession, unit_id: int, night_from: date, night_to: date, capacity: int
-) -> list[date]:
-    return list(
-        session.scalars(
-            select(NightInventory.night)
-            .where(
-                NightInventory.unit_id == unit_id,
-                NightInventory.night >= night_from,
-                NightInventory.night < night_to,
-                NightInventory.reserved > capacity,
-            )
-            .order_by(NightInventory.night)
-        )
-    )
-
-
-def take_nights(session: DbSession, unit_id: int, night_from: date, night_to: date) -> None:
-    """Reserve one bed on every night of the range, or raise NoBedFree naming the full nights.
-
-    One conditional UPDATE that cannot pass capacity; if it changed fewer rows than nights
-    wanted, the rows it did change are put back before raising, so nothing partial remains
-    even before the edge rolls back.
-    """
-    wanted = (night_to - night_from).days
-    if wanted <= 0:
-        return
-    taken = session.scalars(
-        update(NightInventory)
-        .where(
-            and_(
-                NightInventory.unit_id == unit_id,
-                NightInventory.night >= night_from,
-                NightInventory.night < night_to,
-                NightInventory.reserved < NightInventory.capacity,
-            )
-        )
-        .values(reserved=NightInventory.reserved + 1)
-        .returning(NightInventory.night)
-        .execution_options(synchronize_session=False)
-    ).all()
-    if len(taken) == wanted:
-        return
-    _give_back_and_refuse(session, unit_id, night_from, night_to, taken)
-
-
-def _give_back_and_refuse(
-    session: DbSession, unit_id: int, night_from: date, night_to: date, taken: Sequence[date]
-) -> None:
-    """Some nights of the range were taken, not all: put those back and name the full ones."""
-    _give_back(session, unit_id, taken)
-    _refuse_full(night_from, night_to, taken)
-
-
-def _give_back(session: DbSession, unit_id: int, taken: Sequence[date]) -> None:
-    if taken:
-        session.execute(
-            update(NightInventory)
-            .where(NightInventory.unit_id == unit_id, NightInventory.night.in_(taken))
-            .values(reserved=NightInventory.reserved - 1)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _refuse_full(night_from: date, night_to: date, free: Sequence[date]) -> None:
-    """Refuse naming every night of the range that is not in `free` (if there is one)."""
-    got = set(free)
-    full = [
-        night_from + timedelta(days=i)
-        for i in range((night_to - night_from).days)
-        if night_from + timedelta(days=i) not in got
-    ]
-    if full:
-        raise NoBedFree(full)
-
-
-def release_nights(session: DbSession, unit_id: int, night_from: date, night_to: date) -> None:
-    if night_to <= night_from:
-        return
-    session.execute(
-        update(NightInventory)
-        .where(
-            NightInventory.unit_id == unit_id,
-            NightInventory.night >= night_from,
-            NightInventory.night < night_to,
-        )
-        .values(reserved=NightInventory.reserved - 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
-# --- expiry ---------------------------------------------------------------------------------
-
-
-def _expire_where(session: DbSession, now: datetime, *conditions: Any) -> list[Reservation]:
-    """Flip overdue holds matching `conditions` to expired and release their nights, once each."""
-    released: list[Reservation] = []
-    for status in EXPIRING_RESERVATION_STATUSES:
-        rows = session.execute(
-            update(Reservation)
-            .where(
-                Reservation.status == status,
-                Reservation.expires_at <= now,
-                *conditions,
-            )
-            .values(status=EXPIRED, updated_at=now)
-            .returning(
-                Reservation.id, Reservation.unit_id, Reservation.arrival, Reservation.departure
-            )
-            .execution_options(synchronize_session=False)
-        ).all()
-        for rid, unit_id, arrival, departure in sorted(rows, key=lambda r: (r[1], r[2])):
-            release_nights(session, unit_id, arrival, departure)
-            session.add(
-                ReservationEvent(
-                    reservation_id=rid,
-                    from_status=status,
-                    to_status=EXPIRED,
-                    actor="system",
-                    reason="Niet op tijd bevestigd",
-                    at=now,
-                )
-            )
-            released.append(session.get(Reservation, rid, populate_existing=True))  # type: ignore[arg-type]
-    if released:
-        session.flush()
-        for reservation in released:
-            rules.reservation_changed(session, reservation, previous=None, now=now)
-            follow_reservation(session, reservation, previous=None, now=now)
-    return released
-
-
-def expire_overdue_holds(session: DbSession, now: datetime) -> int:
-    """The sweep: release every hold or provider wait past its expiry. Returns how many."""
-    return len(_expire_where(session, now))
-
-
-def expire_overdue_on_nights(
-    session: DbSession, *, unit_id: int, night_from: date, night_to: date, now: datetime
-) -> int:
-    """Release overdue holds of one unit that touch the range, before a write needs those nights."""
-    if session.scalar(_overdue_on_nights(unit_id, night_from, night_to, now).limit(1)) is None:
-        return 0
-    return _expire_overdue_found(session, unit_id, night_from, night_to, now)
-
-
-def _overdue_conditions(unit_id: Any, night_from: date, night_to: date) -> tuple[Any, ...]:
-    return (
-        Reservation.unit_id == unit_id,
-        Reservation.arrival < night_to,
-        Reservation.departure > night_from,
-    )
-
-
-def _overdue_on_nights(unit_id: Any, night_from: date, night_to: date, now: datetime) -> Any:
-    """SELECT of the overdue holds of a unit that touch a range (unit_id may be a column)."""
-    return select(Reservation.id).where(
-        Reservation.status.in_(EXPIRING_RESERVATION_STATUSES),
-        Reservation.expires_at <= now,
-        *_overdue_conditions(unit_id, night_from, night_to),
-    )
-
-
-def _expire_overdue_found(
-    session: DbSession, unit_id: int, night_from: date, night_to: date, now: datetime
-) -> int:
-    return len(_expire_where(session, now, *_overdue_conditions(unit_id, night_from, night_to)))
-
 
 # --- holds ----------------------------------------------------------------------------------
 
@@ -1085,53 +893,3 @@ def get_reservation(session: DbSession, reservation_id: int) -> Reservation:
     if reservation is None:
         raise NotFound("Deze reservering bestaat niet.")
     return reservation
-
-
-# --- invariant check ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InventoryMismatch:
-    unit_id: int
-    night: date
-    reserved: int | None  # None: the night has no inventory row
-    expected: int
-
-
-def find_inventory_mismatches(session: DbSession) -> list[InventoryMismatch]:
-    """Invariant 2: reserved equals the active reservations covering each night."""
-    expected: Counter[tuple[int, date]] = Counter()
-    for unit_id, arrival, departure in session.execute(
-        select(Reservation.unit_id, Reservation.arrival, Reservation.departure).where(
-            Reservation.status.in_(ACTIVE_RESERVATION_STATUSES)
-        )
-    ):
-        night = arrival
-        while night < departure:
-            expected[(unit_id, night)] += 1
-            night += timedelta(days=1)
-    actual: dict[tuple[int, date], int] = {
-        (unit_id, night): reserved
-        for unit_id, night, reserved in session.execute(
-            select(NightInventory.unit_id, NightInventory.night, NightInventory.reserved).where(
-                NightInventory.reserved != 0
-            )
-        )
-    }
-    mismatches = []
-    for key in sorted(set(expected) | set(actual)):
-        want = expected.get(key, 0)
-        have = actual.get(key, 0)
-        if want != have:
-            if key not in actual:
-                row_exists = session.scalar(
-                    select(func.count())
-                    .select_from(NightInventory)
-                    .where(NightInventory.unit_id == key[0], NightInventory.night == key[1])
-                )
-                mismatches.append(
-                    InventoryMismatch(key[0], key[1], 0 if row_exists else None, want)
-                )
-            else:
-                mismatches.append(InventoryMismatch(key[0], key[1], have, want))
-    return mismatches

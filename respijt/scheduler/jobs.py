@@ -33,8 +33,8 @@ from respijt.messages.backends import get_backend
 from respijt.models import JobRun
 from respijt.people import login_throttle
 from respijt.privacy import retention as privacy_jobs
-from respijt.reservations import holds as booking
 from respijt.reservations import notices as rules
+from respijt.reservations.expiry import expire_overdue_holds
 
 log = logging.getLogger("respijt.scheduler")
 
@@ -105,7 +105,7 @@ def _daily(hour: int, minute: int) -> Callable[[Config], BaseTrigger]:
 
 
 def expire_holds(session: DbSession, now: datetime, config: Config) -> int:
-    return booking.expire_overdue_holds(session, now)
+    return expire_overdue_holds(session, now)
 
 
 def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:

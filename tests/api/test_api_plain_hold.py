@@ -17,6 +17,7 @@ from respijt.api import reservations
 from respijt.errors import DomainError
 from respijt.models import AccessLog, ApiToken, NightInventory, Reservation
 from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
 from tests.api.test_api_registry import assert_problem
 
 
@@ -83,7 +84,7 @@ def test_a_plain_hold_is_answered_and_logged_as_any_hold(client, db, make, today
     assert [(r.client_reference, r.outcome, r.role, r.region_id) for r in logged] == [
         (f"reservation:{body['id']}", "success", "meldpunt", region_id)
     ]
-    assert booking.find_inventory_mismatches(db.session) == []
+    assert find_inventory_mismatches(db.session) == []
 
 
 def test_a_full_night_is_refused_by_the_plain_way_as_by_the_session(client, db, make, today, ways):

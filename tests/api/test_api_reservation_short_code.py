@@ -9,6 +9,7 @@ from respijt import clock
 from respijt.database import run_in_transaction
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
 
 
 def test_a_hold_whose_short_code_is_taken_draws_another(client, make, today, monkeypatch):
@@ -31,7 +32,7 @@ def test_a_hold_whose_short_code_is_taken_draws_another(client, make, today, mon
         "AAAAAA",
         "CCCCCC",
     }
-    assert booking.find_inventory_mismatches(make.session) == []
+    assert find_inventory_mismatches(make.session) == []
 
 
 def test_every_caller_of_run_in_transaction_redraws_a_taken_short_code(
@@ -59,4 +60,4 @@ def test_every_caller_of_run_in_transaction_redraws_a_taken_short_code(
         return str(reservation.short_code)
 
     assert [run_in_transaction(db.session, hold) for _ in range(2)] == ["AAAAAA", "CCCCCC"]
-    assert booking.find_inventory_mismatches(db.session) == []
+    assert find_inventory_mismatches(db.session) == []

@@ -13,7 +13,7 @@ from respijt import clock, create_app
 from respijt.beds import availability
 from respijt.extensions import db
 from respijt.models import NightInventory, Region, Reservation, Unit
-from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
 
 
 def test_generator_builds_a_consistent_small_dataset_through_the_migrations(tmp_path):
@@ -32,7 +32,7 @@ def test_generator_builds_a_consistent_small_dataset_through_the_migrations(tmp_
         assert session.scalar(select(func.count()).select_from(NightInventory)) == counts.nights
         assert session.scalar(select(func.count()).select_from(Reservation)) == counts.reservations
         # Invariant 2 holds for the generated reservations, and nothing is overbooked.
-        assert booking.find_inventory_mismatches(session) == []
+        assert find_inventory_mismatches(session) == []
         assert not session.scalar(
             select(func.count())
             .select_from(NightInventory)

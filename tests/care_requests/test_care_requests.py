@@ -15,6 +15,7 @@ from respijt.errors import InvalidTransition
 from respijt.models import CareRequest
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations.expiry import expire_overdue_holds
 from tests.care_request_helpers import STAFF, body, create, freeze_start, later
 
 
@@ -50,7 +51,7 @@ def test_a_lapsed_or_declined_offer_sends_the_request_back_to_matching(db, make)
     _hold_for(db, care_request, unit)
     assert care_request.status == "offered" and care_request.first_offered_at == clock.now()
     later(minutes=16)
-    booking.expire_overdue_holds(db.session, clock.now())
+    expire_overdue_holds(db.session, clock.now())
     db.session.commit()
     db.session.refresh(care_request)
     assert care_request.status == "new"

@@ -10,6 +10,7 @@ from respijt import clock
 from respijt.care_requests import lifecycle, series, waitlist
 from respijt.models import CareRequest, NightInventory, Reservation
 from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
 from tests.care_request_helpers import STAFF, body, create, freeze_start, later, occupy
 
 
@@ -84,7 +85,7 @@ def test_freed_nights_go_to_the_right_waiting_request_and_pass_on_when_unanswere
         )
     ).all()
     assert reserved == [0, 0, 0]
-    assert booking.find_inventory_mismatches(db.session) == []
+    assert find_inventory_mismatches(db.session) == []
 
 
 def test_an_accepted_waitlist_offer_places_the_request(db, make):

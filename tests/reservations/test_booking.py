@@ -21,6 +21,8 @@ from respijt.errors import (
 from respijt.models import NightInventory, Reservation, ReservationEvent
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
+from respijt.reservations.expiry import expire_overdue_holds
 
 MELDPUNT = Caller("token:1", "meldpunt", None)
 PROVIDER = Caller("token:2", "provider", None)
@@ -70,7 +72,7 @@ def free(db, unit, start, count):
 
 def assert_consistent(db):
     db.session.rollback()
-    assert booking.find_inventory_mismatches(db.session) == []
+    assert find_inventory_mismatches(db.session) == []
 
 
 def in_tx(db, fn, *args, **kwargs):
@@ -155,7 +157,7 @@ def test_expired_hold_stops_counting_at_once_and_cannot_be_confirmed(db, make):
     assert newer.status == "held"
     assert db.session.get(Reservation, reservation.id).status == "expired"
     assert reserved(db, unit, a, 2) == [1, 1]
-    assert in_tx(db, booking.expire_overdue_holds, clock.now()) == 0
+    assert in_tx(db, expire_overdue_holds, clock.now()) == 0
     assert_consistent(db)
 
 
@@ -165,8 +167,8 @@ def test_sweep_releases_each_overdue_hold_once(db, make):
     for _ in range(3):
         hold(db, unit, a, a + timedelta(days=2))
     clock.freeze(NOON + timedelta(hours=1))
-    assert in_tx(db, booking.expire_overdue_holds, clock.now()) == 3
-    assert in_tx(db, booking.expire_overdue_holds, clock.now()) == 0
+    assert in_tx(db, expire_overdue_holds, clock.now()) == 3
+    assert in_tx(db, expire_overdue_holds, clock.now()) == 0
     assert reserved(db, unit, a, 2) == [0, 0]
     events = db.session.query(ReservationEvent).filter_by(to_status="expired").count()
     assert events == 3
@@ -197,7 +199,7 @@ def test_confirm_just_before_expiry_wins_and_double_confirm_is_refused(db, make)
             provider_confirm_hours=24,
         )
     clock.freeze(NOON + timedelta(days=1))
-    assert in_tx(db, booking.expire_overdue_holds, clock.now()) == 0  # confirmed never expires
+    assert in_tx(db, expire_overdue_holds, clock.now()) == 0  # confirmed never expires
     statuses = [e.to_status for e in db.session.get(Reservation, reservation.id).events]
     assert statuses == ["held", "confirmed"]
     assert_consistent(db)
@@ -244,7 +246,7 @@ def test_unanswered_provider_wait_expires_like_a_hold(db, make):
             caller=PROVIDER,
             now=clock.now(),
         )
-    assert in_tx(db, booking.expire_overdue_holds, clock.now()) == 1
+    assert in_tx(db, expire_overdue_holds, clock.now()) == 1
     assert reserved(db, unit, a, 2) == [0, 0]
     assert_consistent(db)
 
@@ -474,7 +476,7 @@ def test_check_finds_a_corrupted_night(db, make):
     row = db.session.get(NightInventory, (unit.id, a))
     row.reserved = 2
     db.session.commit()
-    [mismatch] = booking.find_inventory_mismatches(db.session)
+    [mismatch] = find_inventory_mismatches(db.session)
     assert (mismatch.unit_id, mismatch.night, mismatch.reserved, mismatch.expected) == (
         unit.id,
         a,

@@ -1,7 +1,7 @@
 """The last bed goes to exactly one caller: threads, processes and a real HTTP server.
 
 Verified once by hand that these fail without the guard: with `reserved < capacity` removed
-from booking.take_nights, every racer but one gets an IntegrityError from the CHECK
+from nights.take_nights, every racer but one gets an IntegrityError from the CHECK
 constraint instead of a clean NoBedFree/409, and the assertions below fail.
 """
 
@@ -24,6 +24,7 @@ from respijt.errors import NoBedFree
 from respijt.models import NightInventory
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
 from tests.browser.live_server import running_server
 from tests.conftest import config_for_tests
 
@@ -69,7 +70,7 @@ def _assert_one_winner(db, unit, arrival, nights, outcomes):
         .all()
     )
     assert [(r.reserved, r.capacity) for r in rows] == [(1, 1)] * nights
-    assert booking.find_inventory_mismatches(db.session) == []
+    assert find_inventory_mismatches(db.session) == []
 
 
 @pytest.mark.slow
@@ -156,7 +157,7 @@ def test_forty_concurrent_http_posts_give_one_201_and_thirty_nine_409(live_serve
     assert conflict["nights"][0] == arrival.isoformat()
     assert all(ctype.startswith("application/problem+json") for s, ctype, _ in answers if s == 409)
     db.session.expire_all()
-    assert booking.find_inventory_mismatches(db.session) == []
+    assert find_inventory_mismatches(db.session) == []
     assert db.session.get(NightInventory, (unit.id, arrival)).reserved == 1
 
 
@@ -205,7 +206,7 @@ def test_overlapping_plain_holds_take_every_night_or_none(app, db, make):
         held = sum(pool.map(racer, range(RACERS)))
     db.session.expire_all()
     assert held > 0
-    assert booking.find_inventory_mismatches(db.session) == []
+    assert find_inventory_mismatches(db.session) == []
     reserved = [
         row.reserved
         for row in db.session.query(NightInventory).filter(NightInventory.unit_id == unit_id)

@@ -17,6 +17,8 @@ from respijt.errors import DomainError
 from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
+from respijt.reservations.expiry import expire_overdue_holds
 
 EXAMPLES = int(os.environ.get("RESPIJT_TEST_HYPOTHESIS_EXAMPLES", "25"))
 START = datetime(2027, 3, 1, 10, tzinfo=UTC)
@@ -125,11 +127,11 @@ def test_random_operations_never_break_the_inventory_invariants(db, make, ops):
                 elif op[0] == "tick":
                     clock.freeze(now + timedelta(minutes=op[1]))
                 elif op[0] == "sweep":
-                    run_in_transaction(s, lambda: booking.expire_overdue_holds(s, now))
+                    run_in_transaction(s, lambda: expire_overdue_holds(s, now))
             except DomainError:
                 s.rollback()
             s.rollback()
-            assert booking.find_inventory_mismatches(s) == [], op
+            assert find_inventory_mismatches(s) == [], op
             rows = s.query(NightInventory).filter_by(unit_id=unit.id).all()
             assert all(0 <= r.reserved <= r.capacity for r in rows)
     finally:

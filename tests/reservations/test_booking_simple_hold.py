@@ -21,6 +21,7 @@ from respijt.errors import IdempotencyConflict, InvalidInput, NoBedFree, NotFoun
 from respijt.models import NightInventory, Reservation
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
 
 MELDPUNT = Caller("token:1", "meldpunt", None)
 NOON = datetime(2027, 1, 20, 11, 0, tzinfo=UTC)
@@ -143,7 +144,7 @@ def test_the_view_is_what_the_database_holds(db, make, hold):
     db.session.expire_all()
     assert booking.HoldView.of(db.session.get(Reservation, view.id)) == view
     assert _reserved(db, unit, a - timedelta(days=1), 5) == [0, 1, 1, 1, 0]
-    assert booking.find_inventory_mismatches(db.session) == []
+    assert find_inventory_mismatches(db.session) == []
     assert hold.ways in (None, ["held"])
 
 
@@ -192,7 +193,7 @@ def test_an_overdue_hold_on_the_nights_is_expired_first(db, make, hold):
     # This hold took the explaining path (the guarded UPDATE refused the overdue nights).
     assert booking.HoldView.of(db.session.get(Reservation, new.id)) == new
     assert _reserved(db, unit, a, 2) == [1, 1]
-    assert booking.find_inventory_mismatches(db.session) == []
+    assert find_inventory_mismatches(db.session) == []
     assert hold.ways in (None, ["held", "declined"])
 
 

@@ -11,6 +11,7 @@ from respijt import clock
 from respijt.models import OutboxMessage
 from respijt.reservations import holds as booking
 from respijt.reservations import notices as rules
+from respijt.reservations.expiry import expire_overdue_holds
 from tests.scheduling import PROVIDER, STAFF_MOBILE, hold, sms_unit
 
 REQUESTER_MOBILE = "+31611112222"
@@ -97,8 +98,8 @@ def test_expiry_of_an_unanswered_reservation_tells_both_sides_once(db, make, req
     hold(db.session, unit, now=start)  # a plain hold that lapses: no message
     db.session.commit()
     later = start + timedelta(hours=25)
-    assert booking.expire_overdue_holds(db.session, later) == 2
-    assert booking.expire_overdue_holds(db.session, later) == 0
+    assert expire_overdue_holds(db.session, later) == 2
+    assert expire_overdue_holds(db.session, later) == 0
     db.session.commit()
     messages = _messages(db)
     assert messages[1:] == [

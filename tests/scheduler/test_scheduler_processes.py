@@ -25,7 +25,7 @@ from respijt import PROJECT_ROOT, clock
 from respijt.database import read_only
 from respijt.messages import outbox
 from respijt.models import JobRun, NightInventory, OutboxMessage, Reservation, ReservationEvent
-from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
 from respijt.scheduler.lease import read_lease
 from tests.scheduling import STAFF_MOBILE, hold
 
@@ -140,7 +140,7 @@ def test_two_schedulers_do_each_job_once_and_the_standby_takes_over(db, make, tm
         )
         assert events == 100  # each hold released exactly once
         assert read(lambda: session.scalar(select(func.max(NightInventory.reserved)))) == 0
-        assert read(lambda: booking.find_inventory_mismatches(session)) == []
+        assert read(lambda: find_inventory_mismatches(session)) == []
 
         # The leader dies without a word; messages queued now must still go out, once.
         leader.send_signal(signal.SIGKILL)
