@@ -12,6 +12,7 @@ from respijt.claims import ledger, months, tariffs
 from respijt.models import CareRequest, Municipality, Reservation, Unit
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations import steps
 
 _refs = itertools.count(1)
 STAFF = Caller(key="token:staff", role="coordinator")
@@ -101,13 +102,13 @@ def stay(
 
 def check_in(session: Any, reservation: Reservation) -> None:
     freeze(reservation.arrival, 14)
-    booking.check_in(session, reservation, caller=PROVIDER, now=clock.now(), today=clock.today())
+    steps.check_in(session, reservation, caller=PROVIDER, now=clock.now(), today=clock.today())
     session.commit()
 
 
 def check_out(session: Any, reservation: Reservation, on: date | None = None) -> None:
     freeze(on or reservation.departure, 10)
-    booking.check_out(session, reservation, caller=PROVIDER, now=clock.now(), today=clock.today())
+    steps.check_out(session, reservation, caller=PROVIDER, now=clock.now(), today=clock.today())
     session.commit()
 
 

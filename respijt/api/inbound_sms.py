@@ -23,7 +23,7 @@ from respijt.models import CareRequest, InboundMessage, Location, Reservation
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
 from respijt.reservations import fast_hold as booking_sql
-from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
     CONFIRMED,
@@ -170,9 +170,9 @@ def _answer_reservation(
     caller = Caller(key=f"sms:{from_number}", role="provider", provider_id=provider.id)
     try:
         if command == "confirm":
-            booking.confirm_by_provider(session, reservation, caller=caller, now=now)
+            steps.confirm_by_provider(session, reservation, caller=caller, now=now)
         else:
-            booking.decline_by_provider(
+            steps.decline_by_provider(
                 session, reservation, caller=caller, now=now, reason="Afgewezen per sms"
             )
     except HoldExpired:

@@ -52,8 +52,7 @@ from respijt.errors import DomainError, Forbidden, IdempotencyConflict, InvalidI
 from respijt.extensions import db
 from respijt.models import CareRequest, RequestIdempotency, Reservation
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
-from respijt.reservations import workflow
+from respijt.reservations import steps, workflow
 from respijt.serving import public_limits
 from respijt.serving.public_limits import limit_anonymous
 
@@ -497,7 +496,7 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
 
     def step(caller: Caller, reservation: Reservation) -> None:
         workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-        booking.confirm_by_requester(
+        steps.confirm_by_requester(
             db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
         )
 
@@ -513,7 +512,7 @@ def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> 
 
     def step(caller: Caller, reservation: Reservation) -> None:
         workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
-        booking.cancel(
+        steps.cancel(
             db.session,
             reservation,
             party="requester",

@@ -39,7 +39,7 @@ from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
 from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import holds as booking
-from respijt.reservations import workflow
+from respijt.reservations import steps, workflow
 from respijt.serving import input_limits
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
@@ -407,10 +407,10 @@ def confirm_reservation(reservation_id: int) -> ResponseReturnValue:
         now = clock.now()
         if _is_owning_provider(caller, reservation):
             workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
-            booking.confirm_by_provider(db.session, reservation, caller=caller, now=now)
+            steps.confirm_by_provider(db.session, reservation, caller=caller, now=now)
         else:
             workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-            booking.confirm_by_requester(
+            steps.confirm_by_requester(
                 db.session,
                 reservation,
                 caller=caller,
@@ -431,7 +431,7 @@ def decline_reservation(data: dict[str, Any], reservation_id: int) -> ResponseRe
     """Aanbieder wijst een reservering af die op bevestiging wacht; de nachten komen vrij."""
 
     def action(caller: Caller, reservation: Reservation) -> None:
-        booking.decline_by_provider(
+        steps.decline_by_provider(
             db.session, reservation, caller=caller, now=clock.now(), reason=data.get("reason")
         )
 
@@ -448,7 +448,7 @@ def cancel_reservation(data: dict[str, Any], reservation_id: int) -> ResponseRet
 
     def action(caller: Caller, reservation: Reservation) -> None:
         party = _party(caller, reservation, "cancel")
-        booking.cancel(
+        steps.cancel(
             db.session,
             reservation,
             party=party,
@@ -475,7 +475,7 @@ def _provider_step(reservation_id: int, step: Any) -> ResponseReturnValue:
 @refusals_logged("reservation.check_in", "new")
 def check_in(reservation_id: int) -> ResponseReturnValue:
     """De logé is aangekomen."""
-    return _provider_step(reservation_id, booking.check_in)
+    return _provider_step(reservation_id, steps.check_in)
 
 
 @blp.route("/reservations/<int:reservation_id>/check-out", methods=["POST"])
@@ -485,7 +485,7 @@ def check_in(reservation_id: int) -> ResponseReturnValue:
 @refusals_logged("reservation.check_out", "new")
 def check_out(reservation_id: int) -> ResponseReturnValue:
     """De logé is vertrokken (eerder vertrek maakt de resterende nachten vrij)."""
-    return _provider_step(reservation_id, booking.check_out)
+    return _provider_step(reservation_id, steps.check_out)
 
 
 @blp.route("/reservations/<int:reservation_id>/no-show", methods=["POST"])
@@ -495,7 +495,7 @@ def check_out(reservation_id: int) -> ResponseReturnValue:
 @refusals_logged("reservation.no_show", "new")
 def no_show(reservation_id: int) -> ResponseReturnValue:
     """De logé is niet gekomen; de nachten komen vrij."""
-    return _provider_step(reservation_id, booking.mark_no_show)
+    return _provider_step(reservation_id, steps.mark_no_show)
 
 
 @blp.route("/reservations/<int:reservation_id>/dates", methods=["PUT"])
@@ -509,7 +509,7 @@ def change_dates(data: dict[str, Any], reservation_id: int) -> ResponseReturnVal
 
     def action(caller: Caller, reservation: Reservation) -> None:
         _party(caller, reservation, "dates")
-        booking.change_dates(
+        steps.change_dates(
             db.session,
             reservation,
             arrival=data["arrival"],

@@ -18,7 +18,7 @@ from respijt.care_requests.workflow import (
 from respijt.database import DbSession
 from respijt.models import CareRequest
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from respijt.reservations.workflow import AWAITING_PROVIDER, HELD
 
 
@@ -44,7 +44,7 @@ def withdraw(
         if reservation.status in (HELD, AWAITING_PROVIDER):
             if reservation.expires_at is not None and reservation.expires_at <= now:
                 continue  # the sweep releases it
-            booking.cancel(
+            steps.cancel(
                 session,
                 reservation,
                 party="requester",

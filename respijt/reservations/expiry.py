@@ -6,11 +6,12 @@ nights (invariant 3). Functions flush, never commit.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
+from respijt import clock
 from respijt.care_requests.status import follow_reservation
 from respijt.database import DbSession
 from respijt.models import Reservation, ReservationEvent
@@ -20,6 +21,17 @@ from respijt.reservations.workflow import (
     EXPIRED,
     EXPIRING_RESERVATION_STATUSES,
 )
+
+
+def hold_expiry(now: datetime, minutes: float, arrival: date) -> datetime:
+    """now + lifetime, but never later than the start of the arrival day (local time).
+
+    For an arrival today the start has passed; the cap is then the end of the arrival day.
+    """
+    cap = clock.local_midnight_utc(arrival)
+    if cap <= now:
+        cap = clock.local_midnight_utc(arrival + timedelta(days=1))
+    return min(now + timedelta(minutes=minutes), cap)
 
 
 def _expire_where(session: DbSession, now: datetime, *conditions: Any) -> list[Reservation]:

@@ -45,7 +45,7 @@ from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
 from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import holds as booking
-from respijt.reservations import workflow
+from respijt.reservations import steps, workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.web import blp
 from respijt.web.forms import ActionForm, OneOf, RequestForm, parse_date, required
@@ -364,7 +364,7 @@ def meldpunt_confirm(reference: str, reservation_id: int) -> ResponseReturnValue
         found = access.get_request(db.session, caller, reference, clock.now())
         reservation = request_offers.request_reservation(db.session, found, reservation_id)
         workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-        booking.confirm_by_requester(
+        steps.confirm_by_requester(
             db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
         )
         _log_reservation(caller, reservation, "reservation.confirm")

@@ -33,8 +33,7 @@ from respijt.models import (
 )
 from respijt.people.caller import Caller
 from respijt.privacy.access_log import log_access
-from respijt.reservations import holds as booking
-from respijt.reservations import workflow
+from respijt.reservations import steps, workflow
 from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
     CHECKED_IN,
@@ -439,7 +438,7 @@ def _reservation_step(
 def provider_confirm_reservation(reservation_id: int) -> ResponseReturnValue:
     def step(caller: Caller, reservation: Reservation) -> None:
         workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
-        booking.confirm_by_provider(db.session, reservation, caller=caller, now=clock.now())
+        steps.confirm_by_provider(db.session, reservation, caller=caller, now=clock.now())
 
     return _reservation_step(
         reservation_id, "reservation.confirm", step, "De reservering is bevestigd."
@@ -452,7 +451,7 @@ def provider_decline_reservation(reservation_id: int) -> ResponseReturnValue:
     def step(caller: Caller, reservation: Reservation) -> None:
         workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
         reason = (request.form.get("reden") or "").strip()[:300] or None
-        booking.decline_by_provider(
+        steps.decline_by_provider(
             db.session, reservation, caller=caller, now=clock.now(), reason=reason
         )
 

@@ -34,9 +34,8 @@ from respijt.database import run_in_transaction
 from respijt.errors import DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest
-from respijt.reservations import holds as booking
 from respijt.reservations import notices as rules
-from respijt.reservations import workflow
+from respijt.reservations import steps, workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving import public_limits
 from respijt.web import blp
@@ -240,7 +239,7 @@ def accept_offer(reservation_id: int) -> ResponseReturnValue:
     def step(care_request: CareRequest, caller: Any) -> None:
         reservation = request_offers.request_reservation(db.session, care_request, reservation_id)
         workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-        booking.confirm_by_requester(
+        steps.confirm_by_requester(
             db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
         )
 
@@ -252,7 +251,7 @@ def decline_offer(reservation_id: int) -> ResponseReturnValue:
     def step(care_request: CareRequest, caller: Any) -> None:
         reservation = request_offers.request_reservation(db.session, care_request, reservation_id)
         workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
-        booking.cancel(
+        steps.cancel(
             db.session,
             reservation,
             party="requester",

@@ -183,7 +183,7 @@ def test_reservation_body_is_what_the_documented_schema_dumps(client, make, db, 
     from respijt.api.schemas import ReservationSchema, reservation_body
     from respijt.models import Reservation
     from respijt.people.caller import Caller
-    from respijt.reservations import holds as booking
+    from respijt.reservations import steps
 
     provider, unit, provider_h, meldpunt_h = _setup(make, needs_confirmation=True)
     start = today + timedelta(days=4)
@@ -191,7 +191,7 @@ def test_reservation_body_is_what_the_documented_schema_dumps(client, make, db, 
     created = client.post("/api/v1/reservations", json=body, headers=meldpunt_h).get_json()
     client.post(f"/api/v1/reservations/{created['id']}/confirm", headers=meldpunt_h)
     reservation = db.session.get(Reservation, created["id"])
-    booking.cancel(
+    steps.cancel(
         db.session,
         reservation,
         party="requester",

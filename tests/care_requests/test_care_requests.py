@@ -15,6 +15,7 @@ from respijt.errors import InvalidTransition
 from respijt.models import CareRequest
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from respijt.reservations.expiry import expire_overdue_holds
 from tests.care_request_helpers import STAFF, body, create, freeze_start, later
 
@@ -60,7 +61,7 @@ def test_a_lapsed_or_declined_offer_sends_the_request_back_to_matching(db, make)
     reservation = _hold_for(db, care_request, unit, confirm=True)
     assert reservation.status == "awaiting_provider" and care_request.status == "offered"
     provider = Caller(key="token:p", role="provider", provider_id=unit.location.provider_id)
-    booking.decline_by_provider(
+    steps.decline_by_provider(
         db.session, reservation, caller=provider, now=clock.now(), reason="vol"
     )
     db.session.commit()
@@ -68,11 +69,11 @@ def test_a_lapsed_or_declined_offer_sends_the_request_back_to_matching(db, make)
     assert care_request.status == "new"
 
     placed = _hold_for(db, care_request, unit, confirm=True)
-    booking.confirm_by_provider(db.session, placed, caller=provider, now=clock.now())
+    steps.confirm_by_provider(db.session, placed, caller=provider, now=clock.now())
     db.session.commit()
     db.session.refresh(care_request)
     assert care_request.status == "placed"
-    booking.cancel(
+    steps.cancel(
         db.session, placed, party="provider", caller=provider, now=clock.now(), reason="brand"
     )
     db.session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from respijt import clock
 from respijt.care_requests import lifecycle, series, waitlist
 from respijt.models import CareRequest, NightInventory, Reservation
-from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from respijt.reservations.check import find_inventory_mismatches
 from tests.care_request_helpers import STAFF, body, create, freeze_start, later, occupy
 
@@ -54,7 +54,7 @@ def test_freed_nights_go_to_the_right_waiting_request_and_pass_on_when_unanswere
     db.session.commit()
     assert _offers(db) == []  # nothing free yet
 
-    booking.cancel(
+    steps.cancel(
         db.session, blocking, party="requester", caller=STAFF, now=clock.now(), reason="ziek"
     )
     db.session.commit()
@@ -95,14 +95,12 @@ def test_an_accepted_waitlist_offer_places_the_request(db, make):
     arrival, departure = today + timedelta(days=10), today + timedelta(days=12)
     blocking = occupy(db.session, unit, arrival, departure)
     waiting = create(db.session, body(municipality, arrival, departure))
-    booking.cancel(
-        db.session, blocking, party="requester", caller=STAFF, now=clock.now(), reason="x"
-    )
+    steps.cancel(db.session, blocking, party="requester", caller=STAFF, now=clock.now(), reason="x")
     db.session.commit()
     [offer] = _offers(db)
     later(hours=2)
     reservation = db.session.get(Reservation, offer.reservation_id)
-    booking.confirm_by_requester(
+    steps.confirm_by_requester(
         db.session, reservation, caller=STAFF, now=clock.now(), provider_confirm_hours=24
     )
     db.session.commit()
@@ -189,7 +187,7 @@ def test_a_series_holds_each_stay_at_the_same_location_and_names_what_did_not_fi
     assert [s.status for s in request.stays] == ["offered", "offered", "unplaced", "offered"]
     assert _status(db, request) == "offered"
     for reservation in result.held:
-        booking.confirm_by_requester(
+        steps.confirm_by_requester(
             db.session, reservation, caller=STAFF, now=clock.now(), provider_confirm_hours=24
         )
     db.session.commit()
@@ -205,9 +203,7 @@ def test_waitlist_command_reports_the_offers_in_dutch(app, db, make):
     arrival, departure = today + timedelta(days=9), today + timedelta(days=11)
     blocking = occupy(db.session, unit, arrival, departure)
     waiting = create(db.session, body(municipality, arrival, departure))
-    booking.cancel(
-        db.session, blocking, party="requester", caller=STAFF, now=clock.now(), reason="x"
-    )
+    steps.cancel(db.session, blocking, party="requester", caller=STAFF, now=clock.now(), reason="x")
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["waitlist", "offer"])
     assert result.exit_code == 0, result.output

@@ -16,7 +16,7 @@ from respijt.claims import ledger, months, tariffs
 from respijt.claims.formats import CSV_HEADER
 from respijt.errors import InvalidInput
 from respijt.models import ClaimExport, Location, Municipality, Provider, Unit
-from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from tests.api.test_api_registry import assert_problem
 from tests.claims_helpers import (
     STAFF,
@@ -63,7 +63,7 @@ def _export(db, month: str, provider: Provider):
 
 
 def _cancel(db, reservation) -> None:
-    booking.cancel(
+    steps.cancel(
         db.session, reservation, party="requester", caller=STAFF, now=clock.now(), reason="ziek"
     )
     db.session.commit()
@@ -162,7 +162,7 @@ def test_stay_changed_after_export_is_credited_and_reissued_never_edited(db, mak
         True,
     )
 
-    booking.change_dates(
+    steps.change_dates(
         db.session,
         reservation,
         arrival=date(2027, 3, 10),

@@ -32,7 +32,7 @@ from respijt.claims import kpis as kpi_module
 from respijt.claims.suppression import Suppressor
 from respijt.models import CareRequest, Location, RequestOption
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from tests.api.test_api_registry import assert_problem
 from tests.claims_helpers import STAFF, freeze, request, stay
 
@@ -106,7 +106,7 @@ def build(db, make) -> Dataset:
                     )
                 )
     cancelled = stay(db.session, up, date(2027, 3, 14), date(2027, 3, 18))
-    booking.cancel(
+    steps.cancel(
         db.session, cancelled, party="requester", caller=STAFF, now=clock.now(), reason="ziek"
     )
     unmet = (

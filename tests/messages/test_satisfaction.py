@@ -25,8 +25,8 @@ from respijt.models import (
     SatisfactionSurvey,
 )
 from respijt.privacy import access_log as privacy
-from respijt.reservations import holds as booking
 from respijt.reservations import notices as rules
+from respijt.reservations import steps
 from respijt.scheduler import jobs
 from tests.accounts_support import web_login
 from tests.claims_helpers import PROVIDER, at, check_in, deliver, freeze, request, stay
@@ -123,7 +123,7 @@ def test_a_check_out_in_the_quiet_hours_asks_the_next_morning(app, db, make, fak
     check_in(db.session, reservation)
     late = datetime(2027, 3, 13, 21, 30, tzinfo=UTC)  # 22:30 in Amsterdam
     clock.freeze(late)
-    booking.check_out(db.session, reservation, caller=PROVIDER, now=late, today=DEPARTURE)
+    steps.check_out(db.session, reservation, caller=PROVIDER, now=late, today=DEPARTURE)
     db.session.commit()
     config = twilio_config(app, RESPIJT_QUIET_HOURS="21:00-08:00")
 
@@ -147,7 +147,7 @@ def test_an_early_departure_asks_about_the_shortened_stay(db, make):
     check_in(db.session, reservation)
     leave = DEPARTURE - timedelta(days=1)
     freeze(leave, 10)
-    booking.check_out(db.session, reservation, caller=PROVIDER, now=clock.now(), today=leave)
+    steps.check_out(db.session, reservation, caller=PROVIDER, now=clock.now(), today=leave)
     db.session.commit()
 
     [question] = questions(db)
@@ -177,7 +177,7 @@ def test_a_stop_before_the_question_went_out_leaves_nobody_asked(app, db, make, 
     check_in(db.session, reservation)
     late = datetime(2027, 3, 13, 21, 30, tzinfo=UTC)
     clock.freeze(late)
-    booking.check_out(db.session, reservation, caller=PROVIDER, now=late, today=DEPARTURE)
+    steps.check_out(db.session, reservation, caller=PROVIDER, now=late, today=DEPARTURE)
     db.session.commit()
     fake_twilio_server.send_inbound(CONTACT, "STOP")  # while the question waits for 08:00
     clock.freeze(datetime(2027, 3, 14, 7, 0, 1, tzinfo=UTC))
@@ -195,11 +195,9 @@ def test_no_question_after_a_no_show_or_a_cancellation(db, make, ending):
     reservation = confirmed_stay(db, make)
     freeze(ARRIVAL, 14)
     if ending == "no_show":
-        booking.mark_no_show(
-            db.session, reservation, caller=PROVIDER, now=clock.now(), today=ARRIVAL
-        )
+        steps.mark_no_show(db.session, reservation, caller=PROVIDER, now=clock.now(), today=ARRIVAL)
     else:
-        booking.cancel(
+        steps.cancel(
             db.session,
             reservation,
             party="provider",

@@ -17,6 +17,7 @@ from respijt.models import OutboxMessage, TwilioWebhookReceipt
 from respijt.people.caller import Caller
 from respijt.privacy.retention import WEBHOOK_RECEIPT_KEEP
 from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from respijt.scheduler import jobs
 from tests.care_request_helpers import STAFF, body, create, freeze_start, json_body, later, occupy
 
@@ -82,7 +83,7 @@ def test_a_waitlist_offer_reaches_the_contact_and_a_lapsed_one_says_so(db, make)
     assert care_request.status == "waitlisted"
     assert [m.template for m in messages(db)] == ["request_received"]  # no second SMS yet
 
-    booking.cancel(
+    steps.cancel(
         db.session, blocking, party="requester", caller=STAFF, now=clock.now(), reason="ziek"
     )
     [offer] = waitlist.make_offers(db.session, clock.now(), offer_hours=24)
@@ -173,7 +174,7 @@ def test_a_provider_answer_is_passed_on_to_the_requesters_contact_mobile(db, mak
         confirm=True,
         request_id=care_request.id,
     )
-    booking.confirm_by_provider(
+    steps.confirm_by_provider(
         db.session, reservation, caller=Caller("sms", "provider", provider.id), now=clock.now()
     )
     db.session.commit()
@@ -270,7 +271,7 @@ def test_a_hold_for_a_request_is_offered_by_sms_and_withdrawn_if_it_ends_unsent(
     assert request_links.reference_from_token(app.secret_key, token, 3600) == care_request.reference
     assert_no_client_data(offer)
 
-    booking.cancel(
+    steps.cancel(
         db.session, reservation, party="requester", caller=STAFF, now=clock.now(), reason="x"
     )
     db.session.commit()

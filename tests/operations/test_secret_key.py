@@ -21,7 +21,7 @@ from respijt import PROJECT_ROOT, clock, create_app
 from respijt.care_requests.common import PUBLIC
 from respijt.extensions import db as extension
 from respijt.models import OutboxMessage
-from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from tests.care_request_helpers import STAFF, body, create, occupy
 from tests.conftest import config_for_tests
 
@@ -87,7 +87,7 @@ def test_an_offer_signed_by_the_waitlist_command_opens_in_the_web_app(
     # Only a request made by the public itself gets the status link by SMS.
     waiting = create(db.session, body(municipality, arrival, departure), caller=PUBLIC)
     reference = waiting.reference
-    booking.cancel(
+    steps.cancel(
         db.session, blocking, party="requester", caller=STAFF, now=clock.now(), reason="ziek"
     )
     db.session.commit()

@@ -21,6 +21,7 @@ from respijt.errors import (
 from respijt.models import NightInventory, Reservation, ReservationEvent
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from respijt.reservations.check import find_inventory_mismatches
 from respijt.reservations.expiry import expire_overdue_holds
 
@@ -146,7 +147,7 @@ def test_expired_hold_stops_counting_at_once_and_cannot_be_confirmed(db, make):
     with pytest.raises(HoldExpired):
         in_tx(
             db,
-            booking.confirm_by_requester,
+            steps.confirm_by_requester,
             db.session.get(Reservation, reservation.id),
             caller=MELDPUNT,
             now=clock.now(),
@@ -182,7 +183,7 @@ def test_confirm_just_before_expiry_wins_and_double_confirm_is_refused(db, make)
     clock.freeze(NOON + timedelta(minutes=14, seconds=59))
     in_tx(
         db,
-        booking.confirm_by_requester,
+        steps.confirm_by_requester,
         reservation,
         caller=MELDPUNT,
         now=clock.now(),
@@ -192,7 +193,7 @@ def test_confirm_just_before_expiry_wins_and_double_confirm_is_refused(db, make)
     with pytest.raises(InvalidTransition):
         in_tx(
             db,
-            booking.confirm_by_requester,
+            steps.confirm_by_requester,
             db.session.get(Reservation, reservation.id),
             caller=MELDPUNT,
             now=clock.now(),
@@ -211,7 +212,7 @@ def test_unit_needing_provider_confirmation_waits_then_provider_confirms(db, mak
     reservation = hold(db, unit, a, a + timedelta(days=2))
     in_tx(
         db,
-        booking.confirm_by_requester,
+        steps.confirm_by_requester,
         reservation,
         caller=MELDPUNT,
         now=clock.now(),
@@ -220,7 +221,7 @@ def test_unit_needing_provider_confirmation_waits_then_provider_confirms(db, mak
     assert reservation.status == "awaiting_provider"
     assert reservation.expires_at == NOON + timedelta(hours=24)
     assert free(db, unit, a, 2) == [0, 0]  # still holding the nights
-    in_tx(db, booking.confirm_by_provider, reservation, caller=PROVIDER, now=clock.now())
+    in_tx(db, steps.confirm_by_provider, reservation, caller=PROVIDER, now=clock.now())
     assert reservation.status == "confirmed"
     assert_consistent(db)
 
@@ -231,7 +232,7 @@ def test_unanswered_provider_wait_expires_like_a_hold(db, make):
     reservation = hold(db, unit, a, a + timedelta(days=2))
     in_tx(
         db,
-        booking.confirm_by_requester,
+        steps.confirm_by_requester,
         reservation,
         caller=MELDPUNT,
         now=clock.now(),
@@ -241,7 +242,7 @@ def test_unanswered_provider_wait_expires_like_a_hold(db, make):
     with pytest.raises(HoldExpired):
         in_tx(
             db,
-            booking.confirm_by_provider,
+            steps.confirm_by_provider,
             db.session.get(Reservation, reservation.id),
             caller=PROVIDER,
             now=clock.now(),
@@ -258,7 +259,7 @@ def test_hold_never_expires_later_than_the_start_of_its_arrival_day(db, make):
     assert reservation.expires_at == clock.local_midnight_utc(tomorrow)
     in_tx(
         db,
-        booking.confirm_by_requester,
+        steps.confirm_by_requester,
         reservation,
         caller=MELDPUNT,
         now=clock.now(),
@@ -273,7 +274,7 @@ def test_provider_decline_releases_the_nights(db, make):
     reservation = hold(db, unit, a, a + timedelta(days=3))
     in_tx(
         db,
-        booking.confirm_by_requester,
+        steps.confirm_by_requester,
         reservation,
         caller=MELDPUNT,
         now=clock.now(),
@@ -281,7 +282,7 @@ def test_provider_decline_releases_the_nights(db, make):
     )
     in_tx(
         db,
-        booking.decline_by_provider,
+        steps.decline_by_provider,
         reservation,
         caller=PROVIDER,
         now=clock.now(),
@@ -301,7 +302,7 @@ def test_cancel_releases_nights_and_a_confirmed_cancel_needs_a_reason(db, make):
     with pytest.raises(InvalidInput):
         in_tx(
             db,
-            booking.cancel,
+            steps.cancel,
             reservation,
             party="requester",
             caller=MELDPUNT,
@@ -310,7 +311,7 @@ def test_cancel_releases_nights_and_a_confirmed_cancel_needs_a_reason(db, make):
         )
     in_tx(
         db,
-        booking.cancel,
+        steps.cancel,
         db.session.get(Reservation, reservation.id),
         party="provider",
         caller=PROVIDER,
@@ -321,7 +322,7 @@ def test_cancel_releases_nights_and_a_confirmed_cancel_needs_a_reason(db, make):
     with pytest.raises(InvalidTransition):  # cancelling twice releases nothing twice
         in_tx(
             db,
-            booking.cancel,
+            steps.cancel,
             db.session.get(Reservation, reservation.id),
             party="provider",
             caller=PROVIDER,
@@ -337,7 +338,7 @@ def test_date_change_takes_new_nights_before_releasing_old(db, make):
     reservation = hold(db, unit, a, a + timedelta(days=3), confirm=True)
     in_tx(
         db,
-        booking.change_dates,
+        steps.change_dates,
         reservation,
         arrival=a + timedelta(days=1),
         departure=a + timedelta(days=6),
@@ -358,7 +359,7 @@ def test_failed_date_change_keeps_the_original_nights(db, make):
     with pytest.raises(NoBedFree) as caught:
         in_tx(
             db,
-            booking.change_dates,
+            steps.change_dates,
             db.session.get(Reservation, reservation.id),
             arrival=a,
             departure=a + timedelta(days=5),
@@ -380,11 +381,11 @@ def test_check_in_check_out_early_and_no_show(db, make):
     stay = hold(db, unit, a, a + timedelta(days=4), confirm=True)
     other = hold(db, unit, a, a + timedelta(days=4), confirm=True)
     with pytest.raises(InvalidInput):  # not before the arrival day
-        in_tx(db, booking.check_in, stay, caller=PROVIDER, now=clock.now(), today=clock.today())
+        in_tx(db, steps.check_in, stay, caller=PROVIDER, now=clock.now(), today=clock.today())
     clock.freeze(NOON + timedelta(days=1))
     in_tx(
         db,
-        booking.check_in,
+        steps.check_in,
         db.session.get(Reservation, stay.id),
         caller=PROVIDER,
         now=clock.now(),
@@ -392,7 +393,7 @@ def test_check_in_check_out_early_and_no_show(db, make):
     )
     in_tx(
         db,
-        booking.mark_no_show,
+        steps.mark_no_show,
         db.session.get(Reservation, other.id),
         caller=PROVIDER,
         now=clock.now(),
@@ -402,7 +403,7 @@ def test_check_in_check_out_early_and_no_show(db, make):
     clock.freeze(NOON + timedelta(days=3))  # leaves two nights early
     done = in_tx(
         db,
-        booking.check_out,
+        steps.check_out,
         db.session.get(Reservation, stay.id),
         caller=PROVIDER,
         now=clock.now(),

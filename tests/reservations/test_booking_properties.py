@@ -17,6 +17,7 @@ from respijt.errors import DomainError
 from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
+from respijt.reservations import steps
 from respijt.reservations.check import find_inventory_mismatches
 from respijt.reservations.expiry import expire_overdue_holds
 
@@ -91,22 +92,20 @@ def test_random_operations_never_break_the_inventory_invariants(db, make, ops):
                 elif op[0] in ("confirm", "cancel", "move") and ids:
                     r = s.get(Reservation, ids[op[1] % len(ids)])
                     if op[0] == "confirm":
-                        fn = (
-                            booking.confirm_by_provider if r.status == "awaiting_provider" else None
-                        )
+                        fn = steps.confirm_by_provider if r.status == "awaiting_provider" else None
                         if fn:
                             run_in_transaction(s, lambda: fn(s, r, caller=CALLER, now=now))
                         else:
                             run_in_transaction(
                                 s,
-                                lambda: booking.confirm_by_requester(
+                                lambda: steps.confirm_by_requester(
                                     s, r, caller=CALLER, now=now, provider_confirm_hours=1
                                 ),
                             )
                     elif op[0] == "cancel":
                         run_in_transaction(
                             s,
-                            lambda: booking.cancel(
+                            lambda: steps.cancel(
                                 s, r, party="requester", caller=CALLER, now=now, reason="test"
                             ),
                         )
@@ -114,7 +113,7 @@ def test_random_operations_never_break_the_inventory_invariants(db, make, ops):
                         a = today + timedelta(days=op[2])
                         run_in_transaction(
                             s,
-                            lambda: booking.change_dates(
+                            lambda: steps.change_dates(
                                 s,
                                 r,
                                 arrival=a,

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.models import OutboxMessage
-from respijt.reservations import holds as booking
 from respijt.reservations import notices as rules
+from respijt.reservations import steps
 from respijt.reservations.expiry import expire_overdue_holds
 from tests.scheduling import PROVIDER, STAFF_MOBILE, hold, sms_unit
 
@@ -35,12 +35,12 @@ def test_provider_is_asked_to_confirm_and_nothing_goes_to_an_unknown_requester(d
     reservation = hold(db.session, unit)
     db.session.commit()
     assert _messages(db) == []  # a plain hold is nobody's news yet
-    booking.confirm_by_requester(
+    steps.confirm_by_requester(
         db.session, reservation, caller=PROVIDER, now=clock.now(), provider_confirm_hours=24
     )
     db.session.commit()
     assert _messages(db) == [("reservation_confirm_request", STAFF_MOBILE)]
-    booking.confirm_by_provider(db.session, reservation, caller=PROVIDER, now=clock.now())
+    steps.confirm_by_provider(db.session, reservation, caller=PROVIDER, now=clock.now())
     db.session.commit()
     # The confirmation is for the requester; without a known mobile nothing is queued.
     assert _messages(db) == [("reservation_confirm_request", STAFF_MOBILE)]
@@ -49,7 +49,7 @@ def test_provider_is_asked_to_confirm_and_nothing_goes_to_an_unknown_requester(d
 def test_confirmation_reaches_the_requester_when_their_mobile_is_known(db, make, requester_known):
     unit = sms_unit(make, confirm=True)
     reservation = hold(db.session, unit, confirm=True)
-    booking.confirm_by_provider(db.session, reservation, caller=PROVIDER, now=clock.now())
+    steps.confirm_by_provider(db.session, reservation, caller=PROVIDER, now=clock.now())
     db.session.commit()
     assert _messages(db) == [
         ("reservation_confirm_request", STAFF_MOBILE),
@@ -70,15 +70,13 @@ def test_a_stay_confirmed_without_the_provider_is_announced_to_them(db, make, re
 def test_decline_and_cancellation_reach_whom_they_concern(db, make, requester_known):
     unit = sms_unit(make, confirm=True, capacity=3)
     declined = hold(db.session, unit, confirm=True)
-    booking.decline_by_provider(
-        db.session, declined, caller=PROVIDER, now=clock.now(), reason="vol"
-    )
+    steps.decline_by_provider(db.session, declined, caller=PROVIDER, now=clock.now(), reason="vol")
     cancelled = hold(db.session, unit, confirm=True)
-    booking.cancel(
+    steps.cancel(
         db.session, cancelled, party="requester", caller=PROVIDER, now=clock.now(), reason="x"
     )
     plain = hold(db.session, unit)
-    booking.cancel(
+    steps.cancel(
         db.session, plain, party="requester", caller=PROVIDER, now=clock.now(), reason=None
     )
     db.session.commit()
@@ -116,7 +114,7 @@ def test_a_date_change_sends_the_new_dates(db, make):
     unit = sms_unit(make, confirm=True)
     reservation = hold(db.session, unit, confirm=True)
     new_arrival = reservation.arrival + timedelta(days=1)
-    booking.change_dates(
+    steps.change_dates(
         db.session,
         reservation,
         arrival=new_arrival,
