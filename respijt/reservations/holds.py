@@ -1,4 +1,4 @@
-"""Holds over the night inventory: the session road that explains a refusal, and the plain road.
+"""Holds over the night inventory: `place_hold`, `place_simple_hold` and `place_plain_hold`.
 
 - Nights are taken and given back through the night guard (`nights.py`): `reserved` never
   passes capacity, and a shortfall raises (the edge rolls back).
