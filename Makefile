@@ -33,6 +33,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Install the test dependencies and run every check and test (SQLite and PostgreSQL).
 test: install-test

@@ -23,10 +23,10 @@ from typing import Any
 GC_THRESHOLD = 5_000
 
 # Logs: the access log on stdout, token paths and query values redacted, with the request id
-# (respijt.gunicorn_logger); respijt's own messages on stderr. RESPIJT_LOG_FORMAT=json makes
+# (respijt.serving.gunicorn_logger); respijt's own messages on stderr. RESPIJT_LOG_FORMAT=json makes
 # both JSON lines.
 accesslog = "-"
-logger_class = "respijt.gunicorn_logger.RespijtLogger"
+logger_class = "respijt.serving.gunicorn_logger.RespijtLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
 
 # Metrics: each worker writes its counters to files in PROMETHEUS_MULTIPROC_DIR, and /metrics
@@ -46,7 +46,7 @@ def on_starting(server: Any) -> None:
         log_format_from_env,
         require_secret_key,
     )
-    from respijt.logs import configure_logging
+    from respijt.serving.logs import configure_logging
 
     try:
         check_environment(os.environ)

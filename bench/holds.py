@@ -3,16 +3,16 @@
     python -m bench.holds --database-url URL [--clients 1,4,16] [--seconds 3]
 
 (1) domain: what the API calls for a hold without a care request, called directly: one app
-    context per client thread, `respijt.booking.place_plain_hold` on a driver transaction,
-    and `place_simple_hold` in the session when that declines (full, overdue, not allowed:
-    it explains and refuses); one commit per hold through `run_in_transaction` — next to a
-    raw-SQL floor running the very statements of `respijt.booking_sql` (the guarded UPDATE of
-    the nights, the reservation INSERT and its history row) on a plain sqlite3 / psycopg
+    context per client thread, `respijt.reservations.holds.place_plain_hold` on a driver
+    transaction, and `place_simple_hold` in the session when that declines (full, overdue, not
+    allowed: it explains and refuses); one commit per hold through `run_in_transaction` — next to a
+    raw-SQL floor running the very statements of `respijt.reservations.fast_hold` (the guarded
+    UPDATE of the nights, the reservation INSERT and its history row) on a plain sqlite3 / psycopg
     connection, same concurrency, same database. Goal: domain >= 0.5x the floor.
 (2) HTTP: `POST /api/v1/reservations` with a meldpunt token on gunicorn — next to
     `POST /api/v1/_bench/noop` with the same body and headers on the same server. Goal >= 0.5x.
 
-Every run is followed by the overbooking check: `booking.find_inventory_mismatches` must be
+Every run is followed by the overbooking check: `check.find_inventory_mismatches` must be
 empty and no night may have reserved > capacity. Holds take one bed for 7 nights at random
 places in a 400-night inventory of thousands of units. The domain way and its floor take tens
 of thousands of them (at 5 s per measurement ~10% of the bed-nights, and one stay in ten is
@@ -53,12 +53,16 @@ from bench.common import (
     sqlalchemy_url,
     sqlite_path,
 )
-from respijt import booking, booking_sql, clock, create_app
-from respijt.auth import Caller, create_token
+from respijt import clock, create_app
 from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import DomainError
 from respijt.extensions import db
 from respijt.models import NightInventory, Provider, Unit
+from respijt.people.caller import Caller
+from respijt.people.tokens import create_token
+from respijt.reservations import fast_hold as booking_sql
+from respijt.reservations import holds as booking
+from respijt.reservations.check import find_inventory_mismatches
 
 STAY_NIGHTS = 7
 
@@ -422,7 +426,7 @@ class Bench:
     def verify(self) -> tuple[int, int]:
         """(inventory mismatches, nights with reserved > capacity): both must be 0."""
         with self.app.app_context():
-            mismatches = booking.find_inventory_mismatches(db.session)
+            mismatches = find_inventory_mismatches(db.session)
             over = db.session.scalar(
                 select(func.count())
                 .select_from(NightInventory)

@@ -36,9 +36,9 @@ from bench.common import (
     sqlalchemy_url,
 )
 from respijt import clock, create_app
-from respijt.auth import create_token
 from respijt.extensions import db
 from respijt.models import Municipality, ProviderRegion, Region, RotaShift
+from respijt.people.tokens import create_token
 
 
 def _setup(url: str, region: str) -> tuple[str, str, str]:

@@ -55,7 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The embedded SQLite default lives in instance/, which a fresh clone does not have yet.
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from respijt.input_limits import init_input_limits
+    from respijt.serving.input_limits import init_input_limits
 
     init_input_limits(app)  # before any route: bounded ids in URLs, hostile text refused
     from respijt import database
@@ -73,16 +73,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.api import register_api
 
     register_api(app)
-    from respijt.webhooks import register_webhooks
+    from respijt.api.twilio_sms import register_webhooks
 
     register_webhooks(app)
-    from respijt.report_pages import bp as report_pages
+    from respijt.web.reports import bp as report_pages
 
     app.register_blueprint(report_pages)
-    from respijt.voice_webhooks import register_voice_webhooks
+    from respijt.api.twilio_voice import register_voice_webhooks
 
     register_voice_webhooks(app)
-    from respijt.rota_feed import register_rota_feed
+    from respijt.web.rota_feed import register_rota_feed
 
     register_rota_feed(app)
     from respijt.web import register_web
@@ -104,15 +104,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=0
         )
 
-    from respijt.logs import RequestIdMiddleware
-    from respijt.metrics import init_metrics
+    from respijt.serving.logs import RequestIdMiddleware
+    from respijt.serving.metrics import init_metrics
 
     init_metrics(app)  # GET /metrics, and request counts around everything above
 
     # Outermost: static files and errors carry the request id too.
     app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
 
-    from respijt.cli import register_cli
+    from respijt.cli.commands import register_cli
 
     register_cli(app)
     return app

@@ -6,7 +6,8 @@ start with a ConfigError naming the setting, the value and what is allowed: a ty
 must never silently mean the default (`RESPIJT_COOKIE_SECURE=ja` is on, not off). Names under
 RESERVED_PREFIXES belong to the test suite and the benchmarks, not the app.
 
-Every name here is listed in docs/configuration.md (tests/test_config.py keeps the two in step).
+Every name here is listed in docs/configuration.md (tests/operations/test_config.py keeps the two
+in step).
 """
 
 from __future__ import annotations
@@ -136,25 +137,25 @@ def _checked_text(
 
 
 def _check_quiet_hours(value: str) -> None:
-    from respijt.notifications.quiet_hours import parse_quiet_hours
+    from respijt.messages.quiet_hours import parse_quiet_hours
 
     parse_quiet_hours(value)
 
 
 def _check_opening_hours(value: str) -> None:
-    from respijt.notifications.voice import parse_opening_hours
+    from respijt.meldpunt.phone import parse_opening_hours
 
     parse_opening_hours(value)
 
 
 def _check_rota_pattern(value: str) -> None:
-    from respijt.rota.generation import parse_pattern
+    from respijt.meldpunt.generation import parse_pattern
 
     parse_pattern(value)
 
 
 def _check_holidays(value: str) -> None:
-    from respijt.rota.generation import holiday_dates
+    from respijt.meldpunt.generation import holiday_dates
 
     holiday_dates(value, [2026])
 

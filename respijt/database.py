@@ -67,8 +67,8 @@ def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        # The access log's DELETE trigger asks this; only respijt.privacy's purge turns it on,
-        # for its own DELETE on this connection (a row any SQL could insert is no permit).
+        # The access log's DELETE trigger asks this; only respijt.privacy.access_log's purge turns
+        # it on, for its own DELETE on this connection (a row any SQL could insert is no permit).
         permit_access_log_purge(dbapi_connection, False)
 
 

@@ -29,7 +29,7 @@ from typing import Any
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tests.browser import PHONE, Traffic, axe_violations, launch, sign_in  # noqa: E402
+from tests.browser.browser import PHONE, Traffic, axe_violations, launch, sign_in  # noqa: E402
 
 OUT = os.path.join(ROOT, "docs", "screenshots")
 DESKTOP = {"width": 1280, "height": 900}
@@ -68,11 +68,14 @@ def _people(database_url: str) -> dict[str, Any]:
     import pyotp
     from sqlalchemy import select
 
-    from respijt import accounts, clock, create_app, duty, request_links
-    from respijt.auth import caller_for_user
+    from respijt import clock, create_app
+    from respijt.care_requests import links as request_links
     from respijt.extensions import db
+    from respijt.meldpunt import duty
     from respijt.models import Location, Municipality, Region, RotaShift, Unit
-    from tests.web_helpers import request_with_offer
+    from respijt.people import accounts
+    from respijt.people.caller import caller_for_user
+    from tests.browser.web_helpers import request_with_offer
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "RESPIJT_RATELIMIT": False})
     with app.app_context():
@@ -155,7 +158,7 @@ def _server() -> Iterator[tuple[str, dict[str, Any]]]:
             DATABASE_URL=f"sqlite:///{tmp}/screens.db",
             RESPIJT_SECRET_KEY=SECRET_KEY,
         )
-        respijt = [sys.executable, "-m", "respijt.cli"]
+        respijt = [sys.executable, "-m", "respijt.cli.commands"]
         subprocess.run([*respijt, "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([*respijt, "demo"], env=env, check=True, capture_output=True)
         cast = _people(env["DATABASE_URL"])

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from respijt import booking, care_requests, clock
-from respijt.auth import Caller
+from respijt import clock
+from respijt.care_requests import intake
 from respijt.models import CareRequest, Municipality, Unit
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 # A Monday morning (10:00 in Amsterdam), so weekdays in tests are predictable.
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -48,7 +50,7 @@ def json_body(*args: Any, **kw: Any) -> dict:
 
 
 def create(session: Any, data: dict, caller: Caller = STAFF) -> CareRequest:
-    care_request = care_requests.create_request(
+    care_request = intake.create_request(
         session,
         data,
         caller=caller,

@@ -7,9 +7,12 @@ import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from respijt import booking, claims, clock
-from respijt.auth import Caller
+from respijt import clock
+from respijt.claims import ledger, months, tariffs
 from respijt.models import CareRequest, Municipality, Reservation, Unit
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
+from respijt.reservations import steps
 
 _refs = itertools.count(1)
 STAFF = Caller(key="token:staff", role="coordinator")
@@ -99,13 +102,13 @@ def stay(
 
 def check_in(session: Any, reservation: Reservation) -> None:
     freeze(reservation.arrival, 14)
-    booking.check_in(session, reservation, caller=PROVIDER, now=clock.now(), today=clock.today())
+    steps.check_in(session, reservation, caller=PROVIDER, now=clock.now(), today=clock.today())
     session.commit()
 
 
 def check_out(session: Any, reservation: Reservation, on: date | None = None) -> None:
     freeze(on or reservation.departure, 10)
-    booking.check_out(session, reservation, caller=PROVIDER, now=clock.now(), today=clock.today())
+    steps.check_out(session, reservation, caller=PROVIDER, now=clock.now(), today=clock.today())
     session.commit()
 
 
@@ -115,7 +118,7 @@ def deliver(session: Any, reservation: Reservation, leave_on: date | None = None
 
 
 def tariff(session: Any, municipality: Municipality, price: int, valid_from: date, **kw: Any):
-    result = claims.add_tariff(
+    result = tariffs.add_tariff(
         session,
         municipality=municipality.code,
         funding=kw.get("funding", "wmo"),
@@ -129,9 +132,9 @@ def tariff(session: Any, municipality: Municipality, price: int, valid_from: dat
     return result
 
 
-def lines(session: Any, month: str, provider_id: int | None = None) -> list[claims.LineView]:
-    return claims.month_lines(
-        session, claims.Month.parse(month), today=clock.today(), provider_id=provider_id
+def lines(session: Any, month: str, provider_id: int | None = None) -> list[ledger.LineView]:
+    return ledger.month_lines(
+        session, months.Month.parse(month), today=clock.today(), provider_id=provider_id
     )
 
 

@@ -20,9 +20,11 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import delete
 
-from respijt import clock, create_app, fake_twilio, privacy
+from respijt import clock, create_app
+from respijt.cli import fake_twilio
 from respijt.extensions import db as _db
 from respijt.models import Base
+from respijt.privacy import access_log as privacy
 from tests import factories
 
 PG_ADMIN_DSN = os.environ.get(

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt import auth, clock, registry
+from respijt import clock
+from respijt.beds import registry
 from respijt.models import Location, Municipality, Provider, Region, RotaShift, Unit
+from respijt.people import tokens
 
 _seq = itertools.count(1)
 
@@ -139,7 +141,7 @@ class Factory:
             if regions is None:
                 regions = list(self.session.scalars(select(Region))) or [self.region()]
             codes = [region.code for region in regions]
-        _, secret = auth.create_token(
+        _, secret = tokens.create_token(
             self.session,
             role=role,
             name=f"test {role}",
@@ -165,8 +167,8 @@ class Factory:
         """A user with TEST_PASSWORD; provider/meldpunt get a provider, verwijzers an
         organisation, coordinators a region when none is given. `totp` enrols the second factor
         (default: when a role requires it). The TOTP secret is on `user.totp_secret`."""
-        from respijt import accounts
         from respijt.models import User
+        from respijt.people import accounts
 
         roles = roles or ("verwijzer",)
         if provider is None and any(r in ("provider", "meldpunt") for r in roles):
@@ -204,7 +206,7 @@ _hash_cache: list[str] = []
 def _test_password_hash() -> str:
     """argon2 is slow on purpose; hash the shared test password once per run."""
     if not _hash_cache:
-        from respijt import accounts
+        from respijt.people import accounts
 
         _hash_cache.append(accounts.hash_password(TEST_PASSWORD))
     return _hash_cache[0]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from respijt import booking, clock
-from respijt.auth import Caller
+from respijt import clock
 from respijt.models import Reservation, Unit
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
 
 MELDPUNT = Caller(key="token:990", role="meldpunt", provider_id=None)
 PROVIDER = Caller(key="token:991", role="provider", provider_id=None)

@@ -19,7 +19,7 @@ from respijt.api.security import current_caller
 from respijt.config import API_VERSION
 from respijt.errors import DomainError, exception_summary
 from respijt.extensions import db
-from respijt.input_limits import IdConverter
+from respijt.serving.input_limits import IdConverter
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def register_api(app: Flask) -> Api:
     from respijt.api import messages
 
     api.register_blueprint(messages.blp, url_prefix="/api/v1")
-    from respijt.api import rota as rota_api
+    from respijt.api import meldpunt as rota_api
 
     api.register_blueprint(rota_api.blp, url_prefix="/api/v1")
     api.spec.components.security_scheme(

@@ -13,12 +13,12 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from respijt import privacy
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, current_caller, requires
-from respijt.auth import visible_regions
 from respijt.database import run_in_transaction
 from respijt.extensions import db
+from respijt.people.caller import visible_regions
+from respijt.privacy import access_log as privacy
 
 blp = Blueprint("access_log", __name__, description="Inzage in het toegangslogboek (NEN 7513)")
 

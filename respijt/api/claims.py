@@ -17,22 +17,22 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import claims, clock
+from respijt import clock
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, current_caller, requires
-from respijt.auth import (
+from respijt.care_requests.access_log import log_request_access, log_reservations_access
+from respijt.claims import formats, ledger, months, tariffs
+from respijt.database import run_in_transaction
+from respijt.errors import Forbidden, InvalidInput, NotFound
+from respijt.extensions import db
+from respijt.models import ClaimExport, Municipality, Provider
+from respijt.people.caller import (
     Caller,
     ensure_visible_filters,
     provider_in_visible_regions,
     visible_regions,
 )
-from respijt.claims import formats
-from respijt.database import run_in_transaction
-from respijt.errors import Forbidden, InvalidInput, NotFound
-from respijt.extensions import db
-from respijt.models import ClaimExport, Municipality, Provider
-from respijt.requests_access import log_request_access, log_reservations_access
 
 blp = Blueprint("claims", __name__, description="Declaratie: regels per maand en tarieven")
 
@@ -44,7 +44,7 @@ TARIFF_MANAGERS = ("coordinator", "admin")
 CLAIMS_PURPOSE = "declaratie"
 
 
-def _log_lines(caller: Caller, lines: list[claims.LineView], action: str, event: str) -> None:
+def _log_lines(caller: Caller, lines: list[ledger.LineView], action: str, event: str) -> None:
     log_reservations_access(
         db.session,
         caller=caller,
@@ -129,7 +129,7 @@ def csv_response(text: str, filename: str) -> Response:
     return response
 
 
-def _filter_municipality(lines: list[claims.LineView], code: str | None) -> list[claims.LineView]:
+def _filter_municipality(lines: list[ledger.LineView], code: str | None) -> list[ledger.LineView]:
     if not code:
         return lines
     place = db.session.scalar(select(Municipality.id).where(Municipality.code == code))
@@ -142,7 +142,7 @@ def _filter_municipality(lines: list[claims.LineView], code: str | None) -> list
 
 
 def render_lines(
-    lines: list[claims.LineView], args: dict[str, Any], *, title: str, filename: str
+    lines: list[ledger.LineView], args: dict[str, Any], *, title: str, filename: str
 ) -> ResponseReturnValue:
     names = formats.names_for(db.session, lines)
     gemeente, other = formats.split_by_payer(lines)
@@ -154,7 +154,7 @@ def render_lines(
         )
         return csv_response(text, filename)
     return {
-        "note": claims.NOTE,
+        "note": ledger.NOTE,
         "lines": [formats.line_dict(line, names) for line in gemeente],
         "other_payers": [formats.line_dict(line, names) for line in other],
     }
@@ -169,7 +169,7 @@ def get_claims(args: dict[str, Any]) -> ResponseReturnValue:
     die maand. Voorlopig = nog niet (helemaal) geleverd. JSON of `?format=csv`. Een coördinator
     ziet alleen de regels van gemeenten in de eigen regio's."""
     caller = current_caller()
-    month = claims.Month.parse(args["month"])
+    month = months.Month.parse(args["month"])
     provider_id = scope_provider(caller, args.get("provider"))
     regions = visible_regions(caller)
 
@@ -177,7 +177,7 @@ def get_claims(args: dict[str, Any]) -> ResponseReturnValue:
         ensure_visible_filters(
             db.session, regions, municipality=args.get("municipality"), provider_id=provider_id
         )
-        lines = claims.month_lines(
+        lines = ledger.month_lines(
             db.session, month, today=clock.today(), provider_id=provider_id, regions=regions
         )
         lines = _filter_municipality(lines, args.get("municipality"))
@@ -221,7 +221,7 @@ def _render_export(
     regions: frozenset[int] | None = None,
 ) -> ResponseReturnValue:
     """The export's lines as JSON or CSV; each line's reservation is logged as `action`."""
-    lines = claims.export_lines(db.session, export, regions)
+    lines = ledger.export_lines(db.session, export, regions)
     _log_lines(caller, lines, action, event)
     body = render_lines(
         lines,
@@ -243,7 +243,7 @@ def export_claims(data: dict[str, Any], args: dict[str, Any]) -> ResponseReturnV
     """Markeer een maand als geëxporteerd voor één aanbieder: de geleverde regels die nog open
     stonden worden bevroren in een nieuwe export (201). Niets nieuws: de laatste export (200)."""
     caller = current_caller()
-    month = claims.Month.parse(data["month"])
+    month = months.Month.parse(data["month"])
     if caller.role == "provider":
         provider_id = scope_provider(caller, data.get("provider_id"))
     else:
@@ -256,7 +256,7 @@ def export_claims(data: dict[str, Any], args: dict[str, Any]) -> ResponseReturnV
     assert provider_id is not None
 
     def work() -> tuple[ResponseReturnValue, int]:
-        export, created = claims.export_month(
+        export, created = ledger.export_month(
             db.session,
             month,
             provider_id=provider_id,
@@ -333,7 +333,7 @@ def get_tariffs(args: dict[str, Any]) -> ResponseReturnValue:
     """Tarieven per gemeente en financieringsroute, met geldigheid (halfopen)."""
 
     def work() -> list[dict[str, Any]]:
-        rows = claims.list_tariffs(db.session, args.get("municipality"))
+        rows = tariffs.list_tariffs(db.session, args.get("municipality"))
         return [_tariff_dict(t, code) for t, code in rows]
 
     return jsonify(run_in_transaction(db.session, work, _retries()))
@@ -356,7 +356,7 @@ def create_tariff(data: dict[str, Any]) -> ResponseReturnValue:
                 f"Gemeente '{data['municipality']}' hoort niet bij uw regio's; u stelt daar geen "
                 "tarieven vast."
             ) from exc
-        tariff = claims.add_tariff(
+        tariff = tariffs.add_tariff(
             db.session,
             municipality=data["municipality"],
             funding=data["funding"],

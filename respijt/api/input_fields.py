@@ -15,7 +15,14 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from respijt.input_limits import DATE_MAX, DATE_MIN, DATE_RANGE_TEXT, ID_MAX, INT_MAX, INT_MIN
+from respijt.serving.input_limits import (
+    DATE_MAX,
+    DATE_MIN,
+    DATE_RANGE_TEXT,
+    ID_MAX,
+    INT_MAX,
+    INT_MIN,
+)
 
 _DIGITS = re.compile(r"[+-]?\d{1,19}")
 

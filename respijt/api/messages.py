@@ -16,16 +16,16 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from respijt import privacy
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, current_caller, requires
-from respijt.auth import visible_regions
 from respijt.database import run_in_transaction
 from respijt.extensions import db
+from respijt.messages import outbox
 from respijt.models import OutboxMessage
 from respijt.models.outbox import OUTBOX_STATUSES
-from respijt.notifications import outbox
+from respijt.people.caller import visible_regions
+from respijt.privacy import access_log as privacy
 
 blp = Blueprint("messages", __name__, description="Verstuurde en mislukte berichten (sms)")
 

@@ -14,15 +14,10 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from respijt import availability, clock, registry
+from respijt import clock
 from respijt.api import schemas
 from respijt.api.security import current_caller, read_only, requires
-from respijt.auth import (
-    Caller,
-    provider_in_visible_regions,
-    region_ids_for_codes,
-    visible_regions,
-)
+from respijt.beds import availability, registry
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden
 from respijt.extensions import db
@@ -34,6 +29,12 @@ from respijt.models import (
     ProviderRegion,
     Region,
     Unit,
+)
+from respijt.people.caller import (
+    Caller,
+    provider_in_visible_regions,
+    region_ids_for_codes,
+    visible_regions,
 )
 
 blp = Blueprint(

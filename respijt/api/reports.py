@@ -10,15 +10,15 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from respijt import claims, clock
+from respijt import clock
 from respijt.api import input_fields
 from respijt.api.claims import FormatQuery, csv_response, scope_provider
 from respijt.api.schemas import _range_check
 from respijt.api.security import current_caller, read_only, requires
-from respijt.auth import ensure_visible_filters, visible_regions
-from respijt.claims import formats
+from respijt.claims import formats, kpis, leegstand, months
 from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.extensions import db
+from respijt.people.caller import ensure_visible_filters, visible_regions
 
 blp = Blueprint("reports", __name__, description="Leegstand en kerncijfers voor gemeenten")
 
@@ -76,13 +76,13 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
     """Leegstandregister: per eenheid de beschikbaar gestelde, gebruikte en vrijgehouden
     bednachten van een maand, en de bezettingsgraad. JSON of `?format=csv`."""
     caller = current_caller()
-    month = claims.Month.parse(args["month"])
+    month = months.Month.parse(args["month"])
     provider_id = scope_provider(caller, args.get("provider"))
     regions = visible_regions(caller)
     ensure_visible_filters(
         db.session, regions, municipality=args.get("municipality"), provider_id=provider_id
     )
-    rows = claims.unit_occupancy(
+    rows = leegstand.unit_occupancy(
         db.session,
         month.first,
         month.end,
@@ -122,18 +122,18 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
             "month": str(month),
             "provisional": not complete,
             "units": [r.as_dict() for r in rows],
-            "total": claims.total_occupancy(rows),
+            "total": leegstand.total_occupancy(rows),
         }
     )
 
 
-def _kpi_filter(args: dict[str, Any]) -> claims.KpiFilter:
+def _kpi_filter(args: dict[str, Any]) -> kpis.KpiFilter:
     """The period and filters, narrowed to the caller's regions (404 for a filter outside)."""
     regions = visible_regions(current_caller())
     ensure_visible_filters(
         db.session, regions, municipality=args.get("municipality"), provider_id=args.get("provider")
     )
-    return claims.KpiFilter(
+    return kpis.KpiFilter(
         night_from=args["night_from"],
         night_to=args["night_to"],
         municipality=args.get("municipality"),
@@ -149,7 +149,7 @@ def _kpi_filter(args: dict[str, Any]) -> claims.KpiFilter:
 @read_only
 def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
     """De kerncijfers per kalendermaand van de periode (voor grafieken); per maand onderdrukt."""
-    rows = claims.monthly_series(
+    rows = kpis.monthly_series(
         db.session,
         _kpi_filter(args),
         now=clock.now(),
@@ -185,7 +185,7 @@ def get_kpis(args: dict[str, Any]) -> ResponseReturnValue:
     """Kerncijfers over een periode (halfopen), met filters op gemeente en aanbieder.
     Aantallen van 1–4 personen zijn `null` (in CSV: <5) en staan in `suppression.cells`. Een
     coördinator krijgt alleen de cijfers van de eigen regio's; een filter daarbuiten geeft 404."""
-    figures = claims.kpi_figures(
+    figures = kpis.kpi_figures(
         db.session,
         _kpi_filter(args),
         now=clock.now(),

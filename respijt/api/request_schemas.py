@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
+from respijt.care_requests.workflow import REQUEST_LABELS
 from respijt.codes import (
     LANGUAGES,
     REQUEST_CHANNELS,
@@ -15,7 +16,6 @@ from respijt.codes import (
     REQUESTER_TYPES,
     URGENCIES,
 )
-from respijt.workflow import REQUEST_LABELS
 
 
 class ClientInput(StrictSchema):

@@ -19,7 +19,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import booking, care_requests, clock, public_limits, request_links, workflow
+from respijt import clock
 from respijt.api.request_schemas import (
     CloseInput,
     ListQuery,
@@ -36,24 +36,29 @@ from respijt.api.security import (
     current_caller,
     refusals_logged,
 )
-from respijt.auth import Caller
-from respijt.care_requests import PUBLIC, link_caller
-from respijt.database import run_in_transaction
-from respijt.errors import DomainError, Forbidden, IdempotencyConflict, InvalidInput, NotFound
-from respijt.extensions import db
-from respijt.models import CareRequest, RequestIdempotency, Reservation
-from respijt.public_limits import limit_anonymous
-from respijt.registry import normalise_phone
-from respijt.requests_access import (
+from respijt.beds.registry import normalise_phone
+from respijt.care_requests import access, common, lifecycle, series
+from respijt.care_requests import links as request_links
+from respijt.care_requests import offers as request_offers
+from respijt.care_requests.access_log import (
     create_logged_request,
     log_request_access,
     reference_as_logged,
 )
-from respijt.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
+from respijt.care_requests.common import PUBLIC, link_caller
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
+from respijt.database import run_in_transaction
+from respijt.errors import DomainError, Forbidden, IdempotencyConflict, InvalidInput, NotFound
+from respijt.extensions import db
+from respijt.models import CareRequest, RequestIdempotency, Reservation
+from respijt.people.caller import Caller
+from respijt.reservations import steps, workflow
+from respijt.serving import public_limits
+from respijt.serving.public_limits import limit_anonymous
 
 blp = Blueprint("requests", __name__, description="Aanvragen, matching en de wachtlijst")
 
-# From the workflow's "who may" data (respijt/workflow.py WHO_MAY).
+# From the workflow's "who may" data (respijt/reservations/workflow.py WHO_MAY).
 CREATORS = workflow.account_roles_that_may(workflow.REQUEST_CREATE)
 LISTERS = workflow.roles_that_may(workflow.REQUEST_LIST)
 VIEWERS = workflow.account_roles_that_may(workflow.REQUEST_READ)
@@ -90,7 +95,7 @@ def request_caller(reference: str) -> Caller:
         linked = request_links.reference_from_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
         if linked is None:
             raise Unauthorized("De link is ongeldig of verlopen. Vraag het meldpunt om een nieuwe.")
-        if linked != care_requests.normalise_reference(reference):
+        if linked != common.normalise_reference(reference):
             raise NotFound("Deze aanvraag bestaat niet.")
         return link_caller(linked)
     caller = current_caller()
@@ -101,7 +106,7 @@ def request_caller(reference: str) -> Caller:
 
 def _load(caller: Caller, reference: str, action: str) -> CareRequest:
     """The visible request, its access logged in this transaction (refusals: `_logged`)."""
-    found = care_requests.get_request(db.session, caller, reference, clock.now())
+    found = access.get_request(db.session, caller, reference, clock.now())
     log_request_access(
         db.session, action=action, caller=caller, reference=found.reference, outcome="granted"
     )
@@ -136,7 +141,7 @@ def _iso(value: Any) -> str | None:
 
 def request_dict(care_request: CareRequest, *, link_token: str | None = None) -> dict[str, Any]:
     municipality = care_request.municipality
-    offers = care_requests.offers_of(db.session, care_request)
+    offers = request_offers.offers_of(db.session, care_request)
     body: dict[str, Any] = {
         "reference": care_request.reference,
         "status": care_request.status,
@@ -172,7 +177,7 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
         "waitlisted_at": _iso(care_request.waitlisted_at),
         "placed_at": _iso(care_request.placed_at),
         "closed_at": _iso(care_request.closed_at),
-        "lead_time_hours": care_requests.lead_time_hours(care_request),
+        "lead_time_hours": lifecycle.lead_time_hours(care_request),
         "offers": ReservationSchema(many=True, exclude=("events",)).dump(offers),
         "history": [
             {
@@ -370,7 +375,7 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
     workflow.ensure_may(caller.role, workflow.REQUEST_LIST)
 
     def work() -> list[dict[str, Any]]:
-        query = care_requests.restrict_to_visible(select(CareRequest), caller, clock.now())
+        query = access.restrict_to_visible(select(CareRequest), caller, clock.now())
         status = args.get("status")
         if status == "open":
             query = query.where(CareRequest.status.in_(OPEN_REQUEST_STATUSES))
@@ -431,7 +436,7 @@ def get_matches(args: dict[str, Any], reference: str) -> ResponseReturnValue:
     def work() -> list[dict[str, Any]]:
         care_request = _load(caller, reference, "search")
         workflow.ensure_may(caller.role, workflow.REQUEST_MATCHES)
-        matches = care_requests.matches_for(
+        matches = request_offers.matches_for(
             db.session,
             care_request,
             caller=caller,
@@ -464,7 +469,7 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
         workflow.ensure_may(caller.role, workflow.REQUEST_PREFER)
-        option = care_requests.prefer_option(
+        option = request_offers.prefer_option(
             db.session, care_request, unit_id=data["unit_id"], now=clock.now()
         )
         return {"unit_id": option.unit_id, "preferred_at": _iso(option.preferred_at)}
@@ -474,7 +479,7 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
 def _offer_action(reference: str, reservation_id: int, step: Any) -> ResponseReturnValue:
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
-        reservation = care_requests.request_reservation(db.session, care_request, reservation_id)
+        reservation = request_offers.request_reservation(db.session, care_request, reservation_id)
         step(caller, reservation)
         db.session.refresh(care_request)
         return request_dict(care_request)
@@ -491,7 +496,7 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
 
     def step(caller: Caller, reservation: Reservation) -> None:
         workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-        booking.confirm_by_requester(
+        steps.confirm_by_requester(
             db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
         )
 
@@ -507,7 +512,7 @@ def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> 
 
     def step(caller: Caller, reservation: Reservation) -> None:
         workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
-        booking.cancel(
+        steps.cancel(
             db.session,
             reservation,
             party="requester",
@@ -528,7 +533,7 @@ def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
         workflow.ensure_may(caller.role, workflow.REQUEST_WITHDRAW)
-        care_requests.withdraw(
+        lifecycle.withdraw(
             db.session, care_request, caller=caller, now=clock.now(), reason=data.get("reason")
         )
         return request_dict(care_request)
@@ -545,7 +550,7 @@ def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
         workflow.ensure_may(caller.role, workflow.REQUEST_CLOSE)
-        care_requests.close_without_fit(
+        lifecycle.close_without_fit(
             db.session, care_request, caller=caller, now=clock.now(), reason=data["reason"]
         )
         return request_dict(care_request)
@@ -563,7 +568,7 @@ def hold_series(reference: str) -> ResponseReturnValue:
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
         workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
-        result = care_requests.hold_series(
+        result = series.hold_series(
             db.session,
             care_request,
             caller=caller,

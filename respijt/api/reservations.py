@@ -2,7 +2,7 @@
 
 Who may see a reservation is decided in the query (no fetch-then-check): someone else's
 client data answers 404 as if it did not exist (DESIGN §2). Every access writes exactly one
-access-log row (respijt.privacy): in the same transaction when it succeeds, and after the
+access-log row (respijt.privacy.access_log): in the same transaction when it succeeds, and after the
 rollback as "denied" (not visible to this caller) or "failed" (refused by a domain rule).
 """
 
@@ -19,16 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from respijt import (
-    booking,
-    booking_sql,
-    care_requests,
-    clock,
-    database,
-    input_limits,
-    privacy,
-    workflow,
-)
+from respijt import clock, database
 from respijt.api import schemas
 from respijt.api.registry import json_response
 from respijt.api.security import (
@@ -38,16 +29,23 @@ from respijt.api.security import (
     refusals_logged,
     requires,
 )
-from respijt.auth import Caller
+from respijt.care_requests import access, offers
+from respijt.care_requests.access_log import reservation_reference
 from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest, CareRequestStay, Reservation
-from respijt.requests_access import reservation_reference
+from respijt.people.caller import Caller
+from respijt.privacy import access_log as privacy
+from respijt.reservations import fast_hold as booking_sql
+from respijt.reservations import holds as booking
+from respijt.reservations import steps, workflow
+from respijt.serving import input_limits
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
 
-# Who may take which step is the workflow's data (respijt/workflow.py WHO_MAY); here only the
+# Who may take which step is the workflow's data (respijt/reservations/workflow.py WHO_MAY); here
+# only the
 # roles that may reach an endpoint at all, read from it.
 HOLDERS = workflow.roles_that_may(workflow.RESERVATION_HOLD)
 VIEWERS = workflow.account_roles_that_may(workflow.RESERVATION_READ)
@@ -62,7 +60,7 @@ def _retries() -> int:
 def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
     """The reservation if this caller may see it, else NotFound
     (`care_requests.access.get_reservation`)."""
-    return care_requests.get_visible_reservation(db.session, caller, reservation_id, clock.now())
+    return access.get_reservation(db.session, caller, reservation_id, clock.now())
 
 
 def _is_owning_provider(caller: Caller, reservation: Reservation) -> bool:
@@ -123,8 +121,8 @@ def _prepare_for_request(
 ) -> tuple[CareRequest, CareRequestStay | None]:
     """The hold serves a care request: it must be visible and open; the choice is recorded."""
     # Logged once, as reservation.create under the request's reference (see create_reservation).
-    care_request = care_requests.get_request(db.session, caller, data["request"], now)
-    stay = care_requests.prepare_reservation(
+    care_request = access.get_request(db.session, caller, data["request"], now)
+    stay = offers.prepare_reservation(
         db.session,
         care_request,
         unit_id=data["unit_id"],
@@ -291,7 +289,7 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
                 **hold,
             )
             if not replayed:
-                care_requests.link_stay(db.session, stay, reservation)
+                offers.link_stay(db.session, stay, reservation)
         # The client reference is known here for a new hold (no lookup): its request's, or none.
         reference = None
         if not replayed:
@@ -409,10 +407,10 @@ def confirm_reservation(reservation_id: int) -> ResponseReturnValue:
         now = clock.now()
         if _is_owning_provider(caller, reservation):
             workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
-            booking.confirm_by_provider(db.session, reservation, caller=caller, now=now)
+            steps.confirm_by_provider(db.session, reservation, caller=caller, now=now)
         else:
             workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-            booking.confirm_by_requester(
+            steps.confirm_by_requester(
                 db.session,
                 reservation,
                 caller=caller,
@@ -433,7 +431,7 @@ def decline_reservation(data: dict[str, Any], reservation_id: int) -> ResponseRe
     """Aanbieder wijst een reservering af die op bevestiging wacht; de nachten komen vrij."""
 
     def action(caller: Caller, reservation: Reservation) -> None:
-        booking.decline_by_provider(
+        steps.decline_by_provider(
             db.session, reservation, caller=caller, now=clock.now(), reason=data.get("reason")
         )
 
@@ -450,7 +448,7 @@ def cancel_reservation(data: dict[str, Any], reservation_id: int) -> ResponseRet
 
     def action(caller: Caller, reservation: Reservation) -> None:
         party = _party(caller, reservation, "cancel")
-        booking.cancel(
+        steps.cancel(
             db.session,
             reservation,
             party=party,
@@ -477,7 +475,7 @@ def _provider_step(reservation_id: int, step: Any) -> ResponseReturnValue:
 @refusals_logged("reservation.check_in", "new")
 def check_in(reservation_id: int) -> ResponseReturnValue:
     """De logé is aangekomen."""
-    return _provider_step(reservation_id, booking.check_in)
+    return _provider_step(reservation_id, steps.check_in)
 
 
 @blp.route("/reservations/<int:reservation_id>/check-out", methods=["POST"])
@@ -487,7 +485,7 @@ def check_in(reservation_id: int) -> ResponseReturnValue:
 @refusals_logged("reservation.check_out", "new")
 def check_out(reservation_id: int) -> ResponseReturnValue:
     """De logé is vertrokken (eerder vertrek maakt de resterende nachten vrij)."""
-    return _provider_step(reservation_id, booking.check_out)
+    return _provider_step(reservation_id, steps.check_out)
 
 
 @blp.route("/reservations/<int:reservation_id>/no-show", methods=["POST"])
@@ -497,7 +495,7 @@ def check_out(reservation_id: int) -> ResponseReturnValue:
 @refusals_logged("reservation.no_show", "new")
 def no_show(reservation_id: int) -> ResponseReturnValue:
     """De logé is niet gekomen; de nachten komen vrij."""
-    return _provider_step(reservation_id, booking.mark_no_show)
+    return _provider_step(reservation_id, steps.mark_no_show)
 
 
 @blp.route("/reservations/<int:reservation_id>/dates", methods=["PUT"])
@@ -511,7 +509,7 @@ def change_dates(data: dict[str, Any], reservation_id: int) -> ResponseReturnVal
 
     def action(caller: Caller, reservation: Reservation) -> None:
         _party(caller, reservation, "dates")
-        booking.change_dates(
+        steps.change_dates(
             db.session,
             reservation,
             arrival=data["arrival"],

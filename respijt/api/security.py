@@ -9,11 +9,14 @@ from typing import Any, TypeVar
 
 from flask import request
 
-from respijt import clock, database, privacy, requests_access
-from respijt.auth import Caller, read_token, resolve_token, touch_token
+from respijt import clock, database
+from respijt.care_requests import access_log as requests_access
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden
 from respijt.extensions import db
+from respijt.people.caller import Caller
+from respijt.people.tokens import read_token, resolve_token, touch_token
+from respijt.privacy import access_log as privacy
 
 F = TypeVar("F", bound=Callable[..., Any])
 

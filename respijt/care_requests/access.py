@@ -13,18 +13,18 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from respijt import duty
-from respijt.auth import (
+from respijt.care_requests.common import normalise_reference
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
+from respijt.database import DbSession
+from respijt.errors import NotFound
+from respijt.meldpunt import duty
+from respijt.models import CareRequest, Location, Municipality, Reservation, ReservationEvent, Unit
+from respijt.people.caller import (
     Caller,
     in_visible_regions,
     municipality_in_visible_regions,
     visible_regions,
 )
-from respijt.care_requests.common import normalise_reference
-from respijt.database import DbSession
-from respijt.errors import NotFound
-from respijt.models import CareRequest, Location, Municipality, Reservation, ReservationEvent, Unit
-from respijt.workflow import OPEN_REQUEST_STATUSES
 
 # The longest reference a request can have (the column's length): anything longer is unknown.
 REFERENCE_MAX_LENGTH = 12

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import secrets
 
-from respijt.auth import Caller
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.errors import InvalidTransition
 from respijt.models import CareRequest
-from respijt.workflow import (
-    OPEN_REQUEST_STATUSES,
-    REQUEST_LABELS,
-)
+from respijt.people.caller import Caller
 
 # No look-alikes: 0/O/Q, 1/I/L, 2/Z, 5/S, 6/G, 8/B.
 REFERENCE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"

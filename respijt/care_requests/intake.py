@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from respijt import database
-from respijt.auth import Caller
+from respijt.beds.registry import municipality_by_code, normalise_phone
 from respijt.care_requests.access import restrict_to_visible
 from respijt.care_requests.common import (
     MAX_SERIES_STAYS,
@@ -19,23 +19,20 @@ from respijt.care_requests.common import (
     normalise_reference,
     problem,
 )
+from respijt.care_requests.matching import criteria_for, find_matches
+from respijt.care_requests.status import append_event, set_status
+from respijt.care_requests.workflow import REQUEST_NEW, REQUEST_WAITLISTED
 from respijt.codes import CARE_LEVELS, TARGET_GROUPS
 from respijt.database import DbSession
 from respijt.errors import InvalidInput
-from respijt.matching import criteria_for, find_matches
 from respijt.models import (
     CareRequest,
     CareRequestStay,
     Municipality,
     Unit,
 )
-from respijt.notifications import rules
-from respijt.registry import municipality_by_code, normalise_phone
-from respijt.request_status import append_event, set_status
-from respijt.workflow import (
-    REQUEST_NEW,
-    REQUEST_WAITLISTED,
-)
+from respijt.people.caller import Caller
+from respijt.reservations import notices as rules
 
 _DIGITS = re.compile(r"\d")
 

@@ -6,21 +6,20 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from respijt import booking
-from respijt.auth import Caller
-from respijt.care_requests.choices import offers_of
-from respijt.database import DbSession
-from respijt.models import CareRequest
-from respijt.request_status import set_status
-from respijt.workflow import (
-    AWAITING_PROVIDER,
-    HELD,
+from respijt.care_requests.offers import offers_of
+from respijt.care_requests.status import set_status
+from respijt.care_requests.workflow import (
     REQUEST_EXPIRED,
     REQUEST_NEW,
     REQUEST_NO_FIT,
     REQUEST_WAITLISTED,
     REQUEST_WITHDRAWN,
 )
+from respijt.database import DbSession
+from respijt.models import CareRequest
+from respijt.people.caller import Caller
+from respijt.reservations import steps
+from respijt.reservations.workflow import AWAITING_PROVIDER, HELD
 
 
 def withdraw(
@@ -45,7 +44,7 @@ def withdraw(
         if reservation.status in (HELD, AWAITING_PROVIDER):
             if reservation.expires_at is not None and reservation.expires_at <= now:
                 continue  # the sweep releases it
-            booking.cancel(
+            steps.cancel(
                 session,
                 reservation,
                 party="requester",

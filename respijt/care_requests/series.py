@@ -7,13 +7,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from respijt import booking
-from respijt.auth import Caller
-from respijt.care_requests.choices import link_stay
 from respijt.care_requests.common import ensure_open
+from respijt.care_requests.matching import Criteria, criteria_for, find_matches
+from respijt.care_requests.offers import link_stay
 from respijt.database import DbSession
 from respijt.errors import InvalidInput, NoBedFree
-from respijt.matching import Criteria, criteria_for, find_matches
 from respijt.models import (
     CareRequest,
     CareRequestStay,
@@ -21,10 +19,9 @@ from respijt.models import (
     Reservation,
     Unit,
 )
-from respijt.workflow import (
-    AWAITING_PROVIDER,
-    HELD,
-)
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
+from respijt.reservations.workflow import AWAITING_PROVIDER, HELD
 
 
 @dataclass

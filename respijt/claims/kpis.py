@@ -24,7 +24,13 @@ from typing import Any
 from sqlalchemy import select
 
 from respijt import clock
-from respijt.auth import in_visible_regions, municipality_in_visible_regions
+from respijt.beds.registry import is_stale
+from respijt.care_requests.workflow import (
+    REQUEST_EXPIRED,
+    REQUEST_NO_FIT,
+    REQUEST_PLACED,
+    REQUEST_WAITLISTED,
+)
 from respijt.claims.leegstand import total_occupancy, unit_occupancy
 from respijt.claims.months import Month
 from respijt.claims.suppression import THRESHOLD, Suppressor
@@ -39,16 +45,8 @@ from respijt.models import (
     Reservation,
     Unit,
 )
-from respijt.registry import is_stale
-from respijt.workflow import (
-    CHECKED_IN,
-    COMPLETED,
-    CONFIRMED,
-    REQUEST_EXPIRED,
-    REQUEST_NO_FIT,
-    REQUEST_PLACED,
-    REQUEST_WAITLISTED,
-)
+from respijt.people.caller import in_visible_regions, municipality_in_visible_regions
+from respijt.reservations.workflow import CHECKED_IN, COMPLETED, CONFIRMED
 
 UNMET_STATUSES = (REQUEST_WAITLISTED, REQUEST_EXPIRED, REQUEST_NO_FIT)
 FUNDING_CHOICES = ("wmo", "elv", "wlz", "onbekend")
@@ -85,11 +83,11 @@ def register_kpi_source(name: str, source: KpiSource) -> None:
 def _built_in_source(name: str) -> KpiSource | None:
     """The figures respijt itself can supply; a registered source takes precedence."""
     if name == "meldpunt_calls":
-        from respijt.notifications.voice import meldpunt_calls_kpi
+        from respijt.meldpunt.phone import meldpunt_calls_kpi
 
         return meldpunt_calls_kpi
     if name == "satisfaction":
-        from respijt.notifications.satisfaction import satisfaction_kpi
+        from respijt.messages.satisfaction import satisfaction_kpi
 
         return satisfaction_kpi
     return None

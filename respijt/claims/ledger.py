@@ -17,12 +17,12 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from respijt.auth import municipality_in_visible_regions
 from respijt.claims.lines import PAYERS, Segment, financial_key, month_segments
 from respijt.claims.months import Month
 from respijt.database import DbSession
 from respijt.errors import InvalidInput, NotFound
 from respijt.models import ClaimExport, ClaimLine, Provider
+from respijt.people.caller import municipality_in_visible_regions
 
 NOTE = (
     "Deze regels zijn een specificatie: neem ze over in uw eigen declaratiesysteem (iWmo of de "

@@ -16,11 +16,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from respijt.auth import in_visible_regions
 from respijt.claims.months import overlap
 from respijt.database import DbSession
 from respijt.models import Location, Municipality, NightInventory, Provider, Reservation, Unit
-from respijt.workflow import CHECKED_IN, COMPLETED, CONFIRMED
+from respijt.people.caller import in_visible_regions
+from respijt.reservations.workflow import CHECKED_IN, COMPLETED, CONFIRMED
 
 USED_STATUSES = (CONFIRMED, CHECKED_IN, COMPLETED)
 

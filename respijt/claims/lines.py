@@ -21,11 +21,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from respijt.auth import municipality_in_visible_regions
 from respijt.claims.months import Month, overlap
 from respijt.database import DbSession
 from respijt.models import CareRequest, Location, Reservation, Tariff, Unit
-from respijt.workflow import CHECKED_IN, COMPLETED, CONFIRMED
+from respijt.people.caller import municipality_in_visible_regions
+from respijt.reservations.workflow import CHECKED_IN, COMPLETED, CONFIRMED
 
 CLAIMABLE_STATUSES = (COMPLETED, CHECKED_IN, CONFIRMED)
 PAYERS = {"wmo": "gemeente", "elv": "zorgverzekeraar", "wlz": "zorgkantoor"}

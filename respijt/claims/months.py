@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from respijt.errors import InvalidInput
-from respijt.input_limits import DATE_MAX, DATE_MIN
+from respijt.serving.input_limits import DATE_MAX, DATE_MIN
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 

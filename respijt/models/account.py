@@ -101,7 +101,7 @@ class WebSession(Base):
 class AccessLog(Base):
     """NEN 7513: one row per access to client data. Append-only: database triggers refuse
     UPDATE, TRUNCATE and rewriting an id always, and DELETE outside the retention purge (see
-    respijt.privacy and ADR 0009)."""
+    respijt.privacy.access_log and ADR 0009)."""
 
     __tablename__ = "access_log"
     __table_args__ = (
@@ -129,7 +129,8 @@ class AccessLog(Base):
 class LoginThrottle(Base):
     """Failed sign-in attempts under one key (an account, a known device, an address, a
     half-signed-in session): how many in a row, and until when the next attempt waits.
-    Only digests and addresses as keys; never a password or a code (respijt.login_throttle)."""
+    Only digests and addresses as keys; never a password or a code
+    (respijt.people.login_throttle)."""
 
     __tablename__ = "login_throttle"
 

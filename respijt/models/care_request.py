@@ -95,7 +95,8 @@ class CareRequest(Base):
     waitlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set by the retention purge once names and the mobile number are cleared (respijt.privacy).
+    # Set by the retention purge once names and the mobile number are cleared
+    # (respijt.privacy.access_log).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     municipality: Mapped[Municipality] = relationship()

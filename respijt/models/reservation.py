@@ -46,7 +46,7 @@ class Reservation(Base):
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Set by the retention purge once personal fields are cleared (respijt.privacy).
+    # Set by the retention purge once personal fields are cleared (respijt.privacy.access_log).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship()

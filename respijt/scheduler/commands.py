@@ -18,7 +18,7 @@ from respijt.extensions import db
 
 
 def configure_logging() -> None:
-    from respijt.logs import configure_logging as configure
+    from respijt.serving.logs import configure_logging as configure
 
     configure(current_app.config["RESPIJT_LOG_FORMAT"])
 
@@ -30,7 +30,7 @@ def scheduler_group(ctx: click.Context) -> None:
     """Run the one scheduler process (stand-by while another holds the lease)."""
     if ctx.invoked_subcommand is not None:
         return
-    from respijt.cli import refuse_without_secret_key
+    from respijt.cli.commands import refuse_without_secret_key
     from respijt.scheduler.runner import SchedulerService
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]

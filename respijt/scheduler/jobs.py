@@ -22,13 +22,19 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete
 
-from respijt import booking, clock, login_throttle, privacy_jobs, registry, rota
+from respijt import clock
+from respijt.beds import registry
 from respijt.database import DbSession
 from respijt.errors import exception_summary
+from respijt.meldpunt import generation, notices
+from respijt.messages import outbox
+from respijt.messages import twilio_backend as _twilio_backend  # noqa: F401 (registers it)
+from respijt.messages.backends import get_backend
 from respijt.models import JobRun
-from respijt.notifications import outbox, rules
-from respijt.notifications import twilio_backend as _twilio_backend  # noqa: F401 (registers it)
-from respijt.notifications.backends import get_backend
+from respijt.people import login_throttle
+from respijt.privacy import retention as privacy_jobs
+from respijt.reservations import notices as rules
+from respijt.reservations.expiry import expire_overdue_holds
 
 log = logging.getLogger("respijt.scheduler")
 
@@ -99,7 +105,7 @@ def _daily(hour: int, minute: int) -> Callable[[Config], BaseTrigger]:
 
 
 def expire_holds(session: DbSession, now: datetime, config: Config) -> int:
-    return booking.expire_overdue_holds(session, now)
+    return expire_overdue_holds(session, now)
 
 
 def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
@@ -188,18 +194,18 @@ def run_retention(session: DbSession, now: datetime, config: Config) -> int:
 def generate_rota(session: DbSession, now: datetime, config: Config) -> int:
     """Extend every region's rota to the horizon, then report gaps to the coordinators."""
     horizon = int(config.get("RESPIJT_ROTA_HORIZON_DAYS", 56))
-    created = rota.generate_all(
+    created = generation.generate_all(
         session,
         now=now,
         horizon_days=horizon,
-        pattern=rota.parse_pattern(config.get("RESPIJT_ROTA_PATTERN")),
+        pattern=generation.parse_pattern(config.get("RESPIJT_ROTA_PATTERN")),
         holiday_setting=config.get("RESPIJT_ROTA_HOLIDAYS"),
     )
-    return created + rota.alert_gaps(session, now=now, horizon_days=horizon)
+    return created + notices.alert_gaps(session, now=now, horizon_days=horizon)
 
 
 def remind_rota(session: DbSession, now: datetime, config: Config) -> int:
-    return rota.send_reminders(session, now=now)
+    return notices.send_reminders(session, now=now)
 
 
 JOBS: tuple[JobSpec, ...] = (

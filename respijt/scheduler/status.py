@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.database import DbSession
+from respijt.messages import outbox
 from respijt.models import JobRun
-from respijt.notifications import outbox
 from respijt.scheduler.jobs import JOBS
 from respijt.scheduler.lease import LeaseState, read_lease
 

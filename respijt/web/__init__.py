@@ -113,8 +113,8 @@ def register_web(app: Flask) -> None:
         meldpunt,
         provider,
         public,
-        referrer,
         requester,
+        verwijzer,
     )
     from respijt.web.error_pages import init_error_pages
     from respijt.web.security import init_security

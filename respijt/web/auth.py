@@ -1,6 +1,6 @@
 """Login, second factor, logout, account, password change, reset and invitation pages.
 
-Views are thin: parse the form → call respijt.accounts → commit → then send mail.
+Views are thin: parse the form → call respijt.people.accounts → commit → then send mail.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from respijt import accounts, clock, login_throttle, mail
-from respijt.auth import list_tokens
+from respijt import clock
 from respijt.errors import InvalidInput
 from respijt.extensions import db
+from respijt.messages import mail
 from respijt.models import User
+from respijt.people import accounts, login_throttle
+from respijt.people.tokens import list_tokens
 from respijt.web import account_forms as forms
 from respijt.web.security import SessionPrincipal, current_principal, login_required
 
@@ -78,7 +80,7 @@ def _end_browser_session() -> None:
     session.clear()
 
 
-# --- failed sign-ins: a growing delay, never a lockout (respijt.login_throttle) ---------------
+# --- failed sign-ins: a growing delay, never a lockout (respijt.people.login_throttle) -----------
 
 
 def _throttled() -> bool:

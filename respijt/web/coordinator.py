@@ -17,23 +17,27 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import care_requests, claims, clock, feedback, privacy, rota
+from respijt import clock
 from respijt.api.claims import csv_response
 from respijt.api.security import read_only
-from respijt.auth import (
+from respijt.care_requests import common
+from respijt.claims import formats, kpis
+from respijt.claims.kpis import SERIES_FIELDS, flatten
+from respijt.claims.months import Month
+from respijt.errors import NotFound
+from respijt.extensions import db
+from respijt.meldpunt import generation
+from respijt.models import Municipality, Provider, Region
+from respijt.people import feedback
+from respijt.people.caller import (
     Caller,
     ensure_visible_filters,
     in_visible_regions,
     provider_in_visible_regions,
     visible_regions,
 )
-from respijt.claims import formats
-from respijt.claims.kpis import SERIES_FIELDS, flatten
-from respijt.claims.months import Month
-from respijt.errors import NotFound
-from respijt.extensions import db
-from respijt.input_limits import parse_id
-from respijt.models import Municipality, Provider, Region
+from respijt.privacy import access_log as privacy
+from respijt.serving.input_limits import parse_id
 from respijt.web import blp
 from respijt.web.forms import parse_date
 from respijt.web.security import current_principal, login_required
@@ -78,8 +82,8 @@ def coordinator_rota() -> ResponseReturnValue:
     start, end = _local_start(first), _local_start(first + timedelta(days=ROTA_DAYS))
     rows = []
     for region in _regions(caller):
-        shifts = rota.shifts_between(db.session, region.id, start, end)
-        gaps = rota.find_gaps(db.session, region.id, start, end)
+        shifts = generation.shifts_between(db.session, region.id, start, end)
+        gaps = generation.find_gaps(db.session, region.id, start, end)
         rows.append({"region": region, "shifts": shifts, "gaps": gaps})
     return render_template(
         "coordinator/rota.html",
@@ -97,7 +101,7 @@ def coordinator_access_log() -> ResponseReturnValue:
     reference = (request.args.get("aanvraag") or "").strip()
     rows = None
     if reference:
-        normalised = care_requests.normalise_reference(reference)[:60]
+        normalised = common.normalise_reference(reference)[:60]
         rows = privacy.access_log_for(db.session, normalised, visible_regions(caller))
         # Reading who looked is itself an access to the request's log: recorded too.
         privacy.log_access(
@@ -115,7 +119,7 @@ def coordinator_access_log() -> ResponseReturnValue:
     return render_template("coordinator/access_log.html", reference=reference, rows=rows)
 
 
-def _kpi_filter() -> tuple[claims.KpiFilter, dict[str, Any], dict[str, str]]:
+def _kpi_filter() -> tuple[kpis.KpiFilter, dict[str, Any], dict[str, str]]:
     """The period and filters from the query string, narrowed to the coordinator's regions; a
     filter outside them is dropped and its Dutch message returned per field."""
     today = clock.today()
@@ -144,11 +148,11 @@ def _kpi_filter() -> tuple[claims.KpiFilter, dict[str, Any], dict[str, str]]:
         "gemeente": municipality or "",
         "aanbieder": str(provider_id) if provider_id else "",
     }
-    f = claims.KpiFilter(night_from, night_to, municipality, provider_id, regions=regions)
+    f = kpis.KpiFilter(night_from, night_to, municipality, provider_id, regions=regions)
     return f, args, errors
 
 
-def _csv_filter() -> tuple[claims.KpiFilter, dict[str, Any]]:
+def _csv_filter() -> tuple[kpis.KpiFilter, dict[str, Any]]:
     """As `_kpi_filter()`, for a download: a filter outside one's regions is a 404."""
     f, args, errors = _kpi_filter()
     if errors:
@@ -177,8 +181,8 @@ def _series_cell(row: dict[str, Any], name: str) -> str:
 def coordinator_kpis() -> ResponseReturnValue:
     f, args, errors = _kpi_filter()
     now = clock.now()
-    figures = claims.kpi_figures(db.session, f, now=now, stale_after_hours=_stale_after())
-    series = claims.monthly_series(db.session, f, now=now, stale_after_hours=_stale_after())
+    figures = kpis.kpi_figures(db.session, f, now=now, stale_after_hours=_stale_after())
+    series = kpis.monthly_series(db.session, f, now=now, stale_after_hours=_stale_after())
     peak = max((row["requests"] or 0 for row in series), default=0) or 1
     municipalities = db.session.execute(
         select(Municipality.code, Municipality.name)
@@ -214,7 +218,7 @@ def coordinator_kpis() -> ResponseReturnValue:
 @read_only
 def coordinator_kpis_csv() -> ResponseReturnValue:
     f, args = _csv_filter()
-    figures = claims.kpi_figures(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
+    figures = kpis.kpi_figures(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
     text = formats.table_csv(
         ("kengetal", "waarde"),
@@ -229,7 +233,7 @@ def coordinator_kpis_csv() -> ResponseReturnValue:
 @read_only
 def coordinator_kpi_months_csv() -> ResponseReturnValue:
     f, args = _csv_filter()
-    series = claims.monthly_series(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
+    series = kpis.monthly_series(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
     text = formats.table_csv(
         ("maand", *SERIES_FIELDS),

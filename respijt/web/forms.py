@@ -27,6 +27,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import Select, html_params
 
+from respijt.beds.registry import CapacityRange
 from respijt.codes import (
     CARE_LEVELS,
     LANGUAGES,
@@ -35,8 +36,7 @@ from respijt.codes import (
     TARGET_GROUPS,
     URGENCIES,
 )
-from respijt.input_limits import DATE_MAX, DATE_MIN, DATE_RANGE_TEXT, INT_MAX
-from respijt.registry import CapacityRange
+from respijt.serving.input_limits import DATE_MAX, DATE_MIN, DATE_RANGE_TEXT, INT_MAX
 
 REQUIRED = "Vul dit veld in."
 CHOOSE = "Maak een keuze."

@@ -23,12 +23,17 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from respijt import booking, booking_sql, care_requests, clock, duty, privacy, rota, workflow
-from respijt.auth import Caller
+from respijt import clock
+from respijt.care_requests import access, common
+from respijt.care_requests import offers as request_offers
+from respijt.care_requests.access_log import PURPOSE, log_request_access
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
-from respijt.input_limits import parse_id
+from respijt.meldpunt import duty, notices
+from respijt.meldpunt import phone as voice
+from respijt.serving.input_limits import parse_id
 from respijt.models import (
     CareRequest,
     MeldpuntCall,
@@ -37,14 +42,17 @@ from respijt.models import (
     RotaShift,
     Voicemail,
 )
-from respijt.notifications import voice
-from respijt.requests_access import PURPOSE, log_request_access
+from respijt.people.caller import Caller
+from respijt.privacy import access_log as privacy
+from respijt.reservations import fast_hold as booking_sql
+from respijt.reservations import holds as booking
+from respijt.reservations import steps, workflow
+from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.web import blp
 from respijt.web.forms import ActionForm, OneOf, RequestForm, parse_date, required
 from respijt.web.public import municipality_choices, regions_with_municipalities
 from respijt.web.request_submission import submit_request
 from respijt.web.security import current_principal, login_required
-from respijt.workflow import HELD, OPEN_REQUEST_STATUSES, REQUEST_LABELS, RESERVATION_LABELS
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 MATCH_LIMIT = 5
@@ -167,7 +175,7 @@ def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
                 db.session,
                 action=action,
                 caller=caller,
-                reference=care_requests.normalise_reference(reference),
+                reference=common.normalise_reference(reference),
                 outcome=outcome,
             ),
             _retries(),
@@ -188,7 +196,7 @@ def meldpunt_console() -> ResponseReturnValue:
     def work() -> dict[str, Any]:
         regions = duty_regions(caller, now)
         region_ids = [r["region"].id for r in regions]
-        visible = care_requests.restrict_to_visible(select(CareRequest), caller, now)
+        visible = access.restrict_to_visible(select(CareRequest), caller, now)
         open_requests = db.session.scalars(
             visible.where(CareRequest.status.in_(OPEN_REQUEST_STATUSES))
             .order_by(CareRequest.attention_at.is_(None), CareRequest.created_at)
@@ -217,7 +225,7 @@ def meldpunt_console() -> ResponseReturnValue:
         notes = [
             (r["region"], n)
             for r in regions
-            for n in rota.handover_notes(db.session, r["region"].id, now)
+            for n in notices.handover_notes(db.session, r["region"].id, now)
         ]
         return {
             "regions": regions,
@@ -268,11 +276,11 @@ def meldpunt_request(reference: str) -> ResponseReturnValue:
     now = clock.now()
 
     def work() -> dict[str, Any]:
-        found = care_requests.get_request(db.session, caller, reference, now)
+        found = access.get_request(db.session, caller, reference, now)
         log_request_access(
             db.session, action="read", caller=caller, reference=found.reference, outcome="granted"
         )
-        matches = care_requests.matches_for(
+        matches = request_offers.matches_for(
             db.session,
             found,
             caller=caller,
@@ -281,7 +289,7 @@ def meldpunt_request(reference: str) -> ResponseReturnValue:
             stale_after_hours=_stale_after(),
             limit=MATCH_LIMIT,
         )
-        offers = care_requests.offers_of(db.session, found)
+        offers = request_offers.offers_of(db.session, found)
         return {"care_request": found, "matches": matches, "offers": offers}
 
     try:
@@ -313,9 +321,9 @@ def meldpunt_hold(reference: str) -> ResponseReturnValue:
 
     def work() -> None:
         now = clock.now()
-        found = care_requests.get_request(db.session, caller, reference, now)
+        found = access.get_request(db.session, caller, reference, now)
         workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
-        stay = care_requests.prepare_reservation(
+        stay = request_offers.prepare_reservation(
             db.session,
             found,
             unit_id=unit_id,
@@ -337,7 +345,7 @@ def meldpunt_hold(reference: str) -> ResponseReturnValue:
             provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
             request_id=found.id,
         )
-        care_requests.link_stay(db.session, stay, reservation)
+        request_offers.link_stay(db.session, stay, reservation)
         _log_reservation(caller, reservation, "reservation.create")
 
     return _act(caller, reference, "change", work, "De plek wordt vastgehouden.")
@@ -352,10 +360,10 @@ def meldpunt_confirm(reference: str, reservation_id: int) -> ResponseReturnValue
     hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
 
     def work() -> bool:
-        found = care_requests.get_request(db.session, caller, reference, clock.now())
-        reservation = care_requests.request_reservation(db.session, found, reservation_id)
+        found = access.get_request(db.session, caller, reference, clock.now())
+        reservation = request_offers.request_reservation(db.session, found, reservation_id)
         workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-        booking.confirm_by_requester(
+        steps.confirm_by_requester(
             db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
         )
         _log_reservation(caller, reservation, "reservation.confirm")
@@ -429,7 +437,7 @@ def meldpunt_note() -> ResponseReturnValue:
         region = db.session.scalar(select(Region).where(Region.code == form.region.data))
         if region is None:
             raise NotFound("Onbekende regio.")
-        rota.add_handover_note(
+        notices.add_handover_note(
             db.session,
             region_id=region.id,
             provider_id=provider_id,

@@ -16,12 +16,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from respijt import booking, care_requests, clock, registry, workflow
-from respijt.auth import Caller
+from respijt import clock
+from respijt.beds import registry
+from respijt.care_requests import access
+from respijt.care_requests.access_log import PURPOSE, reservation_reference
 from respijt.database import run_in_transaction
 from respijt.errors import CapacityBelowReserved, DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
-from respijt.input_limits import DATE_MAX, DATE_MIN
 from respijt.models import (
     AvailabilityChange,
     CareRequest,
@@ -30,18 +31,20 @@ from respijt.models import (
     Reservation,
     Unit,
 )
-from respijt.privacy import log_access
-from respijt.requests_access import PURPOSE, reservation_reference
-from respijt.web import blp
-from respijt.web import format as fmt
-from respijt.web.forms import ActionForm, CapacityForm, WeekForm
-from respijt.web.security import current_principal, login_required
-from respijt.workflow import (
+from respijt.people.caller import Caller
+from respijt.privacy.access_log import log_access
+from respijt.reservations import steps, workflow
+from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
     CHECKED_IN,
     CONFIRMED,
     RESERVATION_LABELS,
 )
+from respijt.serving.input_limits import DATE_MAX, DATE_MIN
+from respijt.web import blp
+from respijt.web import format as fmt
+from respijt.web.forms import ActionForm, CapacityForm, WeekForm
+from respijt.web.security import current_principal, login_required
 
 UPCOMING_DAYS = 7
 
@@ -410,9 +413,7 @@ def _reservation_step(
         return redirect(url_for("web.provider_home"))
 
     def work() -> None:
-        reservation = care_requests.get_visible_reservation(
-            db.session, caller, reservation_id, clock.now()
-        )
+        reservation = access.get_reservation(db.session, caller, reservation_id, clock.now())
         step(caller, reservation)
         _log(caller, reservation, action, "success")
 
@@ -437,7 +438,7 @@ def _reservation_step(
 def provider_confirm_reservation(reservation_id: int) -> ResponseReturnValue:
     def step(caller: Caller, reservation: Reservation) -> None:
         workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
-        booking.confirm_by_provider(db.session, reservation, caller=caller, now=clock.now())
+        steps.confirm_by_provider(db.session, reservation, caller=caller, now=clock.now())
 
     return _reservation_step(
         reservation_id, "reservation.confirm", step, "De reservering is bevestigd."
@@ -450,7 +451,7 @@ def provider_decline_reservation(reservation_id: int) -> ResponseReturnValue:
     def step(caller: Caller, reservation: Reservation) -> None:
         workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
         reason = (request.form.get("reden") or "").strip()[:300] or None
-        booking.decline_by_provider(
+        steps.decline_by_provider(
             db.session, reservation, caller=caller, now=clock.now(), reason=reason
         )
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import current_app
 
 from respijt import clock
-from respijt.auth import Caller
+from respijt.care_requests.access_log import create_logged_request
 from respijt.database import run_in_transaction
 from respijt.errors import InvalidInput
 from respijt.extensions import db
-from respijt.requests_access import create_logged_request
+from respijt.people.caller import Caller
 from respijt.web.forms import RequestForm
 
 

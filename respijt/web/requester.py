@@ -21,16 +21,23 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import booking, care_requests, clock, public_limits, request_links, workflow
-from respijt.care_requests import PUBLIC, link_caller
+from respijt import clock
+from respijt.beds.registry import normalise_phone
+from respijt.care_requests import access, lifecycle
+from respijt.care_requests import links as request_links
+from respijt.care_requests import offers as request_offers
+from respijt.care_requests.access_log import log_request_access
+from respijt.care_requests.common import PUBLIC, link_caller
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.codes import TARGET_GROUPS
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest
-from respijt.notifications import rules
-from respijt.registry import normalise_phone
-from respijt.requests_access import log_request_access
+from respijt.reservations import notices as rules
+from respijt.reservations import steps, workflow
+from respijt.reservations.workflow import HELD, RESERVATION_LABELS
+from respijt.serving import public_limits
 from respijt.web import blp
 from respijt.web.forms import ActionForm, RequestForm, ResendLinkForm, WithdrawForm
 from respijt.web.public import (
@@ -40,12 +47,6 @@ from respijt.web.public import (
     too_many,
 )
 from respijt.web.request_submission import submit_request
-from respijt.workflow import (
-    HELD,
-    OPEN_REQUEST_STATUSES,
-    REQUEST_LABELS,
-    RESERVATION_LABELS,
-)
 
 SESSION_TOKEN = "request_link"
 SESSION_CREATED = "request_created"
@@ -154,7 +155,7 @@ def _linked_reference() -> str | None:
 def _load(reference: str, action: str) -> CareRequest:
     caller = link_caller(reference)
     try:
-        found = care_requests.get_request(db.session, caller, reference, clock.now())
+        found = access.get_request(db.session, caller, reference, clock.now())
     except NotFound:
         log_request_access(
             db.session, action=action, caller=caller, reference=reference, outcome="denied"
@@ -182,7 +183,7 @@ def my_request() -> ResponseReturnValue:
             found = _load(reference, "read")
         except NotFound:
             return None
-        offers = care_requests.offers_of(db.session, found)
+        offers = request_offers.offers_of(db.session, found)
         return {
             "care_request": found,
             "offers": offers,
@@ -236,9 +237,9 @@ def accept_offer(reservation_id: int) -> ResponseReturnValue:
     hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
 
     def step(care_request: CareRequest, caller: Any) -> None:
-        reservation = care_requests.request_reservation(db.session, care_request, reservation_id)
+        reservation = request_offers.request_reservation(db.session, care_request, reservation_id)
         workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-        booking.confirm_by_requester(
+        steps.confirm_by_requester(
             db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
         )
 
@@ -248,9 +249,9 @@ def accept_offer(reservation_id: int) -> ResponseReturnValue:
 @blp.route("/mijn-aanvraag/aanbod/<int:reservation_id>/afslaan", methods=["POST"])
 def decline_offer(reservation_id: int) -> ResponseReturnValue:
     def step(care_request: CareRequest, caller: Any) -> None:
-        reservation = care_requests.request_reservation(db.session, care_request, reservation_id)
+        reservation = request_offers.request_reservation(db.session, care_request, reservation_id)
         workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
-        booking.cancel(
+        steps.cancel(
             db.session,
             reservation,
             party="requester",
@@ -275,7 +276,7 @@ def withdraw_request() -> ResponseReturnValue:
     def work() -> None:
         care_request = _load(reference, "change")
         workflow.ensure_may("public", workflow.REQUEST_WITHDRAW)
-        care_requests.withdraw(
+        lifecycle.withdraw(
             db.session,
             care_request,
             caller=link_caller(reference),

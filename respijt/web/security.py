@@ -34,10 +34,12 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from respijt import accounts, clock, privacy
-from respijt.auth import Caller
+from respijt import clock
 from respijt.extensions import db
 from respijt.models import User, WebSession
+from respijt.people import accounts
+from respijt.people.caller import Caller
+from respijt.privacy import access_log as privacy
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ RATE_LIMITS: dict[str, tuple[str, list[str] | None, bool]] = {
     "web.availability": ("120 per minute", None, False),  # the same search as a page
 }
 # The public writes (the request form on the web and in the API, "stuur mijn link opnieuw",
-# complaints) are limited per address and per target mobile in respijt.public_limits.
+# complaints) are limited per address and per target mobile in respijt.serving.public_limits.
 
 
 def _has_token() -> bool:

@@ -1,0 +1,271 @@
+"""Inbound SMS: opt-out and opt-in keywords, a provider's JA/NEE <code>, a location's OK, and
+the 1–5 answer to the question after departure (only from a number that was asked).
+
+Every inbound message is stored with what we made of it. The reply (a Dutch text, or None) goes
+back to the sender as TwiML. Bodies are never logged above DEBUG.
+Plain functions over a session: they flush, never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from respijt.beds import registry
+from respijt.database import DbSession
+from respijt.errors import HoldExpired, InvalidTransition
+from respijt.messages import delivery, satisfaction
+from respijt.models import CareRequest, InboundMessage, Location, Reservation
+from respijt.people.caller import Caller
+from respijt.privacy import access_log as privacy
+from respijt.reservations import fast_hold as booking_sql
+from respijt.reservations import steps
+from respijt.reservations.workflow import (
+    AWAITING_PROVIDER,
+    CONFIRMED,
+    DECLINED,
+    EXPIRED,
+    RESERVATION_LABELS,
+)
+
+log = logging.getLogger(__name__)
+
+# Twilio's own keywords (Advanced Opt-Out defaults): matched on the whole message, any case.
+OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
+
+_ANSWER = re.compile(r"^(JA|NEE)\b[\s:.,!-]*([A-Za-z0-9]*)[\s.!]*$", re.IGNORECASE)
+_WORD = re.compile(r"^[\s.!]*([A-Za-z]+)[\s.!]*$")
+
+HELP = (
+    "Dit nummer verwerkt alleen: JA <code> of NEE <code> (reservering bevestigen of afwijzen), "
+    "OK (beschikbaarheid ongewijzigd) en STOP. Voor vragen: bel het meldpunt."
+)
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    command: str  # one of models.sms.INBOUND_COMMANDS
+    outcome: str
+    reply: str | None
+    reservation_id: int | None = None
+    duplicate: bool = False
+
+
+def parse_command(body: str) -> tuple[str, str | None]:
+    """(command, argument): the keyword for opt-out/in, the code for JA/NEE."""
+    word = _WORD.match(body)
+    if word is not None:
+        keyword = word.group(1).upper()
+        if keyword in OPT_OUT_KEYWORDS:
+            return "opt_out", keyword
+        if keyword in OPT_IN_KEYWORDS:
+            return "opt_in", keyword
+        if keyword == "OK":
+            return "location_ok", None
+    answer = _ANSWER.match(body.strip())
+    if answer is not None:
+        command = "confirm" if answer.group(1).upper() == "JA" else "decline"
+        return command, answer.group(2).upper() or None
+    return "other", None
+
+
+def handle_inbound(
+    session: DbSession,
+    *,
+    sid: str,
+    from_number: str,
+    to_number: str,
+    body: str,
+    now: datetime,
+    satisfaction_reply_days: int = satisfaction.DEFAULT_REPLY_DAYS,
+) -> InboundResult:
+    """Act on one received SMS once (a repeated MessageSid has no second effect).
+
+    Keywords and JA/NEE come first; a message that is only a number is an answer to the
+    satisfaction question when its sender was asked, else it is not understood."""
+    if session.scalar(select(InboundMessage.id).where(InboundMessage.sid == sid)) is not None:
+        return InboundResult("other", "duplicate", None, duplicate=True)
+    command, argument = parse_command(body)
+    if command == "opt_out":
+        delivery.record_opt_out(session, from_number, argument or "STOP", now)
+        # Twilio confirms the opt-out itself; a reply from us would be refused (21610).
+        result = InboundResult(command, "opted_out", None)
+    elif command == "opt_in":
+        delivery.remove_opt_out(session, from_number)
+        result = InboundResult(command, "opted_in", None)
+    elif command in ("confirm", "decline"):
+        result = _answer_reservation(session, command, argument, from_number, now)
+    elif command == "location_ok":
+        result = _confirm_locations(session, from_number, now)
+    else:
+        result = _answer_satisfaction(session, from_number, body, now, satisfaction_reply_days)
+    session.add(
+        InboundMessage(
+            sid=sid,
+            from_number=from_number[:20],
+            to_number=to_number[:20],
+            body=body[:1600],
+            received_at=now,
+            command=result.command,
+            outcome=result.outcome,
+            reservation_id=result.reservation_id,
+        )
+    )
+    session.flush()
+    log.info("inbound SMS %s: %s → %s", sid, result.command, result.outcome)
+    return result
+
+
+def _answer_satisfaction(
+    session: DbSession, from_number: str, body: str, now: datetime, reply_days: int
+) -> InboundResult:
+    reply = satisfaction.handle_reply(
+        session, from_number=from_number, body=body, now=now, reply_days=reply_days
+    )
+    if reply is None:
+        return InboundResult("other", "not_understood", HELP)
+    return InboundResult("satisfaction", reply.outcome, reply.text, reply.reservation_id)
+
+
+def _stay(reservation: Reservation) -> str:
+    location = reservation.unit.location.name
+    return f"{location}, {reservation.arrival:%d-%m} tot {reservation.departure:%d-%m-%Y}"
+
+
+def _answer_reservation(
+    session: DbSession, command: str, code: str | None, from_number: str, now: datetime
+) -> InboundResult:
+    word = "JA" if command == "confirm" else "NEE"
+    if not code:
+        return InboundResult(
+            command,
+            "no_code",
+            f"Zet de code uit ons bericht achter {word}, bijvoorbeeld: {word} K7MP3Q.",
+        )
+    reservation = session.scalar(select(Reservation).where(Reservation.short_code == code))
+    if reservation is None:
+        return InboundResult(
+            command,
+            "unknown_code",
+            f"Code {code} is onbekend. Controleer de code in ons bericht en stuur opnieuw "
+            f"{word} <code>.",
+        )
+    provider = reservation.unit.location.provider
+    if from_number not in (provider.staff_mobiles or []):
+        stranger = Caller(key=f"sms:{from_number}", role="public")
+        _log_answer(session, reservation, stranger, command, "denied", now)
+        return InboundResult(
+            command,
+            "wrong_number",
+            f"Dit nummer staat niet geregistreerd bij de aanbieder van reservering {code}. "
+            "Antwoord vanaf een geregistreerd mobiel nummer, bevestig in respijt, of laat uw "
+            "nummer toevoegen door uw organisatie.",
+            reservation.id,
+        )
+    caller = Caller(key=f"sms:{from_number}", role="provider", provider_id=provider.id)
+    try:
+        if command == "confirm":
+            steps.confirm_by_provider(session, reservation, caller=caller, now=now)
+        else:
+            steps.decline_by_provider(
+                session, reservation, caller=caller, now=now, reason="Afgewezen per sms"
+            )
+    except HoldExpired:
+        _log_answer(session, reservation, caller, command, "failed", now)
+        return InboundResult(
+            command,
+            "expired",
+            f"Reservering {code} is verlopen: de termijn om te bevestigen is voorbij en het bed "
+            "is vrijgegeven. Neem contact op met het meldpunt als u het bed toch kunt bieden.",
+            reservation.id,
+        )
+    except InvalidTransition:
+        _log_answer(session, reservation, caller, command, "failed", now)
+        return InboundResult(
+            command, "not_awaiting", _not_awaiting(reservation, code, command), reservation.id
+        )
+    _log_answer(session, reservation, caller, command, "success", now)
+    if command == "confirm":
+        text = f"Bedankt. Reservering {code} ({_stay(reservation)}) is bevestigd."
+    else:
+        text = f"Reservering {code} ({_stay(reservation)}) is afgewezen; het bed is weer vrij."
+    return InboundResult(
+        command,
+        "confirmed" if command == "confirm" else "declined",
+        text + " De aanvrager krijgt bericht.",
+        reservation.id,
+    )
+
+
+def _log_answer(
+    session: DbSession,
+    reservation: Reservation,
+    caller: Caller,
+    command: str,
+    outcome: str,
+    now: datetime,
+) -> None:
+    """The access-log row of a JA/NEE <code>: a change of a reservation (DESIGN invariant 6),
+    by `sms:<number>`, in the same transaction as the change."""
+    reference = None
+    if reservation.request_id is not None:
+        reference = session.scalar(
+            select(CareRequest.reference).where(CareRequest.id == reservation.request_id)
+        )
+    privacy.log_access(
+        session,
+        action="reservation.confirm" if command == "confirm" else "reservation.decline",
+        event="change",
+        caller=caller,
+        client_reference=reference or booking_sql.own_reference(reservation.id),
+        outcome=outcome,
+        purpose="zorgbemiddeling",
+        source="sms",
+        now=now,
+        region_id=reservation.unit.location.municipality.region_id,
+    )
+
+
+def _not_awaiting(reservation: Reservation, code: str, command: str) -> str:
+    status = reservation.status
+    if status == CONFIRMED and command == "confirm":
+        return f"Reservering {code} was al bevestigd. U hoeft niets meer te doen."
+    if status == DECLINED and command == "decline":
+        return f"Reservering {code} was al afgewezen. U hoeft niets meer te doen."
+    if status == EXPIRED:
+        return f"Reservering {code} is verlopen; het bed is vrijgegeven."
+    label = RESERVATION_LABELS.get(status, status)
+    if status != AWAITING_PROVIDER:
+        return (
+            f"Reservering {code} wacht niet op uw antwoord (status: {label}). "
+            "Bekijk de reservering in respijt."
+        )
+    return f"Reservering {code} kon niet worden bijgewerkt. Probeer het opnieuw."
+
+
+def _confirm_locations(session: DbSession, from_number: str, now: datetime) -> InboundResult:
+    locations = list(
+        session.scalars(
+            select(Location).where(Location.contact_mobile == from_number).order_by(Location.name)
+        )
+    )
+    if not locations:
+        return InboundResult(
+            "location_ok",
+            "wrong_number",
+            "Dit nummer is bij geen locatie als contactnummer bekend, dus er is niets "
+            "bevestigd. Werk de beschikbaarheid bij in respijt.",
+        )
+    for location in locations:
+        registry.confirm_location(session, location, now)
+    names = ", ".join(location.name for location in locations)
+    return InboundResult(
+        "location_ok",
+        "confirmed",
+        f"Bedankt. De beschikbaarheid van {names} staat als ongewijzigd genoteerd.",
+    )

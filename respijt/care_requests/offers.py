@@ -1,0 +1,241 @@
+"""Options shown, the requester's preference, the option chosen, and the offers (holds)
+made for a request."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import insert, select, update
+
+from respijt.care_requests.common import (
+    ensure_open,
+    problem,
+)
+from respijt.care_requests.matching import Match, criteria_for, find_matches
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
+from respijt.database import DbSession
+from respijt.errors import InvalidInput, InvalidTransition, NotFound
+from respijt.models import (
+    CareRequest,
+    CareRequestStay,
+    RequestOption,
+    Reservation,
+)
+from respijt.people.caller import Caller
+from respijt.reservations.workflow import AWAITING_PROVIDER, HELD
+
+
+def matches_for(
+    session: DbSession,
+    care_request: CareRequest,
+    *,
+    caller: Caller,
+    now: datetime,
+    today: date,
+    stale_after_hours: int,
+    limit: int,
+) -> list[Match]:
+    """Rank the options and record which were shown to whom."""
+    if care_request.status not in OPEN_REQUEST_STATUSES:
+        return []
+    matches = find_matches(
+        session,
+        criteria_for(session, care_request),
+        now=now,
+        today=today,
+        stale_after_hours=stale_after_hours,
+        limit=limit,
+    )
+    if matches:
+        # One INSERT executed for all rows, no ORM objects: nothing reads them back here.
+        session.execute(
+            _INSERT_OPTION,
+            [
+                {
+                    "request_id": care_request.id,
+                    "unit_id": match.unit_id,
+                    "arrival": match.arrival,
+                    "departure": match.departure,
+                    "rank": rank,
+                    "score": match.score,
+                    "reasons": match.reasons,
+                    "shown_at": now,
+                    "shown_to": caller.key,
+                }
+                for rank, match in enumerate(matches, start=1)
+            ],
+        )
+    return matches
+
+
+_INSERT_OPTION = insert(RequestOption)
+
+
+def _latest_option(session: DbSession, request_id: int, unit_id: int) -> RequestOption | None:
+    return session.scalar(
+        select(RequestOption)
+        .where(RequestOption.request_id == request_id, RequestOption.unit_id == unit_id)
+        .order_by(RequestOption.id.desc())
+        .limit(1)
+    )
+
+
+def preferred_option(session: DbSession, request_id: int) -> RequestOption | None:
+    return session.scalar(
+        select(RequestOption)
+        .where(RequestOption.request_id == request_id, RequestOption.preferred_at.is_not(None))
+        .order_by(RequestOption.preferred_at.desc(), RequestOption.id.desc())
+        .limit(1)
+    )
+
+
+def prefer_option(
+    session: DbSession, care_request: CareRequest, *, unit_id: int, now: datetime
+) -> RequestOption:
+    """The requester's own pick among the options shown to them."""
+    ensure_open(care_request)
+    option = _latest_option(session, care_request.id, unit_id)
+    if option is None:
+        raise InvalidInput(
+            "Deze eenheid is niet als mogelijkheid getoond.",
+            [problem("unit_id", "not_shown", "Kies een van de getoonde mogelijkheden.")],
+        )
+    session.execute(
+        update(RequestOption)
+        .where(RequestOption.request_id == care_request.id)
+        .values(preferred_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    option.preferred_at = now
+    session.flush()
+    return option
+
+
+def record_choice(
+    session: DbSession,
+    care_request: CareRequest,
+    *,
+    unit_id: int,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    reason: str | None,
+    now: datetime,
+) -> RequestOption:
+    """Record which option was taken; the meldpunt must explain overriding the requester."""
+    preferred = preferred_option(session, care_request.id)
+    if (
+        caller.role == "meldpunt"
+        and preferred is not None
+        and preferred.unit_id != unit_id
+        and not (reason and reason.strip())
+    ):
+        raise InvalidInput(
+            "De aanvrager koos een andere mogelijkheid; geef een reden voor deze keuze.",
+            [problem("choice_reason", "required", "Reden verplicht bij afwijken van de voorkeur.")],
+        )
+    option = _latest_option(session, care_request.id, unit_id)
+    if option is None or (option.arrival, option.departure) != (arrival, departure):
+        option = RequestOption(
+            request_id=care_request.id,
+            unit_id=unit_id,
+            arrival=arrival,
+            departure=departure,
+            rank=0,
+            score=0.0,
+            reasons=[],
+            shown_at=now,
+            shown_to=caller.key,
+        )
+        session.add(option)
+    option.chosen_at = now
+    option.chosen_by = caller.key
+    option.choice_reason = reason.strip() if reason else None
+    session.flush()
+    return option
+
+
+def active_offer(session: DbSession, request_id: int) -> Reservation | None:
+    return session.scalar(
+        select(Reservation)
+        .where(
+            Reservation.request_id == request_id,
+            Reservation.status.in_((HELD, AWAITING_PROVIDER, "confirmed", "checked_in")),
+        )
+        .limit(1)
+    )
+
+
+def prepare_reservation(
+    session: DbSession,
+    care_request: CareRequest,
+    *,
+    unit_id: int,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    reason: str | None,
+    now: datetime,
+) -> CareRequestStay | None:
+    """Checks before a hold is placed for a request; returns the series stay it serves."""
+    ensure_open(care_request)
+    stay = None
+    if care_request.is_series:
+        stay = session.scalar(
+            select(CareRequestStay).where(
+                CareRequestStay.request_id == care_request.id,
+                CareRequestStay.arrival == arrival,
+                CareRequestStay.reservation_id.is_(None),
+            )
+        )
+        if stay is None:
+            raise InvalidInput(
+                "Deze datum is geen open verblijf van de reeks.",
+                [problem("arrival", "not_in_series", "Kies de aankomst van een open verblijf.")],
+            )
+    elif active_offer(session, care_request.id) is not None:
+        raise InvalidTransition(
+            "Voor deze aanvraag loopt al een reservering; annuleer die eerst of wijs het aanbod af."
+        )
+    record_choice(
+        session,
+        care_request,
+        unit_id=unit_id,
+        arrival=arrival,
+        departure=departure,
+        caller=caller,
+        reason=reason,
+        now=now,
+    )
+    return stay
+
+
+def link_stay(session: DbSession, stay: CareRequestStay | None, reservation: Reservation) -> None:
+    if stay is None:
+        return
+    stay.reservation_id = reservation.id
+    stay.status = "placed" if reservation.status == "confirmed" else "offered"
+    session.flush()
+
+
+def request_reservation(
+    session: DbSession, care_request: CareRequest, reservation_id: int
+) -> Reservation:
+    reservation = session.scalar(
+        select(Reservation).where(
+            Reservation.id == reservation_id, Reservation.request_id == care_request.id
+        )
+    )
+    if reservation is None:
+        raise NotFound("Dit aanbod hoort niet bij deze aanvraag.")
+    return reservation
+
+
+def offers_of(session: DbSession, care_request: CareRequest) -> list[Reservation]:
+    return list(
+        session.scalars(
+            select(Reservation)
+            .where(Reservation.request_id == care_request.id)
+            .order_by(Reservation.arrival, Reservation.id)
+        )
+    )

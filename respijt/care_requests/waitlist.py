@@ -1,0 +1,141 @@
+"""The waitlist job: offer freed beds to waiting requests, urgent first, then oldest.
+
+`make_offers()` is idempotent and safe to run every few minutes (the scheduler does; so does
+`respijt waitlist offer`):
+
+1. lapsed holds are released first, so an unanswered offer sends its request back to the
+   waitlist and frees its nights for the next request;
+2. requests whose dates have passed expire;
+3. each waiting request that now fits gets one time-limited hold (an offer) on its best match.
+   A request holds at most one offer at a time (it is `offered`, no longer `waitlisted`), and
+   never gets the same unit and dates offered twice: the freed nights go to the next in line.
+
+Withdrawn and closed requests are never waitlisted, so they never get offers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import case, select
+
+from respijt import clock
+from respijt.care_requests import lifecycle
+from respijt.care_requests import offers as request_offers
+from respijt.care_requests.matching import criteria_for, find_matches
+from respijt.care_requests.workflow import REQUEST_WAITLISTED
+from respijt.database import DbSession
+from respijt.errors import NoBedFree
+from respijt.models import CareRequest, Reservation
+from respijt.people.caller import Caller
+from respijt.reservations import holds as booking
+from respijt.reservations import notices as rules
+from respijt.reservations.expiry import expire_overdue_holds
+
+WAITLIST = Caller(key="system:waitlist", role="system")
+
+URGENCY_RANK = case(
+    (CareRequest.urgency == "urgent", 0),
+    (CareRequest.urgency == "soon", 1),
+    else_=2,
+)
+
+
+@dataclass(frozen=True)
+class Offer:
+    reference: str
+    reservation_id: int
+    unit_id: int
+    arrival: date
+    departure: date
+    expires_at: datetime | None
+
+
+def waiting_requests(session: DbSession) -> list[CareRequest]:
+    """Waiting single-stay requests in the order they are served: urgent first, then oldest."""
+    return list(
+        session.scalars(
+            select(CareRequest)
+            .where(
+                CareRequest.status == REQUEST_WAITLISTED,
+                CareRequest.series_every_days.is_(None),
+            )
+            .order_by(URGENCY_RANK, CareRequest.created_at, CareRequest.id)
+        )
+    )
+
+
+def _offered_before(session: DbSession, request_id: int) -> frozenset[tuple[int, date]]:
+    return frozenset(
+        (unit_id, arrival)
+        for unit_id, arrival in session.execute(
+            select(Reservation.unit_id, Reservation.arrival).where(
+                Reservation.request_id == request_id
+            )
+        )
+    )
+
+
+def make_offers(
+    session: DbSession,
+    now: datetime,
+    *,
+    offer_hours: float,
+    stale_after_hours: int = 72,
+    provider_confirm_hours: float = 24,
+) -> list[Offer]:
+    """Run one waitlist pass at `now`; returns the offers made."""
+    today = now.astimezone(clock.LOCAL_TZ).date()
+    expire_overdue_holds(session, now)
+    lifecycle.expire_past_requests(session, now=now, today=today)
+    offers: list[Offer] = []
+    for care_request in waiting_requests(session):
+        matches = find_matches(
+            session,
+            criteria_for(session, care_request),
+            now=now,
+            today=today,
+            stale_after_hours=stale_after_hours,
+            exclude=_offered_before(session, care_request.id),
+        )
+        for match in matches:
+            try:
+                reservation, _ = booking.place_hold(
+                    session,
+                    unit_id=match.unit_id,
+                    arrival=match.arrival,
+                    departure=match.departure,
+                    caller=WAITLIST,
+                    now=now,
+                    today=today,
+                    hold_minutes=offer_hours * 60,
+                    provider_confirm_hours=provider_confirm_hours,
+                    request_id=care_request.id,
+                )
+            except NoBedFree:
+                continue  # taken since the match was computed: try the next option
+            request_offers.record_choice(
+                session,
+                care_request,
+                unit_id=match.unit_id,
+                arrival=match.arrival,
+                departure=match.departure,
+                caller=WAITLIST,
+                reason="Aanbod van de wachtlijst",
+                now=now,
+            )
+            rules.waitlist_offer_made(session, care_request, reservation, now=now)
+            offers.append(
+                Offer(
+                    reference=care_request.reference,
+                    reservation_id=reservation.id,
+                    unit_id=reservation.unit_id,
+                    arrival=reservation.arrival,
+                    departure=reservation.departure,
+                    expires_at=reservation.expires_at,
+                )
+            )
+            break
+    session.flush()
+    return offers

@@ -1,0 +1,1 @@
+"""The `respijt` command: operations, demo data and the stand-in Twilio."""

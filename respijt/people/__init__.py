@@ -1,0 +1,1 @@
+"""People: who is calling (callers, roles, tokens), accounts, sign-in throttling, feedback."""

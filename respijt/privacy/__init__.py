@@ -1,0 +1,1 @@
+"""Privacy (NEN 7513): the access log and retention."""

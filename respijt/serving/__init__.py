@@ -1,0 +1,1 @@
+"""How the app is served: logs, metrics, input and rate limits, installed by the app factory."""

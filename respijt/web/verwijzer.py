@@ -1,0 +1,87 @@
+"""The verwijzer's pages: their own requests with status, and a new request.
+
+Which requests a verwijzer sees is decided by `care_requests.access.restrict_to_visible`
+(their own only). The list writes one access-log row per request it shows (it shows the
+client's name), and each new request one.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from respijt import clock
+from respijt.care_requests.access import restrict_to_visible
+from respijt.care_requests.access_log import log_requests_shown
+from respijt.care_requests.workflow import REQUEST_LABELS
+from respijt.database import run_in_transaction
+from respijt.extensions import db
+from respijt.models import CareRequest
+from respijt.people.caller import Caller
+from respijt.web import blp
+from respijt.web.forms import RequestForm
+from respijt.web.public import municipality_choices, regions_with_municipalities
+from respijt.web.request_submission import submit_request
+from respijt.web.security import current_principal, login_required
+
+LIST_LIMIT = 200
+
+
+def _retries() -> int:
+    return int(current_app.config["RESPIJT_TX_RETRIES"])
+
+
+def _caller() -> Caller:
+    principal = current_principal()
+    assert principal is not None
+    return principal.caller
+
+
+@blp.route("/verwijzer/aanvragen")
+@login_required("verwijzer")
+def referrer_requests() -> ResponseReturnValue:
+    caller = _caller()
+
+    def work() -> list[CareRequest]:
+        query = select(CareRequest).order_by(CareRequest.created_at.desc(), CareRequest.id.desc())
+        found = list(
+            db.session.scalars(restrict_to_visible(query, caller, clock.now()).limit(LIST_LIMIT))
+        )
+        log_requests_shown(db.session, caller=caller, shown=found, source=request.remote_addr)
+        return found
+
+    found = run_in_transaction(db.session, work, _retries())
+    return render_template("web/referrer_requests.html", care_requests=found, labels=REQUEST_LABELS)
+
+
+@blp.route("/verwijzer/aanvragen/nieuw", methods=["GET", "POST"])
+@login_required("verwijzer")
+def referrer_new_request() -> ResponseReturnValue:
+    caller = _caller()
+    principal = current_principal()
+    assert principal is not None
+    user = principal.user
+    form = RequestForm()
+    form.municipality.choices = municipality_choices(
+        regions_with_municipalities(), "Kies een gemeente…"
+    )
+    other_problems: list[str] = []
+    if request.method == "GET":
+        form.contact_name.data = user.name
+    else:
+        # A verwijzer always asks as verwijzer, whatever the post says.
+        form.requester.data = "verwijzer"
+        form.requester.raw_data = ["verwijzer"]
+        if form.validate_on_submit():
+            reference, other_problems = submit_request(form, caller=caller, channel="web")
+            if reference is not None:
+                flash(f"Aanvraag {reference} is verstuurd.", "info")
+                return redirect(url_for("web.referrer_requests"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "web/referrer_request_form.html",
+        form=form,
+        other_problems=other_problems,
+        organisation=user.organisation,
+    ), status

@@ -1,0 +1,45 @@
+"""The top level of `respijt/` holds only the frame; everything else lives in a room or a face.
+
+The import rules between rooms and faces are import-linter contracts (`.importlinter`, run by
+`make lint`); this test keeps the folder listing itself the table of contents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from respijt import PROJECT_ROOT
+
+PACKAGE = Path(PROJECT_ROOT) / "respijt"
+
+# The frame: app factory, settings, extensions, database, clock, errors and code lists.
+# `edge` joins it when the transaction edge is written.
+FRAME = {"__init__", "config", "extensions", "database", "clock", "errors", "codes", "edge"}
+ROOMS = {"beds", "reservations", "care_requests", "meldpunt", "claims", "messages", "people"}
+ROOMS |= {"privacy", "models"}
+FACES = {"api", "web", "scheduler", "cli"}
+# Not a room: the serving helpers the app factory installs, and package data.
+OTHER = {"serving", "data"}
+
+
+def test_the_top_level_holds_only_the_frame():
+    modules = {path.stem for path in PACKAGE.glob("*.py")}
+    assert modules <= FRAME, sorted(modules - FRAME)
+    assert len(modules) <= 10
+
+
+def test_every_package_is_a_room_a_face_or_named_here():
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders <= ROOMS | FACES | OTHER, sorted(folders - (ROOMS | FACES | OTHER))
+
+
+def test_a_room_package_file_holds_only_its_docstring():
+    # A room's __init__ re-exports nothing: importers name the module that defines a thing.
+    for room in sorted(ROOMS - {"models"}):
+        text = (PACKAGE / room / "__init__.py").read_text(encoding="utf-8")
+        code = [
+            line
+            for line in text.split('"""')[-1].splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
+        assert code == [], (room, code)
