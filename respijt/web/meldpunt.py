@@ -33,7 +33,6 @@ from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
 from respijt.meldpunt import duty, notices
 from respijt.meldpunt import phone as voice
-from respijt.serving.input_limits import parse_id
 from respijt.models import (
     CareRequest,
     MeldpuntCall,
@@ -48,6 +47,7 @@ from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import holds as booking
 from respijt.reservations import steps, workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
+from respijt.serving.input_limits import parse_id
 from respijt.web import blp
 from respijt.web.forms import ActionForm, OneOf, RequestForm, parse_date, required
 from respijt.web.public import municipality_choices, regions_with_municipalities
