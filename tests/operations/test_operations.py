@@ -101,9 +101,8 @@ def _private(path) -> bool:
     return os.stat(path).st_mode & 0o077 == 0
 
 
+@pytest.mark.only_on("sqlite")
 def test_backup_and_a_new_database_are_readable_by_their_owner_only(app, db, tmp_path):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite files")
     previous = os.umask(0o022)  # the usual umask: new files world-readable
     try:
         path = tmp_path / "backup.db"
@@ -150,9 +149,8 @@ def _another_process_has_it_open(path: str) -> Iterator[None]:
         holder.stdout.close()
 
 
+@pytest.mark.only_on("sqlite")
 def test_restore_is_refused_while_another_process_uses_the_database(app, db, make, tmp_path):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite restore")
     runner = app.test_cli_runner()
     make.region(code="KEEP")
     db.session.commit()

@@ -74,9 +74,8 @@ def _refused(session: Any, sql: str, **params: Any) -> None:
     session.rollback()
 
 
+@pytest.mark.only_on("sqlite")
 def test_sqlite_refuses_insert_or_replace_and_upsert_over_a_row(db, two_rows, backend):
-    if backend != "sqlite":
-        pytest.skip("SQLite syntax")
     (first_id, _), _ = two_rows
     columns = "event, action, client_reference, actor, role, outcome, purpose, at"
     _refused(
@@ -102,9 +101,8 @@ def test_sqlite_refuses_insert_or_replace_and_upsert_over_a_row(db, two_rows, ba
     assert _rows(db.session) == two_rows
 
 
+@pytest.mark.only_on("sqlite")
 def test_sqlite_delete_has_no_permit_a_statement_could_write(db, two_rows, backend, database_url):
-    if backend != "sqlite":
-        pytest.skip("SQLite")
     _refused(db.session, "DELETE FROM access_log")
     # The old permit table is gone; creating one unlocks nothing.
     db.session.execute(text("CREATE TEMP TABLE access_log_purge_permit (id INTEGER)"))
@@ -131,9 +129,8 @@ def test_purge_still_removes_only_rows_past_the_retention(db, two_rows):
     _refused(db.session, "DELETE FROM access_log")
 
 
+@pytest.mark.only_on("postgresql")
 def test_postgresql_refuses_truncate_even_to_the_owner(db, two_rows, backend):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL")
     _refused(db.session, "TRUNCATE access_log")
     assert _rows(db.session) == two_rows
 
@@ -160,6 +157,7 @@ def app_role(db: Any, backend: str, database_url: str) -> Iterator[tuple[str, st
             conn.exec_driver_sql(f"DROP ROLE {role}")
 
 
+@pytest.mark.only_on("postgresql")
 def test_postgresql_app_role_cannot_delete_with_the_switch_nor_purge_unless_granted(
     db, two_rows, app_role
 ):
@@ -288,17 +286,18 @@ def _retention_as(url: str) -> None:
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from respijt import privacy_jobs
+    from respijt.privacy import retention
 
     engine = create_engine(url)
     try:
         with Session(engine) as session:
-            privacy_jobs.run_retention(session, datetime.now(UTC), access_log_years=5)
+            retention.run_retention(session, datetime.now(UTC), access_log_years=5)
             session.commit()
     finally:
         engine.dispose()
 
 
+@pytest.mark.only_on("postgresql")
 def test_postgresql_retention_as_the_app_role_commits_the_rest_without_the_purge_grant(
     db, two_rows, documented_app_role, caplog
 ):
@@ -324,9 +323,8 @@ def test_postgresql_retention_as_the_app_role_commits_the_rest_without_the_purge
     assert _rows(db.session) == two_rows[1:]
 
 
+@pytest.mark.only_on("postgresql")
 def test_postgresql_purge_function_refuses_a_recent_cutoff_even_to_the_owner(db, two_rows, backend):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL")
     for cutoff in ("infinity", datetime.now(UTC).replace(tzinfo=None)):
         with pytest.raises(DBAPIError, match="cutoff"):
             db.session.execute(
@@ -340,9 +338,8 @@ def test_postgresql_purge_function_refuses_a_recent_cutoff_even_to_the_owner(db,
     assert _rows(db.session) == two_rows
 
 
+@pytest.mark.only_on("postgresql")
 def test_the_cutoff_migration_goes_down_and_up_again(fresh_app, backend):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL function")
     old = datetime.now(UTC) - timedelta(days=10 * 366)
     with fresh_app.app_context():
         _log(_db.session, old)
