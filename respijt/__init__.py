@@ -27,6 +27,16 @@ def _duty_grace_minutes() -> int | None:
     return int(current_app.config.get("RESPIJT_DUTY_GRACE_MINUTES", 60))
 
 
+def _status_link_settings() -> tuple[str, str] | None:
+    """The running app's secret key and public base URL, or None outside an app."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    secret = current_app.secret_key
+    return (str(secret) if secret else "", current_app.config["RESPIJT_PUBLIC_URL"])
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -74,6 +84,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.meldpunt import duty
 
     duty.configure_grace(_duty_grace_minutes)
+    from respijt.care_requests import status_link
+
+    status_link.configure(_status_link_settings)
     db.init_app(app)
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
         with app.app_context():
