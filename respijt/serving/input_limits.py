@@ -142,7 +142,7 @@ def refuse_bad_input() -> Response | tuple[str, int] | None:
     if not status:
         return None
     if request.path.startswith(API_PREFIXES):
-        from respijt.api.problems import problem
+        from respijt.serving.problems import problem
 
         if status == 400:
             return problem(400, reason, code="invalid_json")
