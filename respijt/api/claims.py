@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from respijt import clock
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
-from respijt.api.security import client_source, current_caller, requires
+from respijt.api.security import client_source, requires
 from respijt.care_requests.access_log import log_request_access, log_reservations_access
 from respijt.claims import formats, ledger, months, tariffs
 from respijt.database import run_in_transaction
@@ -33,6 +33,7 @@ from respijt.people.caller import (
     provider_in_visible_regions,
     visible_regions,
 )
+from respijt.serving.callers import current_caller
 
 blp = Blueprint("claims", __name__, description="Declaratie: regels per maand en tarieven")
 

@@ -22,13 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from respijt import clock, codes, database
 from respijt.api import schemas
 from respijt.api.registry import json_response
-from respijt.api.security import (
-    allow_roles,
-    client_source,
-    current_caller,
-    refusals_logged,
-    requires,
-)
+from respijt.api.security import allow_roles, client_source, refusals_logged, requires
 from respijt.care_requests import access, offers
 from respijt.care_requests.access_log import reservation_reference
 from respijt.database import DriverTransaction, run_in_transaction
@@ -40,6 +34,7 @@ from respijt.privacy import access_log as privacy
 from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import holds as booking
 from respijt.reservations import steps, workflow
+from respijt.serving.callers import current_caller
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
 
