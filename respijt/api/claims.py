@@ -34,6 +34,7 @@ from respijt.people.caller import (
     visible_regions,
 )
 from respijt.serving.callers import current_caller
+from respijt.serving.downloads import csv_response
 
 blp = Blueprint("claims", __name__, description="Declaratie: regels per maand en tarieven")
 
@@ -121,13 +122,6 @@ def scope_provider(caller: Caller, requested: int | None) -> int | None:
             raise Forbidden("U ziet alleen de declaratieregels van uw eigen aanbieder.")
         return caller.provider_id
     return requested
-
-
-def csv_response(text: str, filename: str) -> Response:
-    response = Response(text.encode("utf-8"), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _filter_municipality(lines: list[ledger.LineView], code: str | None) -> list[ledger.LineView]:
