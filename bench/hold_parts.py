@@ -8,7 +8,7 @@ whose own work per request is the same for all of them), interleaved round by ro
 - `noop`: `POST /api/v1/_bench/noop`, the floor of bench/holds.py's HTTP way;
 - `hold`: `POST /api/v1/reservations`, a 7-night plain hold with a meldpunt token, as there;
 - `hold_known_caller`: the same, with the token's caller known beforehand
-  (`respijt.api.security._resolve` replaced): no token read;
+  (`respijt.serving.callers._resolve` replaced): no token read;
 - `hold_no_sql`: also `respijt.reservations.holds.place_plain_hold` replaced by the answer of
   an earlier hold: no database at all; what is left is the route, the body and the answer.
 
@@ -39,10 +39,10 @@ from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 
 from bench.holds import Bench
-from respijt.api import security
 from respijt.extensions import db
 from respijt.models import Reservation
 from respijt.reservations import holds as booking
+from respijt.serving import callers as security
 
 KINDS = ("noop", "hold", "hold_known_caller", "hold_no_sql")
 LABELS = {

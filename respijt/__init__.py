@@ -18,6 +18,25 @@ from respijt.config import (
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _duty_grace_minutes() -> int | None:
+    """The running app's meldpunt grace period in minutes, or None outside an app."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    return int(current_app.config.get("RESPIJT_DUTY_GRACE_MINUTES", 60))
+
+
+def _status_link_settings() -> tuple[str, str] | None:
+    """The running app's secret key and public base URL, or None outside an app."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    secret = current_app.secret_key
+    return (str(secret) if secret else "", current_app.config["RESPIJT_PUBLIC_URL"])
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -62,6 +81,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.extensions import db, migrate
 
     database.configure_sqlite(app.config["RESPIJT_SQLITE_BUSY_TIMEOUT_MS"])
+    from respijt.meldpunt import duty
+
+    duty.configure_grace(_duty_grace_minutes)
+    from respijt.care_requests import status_link
+
+    status_link.configure(_status_link_settings)
     db.init_app(app)
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
         with app.app_context():

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+# Dates a client may send: far enough either way for history and planning, far enough from
+# date.min/date.max that adding a stay, a month or a week can never overflow.
+DATE_MIN = date(2000, 1, 1)
+DATE_MAX = date(2099, 12, 31)
+
 TARGET_GROUPS: dict[str, str] = {
     "ouderen": "Ouderen",
     "dementie": "Mensen met dementie",

@@ -14,12 +14,12 @@ from werkzeug.exceptions import HTTPException
 
 from respijt import clock, database
 from respijt.api import security
-from respijt.api.problems import domain_problem, invalid_params_from_messages, problem
-from respijt.api.security import current_caller
 from respijt.config import API_VERSION
 from respijt.errors import DomainError, exception_summary
 from respijt.extensions import db
+from respijt.serving.callers import current_caller
 from respijt.serving.input_limits import IdConverter
+from respijt.serving.problems import domain_problem, invalid_params_from_messages, problem
 
 log = logging.getLogger(__name__)
 

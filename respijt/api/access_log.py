@@ -14,11 +14,12 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from respijt.api.schemas import StrictSchema
-from respijt.api.security import client_source, current_caller, requires
+from respijt.api.security import client_source, requires
 from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.people.caller import visible_regions
 from respijt.privacy import access_log as privacy
+from respijt.serving.callers import current_caller
 
 blp = Blueprint("access_log", __name__, description="Inzage in het toegangslogboek (NEN 7513)")
 

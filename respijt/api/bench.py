@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
-from respijt.api.security import read_only
+from respijt.serving.callers import read_only
 
 blp = Blueprint("bench", __name__)
 

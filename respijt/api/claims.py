@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from respijt import clock
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
-from respijt.api.security import client_source, current_caller, requires
+from respijt.api.security import client_source, requires
 from respijt.care_requests.access_log import log_request_access, log_reservations_access
 from respijt.claims import formats, ledger, months, tariffs
 from respijt.database import run_in_transaction
@@ -33,6 +33,8 @@ from respijt.people.caller import (
     provider_in_visible_regions,
     visible_regions,
 )
+from respijt.serving.callers import current_caller
+from respijt.serving.downloads import csv_response
 
 blp = Blueprint("claims", __name__, description="Declaratie: regels per maand en tarieven")
 
@@ -120,13 +122,6 @@ def scope_provider(caller: Caller, requested: int | None) -> int | None:
             raise Forbidden("U ziet alleen de declaratieregels van uw eigen aanbieder.")
         return caller.provider_id
     return requested
-
-
-def csv_response(text: str, filename: str) -> Response:
-    response = Response(text.encode("utf-8"), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _filter_municipality(lines: list[ledger.LineView], code: str | None) -> list[ledger.LineView]:

@@ -15,9 +15,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.serving.input_limits import (
-    DATE_MAX,
-    DATE_MIN,
     DATE_RANGE_TEXT,
     ID_MAX,
     INT_MAX,

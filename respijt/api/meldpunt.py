@@ -19,7 +19,7 @@ from sqlalchemy import select
 from respijt import clock
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
-from respijt.api.security import client_source, current_caller, read_only, requires
+from respijt.api.security import client_source, requires
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
@@ -39,6 +39,7 @@ from respijt.models import (
 )
 from respijt.people.caller import Caller, in_visible_regions, visible_regions
 from respijt.privacy import access_log as privacy
+from respijt.serving.callers import current_caller, read_only
 
 blp = Blueprint("rota", __name__, description="Meldpunt: dienstrooster en telefonie")
 

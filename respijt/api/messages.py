@@ -18,7 +18,7 @@ from marshmallow import fields, validate
 
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
-from respijt.api.security import client_source, current_caller, requires
+from respijt.api.security import client_source, requires
 from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.messages import outbox
@@ -26,6 +26,7 @@ from respijt.models import OutboxMessage
 from respijt.models.outbox import OUTBOX_STATUSES
 from respijt.people.caller import visible_regions
 from respijt.privacy import access_log as privacy
+from respijt.serving.callers import current_caller
 
 blp = Blueprint("messages", __name__, description="Verstuurde en mislukte berichten (sms)")
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from respijt import clock
 from respijt.api import schemas
-from respijt.api.security import current_caller, read_only, requires
+from respijt.api.security import requires
 from respijt.beds import availability, registry
 from respijt.database import run_in_transaction
 from respijt.errors import Forbidden
@@ -36,6 +36,7 @@ from respijt.people.caller import (
     region_ids_for_codes,
     visible_regions,
 )
+from respijt.serving.callers import current_caller, read_only
 
 blp = Blueprint(
     "registry", __name__, description="Aanbieders, locaties, eenheden en beschikbaarheid"

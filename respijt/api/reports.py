@@ -12,13 +12,15 @@ from marshmallow import fields
 
 from respijt import clock
 from respijt.api import input_fields
-from respijt.api.claims import FormatQuery, csv_response, scope_provider
+from respijt.api.claims import FormatQuery, scope_provider
 from respijt.api.schemas import _range_check
-from respijt.api.security import current_caller, read_only, requires
+from respijt.api.security import requires
 from respijt.claims import formats, kpis, leegstand, months
 from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.extensions import db
 from respijt.people.caller import ensure_visible_filters, visible_regions
+from respijt.serving.callers import current_caller, read_only
+from respijt.serving.downloads import csv_response
 
 blp = Blueprint("reports", __name__, description="Leegstand en kerncijfers voor gemeenten")
 

@@ -29,13 +29,7 @@ from respijt.api.request_schemas import (
     RequestSchema,
 )
 from respijt.api.schemas import ReasonInput, ReservationSchema
-from respijt.api.security import (
-    Unauthorized,
-    allow_roles,
-    credentials_required,
-    current_caller,
-    refusals_logged,
-)
+from respijt.api.security import allow_roles, credentials_required, refusals_logged
 from respijt.beds.registry import normalise_phone
 from respijt.care_requests import access, common, lifecycle, series
 from respijt.care_requests import links as request_links
@@ -54,6 +48,7 @@ from respijt.models import CareRequest, RequestIdempotency, Reservation
 from respijt.people.caller import Caller
 from respijt.reservations import steps, workflow
 from respijt.serving import public_limits
+from respijt.serving.callers import Unauthorized, current_caller
 from respijt.serving.public_limits import limit_anonymous
 
 blp = Blueprint("requests", __name__, description="Aanvragen, matching en de wachtlijst")

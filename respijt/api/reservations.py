@@ -19,16 +19,10 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from respijt import clock, database
+from respijt import clock, codes, database
 from respijt.api import schemas
 from respijt.api.registry import json_response
-from respijt.api.security import (
-    allow_roles,
-    client_source,
-    current_caller,
-    refusals_logged,
-    requires,
-)
+from respijt.api.security import allow_roles, client_source, refusals_logged, requires
 from respijt.care_requests import access, offers
 from respijt.care_requests.access_log import reservation_reference
 from respijt.database import DriverTransaction, run_in_transaction
@@ -40,7 +34,7 @@ from respijt.privacy import access_log as privacy
 from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import holds as booking
 from respijt.reservations import steps, workflow
-from respijt.serving import input_limits
+from respijt.serving.callers import current_caller
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
 
@@ -156,7 +150,7 @@ def _iso_date(value: Any) -> date | None:
         day = date.fromisoformat(value)
     except ValueError:
         return None
-    return day if input_limits.DATE_MIN <= day <= input_limits.DATE_MAX else None
+    return day if codes.DATE_MIN <= day <= codes.DATE_MAX else None
 
 
 def plain_hold_input() -> dict[str, Any] | None:

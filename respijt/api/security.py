@@ -9,73 +9,15 @@ from typing import Any, TypeVar
 
 from flask import request
 
-from respijt import clock, database
 from respijt.care_requests import access_log as requests_access
 from respijt.database import run_in_transaction
-from respijt.errors import DomainError, Forbidden
+from respijt.errors import Forbidden
 from respijt.extensions import db
 from respijt.people.caller import Caller
-from respijt.people.tokens import read_token, resolve_token, touch_token
 from respijt.privacy import access_log as privacy
+from respijt.serving.callers import Unauthorized, current_caller
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Unauthorized(DomainError):
-    status = 401
-    title = "Niet aangemeld"
-    code = "unauthorized"
-
-
-def current_caller() -> Caller:
-    # Cached per request, not in `g`: an outer app context (tests, CLI) outlives requests.
-    cached = request.environ.get("respijt.caller")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if not header or scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized("Voor dit verzoek is een token nodig (Authorization: Bearer …).")
-    caller = _resolve(secret.strip())
-    if caller is None:
-        raise Unauthorized("Het token is onbekend, verlopen of ingetrokken.")
-    request.environ["respijt.caller"] = caller
-    return caller
-
-
-def _resolve(secret: str) -> Caller | None:
-    """The token's caller. For a request that writes, the token's row is read outside any
-    transaction (autocommit, one round trip): on SQLite the request's first statement would
-    take the write lock (BEGIN IMMEDIATE) and hold it while the body is parsed and validated,
-    and the busiest write (a plain hold) runs in a transaction of its own, not the session's.
-    What a user's or coordinator's token needs besides runs in a read transaction ended at
-    once; the rare `last_used_at` update gets a short write transaction of its own.
-    Read-only requests read it in the request's transaction (no extra round trip). No
-    session is made for it: a plain hold never uses one."""
-    now = clock.now()
-    if database.is_read_only() or database.session_in_transaction(db.session):
-        return resolve_token(db.session(), secret, now)
-    engine = db.engine
-    with database.read_only():
-        try:
-            # The session (made when first used) is needed only by user and coordinator tokens.
-            found = read_token(
-                db.session,
-                secret,
-                now,
-                lambda statement, params: database.first_row_outside_transaction(
-                    engine, statement, params
-                ),
-            )
-        finally:
-            if database.session_in_transaction(db.session):
-                db.session.commit()  # only read: releases the snapshot, nothing else
-    if found is None:
-        return None
-    caller, touch_id = found
-    if touch_id is not None:
-        run_in_transaction(db.session, lambda: touch_token(db.session, touch_id, now))
-    return caller
 
 
 def client_source() -> str | None:
@@ -182,9 +124,3 @@ def requires(*roles: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
-
-
-def read_only(view: F) -> F:
-    """Mark a view that never writes: on SQLite its transaction begins deferred."""
-    view._respijt_read_only = True  # type: ignore[attr-defined]
-    return view

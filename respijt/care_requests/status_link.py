@@ -1,4 +1,5 @@
-"""The requester's signed status link for an SMS, made with the running app's settings.
+"""The requester's signed status link for an SMS, made with the running app's settings (the
+app factory says where they come from, so this room imports no Flask).
 
 The token (request_links) carries only the reference, never client data. `/a/<token>` moves it
 into the signed session cookie and redirects to `/mijn-aanvraag`, so it leaves the address bar
@@ -8,18 +9,29 @@ there is no secret key, and messages go without a link.
 
 from __future__ import annotations
 
-from flask import current_app, has_app_context
+from collections.abc import Callable
 
 from respijt.care_requests import links as request_links
 
 STATUS_PATH = "/a/"
 
+# Set once by the app factory: the running app's secret key and public base URL, or None
+# outside an app.
+_settings_source: Callable[[], tuple[str, str] | None] | None = None
+
+
+def configure(source: Callable[[], tuple[str, str] | None]) -> None:
+    """Tell the status link where the secret key and the public base URL come from."""
+    global _settings_source
+    _settings_source = source
+
 
 def request_status_link(reference: str) -> str | None:
-    if not has_app_context():
+    settings = _settings_source() if _settings_source is not None else None
+    if settings is None:
         return None
-    secret = current_app.secret_key
+    secret, public_url = settings
     if not secret:
         return None
-    token = request_links.make_link_token(str(secret), reference)
-    return f"{current_app.config['RESPIJT_PUBLIC_URL']}{STATUS_PATH}{token}"
+    token = request_links.make_link_token(secret, reference)
+    return f"{public_url}{STATUS_PATH}{token}"

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.errors import InvalidInput
-from respijt.serving.input_limits import DATE_MAX, DATE_MIN
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -5,6 +5,7 @@ phone routing ask `duty_provider` and `backup_provider`. All answers come from t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,13 +17,20 @@ from respijt.models import Provider, ProviderRegion, RotaShift
 DEFAULT_GRACE = timedelta(minutes=60)
 
 
-def _configured_grace() -> timedelta:
-    # The access rules call this without a config at hand; read it from the app when one runs.
-    from flask import current_app, has_app_context
+# Set once by the app factory: reads RESPIJT_DUTY_GRACE_MINUTES of the running app, or None
+# outside one. The access rules call `on_duty_region_ids` without a config at hand.
+_grace_source: Callable[[], int | None] | None = None
 
-    if has_app_context():
-        return timedelta(minutes=int(current_app.config.get("RESPIJT_DUTY_GRACE_MINUTES", 60)))
-    return DEFAULT_GRACE
+
+def configure_grace(source: Callable[[], int | None]) -> None:
+    """Tell the rota where the grace period comes from (minutes; None means the default)."""
+    global _grace_source
+    _grace_source = source
+
+
+def _configured_grace() -> timedelta:
+    minutes = _grace_source() if _grace_source is not None else None
+    return DEFAULT_GRACE if minutes is None else timedelta(minutes=minutes)
 
 
 def on_duty_region_ids(provider_id: int, now: datetime, grace: timedelta | None = None) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from datetime import date
 from typing import Any
 
 from flask import Flask, Response, render_template, request
@@ -22,10 +21,7 @@ INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
 ID_MAX = INT_MAX
 
-# Dates a client may send: far enough either way for history and planning, far enough from
-# date.min/date.max that adding a stay, a month or a week can never overflow.
-DATE_MIN = date(2000, 1, 1)
-DATE_MAX = date(2099, 12, 31)
+# Dates a client may send: DATE_MIN..DATE_MAX (codes.py).
 DATE_RANGE_TEXT = "Kies een datum tussen 01-01-2000 en 31-12-2099."
 
 # The deepest JSON body any endpoint takes is three levels; a little room above that.
@@ -146,7 +142,7 @@ def refuse_bad_input() -> Response | tuple[str, int] | None:
     if not status:
         return None
     if request.path.startswith(API_PREFIXES):
-        from respijt.api.problems import problem
+        from respijt.serving.problems import problem
 
         if status == 400:
             return problem(400, reason, code="invalid_json")

@@ -183,7 +183,7 @@ def _check_access() -> None:
     """127.0.0.1 (the real client once ProxyFix is set up) or an admin token."""
     if request.remote_addr in LOOPBACK:
         return
-    from respijt.api.security import current_caller
+    from respijt.serving.callers import current_caller
 
     if current_caller().role != "admin":  # 401 problem+json without a valid token
         raise Forbidden("Alleen een beheerder mag de meetgegevens lezen.")

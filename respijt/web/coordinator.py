@@ -18,8 +18,6 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from respijt import clock
-from respijt.api.claims import csv_response
-from respijt.api.security import read_only
 from respijt.care_requests import common
 from respijt.claims import formats, kpis
 from respijt.claims.kpis import SERIES_FIELDS, flatten
@@ -37,6 +35,8 @@ from respijt.people.caller import (
     visible_regions,
 )
 from respijt.privacy import access_log as privacy
+from respijt.serving.callers import read_only
+from respijt.serving.downloads import csv_response
 from respijt.serving.input_limits import parse_id
 from respijt.web import blp
 from respijt.web.forms import parse_date

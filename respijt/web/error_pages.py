@@ -1,6 +1,6 @@
 """Errors on website paths as Dutch pages in the site's layout; the API keeps problem+json.
 
-Every error handler answers problem+json (respijt.api.problems). For a path a person opens in
+Every error handler answers problem+json (respijt.serving.problems). For a path a person opens in
 a browser, `problem_as_page` (an after_request hook) swaps that body for a page saying in plain
 Dutch what happened and how to go on, with the same status and headers (Allow, Retry-After).
 Machine paths keep problem+json: the API, the Twilio webhooks, the iCal feed, /health and
@@ -22,8 +22,8 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
-from respijt.api.problems import PROBLEM_TYPE
 from respijt.errors import exception_summary
+from respijt.serving.problems import PROBLEM_TYPE
 
 log = logging.getLogger(__name__)
 

@@ -30,13 +30,15 @@ from wtforms.widgets import Select, html_params
 from respijt.beds.registry import CapacityRange
 from respijt.codes import (
     CARE_LEVELS,
+    DATE_MAX,
+    DATE_MIN,
     LANGUAGES,
     REQUEST_FUNDING,
     REQUEST_REASONS,
     TARGET_GROUPS,
     URGENCIES,
 )
-from respijt.serving.input_limits import DATE_MAX, DATE_MIN, DATE_RANGE_TEXT, INT_MAX
+from respijt.serving.input_limits import DATE_RANGE_TEXT, INT_MAX
 
 REQUIRED = "Vul dit veld in."
 CHOOSE = "Maak een keuze."

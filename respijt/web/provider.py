@@ -20,6 +20,7 @@ from respijt import clock
 from respijt.beds import registry
 from respijt.care_requests import access
 from respijt.care_requests.access_log import PURPOSE, reservation_reference
+from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.database import run_in_transaction
 from respijt.errors import CapacityBelowReserved, DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
@@ -40,7 +41,6 @@ from respijt.reservations.workflow import (
     CONFIRMED,
     RESERVATION_LABELS,
 )
-from respijt.serving.input_limits import DATE_MAX, DATE_MIN
 from respijt.web import blp
 from respijt.web import format as fmt
 from respijt.web.forms import ActionForm, CapacityForm, WeekForm

@@ -12,7 +12,6 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from respijt import clock
-from respijt.api.security import read_only
 from respijt.beds.availability import SearchFilters, search
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, LANGUAGES, TARGET_GROUPS
 from respijt.database import run_in_transaction
@@ -20,6 +19,7 @@ from respijt.extensions import db
 from respijt.models import Location, Municipality, Region
 from respijt.people import feedback
 from respijt.serving import public_limits
+from respijt.serving.callers import read_only
 from respijt.web import blp
 from respijt.web.forms import FeedbackForm, SearchForm, parse_date
 from respijt.web.texts import texts_for

@@ -20,13 +20,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from respijt import clock
-from respijt.api.security import current_caller
 from respijt.claims.formats import money
 from respijt.claims.months import Month
 from respijt.claims.report import monthly_report
 from respijt.errors import Forbidden, NotFound, ServiceUnavailable
 from respijt.extensions import db
 from respijt.people.caller import Caller, ensure_visible_filters, visible_regions
+from respijt.serving.callers import current_caller
 from respijt.web import report_pdf
 from respijt.web.security import current_principal
 

@@ -211,7 +211,7 @@ def init_security(app: Flask) -> None:
     # Both answer problem+json; on a website path error_pages turns that into a Dutch page.
     @app.errorhandler(CSRFError)
     def csrf_refused(exc: CSRFError) -> Response:
-        from respijt.api.problems import problem
+        from respijt.serving.problems import problem
         from respijt.web.error_pages import CSRF_REFUSED
 
         # Flask-WTF's reason ("The referrer header is missing.") tells an operator why.
@@ -225,7 +225,7 @@ def init_security(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(exc: RateLimitExceeded) -> Response:
-        from respijt.api.problems import problem
+        from respijt.serving.problems import problem
 
         log.info("rate limit reached on %s: %s", request.endpoint or "-", exc.description)
         response = problem(429)
