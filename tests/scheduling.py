@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from respijt import clock
+from respijt import PROJECT_ROOT, clock
 from respijt.models import Reservation, Unit
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
@@ -49,3 +55,45 @@ def hold(
         confirm=confirm,
     )
     return reservation
+
+
+# The scheduler subprocesses of the process and outage tests: a short lease and tick.
+LEASE_SECONDS = 3.0
+TICK_SECONDS = 1.0
+
+
+def start_scheduler(database_url: str, workdir: Path, name: str) -> tuple[subprocess.Popen, Path]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "RESPIJT_INSTANCE_PATH": str(workdir),
+        "RESPIJT_SECRET_KEY": "test",
+        "RESPIJT_SMS_BACKEND": "console",
+        # Tests run at any hour (conftest does the same for the app); after 21:00 in Amsterdam
+        # the reminders below would wait for the morning.
+        "RESPIJT_QUIET_HOURS": "",
+        "RESPIJT_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS),
+        "RESPIJT_SCHEDULER_EXPIRE_SECONDS": str(TICK_SECONDS),
+        "RESPIJT_SCHEDULER_DISPATCH_SECONDS": str(TICK_SECONDS),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = workdir / f"{name}.log"
+    with log.open("w") as out:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from respijt.cli.commands import main; main()", "scheduler"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return process, log
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

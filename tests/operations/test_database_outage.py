@@ -15,11 +15,10 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -31,19 +30,18 @@ import requests
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from respijt import PROJECT_ROOT, clock, create_app
+from respijt import clock, create_app
 from respijt.extensions import db
 from respijt.models import CareRequest, JobRun
 from tests import factories
 from tests.browser.live_server import free_port, running_server
 from tests.care_request_helpers import json_body
 from tests.conftest import IN_CI, config_for_tests
+from tests.scheduling import start_scheduler, wait_for
 
 pytestmark = pytest.mark.slow
 
 PG_BIN = Path(os.environ.get("RESPIJT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
-LEASE_SECONDS = 3.0
-TICK_SECONDS = 1.0
 OUTAGE_SECONDS = 5.0  # longer than the scheduler's lease: it expires while nobody can renew it
 
 
@@ -117,41 +115,6 @@ def own_cluster() -> Iterator[OwnCluster]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def start_scheduler(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "RESPIJT_INSTANCE_PATH": str(workdir),
-        "RESPIJT_SECRET_KEY": "test",
-        "RESPIJT_SMS_BACKEND": "console",
-        "RESPIJT_QUIET_HOURS": "",
-        "RESPIJT_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS),
-        "RESPIJT_SCHEDULER_EXPIRE_SECONDS": str(TICK_SECONDS),
-        "RESPIJT_SCHEDULER_DISPATCH_SECONDS": str(TICK_SECONDS),
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = workdir / "scheduler.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from respijt.cli.commands import main; main()", "scheduler"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return process, log
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 @dataclass
 class Answer:
     at: float
@@ -216,7 +179,7 @@ def test_postgresql_stops_and_starts_under_load_without_a_500_or_a_lost_write(
         payload = json_body(municipality, today + timedelta(days=3), today + timedelta(days=5))
         db.session.remove()
 
-        scheduler, scheduler_log = start_scheduler(url, tmp_path)
+        scheduler, scheduler_log = start_scheduler(url, tmp_path, "scheduler")
         try:
             with running_server(url, db, tmp_path) as base:
                 wait_for(lambda: _count_runs(app, after=None) > 0, 30, "the scheduler's first jobs")

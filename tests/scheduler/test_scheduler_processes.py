@@ -6,70 +6,34 @@ and 1-second job intervals so the whole story takes seconds.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from respijt import PROJECT_ROOT, clock
+from respijt import clock
 from respijt.database import read_only
 from respijt.messages import outbox
 from respijt.models import JobRun, NightInventory, OutboxMessage, Reservation, ReservationEvent
 from respijt.reservations.check import find_inventory_mismatches
 from respijt.scheduler.lease import read_lease
-from tests.scheduling import STAFF_MOBILE, hold
+from tests.scheduling import (
+    LEASE_SECONDS,
+    STAFF_MOBILE,
+    TICK_SECONDS,
+    hold,
+    start_scheduler,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
-
-LEASE_SECONDS = 3.0
-TICK_SECONDS = 1.0
-
-
-def start_scheduler(database_url: str, workdir: Path, name: str) -> tuple[subprocess.Popen, Path]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "RESPIJT_INSTANCE_PATH": str(workdir),
-        "RESPIJT_SECRET_KEY": "test",
-        "RESPIJT_SMS_BACKEND": "console",
-        # Tests run at any hour (conftest does the same for the app); after 21:00 in Amsterdam
-        # the reminders below would wait for the morning.
-        "RESPIJT_QUIET_HOURS": "",
-        "RESPIJT_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS),
-        "RESPIJT_SCHEDULER_EXPIRE_SECONDS": str(TICK_SECONDS),
-        "RESPIJT_SCHEDULER_DISPATCH_SECONDS": str(TICK_SECONDS),
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = workdir / f"{name}.log"
-    with log.open("w") as out:  # the child keeps its own descriptor
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from respijt.cli.commands import main; main()", "scheduler"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return process, log
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_two_schedulers_do_each_job_once_and_the_standby_takes_over(db, make, tmp_path):
