@@ -12,8 +12,7 @@ from respijt import PROJECT_ROOT
 
 PACKAGE = Path(PROJECT_ROOT) / "respijt"
 
-# The frame: app factory, settings, extensions, database, clock, errors and code lists.
-# `edge` joins it when the transaction edge is written.
+# The frame: app factory, settings, extensions, database, clock, errors, code lists and the edge.
 FRAME = {"__init__", "config", "extensions", "database", "clock", "errors", "codes", "edge"}
 ROOMS = {"beds", "reservations", "care_requests", "meldpunt", "claims", "messages", "people"}
 ROOMS |= {"privacy", "models"}
