@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Flask, Response, current_app, request
 
 from respijt import clock
-from respijt.api import inbound_sms as inbound
+from respijt.care_requests import replies as inbound
 from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.messages import delivery

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from respijt import clock
-from respijt.api import inbound_sms as inbound
+from respijt.care_requests import replies as inbound
 from respijt.claims import kpis as kpi_module
 from respijt.claims.kpis import flatten
 from respijt.messages import delivery, satisfaction
