@@ -31,7 +31,7 @@ from respijt.api.request_schemas import (
 from respijt.api.schemas import ReasonInput, ReservationSchema
 from respijt.api.security import allow_roles, credentials_required, refusals_logged
 from respijt.beds.registry import normalise_phone
-from respijt.care_requests import access, common, lifecycle, series
+from respijt.care_requests import access, answers, common, lifecycle, series
 from respijt.care_requests import links as request_links
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import (
@@ -44,9 +44,9 @@ from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, IdempotencyConflict, InvalidInput, NotFound
 from respijt.extensions import db
-from respijt.models import CareRequest, RequestIdempotency, Reservation
+from respijt.models import CareRequest, RequestIdempotency
 from respijt.people.caller import Caller
-from respijt.reservations import steps, workflow
+from respijt.reservations import workflow
 from respijt.serving import public_limits
 from respijt.serving.callers import Unauthorized, current_caller
 from respijt.serving.public_limits import limit_anonymous
@@ -472,16 +472,6 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     return _change(reference, action)
 
 
-def _offer_action(reference: str, reservation_id: int, step: Any) -> ResponseReturnValue:
-    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
-        reservation = request_offers.request_reservation(db.session, care_request, reservation_id)
-        step(caller, reservation)
-        db.session.refresh(care_request)
-        return request_dict(care_request)
-
-    return _change(reference, action)
-
-
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/accept", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.doc(security=_security)
@@ -489,13 +479,18 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod aannemen: de vastgehouden plek wordt bevestigd (of wacht op de aanbieder)."""
     hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
 
-    def step(caller: Caller, reservation: Reservation) -> None:
-        workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-        steps.confirm_by_requester(
-            db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
+    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        answers.accept_offer(
+            db.session,
+            care_request,
+            reservation_id,
+            caller=caller,
+            now=clock.now(),
+            provider_confirm_hours=hours,
         )
+        return request_dict(care_request)
 
-    return _offer_action(reference, reservation_id, step)
+    return _change(reference, action)
 
 
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/decline", methods=["POST"])
@@ -505,18 +500,18 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
 def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod afslaan: de plek komt vrij en de aanvraag gaat terug naar het zoeken."""
 
-    def step(caller: Caller, reservation: Reservation) -> None:
-        workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
-        steps.cancel(
+    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        answers.decline_offer(
             db.session,
-            reservation,
-            party="requester",
+            care_request,
+            reservation_id,
             caller=caller,
             now=clock.now(),
-            reason=data.get("reason") or "Aanbod afgeslagen door de aanvrager",
+            reason=data.get("reason"),
         )
+        return request_dict(care_request)
 
-    return _offer_action(reference, reservation_id, step)
+    return _change(reference, action)
 
 
 @blp.route("/requests/<reference>/withdraw", methods=["POST"])

@@ -24,7 +24,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from respijt import clock
-from respijt.care_requests import access, common
+from respijt.care_requests import access, answers, common
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import PURPOSE, log_request_access
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
@@ -45,7 +45,7 @@ from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
 from respijt.reservations import fast_hold as booking_sql
 from respijt.reservations import holds as booking
-from respijt.reservations import steps, workflow
+from respijt.reservations import workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving.input_limits import parse_id
 from respijt.web import blp
@@ -361,13 +361,15 @@ def meldpunt_confirm(reference: str, reservation_id: int) -> ResponseReturnValue
 
     def work() -> bool:
         found = access.get_request(db.session, caller, reference, clock.now())
-        reservation = request_offers.request_reservation(db.session, found, reservation_id)
-        workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-        steps.confirm_by_requester(
-            db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
+        reservation = answers.accept_offer(
+            db.session,
+            found,
+            reservation_id,
+            caller=caller,
+            now=clock.now(),
+            provider_confirm_hours=hours,
         )
         _log_reservation(caller, reservation, "reservation.confirm")
-        db.session.refresh(found)
         return found.status in OPEN_REQUEST_STATUSES
 
     return _act(caller, reference, "change", work, "De reservering is bevestigd.")

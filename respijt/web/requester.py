@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.beds.registry import normalise_phone
-from respijt.care_requests import access, lifecycle
+from respijt.care_requests import access, answers, lifecycle
 from respijt.care_requests import links as request_links
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import log_request_access
@@ -34,8 +34,9 @@ from respijt.database import run_in_transaction
 from respijt.errors import DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest
+from respijt.people.caller import Caller
 from respijt.reservations import notices as rules
-from respijt.reservations import steps, workflow
+from respijt.reservations import workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving import public_limits
 from respijt.web import blp
@@ -236,11 +237,14 @@ def _act(step: Any, done: str) -> ResponseReturnValue:
 def accept_offer(reservation_id: int) -> ResponseReturnValue:
     hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
 
-    def step(care_request: CareRequest, caller: Any) -> None:
-        reservation = request_offers.request_reservation(db.session, care_request, reservation_id)
-        workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
-        steps.confirm_by_requester(
-            db.session, reservation, caller=caller, now=clock.now(), provider_confirm_hours=hours
+    def step(care_request: CareRequest, caller: Caller) -> None:
+        answers.accept_offer(
+            db.session,
+            care_request,
+            reservation_id,
+            caller=caller,
+            now=clock.now(),
+            provider_confirm_hours=hours,
         )
 
     return _act(step, "U hebt het aanbod aangenomen.")
@@ -248,16 +252,9 @@ def accept_offer(reservation_id: int) -> ResponseReturnValue:
 
 @blp.route("/mijn-aanvraag/aanbod/<int:reservation_id>/afslaan", methods=["POST"])
 def decline_offer(reservation_id: int) -> ResponseReturnValue:
-    def step(care_request: CareRequest, caller: Any) -> None:
-        reservation = request_offers.request_reservation(db.session, care_request, reservation_id)
-        workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
-        steps.cancel(
-            db.session,
-            reservation,
-            party="requester",
-            caller=caller,
-            now=clock.now(),
-            reason="Aanbod afgeslagen door de aanvrager",
+    def step(care_request: CareRequest, caller: Caller) -> None:
+        answers.decline_offer(
+            db.session, care_request, reservation_id, caller=caller, now=clock.now()
         )
 
     return _act(step, "U hebt het aanbod afgeslagen. We zoeken verder.")
