@@ -1,9 +1,10 @@
-"""Twilio webhooks under /twilio: SMS status callbacks and inbound SMS (voice: rota issue).
+"""Twilio webhooks under /twilio: SMS status callbacks and inbound SMS (voice: `twilio_voice`).
 
 Each request must carry a valid `X-Twilio-Signature`, computed by Twilio over the URL it posted
 to; behind a proxy that is `RESPIJT_PUBLIC_URL` + path, not what Flask sees. A retry with an
 `I-Twilio-Idempotency-Token` seen before has no second effect. These views are the transaction
-edge: verify → act → commit → answer.
+edge: verify → act in `edge.transaction` → answer; what an inbound SMS means and does is
+`care_requests.replies`.
 
 The blueprint is signed, not cookie-authenticated: exempt it from CSRF (`csrf.exempt(blp)`);
 `register_webhooks` does so itself when Flask-WTF's CSRFProtect is already set up.
@@ -17,9 +18,8 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from respijt import clock
-from respijt.care_requests import replies as inbound
-from respijt.database import run_in_transaction
+from respijt import clock, edge
+from respijt.care_requests import replies
 from respijt.extensions import db
 from respijt.messages import delivery
 from respijt.messages.twilio import signature_is_valid, webhook_validator
@@ -96,7 +96,7 @@ def sms_status() -> Response:
             sink=sink,
         )
 
-    run_in_transaction(db.session, work, current_app.config["RESPIJT_TX_RETRIES"])
+    edge.transaction(work)
     return Response(status=204)
 
 
@@ -111,22 +111,21 @@ def sms_inbound() -> Response:
         return Response("MessageSid en From zijn verplicht.", status=400)
     token = request.headers.get(IDEMPOTENCY_HEADER)
 
-    def work() -> inbound.InboundResult | None:
-        now = clock.now()
-        if token and not delivery.claim_webhook_token(db.session, token, "sms_inbound", now):
-            return None
-        return inbound.handle_inbound(
+    reply_days = current_app.config["RESPIJT_SATISFACTION_REPLY_DAYS"]
+
+    def work() -> replies.InboundResult:
+        return replies.handle_inbound(
             db.session,
             sid=sid,
             from_number=from_number,
             to_number=form.get("To") or "",
             body=form.get("Body") or "",
-            now=now,
-            satisfaction_reply_days=current_app.config["RESPIJT_SATISFACTION_REPLY_DAYS"],
+            now=clock.now(),
+            satisfaction_reply_days=reply_days,
+            idempotency_token=token,
         )
 
-    result = run_in_transaction(db.session, work, current_app.config["RESPIJT_TX_RETRIES"])
-    return twiml(result.reply if result is not None else None)
+    return twiml(edge.transaction(work).reply)
 
 
 def register_webhooks(app: Flask) -> None:

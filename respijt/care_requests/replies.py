@@ -1,9 +1,13 @@
-"""Inbound SMS: opt-out and opt-in keywords, a provider's JA/NEE <code>, a location's OK, and
-the 1–5 answer to the question after departure (only from a number that was asked).
+"""Inbound SMS: what a received message means, and acting on it once.
 
-Every inbound message is stored with what we made of it. The reply (a Dutch text, or None) goes
-back to the sender as TwiML. Bodies are never logged above DEBUG.
-Plain functions over a session: they flush, never commit.
+Opt-out and opt-in keywords, a provider's JA/NEE <code> for a reservation that awaits its
+answer, a location's OK (availability unchanged), and the 1–5 answer to the question after
+departure (only from a number that was asked). Every inbound message is stored with what we
+made of it; the reply (a Dutch text, or None) is for the webhook to send back as TwiML. Bodies
+are never logged above DEBUG. Plain functions over a session: they flush, never commit.
+
+It lives with the care requests because the replies answer what the care-request flow sent:
+the provider's answer moves the reservation and lets its request follow.
 """
 
 from __future__ import annotations
@@ -22,8 +26,7 @@ from respijt.messages import delivery, satisfaction
 from respijt.models import CareRequest, InboundMessage, Location, Reservation
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
-from respijt.reservations import fast_hold as booking_sql
-from respijt.reservations import steps
+from respijt.reservations import fast_hold, steps
 from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
     CONFIRMED,
@@ -83,11 +86,17 @@ def handle_inbound(
     body: str,
     now: datetime,
     satisfaction_reply_days: int = satisfaction.DEFAULT_REPLY_DAYS,
+    idempotency_token: str | None = None,
 ) -> InboundResult:
-    """Act on one received SMS once (a repeated MessageSid has no second effect).
+    """Act on one received SMS once: a repeated MessageSid, or a webhook retry with an
+    idempotency token seen before, has no second effect and gets no reply.
 
     Keywords and JA/NEE come first; a message that is only a number is an answer to the
     satisfaction question when its sender was asked, else it is not understood."""
+    if idempotency_token and not delivery.claim_webhook_token(
+        session, idempotency_token, "sms_inbound", now
+    ):
+        return InboundResult("other", "duplicate", None, duplicate=True)
     if session.scalar(select(InboundMessage.id).where(InboundMessage.sid == sid)) is not None:
         return InboundResult("other", "duplicate", None, duplicate=True)
     command, argument = parse_command(body)
@@ -222,7 +231,7 @@ def _log_answer(
         action="reservation.confirm" if command == "confirm" else "reservation.decline",
         event="change",
         caller=caller,
-        client_reference=reference or booking_sql.own_reference(reservation.id),
+        client_reference=reference or fast_hold.own_reference(reservation.id),
         outcome=outcome,
         purpose="zorgbemiddeling",
         source="sms",

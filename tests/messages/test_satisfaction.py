@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from respijt import clock
-from respijt.care_requests import replies as inbound
+from respijt.care_requests import replies
 from respijt.claims import kpis as kpi_module
 from respijt.claims.kpis import flatten
 from respijt.messages import delivery, satisfaction
@@ -168,7 +168,7 @@ def test_a_number_that_texted_stop_is_not_asked(app, db, make, fake_twilio_serve
     assert not [m for m in fake_twilio_server.messages(to=CONTACT) if "tevreden" in m.body]
     # It cannot answer either: a number is not understood from someone never asked.
     digit = fake_twilio_server.send_inbound(CONTACT, "4")
-    assert digit.replies == [inbound.HELP]
+    assert digit.replies == [replies.HELP]
     assert last_inbound(db)[:2] == ("other", "not_understood")
 
 
@@ -185,7 +185,7 @@ def test_a_stop_before_the_question_went_out_leaves_nobody_asked(app, db, make, 
     drain(app, db, twilio_config(app))
 
     assert [(q.status, q.error_code) for q in questions(db)] == [("skipped", "opted_out")]
-    assert fake_twilio_server.send_inbound(CONTACT, "3").replies == [inbound.HELP]
+    assert fake_twilio_server.send_inbound(CONTACT, "3").replies == [replies.HELP]
     row = survey(db)
     assert row is not None and row.score is None
 
@@ -252,7 +252,7 @@ def test_out_of_range_and_keywords_from_an_asked_number_are_not_taken_as_answers
     assert "Zet de code" in ja.replies[0]  # the JA/NEE handler answered, not the survey
     assert last_inbound(db)[:2] == ("confirm", "no_code")
     words = fake_twilio_server.send_inbound(CONTACT, "Heel goed!")
-    assert words.replies == [inbound.HELP]
+    assert words.replies == [replies.HELP]
     row = survey(db)
     assert row is not None and row.score is None  # still open
 
@@ -267,7 +267,7 @@ def test_out_of_range_and_keywords_from_an_asked_number_are_not_taken_as_answers
 def test_a_digit_from_a_number_never_asked_gets_the_usual_help(app, db, make, fake_twilio_server):
     asked(app, db, make)
     stranger = fake_twilio_server.send_inbound(STRANGER, "3")
-    assert stranger.replies == [inbound.HELP]
+    assert stranger.replies == [replies.HELP]
     assert last_inbound(db) == ("other", "not_understood", None)
     row = survey(db)
     assert row is not None and row.score is None
