@@ -19,7 +19,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.api.request_schemas import (
     CloseInput,
     ListQuery,
@@ -41,8 +41,7 @@ from respijt.care_requests.access_log import (
 )
 from respijt.care_requests.common import PUBLIC, link_caller
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
-from respijt.database import run_in_transaction
-from respijt.errors import DomainError, Forbidden, IdempotencyConflict, InvalidInput, NotFound
+from respijt.errors import IdempotencyConflict, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest, RequestIdempotency
 from respijt.people.caller import Caller
@@ -65,10 +64,6 @@ _security: list[dict[str, list[str]]] = [{"bearer": []}, {"requestLink": []}]
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _retries() -> int:
-    return int(current_app.config["RESPIJT_TX_RETRIES"])
 
 
 def _stale_after() -> int:
@@ -111,23 +106,17 @@ def _load(caller: Caller, reference: str, action: str) -> CareRequest:
 def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
     """Run `work`; a refusal rolls back its transaction (and the granted row with it), so the
     refusal is logged afterwards in its own: each access leaves exactly one row."""
-    try:
-        return run_in_transaction(db.session, work, _retries())
-    except DomainError as exc:
-        db.session.rollback()
-        outcome = "denied" if isinstance(exc, NotFound | Forbidden | Unauthorized) else "failed"
-        run_in_transaction(
+
+    def log_refusal(outcome: str) -> None:
+        log_request_access(
             db.session,
-            lambda: log_request_access(
-                db.session,
-                action=action,
-                caller=caller,
-                reference=reference_as_logged(reference),
-                outcome=outcome,
-            ),
-            _retries(),
+            action=action,
+            caller=caller,
+            reference=reference_as_logged(reference),
+            outcome=outcome,
         )
-        raise
+
+    return edge.transaction_logging_refusal(work, log_refusal)
 
 
 def _iso(value: Any) -> str | None:
@@ -293,8 +282,8 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
     channel = default_channel if caller.role == "public" else data.get("channel", default_channel)
     key = _idempotency_key(caller)
     fingerprint = _fingerprint(data)
-    replaying = key is not None and run_in_transaction(
-        db.session, lambda: _replay(caller, key, fingerprint) is not None, _retries()
+    replaying = key is not None and edge.transaction(
+        lambda: _replay(caller, key, fingerprint) is not None
     )
     if caller.role == "public" and not replaying:
         mobile = _public_mobile(data)
@@ -343,13 +332,13 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
         return request_dict(care_request, link_token=token), replayed
 
     try:
-        body, replayed = run_in_transaction(db.session, work, _retries())
+        body, replayed = edge.transaction(work)
     except IntegrityError:
         # The same key raced itself and the other call won: answer with its request.
         db.session.rollback()
         if key is None:
             raise
-        body, replayed = run_in_transaction(db.session, work, _retries())
+        body, replayed = edge.transaction(work)
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/requests/{body['reference']}"
@@ -397,7 +386,7 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
             for r in rows
         ]
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(edge.transaction(work))
 
 
 @blp.route("/requests/<reference>", methods=["GET"])

@@ -23,12 +23,11 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.care_requests import access, answers, common
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import PURPOSE, log_request_access
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
-from respijt.database import run_in_transaction
 from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
 from respijt.meldpunt import duty, notices
@@ -43,9 +42,8 @@ from respijt.models import (
 )
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
-from respijt.reservations import fast_hold as booking_sql
+from respijt.reservations import fast_hold, workflow
 from respijt.reservations import holds as booking
-from respijt.reservations import workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving.input_limits import parse_id
 from respijt.web import blp
@@ -104,10 +102,6 @@ class HoldForm(ActionForm):
     departure = StringField(validators=[required()])
 
 
-def _retries() -> int:
-    return int(current_app.config["RESPIJT_TX_RETRIES"])
-
-
 def _stale_after() -> int:
     return int(current_app.config["RESPIJT_STALE_AFTER_HOURS"])
 
@@ -154,7 +148,7 @@ def _log_reservation(caller: Caller, reservation: Reservation, action: str) -> N
         db.session,
         action=action,
         caller=caller,
-        client_reference=reference or booking_sql.own_reference(reservation.id),
+        client_reference=reference or fast_hold.own_reference(reservation.id),
         outcome="success",
         purpose=PURPOSE,
         source=None,
@@ -164,23 +158,17 @@ def _log_reservation(caller: Caller, reservation: Reservation, action: str) -> N
 
 def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
     """Run `work`; a refusal is logged in its own transaction (one row per access)."""
-    try:
-        return run_in_transaction(db.session, work, _retries())
-    except DomainError as exc:
-        db.session.rollback()
-        outcome = "denied" if isinstance(exc, NotFound | Forbidden) else "failed"
-        run_in_transaction(
+
+    def log_refusal(outcome: str) -> None:
+        log_request_access(
             db.session,
-            lambda: log_request_access(
-                db.session,
-                action=action,
-                caller=caller,
-                reference=common.normalise_reference(reference),
-                outcome=outcome,
-            ),
-            _retries(),
+            action=action,
+            caller=caller,
+            reference=common.normalise_reference(reference),
+            outcome=outcome,
         )
-        raise
+
+    return edge.transaction_logging_refusal(work, log_refusal)
 
 
 def _local_day_start(day: date) -> datetime:
@@ -237,7 +225,7 @@ def meldpunt_console() -> ResponseReturnValue:
             "notes": notes,
         }
 
-    context = run_in_transaction(db.session, work, _retries())
+    context = edge.transaction(work)
     note_form = NoteForm()
     return render_template(
         "meldpunt/console.html",
@@ -414,7 +402,7 @@ def meldpunt_voicemail_done(voicemail_id: int) -> ResponseReturnValue:
         voice.mark_voicemail_done(db.session, voicemail_id, actor=caller.key, now=clock.now())
 
     try:
-        run_in_transaction(db.session, work, _retries())
+        edge.transaction(work)
     except NotFound:
         abort(404)
     except DomainError as exc:
@@ -449,7 +437,7 @@ def meldpunt_note() -> ResponseReturnValue:
         )
 
     try:
-        run_in_transaction(db.session, work, _retries())
+        edge.transaction(work)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.detail, "fout")

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.care_requests.access_log import create_logged_request
-from respijt.database import run_in_transaction
 from respijt.errors import InvalidInput
 from respijt.extensions import db
 from respijt.people.caller import Caller
@@ -37,9 +36,7 @@ def submit_request(
         return created.reference
 
     try:
-        reference = run_in_transaction(
-            db.session, work, int(current_app.config["RESPIJT_TX_RETRIES"])
-        )
+        reference = edge.transaction(work)
     except InvalidInput as exc:
         db.session.rollback()
         return None, form.add_domain_errors(exc.params)

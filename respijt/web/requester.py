@@ -21,7 +21,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.beds.registry import normalise_phone
 from respijt.care_requests import access, answers, lifecycle
 from respijt.care_requests import links as request_links
@@ -30,7 +30,6 @@ from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.common import PUBLIC, link_caller
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.codes import TARGET_GROUPS
-from respijt.database import run_in_transaction
 from respijt.errors import DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest
@@ -52,10 +51,6 @@ from respijt.web.request_submission import submit_request
 SESSION_TOKEN = "request_link"
 SESSION_CREATED = "request_created"
 OPEN_REQUESTS_PER_NUMBER = 5
-
-
-def _retries() -> int:
-    return int(current_app.config["RESPIJT_TX_RETRIES"])
 
 
 def _link(token: str) -> str:
@@ -191,7 +186,7 @@ def my_request() -> ResponseReturnValue:
             "region": found.municipality.region,
         }
 
-    context = run_in_transaction(db.session, work, _retries())
+    context = edge.transaction(work)
     if context is None:
         return _no_link()
     care_request = context["care_request"]
@@ -225,7 +220,7 @@ def _act(step: Any, done: str) -> ResponseReturnValue:
         step(_load(reference, "change"), link_caller(reference))
 
     try:
-        run_in_transaction(db.session, work, _retries())
+        edge.transaction(work)
     except DomainError as exc:
         flash(exc.detail, "error")
     else:
@@ -282,7 +277,7 @@ def withdraw_request() -> ResponseReturnValue:
         )
 
     try:
-        run_in_transaction(db.session, work, _retries())
+        edge.transaction(work)
     except DomainError as exc:
         flash(exc.detail, "error")
     else:
@@ -330,7 +325,7 @@ def resend_link() -> ResponseReturnValue:
                     now=now,
                 )
 
-        run_in_transaction(db.session, work, _retries())
+        edge.transaction(work)
         return redirect(url_for("web.resend_link_sent"), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("web/resend_link.html", form=form), status

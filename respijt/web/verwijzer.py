@@ -7,15 +7,14 @@ client's name), and each new request one.
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.care_requests.access import restrict_to_visible
 from respijt.care_requests.access_log import log_requests_shown
 from respijt.care_requests.workflow import REQUEST_LABELS
-from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.models import CareRequest
 from respijt.people.caller import Caller
@@ -26,10 +25,6 @@ from respijt.web.request_submission import submit_request
 from respijt.web.security import current_principal, login_required
 
 LIST_LIMIT = 200
-
-
-def _retries() -> int:
-    return int(current_app.config["RESPIJT_TX_RETRIES"])
 
 
 def _caller() -> Caller:
@@ -51,7 +46,7 @@ def referrer_requests() -> ResponseReturnValue:
         log_requests_shown(db.session, caller=caller, shown=found, source=request.remote_addr)
         return found
 
-    found = run_in_transaction(db.session, work, _retries())
+    found = edge.transaction(work)
     return render_template("web/referrer_requests.html", care_requests=found, labels=REQUEST_LABELS)
 
 
