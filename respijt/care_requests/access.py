@@ -1,5 +1,6 @@
 """Who may see which care request and which reservation: decided in the query, so others get
-404 (DESIGN §2). The API and the pages ask these functions; none decides on its own.
+404 (DESIGN §2). The API, the pages and the use cases ask these functions; none decides on its
+own. A reservation made for a request is seen by whoever sees the request (`get_offer`).
 
 The meldpunt's need to know: only *open* requests (new, offered, waitlisted), and of those the
 ones of a region where its provider is on duty now (plus RESPIJT_DUTY_GRACE_MINUTES), or that
@@ -136,6 +137,18 @@ def get_reservation(
     reservation = session.scalar(query)
     if reservation is None:
         raise NotFound("Deze reservering bestaat niet.")
+    return reservation
+
+
+def get_offer(session: DbSession, care_request: CareRequest, reservation_id: int) -> Reservation:
+    """A reservation made for this request (one its viewer may see), else NotFound."""
+    reservation = session.scalar(
+        select(Reservation).where(
+            Reservation.id == reservation_id, Reservation.request_id == care_request.id
+        )
+    )
+    if reservation is None:
+        raise NotFound("Dit aanbod hoort niet bij deze aanvraag.")
     return reservation
 
 

@@ -18,7 +18,7 @@ from respijt.database import DbSession
 from respijt.models import CareRequest, Location, Municipality, Reservation, Unit
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
-from respijt.reservations import fast_hold as booking_sql
+from respijt.reservations import fast_hold
 
 ACTIONS = ("read", "search", "create", "change")
 PURPOSE = "zorgbemiddeling"
@@ -46,7 +46,7 @@ def reservation_reference(session: DbSession, reservation_id: int) -> str:
             .join(Reservation, Reservation.request_id == CareRequest.id)
             .where(Reservation.id == reservation_id)
         )
-    return reference or privacy.fit_reference(booking_sql.own_reference(reservation_id))
+    return reference or privacy.fit_reference(fast_hold.own_reference(reservation_id))
 
 
 def log_request_access(
@@ -134,7 +134,7 @@ def log_reservations_access(
             action=action,
             event=event,
             caller=caller,
-            client_reference=reference or booking_sql.own_reference(reservation_id),
+            client_reference=reference or fast_hold.own_reference(reservation_id),
             outcome="success",
             purpose=purpose,
             source=source,

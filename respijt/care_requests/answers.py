@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from respijt.care_requests.offers import request_reservation
+from respijt.care_requests.access import get_offer
 from respijt.database import DbSession
 from respijt.models import CareRequest, Reservation
 from respijt.people.caller import Caller
@@ -32,7 +32,7 @@ def accept_offer(
     provider_confirm_hours: float,
 ) -> Reservation:
     """Accept the offer `reservation_id` of this request: held → confirmed or awaiting_provider."""
-    reservation = request_reservation(session, care_request, reservation_id)
+    reservation = get_offer(session, care_request, reservation_id)
     workflow.ensure_may(caller.role, workflow.RESERVATION_CONFIRM_HOLD)
     steps.confirm_by_requester(
         session, reservation, caller=caller, now=now, provider_confirm_hours=provider_confirm_hours
@@ -51,7 +51,7 @@ def decline_offer(
     reason: str | None = None,
 ) -> Reservation:
     """Decline the offer `reservation_id` of this request: the bed is freed, the search goes on."""
-    reservation = request_reservation(session, care_request, reservation_id)
+    reservation = get_offer(session, care_request, reservation_id)
     workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
     steps.cancel(
         session,
