@@ -34,8 +34,8 @@ ROLE_LABELS = {
 ROLE_NAVIGATION: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLE_LABELS}
 ROLE_NAVIGATION["provider"] = [("web.provider_home", "Aanbiedersportaal")]
 ROLE_NAVIGATION["verwijzer"] = [
-    ("web.referrer_requests", "Mijn aanvragen"),
-    ("web.referrer_new_request", "Nieuwe aanvraag"),
+    ("web.verwijzer_requests", "Mijn aanvragen"),
+    ("web.verwijzer_new_request", "Nieuwe aanvraag"),
 ]
 ROLE_NAVIGATION["meldpunt"] = [
     ("web.meldpunt_console", "Meldpunt"),

@@ -35,7 +35,7 @@ def _caller() -> Caller:
 
 @blp.route("/verwijzer/aanvragen")
 @login_required("verwijzer")
-def referrer_requests() -> ResponseReturnValue:
+def verwijzer_requests() -> ResponseReturnValue:
     caller = _caller()
 
     def work() -> list[CareRequest]:
@@ -47,12 +47,14 @@ def referrer_requests() -> ResponseReturnValue:
         return found
 
     found = edge.transaction(work)
-    return render_template("web/referrer_requests.html", care_requests=found, labels=REQUEST_LABELS)
+    return render_template(
+        "web/verwijzer_requests.html", care_requests=found, labels=REQUEST_LABELS
+    )
 
 
 @blp.route("/verwijzer/aanvragen/nieuw", methods=["GET", "POST"])
 @login_required("verwijzer")
-def referrer_new_request() -> ResponseReturnValue:
+def verwijzer_new_request() -> ResponseReturnValue:
     caller = _caller()
     principal = current_principal()
     assert principal is not None
@@ -72,10 +74,10 @@ def referrer_new_request() -> ResponseReturnValue:
             reference, other_problems = submit_request(form, caller=caller, channel="web")
             if reference is not None:
                 flash(f"Aanvraag {reference} is verstuurd.", "info")
-                return redirect(url_for("web.referrer_requests"), code=303)
+                return redirect(url_for("web.verwijzer_requests"), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "web/referrer_request_form.html",
+        "web/verwijzer_request_form.html",
         form=form,
         other_problems=other_problems,
         organisation=user.organisation,
