@@ -1,13 +1,18 @@
-"""marshmallow schemas of the care-request API: input validation and documented shapes."""
+"""marshmallow schemas of the care-request API: input validation and documented shapes, and
+the response body of one request (`request_dict`), built as a dict in `RequestSchema`'s shape."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from respijt.api import input_fields
-from respijt.api.schemas import StrictSchema
-from respijt.care_requests.workflow import REQUEST_LABELS
+from respijt.api.schemas import ReservationSchema, StrictSchema
+from respijt.care_requests import lifecycle
+from respijt.care_requests import offers as request_offers
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.codes import (
     LANGUAGES,
     REQUEST_CHANNELS,
@@ -16,6 +21,10 @@ from respijt.codes import (
     REQUESTER_TYPES,
     URGENCIES,
 )
+from respijt.extensions import db
+from respijt.models import CareRequest
+
+ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class ClientInput(StrictSchema):
@@ -78,9 +87,83 @@ class CloseInput(StrictSchema):
 
 
 class RequestSchema(ma.Schema):
-    """Documented shape; the view builds it as a dict."""
+    """Documented shape; `request_dict` below builds it as a dict."""
 
     reference = fields.String()
     status = fields.String()
     status_label = fields.String()
     link_token = fields.String(metadata={"description": "alleen bij een publieke aanvraag"})
+
+
+def iso_time(value: Any) -> str | None:
+    return value.strftime(ISO) if value is not None else None
+
+
+def request_dict(care_request: CareRequest, *, link_token: str | None = None) -> dict[str, Any]:
+    municipality = care_request.municipality
+    offers = request_offers.offers_of(db.session, care_request)
+    body: dict[str, Any] = {
+        "reference": care_request.reference,
+        "status": care_request.status,
+        "status_label": REQUEST_LABELS[care_request.status],
+        "open": care_request.status in OPEN_REQUEST_STATUSES,
+        "channel": care_request.channel,
+        "requester": care_request.requester_type,
+        "client": {"first_name": care_request.client_name, "birth_year": care_request.birth_year},
+        "municipality": {"code": municipality.code, "name": municipality.name},
+        "target_group": care_request.target_group,
+        "care_level": care_request.care_level,
+        "wheelchair": care_request.wheelchair,
+        "language": care_request.language,
+        "arrival": care_request.arrival.isoformat(),
+        "departure": care_request.departure.isoformat(),
+        "nights": care_request.nights,
+        "flexibility_days": care_request.flexibility_days,
+        "urgency": care_request.urgency,
+        "reason": care_request.reason,
+        "funding": care_request.funding,
+        "contact": {"name": care_request.contact_name, "mobile": care_request.contact_mobile},
+        "previous_request": care_request.previous_request.reference
+        if care_request.previous_request
+        else None,
+        "attention": {
+            "since": iso_time(care_request.attention_at),
+            "reason": care_request.attention_reason,
+        }
+        if care_request.attention_at
+        else None,
+        "created_at": iso_time(care_request.created_at),
+        "first_offered_at": iso_time(care_request.first_offered_at),
+        "waitlisted_at": iso_time(care_request.waitlisted_at),
+        "placed_at": iso_time(care_request.placed_at),
+        "closed_at": iso_time(care_request.closed_at),
+        "lead_time_hours": lifecycle.lead_time_hours(care_request),
+        "offers": ReservationSchema(many=True, exclude=("events",)).dump(offers),
+        "history": [
+            {
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "actor": e.actor,
+                "reason": e.reason,
+                "at": iso_time(e.at),
+            }
+            for e in care_request.events
+        ],
+    }
+    if care_request.is_series:
+        body["series"] = {
+            "every_days": care_request.series_every_days,
+            "until": care_request.series_until.isoformat() if care_request.series_until else None,
+            "stays": [
+                {
+                    "arrival": s.arrival.isoformat(),
+                    "departure": s.departure.isoformat(),
+                    "status": s.status,
+                    "reservation_id": s.reservation_id,
+                }
+                for s in care_request.stays
+            ],
+        }
+    if link_token is not None:
+        body["link_token"] = link_token
+    return body

@@ -8,8 +8,6 @@ Every read and change goes through `log_request_access()` (NEN 7513).
 
 from __future__ import annotations
 
-import hmac
-import json
 from typing import Any
 
 import marshmallow as ma
@@ -20,6 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
+from respijt.api.request_idempotency import (
+    IDEMPOTENCY_KEY_MAX,
+    body_fingerprint,
+    idempotency_key,
+    replay,
+)
 from respijt.api.request_schemas import (
     CloseInput,
     ListQuery,
@@ -27,6 +31,8 @@ from respijt.api.request_schemas import (
     PreferenceInput,
     RequestInput,
     RequestSchema,
+    iso_time,
+    request_dict,
 )
 from respijt.api.schemas import ReasonInput, ReservationSchema
 from respijt.api.security import allow_roles, credentials_required, refusals_logged
@@ -40,8 +46,8 @@ from respijt.care_requests.access_log import (
     reference_as_logged,
 )
 from respijt.care_requests.common import PUBLIC, link_caller
-from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
-from respijt.errors import IdempotencyConflict, InvalidInput, NotFound
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
+from respijt.errors import InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest, RequestIdempotency
 from respijt.people.caller import Caller
@@ -57,8 +63,6 @@ CREATORS = workflow.account_roles_that_may(workflow.REQUEST_CREATE)
 LISTERS = workflow.roles_that_may(workflow.REQUEST_LIST)
 VIEWERS = workflow.account_roles_that_may(workflow.REQUEST_READ)
 LINK_HEADER = "X-Request-Token"
-IDEMPOTENCY_KEY_MAX = 100
-ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 _security: list[dict[str, list[str]]] = [{"bearer": []}, {"requestLink": []}]
 
@@ -119,130 +123,7 @@ def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
     return edge.transaction_logging_refusal(work, log_refusal)
 
 
-def _iso(value: Any) -> str | None:
-    return value.strftime(ISO) if value is not None else None
-
-
-def request_dict(care_request: CareRequest, *, link_token: str | None = None) -> dict[str, Any]:
-    municipality = care_request.municipality
-    offers = request_offers.offers_of(db.session, care_request)
-    body: dict[str, Any] = {
-        "reference": care_request.reference,
-        "status": care_request.status,
-        "status_label": REQUEST_LABELS[care_request.status],
-        "open": care_request.status in OPEN_REQUEST_STATUSES,
-        "channel": care_request.channel,
-        "requester": care_request.requester_type,
-        "client": {"first_name": care_request.client_name, "birth_year": care_request.birth_year},
-        "municipality": {"code": municipality.code, "name": municipality.name},
-        "target_group": care_request.target_group,
-        "care_level": care_request.care_level,
-        "wheelchair": care_request.wheelchair,
-        "language": care_request.language,
-        "arrival": care_request.arrival.isoformat(),
-        "departure": care_request.departure.isoformat(),
-        "nights": care_request.nights,
-        "flexibility_days": care_request.flexibility_days,
-        "urgency": care_request.urgency,
-        "reason": care_request.reason,
-        "funding": care_request.funding,
-        "contact": {"name": care_request.contact_name, "mobile": care_request.contact_mobile},
-        "previous_request": care_request.previous_request.reference
-        if care_request.previous_request
-        else None,
-        "attention": {
-            "since": _iso(care_request.attention_at),
-            "reason": care_request.attention_reason,
-        }
-        if care_request.attention_at
-        else None,
-        "created_at": _iso(care_request.created_at),
-        "first_offered_at": _iso(care_request.first_offered_at),
-        "waitlisted_at": _iso(care_request.waitlisted_at),
-        "placed_at": _iso(care_request.placed_at),
-        "closed_at": _iso(care_request.closed_at),
-        "lead_time_hours": lifecycle.lead_time_hours(care_request),
-        "offers": ReservationSchema(many=True, exclude=("events",)).dump(offers),
-        "history": [
-            {
-                "from_status": e.from_status,
-                "to_status": e.to_status,
-                "actor": e.actor,
-                "reason": e.reason,
-                "at": _iso(e.at),
-            }
-            for e in care_request.events
-        ],
-    }
-    if care_request.is_series:
-        body["series"] = {
-            "every_days": care_request.series_every_days,
-            "until": care_request.series_until.isoformat() if care_request.series_until else None,
-            "stays": [
-                {
-                    "arrival": s.arrival.isoformat(),
-                    "departure": s.departure.isoformat(),
-                    "status": s.status,
-                    "reservation_id": s.reservation_id,
-                }
-                for s in care_request.stays
-            ],
-        }
-    if link_token is not None:
-        body["link_token"] = link_token
-    return body
-
-
 # --- views ----------------------------------------------------------------------------------
-
-
-def _idempotency_key(caller: Caller) -> str | None:
-    """The caller's `Idempotency-Key` as stored: for the public (one caller key for everyone)
-    behind a keyed digest of the client address, so a stranger's key never replays
-    someone else's answer."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
-        raise InvalidInput(
-            "Idempotency-Key is leeg of te lang.",
-            [
-                {
-                    "name": "Idempotency-Key",
-                    "code": "length",
-                    "reason": f"1 tot {IDEMPOTENCY_KEY_MAX} tekens.",
-                }
-            ],
-        )
-    if caller.role != "public":
-        return key
-    address = hmac.new(
-        str(current_app.secret_key).encode(), (request.remote_addr or "-").encode(), "sha256"
-    ).hexdigest()[:32]
-    return f"{address}:{key}"
-
-
-def _fingerprint(data: dict[str, Any]) -> str:
-    """What a replay's body is compared with: keyed, since the body holds client data and the
-    fingerprint outlives the request's anonymisation."""
-    body = json.dumps(data, sort_keys=True, default=str).encode()
-    return hmac.new(str(current_app.secret_key).encode(), body, "sha256").hexdigest()
-
-
-def _replay(caller: Caller, key: str, fingerprint: str) -> CareRequest | None:
-    """The request an earlier call with this key made, if any; the same key with another
-    body is refused (422), as for holds."""
-    found = db.session.execute(
-        select(RequestIdempotency.request_fingerprint, CareRequest)
-        .join(CareRequest, CareRequest.id == RequestIdempotency.request_id)
-        .where(RequestIdempotency.caller == caller.key, RequestIdempotency.idempotency_key == key)
-    ).first()
-    if found is None:
-        return None
-    if found[0] != fingerprint:
-        raise IdempotencyConflict("Deze Idempotency-Key is al gebruikt voor een andere aanvraag.")
-    care_request: CareRequest = found[1]
-    return care_request
 
 
 def _public_mobile(data: dict[str, Any]) -> str | None:
@@ -280,10 +161,10 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
     workflow.ensure_may(caller.role, workflow.REQUEST_CREATE)
     default_channel = {"public": "web", "meldpunt": "phone"}.get(caller.role, "api")
     channel = default_channel if caller.role == "public" else data.get("channel", default_channel)
-    key = _idempotency_key(caller)
-    fingerprint = _fingerprint(data)
+    key = idempotency_key(caller)
+    fingerprint = body_fingerprint(data)
     replaying = key is not None and edge.transaction(
-        lambda: _replay(caller, key, fingerprint) is not None
+        lambda: replay(caller, key, fingerprint) is not None
     )
     if caller.role == "public" and not replaying:
         mobile = _public_mobile(data)
@@ -292,7 +173,7 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
 
     def work() -> tuple[dict[str, Any], bool]:
         now = clock.now()
-        care_request = _replay(caller, key, fingerprint) if key is not None else None
+        care_request = replay(caller, key, fingerprint) if key is not None else None
         replayed = care_request is not None
         if care_request is None:
             care_request = create_logged_request(
@@ -381,7 +262,7 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
                 "arrival": r.arrival.isoformat(),
                 "departure": r.departure.isoformat(),
                 "attention": r.attention_reason,
-                "created_at": _iso(r.created_at),
+                "created_at": iso_time(r.created_at),
             }
             for r in rows
         ]
@@ -456,7 +337,7 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
         option = request_offers.prefer_option(
             db.session, care_request, unit_id=data["unit_id"], now=clock.now()
         )
-        return {"unit_id": option.unit_id, "preferred_at": _iso(option.preferred_at)}
+        return {"unit_id": option.unit_id, "preferred_at": iso_time(option.preferred_at)}
 
     return _change(reference, action)
 
