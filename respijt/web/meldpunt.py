@@ -5,10 +5,11 @@ waitlist, the call-back list (voicemails), today's calls and the handover notes.
 form follows the order in which people speak on the phone; the request page shows the
 matches with their reasons, holds one with Enter and confirms it with the next Enter.
 
-Who may see which request is decided by `care_requests.restrict_to_visible`: open requests
-of a region where it is on duty (+ the grace period), or that it handled; what it may do, by
-the workflow's WHO_MAY. Every read and change of client data
-writes an access-log row in the same transaction (NEN 7513).
+Who may see which request is decided by `care_requests.access.restrict_to_visible`: open
+requests of a region where it is on duty (+ the grace period), or that it handled; what it may
+do, by the workflow's WHO_MAY. Accepting an offer is `care_requests.answers.accept_offer`.
+Every read and change of client data writes an access-log row in the same transaction
+(NEN 7513), through the edge.
 """
 
 from __future__ import annotations
