@@ -9,7 +9,7 @@ from respijt import clock
 from respijt.care_requests import intake
 from respijt.models import CareRequest, Municipality, Unit
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 
 # A Monday morning (10:00 in Amsterdam), so weekdays in tests are predictable.
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -65,7 +65,7 @@ def create(session: Any, data: dict, caller: Caller = STAFF) -> CareRequest:
 
 def occupy(session: Any, unit: Unit, arrival: date, departure: date) -> Any:
     """A confirmed reservation that takes one bed on each night."""
-    reservation, _ = booking.place_hold(
+    reservation, _ = holds.place_hold(
         session,
         unit_id=unit.id,
         arrival=arrival,

@@ -1,5 +1,5 @@
-"""Helpers for the claims, leegstand and KPI tests: a fixed clock, stays through the real booking
-functions, care requests written directly (their intake is tested elsewhere)."""
+"""Helpers for the claims, leegstand and KPI tests: a fixed clock, stays through the real
+reservation functions, care requests written directly (their intake is tested elsewhere)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from respijt import clock
 from respijt.claims import ledger, months, tariffs
 from respijt.models import CareRequest, Municipality, Reservation, Unit
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
-from respijt.reservations import steps
+from respijt.reservations import holds, steps
 
 _refs = itertools.count(1)
 STAFF = Caller(key="token:staff", role="coordinator")
@@ -82,8 +81,8 @@ def stay(
     care_request: CareRequest | None = None,
     caller: Caller = STAFF,
 ) -> Reservation:
-    """A confirmed reservation through the booking engine (the clock must be before arrival)."""
-    reservation, _ = booking.place_hold(
+    """A confirmed reservation through the reservations room (the clock must be before arrival)."""
+    reservation, _ = holds.place_hold(
         session,
         unit_id=unit.id,
         arrival=arrival,

@@ -153,7 +153,7 @@ class Factory:
         self.session.commit()
         return {"Authorization": f"Bearer {secret}"}
 
-    # --- accounts (issue 4) ---
+    # --- accounts ---
 
     def user(
         self,

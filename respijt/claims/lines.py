@@ -1,6 +1,6 @@
 """Live claim segments: the nights of each stay in one month, split where the tariff changes.
 
-Choices (see docs/adr/0007-claims.md):
+Choices (see docs/adr/0010-claims-are-frozen-lines-corrected-by-credits.md):
 - Funding route of a stay: the linked care request's `funding` (`reservation.request_id`); when
   there is no request, or it says `onbekend`, the unit's first funding route; else `onbekend`.
 - Municipality: the client's (the care request's), because the client's gemeente pays Wmo; a

@@ -1,4 +1,5 @@
-"""The meldpunt duty rota per region: shifts generated ahead, overrides, swaps, gaps, reminders.
+"""The meldpunt of each region: its duty rota (shifts generated ahead, overrides, swaps, gaps,
+reminders) and the phone calls routed to whoever is on duty.
 
 Shifts are defined in local wall-clock time (Europe/Amsterdam) and stored in UTC: every handover
 is built from its own local date and time, so a week across a DST change is one local week

@@ -1,7 +1,7 @@
 """Care requests (aanvragen), their appended history, the options shown and the series stays.
 
 Minimal client data only: a first name or initials, birth year, municipality and care needs as
-categories. Never a BSN, a diagnosis or free text about health (DESIGN §3).
+categories. Never a BSN, a diagnosis or free text about health (`docs/security.md`).
 """
 
 from __future__ import annotations

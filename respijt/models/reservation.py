@@ -41,7 +41,7 @@ class Reservation(Base):
     caller_role: Mapped[str] = mapped_column(String(20))
     caller_provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
-    # The care request this hold or stay serves (None for a booking without a request).
+    # The care request this hold or stay serves (None for a reservation made without one).
     request_id: Mapped[int | None] = mapped_column(ForeignKey("care_request.id"), index=True)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,4 +1,4 @@
-"""The meldpunt duty rota: shifts, swap requests, history, handover notes, iCal feeds,
+"""The meldpunt: its duty rota (shifts, swap requests, history, handover notes, iCal feeds)
 and the phone calls routed to whoever is on duty (one row per leg), with voicemails."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """SMS traffic with Twilio: delivery status events, opt-outs, inbound messages, webhook receipts.
 
-The outbound message rows themselves live in the outbox (scheduler issue).
+The outbound message rows themselves live in the outbox (`models/outbox.py`).
 """
 
 from __future__ import annotations
