@@ -28,8 +28,9 @@ from respijt.care_requests.workflow import (
 )
 from respijt.database import DbSession
 from respijt.meldpunt import duty
-from respijt.messages import outbox, satisfaction
+from respijt.messages import outbox
 from respijt.models import CareRequest, Location, Provider, Reservation, ReservationEvent, Unit
+from respijt.reservations import satisfaction
 from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
     CANCELLED,

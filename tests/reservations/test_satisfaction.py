@@ -16,7 +16,7 @@ from respijt import clock
 from respijt.api import inbound_sms as inbound
 from respijt.claims import kpis as kpi_module
 from respijt.claims.kpis import flatten
-from respijt.messages import delivery, satisfaction
+from respijt.messages import delivery
 from respijt.models import (
     InboundMessage,
     Municipality,
@@ -26,7 +26,7 @@ from respijt.models import (
 )
 from respijt.privacy import access_log as privacy
 from respijt.reservations import notices as rules
-from respijt.reservations import steps
+from respijt.reservations import satisfaction, steps
 from respijt.scheduler import jobs
 from tests.accounts_support import web_login
 from tests.claims_helpers import PROVIDER, at, check_in, deliver, freeze, request, stay
