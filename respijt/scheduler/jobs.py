@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete
 
 from respijt import clock
+from respijt.beds import notices as location_notices
 from respijt.beds import registry
 from respijt.database import DbSession
 from respijt.errors import exception_summary
@@ -172,7 +173,7 @@ def extend_horizon(session: DbSession, now: datetime, config: Config) -> int:
 
 
 def remind_stale_locations(session: DbSession, now: datetime, config: Config) -> int:
-    return rules.remind_stale_locations(
+    return location_notices.remind_stale_locations(
         session, now=now, stale_after_hours=int(config["RESPIJT_STALE_AFTER_HOURS"])
     )
 
