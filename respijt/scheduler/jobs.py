@@ -29,8 +29,7 @@ from respijt.database import DbSession
 from respijt.errors import exception_summary
 from respijt.meldpunt import generation, notices
 from respijt.messages import outbox
-from respijt.messages import twilio_backend as _twilio_backend  # noqa: F401 (registers it)
-from respijt.messages.backends import get_backend
+from respijt.messages.transports import get_backend
 from respijt.models import JobRun
 from respijt.people import login_throttle
 from respijt.privacy import retention as privacy_jobs
