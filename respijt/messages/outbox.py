@@ -119,7 +119,7 @@ def queue(
     the rota's): coordinators list only their own regions' messages; None: admins only.
 
     A second call with the same dedupe key does nothing (INSERT … ON CONFLICT DO NOTHING),
-    so rules and jobs may run twice without a second message. A recipient that is not a valid
+    so notices and jobs may run twice without a second message. A recipient that is not a valid
     mobile number is kept as a `skipped` row that says why, so nobody waits for it in vain.
     """
     at = now or clock.now()
