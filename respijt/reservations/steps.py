@@ -18,7 +18,6 @@ from respijt.errors import (
     HoldExpired,
     InvalidInput,
     InvalidTransition,
-    NotFound,
 )
 from respijt.models import Reservation
 from respijt.people.caller import Caller
@@ -353,11 +352,4 @@ def change_dates(
         f"{arrival.isoformat()}–{departure.isoformat()}",
     )
     notices.reservation_dates_changed(session, reservation, now=now)
-    return reservation
-
-
-def get_reservation(session: DbSession, reservation_id: int) -> Reservation:
-    reservation = session.get(Reservation, reservation_id)
-    if reservation is None:
-        raise NotFound("Deze reservering bestaat niet.")
     return reservation
