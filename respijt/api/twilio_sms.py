@@ -80,7 +80,6 @@ def sms_status() -> Response:
         return Response("MessageSid en MessageStatus zijn verplicht.", status=400)
     token = request.headers.get(IDEMPOTENCY_HEADER)
     raw = request.form.to_dict()
-    sink = current_app.extensions.get("respijt_delivery_sink", delivery.outbox_status_sink)
 
     def work() -> None:
         now = clock.now()
@@ -93,7 +92,6 @@ def sms_status() -> Response:
             _error_code(request.form.get("ErrorCode")),
             now=now,
             raw=raw,
-            sink=sink,
         )
 
     edge.transaction(work)

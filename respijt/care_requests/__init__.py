@@ -2,5 +2,5 @@
 withdrawal, expiry and series. Plain functions over a session: they flush, never commit.
 
 Status steps go through `status.set_status()`; reservations made for a request move it along
-through `status.follow_reservation()` (called by respijt/reservations/holds.py).
+through `status.follow_reservation()` (called by `reservations.changes.announce`).
 """

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from respijt import database
 from respijt.beds.registry import municipality_by_code, normalise_phone
+from respijt.care_requests import notices as rules
 from respijt.care_requests.access import restrict_to_visible
 from respijt.care_requests.common import (
     MAX_SERIES_STAYS,
@@ -32,7 +33,6 @@ from respijt.models import (
     Unit,
 )
 from respijt.people.caller import Caller
-from respijt.reservations import notices as rules
 
 _DIGITS = re.compile(r"\d")
 

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from respijt.beds import registry
 from respijt.database import DbSession
 from respijt.errors import HoldExpired, InvalidTransition
-from respijt.messages import delivery, satisfaction
+from respijt.messages import delivery
 from respijt.models import CareRequest, InboundMessage, Location, Reservation
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
-from respijt.reservations import fast_hold, steps
+from respijt.reservations import fast_hold, satisfaction, steps
 from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
     CONFIRMED,

@@ -1,8 +1,8 @@
 """Status changes of care requests, and how a request follows the reservations made for it.
 
-Kept apart from `care_requests.py` so `booking.py` can call `follow_reservation()` without an
-import cycle. Every change is one conditional UPDATE on (id, expected status), with a history
-row appended and the notification rule called in the same transaction.
+Every change is one conditional UPDATE on (id, expected status), with a history row appended
+and the request's notices queued in the same transaction. `follow_reservation` is called by
+`reservations.changes.announce` after any status change of a reservation made for a request.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from respijt.care_requests import notices
 from respijt.care_requests.workflow import (
     OPEN_REQUEST_STATUSES,
     REQUEST_EXPIRED,
@@ -27,7 +28,6 @@ from respijt.care_requests.workflow import (
 from respijt.database import DbSession
 from respijt.errors import InvalidTransition
 from respijt.models import CareRequest, CareRequestEvent, CareRequestStay, Reservation
-from respijt.reservations import notices as rules
 from respijt.reservations.workflow import (
     ACTIVE_RESERVATION_STATUSES,
     AWAITING_PROVIDER,
@@ -104,7 +104,7 @@ def set_status(
             "probeer het opnieuw."
         )
     append_event(session, care_request, previous, target, actor, now, reason)
-    rules.request_changed(session, care_request, previous=previous, now=now)
+    notices.request_changed(session, care_request, previous=previous, now=now)
     return care_request
 
 
@@ -147,10 +147,12 @@ def follow_reservation(
     session: DbSession, reservation: Reservation, *, previous: str | None, now: datetime
 ) -> None:
     """Move the reservation's request along: hold → offered, confirmed → placed, and an
-    expired, declined or cancelled offer back to matching (new, or waitlisted if it waited)."""
+    expired, declined or cancelled offer back to matching (new, or waitlisted if it waited).
+    The offer of a new hold is queued (or withdrawn once it is no news) on the way."""
     if reservation.request_id is None:
         return
     care_request = session.get(CareRequest, reservation.request_id)
+    notices.reservation_changed(session, care_request, reservation, previous=previous, now=now)
     if care_request is None:
         return
     if care_request.is_series:

@@ -1,7 +1,7 @@
 """The requester's signed status link for an SMS, made with the running app's settings (the
 app factory says where they come from, so this room imports no Flask).
 
-The token (request_links) carries only the reference, never client data. `/a/<token>` moves it
+The token (`links`) carries only the reference, never client data. `/a/<token>` moves it
 into the signed session cookie and redirects to `/mijn-aanvraag`, so it leaves the address bar
 at once; respijt writes no access log of request paths. Outside an app (a bare domain test)
 there is no secret key, and messages go without a link.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from respijt.care_requests import links as request_links
+from respijt.care_requests import links
 
 STATUS_PATH = "/a/"
 
@@ -33,5 +33,5 @@ def request_status_link(reference: str) -> str | None:
     secret, public_url = settings
     if not secret:
         return None
-    token = request_links.make_link_token(secret, reference)
+    token = links.make_link_token(secret, reference)
     return f"{public_url}{STATUS_PATH}{token}"

@@ -22,6 +22,7 @@ from sqlalchemy import case, select
 
 from respijt import clock
 from respijt.care_requests import lifecycle
+from respijt.care_requests import notices as rules
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.matching import criteria_for, find_matches
 from respijt.care_requests.workflow import REQUEST_WAITLISTED
@@ -30,7 +31,6 @@ from respijt.errors import NoBedFree
 from respijt.models import CareRequest, Reservation
 from respijt.people.caller import Caller
 from respijt.reservations import holds as booking
-from respijt.reservations import notices as rules
 from respijt.reservations.expiry import expire_overdue_holds
 
 WAITLIST = Caller(key="system:waitlist", role="system")

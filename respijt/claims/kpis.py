@@ -87,7 +87,7 @@ def _built_in_source(name: str) -> KpiSource | None:
 
         return meldpunt_calls_kpi
     if name == "satisfaction":
-        from respijt.messages.satisfaction import satisfaction_kpi
+        from respijt.reservations.satisfaction import satisfaction_kpi
 
         return satisfaction_kpi
     return None

@@ -11,7 +11,18 @@ from respijt.database import DbSession
 from respijt.errors import Forbidden, InvalidInput
 from respijt.meldpunt.generation import find_gaps, pool, record_event
 from respijt.messages import outbox
-from respijt.models import HandoverNote, Region, RotaShift
+from respijt.models import HandoverNote, Provider, Region, RotaShift
+
+# --- recipients -----------------------------------------------------------------------------
+
+
+def duty_recipient(provider: Provider) -> str | None:
+    """Where the meldpunt on duty reads alerts: its duty phone when that takes SMS (a mobile),
+    else the first registered staff mobile."""
+    if outbox.sms_number(provider.duty_phone):
+        return provider.duty_phone
+    return provider.staff_mobiles[0] if provider.staff_mobiles else None
+
 
 # --- gaps and reminders ---------------------------------------------------------------------
 

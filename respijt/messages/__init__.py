@@ -1,1 +1,3 @@
-"""Messages the service sends: rules (what to say when), outbox, transports."""
+"""Messages: transport only. The outbox, quiet hours, Twilio, delivery news and mail; each room's
+`notices.py` says what its changes send.
+"""

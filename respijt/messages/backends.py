@@ -1,15 +1,12 @@
-"""Transports for outbox messages. Keep the interface small: `send(message) -> SendResult`.
-
-`console` prints (development, demo, tests). The SMS issue adds `twilio` here, the one module
-that will import the Twilio client.
+"""What a transport for outbox messages is: `send(message) -> SendResult`, and the `console`
+transport that prints (development, demo, tests). `transports.py` says which one sends.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TextIO
+from typing import Literal, Protocol, TextIO
 
 from respijt.models import OutboxMessage
 
@@ -40,22 +37,3 @@ class ConsoleBackend:
         stream = self.stream or sys.stdout
         print(f"SMS #{message.id} aan {message.recipient}: {message.body}", file=stream, flush=True)
         return SendResult("sent", provider_message_id=f"console-{message.id}")
-
-
-BackendFactory = Callable[[Mapping[str, Any]], Backend]
-_BACKENDS: dict[str, BackendFactory] = {"console": lambda config: ConsoleBackend()}
-
-
-def register_backend(name: str, factory: BackendFactory) -> None:
-    _BACKENDS[name] = factory
-
-
-def get_backend(config: Mapping[str, Any]) -> Backend:
-    """The backend named by RESPIJT_SMS_BACKEND, built from the app config."""
-    name = str(config.get("RESPIJT_SMS_BACKEND") or "console")
-    factory = _BACKENDS.get(name)
-    if factory is None:
-        raise RuntimeError(
-            f"RESPIJT_SMS_BACKEND={name!r} is onbekend; kies uit: {', '.join(sorted(_BACKENDS))}"
-        )
-    return factory(config)

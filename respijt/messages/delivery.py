@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from respijt.database import DbSession
-from respijt.models import MessageStatusEvent, SmsOptOut, TwilioWebhookReceipt
+from respijt.models import MessageStatusEvent, OutboxMessage, SmsOptOut, TwilioWebhookReceipt
 
 # Twilio message statuses by progress. "read" only exists for WhatsApp; kept for completeness.
 STATUS_RANK: dict[str, int] = {
@@ -47,20 +46,8 @@ def next_status(current: str | None, new: str) -> str | None:
     return new if STATUS_RANK[new] > STATUS_RANK.get(current, 0) else current
 
 
-class DeliveryStatusSink(Protocol):
-    """Where the current status of an outbound message is kept (the outbox row)."""
-
-    def __call__(
-        self,
-        session: DbSession,
-        sid: str,
-        status: str,
-        error_code: int | None,
-    ) -> None: ...
-
-
-# The outbox (scheduler issue) keeps its own statuses; only final delivery news changes a row
-# that Twilio accepted ("sent"). Its CHECK allows delivered, undelivered and failed.
+# Only final delivery news changes an outbox row that Twilio accepted ("sent"); the outbox
+# keeps its own statuses, and its CHECK allows delivered, undelivered and failed.
 OUTBOX_FINAL_STATUS = {
     "delivered": "delivered",
     "read": "delivered",
@@ -70,33 +57,23 @@ OUTBOX_FINAL_STATUS = {
 }
 
 
-def outbox_status_sink(
-    session: DbSession,
-    sid: str,
-    status: str,
-    error_code: int | None,
-) -> None:
-    """Update `outbox_message` (scheduler issue) by Twilio SID, when that table exists.
+def _update_outbox_row(session: DbSession, sid: str, status: str, error_code: int | None) -> None:
+    """Move the outbox row Twilio knows as `sid` to a final status.
 
     One conditional UPDATE that only touches a row still at "sent" (accepted by Twilio), so a
     late or racing callback can never move a row back from a final status.
     """
     target = OUTBOX_FINAL_STATUS.get(status)
-    if target is None or not sa.inspect(session.connection()).has_table("outbox_message"):
+    if target is None:
         return
-    outbox = sa.table(
-        "outbox_message",
-        sa.column("provider_message_id"),
-        sa.column("status"),
-        sa.column("error_code"),
-    )
     values: dict[str, Any] = {"status": target}
     if error_code is not None:
         values["error_code"] = str(error_code)
     session.execute(
-        sa.update(outbox)
-        .where(outbox.c.provider_message_id == sid, outbox.c.status == "sent")
+        update(OutboxMessage)
+        .where(OutboxMessage.provider_message_id == sid, OutboxMessage.status == "sent")
         .values(**values)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -123,9 +100,9 @@ def apply_status(
     *,
     now: datetime,
     raw: Mapping[str, Any] | None = None,
-    sink: DeliveryStatusSink | None = outbox_status_sink,
 ) -> str | None:
-    """Append one status event and return the message's resulting current status."""
+    """Append one status event, bring the outbox row up to date, and return the message's
+    resulting current status."""
     status = status.strip().lower()
     session.add(
         MessageStatusEvent(
@@ -134,8 +111,8 @@ def apply_status(
     )
     session.flush()
     current, current_error = current_status(session, sid)
-    if sink is not None and current is not None:
-        sink(session, sid, current, current_error)
+    if current is not None:
+        _update_outbox_row(session, sid, current, current_error)
     return current
 
 

@@ -29,7 +29,6 @@ from respijt.messages import delivery
 from respijt.messages.backends import SendResult
 from respijt.messages.quiet_hours import next_allowed_send_time
 from respijt.models import OutboxMessage
-from respijt.people.caller import in_visible_regions
 
 TEMPLATE_DIR = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -120,7 +119,7 @@ def queue(
     the rota's): coordinators list only their own regions' messages; None: admins only.
 
     A second call with the same dedupe key does nothing (INSERT … ON CONFLICT DO NOTHING),
-    so rules and jobs may run twice without a second message. A recipient that is not a valid
+    so notices and jobs may run twice without a second message. A recipient that is not a valid
     mobile number is kept as a `skipped` row that says why, so nobody waits for it in vain.
     """
     at = now or clock.now()
@@ -391,13 +390,10 @@ def list_messages(
     regions: frozenset[int] | None = None,
 ) -> list[OutboxMessage]:
     """Messages newest first, optionally of one status (the coordinator's view of failures);
-    only those of `regions` when given (`auth.visible_regions()`)."""
-    query = (
-        select(OutboxMessage)
-        .where(in_visible_regions(regions, OutboxMessage.region_id))
-        .order_by(OutboxMessage.id.desc())
-        .limit(limit)
-    )
+    only those about one of `regions` when given (None: every region)."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if regions is not None:
+        query = query.where(OutboxMessage.region_id.in_(regions))
     if status:
         query = query.where(OutboxMessage.status == status)
     return list(session.scalars(query))

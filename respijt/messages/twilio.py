@@ -1,6 +1,6 @@
 """Twilio, behind one small gateway. The only module that imports `twilio`.
 
-It also builds the TwiML answers of the meldpunt voice webhooks (rota issue).
+It also builds the TwiML answers of the meldpunt voice webhooks.
 
 Sending through Twilio is not idempotent, so every outcome is classified for the outbox:
 

@@ -4,8 +4,6 @@ A send whose answer was lost (timeout after the request went out) may have reach
 reported as transient with error code "ambiguous", and every later attempt of a message first
 looks it up at Twilio (by recipient and body, created since the row was queued, and not already
 the SID of another outbox row): only a message Twilio never received is sent again.
-
-Importing this module registers the backend as `twilio` (RESPIJT_SMS_BACKEND=twilio).
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from respijt.messages.backends import SendResult, register_backend
+from respijt.messages.backends import SendResult
 from respijt.messages.outbox import AMBIGUOUS, TAKEN_SIDS
 from respijt.messages.twilio import SendOutcome, TwilioGateway, is_twilio_error
 
@@ -85,6 +83,3 @@ def to_send_result(outcome: SendOutcome) -> SendResult:
     return SendResult(
         outcome.kind, error_code=code, error=f"Twilio {label} ({status}): {outcome.detail}"[:500]
     )
-
-
-register_backend("twilio", TwilioBackend.from_config)

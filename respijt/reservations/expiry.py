@@ -12,10 +12,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from respijt import clock
-from respijt.care_requests.status import follow_reservation
 from respijt.database import DbSession
 from respijt.models import Reservation, ReservationEvent
-from respijt.reservations import notices as rules
+from respijt.reservations.changes import announce
 from respijt.reservations.nights import release_nights
 from respijt.reservations.workflow import (
     EXPIRED,
@@ -67,8 +66,7 @@ def _expire_where(session: DbSession, now: datetime, *conditions: Any) -> list[R
     if released:
         session.flush()
         for reservation in released:
-            rules.reservation_changed(session, reservation, previous=None, now=now)
-            follow_reservation(session, reservation, previous=None, now=now)
+            announce(session, reservation, previous=None, now=now)
     return released
 
 

@@ -24,7 +24,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from respijt import database
-from respijt.care_requests.status import follow_reservation
 from respijt.database import DbSession
 from respijt.errors import (
     IdempotencyConflict,
@@ -33,7 +32,7 @@ from respijt.errors import (
 from respijt.models import Reservation, ReservationEvent, Unit
 from respijt.people.caller import Caller
 from respijt.reservations import fast_hold as booking_sql
-from respijt.reservations import notices as rules
+from respijt.reservations.changes import announce
 from respijt.reservations.expiry import (
     _expire_overdue_found,
     _overdue_on_nights,
@@ -235,8 +234,7 @@ def place_hold(
         if isinstance(written, booking_sql.HeldRows)
         else written
     )
-    rules.reservation_changed(session, reservation, previous=None, now=now)
-    follow_reservation(session, reservation, previous=None, now=now)
+    announce(session, reservation, previous=None, now=now)
     if confirm:
         confirm_by_requester(
             session,
@@ -286,8 +284,7 @@ def place_simple_hold(
         if isinstance(written, booking_sql.HeldRows)
         else HoldView.of(written)
     )
-    # No care request, so nothing for request_status.follow_reservation to move along.
-    rules.reservation_changed(session, view, previous=None, now=now)
+    announce(session, view, previous=None, now=now)
     return view, False
 
 

@@ -13,17 +13,16 @@ from typing import Any
 
 from sqlalchemy import update
 
-from respijt.care_requests.status import follow_reservation
 from respijt.database import DbSession
 from respijt.errors import (
     HoldExpired,
     InvalidInput,
     InvalidTransition,
-    NotFound,
 )
 from respijt.models import Reservation
 from respijt.people.caller import Caller
-from respijt.reservations import notices as rules
+from respijt.reservations import notices
+from respijt.reservations.changes import announce
 from respijt.reservations.expiry import (
     expire_overdue_on_nights,
     hold_expiry,
@@ -116,8 +115,7 @@ def confirm_by_requester(
     ):
         _refuse(reservation, target, now)
     _append_event(session, reservation, HELD, target, caller.key, now)
-    rules.reservation_changed(session, reservation, previous=HELD, now=now)
-    follow_reservation(session, reservation, previous=HELD, now=now)
+    announce(session, reservation, previous=HELD, now=now)
     return reservation
 
 
@@ -136,8 +134,7 @@ def confirm_by_provider(
     ):
         _refuse(reservation, CONFIRMED, now)
     _append_event(session, reservation, AWAITING_PROVIDER, CONFIRMED, caller.key, now)
-    rules.reservation_changed(session, reservation, previous=AWAITING_PROVIDER, now=now)
-    follow_reservation(session, reservation, previous=AWAITING_PROVIDER, now=now)
+    announce(session, reservation, previous=AWAITING_PROVIDER, now=now)
     return reservation
 
 
@@ -172,8 +169,7 @@ def _end(
         _refuse(reservation, target, now)
     release_nights(session, reservation.unit_id, held_from, held_to)
     _append_event(session, reservation, previous, target, caller.key, now, reason=reason)
-    rules.reservation_changed(session, reservation, previous=previous, now=now)
-    follow_reservation(session, reservation, previous=previous, now=now)
+    announce(session, reservation, previous=previous, now=now)
     return reservation
 
 
@@ -244,8 +240,7 @@ def check_in(
     ):
         _refuse(reservation, CHECKED_IN, now)
     _append_event(session, reservation, CONFIRMED, CHECKED_IN, caller.key, now)
-    rules.reservation_changed(session, reservation, previous=CONFIRMED, now=now)
-    follow_reservation(session, reservation, previous=CONFIRMED, now=now)
+    announce(session, reservation, previous=CONFIRMED, now=now)
     return reservation
 
 
@@ -356,12 +351,5 @@ def change_dates(
         detail=f"datum: {old_arrival.isoformat()}–{old_departure.isoformat()} → "
         f"{arrival.isoformat()}–{departure.isoformat()}",
     )
-    rules.reservation_dates_changed(session, reservation, now=now)
-    return reservation
-
-
-def get_reservation(session: DbSession, reservation_id: int) -> Reservation:
-    reservation = session.get(Reservation, reservation_id)
-    if reservation is None:
-        raise NotFound("Deze reservering bestaat niet.")
+    notices.reservation_dates_changed(session, reservation, now=now)
     return reservation

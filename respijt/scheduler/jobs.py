@@ -23,13 +23,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete
 
 from respijt import clock
+from respijt.beds import notices as location_notices
 from respijt.beds import registry
 from respijt.database import DbSession
 from respijt.errors import exception_summary
 from respijt.meldpunt import generation, notices
 from respijt.messages import outbox
-from respijt.messages import twilio_backend as _twilio_backend  # noqa: F401 (registers it)
-from respijt.messages.backends import get_backend
+from respijt.messages.transports import get_backend
 from respijt.models import JobRun
 from respijt.people import login_throttle
 from respijt.privacy import retention as privacy_jobs
@@ -172,7 +172,7 @@ def extend_horizon(session: DbSession, now: datetime, config: Config) -> int:
 
 
 def remind_stale_locations(session: DbSession, now: datetime, config: Config) -> int:
-    return rules.remind_stale_locations(
+    return location_notices.remind_stale_locations(
         session, now=now, stale_after_hours=int(config["RESPIJT_STALE_AFTER_HOURS"])
     )
 

@@ -25,6 +25,7 @@ from respijt import clock, edge
 from respijt.beds.registry import normalise_phone
 from respijt.care_requests import access, answers, lifecycle
 from respijt.care_requests import links as request_links
+from respijt.care_requests import notices as rules
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.common import PUBLIC, link_caller
@@ -34,7 +35,6 @@ from respijt.errors import DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest
 from respijt.people.caller import Caller
-from respijt.reservations import notices as rules
 from respijt.reservations import workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving import public_limits

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from respijt import clock
-from respijt.messages import backends, delivery, outbox
+from respijt.messages import backends, delivery, outbox, transports
 from respijt.messages.backends import SendResult
 from respijt.models import OutboxMessage, Reservation
 from respijt.scheduler import jobs
@@ -131,7 +131,7 @@ def test_transient_failure_is_retried_later_and_permanent_failure_is_kept(db, ap
             SendResult("permanent", error_code="21610", error="opted out"),
         ]
     )
-    backends.register_backend("scripted", lambda config: backend)
+    transports.register_backend("scripted", lambda config: backend)
     config = {**app.config, "RESPIJT_SMS_BACKEND": "scripted"}
     now = clock.now()
     clock.freeze(now)
@@ -203,7 +203,7 @@ def test_console_backend_prints_one_line_per_message(capsys):
 
 def test_unknown_backend_is_refused_with_a_clear_message():
     with pytest.raises(RuntimeError, match="RESPIJT_SMS_BACKEND='pigeon' is onbekend"):
-        backends.get_backend({"RESPIJT_SMS_BACKEND": "pigeon"})
+        transports.get_backend({"RESPIJT_SMS_BACKEND": "pigeon"})
 
 
 LINK = "https://respijt.example.nl/a/IlItN0szUDlRIg.awLNgg.wvlh2AOvC-8ADDIDdS02hDou6Sg"
@@ -253,7 +253,7 @@ class ExplodingBackend:
 
 
 def test_a_send_that_blows_up_is_left_for_reconciliation_and_the_rest_go_out(db, app):
-    backends.register_backend("exploding", lambda config: ExplodingBackend())
+    transports.register_backend("exploding", lambda config: ExplodingBackend())
     config = {**app.config, "RESPIJT_SMS_BACKEND": "exploding"}
     now = clock.now()
     for key in ("boom", "fine"):
@@ -313,8 +313,8 @@ class CrashingBackend:
 def test_a_crash_mid_batch_leaves_only_the_message_in_flight_uncertain(db, app):
     crashing = CrashingBackend(crash_on=3)
     working = ScriptedBackend([SendResult("sent", provider_message_id=f"SM{i}") for i in range(9)])
-    backends.register_backend("crashing", lambda config: crashing)
-    backends.register_backend("working", lambda config: working)
+    transports.register_backend("crashing", lambda config: crashing)
+    transports.register_backend("working", lambda config: working)
     now = clock.now()
     clock.freeze(now)
     keys = [f"batch-{i}" for i in range(6)]

@@ -9,6 +9,7 @@ Unit names are forbidden too: they often name the target group ("Logeerunit deme
 
 from __future__ import annotations
 
+import glob
 import importlib
 import os
 import re
@@ -204,9 +205,10 @@ def test_the_check_passes_what_an_sms_may_say(env):
 
 def test_every_template_the_rules_queue_is_checked_here():
     """The check above must run on every template in use, never skip for want of files."""
-    rules_source = os.path.join(PROJECT_ROOT, "respijt", "reservations", "notices.py")
-    with open(rules_source, encoding="utf-8") as fh:
-        used = set(re.findall(r'"((?:reservation|request|location)_[a-z_]+)"', fh.read()))
+    used: set[str] = set()
+    for notices_source in glob.glob(os.path.join(PROJECT_ROOT, "respijt", "*", "notices.py")):
+        with open(notices_source, encoding="utf-8") as fh:
+            used |= set(re.findall(r'"((?:reservation|request|location)_[a-z_]+)"', fh.read()))
     checked = {name.removesuffix(".txt") for name in sms_templates()}
     assert len(used) >= 16
     assert used <= checked, used - checked

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.models import OutboxMessage
-from respijt.reservations import notices as rules
-from respijt.reservations import steps
+from respijt.reservations import notices, steps
 from respijt.reservations.expiry import expire_overdue_holds
 from tests.scheduling import PROVIDER, STAFF_MOBILE, hold, sms_unit
 
@@ -26,8 +25,10 @@ def _messages(db) -> list[tuple[str, str]]:
 
 @pytest.fixture()
 def requester_known(monkeypatch):
-    """Care requests (a later issue) will supply the contact mobile; stand in for them here."""
-    monkeypatch.setattr(rules, "requester_recipient", lambda session, reservation: REQUESTER_MOBILE)
+    """A stay made without a care request has no requester mobile; stand in for one here."""
+    monkeypatch.setattr(
+        notices, "requester_recipient", lambda session, reservation: REQUESTER_MOBILE
+    )
 
 
 def test_provider_is_asked_to_confirm_and_nothing_goes_to_an_unknown_requester(db, make):

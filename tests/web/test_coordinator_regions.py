@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from respijt import clock
+from respijt.care_requests import notices as rules
 from respijt.claims import ledger
 from respijt.claims import months as claim_months
 from respijt.errors import InvalidInput
@@ -33,7 +34,6 @@ from respijt.models import (
 )
 from respijt.people import caller as auth
 from respijt.people import tokens
-from respijt.reservations import notices as rules
 from tests.accounts_support import web_login
 from tests.claims_helpers import freeze, request, stay, tariff
 

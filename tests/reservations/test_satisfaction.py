@@ -16,7 +16,7 @@ from respijt import clock
 from respijt.care_requests import replies
 from respijt.claims import kpis as kpi_module
 from respijt.claims.kpis import flatten
-from respijt.messages import delivery, satisfaction
+from respijt.messages import delivery
 from respijt.models import (
     InboundMessage,
     Municipality,
@@ -25,8 +25,7 @@ from respijt.models import (
     SatisfactionSurvey,
 )
 from respijt.privacy import access_log as privacy
-from respijt.reservations import notices as rules
-from respijt.reservations import steps
+from respijt.reservations import notices, satisfaction, steps
 from respijt.scheduler import jobs
 from tests.accounts_support import web_login
 from tests.claims_helpers import PROVIDER, at, check_in, deliver, freeze, request, stay
@@ -95,7 +94,7 @@ def test_check_out_sends_one_question_without_client_data(app, db, make, fake_tw
     reservation = confirmed_stay(db, make)
     deliver(db.session, reservation)
     # A rule that runs twice (a retried transaction) queues nothing more.
-    rules.reservation_changed(db.session, reservation, previous="checked_in", now=clock.now())
+    notices.reservation_changed(db.session, reservation, previous="checked_in", now=clock.now())
     db.session.commit()
 
     drain(app, db, twilio_config(app))

@@ -1,0 +1,181 @@
+"""The SMS a care request's changes send, and to whom: received (with the signed link), back
+on the waitlist, expired, closed; the offer of a held bed and its withdrawal; the alert to the
+meldpunt on duty for an urgent request without a fit; the link sent again.
+
+Called inside the change's transaction (`status.set_status`, `status.follow_reservation`,
+intake and the waitlist); each message goes into the outbox in that same transaction, so a
+rolled-back change sends nothing. Contexts hold only the reference, the stay's place and dates
+and the signed link (rendered, never stored): never a client's name or care needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from respijt.care_requests import status_link
+from respijt.care_requests.workflow import (
+    REQUEST_EXPIRED,
+    REQUEST_NEW,
+    REQUEST_NO_FIT,
+    REQUEST_OFFERED,
+    REQUEST_WAITLISTED,
+)
+from respijt.database import DbSession
+from respijt.meldpunt import duty
+from respijt.meldpunt.notices import duty_recipient
+from respijt.messages import outbox
+from respijt.models import CareRequest
+from respijt.reservations.notices import reservation_context
+from respijt.reservations.workflow import HELD
+
+# --- the request's status ----------------------------------------------------------------
+
+# Which request statuses the requester hears about (and from which previous status).
+_REQUEST_TEMPLATES: dict[str, str] = {
+    REQUEST_NEW: "request_received",
+    REQUEST_WAITLISTED: "request_waitlisted",
+    REQUEST_EXPIRED: "request_expired",
+    REQUEST_NO_FIT: "request_closed",
+}
+
+
+def _request_link(care_request: CareRequest) -> str | None:
+    """The signed status link, for requests made through the public form (whoever made a
+    request with an account follows it there)."""
+    if care_request.caller_role != "public":
+        return None
+    return status_link.request_status_link(care_request.reference)
+
+
+def request_changed(
+    session: DbSession, care_request: Any, *, previous: str | None, now: datetime
+) -> None:
+    """A care request entered `care_request.status` (from `previous`, None when created).
+
+    The requester hears: received (with the signed link), back on the waitlist after an offer
+    lapsed, expired, closed by the meldpunt. The first wait on the waitlist is no news: the
+    "received" message already says they will hear when there is an offer. Offers and
+    placements come with their reservation's own messages.
+    """
+    status = care_request.status
+    template = _REQUEST_TEMPLATES.get(status)
+    if template is None or (status == REQUEST_NEW and previous is not None):
+        return
+    if status == REQUEST_WAITLISTED and previous != REQUEST_OFFERED:
+        return
+    context: dict[str, Any] = {"reference": care_request.reference}
+    if status == REQUEST_NEW:
+        context["link"] = _request_link(care_request)
+    outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template=template,
+        context=context,
+        dedupe_key=f"request:{care_request.id}:{status}:{now.isoformat()}"
+        if status == REQUEST_WAITLISTED
+        else f"request:{care_request.id}:{status}",
+        # Someone who just asked waits for the reference and link: quiet hours do not apply.
+        urgent=status == REQUEST_NEW,
+        region_id=care_request.region_id,
+        now=now,
+    )
+
+
+def waitlist_offer_made(
+    session: DbSession, care_request: Any, reservation: Any, *, now: datetime
+) -> None:
+    """The waitlist job held a bed for a waiting request: tell the requester (signed link).
+
+    Any hold for a request is an offer, so `reservation_changed` queues the same message (same
+    dedupe key) when the hold is placed; this call makes sure of it for the waitlist.
+    """
+    queue_offer(session, care_request, reservation, now=now)
+
+
+def _offer_key(request_id: int, reservation_id: int) -> str:
+    return f"request:{request_id}:offer:{reservation_id}"
+
+
+def queue_offer(session: DbSession, care_request: Any, reservation: Any, *, now: datetime) -> None:
+    """The requester may accept or decline the held bed: where, when, until when, and how."""
+    context = reservation_context(reservation)
+    context["reference"] = care_request.reference
+    context["deadline"] = reservation.expires_at.isoformat() if reservation.expires_at else None
+    context["link"] = _request_link(care_request)
+    outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template="request_offer",
+        context=context,
+        dedupe_key=_offer_key(care_request.id, reservation.id),
+        urgent=care_request.urgency == "urgent",
+        region_id=care_request.region_id,
+        now=now,
+    )
+
+
+def reservation_changed(
+    session: DbSession,
+    care_request: CareRequest | None,
+    reservation: Any,
+    *,
+    previous: str | None,
+    now: datetime,
+) -> None:
+    """A reservation made for `care_request` entered its status: a new hold is an offer the
+    requester answers (signed link); an offer taken, cancelled or lapsed before it went out is
+    withdrawn from the outbox."""
+    if reservation.status == HELD:
+        if care_request is not None:
+            queue_offer(session, care_request, reservation, now=now)
+    elif previous == HELD:
+        # Taken, cancelled or lapsed before the offer went out (say, in the quiet hours, or
+        # confirmed at once by the meldpunt on the phone): it is no news any more.
+        outbox.skip_if_pending(
+            session,
+            _offer_key(reservation.request_id, reservation.id),
+            "Niet verstuurd: het aanbod was al afgehandeld.",
+        )
+
+
+def request_needs_attention(session: DbSession, care_request: Any, *, now: datetime) -> None:
+    """An urgent request has no fit: alert the meldpunt on duty in its region at once."""
+    if care_request.region_id is None:
+        return
+    flagged = (care_request.attention_at or now).isoformat()
+    for provider in duty.on_duty_providers(session, care_request.region_id, now):
+        recipient = duty_recipient(provider)
+        if not recipient:
+            continue
+        outbox.queue(
+            session,
+            recipient=recipient,
+            template="request_attention",
+            context={
+                "reference": care_request.reference,
+                "arrival": care_request.arrival.isoformat(),
+            },
+            dedupe_key=f"request:{care_request.id}:attention:{flagged}:{provider.id}",
+            urgent=True,
+            region_id=care_request.region_id,
+            now=now,
+        )
+
+
+# --- the requester's link -------------------------------------------------------------------
+
+
+def request_link_again(session: DbSession, care_request: Any, *, link: str, now: datetime) -> bool:
+    """The requester asked for their link again (and waits for it): at most one SMS per
+    request per hour."""
+    return outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template="request_link",
+        context={"reference": care_request.reference, "link": link},
+        dedupe_key=f"request-link:{care_request.reference}:{now:%Y%m%d%H}",
+        urgent=True,
+        region_id=care_request.region_id,
+        now=now,
+    )
