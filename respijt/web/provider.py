@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from respijt import clock
-from respijt.beds import registry
+from respijt.beds import capacity, registry
 from respijt.care_requests import access
 from respijt.care_requests.access_log import PURPOSE, reservation_reference
 from respijt.codes import DATE_MAX, DATE_MIN
@@ -268,13 +268,13 @@ def provider_unit(unit_id: int) -> ResponseReturnValue:
     return _unit_page(unit, CapacityForm())
 
 
-def _publish(unit: Unit, ranges: list[registry.CapacityRange]) -> None:
+def _publish(unit: Unit, ranges: list[capacity.CapacityRange]) -> None:
     caller = _caller()
     config = current_app.config
 
     def work() -> None:
         fresh = own_unit(caller, unit.id)
-        registry.publish_capacity(
+        capacity.publish_capacity(
             db.session,
             fresh,
             ranges,
@@ -290,7 +290,7 @@ def _publish(unit: Unit, ranges: list[registry.CapacityRange]) -> None:
 
 
 def _place_capacity_errors(
-    form: CapacityForm, rows: list[int], ranges: list[registry.CapacityRange], exc: DomainError
+    form: CapacityForm, rows: list[int], ranges: list[capacity.CapacityRange], exc: DomainError
 ) -> list[str]:
     """Domain problems beside the range they concern; the rest above the form."""
     if isinstance(exc, CapacityBelowReserved):
@@ -360,15 +360,15 @@ def provider_week(unit_id: int) -> ResponseReturnValue:
     if start >= end:
         flash("Deze week is al voorbij.", "fout")
     else:
-        capacity = int(form.capacity.data)
+        beds = int(form.capacity.data)
         try:
-            _publish(unit, [registry.CapacityRange(start, end, capacity)])
+            _publish(unit, [capacity.CapacityRange(start, end, beds)])
         except DomainError as exc:
             db.session.rollback()
             reasons = [p["reason"] for p in exc.params] if isinstance(exc, InvalidInput) else []
             flash(" ".join(reasons) or exc.detail, "fout")
         else:
-            flash(f"De hele week staat nu op {capacity} bedden.", "info")
+            flash(f"De hele week staat nu op {beds} bedden.", "info")
     return redirect(
         url_for("web.provider_unit", unit_id=unit_id, maand=form.maand.data or None), code=303
     )
