@@ -16,13 +16,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.beds import capacity, registry
 from respijt.care_requests import access
 from respijt.care_requests.access_log import PURPOSE, reservation_reference
 from respijt.codes import DATE_MAX, DATE_MIN
-from respijt.database import run_in_transaction
-from respijt.errors import CapacityBelowReserved, DomainError, Forbidden, InvalidInput, NotFound
+from respijt.errors import CapacityBelowReserved, DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import (
     AvailabilityChange,
@@ -47,10 +46,6 @@ from respijt.web.forms import ActionForm, CapacityForm, WeekForm
 from respijt.web.security import current_principal, login_required
 
 UPCOMING_DAYS = 7
-
-
-def _retries() -> int:
-    return int(current_app.config["RESPIJT_TX_RETRIES"])
 
 
 def _caller() -> Caller:
@@ -160,7 +155,7 @@ def provider_home() -> ResponseReturnValue:
             "unit_names": {r.id: f"{r.unit.location.name}, {r.unit.name}" for r in shown.values()},
         }
 
-    context = run_in_transaction(db.session, work, _retries())
+    context = edge.transaction(work)
     return render_template(
         "web/provider_home.html",
         **context,
@@ -286,7 +281,7 @@ def _publish(unit: Unit, ranges: list[capacity.CapacityRange]) -> None:
             max_capacity=int(config["RESPIJT_MAX_CAPACITY"]),
         )
 
-    run_in_transaction(db.session, work, _retries())
+    edge.transaction(work)
 
 
 def _place_capacity_errors(
@@ -394,7 +389,7 @@ def provider_confirm_location(location_id: int) -> ResponseReturnValue:
         registry.confirm_location(db.session, location, clock.now())
         return location.name
 
-    name = run_in_transaction(db.session, work, _retries())
+    name = edge.transaction(work)
     if name is None:
         return _not_found()
     flash(f"Bevestigd: de beschikbaarheid van {name} klopt nog.", "info")
@@ -418,15 +413,12 @@ def _reservation_step(
         _log(caller, reservation, action, "success")
 
     try:
-        run_in_transaction(db.session, work, _retries())
-    except DomainError as exc:
-        db.session.rollback()
-        outcome = "denied" if isinstance(exc, NotFound | Forbidden) else "failed"
-        run_in_transaction(
-            db.session, lambda: _log(caller, reservation_id, action, outcome), _retries()
+        edge.transaction_logging_refusal(
+            work, lambda outcome: _log(caller, reservation_id, action, outcome)
         )
-        if isinstance(exc, NotFound):
-            return _not_found()
+    except NotFound:
+        return _not_found()
+    except DomainError as exc:
         flash(exc.detail, "fout")
     else:
         flash(done, "info")
