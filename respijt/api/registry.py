@@ -1,6 +1,7 @@
-"""Public read API (availability, locations, regions) and onboarding / capacity writes.
+"""The public reads (availability, locations, regions) and the providers' and locations' writes.
 
-Views are the transaction edge: parse → authorize → act → serialize → commit.
+The unit and capacity routes (`api/units.py`) join this blueprint. Views parse, authorize, act in
+one `respijt.edge.transaction` and serialize.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from flask import Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from respijt import clock, edge
 from respijt.api import schemas
@@ -24,8 +24,6 @@ from respijt.models import (
     Location,
     Municipality,
     Provider,
-    ProviderRegion,
-    Region,
 )
 from respijt.people.caller import (
     Caller,
@@ -173,29 +171,7 @@ def get_location(location_id: int) -> ResponseReturnValue:
 @read_only
 def list_regions() -> ResponseReturnValue:
     """Regio's met gemeenten, meldpuntnummer en de aanbieders in de pool."""
-    regions = db.session.scalars(
-        select(Region).options(selectinload(Region.municipalities)).order_by(Region.code)
-    ).all()
-    pools: dict[int, list[dict[str, Any]]] = {}
-    for region_id, provider_id, name in db.session.execute(
-        select(ProviderRegion.region_id, Provider.id, Provider.name)
-        .join(Provider, Provider.id == ProviderRegion.provider_id)
-        .where(ProviderRegion.in_pool.is_(True))
-        .order_by(Provider.name)
-    ):
-        pools.setdefault(region_id, []).append({"id": provider_id, "name": name})
-    return jsonify(
-        [
-            {
-                "code": r.code,
-                "name": r.name,
-                "meldpunt_number": r.meldpunt_number,
-                "municipalities": [{"code": m.code, "name": m.name} for m in r.municipalities],
-                "pool": pools.get(r.id, []),
-            }
-            for r in regions
-        ]
-    )
+    return jsonify(registry.regions_with_pools(db.session))
 
 
 # --- providers ------------------------------------------------------------------------------

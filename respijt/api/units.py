@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from respijt import clock, edge
 from respijt.api import schemas
@@ -16,7 +15,7 @@ from respijt.api.registry import MANAGERS, blp, ensure_manages
 from respijt.api.security import requires
 from respijt.beds import capacity, registry
 from respijt.extensions import db
-from respijt.models import AvailabilityChange, Location, Unit
+from respijt.models import Location, Unit
 from respijt.serving.callers import current_caller, read_only
 
 # --- units ----------------------------------------------------------------------------------
@@ -147,10 +146,5 @@ def list_changes(unit_id: int) -> ResponseReturnValue:
     caller = current_caller()
     unit = registry.get_or_404(db.session, Unit, unit_id, "Eenheid")
     ensure_manages(caller, unit.location.provider_id)
-    changes = db.session.scalars(
-        select(AvailabilityChange)
-        .where(AvailabilityChange.unit_id == unit_id)
-        .order_by(AvailabilityChange.id.desc())
-        .limit(500)
-    ).all()
+    changes = capacity.capacity_changes(db.session, unit_id, limit=500)
     return jsonify(schemas.ChangeSchema(many=True).dump(changes))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, select, update
 
 from respijt.database import DbSession
 from respijt.errors import CapacityBelowReserved, InvalidInput
@@ -168,3 +168,31 @@ def publish_capacity(
     unit.location.last_confirmed_at = now
     session.flush()
     return changes
+
+
+def capacity_changes(session: DbSession, unit_id: int, limit: int) -> list[AvailabilityChange]:
+    """The latest capacity changes of a unit, newest first."""
+    return list(
+        session.scalars(
+            select(AvailabilityChange)
+            .where(AvailabilityChange.unit_id == unit_id)
+            .order_by(AvailabilityChange.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def nights_of(
+    session: DbSession, unit_id: int, first: date, last: date
+) -> dict[date, NightInventory]:
+    """A unit's night rows from `first` up to (not including) `last`, by night."""
+    return {
+        row.night: row
+        for row in session.scalars(
+            select(NightInventory).where(
+                NightInventory.unit_id == unit_id,
+                NightInventory.night >= first,
+                NightInventory.night < last,
+            )
+        )
+    }

@@ -12,6 +12,7 @@ from typing import Any
 
 import phonenumbers
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from respijt.codes import ALL_WEEKDAYS, CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
 from respijt.database import DbSession
@@ -388,3 +389,55 @@ def extend_horizon(
         session.execute(insert(NightInventory), batch)
         inserted += len(batch)
     return inserted
+
+
+# --- reads for the faces --------------------------------------------------------------------
+
+
+def provider_locations(session: DbSession, provider_id: int | None) -> list[Location]:
+    """A provider's own locations with their units, by name."""
+    return list(
+        session.scalars(
+            select(Location)
+            .where(Location.provider_id == provider_id)
+            .options(selectinload(Location.units))
+            .order_by(Location.name, Location.id)
+        )
+    )
+
+
+def provider_unit(session: DbSession, provider_id: int | None, unit_id: int) -> Unit:
+    """A unit of the provider's own locations; another provider's unit does not exist (404)."""
+    unit = session.scalar(
+        select(Unit)
+        .join(Location, Location.id == Unit.location_id)
+        .where(Unit.id == unit_id, Location.provider_id == provider_id)
+    )
+    if unit is None:
+        raise NotFound("Deze eenheid bestaat niet.")
+    return unit
+
+
+def regions_with_pools(session: DbSession) -> list[dict[str, Any]]:
+    """Every region with its municipalities, meldpunt number and the providers in its pool."""
+    regions = session.scalars(
+        select(Region).options(selectinload(Region.municipalities)).order_by(Region.code)
+    ).all()
+    pools: dict[int, list[dict[str, Any]]] = {}
+    for region_id, provider_id, name in session.execute(
+        select(ProviderRegion.region_id, Provider.id, Provider.name)
+        .join(Provider, Provider.id == ProviderRegion.provider_id)
+        .where(ProviderRegion.in_pool.is_(True))
+        .order_by(Provider.name)
+    ):
+        pools.setdefault(region_id, []).append({"id": provider_id, "name": name})
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "meldpunt_number": r.meldpunt_number,
+            "municipalities": [{"code": m.code, "name": m.name} for m in r.municipalities],
+            "pool": pools.get(r.id, []),
+        }
+        for r in regions
+    ]

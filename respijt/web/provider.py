@@ -14,7 +14,6 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
 
 from respijt import clock, edge
 from respijt.beds import capacity, registry
@@ -27,7 +26,6 @@ from respijt.models import (
     AvailabilityChange,
     CareRequest,
     Location,
-    NightInventory,
     Reservation,
     Unit,
 )
@@ -76,25 +74,11 @@ def _not_found() -> ResponseReturnValue:
 
 
 def own_locations(caller: Caller) -> list[Location]:
-    return list(
-        db.session.scalars(
-            select(Location)
-            .where(Location.provider_id == caller.provider_id)
-            .options(selectinload(Location.units))
-            .order_by(Location.name, Location.id)
-        )
-    )
+    return registry.provider_locations(db.session, caller.provider_id)
 
 
 def own_unit(caller: Caller, unit_id: int) -> Unit:
-    unit = db.session.scalar(
-        select(Unit)
-        .join(Location, Location.id == Unit.location_id)
-        .where(Unit.id == unit_id, Location.provider_id == caller.provider_id)
-    )
-    if unit is None:
-        raise NotFound("Deze eenheid bestaat niet.")
-    return unit
+    return registry.provider_unit(db.session, caller.provider_id, unit_id)
 
 
 def _own_reservations(caller: Caller, *conditions: Any) -> list[Reservation]:
@@ -186,16 +170,7 @@ def _month_grid(unit: Unit, first: date, today: date) -> list[list[dict[str, Any
     """Weeks (Monday first) of the month; each night with its capacity and reserved beds."""
     days = monthrange(first.year, first.month)[1]
     last = first + timedelta(days=days)
-    nights = {
-        row.night: row
-        for row in db.session.scalars(
-            select(NightInventory).where(
-                NightInventory.unit_id == unit.id,
-                NightInventory.night >= first,
-                NightInventory.night < last,
-            )
-        )
-    }
+    nights = capacity.nights_of(db.session, unit.id, first, last)
     weeks: list[list[dict[str, Any] | None]] = []
     week: list[dict[str, Any] | None] = [None] * first.weekday()
     for offset in range(days):
@@ -218,14 +193,7 @@ def _month_grid(unit: Unit, first: date, today: date) -> list[list[dict[str, Any
 
 
 def _changes(unit: Unit) -> list[AvailabilityChange]:
-    return list(
-        db.session.scalars(
-            select(AvailabilityChange)
-            .where(AvailabilityChange.unit_id == unit.id)
-            .order_by(AvailabilityChange.id.desc())
-            .limit(50)
-        )
-    )
+    return capacity.capacity_changes(db.session, unit.id, limit=50)
 
 
 def _unit_page(
