@@ -53,7 +53,9 @@ def unavailable(retry_after: int) -> Response | tuple[str, int, dict[str, str]]:
 
 
 def register_api(app: Flask) -> Api:
-    from respijt.api import access_log, registry, reservations
+    # The unit routes (api/units.py) join the registry blueprint and the rota routes (api/rota.py)
+    # the meldpunt one: importing them adds their routes before the blueprints are registered.
+    from respijt.api import access_log, registry, reservations, rota, units  # noqa: F401
 
     api = Api(
         app,
@@ -78,9 +80,9 @@ def register_api(app: Flask) -> Api:
     from respijt.api import messages
 
     api.register_blueprint(messages.blp, url_prefix="/api/v1")
-    from respijt.api import meldpunt as rota_api
+    from respijt.api import meldpunt
 
-    api.register_blueprint(rota_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(meldpunt.blp, url_prefix="/api/v1")
     api.spec.components.security_scheme(
         "requestLink",
         {

@@ -13,9 +13,9 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from respijt import edge
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
-from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.people.caller import visible_regions
 from respijt.privacy import access_log as privacy
@@ -77,4 +77,4 @@ def list_access(client_reference: str) -> ResponseReturnValue:
         )
         return [_dump(row) for row in rows]
 
-    return jsonify(run_in_transaction(db.session, work))
+    return jsonify(edge.transaction(work))

@@ -10,20 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, jsonify
+from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
 from respijt.care_requests.access_log import log_request_access, log_reservations_access
 from respijt.claims import formats, ledger, months, tariffs
-from respijt.database import run_in_transaction
 from respijt.errors import Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import ClaimExport, Municipality, Provider
@@ -111,10 +110,6 @@ class TariffQuery(StrictSchema):
     municipality = fields.String()
 
 
-def _retries() -> int:
-    return int(current_app.config["RESPIJT_TX_RETRIES"])
-
-
 def scope_provider(caller: Caller, requested: int | None) -> int | None:
     """A provider sees only its own lines; coordinators and admins all, or one provider."""
     if caller.role == "provider":
@@ -191,7 +186,7 @@ def get_claims(args: dict[str, Any]) -> ResponseReturnValue:
             return jsonify({"month": str(month), **body})
         return body
 
-    return run_in_transaction(db.session, work, _retries())
+    return edge.transaction(work)
 
 
 def _export_dict(export: ClaimExport) -> dict[str, Any]:
@@ -267,12 +262,12 @@ def export_claims(data: dict[str, Any], args: dict[str, Any]) -> ResponseReturnV
         return body, 201 if created else 200
 
     try:
-        body, status = run_in_transaction(db.session, work, _retries())
+        body, status = edge.transaction(work)
     except IntegrityError:
         # Two exports of the same provider-month at once (PostgreSQL): one wins the batch
         # number; the other, run again, finds nothing pending and answers with that batch.
         db.session.rollback()
-        body, status = run_in_transaction(db.session, work, _retries())
+        body, status = edge.transaction(work)
     if isinstance(body, Response):
         body.status_code = status
         return body
@@ -305,7 +300,7 @@ def get_export(args: dict[str, Any], export_id: int) -> ResponseReturnValue:
         )
         return jsonify(body) if isinstance(body, dict) else body
 
-    return run_in_transaction(db.session, work, _retries())
+    return edge.transaction(work)
 
 
 def _tariff_dict(tariff: Any, municipality: str) -> dict[str, Any]:
@@ -331,7 +326,7 @@ def get_tariffs(args: dict[str, Any]) -> ResponseReturnValue:
         rows = tariffs.list_tariffs(db.session, args.get("municipality"))
         return [_tariff_dict(t, code) for t, code in rows]
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(edge.transaction(work))
 
 
 @blp.route("/tariffs", methods=["POST"])
@@ -363,4 +358,4 @@ def create_tariff(data: dict[str, Any]) -> ResponseReturnValue:
         )
         return _tariff_dict(tariff, data["municipality"])
 
-    return jsonify(run_in_transaction(db.session, work, _retries())), 201
+    return jsonify(edge.transaction(work)), 201

@@ -16,10 +16,10 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from respijt import edge
 from respijt.api import input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
-from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.messages import outbox
 from respijt.models import OutboxMessage
@@ -111,4 +111,4 @@ def list_messages(status: str | None = None, limit: int = 100) -> ResponseReturn
         )
         return found
 
-    return jsonify(run_in_transaction(db.session, work))
+    return jsonify(edge.transaction(work))

@@ -1,6 +1,7 @@
-"""Public read API (availability, locations, regions) and onboarding / capacity writes.
+"""The public reads (availability, locations, regions) and the providers' and locations' writes.
 
-Views are the transaction edge: parse → authorize → act → serialize → commit.
+The unit and capacity routes (`api/units.py`) join this blueprint. Views parse, authorize, act in
+one `respijt.edge.transaction` and serialize.
 """
 
 from __future__ import annotations
@@ -12,23 +13,17 @@ from flask import Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.api import schemas
 from respijt.api.security import requires
 from respijt.beds import availability, registry
-from respijt.database import run_in_transaction
 from respijt.errors import Forbidden
 from respijt.extensions import db
 from respijt.models import (
-    AvailabilityChange,
     Location,
     Municipality,
     Provider,
-    ProviderRegion,
-    Region,
-    Unit,
 )
 from respijt.people.caller import (
     Caller,
@@ -43,10 +38,6 @@ blp = Blueprint(
 )
 
 MANAGERS = ("provider", "coordinator", "admin")
-
-
-def _retries() -> int:
-    return int(current_app.config["RESPIJT_TX_RETRIES"])
 
 
 def ensure_manages(caller: Caller, provider_id: int) -> None:
@@ -87,7 +78,7 @@ def ensure_own_municipality(caller: Caller, municipality_code: str | None) -> No
 
 
 def json_response(body: Any) -> Response:
-    """A JSON response encoded with orjson (~10x the stdlib): the large public reads and the
+    """A JSON response encoded with orjson (faster than the stdlib): the large public reads and the
     busiest write (a hold)."""
     return Response(orjson.dumps(body), mimetype="application/json")
 
@@ -102,15 +93,6 @@ def begin_read() -> None:
     session = db.session()  # the Session itself: scoped_session lacks in_transaction()
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
-def end_read_transaction() -> None:
-    """End a read-only transaction with COMMIT rather than the ROLLBACK of session teardown.
-
-    Same outcome (nothing was written), but psycopg forgets its prepared statements on every
-    ROLLBACK, so the hot public reads would be planned again on each request.
-    """
-    db.session.commit()
 
 
 def _filters(args: dict[str, Any], location_id: int | None = None) -> availability.SearchFilters:
@@ -138,18 +120,19 @@ LOCATIONS_QUERY = schemas.LocationsQuery()
 @read_only
 def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseReturnValue:
     """Vrije bedden per locatie, eenheid en nacht (halfopen periode: from t/m to-1)."""
-    begin_read()
-    result = availability.search(
-        db.session,
-        _filters(args),
-        night_from,
-        night_to,
-        clock.now(),
-        current_app.config["RESPIJT_STALE_AFTER_HOURS"],
-        encoded=True,
-    )
-    end_read_transaction()
-    return json_response(result)
+    filters, now = _filters(args), clock.now()
+    stale_after = current_app.config["RESPIJT_STALE_AFTER_HOURS"]
+
+    def work() -> Any:
+        begin_read()
+        return availability.search(
+            db.session, filters, night_from, night_to, now, stale_after, encoded=True
+        )
+
+    # Through the edge although nothing is written: it ends the read with COMMIT rather than the
+    # ROLLBACK of session teardown, and psycopg forgets its prepared statements on a ROLLBACK,
+    # so the hot public read would be planned again on each request.
+    return json_response(edge.transaction(work))
 
 
 @blp.route("/locations", methods=["GET"])
@@ -188,29 +171,7 @@ def get_location(location_id: int) -> ResponseReturnValue:
 @read_only
 def list_regions() -> ResponseReturnValue:
     """Regio's met gemeenten, meldpuntnummer en de aanbieders in de pool."""
-    regions = db.session.scalars(
-        select(Region).options(selectinload(Region.municipalities)).order_by(Region.code)
-    ).all()
-    pools: dict[int, list[dict[str, Any]]] = {}
-    for region_id, provider_id, name in db.session.execute(
-        select(ProviderRegion.region_id, Provider.id, Provider.name)
-        .join(Provider, Provider.id == ProviderRegion.provider_id)
-        .where(ProviderRegion.in_pool.is_(True))
-        .order_by(Provider.name)
-    ):
-        pools.setdefault(region_id, []).append({"id": provider_id, "name": name})
-    return jsonify(
-        [
-            {
-                "code": r.code,
-                "name": r.name,
-                "meldpunt_number": r.meldpunt_number,
-                "municipalities": [{"code": m.code, "name": m.name} for m in r.municipalities],
-                "pool": pools.get(r.id, []),
-            }
-            for r in regions
-        ]
-    )
+    return jsonify(registry.regions_with_pools(db.session))
 
 
 # --- providers ------------------------------------------------------------------------------
@@ -265,7 +226,7 @@ def create_provider(data: dict[str, Any]) -> ResponseReturnValue:
         )
         return _provider_dict(provider)
 
-    return jsonify(run_in_transaction(db.session, work, _retries())), 201
+    return jsonify(edge.transaction(work)), 201
 
 
 @blp.route("/providers/<int:provider_id>", methods=["GET"])
@@ -305,7 +266,7 @@ def update_provider(data: dict[str, Any], provider_id: int) -> ResponseReturnVal
         registry.update_provider(db.session, provider, regions=memberships, **changes)
         return _provider_dict(provider)
 
-    return jsonify(run_in_transaction(db.session, work, _retries()))
+    return jsonify(edge.transaction(work))
 
 
 # --- locations ------------------------------------------------------------------------------
@@ -327,7 +288,7 @@ def create_location(data: dict[str, Any]) -> ResponseReturnValue:
         location = registry.create_location(db.session, provider=provider, now=clock.now(), **data)
         return location.id
 
-    location_id = run_in_transaction(db.session, work, _retries())
+    location_id = edge.transaction(work)
     return jsonify(_one_location(location_id)), 201
 
 
@@ -346,7 +307,7 @@ def update_location(data: dict[str, Any], location_id: int) -> ResponseReturnVal
         ensure_own_municipality(caller, data.get("municipality"))
         registry.update_location(db.session, location, **data)
 
-    run_in_transaction(db.session, work, _retries())
+    edge.transaction(work)
     return jsonify(_one_location(location_id))
 
 
@@ -363,142 +324,5 @@ def confirm_location(location_id: int) -> ResponseReturnValue:
         ensure_manages(caller, location.provider_id)
         registry.confirm_location(db.session, location, clock.now())
 
-    run_in_transaction(db.session, work, _retries())
+    edge.transaction(work)
     return jsonify(_one_location(location_id))
-
-
-# --- units ----------------------------------------------------------------------------------
-
-
-def _unit_dict(unit_id: int) -> dict[str, Any]:
-    unit = registry.get_or_404(db.session, Unit, unit_id, "Eenheid")
-    return {
-        "id": unit.id,
-        "location_id": unit.location_id,
-        "name": unit.name,
-        "target_groups": unit.target_groups,
-        "care_level": unit.care_level,
-        "wheelchair": unit.wheelchair,
-        "funding_routes": unit.funding_routes,
-        "min_nights": unit.min_nights,
-        "max_nights": unit.max_nights,
-        "arrival_weekdays": unit.arrival_weekdays,
-        "requires_provider_confirmation": unit.requires_provider_confirmation,
-        "default_capacity": unit.default_capacity,
-        "retired": unit.retired_at is not None,
-    }
-
-
-@blp.route("/units", methods=["POST"])
-@blp.arguments(schemas.UnitInput)
-@blp.response(201, schemas.UnitSchema)
-@blp.doc(security=[{"bearer": []}])
-@requires(*MANAGERS)
-def create_unit(data: dict[str, Any]) -> ResponseReturnValue:
-    """Nieuwe eenheid (bedden van één soort) op een locatie; de voorraad wordt aangemaakt."""
-    caller = current_caller()
-
-    def work() -> int:
-        location = registry.get_or_404(db.session, Location, data.pop("location_id"), "Locatie")
-        ensure_manages(caller, location.provider_id)
-        unit = registry.create_unit(
-            db.session,
-            location=location,
-            now=clock.now(),
-            today=clock.today(),
-            horizon_days=current_app.config["RESPIJT_HORIZON_DAYS"],
-            **data,
-        )
-        return unit.id
-
-    unit_id = run_in_transaction(db.session, work, _retries())
-    return jsonify(_unit_dict(unit_id)), 201
-
-
-@blp.route("/units/<int:unit_id>", methods=["GET"])
-@blp.response(200, schemas.UnitSchema)
-@read_only
-def get_unit(unit_id: int) -> ResponseReturnValue:
-    """Eén eenheid."""
-    return jsonify(_unit_dict(unit_id))
-
-
-@blp.route("/units/<int:unit_id>", methods=["PATCH"])
-@blp.arguments(schemas.UnitPatch)
-@blp.response(200, schemas.UnitSchema)
-@blp.doc(security=[{"bearer": []}])
-@requires(*MANAGERS)
-def update_unit(data: dict[str, Any], unit_id: int) -> ResponseReturnValue:
-    """Eenheid wijzigen (doelgroepen, zorgniveau, standaardcapaciteit, …)."""
-    caller = current_caller()
-
-    def work() -> None:
-        unit = registry.get_or_404(db.session, Unit, unit_id, "Eenheid")
-        ensure_manages(caller, unit.location.provider_id)
-        registry.update_unit(db.session, unit, **data)
-
-    run_in_transaction(db.session, work, _retries())
-    return jsonify(_unit_dict(unit_id))
-
-
-@blp.route("/units/<int:unit_id>/retire", methods=["POST"])
-@blp.response(200, schemas.UnitSchema)
-@blp.doc(security=[{"bearer": []}])
-@requires(*MANAGERS)
-def retire_unit(unit_id: int) -> ResponseReturnValue:
-    """Eenheid buiten gebruik stellen; kan alleen zonder lopende of toekomstige reserveringen."""
-    caller = current_caller()
-
-    def work() -> None:
-        unit = registry.get_or_404(db.session, Unit, unit_id, "Eenheid")
-        ensure_manages(caller, unit.location.provider_id)
-        registry.retire_unit(db.session, unit, clock.now(), clock.today())
-
-    run_in_transaction(db.session, work, _retries())
-    return jsonify(_unit_dict(unit_id))
-
-
-@blp.route("/units/<int:unit_id>/capacity", methods=["PUT"])
-@blp.arguments(schemas.CapacityInput)
-@blp.response(200, schemas.ChangeSchema(many=True))
-@blp.doc(security=[{"bearer": []}])
-@requires(*MANAGERS)
-def put_capacity(data: dict[str, Any], unit_id: int) -> ResponseReturnValue:
-    """Beschikbaar gestelde bedden per periode ({from, to, capacity}; halfopen)."""
-    caller = current_caller()
-
-    def work() -> list[dict[str, Any]]:
-        unit = registry.get_or_404(db.session, Unit, unit_id, "Eenheid")
-        ensure_manages(caller, unit.location.provider_id)
-        changes = registry.publish_capacity(
-            db.session,
-            unit,
-            [registry.CapacityRange(**r) for r in data["ranges"]],
-            actor=caller.key,
-            channel="api",
-            now=clock.now(),
-            today=clock.today(),
-            horizon_days=current_app.config["RESPIJT_HORIZON_DAYS"],
-            max_capacity=current_app.config["RESPIJT_MAX_CAPACITY"],
-        )
-        return schemas.ChangeSchema(many=True).dump(changes)  # type: ignore[no-any-return]
-
-    return jsonify(run_in_transaction(db.session, work, _retries()))
-
-
-@blp.route("/units/<int:unit_id>/changes", methods=["GET"])
-@blp.response(200, schemas.ChangeSchema(many=True))
-@blp.doc(security=[{"bearer": []}])
-@requires(*MANAGERS)
-def list_changes(unit_id: int) -> ResponseReturnValue:
-    """Het logboek van capaciteitswijzigingen van een eenheid (nieuwste eerst)."""
-    caller = current_caller()
-    unit = registry.get_or_404(db.session, Unit, unit_id, "Eenheid")
-    ensure_manages(caller, unit.location.provider_id)
-    changes = db.session.scalars(
-        select(AvailabilityChange)
-        .where(AvailabilityChange.unit_id == unit_id)
-        .order_by(AvailabilityChange.id.desc())
-        .limit(500)
-    ).all()
-    return jsonify(schemas.ChangeSchema(many=True).dump(changes))

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from flask import request
 
+from respijt import edge
 from respijt.care_requests import access_log as requests_access
-from respijt.database import run_in_transaction
 from respijt.errors import Forbidden
 from respijt.extensions import db
 from respijt.people.caller import Caller
@@ -36,10 +36,11 @@ def authorize_endpoint() -> None:
         roles is not None and "public" in roles and "Authorization" not in request.headers
     )
     if roles is not None and not anonymous_ok and current_caller().role not in roles:
+        refusal = Forbidden("Uw rol mag deze handeling niet uitvoeren.")
         logged_as = getattr(view, "_respijt_logged_as", None)
         if logged_as is not None:
-            log_refusal(current_caller(), *logged_as)
-        raise Forbidden("Uw rol mag deze handeling niet uitvoeren.")
+            log_refusal(current_caller(), *logged_as, outcome=edge.refusal_outcome(refusal))
+        raise refusal
     if getattr(view, "_respijt_credentials", None) and not any(
         request.headers.get(name)
         for name in view._respijt_credentials  # type: ignore[union-attr]
@@ -71,8 +72,8 @@ def refusals_logged(action: str, reference: str) -> Callable[[F], F]:
     return decorator
 
 
-def log_refusal(caller: Caller, action: str, default_reference: str) -> None:
-    """Write the denied row of a refused call in a transaction of its own."""
+def log_refusal(caller: Caller, action: str, default_reference: str, *, outcome: str) -> None:
+    """Write the access-log row of a refused call in a transaction of its own (the edge's)."""
     args = request.view_args or {}
     reference: str | None = None
     if isinstance(args.get("reference"), str):
@@ -90,12 +91,12 @@ def log_refusal(caller: Caller, action: str, default_reference: str) -> None:
             action=action,
             caller=caller,
             client_reference=reference or default_reference,
-            outcome="denied",
+            outcome=outcome,
             purpose=requests_access.PURPOSE,
             source=client_source(),
         )
 
-    run_in_transaction(db.session, write)
+    edge.transaction(write)
 
 
 def credentials_required(*headers: str) -> Callable[[F], F]:

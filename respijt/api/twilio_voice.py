@@ -7,7 +7,7 @@
     voicemail ─► store it, SMS the duty and backup providers the number to call back
 
 Every request must carry a valid `X-Twilio-Signature` over `RESPIJT_PUBLIC_URL` + path + query
-(the same check as the SMS webhooks). Views are the transaction edge: verify → act → commit →
+(the same check as the SMS webhooks). Views verify, act in one `respijt.edge.transaction`, then
 answer TwiML.
 """
 
@@ -20,11 +20,10 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.api.twilio_sms import _forbidden, _signed
-from respijt.database import run_in_transaction
 from respijt.extensions import db
-from respijt.meldpunt import phone as voice
+from respijt.meldpunt import phone
 from respijt.messages import twilio as twiml
 from respijt.models import CallLeg
 
@@ -56,7 +55,7 @@ def _url(path: str) -> str:
 
 
 def _transaction(work: Callable[[], str]) -> Response:
-    return _xml(run_in_transaction(db.session, work, current_app.config["RESPIJT_TX_RETRIES"]))
+    return _xml(edge.transaction(work))
 
 
 def _dial(leg: CallLeg, greeting: str | None) -> str:
@@ -110,11 +109,11 @@ def incoming() -> Response:
 
     def work() -> str:
         now = clock.now()
-        region = voice.region_for_number(db.session, form.get("To") or "")
+        region = phone.region_for_number(db.session, form.get("To") or "")
         if region is None:
             return twiml.twiml_say_hangup(UNKNOWN_NUMBER)
-        if not voice.is_open(now, current_app.config.get("RESPIJT_MELDPUNT_HOURS")):
-            voice.start_call(
+        if not phone.is_open(now, current_app.config.get("RESPIJT_MELDPUNT_HOURS")):
+            phone.start_call(
                 db.session,
                 call_sid=call_sid,
                 from_number=form.get("From") or "",
@@ -124,7 +123,7 @@ def incoming() -> Response:
                 status="after_hours",
             )
             return twiml.twiml_say_hangup(AFTER_HOURS)
-        call = voice.start_call(
+        call = phone.start_call(
             db.session,
             call_sid=call_sid,
             from_number=form.get("From") or "",
@@ -134,7 +133,7 @@ def incoming() -> Response:
         )
         leg = db.session.scalars(
             select(CallLeg).where(CallLeg.call_id == call.id).order_by(CallLeg.seq)
-        ).first() or voice.next_leg(db.session, call, now)  # a retried webhook rings the same
+        ).first() or phone.next_leg(db.session, call, now)  # a retried webhook rings the same
         return _dial(leg, GREETING) if leg is not None else _voicemail(call.id)
 
     return _transaction(work)
@@ -152,7 +151,7 @@ def accept(leg_id: int) -> Response:
     digits = (request.form.get("Digits") or "").strip()
 
     def work() -> str:
-        if digits == "1" and voice.accept_leg(db.session, leg_id, clock.now()):
+        if digits == "1" and phone.accept_leg(db.session, leg_id, clock.now()):
             return twiml.twiml_connect()
         return twiml.twiml_hangup()
 
@@ -166,11 +165,11 @@ def dial_result(leg_id: int) -> Response:
     call_status = request.form.get("CallStatus") or ""
 
     def work() -> str:
-        what, following = voice.after_leg(db.session, leg_id, status, call_status, clock.now())
+        what, following = phone.after_leg(db.session, leg_id, status, call_status, clock.now())
         if what == "dial" and following is not None:
             return _dial(following, NEXT)
         if what == "voicemail":
-            return _voicemail(voice.get_leg(db.session, leg_id).call_id)
+            return _voicemail(phone.get_leg(db.session, leg_id).call_id)
         return twiml.twiml_hangup()
 
     return _transaction(work)
@@ -182,16 +181,16 @@ def voicemail(call_id: int) -> Response:
     form = request.form
 
     def work() -> str:
-        call = voice.get_call(db.session, call_id)
+        call = phone.get_call(db.session, call_id)
         url = form.get("RecordingUrl")
         if not url:
-            voice.mark_missed(db.session, call)
+            phone.mark_missed(db.session, call)
             return twiml.twiml_hangup()
         try:
             duration = int(form.get("RecordingDuration") or 0)
         except ValueError:
             duration = None
-        voice.record_voicemail(
+        phone.record_voicemail(
             db.session, call, recording_url=url, duration_seconds=duration, now=clock.now()
         )
         return twiml.twiml_say_hangup(THANKS)

@@ -1,4 +1,4 @@
-"""Providers, locations, units, the night inventory and capacity publication.
+"""Providers, locations, units and the night inventory (capacity publication: `capacity.py`).
 
 Plain functions over a session: they flush, never commit, and raise DomainError subclasses.
 """
@@ -11,18 +11,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import selectinload
 
 from respijt.codes import ALL_WEEKDAYS, CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
 from respijt.database import DbSession
 from respijt.errors import (
-    CapacityBelowReserved,
     InvalidInput,
     NotFound,
     UnitHasFutureReservations,
 )
 from respijt.models import (
-    AvailabilityChange,
     Location,
     Municipality,
     NightInventory,
@@ -33,8 +32,6 @@ from respijt.models import (
     Unit,
     UnitTargetGroup,
 )
-from respijt.reservations.expiry import expire_overdue_on_nights
-from respijt.reservations.nights import lock_nights, nights_reserved_above
 from respijt.reservations.workflow import ACTIVE_RESERVATION_STATUSES
 
 # --- validation helpers -------------------------------------------------------------------
@@ -394,152 +391,53 @@ def extend_horizon(
     return inserted
 
 
-@dataclass(frozen=True)
-class CapacityRange:
-    night_from: date
-    night_to: date  # exclusive
-    capacity: int
+# --- reads for the faces --------------------------------------------------------------------
 
 
-def _runs(rows: Sequence[tuple[date, int]]) -> list[dict[str, Any]]:
-    """Compress (night, value) rows into half-open runs of equal value."""
-    runs: list[dict[str, Any]] = []
-    for night, value in rows:
-        if runs and runs[-1]["capacity"] == value and runs[-1]["to"] == night.isoformat():
-            runs[-1]["to"] = (night + timedelta(days=1)).isoformat()
-        else:
-            runs.append(
-                {
-                    "from": night.isoformat(),
-                    "to": (night + timedelta(days=1)).isoformat(),
-                    "capacity": value,
-                }
-            )
-    return runs
-
-
-def validate_capacity_ranges(
-    ranges: Sequence[CapacityRange], *, today: date, horizon_days: int, max_capacity: int
-) -> None:
-    problems: list[dict[str, str]] = []
-    horizon_end = today + timedelta(days=horizon_days)
-    for i, r in enumerate(ranges):
-        name = f"ranges[{i}]"
-        if r.night_to <= r.night_from:
-            problems.append(
-                {"name": f"{name}.to", "code": "range", "reason": "'to' moet na 'from' liggen."}
-            )
-        if r.night_from < today:
-            problems.append(
-                {
-                    "name": f"{name}.from",
-                    "code": "past",
-                    "reason": "Nachten in het verleden kunnen niet meer worden gewijzigd.",
-                }
-            )
-        if r.night_to > horizon_end:
-            problems.append(
-                {
-                    "name": f"{name}.to",
-                    "code": "horizon",
-                    "reason": f"Capaciteit kan tot {horizon_days} dagen vooruit worden opgegeven "
-                    f"(tot {horizon_end.isoformat()}).",
-                }
-            )
-        if not 0 <= r.capacity <= max_capacity:
-            problems.append(
-                {
-                    "name": f"{name}.capacity",
-                    "code": "range",
-                    "reason": f"Capaciteit moet tussen 0 en {max_capacity} liggen.",
-                }
-            )
-    ordered = sorted(ranges, key=lambda r: r.night_from)
-    for a, b in zip(ordered, ordered[1:], strict=False):
-        if b.night_from < a.night_to:
-            problems.append(
-                {
-                    "name": "ranges",
-                    "code": "overlap",
-                    "reason": f"Perioden overlappen ({a.night_from.isoformat()}–"
-                    f"{a.night_to.isoformat()} en {b.night_from.isoformat()}–"
-                    f"{b.night_to.isoformat()}).",
-                }
-            )
-    if problems:
-        raise InvalidInput("De opgegeven capaciteit is ongeldig.", problems)
-
-
-def publish_capacity(
-    session: DbSession,
-    unit: Unit,
-    ranges: Sequence[CapacityRange],
-    *,
-    actor: str,
-    channel: str,
-    now: datetime,
-    today: date,
-    horizon_days: int,
-    max_capacity: int,
-) -> list[AvailabilityChange]:
-    """Set the beds offered per night for each range, all or nothing.
-
-    Overdue holds on the touched nights are expired first (invariant 3); a capacity below what
-    is reserved is refused naming the nights (invariant 5), backed by a conditional UPDATE and
-    the CHECK constraint.
-    """
-    if unit.retired_at is not None:
-        raise InvalidInput("Deze eenheid is buiten gebruik gesteld.")
-    validate_capacity_ranges(
-        ranges, today=today, horizon_days=horizon_days, max_capacity=max_capacity
+def provider_locations(session: DbSession, provider_id: int | None) -> list[Location]:
+    """A provider's own locations with their units, by name."""
+    return list(
+        session.scalars(
+            select(Location)
+            .where(Location.provider_id == provider_id)
+            .options(selectinload(Location.units))
+            .order_by(Location.name, Location.id)
+        )
     )
-    changes: list[AvailabilityChange] = []
-    too_low: list[date] = []
-    for r in sorted(ranges, key=lambda r: r.night_from):
-        expire_overdue_on_nights(
-            session, unit_id=unit.id, night_from=r.night_from, night_to=r.night_to, now=now
-        )
-        rows = lock_nights(session, unit.id, r.night_from, r.night_to)
-        too_low.extend(row.night for row in rows if row.reserved > r.capacity)
-        if too_low:
-            continue
-        wanted = (r.night_to - r.night_from).days
-        if len(rows) != wanted:
-            raise InvalidInput(
-                "Voor een deel van deze nachten is nog geen voorraad aangemaakt.",
-                [{"name": "ranges", "code": "horizon", "reason": "Buiten de horizon."}],
-            )
-        result = session.execute(
-            update(NightInventory)
-            .where(
-                and_(
-                    NightInventory.unit_id == unit.id,
-                    NightInventory.night >= r.night_from,
-                    NightInventory.night < r.night_to,
-                    NightInventory.reserved <= r.capacity,
-                )
-            )
-            .values(capacity=r.capacity)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != wanted:  # type: ignore[attr-defined]
-            raise CapacityBelowReserved(
-                nights_reserved_above(session, unit.id, r.night_from, r.night_to, r.capacity)
-            )
-        change = AvailabilityChange(
-            unit_id=unit.id,
-            night_from=r.night_from,
-            night_to=r.night_to,
-            new_capacity=r.capacity,
-            old_capacities=_runs([(row.night, row.capacity) for row in rows]),
-            actor=actor,
-            channel=channel,
-            changed_at=now,
-        )
-        session.add(change)
-        changes.append(change)
-    if too_low:
-        raise CapacityBelowReserved(sorted(too_low))
-    unit.location.last_confirmed_at = now
-    session.flush()
-    return changes
+
+
+def provider_unit(session: DbSession, provider_id: int | None, unit_id: int) -> Unit:
+    """A unit of the provider's own locations; another provider's unit does not exist (404)."""
+    unit = session.scalar(
+        select(Unit)
+        .join(Location, Location.id == Unit.location_id)
+        .where(Unit.id == unit_id, Location.provider_id == provider_id)
+    )
+    if unit is None:
+        raise NotFound("Deze eenheid bestaat niet.")
+    return unit
+
+
+def regions_with_pools(session: DbSession) -> list[dict[str, Any]]:
+    """Every region with its municipalities, meldpunt number and the providers in its pool."""
+    regions = session.scalars(
+        select(Region).options(selectinload(Region.municipalities)).order_by(Region.code)
+    ).all()
+    pools: dict[int, list[dict[str, Any]]] = {}
+    for region_id, provider_id, name in session.execute(
+        select(ProviderRegion.region_id, Provider.id, Provider.name)
+        .join(Provider, Provider.id == ProviderRegion.provider_id)
+        .where(ProviderRegion.in_pool.is_(True))
+        .order_by(Provider.name)
+    ):
+        pools.setdefault(region_id, []).append({"id": provider_id, "name": name})
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "meldpunt_number": r.meldpunt_number,
+            "municipalities": [{"code": m.code, "name": m.name} for m in r.municipalities],
+            "pool": pools.get(r.id, []),
+        }
+        for r in regions
+    ]

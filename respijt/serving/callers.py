@@ -67,12 +67,17 @@ def _resolve(secret: str) -> Caller | None:
                 ),
             )
         finally:
+            # Only read, so this COMMIT just releases the snapshot before the view's own
+            # transaction. Not a rollback: psycopg forgets its prepared statements on every
+            # ROLLBACK, and this runs on each token request. Not the edge: the edge imports this
+            # module (Unauthorized), and this is the caller lookup, not the request's work.
             if database.session_in_transaction(db.session):
-                db.session.commit()  # only read: releases the snapshot, nothing else
+                db.session.commit()
     if found is None:
         return None
     caller, touch_id = found
     if touch_id is not None:
+        # The database helper, not the edge, for the same reason (no import cycle).
         run_in_transaction(db.session, lambda: touch_token(db.session, touch_id, now))
     return caller
 

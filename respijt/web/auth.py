@@ -1,6 +1,7 @@
 """Login, second factor, logout, account, password change, reset and invitation pages.
 
-Views are thin: parse the form → call respijt.people.accounts → commit → then send mail.
+Views are thin: parse the form → call respijt.people.accounts in `respijt.edge.transaction` →
+then send mail. The sign-in flow commits more than once on purpose; each commit point says why.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.errors import InvalidInput
 from respijt.extensions import db
 from respijt.messages import mail
-from respijt.models import User
+from respijt.models import User, WebSession
 from respijt.people import accounts, login_throttle
 from respijt.people.tokens import list_tokens
 from respijt.web import account_forms as forms
@@ -177,8 +178,10 @@ def _begin_attempt(
     if not _throttled():
         return None, 0
     settings = login_throttle.ThrottleSettings.from_config(current_app.config)
-    attempt, wait = login_throttle.begin(db.session, keys, clock.now(), settings)
-    db.session.commit()
+    # A transaction of its own: the attempt stays counted even when the request then fails.
+    attempt, wait = edge.transaction(
+        lambda: login_throttle.begin(db.session, keys, clock.now(), settings)
+    )
     if attempt is None:
         security_log.warning(
             "%s refused while waiting %ss: user=%s source=%s",
@@ -199,19 +202,23 @@ def login() -> ResponseReturnValue:
         attempt, wait = _begin_attempt(keys, email, "login")
         if wait:
             return _refused_while_waiting("login.html", wait, form=form)
-        user = accounts.authenticate(db.session, email, form.password.data)
-        if user is None:
-            db.session.rollback()
+
+        def sign_in() -> tuple[User, WebSession, str] | None:
+            user = accounts.authenticate(db.session, email, form.password.data)
+            if user is None:
+                return None
+            if attempt is not None:
+                login_throttle.give_back(db.session, attempt, keys)
+                if not accounts.requires_second_factor(user):
+                    login_throttle.clear(db.session, subjects)
+            return user, *accounts.start_session(db.session, user, clock.now(), _source())
+
+        signed_in = edge.transaction(sign_in)
+        if signed_in is None:
             security_log.warning("login failed: user=%s source=%s", _user_ref(email), _source())
-            db.session.rollback()
             flash("E-mailadres of wachtwoord onjuist, of het account is uitgeschakeld.", "fout")
             return _page("login.html", 200, form=form)
-        if attempt is not None:
-            login_throttle.give_back(db.session, attempt, keys)
-            if not accounts.requires_second_factor(user):
-                login_throttle.clear(db.session, subjects)
-        web_session, secret = accounts.start_session(db.session, user, clock.now(), _source())
-        db.session.commit()
+        user, web_session, secret = signed_in
         target = _safe_next(request.args.get("next"))
         session.clear()  # a fresh cookie session: nothing carried over from before login
         login_user(SessionPrincipal(secret, web_session))
@@ -241,17 +248,28 @@ def second_factor() -> ResponseReturnValue:
         if wait:
             return _refused_while_waiting("second_factor.html", wait, form=form)
         now = clock.now()
-        if accounts.verify_second_factor(db.session, principal.web_session, form.code.data, now):
-            if attempt is not None:
-                login_throttle.give_back(db.session, attempt, keys)
-                login_throttle.clear(db.session, subjects)
-            db.session.commit()
+        web_session = principal.web_session
+        max_failures = int(current_app.config["RESPIJT_SECOND_FACTOR_MAX_FAILURES"])
+
+        def check_code() -> int | None:
+            """None when the code is right; else the number of wrong codes in this session."""
+            if accounts.verify_second_factor(db.session, web_session, form.code.data, now):
+                if attempt is not None:
+                    login_throttle.give_back(db.session, attempt, keys)
+                    login_throttle.clear(db.session, subjects)
+                return None
+            wrong = login_throttle.count_failure(
+                db.session, login_throttle.session_key(web_session.id), now
+            )
+            if wrong >= max_failures:
+                # This half-signed-in session is over: back to the password.
+                accounts.end_session(web_session, now)
+            return wrong
+
+        wrong = edge.transaction(check_code)
+        if wrong is None:
             target = _safe_next(session.pop("after_second_factor", None))
             return _remember_device(redirect(target), user.email)
-        web_session = principal.web_session
-        wrong = login_throttle.count_failure(
-            db.session, login_throttle.session_key(web_session.id), now
-        )
         security_log.warning(
             "second factor failed: user=%s source=%s session=%s wrong=%s",
             user.id,
@@ -259,10 +277,7 @@ def second_factor() -> ResponseReturnValue:
             web_session.id,
             wrong,
         )
-        if wrong >= int(current_app.config["RESPIJT_SECOND_FACTOR_MAX_FAILURES"]):
-            # This half-signed-in session is over: back to the password.
-            accounts.end_session(web_session, now)
-            db.session.commit()
+        if wrong >= max_failures:
             security_log.warning(
                 "second factor: session %s ended after %s wrong codes: user=%s source=%s",
                 web_session.id,
@@ -273,7 +288,6 @@ def second_factor() -> ResponseReturnValue:
             _end_browser_session()
             flash("Te vaak een verkeerde code. Meld u opnieuw aan.", "fout")
             return redirect(url_for("auth.login"))
-        db.session.commit()
         flash("De code klopt niet.", "fout")
     return _page("second_factor.html", form=form)
 
@@ -289,19 +303,20 @@ def totp_setup() -> ResponseReturnValue:
             return redirect(url_for("auth.second_factor"))
         flash("Tweestapsverificatie is al ingesteld.", "info")
         return redirect(url_for("auth.account"))
-    secret = accounts.begin_totp_enrolment(db.session, user)
-    db.session.commit()
+    # A transaction of its own: the secret shown on the page must stay valid even when the
+    # code typed next is wrong.
+    secret = edge.transaction(lambda: accounts.begin_totp_enrolment(db.session, user))
     form = forms.SecondFactorForm()
     if form.validate_on_submit():
         try:
-            codes = accounts.confirm_totp_enrolment(
-                db.session, user, principal.web_session, form.code.data, clock.now()
+            codes = edge.transaction(
+                lambda: accounts.confirm_totp_enrolment(
+                    db.session, user, principal.web_session, form.code.data, clock.now()
+                )
             )
         except InvalidInput as exc:
-            db.session.rollback()
             flash(exc.detail, "fout")
         else:
-            db.session.commit()
             return _page("recovery_codes.html", codes=codes)
     return _page("totp_setup.html", form=form, secret=secret, uri=accounts.provisioning_uri(user))
 
@@ -313,8 +328,8 @@ def logout() -> ResponseReturnValue:
     if request.method == "POST":
         if principal is not None:
             # Logging out ends every session of this person, on every device.
-            accounts.revoke_all_sessions(db.session, principal.user.id, clock.now())
-            db.session.commit()
+            user_id = principal.user.id
+            edge.transaction(lambda: accounts.revoke_all_sessions(db.session, user_id, clock.now()))
         _end_browser_session()
         flash("U bent afgemeld.", "info")
         return redirect(url_for("auth.login"))
@@ -348,8 +363,12 @@ def switch_role() -> ResponseReturnValue:
     form = forms.RoleForm()
     form.role.choices = [(r, r) for r in principal.user.roles]
     if form.validate_on_submit():
-        principal.web_session.role = form.role.data
-        db.session.commit()
+        web_session, role = principal.web_session, form.role.data
+
+        def switch() -> None:
+            web_session.role = role
+
+        edge.transaction(switch)
         flash(f"U werkt nu als {accounts.ROLE_LABELS[form.role.data]}.", "info")
     return redirect(url_for("auth.account"))
 
@@ -366,12 +385,12 @@ def password_change() -> ResponseReturnValue:
             flash("Het huidige wachtwoord klopt niet.", "fout")
             return _page("password_change.html", form=form)
         try:
-            accounts.set_password(db.session, user, form.password.data, clock.now())
+            edge.transaction(
+                lambda: accounts.set_password(db.session, user, form.password.data, clock.now())
+            )
         except InvalidInput as exc:
-            db.session.rollback()
             flash(exc.detail, "fout")
             return _page("password_change.html", form=form)
-        db.session.commit()
         _end_browser_session()
         flash("Uw wachtwoord is gewijzigd. Meld u opnieuw aan.", "info")
         return redirect(url_for("auth.login"))
@@ -415,12 +434,12 @@ def _set_password_by_link(token: str, purpose: str) -> ResponseReturnValue:
     form = forms.NewPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.set_password(db.session, user, form.password.data, clock.now())
+            edge.transaction(
+                lambda: accounts.set_password(db.session, user, form.password.data, clock.now())
+            )
         except InvalidInput as exc:
-            db.session.rollback()
             flash(exc.detail, "fout")
         else:
-            db.session.commit()
             _end_browser_session()
             flash("Uw wachtwoord is ingesteld. Meld u aan.", "info")
             return redirect(url_for("auth.login"))

@@ -17,7 +17,7 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.care_requests import common
 from respijt.claims import formats, kpis
 from respijt.claims.kpis import SERIES_FIELDS, flatten
@@ -102,19 +102,23 @@ def coordinator_access_log() -> ResponseReturnValue:
     rows = None
     if reference:
         normalised = common.normalise_reference(reference)[:60]
-        rows = privacy.access_log_for(db.session, normalised, visible_regions(caller))
-        # Reading who looked is itself an access to the request's log: recorded too.
-        privacy.log_access(
-            db.session,
-            action="access_log.read",
-            caller=caller,
-            client_reference=normalised,
-            outcome="success",
-            purpose="toezicht",
-            source=None,
-            event="read",
-        )
-        db.session.commit()
+
+        def work() -> Any:
+            found = privacy.access_log_for(db.session, normalised, visible_regions(caller))
+            # Reading who looked is itself an access to the request's log: recorded too.
+            privacy.log_access(
+                db.session,
+                action="access_log.read",
+                caller=caller,
+                client_reference=normalised,
+                outcome="success",
+                purpose="toezicht",
+                source=None,
+                event="read",
+            )
+            return found
+
+        rows = edge.transaction(work)
         reference = normalised
     return render_template("coordinator/access_log.html", reference=reference, rows=rows)
 
@@ -250,18 +254,22 @@ def coordinator_complaints() -> ResponseReturnValue:
     them, also those without a region, for a coordinator of every region). The words may
     name someone: each reading is an access-log row."""
     caller = _caller()
-    rows = feedback.list_complaints(db.session, visible_regions(caller))
-    privacy.log_access(
-        db.session,
-        action="complaint.read",
-        caller=caller,
-        client_reference="klachten",
-        outcome="success",
-        purpose="klachtbehandeling",
-        source=None,
-        event="read",
-    )
-    db.session.commit()
+
+    def work() -> Any:
+        found = feedback.list_complaints(db.session, visible_regions(caller))
+        privacy.log_access(
+            db.session,
+            action="complaint.read",
+            caller=caller,
+            client_reference="klachten",
+            outcome="success",
+            purpose="klachtbehandeling",
+            source=None,
+            event="read",
+        )
+        return found
+
+    rows = edge.transaction(work)
     regions = {r.id: r.name for r in db.session.scalars(select(Region))}
     retention = int(current_app.config["RESPIJT_COMPLAINT_RETENTION_DAYS"])
     return render_template(

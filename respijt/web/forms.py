@@ -27,7 +27,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import Select, html_params
 
-from respijt.beds.registry import CapacityRange
+from respijt.beds.capacity import CapacityRange
 from respijt.codes import (
     CARE_LEVELS,
     DATE_MAX,

@@ -14,21 +14,18 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
 
-from respijt import clock
-from respijt.beds import registry
+from respijt import clock, edge
+from respijt.beds import capacity, registry
 from respijt.care_requests import access
 from respijt.care_requests.access_log import PURPOSE, reservation_reference
 from respijt.codes import DATE_MAX, DATE_MIN
-from respijt.database import run_in_transaction
-from respijt.errors import CapacityBelowReserved, DomainError, Forbidden, InvalidInput, NotFound
+from respijt.errors import CapacityBelowReserved, DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import (
     AvailabilityChange,
     CareRequest,
     Location,
-    NightInventory,
     Reservation,
     Unit,
 )
@@ -47,10 +44,6 @@ from respijt.web.forms import ActionForm, CapacityForm, WeekForm
 from respijt.web.security import current_principal, login_required
 
 UPCOMING_DAYS = 7
-
-
-def _retries() -> int:
-    return int(current_app.config["RESPIJT_TX_RETRIES"])
 
 
 def _caller() -> Caller:
@@ -81,25 +74,11 @@ def _not_found() -> ResponseReturnValue:
 
 
 def own_locations(caller: Caller) -> list[Location]:
-    return list(
-        db.session.scalars(
-            select(Location)
-            .where(Location.provider_id == caller.provider_id)
-            .options(selectinload(Location.units))
-            .order_by(Location.name, Location.id)
-        )
-    )
+    return registry.provider_locations(db.session, caller.provider_id)
 
 
 def own_unit(caller: Caller, unit_id: int) -> Unit:
-    unit = db.session.scalar(
-        select(Unit)
-        .join(Location, Location.id == Unit.location_id)
-        .where(Unit.id == unit_id, Location.provider_id == caller.provider_id)
-    )
-    if unit is None:
-        raise NotFound("Deze eenheid bestaat niet.")
-    return unit
+    return registry.provider_unit(db.session, caller.provider_id, unit_id)
 
 
 def _own_reservations(caller: Caller, *conditions: Any) -> list[Reservation]:
@@ -160,7 +139,7 @@ def provider_home() -> ResponseReturnValue:
             "unit_names": {r.id: f"{r.unit.location.name}, {r.unit.name}" for r in shown.values()},
         }
 
-    context = run_in_transaction(db.session, work, _retries())
+    context = edge.transaction(work)
     return render_template(
         "web/provider_home.html",
         **context,
@@ -191,16 +170,7 @@ def _month_grid(unit: Unit, first: date, today: date) -> list[list[dict[str, Any
     """Weeks (Monday first) of the month; each night with its capacity and reserved beds."""
     days = monthrange(first.year, first.month)[1]
     last = first + timedelta(days=days)
-    nights = {
-        row.night: row
-        for row in db.session.scalars(
-            select(NightInventory).where(
-                NightInventory.unit_id == unit.id,
-                NightInventory.night >= first,
-                NightInventory.night < last,
-            )
-        )
-    }
+    nights = capacity.nights_of(db.session, unit.id, first, last)
     weeks: list[list[dict[str, Any] | None]] = []
     week: list[dict[str, Any] | None] = [None] * first.weekday()
     for offset in range(days):
@@ -223,14 +193,7 @@ def _month_grid(unit: Unit, first: date, today: date) -> list[list[dict[str, Any
 
 
 def _changes(unit: Unit) -> list[AvailabilityChange]:
-    return list(
-        db.session.scalars(
-            select(AvailabilityChange)
-            .where(AvailabilityChange.unit_id == unit.id)
-            .order_by(AvailabilityChange.id.desc())
-            .limit(50)
-        )
-    )
+    return capacity.capacity_changes(db.session, unit.id, limit=50)
 
 
 def _unit_page(
@@ -268,13 +231,13 @@ def provider_unit(unit_id: int) -> ResponseReturnValue:
     return _unit_page(unit, CapacityForm())
 
 
-def _publish(unit: Unit, ranges: list[registry.CapacityRange]) -> None:
+def _publish(unit: Unit, ranges: list[capacity.CapacityRange]) -> None:
     caller = _caller()
     config = current_app.config
 
     def work() -> None:
         fresh = own_unit(caller, unit.id)
-        registry.publish_capacity(
+        capacity.publish_capacity(
             db.session,
             fresh,
             ranges,
@@ -286,11 +249,11 @@ def _publish(unit: Unit, ranges: list[registry.CapacityRange]) -> None:
             max_capacity=int(config["RESPIJT_MAX_CAPACITY"]),
         )
 
-    run_in_transaction(db.session, work, _retries())
+    edge.transaction(work)
 
 
 def _place_capacity_errors(
-    form: CapacityForm, rows: list[int], ranges: list[registry.CapacityRange], exc: DomainError
+    form: CapacityForm, rows: list[int], ranges: list[capacity.CapacityRange], exc: DomainError
 ) -> list[str]:
     """Domain problems beside the range they concern; the rest above the form."""
     if isinstance(exc, CapacityBelowReserved):
@@ -360,15 +323,15 @@ def provider_week(unit_id: int) -> ResponseReturnValue:
     if start >= end:
         flash("Deze week is al voorbij.", "fout")
     else:
-        capacity = int(form.capacity.data)
+        beds = int(form.capacity.data)
         try:
-            _publish(unit, [registry.CapacityRange(start, end, capacity)])
+            _publish(unit, [capacity.CapacityRange(start, end, beds)])
         except DomainError as exc:
             db.session.rollback()
             reasons = [p["reason"] for p in exc.params] if isinstance(exc, InvalidInput) else []
             flash(" ".join(reasons) or exc.detail, "fout")
         else:
-            flash(f"De hele week staat nu op {capacity} bedden.", "info")
+            flash(f"De hele week staat nu op {beds} bedden.", "info")
     return redirect(
         url_for("web.provider_unit", unit_id=unit_id, maand=form.maand.data or None), code=303
     )
@@ -394,7 +357,7 @@ def provider_confirm_location(location_id: int) -> ResponseReturnValue:
         registry.confirm_location(db.session, location, clock.now())
         return location.name
 
-    name = run_in_transaction(db.session, work, _retries())
+    name = edge.transaction(work)
     if name is None:
         return _not_found()
     flash(f"Bevestigd: de beschikbaarheid van {name} klopt nog.", "info")
@@ -418,15 +381,12 @@ def _reservation_step(
         _log(caller, reservation, action, "success")
 
     try:
-        run_in_transaction(db.session, work, _retries())
-    except DomainError as exc:
-        db.session.rollback()
-        outcome = "denied" if isinstance(exc, NotFound | Forbidden) else "failed"
-        run_in_transaction(
-            db.session, lambda: _log(caller, reservation_id, action, outcome), _retries()
+        edge.transaction_logging_refusal(
+            work, lambda outcome: _log(caller, reservation_id, action, outcome)
         )
-        if isinstance(exc, NotFound):
-            return _not_found()
+    except NotFound:
+        return _not_found()
+    except DomainError as exc:
         flash(exc.detail, "fout")
     else:
         flash(done, "info")

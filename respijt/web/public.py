@@ -11,10 +11,9 @@ from flask import current_app, flash, make_response, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.beds.availability import SearchFilters, search
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, LANGUAGES, TARGET_GROUPS
-from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.models import Location, Municipality, Region
 from respijt.people import feedback
@@ -258,8 +257,7 @@ def complaints() -> ResponseReturnValue:
             flash(exc.detail, "fout")
             return too_many(exc, "web/complaints.html", **context)
     if form.validate_on_submit():
-        run_in_transaction(
-            db.session,
+        edge.transaction(
             lambda: feedback.store_feedback(
                 db.session,
                 now=clock.now(),
@@ -267,8 +265,7 @@ def complaints() -> ResponseReturnValue:
                 message=form.message.data or "",
                 rating=form.rating.data or None,
                 municipality_code=code,
-            ),
-            current_app.config["RESPIJT_TX_RETRIES"],
+            )
         )
         flash("Dank u wel. We lezen alle reacties en gebruiken ze om de website te verbeteren.")
         return redirect(url_for("web.complaints", gemeente=code), code=303)

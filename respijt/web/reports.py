@@ -19,7 +19,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from respijt import clock
+from respijt import clock, edge
 from respijt.claims.formats import money
 from respijt.claims.months import Month
 from respijt.claims.report import monthly_report
@@ -78,15 +78,17 @@ def _euro(cents: int | None) -> str:
 def _monthly_html(municipality: str, month: str) -> str:
     report_viewer(municipality)
     parsed = Month.parse(month)
-    data = monthly_report(
-        db.session,
-        municipality,
-        parsed,
-        now=clock.now(),
-        today=clock.today(),
-        stale_after_hours=current_app.config["RESPIJT_STALE_AFTER_HOURS"],
+    stale_after_hours = current_app.config["RESPIJT_STALE_AFTER_HOURS"]
+    data = edge.transaction(
+        lambda: monthly_report(
+            db.session,
+            municipality,
+            parsed,
+            now=clock.now(),
+            today=clock.today(),
+            stale_after_hours=stale_after_hours,
+        )
     )
-    db.session.commit()
     return render_template(
         "reports/monthly.html",
         r=data,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from respijt import clock
-from respijt.beds import availability, registry
+from respijt.beds import availability, capacity, registry
 from respijt.database import run_in_transaction
 from respijt.errors import (
     CapacityBelowReserved,
@@ -418,12 +418,12 @@ def test_capacity_cut_expires_overdue_holds_first_and_refuses_below_reserved(db,
     unit = make.unit(capacity=1)
     a = clock.today() + timedelta(days=5)
     hold(db, unit, a, a + timedelta(days=2))
-    cut = [registry.CapacityRange(a, a + timedelta(days=2), 0)]
+    cut = [capacity.CapacityRange(a, a + timedelta(days=2), 0)]
     kwargs = dict(actor="test", channel="api", horizon_days=120, max_capacity=50)
     with pytest.raises(CapacityBelowReserved):
         in_tx(
             db,
-            registry.publish_capacity,
+            capacity.publish_capacity,
             db.session.get(type(unit), unit.id),
             cut,
             now=clock.now(),
@@ -433,7 +433,7 @@ def test_capacity_cut_expires_overdue_holds_first_and_refuses_below_reserved(db,
     clock.freeze(NOON + timedelta(hours=1))  # the hold is overdue now
     in_tx(
         db,
-        registry.publish_capacity,
+        capacity.publish_capacity,
         db.session.get(type(unit), unit.id),
         cut,
         now=clock.now(),

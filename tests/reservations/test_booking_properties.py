@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, update
 
 from respijt import clock
-from respijt.beds import registry
+from respijt.beds import capacity
 from respijt.database import run_in_transaction
 from respijt.errors import DomainError
 from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
@@ -77,10 +77,10 @@ def test_random_operations_never_break_the_inventory_invariants(db, make, ops):
                     a = today + timedelta(days=offset)
                     run_in_transaction(
                         s,
-                        lambda: registry.publish_capacity(
+                        lambda: capacity.publish_capacity(
                             s,
                             s.get(Unit, unit.id),
-                            [registry.CapacityRange(a, a + timedelta(days=nights), cap)],
+                            [capacity.CapacityRange(a, a + timedelta(days=nights), cap)],
                             actor="t",
                             channel="api",
                             now=now,

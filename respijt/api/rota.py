@@ -1,0 +1,363 @@
+"""The meldpunt's rota: shifts and their gaps, overrides, swaps, the history, handover notes and
+the iCal link. The routes join the meldpunt blueprint (`api/meldpunt.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+from marshmallow import fields, validate
+from sqlalchemy import select
+
+from respijt import clock, edge
+from respijt.api import input_fields
+from respijt.api.meldpunt import (
+    COORDINATORS,
+    POOL_STAFF,
+    ROTA_READERS,
+    blp,
+    ensure_region_access,
+    iso_utc,
+    local_start,
+    own_provider,
+    provider_ref,
+    region_ref,
+    visible_region,
+)
+from respijt.api.schemas import StrictSchema
+from respijt.api.security import requires
+from respijt.extensions import db
+from respijt.meldpunt import changes, generation, ical, notices
+from respijt.models import HandoverNote, Provider, RotaEvent, RotaShift, RotaSwap
+from respijt.serving.callers import current_caller, read_only
+
+
+def _shift(shift: RotaShift) -> dict[str, Any]:
+    return {
+        "id": shift.id,
+        "provider": provider_ref(shift.provider),
+        "starts_at": iso_utc(shift.starts_at),
+        "ends_at": iso_utc(shift.ends_at),
+        "kind": shift.kind,
+        "holiday": shift.holiday,
+    }
+
+
+def _swap(swap: RotaSwap) -> dict[str, Any]:
+    return {
+        "id": swap.id,
+        "shift_id": swap.shift_id,
+        "status": swap.status,
+        "offered_by": swap.offered_by_id,
+        "taken_by": swap.taken_by_id,
+        "note": swap.note,
+        "created_at": iso_utc(swap.created_at),
+        "decided_at": iso_utc(swap.decided_at),
+    }
+
+
+# --- schemas --------------------------------------------------------------------------------
+
+
+class ShiftsQuery(StrictSchema):
+    region = fields.String(required=True)
+    day_from = input_fields.Date(required=True, data_key="from")
+    day_to = input_fields.Date(required=True, data_key="to")
+
+    @ma.validates_schema
+    def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["day_to"] <= data["day_from"]:
+            raise ma.ValidationError("'to' moet na 'from' liggen.", "to")
+        if (data["day_to"] - data["day_from"]).days > 400:
+            raise ma.ValidationError("Vraag hoogstens 400 dagen tegelijk op.", "to")
+
+
+class RegionQuery(StrictSchema):
+    region = fields.String(required=True)
+
+
+class SwapsQuery(StrictSchema):
+    region = fields.String(required=True)
+    status = fields.String(
+        validate=validate.OneOf(("open", "taken", "done", "withdrawn", "refused"))
+    )
+
+
+class OverrideBody(StrictSchema):
+    region = fields.String(required=True)
+    provider_id = input_fields.Id(required=True, allow_none=True)
+    starts_at = input_fields.AwareDateTime(required=True)
+    ends_at = input_fields.AwareDateTime(required=True)
+    reason = fields.String(load_default=None, validate=validate.Length(max=300))
+
+
+class SwapOfferBody(StrictSchema):
+    note = fields.String(load_default=None, validate=validate.Length(max=300))
+
+
+class NoteBody(StrictSchema):
+    region = fields.String(required=True)
+    body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+# --- the rota -------------------------------------------------------------------------------
+
+
+@blp.route("/rota/shifts", methods=["GET"])
+@blp.arguments(ShiftsQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.response(200)
+@blp.doc(security=[{"bearer": []}])
+@requires(*ROTA_READERS)
+@read_only
+def list_shifts(region: str, day_from: date, day_to: date) -> ResponseReturnValue:
+    """Diensten van een regio (lokale dagen from t/m to-1) en de gaten erin."""
+    item = visible_region(region)
+    ensure_region_access(current_caller(), item.id)
+    start, end = local_start(day_from), local_start(day_to)
+    shifts = generation.shifts_between(db.session, item.id, start, end)
+    gaps = generation.find_gaps(db.session, item.id, start, end)
+    return jsonify(
+        {
+            "region": region_ref(item),
+            "from": day_from.isoformat(),
+            "to": day_to.isoformat(),
+            "shifts": [_shift(s) for s in shifts],
+            "gaps": [{"starts_at": iso_utc(a), "ends_at": iso_utc(b)} for a, b in gaps],
+        }
+    )
+
+
+@blp.route("/rota/overrides", methods=["POST"])
+@blp.arguments(OverrideBody, as_kwargs=True)
+@blp.response(201)
+@blp.doc(security=[{"bearer": []}])
+@requires(*COORDINATORS)
+def create_override(
+    region: str, provider_id: int | None, starts_at: datetime, ends_at: datetime, reason: str | None
+) -> ResponseReturnValue:
+    """Coördinator: zet een aanbieder (of niemand: `null`) op dienst voor een periode."""
+    caller = current_caller()
+
+    def work() -> dict[str, Any]:
+        item = generation.region_by_code(db.session, region)
+        ensure_region_access(caller, item.id)
+        shift = changes.apply_override(
+            db.session,
+            item.id,
+            provider_id=provider_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            actor=caller.key,
+            now=clock.now(),
+            reason=reason,
+        )
+        # An override to nobody opens a gap: tell the coordinator line now, not at 00:45.
+        notices.alert_gaps(
+            db.session,
+            now=clock.now(),
+            horizon_days=int(current_app.config["RESPIJT_ROTA_HORIZON_DAYS"]),
+            region_id=item.id,
+        )
+        return {"shift": _shift(shift) if shift else None}
+
+    return jsonify(edge.transaction(work)), 201
+
+
+@blp.route("/rota/history", methods=["GET"])
+@blp.arguments(RegionQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.response(200)
+@blp.doc(security=[{"bearer": []}])
+@requires(*COORDINATORS)
+@read_only
+def history(region: str) -> ResponseReturnValue:
+    """Coördinator: de geschiedenis van het rooster (alleen toegevoegd, nooit gewijzigd)."""
+    item = visible_region(region)
+    events = db.session.scalars(
+        select(RotaEvent).where(RotaEvent.region_id == item.id).order_by(RotaEvent.id)
+    )
+    return jsonify(
+        [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "at": iso_utc(e.at),
+                "actor": e.actor,
+                "shift_id": e.shift_id,
+                "swap_id": e.swap_id,
+                "detail": e.detail,
+            }
+            for e in events
+        ]
+    )
+
+
+@blp.route("/rota/swaps", methods=["GET"])
+@blp.arguments(SwapsQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.response(200)
+@blp.doc(security=[{"bearer": []}])
+@requires(*ROTA_READERS)
+@read_only
+def list_swaps(region: str, status: str | None = None) -> ResponseReturnValue:
+    """Ruilverzoeken van een regio."""
+    item = visible_region(region)
+    ensure_region_access(current_caller(), item.id)
+    query = select(RotaSwap).where(RotaSwap.region_id == item.id).order_by(RotaSwap.id)
+    if status:
+        query = query.where(RotaSwap.status == status)
+    return jsonify([_swap(s) for s in db.session.scalars(query)])
+
+
+@blp.route("/rota/shifts/<int:shift_id>/swaps", methods=["POST"])
+@blp.arguments(SwapOfferBody, as_kwargs=True)
+@blp.response(201)
+@blp.doc(security=[{"bearer": []}])
+@requires(*POOL_STAFF)
+def offer_swap(shift_id: int, note: str | None) -> ResponseReturnValue:
+    """Aanbieder: bied een eigen dienst ter ruil aan."""
+    provider_id = own_provider(current_caller())
+
+    def work() -> dict[str, Any]:
+        swap = changes.offer_swap(
+            db.session, shift_id, provider_id=provider_id, now=clock.now(), note=note
+        )
+        return _swap(swap)
+
+    return jsonify(edge.transaction(work)), 201
+
+
+def _swap_action(swap_id: int, action: str) -> ResponseReturnValue:
+    caller = current_caller()
+
+    def work() -> dict[str, Any]:
+        now = clock.now()
+        if action == "take":
+            swap = changes.take_swap(
+                db.session,
+                swap_id,
+                provider_id=own_provider(caller),
+                now=now,
+                approval_required=bool(current_app.config["RESPIJT_ROTA_SWAP_APPROVAL"]),
+            )
+        elif action == "withdraw":
+            swap = changes.withdraw_swap(
+                db.session, swap_id, provider_id=own_provider(caller), now=now
+            )
+        else:
+            # A coordinator decides only on swaps in their own regions (403 for another's).
+            region_id = db.session.scalar(select(RotaSwap.region_id).where(RotaSwap.id == swap_id))
+            if region_id is not None:
+                ensure_region_access(caller, region_id)
+            decide = changes.approve_swap if action == "approve" else changes.refuse_swap
+            swap = decide(db.session, swap_id, actor=caller.key, now=now)
+        return _swap(swap)
+
+    return jsonify(edge.transaction(work))
+
+
+@blp.route("/rota/swaps/<int:swap_id>/take", methods=["POST"])
+@blp.response(200)
+@blp.doc(security=[{"bearer": []}])
+@requires(*POOL_STAFF)
+def take_swap(swap_id: int) -> ResponseReturnValue:
+    """Aanbieder: neem een aangeboden dienst over (eventueel na goedkeuring)."""
+    return _swap_action(swap_id, "take")
+
+
+@blp.route("/rota/swaps/<int:swap_id>/withdraw", methods=["POST"])
+@blp.response(200)
+@blp.doc(security=[{"bearer": []}])
+@requires(*POOL_STAFF)
+def withdraw_swap(swap_id: int) -> ResponseReturnValue:
+    """Aanbieder: trek een eigen ruilverzoek in zolang niemand het nam."""
+    return _swap_action(swap_id, "withdraw")
+
+
+@blp.route("/rota/swaps/<int:swap_id>/approve", methods=["POST"])
+@blp.response(200)
+@blp.doc(security=[{"bearer": []}])
+@requires(*COORDINATORS)
+def approve_swap(swap_id: int) -> ResponseReturnValue:
+    """Coördinator: keur een overgenomen dienst goed."""
+    return _swap_action(swap_id, "approve")
+
+
+@blp.route("/rota/swaps/<int:swap_id>/refuse", methods=["POST"])
+@blp.response(200)
+@blp.doc(security=[{"bearer": []}])
+@requires(*COORDINATORS)
+def refuse_swap(swap_id: int) -> ResponseReturnValue:
+    """Coördinator: wijs een ruilverzoek af."""
+    return _swap_action(swap_id, "refuse")
+
+
+# --- handover notes and the iCal link -------------------------------------------------------
+
+
+@blp.route("/rota/handover-notes", methods=["GET"])
+@blp.arguments(RegionQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.response(200)
+@blp.doc(security=[{"bearer": []}])
+@requires(*ROTA_READERS)
+@read_only
+def list_notes(region: str) -> ResponseReturnValue:
+    """Overdrachtsnotities van de laatste twee weken, nieuwste eerst (voor wie dienst heeft)."""
+    item = visible_region(region)
+    ensure_region_access(current_caller(), item.id, on_duty=True)
+    notes = notices.handover_notes(db.session, item.id, clock.now())
+    return jsonify([_note(n) for n in notes])
+
+
+def _note(note: HandoverNote) -> dict[str, Any]:
+    provider = db.session.get(Provider, note.provider_id)
+    return {
+        "id": note.id,
+        "provider": provider_ref(provider),
+        "shift_id": note.shift_id,
+        "body": note.body,
+        "created_at": iso_utc(note.created_at),
+    }
+
+
+@blp.route("/rota/handover-notes", methods=["POST"])
+@blp.arguments(NoteBody, as_kwargs=True)
+@blp.response(201)
+@blp.doc(security=[{"bearer": []}])
+@requires(*POOL_STAFF)
+def add_note(region: str, body: str) -> ResponseReturnValue:
+    """Aanbieder met dienst: laat een notitie over open zaken achter (geen medische gegevens)."""
+    provider_id = own_provider(current_caller())
+    grace = timedelta(minutes=int(current_app.config["RESPIJT_DUTY_GRACE_MINUTES"]))
+
+    def work() -> dict[str, Any]:
+        item = generation.region_by_code(db.session, region)
+        note = notices.add_handover_note(
+            db.session,
+            region_id=item.id,
+            provider_id=provider_id,
+            body=body,
+            now=clock.now(),
+            grace=grace,
+        )
+        return _note(note)
+
+    return jsonify(edge.transaction(work)), 201
+
+
+@blp.route("/rota/ical-token", methods=["POST"])
+@blp.response(201)
+@blp.doc(security=[{"bearer": []}])
+@requires(*POOL_STAFF)
+def create_ical_token() -> ResponseReturnValue:
+    """Aanbieder: een (nieuwe) geheime agendalink met de eigen diensten; de oude vervalt."""
+    provider_id = own_provider(current_caller())
+
+    def work() -> str:
+        return ical.create_feed_token(db.session, provider_id, clock.now())
+
+    secret = edge.transaction(work)
+    base = current_app.config["RESPIJT_PUBLIC_URL"]
+    return jsonify({"url": f"{base}/rota/ical/{secret}.ics"}), 201
