@@ -33,6 +33,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class Unauthorized(DomainError):
+    status = 401
+    title = "Niet aangemeld"
+    code = "unauthorized"
+
+
 class InvalidInput(DomainError):
     """Bad input found by a domain rule; `params` become invalidParams entries."""
 

@@ -47,13 +47,13 @@ from respijt.care_requests.access_log import (
 )
 from respijt.care_requests.common import PUBLIC, link_caller
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
-from respijt.errors import InvalidInput, NotFound
+from respijt.errors import InvalidInput, NotFound, Unauthorized
 from respijt.extensions import db
 from respijt.models import CareRequest, RequestIdempotency
 from respijt.people.caller import Caller
 from respijt.reservations import workflow
 from respijt.serving import public_limits
-from respijt.serving.callers import Unauthorized, current_caller
+from respijt.serving.callers import current_caller
 from respijt.serving.public_limits import limit_anonymous
 
 blp = Blueprint("requests", __name__, description="Aanvragen, matching en de wachtlijst")

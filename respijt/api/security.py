@@ -11,11 +11,11 @@ from flask import request
 
 from respijt import edge
 from respijt.care_requests import access_log as requests_access
-from respijt.errors import Forbidden
+from respijt.errors import Forbidden, Unauthorized
 from respijt.extensions import db
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
-from respijt.serving.callers import Unauthorized, current_caller
+from respijt.serving.callers import current_caller
 
 F = TypeVar("F", bound=Callable[..., Any])
 

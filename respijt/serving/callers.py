@@ -10,20 +10,13 @@ from typing import Any, TypeVar
 
 from flask import request
 
-from respijt import clock, database
-from respijt.database import run_in_transaction
-from respijt.errors import DomainError
+from respijt import clock, database, edge
+from respijt.errors import Unauthorized
 from respijt.extensions import db
 from respijt.people.caller import Caller
 from respijt.people.tokens import read_token, resolve_token, touch_token
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Unauthorized(DomainError):
-    status = 401
-    title = "Niet aangemeld"
-    code = "unauthorized"
 
 
 def current_caller() -> Caller:
@@ -67,18 +60,13 @@ def _resolve(secret: str) -> Caller | None:
                 ),
             )
         finally:
-            # Only read, so this COMMIT just releases the snapshot before the view's own
-            # transaction. Not a rollback: psycopg forgets its prepared statements on every
-            # ROLLBACK, and this runs on each token request. Not the edge: the edge imports this
-            # module (Unauthorized), and this is the caller lookup, not the request's work.
-            if database.session_in_transaction(db.session):
-                db.session.commit()
+            # Only read: release the snapshot before the view's own transaction.
+            edge.finish_read()
     if found is None:
         return None
     caller, touch_id = found
     if touch_id is not None:
-        # The database helper, not the edge, for the same reason (no import cycle).
-        run_in_transaction(db.session, lambda: touch_token(db.session, touch_id, now))
+        edge.transaction(lambda: touch_token(db.session, touch_id, now))
     return caller
 
 
