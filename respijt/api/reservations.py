@@ -28,7 +28,7 @@ from respijt.care_requests.access_log import reservation_reference
 from respijt.database import DriverTransaction, run_in_transaction
 from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
-from respijt.models import CareRequest, CareRequestStay, Reservation
+from respijt.models import Reservation
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
 from respijt.reservations import fast_hold as booking_sql
@@ -108,25 +108,6 @@ def _logged(caller: Caller, reservation_id: int, action: str, work: Any) -> Any:
             db.session, lambda: _log(caller, reservation_id, action, outcome, None), _retries()
         )
         raise
-
-
-def _prepare_for_request(
-    caller: Caller, data: dict[str, Any], now: Any
-) -> tuple[CareRequest, CareRequestStay | None]:
-    """The hold serves a care request: it must be visible and open; the choice is recorded."""
-    # Logged once, as reservation.create under the request's reference (see create_reservation).
-    care_request = access.get_request(db.session, caller, data["request"], now)
-    stay = offers.prepare_reservation(
-        db.session,
-        care_request,
-        unit_id=data["unit_id"],
-        arrival=data["arrival"],
-        departure=data["departure"],
-        caller=caller,
-        reason=data.get("choice_reason"),
-        now=now,
-    )
-    return care_request, stay
 
 
 def _dump(reservation: Reservation | booking.HoldView) -> dict[str, Any]:
@@ -247,12 +228,7 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
 
     def work() -> tuple[dict[str, Any], bool]:
         now = clock.now()
-        care_request, stay = None, None
-        if data.get("request"):
-            # A replay answers with the first result before any request rule is checked again.
-            existing = booking.find_by_idempotency_key(db.session, caller, key) if key else None
-            if existing is None:
-                care_request, stay = _prepare_for_request(caller, data, now)
+        care_request = None
         reservation: Reservation | booking.HoldView
         hold: dict[str, Any] = {
             "unit_id": data["unit_id"],
@@ -265,7 +241,22 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             "body_fingerprint": body_fingerprint,
             "expected_arrival_time": data.get("expected_arrival_time"),
         }
-        if care_request is None and not data["confirm"]:
+        # A replay answers with the first result before any request rule is checked again.
+        replay = key is not None and booking.find_by_idempotency_key(db.session, caller, key)
+        if data.get("request") and not replay:
+            # Logged once, as reservation.create under the request's reference.
+            care_request = access.get_request(db.session, caller, data["request"], now)
+            # A hold for a request is an offer: the requester answers through their SMS link.
+            reservation, replayed = offers.offer_bed(
+                db.session,
+                care_request,
+                hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60,
+                provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+                reason=data.get("choice_reason"),
+                confirm=data["confirm"],
+                **hold,
+            )
+        elif not data["confirm"]:
             # The busiest write: no ORM object is made for the answer.
             reservation, replayed = booking.place_simple_hold(
                 db.session, hold_minutes=config["RESPIJT_HOLD_MINUTES"], **hold
@@ -273,17 +264,11 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
         else:
             reservation, replayed = booking.place_hold(
                 db.session,
-                # A hold for a request is an offer: the requester answers through their SMS link.
-                hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60
-                if care_request is not None
-                else config["RESPIJT_HOLD_MINUTES"],
+                hold_minutes=config["RESPIJT_HOLD_MINUTES"],
                 provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
-                confirm=data["confirm"],
-                request_id=care_request.id if care_request is not None else None,
+                confirm=True,
                 **hold,
             )
-            if not replayed:
-                offers.link_stay(db.session, stay, reservation)
         # The client reference is known here for a new hold (no lookup): its request's, or none.
         reference = None
         if not replayed:
