@@ -9,8 +9,9 @@ whose own work per request is the same for all of them), interleaved round by ro
 - `hold`: `POST /api/v1/reservations`, a 7-night plain hold with a meldpunt token, as there;
 - `hold_known_caller`: the same, with the token's caller known beforehand
   (`respijt.serving.callers._resolve` replaced): no token read;
-- `hold_no_sql`: also `respijt.reservations.holds.place_plain_hold` replaced by the answer of
-  an earlier hold: no database at all; what is left is the route, the body and the answer.
+- `hold_no_sql`: also `respijt.reservations.holds.hold_bed` replaced by the answer of an
+  earlier hold: no hold's SQL; what is left is the route, the body, the access log and the
+  answer.
 
 The differences are the parts of a hold: reading the token, the hold with its SQL, and the
 rest. Replacing code is for this measurement only. CPU is this process's (user + system) per
@@ -41,7 +42,7 @@ from werkzeug.test import EnvironBuilder
 from bench.holds import Bench
 from respijt.extensions import db
 from respijt.models import Reservation
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 from respijt.serving import callers as security
 
 KINDS = ("noop", "hold", "hold_known_caller", "hold_no_sql")
@@ -72,14 +73,14 @@ def run(
     written: Counter[str] = Counter()
     cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
     answers: list[Any] = []
-    real_place = booking.place_plain_hold
+    real_place = holds.hold_bed
     real_resolve = security._resolve
 
     def keep_answer(*args: Any, **kwargs: Any) -> Any:
-        view = real_place(*args, **kwargs)
-        if view is not None and not answers:
-            answers.append(view)
-        return view
+        answer = real_place(*args, **kwargs)
+        if not answers:
+            answers.append(answer)
+        return answer
 
     def environ(path: str) -> dict[str, Any]:
         unit_id, arrival, departure = picker.next()
@@ -113,10 +114,10 @@ def run(
                 stack.enter_context(mock.patch.object(security, "_resolve", counted_resolve))
             if kind == "hold_no_sql":
                 stack.enter_context(
-                    mock.patch.object(booking, "place_plain_hold", lambda *_a, **_k: answers[0])
+                    mock.patch.object(holds, "hold_bed", lambda *_a, **_k: answers[0])
                 )
             elif kind != "noop":
-                stack.enter_context(mock.patch.object(booking, "place_plain_hold", keep_answer))
+                stack.enter_context(mock.patch.object(holds, "hold_bed", keep_answer))
             yield
 
     def measure(kind: str, count: int) -> float:
