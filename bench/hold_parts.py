@@ -17,7 +17,7 @@ The differences are the parts of a hold: reading the token, the hold with its SQ
 rest. Replacing code is for this measurement only. CPU is this process's (user + system) per
 request, the median over the rounds; the database server's CPU (PostgreSQL) is not in it.
 The two kinds that hold for real are each refused for a few stays in a hundred (a cheaper
-answer), not always equally many: the split is good to a few µs.
+answer), not always equally many: the split is approximate.
 
 It writes what it measures into the dataset at URL (~16,000 holds and a token at the
 defaults): run it on a copy (`bench.common.copy_database`) or a dataset made for it.
@@ -43,7 +43,7 @@ from bench.holds import Bench
 from respijt.extensions import db
 from respijt.models import Reservation
 from respijt.reservations import holds
-from respijt.serving import callers as security
+from respijt.serving import callers
 
 KINDS = ("noop", "hold", "hold_known_caller", "hold_no_sql")
 LABELS = {
@@ -74,7 +74,7 @@ def run(
     cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
     answers: list[Any] = []
     real_place = holds.hold_bed
-    real_resolve = security._resolve
+    real_resolve = callers._resolve
 
     def keep_answer(*args: Any, **kwargs: Any) -> Any:
         answer = real_place(*args, **kwargs)
@@ -108,10 +108,10 @@ def run(
         with ExitStack() as stack:
             if kind in ("hold_known_caller", "hold_no_sql"):
                 stack.enter_context(
-                    mock.patch.object(security, "_resolve", lambda _secret: bench.caller)
+                    mock.patch.object(callers, "_resolve", lambda _secret: bench.caller)
                 )
             else:
-                stack.enter_context(mock.patch.object(security, "_resolve", counted_resolve))
+                stack.enter_context(mock.patch.object(callers, "_resolve", counted_resolve))
             if kind == "hold_no_sql":
                 stack.enter_context(
                     mock.patch.object(holds, "hold_bed", lambda *_a, **_k: answers[0])

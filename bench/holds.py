@@ -606,7 +606,7 @@ def serial_budget(rows: list[dict[str, Any]]) -> dict[str, float] | None:
     0.5x leaves it about 1/N - 1/F seconds (`budget_ms`) for everything else it does: reading
     the token, parsing the body, the access log, the answer. About: N and F come from
     different phases, F counts the floor's refusals (cheaper than a hold), and the floor's own
-    loop (drawing a unit, building its parameters; ~6 us) counts in F too. None unless both
+    loop (drawing a unit, building its parameters) counts in F too. None unless both
     ways were measured at 1 client. With more clients the work of both overlaps and no such
     bound follows."""
     one = {row["kind"]: row for row in rows if row["clients"] == 1}

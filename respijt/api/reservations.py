@@ -25,7 +25,7 @@ from respijt.errors import InvalidInput
 from respijt.extensions import db
 from respijt.models import Reservation
 from respijt.people.caller import Caller
-from respijt.privacy import access_log as privacy
+from respijt.privacy import access_log
 from respijt.reservations import fast_hold, holds, steps, workflow
 from respijt.serving.callers import current_caller
 
@@ -73,7 +73,7 @@ def _log(
     reference: str | None = None,
 ) -> None:
     """One access-log row; the region is that of the unit (looked up by the INSERT)."""
-    privacy.log_access(
+    access_log.log_access(
         db.session,
         action=action,
         caller=caller,

@@ -29,7 +29,7 @@ from respijt.database import DbSession
 from respijt.errors import NoBedFree
 from respijt.models import CareRequest, Reservation
 from respijt.people.caller import Caller
-from respijt.reservations import notices as rules
+from respijt.reservations import notices
 from respijt.reservations.expiry import expire_overdue_holds
 
 WAITLIST = Caller(key="system:waitlist", role="system")
@@ -115,7 +115,7 @@ def make_offers(
                 )
             except NoBedFree:
                 continue  # taken since the match was computed: try the next option
-            rules.waitlist_offer_made(session, care_request, reservation, now=now)
+            notices.waitlist_offer_made(session, care_request, reservation, now=now)
             offers.append(
                 Offer(
                     reference=care_request.reference,

@@ -56,8 +56,8 @@ _SHORT_CODE_LENGTH = 6
 
 
 def _new_short_code() -> str:
-    """Six characters drawn uniformly from the alphabet, from one random number (six calls
-    of secrets.choice were a tenth of a hold's Python)."""
+    """Six characters drawn uniformly from the alphabet, from one random number (cheaper
+    than six calls of secrets.choice)."""
     number = secrets.randbelow(len(SHORT_CODE_ALPHABET) ** _SHORT_CODE_LENGTH)
     characters = []
     for _ in range(_SHORT_CODE_LENGTH):
