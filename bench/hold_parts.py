@@ -9,14 +9,15 @@ whose own work per request is the same for all of them), interleaved round by ro
 - `hold`: `POST /api/v1/reservations`, a 7-night plain hold with a meldpunt token, as there;
 - `hold_known_caller`: the same, with the token's caller known beforehand
   (`respijt.serving.callers._resolve` replaced): no token read;
-- `hold_no_sql`: also `respijt.reservations.holds.place_plain_hold` replaced by the answer of
-  an earlier hold: no database at all; what is left is the route, the body and the answer.
+- `hold_no_sql`: also `respijt.reservations.holds.hold_bed` replaced by the answer of an
+  earlier hold: no hold's SQL; what is left is the route, the body, the access log and the
+  answer.
 
 The differences are the parts of a hold: reading the token, the hold with its SQL, and the
 rest. Replacing code is for this measurement only. CPU is this process's (user + system) per
 request, the median over the rounds; the database server's CPU (PostgreSQL) is not in it.
 The two kinds that hold for real are each refused for a few stays in a hundred (a cheaper
-answer), not always equally many: the split is good to a few µs.
+answer), not always equally many: the split is approximate.
 
 It writes what it measures into the dataset at URL (~16,000 holds and a token at the
 defaults): run it on a copy (`bench.common.copy_database`) or a dataset made for it.
@@ -41,8 +42,8 @@ from werkzeug.test import EnvironBuilder
 from bench.holds import Bench
 from respijt.extensions import db
 from respijt.models import Reservation
-from respijt.reservations import holds as booking
-from respijt.serving import callers as security
+from respijt.reservations import holds
+from respijt.serving import callers
 
 KINDS = ("noop", "hold", "hold_known_caller", "hold_no_sql")
 LABELS = {
@@ -72,14 +73,14 @@ def run(
     written: Counter[str] = Counter()
     cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
     answers: list[Any] = []
-    real_place = booking.place_plain_hold
-    real_resolve = security._resolve
+    real_place = holds.hold_bed
+    real_resolve = callers._resolve
 
     def keep_answer(*args: Any, **kwargs: Any) -> Any:
-        view = real_place(*args, **kwargs)
-        if view is not None and not answers:
-            answers.append(view)
-        return view
+        answer = real_place(*args, **kwargs)
+        if not answers:
+            answers.append(answer)
+        return answer
 
     def environ(path: str) -> dict[str, Any]:
         unit_id, arrival, departure = picker.next()
@@ -107,16 +108,16 @@ def run(
         with ExitStack() as stack:
             if kind in ("hold_known_caller", "hold_no_sql"):
                 stack.enter_context(
-                    mock.patch.object(security, "_resolve", lambda _secret: bench.caller)
+                    mock.patch.object(callers, "_resolve", lambda _secret: bench.caller)
                 )
             else:
-                stack.enter_context(mock.patch.object(security, "_resolve", counted_resolve))
+                stack.enter_context(mock.patch.object(callers, "_resolve", counted_resolve))
             if kind == "hold_no_sql":
                 stack.enter_context(
-                    mock.patch.object(booking, "place_plain_hold", lambda *_a, **_k: answers[0])
+                    mock.patch.object(holds, "hold_bed", lambda *_a, **_k: answers[0])
                 )
             elif kind != "noop":
-                stack.enter_context(mock.patch.object(booking, "place_plain_hold", keep_answer))
+                stack.enter_context(mock.patch.object(holds, "hold_bed", keep_answer))
             yield
 
     def measure(kind: str, count: int) -> float:

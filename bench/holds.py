@@ -3,12 +3,11 @@
     python -m bench.holds --database-url URL [--clients 1,4,16] [--seconds 3]
 
 (1) domain: what the API calls for a hold without a care request, called directly: one app
-    context per client thread, `respijt.reservations.holds.place_plain_hold` on a driver
-    transaction, and `place_simple_hold` in the session when that declines (full, overdue, not
-    allowed: it explains and refuses); one commit per hold through `run_in_transaction` — next to a
-    raw-SQL floor running the very statements of `respijt.reservations.fast_hold` (the guarded
-    UPDATE of the nights, the reservation INSERT and its history row) on a plain sqlite3 / psycopg
-    connection, same concurrency, same database. Goal: domain >= 0.5x the floor.
+    context per client thread, the one door `respijt.reservations.holds.hold_bed` in the
+    session, one commit per hold through `run_in_transaction` — next to a raw-SQL floor running
+    the very statements of `respijt.reservations.fast_hold` (the guarded UPDATE of the nights,
+    the reservation INSERT and its history row) on a plain sqlite3 / psycopg connection, same
+    concurrency, same database. Goal: domain >= 0.5x the floor.
 (2) HTTP: `POST /api/v1/reservations` with a meldpunt token on gunicorn — next to
     `POST /api/v1/_bench/noop` with the same body and headers on the same server. Goal >= 0.5x.
 
@@ -54,14 +53,13 @@ from bench.common import (
     sqlite_path,
 )
 from respijt import clock, create_app
-from respijt.database import DriverTransaction, run_in_transaction
+from respijt.database import run_in_transaction
 from respijt.errors import DomainError
 from respijt.extensions import db
 from respijt.models import NightInventory, Provider, Unit
 from respijt.people.caller import Caller
 from respijt.people.tokens import create_token
-from respijt.reservations import fast_hold as booking_sql
-from respijt.reservations import holds as booking
+from respijt.reservations import fast_hold, holds
 from respijt.reservations.check import find_inventory_mismatches
 
 STAY_NIGHTS = 7
@@ -243,29 +241,18 @@ class Bench:
                     "caller": self.caller,
                     "hold_minutes": config["RESPIJT_HOLD_MINUTES"],
                 }
-                retries = config["RESPIJT_TX_RETRIES"]
-                # As the API: the common case on a driver transaction, else (full, overdue,
-                # not allowed) in the session, where it is explained and refused.
-                tx = DriverTransaction(db.engine, one_statement=True)
-                try:
-                    view = run_in_transaction(
-                        tx,
-                        lambda: booking.place_plain_hold(
-                            tx, now=clock.now(), today=clock.today(), **hold
-                        ),
-                        retries,
-                    )
-                except DomainError:
-                    return "full"
-                if view is not None:
-                    return "ok"
+                # As the API: one door, one transaction in the session.
                 try:
                     run_in_transaction(
                         db.session,
-                        lambda: booking.place_simple_hold(
-                            db.session, now=clock.now(), today=clock.today(), **hold
+                        lambda: holds.hold_bed(
+                            db.session,
+                            now=clock.now(),
+                            today=clock.today(),
+                            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+                            **hold,
                         ),
-                        retries,
+                        config["RESPIJT_TX_RETRIES"],
                     )
                 except DomainError:
                     return "full"
@@ -279,12 +266,11 @@ class Bench:
         return RunResult("domain", clients, elapsed, ok, full, errors)
 
     def raw_floor(self, clients: int) -> RunResult:
-        """The statements `booking_sql` runs for a hold (the guarded UPDATE of the nights, the
-        reservation INSERT, its history row; on PostgreSQL one statement in autocommit, as the
-        domain runs it), on a plain driver connection with as little Python as possible around
-        them."""
+        """The statements `fast_hold` runs for a hold (the guarded UPDATE of the nights, the
+        reservation INSERT, its history row; on PostgreSQL one statement), on a plain driver
+        connection with as little Python as possible around them."""
         pg = self.dialect == "postgresql"
-        statements = booking_sql.statements_for(self.dialect)
+        statements = fast_hold.statements_for(self.dialect)
         constant = {
             "status": "held",
             "expected_arrival_time": None,
@@ -328,8 +314,8 @@ class Bench:
                     try:
                         cursor = conn.cursor()
                         if pg:
-                            # One statement that takes every night or none: in autocommit,
-                            # as the domain runs it (DriverTransaction one_statement).
+                            # One statement that takes every night or none, in autocommit:
+                            # the floor under the domain's transaction.
                             cursor.execute(statements.hold, params, prepare=True)
                             return "ok" if cursor.fetchone()[0] is not None else "full"
                         cursor.execute("BEGIN IMMEDIATE")
@@ -347,7 +333,7 @@ class Bench:
                         return "ok"
                     except Exception as exc:
                         conn.rollback()
-                        if attempt < 8 and booking.is_short_code_collision(exc):
+                        if attempt < 8 and holds.is_short_code_collision(exc):
                             # As the domain: a code drawn twice is drawn anew, the hold redone.
                             params["short_code"] = _floor_short_code()
                             continue
@@ -620,7 +606,7 @@ def serial_budget(rows: list[dict[str, Any]]) -> dict[str, float] | None:
     0.5x leaves it about 1/N - 1/F seconds (`budget_ms`) for everything else it does: reading
     the token, parsing the body, the access log, the answer. About: N and F come from
     different phases, F counts the floor's refusals (cheaper than a hold), and the floor's own
-    loop (drawing a unit, building its parameters; ~6 us) counts in F too. None unless both
+    loop (drawing a unit, building its parameters) counts in F too. None unless both
     ways were measured at 1 client. With more clients the work of both overlaps and no such
     bound follows."""
     one = {row["kind"]: row for row in rows if row["clients"] == 1}

@@ -8,47 +8,35 @@ rollback as "denied" (not visible to this caller) or "failed" (refused by a doma
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from functools import wraps
 from typing import Any
 
-import orjson
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from respijt import clock, codes, database
+from respijt import clock, edge
 from respijt.api import schemas
 from respijt.api.registry import json_response
 from respijt.api.security import allow_roles, client_source, refusals_logged, requires
 from respijt.care_requests import access, offers
 from respijt.care_requests.access_log import reservation_reference
-from respijt.database import DriverTransaction, run_in_transaction
-from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
+from respijt.errors import InvalidInput
 from respijt.extensions import db
-from respijt.models import CareRequest, CareRequestStay, Reservation
+from respijt.models import Reservation
 from respijt.people.caller import Caller
-from respijt.privacy import access_log as privacy
-from respijt.reservations import fast_hold as booking_sql
-from respijt.reservations import holds as booking
-from respijt.reservations import steps, workflow
+from respijt.privacy import access_log
+from respijt.reservations import fast_hold, holds, steps, workflow
 from respijt.serving.callers import current_caller
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
 
 # Who may take which step is the workflow's data (respijt/reservations/workflow.py WHO_MAY); here
-# only the
-# roles that may reach an endpoint at all, read from it.
+# only the roles that may reach an endpoint at all, read from it.
 HOLDERS = workflow.roles_that_may(workflow.RESERVATION_HOLD)
 VIEWERS = workflow.account_roles_that_may(workflow.RESERVATION_READ)
 PROVIDER_ANSWER = workflow.roles_that_may(workflow.RESERVATION_ANSWER)
 ATTENDANCE = workflow.roles_that_may(workflow.RESERVATION_ATTENDANCE)
-
-
-def _retries() -> int:
-    return int(current_app.config["RESPIJT_TX_RETRIES"])
 
 
 def visible_reservation(caller: Caller, reservation_id: int) -> Reservation:
@@ -85,7 +73,7 @@ def _log(
     reference: str | None = None,
 ) -> None:
     """One access-log row; the region is that of the unit (looked up by the INSERT)."""
-    privacy.log_access(
+    access_log.log_access(
         db.session,
         action=action,
         caller=caller,
@@ -99,116 +87,16 @@ def _log(
 
 def _logged(caller: Caller, reservation_id: int, action: str, work: Any) -> Any:
     """Run `work` (which logs its success itself, in its transaction) and log a refusal."""
-    try:
-        return run_in_transaction(db.session, work, _retries())
-    except DomainError as exc:
-        db.session.rollback()
-        outcome = "denied" if isinstance(exc, NotFound | Forbidden) else "failed"
-        run_in_transaction(
-            db.session, lambda: _log(caller, reservation_id, action, outcome, None), _retries()
-        )
-        raise
-
-
-def _prepare_for_request(
-    caller: Caller, data: dict[str, Any], now: Any
-) -> tuple[CareRequest, CareRequestStay | None]:
-    """The hold serves a care request: it must be visible and open; the choice is recorded."""
-    # Logged once, as reservation.create under the request's reference (see create_reservation).
-    care_request = access.get_request(db.session, caller, data["request"], now)
-    stay = offers.prepare_reservation(
-        db.session,
-        care_request,
-        unit_id=data["unit_id"],
-        arrival=data["arrival"],
-        departure=data["departure"],
-        caller=caller,
-        reason=data.get("choice_reason"),
-        now=now,
+    return edge.transaction_logging_refusal(
+        work, lambda outcome: _log(caller, reservation_id, action, outcome, None)
     )
-    return care_request, stay
 
 
-def _dump(reservation: Reservation | booking.HoldView) -> dict[str, Any]:
+def _dump(reservation: Reservation | holds.HoldView) -> dict[str, Any]:
     return schemas.reservation_body(reservation)
 
 
-# The fields of a plain hold: the meldpunt holding a bed during a call.
-_PLAIN_HOLD_FIELDS = frozenset(
-    {"unit_id", "arrival", "departure", "confirm", "expected_arrival_time"}
-)
-_ARRIVAL_TIME = re.compile(schemas.ARRIVAL_TIME_PATTERN)
-
-
-def _iso_date(value: Any) -> date | None:
-    """`value` as a date if it is written YYYY-MM-DD (what fields.Date loads), else None."""
-    if type(value) is not str or len(value) != 10 or not value.isascii():
-        return None
-    if value[4] != "-" or value[7] != "-":
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None
-    return day if codes.DATE_MIN <= day <= codes.DATE_MAX else None
-
-
-def plain_hold_input() -> dict[str, Any] | None:
-    """The body of a plain hold as `schemas.ReservationInput` would load it, or None.
-
-    Only a body the schema would certainly accept unchanged qualifies: a JSON object with
-    an integer `unit_id`, two YYYY-MM-DD dates, and at most `"confirm": false` and a valid
-    `expected_arrival_time`. Anything else (a care request, confirm, an unknown, odd or
-    missing field, another content type) returns None and goes through webargs, which
-    loads it or answers with its Dutch 422.
-    """
-    if request.mimetype != "application/json":
-        return None
-    try:
-        body = orjson.loads(request.get_data(cache=True))
-    except orjson.JSONDecodeError:
-        return None
-    if type(body) is not dict or not body.keys() <= _PLAIN_HOLD_FIELDS:
-        return None
-    unit_id = body.get("unit_id")
-    arrival = _iso_date(body.get("arrival"))
-    departure = _iso_date(body.get("departure"))
-    if type(unit_id) is not int or not 0 < unit_id < 2**31 or arrival is None or departure is None:
-        return None
-    if body.get("confirm", False) is not False:
-        return None
-    data: dict[str, Any] = {
-        "unit_id": unit_id,
-        "arrival": arrival,
-        "departure": departure,
-        "confirm": False,
-    }
-    if "expected_arrival_time" in body:
-        time = body["expected_arrival_time"]
-        if type(time) is not str or not _ARRIVAL_TIME.match(time):
-            return None
-        data["expected_arrival_time"] = time
-    return data
-
-
-def plain_hold_first(view: Any) -> Any:
-    """Under `blp.route` of POST /reservations: a plain hold (the busiest write of the service)
-    skips webargs and flask-smorest's wrappers (~0.05 ms of a ~1 ms request); the view below
-    handles it exactly as it would after them. Its answer is a Response already, which the
-    wrappers pass on unchanged. The role check is `_create_reservation`'s, on both ways."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        data = plain_hold_input()
-        if data is None:
-            return view(*args, **kwargs)
-        return _create_reservation(data)
-
-    return wrapper
-
-
 @blp.route("/reservations", methods=["POST"])
-@plain_hold_first
 # An instance, not the class: webargs would build the schema anew for every request.
 @blp.arguments(schemas.ReservationInput())
 @blp.response(201, schemas.ReservationSchema)
@@ -242,18 +130,11 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             [{"name": "Idempotency-Key", "code": "length", "reason": "Hoogstens 100 tekens."}],
         )
     # What a replay with the same key is compared with; without a key nothing is replayed.
-    body_fingerprint = booking.fingerprint(data) if key is not None else None
+    body_fingerprint = holds.fingerprint(data) if key is not None else None
     config = current_app.config
 
     def work() -> tuple[dict[str, Any], bool]:
         now = clock.now()
-        care_request, stay = None, None
-        if data.get("request"):
-            # A replay answers with the first result before any request rule is checked again.
-            existing = booking.find_by_idempotency_key(db.session, caller, key) if key else None
-            if existing is None:
-                care_request, stay = _prepare_for_request(caller, data, now)
-        reservation: Reservation | booking.HoldView
         hold: dict[str, Any] = {
             "unit_id": data["unit_id"],
             "arrival": data["arrival"],
@@ -261,97 +142,54 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             "caller": caller,
             "now": now,
             "today": clock.today(),
+            "provider_confirm_hours": config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+            "confirm": data["confirm"],
             "idempotency_key": key,
             "body_fingerprint": body_fingerprint,
             "expected_arrival_time": data.get("expected_arrival_time"),
         }
-        if care_request is None and not data["confirm"]:
-            # The busiest write: no ORM object is made for the answer.
-            reservation, replayed = booking.place_simple_hold(
-                db.session, hold_minutes=config["RESPIJT_HOLD_MINUTES"], **hold
-            )
-        else:
-            reservation, replayed = booking.place_hold(
+        reservation: Reservation | holds.HoldView
+        care_request = None
+        # A replay answers with the first result before any request rule is checked again.
+        if data.get("request") and not (
+            key and holds.find_by_idempotency_key(db.session, caller, key)
+        ):
+            # Logged once, as reservation.create under the request's reference.
+            care_request = access.get_request(db.session, caller, data["request"], now)
+            # A hold for a request is an offer: the requester answers through their SMS link.
+            reservation, replayed = offers.offer_bed(
                 db.session,
-                # A hold for a request is an offer: the requester answers through their SMS link.
-                hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60
-                if care_request is not None
-                else config["RESPIJT_HOLD_MINUTES"],
-                provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
-                confirm=data["confirm"],
-                request_id=care_request.id if care_request is not None else None,
+                care_request,
+                hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60,
+                reason=data.get("choice_reason"),
                 **hold,
             )
-            if not replayed:
-                offers.link_stay(db.session, stay, reservation)
+        else:
+            reservation, replayed = holds.hold_bed(
+                db.session, hold_minutes=config["RESPIJT_HOLD_MINUTES"], **hold
+            )
         # The client reference is known here for a new hold (no lookup): its request's, or none.
         reference = None
         if not replayed:
             reference = (
                 care_request.reference
                 if care_request is not None
-                else booking_sql.own_reference(reservation.id)
+                else fast_hold.own_reference(reservation.id)
             )
         _log(
-            caller,
-            reservation.id,
-            "reservation.create",
-            "success",
-            reservation.unit_id,
-            reference,
+            caller, reservation.id, "reservation.create", "success", reservation.unit_id, reference
         )
         return _dump(reservation), replayed
 
-    def plain() -> dict[str, Any] | None:
-        """The common plain hold on a driver transaction (booking.place_plain_hold), its
-        access-log row in the same transaction (on PostgreSQL the same statement); None
-        leaves it to `work`."""
-        now = clock.now()
-        audit = privacy.access_values(
-            action="reservation.create",
-            caller=caller,
-            outcome="success",
-            purpose=PURPOSE,
-            source=client_source(),
-            now=now,
-        )
-        view = booking.place_plain_hold(
-            tx,
-            unit_id=data["unit_id"],
-            arrival=data["arrival"],
-            departure=data["departure"],
-            caller=caller,
-            now=now,
-            today=clock.today(),
-            hold_minutes=config["RESPIJT_HOLD_MINUTES"],
-            idempotency_key=key,
-            body_fingerprint=body_fingerprint,
-            expected_arrival_time=data.get("expected_arrival_time"),
-            audit=audit,
-        )
-        return None if view is None else _dump(view)
-
     try:
-        body: dict[str, Any] | None = None
-        replayed = False
-        # Not when the session holds a transaction already (an outer app context: tests, the
-        # CLI): on SQLite the second connection would wait for the write lock it holds.
-        if (
-            not data.get("request")
-            and not data["confirm"]
-            and not database.session_in_transaction(db.session)
-        ):
-            tx = DriverTransaction(db.engine, one_statement=True)
-            body = run_in_transaction(tx, plain, _retries())
-        if body is None:
-            body, replayed = run_in_transaction(db.session, work, _retries())
+        body, replayed = edge.transaction(work)
     except IntegrityError as exc:
         # The same key raced itself: the other request won; answer with its reservation.
         # Or the new short code was taken already: the second attempt draws another.
         db.session.rollback()
-        if key is None and not booking.is_short_code_collision(exc):
+        if key is None and not holds.is_short_code_collision(exc):
             raise
-        body, replayed = run_in_transaction(db.session, work, _retries())
+        body, replayed = edge.transaction(work)
     response = json_response(body)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/reservations/{body['id']}"

@@ -268,9 +268,9 @@ _API_TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 def reservation_body(reservation: Any) -> dict[str, Any]:
     """What `ReservationSchema().dump(reservation)` gives (for a Reservation or a
-    booking.HoldView), built directly: marshmallow's
-    per-field machinery was a third of the Python time of `POST /api/v1/reservations`. The
-    schema stays the documented shape; tests/api/test_api_reservations.py checks both agree."""
+    reservations.holds.HoldView), built directly: marshmallow's per-field machinery was a large
+    part of the Python time of `POST /api/v1/reservations`. The schema stays the documented
+    shape; tests/api/test_api_reservations.py checks both agree."""
     expires_at = reservation.expires_at
     return {
         "id": reservation.id,

@@ -1,5 +1,5 @@
 """Options shown, the requester's preference, the option chosen, and the offers (holds)
-made for a request."""
+made for a request: `offer_bed` is the one way a bed is offered."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from respijt.models import (
     Reservation,
 )
 from respijt.people.caller import Caller
+from respijt.reservations import holds
 from respijt.reservations.workflow import AWAITING_PROVIDER, HELD
 
 
@@ -111,18 +112,15 @@ def prefer_option(
     return option
 
 
-def record_choice(
+def _check_choice(
     session: DbSession,
     care_request: CareRequest,
     *,
     unit_id: int,
-    arrival: date,
-    departure: date,
     caller: Caller,
     reason: str | None,
-    now: datetime,
-) -> RequestOption:
-    """Record which option was taken; the meldpunt must explain overriding the requester."""
+) -> None:
+    """The meldpunt must explain taking another option than the one the requester preferred."""
     preferred = preferred_option(session, care_request.id)
     if (
         caller.role == "meldpunt"
@@ -134,6 +132,20 @@ def record_choice(
             "De aanvrager koos een andere mogelijkheid; geef een reden voor deze keuze.",
             [problem("choice_reason", "required", "Reden verplicht bij afwijken van de voorkeur.")],
         )
+
+
+def _write_choice(
+    session: DbSession,
+    care_request: CareRequest,
+    *,
+    unit_id: int,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    reason: str | None,
+    now: datetime,
+) -> RequestOption:
+    """Mark the option taken (a new one when these dates were never shown)."""
     option = _latest_option(session, care_request.id, unit_id)
     if option is None or (option.arrival, option.departure) != (arrival, departure):
         option = RequestOption(
@@ -155,6 +167,31 @@ def record_choice(
     return option
 
 
+def record_choice(
+    session: DbSession,
+    care_request: CareRequest,
+    *,
+    unit_id: int,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    reason: str | None,
+    now: datetime,
+) -> RequestOption:
+    """Record which option was taken; the meldpunt must explain overriding the requester."""
+    _check_choice(session, care_request, unit_id=unit_id, caller=caller, reason=reason)
+    return _write_choice(
+        session,
+        care_request,
+        unit_id=unit_id,
+        arrival=arrival,
+        departure=departure,
+        caller=caller,
+        reason=reason,
+        now=now,
+    )
+
+
 def active_offer(session: DbSession, request_id: int) -> Reservation | None:
     return session.scalar(
         select(Reservation)
@@ -166,18 +203,16 @@ def active_offer(session: DbSession, request_id: int) -> Reservation | None:
     )
 
 
-def prepare_reservation(
+def _check_offer(
     session: DbSession,
     care_request: CareRequest,
     *,
     unit_id: int,
     arrival: date,
-    departure: date,
     caller: Caller,
     reason: str | None,
-    now: datetime,
 ) -> CareRequestStay | None:
-    """Checks before a hold is placed for a request; returns the series stay it serves."""
+    """The rules before a bed is offered for a request; returns the series stay it serves."""
     ensure_open(care_request)
     stay = None
     if care_request.is_series:
@@ -197,17 +232,79 @@ def prepare_reservation(
         raise InvalidTransition(
             "Voor deze aanvraag loopt al een reservering; annuleer die eerst of wijs het aanbod af."
         )
-    record_choice(
+    _check_choice(session, care_request, unit_id=unit_id, caller=caller, reason=reason)
+    return stay
+
+
+def offer_bed(
+    session: DbSession,
+    care_request: CareRequest,
+    *,
+    unit_id: int,
+    arrival: date,
+    departure: date,
+    caller: Caller,
+    now: datetime,
+    today: date,
+    hold_minutes: float,
+    provider_confirm_hours: float,
+    reason: str | None = None,
+    record_choice: bool = True,
+    confirm: bool = False,
+    idempotency_key: str | None = None,
+    body_fingerprint: str | None = None,
+    expected_arrival_time: str | None = None,
+) -> tuple[Reservation, bool]:
+    """Offer a bed for a care request: the request's rules, the hold, the option marked as
+    chosen, and the series stay it serves. Returns (reservation, replayed).
+
+    Every face offers a bed through here: the API, the meldpunt's page, the waitlist and a
+    series. The rules are checked before the hold and the choice is written after it, so a
+    hold refused for want of a bed (NoBedFree, which the waitlist and a series catch to try
+    the next match) leaves nothing behind. A series records no choice: its stays are matched
+    one by one, never picked from the options shown. A request with an Idempotency-Key that
+    was used before answers with the first reservation before any rule is checked again.
+    """
+    replay = (
+        idempotency_key is not None
+        and holds.find_by_idempotency_key(session, caller, idempotency_key) is not None
+    )
+    stay = None
+    if not replay:
+        stay = _check_offer(
+            session, care_request, unit_id=unit_id, arrival=arrival, caller=caller, reason=reason
+        )
+    reservation, replayed = holds.place_hold(
         session,
-        care_request,
         unit_id=unit_id,
         arrival=arrival,
         departure=departure,
         caller=caller,
-        reason=reason,
         now=now,
+        today=today,
+        hold_minutes=hold_minutes,
+        provider_confirm_hours=provider_confirm_hours,
+        idempotency_key=idempotency_key,
+        body_fingerprint=body_fingerprint,
+        confirm=confirm,
+        expected_arrival_time=expected_arrival_time,
+        request_id=care_request.id,
     )
-    return stay
+    if replayed:
+        return reservation, True
+    if record_choice:
+        _write_choice(
+            session,
+            care_request,
+            unit_id=unit_id,
+            arrival=arrival,
+            departure=departure,
+            caller=caller,
+            reason=reason,
+            now=now,
+        )
+    link_stay(session, stay, reservation)
+    return reservation, False
 
 
 def link_stay(session: DbSession, stay: CareRequestStay | None, reservation: Reservation) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from respijt.care_requests.common import ensure_open
 from respijt.care_requests.matching import Criteria, criteria_for, find_matches
-from respijt.care_requests.offers import link_stay
+from respijt.care_requests.offers import offer_bed
 from respijt.database import DbSession
 from respijt.errors import InvalidInput, NoBedFree
 from respijt.models import (
@@ -20,7 +20,6 @@ from respijt.models import (
     Unit,
 )
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
 from respijt.reservations.workflow import AWAITING_PROVIDER, HELD
 
 
@@ -75,8 +74,9 @@ def hold_series(
         reservation = None
         for match in matches:
             try:
-                reservation, _ = booking.place_hold(
+                reservation, _ = offer_bed(
                     session,
+                    care_request,
                     unit_id=match.unit_id,
                     arrival=stay.arrival,
                     departure=stay.departure,
@@ -85,7 +85,7 @@ def hold_series(
                     today=today,
                     hold_minutes=hold_minutes,
                     provider_confirm_hours=provider_confirm_hours,
-                    request_id=care_request.id,
+                    record_choice=False,
                 )
             except NoBedFree:
                 continue
@@ -94,7 +94,6 @@ def hold_series(
             stay.status = "unplaced"
             unplaced.append(stay)
             continue
-        link_stay(session, stay, reservation)
         held.append(reservation)
         if match.location["id"] not in preferred_locations:
             preferred_locations.append(match.location["id"])

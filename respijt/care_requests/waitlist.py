@@ -21,8 +21,7 @@ from datetime import date, datetime
 from sqlalchemy import case, select
 
 from respijt import clock
-from respijt.care_requests import lifecycle
-from respijt.care_requests import notices as rules
+from respijt.care_requests import lifecycle, notices
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.matching import criteria_for, find_matches
 from respijt.care_requests.workflow import REQUEST_WAITLISTED
@@ -30,7 +29,6 @@ from respijt.database import DbSession
 from respijt.errors import NoBedFree
 from respijt.models import CareRequest, Reservation
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
 from respijt.reservations.expiry import expire_overdue_holds
 
 WAITLIST = Caller(key="system:waitlist", role="system")
@@ -101,8 +99,9 @@ def make_offers(
         )
         for match in matches:
             try:
-                reservation, _ = booking.place_hold(
+                reservation, _ = request_offers.offer_bed(
                     session,
+                    care_request,
                     unit_id=match.unit_id,
                     arrival=match.arrival,
                     departure=match.departure,
@@ -111,21 +110,11 @@ def make_offers(
                     today=today,
                     hold_minutes=offer_hours * 60,
                     provider_confirm_hours=provider_confirm_hours,
-                    request_id=care_request.id,
+                    reason="Aanbod van de wachtlijst",
                 )
             except NoBedFree:
                 continue  # taken since the match was computed: try the next option
-            request_offers.record_choice(
-                session,
-                care_request,
-                unit_id=match.unit_id,
-                arrival=match.arrival,
-                departure=match.departure,
-                caller=WAITLIST,
-                reason="Aanbod van de wachtlijst",
-                now=now,
-            )
-            rules.waitlist_offer_made(session, care_request, reservation, now=now)
+            notices.waitlist_offer_made(session, care_request, reservation, now=now)
             offers.append(
                 Offer(
                     reference=care_request.reference,

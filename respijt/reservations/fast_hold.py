@@ -1,22 +1,19 @@
-"""The hot path of a hold in plain SQL, on the session's own connection and transaction, or
-on a `database.DriverTransaction` (a plain hold: `booking.place_plain_hold`).
+"""The hot path of a hold in plain SQL, on the session's own connection and transaction.
 
-`booking.place_hold` is the busiest write of the service. Through the ORM it cost a unit of
-work, an identity-map load of the unit and SQLAlchemy's statement machinery for every
-statement (~70 µs of Python per statement on SQLite against ~15 µs for the same statement on
-the sqlite3 cursor). Here the same guarded statements run on the DBAPI cursor of the
-connection the session already holds, so they share its transaction (BEGIN IMMEDIATE on
-SQLite) and its commit or rollback at the edge:
+A hold is the busiest write of the service, and through the ORM most of its cost was Python:
+a unit of work, an identity-map load of the unit and the statement machinery for every
+statement. Here the same guarded statements run on the DBAPI cursor of the connection the
+session already holds, so they share its transaction (BEGIN IMMEDIATE on SQLite) and its
+commit or rollback at the edge:
 
 - the conditional `UPDATE night_inventory … WHERE reserved < capacity RETURNING night`, which
   also takes nothing unless the unit exists, is in use and allows the stay (length, arrival
   weekday), and unless an overdue hold touches the nights (those must be expired first,
-  DESIGN §4.3) — in any of those cases it takes nothing and `place_hold` falls back to its
+  DESIGN §4.3) — in any of those cases it takes nothing and `holds` falls back to its
   explaining path, which reads the unit, expires, and raises the exact error;
 - the reservation INSERT and its first status-history row. On PostgreSQL all three are one
   statement (data-modifying CTEs: one round trip) that takes every night or none; on SQLite
-  three statements;
-- for a plain hold, its access-log row (on PostgreSQL in the same statement).
+  three statements.
 
 When only beds are missing, the statement's answer names the nights that had one (on SQLite,
 when it took no night at all, one more statement asks whether the stay is allowed), and the
@@ -38,9 +35,8 @@ from typing import Any
 from sqlalchemy import Date
 from sqlalchemy.engine import Dialect
 
-from respijt.database import DbSession, DriverTransaction, driver_cursor
+from respijt.database import DbSession, driver_cursor
 from respijt.models.base import UTCDateTime
-from respijt.privacy import access_log as privacy
 from respijt.reservations.workflow import EXPIRING_RESERVATION_STATUSES
 
 # The access log's reference for a reservation without a care request: "reservation:<id>".
@@ -119,8 +115,8 @@ _PG_EVERY_NIGHT = """(SELECT ok FROM allowed)
 # PostgreSQL takes every night or none within the one statement: the nights are locked first
 # (FOR UPDATE returns their latest committed values, READ COMMITTED), and the UPDATE only runs
 # when all of them have a bed; the rows it then updates are the ones it holds locked. So a
-# statement that took nothing changed nothing, and it may run in autocommit
-# (`place_plain_hold`). SQLite holds its write lock for the whole transaction instead.
+# statement that took nothing changed nothing. SQLite holds its write lock for the whole
+# transaction instead.
 _PG_HOLD = f"""
 WITH allowed AS MATERIALIZED (
   SELECT {_STAY_ALLOWED.format(position="strpos")} AS ok
@@ -140,33 +136,11 @@ WITH allowed AS MATERIALIZED (
   SELECT id, :status, :caller, :created_at::timestamp FROM held
   RETURNING id
 )
-{{audit}}
 SELECT (SELECT id FROM held), (SELECT id FROM history),
   CASE WHEN (SELECT ok FROM allowed)
     THEN ARRAY(SELECT night FROM locked WHERE reserved < capacity ORDER BY night)
     END,
   (SELECT bool_or(needs_provider) FROM taken)"""
-
-# The access-log row of a plain hold in the same statement (`privacy.access_values`, prefixed
-# audit_), its reference "reservation:<id>" and the unit's region found by the INSERT itself.
-_PG_AUDIT = """, audit AS (
-  INSERT INTO access_log (at, event, action, client_reference, actor, user_id, role,
-    provider_id, organisation, region_id, outcome, source, purpose)
-  SELECT :audit_at::timestamp, :audit_event::text, :audit_action::text,
-    :audit_reference_prefix::text || id, :audit_actor::text, :audit_user_id::integer,
-    :audit_role::text, :audit_provider_id::integer, :audit_organisation::text,
-    (SELECT municipality.region_id FROM unit
-     JOIN location ON location.id = unit.location_id
-     JOIN municipality ON municipality.id = location.municipality_id
-     WHERE unit.id = :unit_id),
-    :audit_outcome::text, :audit_source::text, :audit_purpose::text
-  FROM held
-)"""
-
-
-_KEY_USED = (
-    "SELECT 1 FROM reservation WHERE caller = :caller AND idempotency_key = :idempotency_key"
-)
 
 
 def _pyformat(sql: str) -> str:
@@ -214,10 +188,8 @@ class _Dialect:
     take: str
     allowed: str  # SQLite only: whether the unit allows the stay and nothing overdue is in the way
     hold: str  # PostgreSQL: the whole hold as one statement
-    hold_audited: str  # PostgreSQL: the same with its access-log row
     insert_reservation: str
     insert_event: str
-    key_used: str
     bind_date: Callable[[Any], Any]
     bind_datetime: Callable[[Any], Any]
     read_date: Callable[[Any], Any]
@@ -240,11 +212,9 @@ def _for(dialect: Dialect) -> _Dialect:
         postgresql=postgresql,
         take=sql(_TAKE.format(allowed=_STAY_ALLOWED.format(position="instr"))),
         allowed="" if postgresql else f"SELECT {_STAY_ALLOWED.format(position='instr')}",
-        hold=sql(_PG_HOLD.replace("{audit}", "")),
-        hold_audited=sql(_PG_HOLD.replace("{audit}", _PG_AUDIT)),
+        hold=sql(_PG_HOLD),
         insert_reservation=sql(_INSERT_RESERVATION),
         insert_event=sql(_INSERT_EVENT),
-        key_used=sql(_KEY_USED),
         bind_date=Date().dialect_impl(dialect).bind_processor(dialect) or _identity,
         bind_datetime=UTCDateTime().dialect_impl(dialect).bind_processor(dialect) or _identity,
         read_date=Date().dialect_impl(dialect).result_processor(dialect, None) or _identity,
@@ -252,24 +222,22 @@ def _for(dialect: Dialect) -> _Dialect:
 
 
 def hold(
-    target: DbSession | DriverTransaction,
+    session: DbSession,
     *,
     unit_id: int,
     arrival: date,
     departure: date,
     now: datetime,
     values: dict[str, Any],
-    audit: dict[str, Any] | None = None,
 ) -> HeldRows:
     """Take one bed on every night and insert the held reservation and its history row.
 
     `values` are the reservation's other columns (status, expires_at, short_code, caller …).
     Takes nothing when the unit does not allow the stay or an overdue hold touches the
     nights; when it took some nights but not all (SQLite), it inserts nothing and the caller
-    puts the taken nights back or rolls back. With `audit` (`privacy.access_values`) the
-    reservation's access-log row is written too, under reference "reservation:<id>".
+    puts the taken nights back.
     """
-    dialect, cursor, error = driver_cursor(target)
+    dialect, cursor, error = driver_cursor(session)
     sql = _for(dialect)
     nights = (departure - arrival).days
     params = {
@@ -284,11 +252,7 @@ def hold(
         "created_at": sql.bind_datetime(values["created_at"]),
         "updated_at": sql.bind_datetime(values["updated_at"]),
     }
-    if audit is not None and sql.postgresql:
-        params.update({f"audit_{name}": value for name, value in audit.items()})
-        params["audit_at"] = sql.bind_datetime(audit["at"])
-        params["audit_reference_prefix"] = OWN_REFERENCE_PREFIX
-    statement = (sql.hold if audit is None else sql.hold_audited) if sql.postgresql else sql.take
+    statement = sql.hold if sql.postgresql else sql.take
     try:
         if sql.postgresql:
             # Prepared at once, not after psycopg's 5 runs: psycopg forgets every prepared
@@ -316,28 +280,7 @@ def hold(
         params["reservation_id"] = reservation_id
         statement = sql.insert_event
         (event_id,) = cursor.execute(statement, params).fetchone()
-        if audit is not None:
-            privacy.write_access(
-                target,
-                audit,
-                client_reference=own_reference(reservation_id),
-                region_of_unit=unit_id,
-            )
         return HeldRows(reservation_id, event_id, [], needs_provider, None)
-    except dialect.loaded_dbapi.Error as exc:
-        raise error(statement, params, exc) from exc
-    finally:
-        cursor.close()
-
-
-def key_used(target: DbSession | DriverTransaction, caller: str, idempotency_key: str) -> bool:
-    """Whether this caller already made a reservation with this Idempotency-Key."""
-    dialect, cursor, error = driver_cursor(target)
-    statement = _for(dialect).key_used
-    params = {"caller": caller, "idempotency_key": idempotency_key}
-    try:
-        cursor.execute(statement, params)
-        return cursor.fetchone() is not None
     except dialect.loaded_dbapi.Error as exc:
         raise error(statement, params, exc) from exc
     finally:

@@ -1,4 +1,5 @@
-"""Holds over the night inventory: `place_hold`, `place_simple_hold` and `place_plain_hold`.
+"""Holds over the night inventory: `hold_bed` is the door; `place_hold` makes the ORM object
+an offer or a confirmation needs, `place_simple_hold` answers with a read-only `HoldView`.
 
 - Nights are taken and given back through the night guard (`nights.py`): `reserved` never
   passes capacity, and a shortfall raises (the edge rolls back).
@@ -16,12 +17,9 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import exists, inspect, select
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import exists, select
 
 from respijt import database
 from respijt.database import DbSession
@@ -29,9 +27,9 @@ from respijt.errors import (
     IdempotencyConflict,
     NotFound,
 )
-from respijt.models import Reservation, ReservationEvent, Unit
+from respijt.models import Reservation, Unit
 from respijt.people.caller import Caller
-from respijt.reservations import fast_hold as booking_sql
+from respijt.reservations import fast_hold
 from respijt.reservations.changes import announce
 from respijt.reservations.expiry import (
     _expire_overdue_found,
@@ -44,8 +42,6 @@ from respijt.reservations.steps import confirm_by_requester
 from respijt.reservations.workflow import (
     HELD,
 )
-
-T = TypeVar("T")
 
 SHORT_CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G
 
@@ -60,8 +56,8 @@ _SHORT_CODE_LENGTH = 6
 
 
 def _new_short_code() -> str:
-    """Six characters drawn uniformly from the alphabet, from one random number (six calls
-    of secrets.choice were a tenth of a hold's Python)."""
+    """Six characters drawn uniformly from the alphabet, from one random number (cheaper
+    than six calls of secrets.choice)."""
     number = secrets.randbelow(len(SHORT_CODE_ALPHABET) ** _SHORT_CODE_LENGTH)
     characters = []
     for _ in range(_SHORT_CODE_LENGTH):
@@ -229,9 +225,10 @@ def place_hold(
         request_id=request_id,
     )
     written = _write_or_explain(session, caller, values, today)
+    # What the plain SQL wrote is read back as any row is: no ORM internals to attach it.
     reservation = (
-        _attach(session, caller, values, written)
-        if isinstance(written, booking_sql.HeldRows)
+        session.get_one(Reservation, written.reservation_id)
+        if isinstance(written, fast_hold.HeldRows)
         else written
     )
     announce(session, reservation, previous=None, now=now)
@@ -281,15 +278,15 @@ def place_simple_hold(
     written = _write_or_explain(session, caller, values, today)
     view = (
         _view(caller, values, written)
-        if isinstance(written, booking_sql.HeldRows)
+        if isinstance(written, fast_hold.HeldRows)
         else HoldView.of(written)
     )
     announce(session, view, previous=None, now=now)
     return view, False
 
 
-def place_plain_hold(
-    tx: database.DriverTransaction,
+def hold_bed(
+    session: DbSession,
     *,
     unit_id: int,
     arrival: date,
@@ -298,41 +295,36 @@ def place_plain_hold(
     now: datetime,
     today: date,
     hold_minutes: float,
+    provider_confirm_hours: float,
+    confirm: bool = False,
     idempotency_key: str | None = None,
     body_fingerprint: str | None = None,
     expected_arrival_time: str | None = None,
-    audit: dict[str, Any] | None = None,
-) -> HoldView | None:
-    """`place_simple_hold` on a DriverTransaction, for the common case only: the nights were
-    free, nothing overdue was in the way, the key is new. Then the same statements, in the
-    same order, and the same answer; with `audit` (`privacy.access_values`) its access-log
-    row too, under "reservation:<id>". When only beds are missing (the unit allows the stay,
-    nothing overdue) it rolls `tx` back and refuses as `place_simple_hold` would (NoBedFree
-    naming the full nights). Otherwise it rolls back and returns None: `place_simple_hold` in
-    a session then replays, explains or refuses, as it does for everything else.
+) -> tuple[Reservation | HoldView, bool]:
+    """The one door for a hold that serves no care request (an offer for a request is
+    `care_requests.offers.offer_bed`). Returns (reservation, replayed).
 
-    On PostgreSQL the hold is one statement that takes every night or none, so `tx` may be
-    `one_statement` (autocommit). No message follows: a plain hold (held, no care request) is
-    never announced (notifications.rules), which is why no session is needed here."""
-    if not _plain_sql_applies(arrival, departure, today):
-        return None
-    if idempotency_key is not None and booking_sql.key_used(tx, caller.key, idempotency_key):
-        tx.rollback()
-        return None
-    values = _hold_values(
-        unit_id=unit_id,
-        arrival=arrival,
-        departure=departure,
-        caller=caller,
-        now=now,
-        hold_minutes=hold_minutes,
-        idempotency_key=idempotency_key,
-        body_fingerprint=body_fingerprint,
-        expected_arrival_time=expected_arrival_time,
-        request_id=None,
-    )
-    rows = _write_hold(tx, values, audit)
-    return None if rows is None else _view(caller, values, rows)
+    A hold confirmed at once goes through `place_hold`, which makes the ORM object the
+    confirmation needs; every other hold is `place_simple_hold`, answered as a HoldView. A
+    replay of an Idempotency-Key answers with the first reservation, whichever way made it.
+    """
+    hold: dict[str, Any] = {
+        "unit_id": unit_id,
+        "arrival": arrival,
+        "departure": departure,
+        "caller": caller,
+        "now": now,
+        "today": today,
+        "hold_minutes": hold_minutes,
+        "idempotency_key": idempotency_key,
+        "body_fingerprint": body_fingerprint,
+        "expected_arrival_time": expected_arrival_time,
+    }
+    if confirm:
+        return place_hold(
+            session, provider_confirm_hours=provider_confirm_hours, confirm=True, **hold
+        )
+    return place_simple_hold(session, **hold)
 
 
 def _plain_sql_applies(arrival: date, departure: date, today: date) -> bool:
@@ -342,7 +334,7 @@ def _plain_sql_applies(arrival: date, departure: date, today: date) -> bool:
 
 def _write_or_explain(
     session: DbSession, caller: Caller, values: dict[str, Any], today: date
-) -> booking_sql.HeldRows | Reservation:
+) -> fast_hold.HeldRows | Reservation:
     """The hold in plain SQL when it can be (what it wrote), else through the explaining path
     (the reservation it made, or the precise refusal)."""
     if _plain_sql_applies(values["arrival"], values["departure"], today):
@@ -352,54 +344,30 @@ def _write_or_explain(
     return _place_hold_explained(session, caller, values, today)
 
 
-def _write_hold(
-    target: DbSession | database.DriverTransaction,
-    values: dict[str, Any],
-    audit: dict[str, Any] | None = None,
-) -> booking_sql.HeldRows | None:
-    """The common case in plain SQL (booking_sql): the nights, the reservation and its history
-    row (and with `audit` its access-log row). When it did not hold the stay, what SQLite took
-    goes back (a DriverTransaction is rolled back; PostgreSQL takes every night or none); then
-    NoBedFree naming the full nights if the unit allows the stay and nothing overdue is in the
-    way, else None (unit unknown or retired, stay not allowed, an overdue hold on the nights):
-    the explaining path finds out which, and acts or refuses."""
+def _write_hold(session: DbSession, values: dict[str, Any]) -> fast_hold.HeldRows | None:
+    """The common case in plain SQL (`fast_hold`): the nights, the reservation and its history
+    row. When it did not hold the stay, the nights SQLite took go back (PostgreSQL takes every
+    night or none); then NoBedFree naming the full nights if the unit allows the stay and
+    nothing overdue is in the way, else None (unit unknown or retired, stay not allowed, an
+    overdue hold on the nights): the explaining path finds out which, and acts or refuses."""
     unit_id, arrival, departure = values["unit_id"], values["arrival"], values["departure"]
-    rows = booking_sql.hold(
-        target,
+    rows = fast_hold.hold(
+        session,
         unit_id=unit_id,
         arrival=arrival,
         departure=departure,
         now=values["created_at"],
         values=values,
-        audit=audit,
     )
     if rows.reservation_id is not None and rows.event_id is not None:
         return rows
-    if isinstance(target, database.DriverTransaction):
-        target.rollback()
-    else:
-        _give_back(target, unit_id, rows.taken)
+    _give_back(session, unit_id, rows.taken)
     if rows.free is not None:
         _refuse_full(arrival, departure, rows.free)
     return None
 
 
-def _first_event(
-    caller: Caller, values: dict[str, Any], rows: booking_sql.HeldRows
-) -> dict[str, Any]:
-    return {
-        "id": rows.event_id,
-        "reservation_id": rows.reservation_id,
-        "from_status": None,
-        "to_status": HELD,
-        "detail": None,
-        "actor": caller.key,
-        "reason": None,
-        "at": values["created_at"],
-    }
-
-
-def _view(caller: Caller, values: dict[str, Any], rows: booking_sql.HeldRows) -> HoldView:
+def _view(caller: Caller, values: dict[str, Any], rows: fast_hold.HeldRows) -> HoldView:
     assert rows.reservation_id is not None
     return HoldView(
         id=rows.reservation_id,
@@ -416,47 +384,6 @@ def _view(caller: Caller, values: dict[str, Any], rows: booking_sql.HeldRows) ->
         requires_provider_confirmation=rows.requires_provider_confirmation,
         history=(HistoryEntry(None, HELD, None, caller.key, None, values["created_at"]),),
     )
-
-
-def _attach(
-    session: DbSession, caller: Caller, values: dict[str, Any], rows: booking_sql.HeldRows
-) -> Reservation:
-    """ORM objects for what the plain SQL wrote, in the session without another round trip."""
-    reservation = _detached(
-        session, Reservation, {**values, "id": rows.reservation_id, "anonymised_at": None}
-    )
-    event = _detached(session, ReservationEvent, _first_event(caller, values, rows))
-    set_committed_value(reservation, "events", [event])
-    # The unit as far as the statement read it (what the API answers); any other attribute
-    # loads on first use, as for any expired object.
-    unit_id = values["unit_id"]
-    unit = session.identity_map.get(identity_key(Unit, unit_id))
-    if unit is None:
-        unit = _detached(
-            session,
-            Unit,
-            {"id": unit_id, "requires_provider_confirmation": rows.requires_provider_confirmation},
-        )
-    set_committed_value(reservation, "unit", unit)
-    session.add(reservation)  # its history row and unit follow (save-update cascade)
-    return reservation
-
-
-def _detached(session: DbSession, model: type[T], row: dict[str, Any]) -> T:
-    """An object for a row this transaction wrote (or read), ready to join the session as if
-    loaded: built without __init__ like the ORM's own loading, so no attribute events fire;
-    columns not in `row` load on first use.
-
-    A rolled-back earlier attempt may have left an expired object under the same primary key
-    (SQLite reuses row ids): it is dropped from the session first.
-    """
-    instance: T = inspect(model).class_manager.new_instance()
-    instance.__dict__.update(row)
-    make_transient_to_detached(instance)
-    stale = session.identity_map.get(inspect(instance).key)
-    if stale is not None:
-        session.expunge(stale)
-    return instance
 
 
 def _place_hold_explained(

@@ -44,7 +44,6 @@ from respijt.models import (
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
 from respijt.reservations import fast_hold, workflow
-from respijt.reservations import holds as booking
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving.input_limits import parse_id
 from respijt.web import blp
@@ -312,18 +311,9 @@ def meldpunt_hold(reference: str) -> ResponseReturnValue:
         now = clock.now()
         found = access.get_request(db.session, caller, reference, now)
         workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
-        stay = request_offers.prepare_reservation(
+        reservation, _ = request_offers.offer_bed(
             db.session,
             found,
-            unit_id=unit_id,
-            arrival=arrival,
-            departure=departure,
-            caller=caller,
-            reason=None,
-            now=now,
-        )
-        reservation, _ = booking.place_hold(
-            db.session,
             unit_id=unit_id,
             arrival=arrival,
             departure=departure,
@@ -332,9 +322,7 @@ def meldpunt_hold(reference: str) -> ResponseReturnValue:
             today=clock.today(),
             hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60,
             provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
-            request_id=found.id,
         )
-        request_offers.link_stay(db.session, stay, reservation)
         _log_reservation(caller, reservation, "reservation.create")
 
     return _act(caller, reference, "change", work, "De plek wordt vastgehouden.")

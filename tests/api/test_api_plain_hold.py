@@ -1,43 +1,40 @@
 """POST /api/v1/reservations for a plain hold (no care request, no confirm): the busiest write.
 
-A body the schema would load unchanged skips webargs (`plain_hold_input`), and the hold runs
-on a DriverTransaction (`booking.place_plain_hold`) with its access-log row, outside the
-request's session. Anything else takes the way every other body takes. The answers must not
-differ: same status, same body, same access log, same errors.
+Every body goes through the one schema, and every hold without a care request through the one
+door, `holds.hold_bed`, in the request's session. The answers must not differ from any other
+hold's: same status, same body, same access log, same errors.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from respijt.api import reservations
 from respijt.errors import DomainError
 from respijt.models import AccessLog, ApiToken, NightInventory, Reservation
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 from respijt.reservations.check import find_inventory_mismatches
 from tests.api.test_api_registry import assert_problem
 
 
 @pytest.fixture()
 def ways(monkeypatch):
-    """What the plain way did for each POST: "plain" (held), "refused" (raised, as the session's
-    way would), or "declined" (left it to the session's way)."""
+    """What the door did for each POST: "held" (answered) or "refused" (raised)."""
     taken: list[str] = []
-    place_plain_hold = booking.place_plain_hold
+    hold_bed = holds.hold_bed
 
     def spy(*args, **kwargs):
         try:
-            view = place_plain_hold(*args, **kwargs)
+            answer = hold_bed(*args, **kwargs)
         except DomainError:
             taken.append("refused")
             raise
-        taken.append("plain" if view is not None else "declined")
-        return view
+        taken.append("held")
+        return answer
 
-    monkeypatch.setattr(booking, "place_plain_hold", spy)
+    monkeypatch.setattr(holds, "hold_bed", spy)
     return taken
 
 
@@ -67,11 +64,11 @@ def test_a_plain_hold_is_answered_and_logged_as_any_hold(client, db, make, today
     start = today + timedelta(days=4)
     created = _post(client, db, _body(unit_id, start, expected_arrival_time="09:30"), meldpunt)
     assert created.status_code == 201, created.get_data(as_text=True)
-    assert ways == ["plain"]
+    assert ways == ["held"]
     body = created.get_json()
     assert created.headers["Location"] == f"/api/v1/reservations/{body['id']}"
     seen = client.get(f"/api/v1/reservations/{body['id']}", headers=meldpunt).get_json()
-    assert body == seen  # what the plain way answered is what the database holds
+    assert body == seen  # what the door answered is what the database holds
     assert (body["status"], body["nights"], body["expected_arrival_time"]) == ("held", 3, "09:30")
     db.session.expire_all()
     assert [
@@ -96,9 +93,9 @@ def test_a_full_night_is_refused_by_the_plain_way_as_by_the_session(client, db, 
     refused = _post(client, db, _body(unit_id, start, 3), meldpunt)
     problem = assert_problem(refused, 409)
     assert problem["nights"] == [(start + timedelta(days=2)).isoformat()]
-    assert ways == ["plain", "refused"]
+    assert ways == ["held", "refused"]
     db.session.expire_all()
-    # The two free nights the plain way took were given back.
+    # The two free nights the hold took were given back.
     assert [
         db.session.get(NightInventory, (unit_id, start + timedelta(days=i))).reserved
         for i in range(3)
@@ -115,41 +112,10 @@ def test_idempotency_key_on_the_plain_way(client, db, make, today, ways):
     assert first.status_code == again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json() == first.get_json()
-    assert ways == ["plain", "declined"]  # a used key is replayed by the session's way
+    assert ways == ["held", "held"]  # a used key is replayed by the same door
     assert_problem(_post(client, db, _body(unit_id, start, 4), headers), 422)
     db.session.expire_all()
     assert db.session.get(NightInventory, (unit_id, start)).reserved == 1
-
-
-@pytest.mark.parametrize(
-    ("change", "plain"),
-    [
-        ({}, True),
-        ({"confirm": False}, True),
-        ({"unit_id": "as text"}, False),  # webargs loads "12" as 12
-        ({"arrival": "2030-1-5"}, False),
-        ({"confirm": True}, False),
-        ({"expected_arrival_time": None}, False),
-        ({"expected_arrival_time": "25:00"}, False),
-        ({"note": "x"}, False),
-        ({"unit_id": True}, False),
-    ],
-)
-def test_which_bodies_take_the_plain_way(app, change, plain):
-    body = _body(12, date(2030, 1, 5))
-    body.update(change)
-    if body["unit_id"] == "as text":
-        body["unit_id"] = "12"
-    with app.test_request_context("/api/v1/reservations", method="POST", json=body):
-        data = reservations.plain_hold_input()
-    assert (data is not None) == plain
-    if plain:
-        assert data == {
-            "unit_id": 12,
-            "arrival": date(2030, 1, 5),
-            "departure": date(2030, 1, 8),
-            "confirm": False,
-        }
 
 
 def test_bodies_off_the_plain_way_still_load_or_fail_in_dutch(client, db, make, today, ways):
@@ -166,8 +132,8 @@ def test_bodies_off_the_plain_way_still_load_or_fail_in_dutch(client, db, make, 
     )
     confirmed = _post(client, db, _body(unit_id, start, confirm=True), meldpunt)
     assert confirmed.status_code == 201 and confirmed.get_json()["status"] == "confirmed"
-    # Loaded by webargs, the text id still makes a plain hold; confirm takes the session's way.
-    assert ways == ["plain"]
+    # Loaded by webargs, the text id still makes a plain hold; confirm goes through the door too.
+    assert ways == ["held", "held"]
     db.session.commit()
     not_json = client.post(
         "/api/v1/reservations",
@@ -192,7 +158,7 @@ def test_the_token_is_read_and_its_use_recorded_outside_the_hold(client, db, mak
     _, unit_id, _, meldpunt = _setup(make, capacity=2)
     db.session.execute(ApiToken.__table__.update().values(last_used_at=None))
     created = _post(client, db, _body(unit_id, today + timedelta(days=4)), meldpunt)
-    assert created.status_code == 201 and ways == ["plain"]
+    assert created.status_code == 201 and ways == ["held"]
     db.session.expire_all()
     assert db.session.scalars(select(ApiToken.last_used_at)).all()[-1] is not None
     assert not db.session.get_bind().pool.checkedout() > 1

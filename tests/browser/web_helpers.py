@@ -12,7 +12,6 @@ from respijt import clock
 from respijt.care_requests import intake, offers
 from respijt.models import CareRequest, Location, Unit
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
 
 STAFF = Caller(key="token:web-staff", role="coordinator")
 
@@ -73,18 +72,9 @@ def request_with_offer(
     if not hold:
         session.flush()
         return care_request, None
-    offers.prepare_reservation(
+    reservation, _ = offers.offer_bed(
         session,
         care_request,
-        unit_id=unit.id,
-        arrival=arrival,
-        departure=departure,
-        caller=STAFF,
-        reason=None,
-        now=clock.now(),
-    )
-    reservation, _ = booking.place_hold(
-        session,
         unit_id=unit.id,
         arrival=arrival,
         departure=departure,
@@ -93,7 +83,6 @@ def request_with_offer(
         today=clock.today(),
         hold_minutes=24 * 60,
         provider_confirm_hours=24,
-        request_id=care_request.id,
     )
     session.flush()
     return care_request, reservation

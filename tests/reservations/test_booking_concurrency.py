@@ -19,11 +19,11 @@ import pytest
 import requests
 
 from respijt import clock, create_app
-from respijt.database import DriverTransaction, run_in_transaction
+from respijt.database import run_in_transaction
 from respijt.errors import NoBedFree
 from respijt.models import NightInventory
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 from respijt.reservations.check import find_inventory_mismatches
 from tests.browser.live_server import running_server
 from tests.conftest import config_for_tests
@@ -36,7 +36,7 @@ def _try_hold(app, unit_id, arrival, departure, n):
         from respijt.extensions import db
 
         def work():
-            return booking.place_hold(
+            return holds.place_hold(
                 db.session,
                 unit_id=unit_id,
                 arrival=arrival,
@@ -161,10 +161,10 @@ def test_forty_concurrent_http_posts_give_one_201_and_thirty_nine_409(live_serve
     assert db.session.get(NightInventory, (unit.id, arrival)).reserved == 1
 
 
-def test_overlapping_plain_holds_take_every_night_or_none(app, db, make):
-    """`place_plain_hold` as the API runs it (one statement; autocommit on PostgreSQL): threads
-    hold random overlapping stays on a 2-bed unit. A hold that found one night full must leave
-    no night taken, or the counters drift from the reservations."""
+def test_overlapping_holds_through_the_door_take_every_night_or_none(app, db, make):
+    """`hold_bed` as the API runs it: threads hold random overlapping stays on a 2-bed unit. A
+    hold that found one night full must leave no night taken, or the counters drift from the
+    reservations."""
     unit = make.unit(capacity=2)
     unit_id = unit.id
     first = clock.today() + timedelta(days=3)
@@ -179,21 +179,19 @@ def test_overlapping_plain_holds_take_every_night_or_none(app, db, make):
             for _ in range(5):
                 arrival = first + timedelta(days=rng.randrange(8))
                 departure = arrival + timedelta(days=rng.randrange(1, 5))
-                tx = DriverTransaction(_db.engine, one_statement=True)
                 try:
-                    view = run_in_transaction(
-                        tx,
-                        lambda tx=tx, arrival=arrival, departure=departure: (
-                            booking.place_plain_hold(
-                                tx,
-                                unit_id=unit_id,
-                                arrival=arrival,
-                                departure=departure,
-                                caller=Caller(f"token:{n}", "meldpunt"),
-                                now=clock.now(),
-                                today=clock.today(),
-                                hold_minutes=15,
-                            )
+                    view, _ = run_in_transaction(
+                        _db.session,
+                        lambda arrival=arrival, departure=departure: holds.hold_bed(
+                            _db.session,
+                            unit_id=unit_id,
+                            arrival=arrival,
+                            departure=departure,
+                            caller=Caller(f"token:{n}", "meldpunt"),
+                            now=clock.now(),
+                            today=clock.today(),
+                            hold_minutes=15,
+                            provider_confirm_hours=24,
                         ),
                         retries=50,
                     )

@@ -1,10 +1,9 @@
-"""booking.place_simple_hold (the API's hold without a care request) against place_hold, and
-the API's way with booking.place_plain_hold first.
+"""holds.place_simple_hold (the API's hold without a care request) against place_hold, and
+the door the API and the bench call, holds.hold_bed.
 
 All run the same statements and guards; the simple one answers with a HoldView instead of an
-ORM object. The plain one runs on a DriverTransaction and declines (None, nothing changed)
-whatever is not the common case, which place_simple_hold then explains. Every rule is checked
-on all three ways, and the view must equal what the database holds.
+ORM object. Every rule is checked on all three ways, and the view must equal what the
+database holds.
 """
 
 from __future__ import annotations
@@ -13,14 +12,15 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from respijt import clock
-from respijt.database import DriverTransaction, run_in_transaction
+from respijt.database import run_in_transaction
 from respijt.errors import IdempotencyConflict, InvalidInput, NoBedFree, NotFound
 from respijt.models import NightInventory, Reservation
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 from respijt.reservations.check import find_inventory_mismatches
 
 MELDPUNT = Caller("token:1", "meldpunt", None)
@@ -35,7 +35,7 @@ def frozen_clock():
 
 
 def _simple(db, unit_id, arrival, departure, minutes, **kw):
-    return booking.place_simple_hold(
+    return holds.place_simple_hold(
         db.session,
         unit_id=unit_id,
         arrival=arrival,
@@ -49,7 +49,7 @@ def _simple(db, unit_id, arrival, departure, minutes, **kw):
 
 
 def _full(db, unit_id, arrival, departure, minutes, **kw):
-    reservation, replayed = booking.place_hold(
+    reservation, replayed = holds.place_hold(
         db.session,
         unit_id=unit_id,
         arrival=arrival,
@@ -61,63 +61,33 @@ def _full(db, unit_id, arrival, departure, minutes, **kw):
         provider_confirm_hours=24,
         **kw,
     )
-    return booking.HoldView.of(reservation), replayed
+    return holds.HoldView.of(reservation), replayed
 
 
-def _plain(db, unit_id, arrival, departure, minutes, ways, **kw):
-    """As the API: place_plain_hold on a driver transaction; when it declines, the simple way.
-    `ways` records what the plain way did: held, refused (as the simple way would) or
-    declined (left it to the simple way)."""
-    db.session.commit()  # the test's own transaction would keep SQLite's write lock
-    checked_out = db.engine.pool.checkedout()
-    tx = DriverTransaction(db.engine, one_statement=True)  # as the API runs it
-    run = run_in_transaction
-    try:
-        view = run(
-            tx,
-            lambda: booking.place_plain_hold(
-                tx,
-                unit_id=unit_id,
-                arrival=arrival,
-                departure=departure,
-                caller=MELDPUNT,
-                now=clock.now(),
-                today=clock.today(),
-                hold_minutes=minutes,
-                **kw,
-            ),
-        )
-    except NoBedFree:
-        ways.append("refused")
-        raise
-    finally:
-        assert db.engine.pool.checkedout() == checked_out  # given back, either way
-    ways.append("held" if view is not None else "declined")
-    if view is not None:
-        return view, False
-    return run_in_transaction(
-        db.session, lambda: _simple(db, unit_id, arrival, departure, minutes, **kw)
+def _door(db, unit_id, arrival, departure, minutes, **kw):
+    return holds.hold_bed(
+        db.session,
+        unit_id=unit_id,
+        arrival=arrival,
+        departure=departure,
+        caller=MELDPUNT,
+        now=clock.now(),
+        today=clock.today(),
+        hold_minutes=minutes,
+        provider_confirm_hours=24,
+        **kw,
     )
 
 
-@pytest.fixture(params=["simple", "full", "plain"])
+@pytest.fixture(params=["simple", "full", "door"])
 def hold(request, db):
-    if request.param == "plain":
-        ways: list[str] = []
-
-        def plain(unit, arrival, departure, minutes=15, **kw):
-            return _plain(db, unit.id, arrival, departure, minutes, ways, **kw)
-
-        plain.ways = ways
-        return plain
-    place = _simple if request.param == "simple" else _full
+    place = {"simple": _simple, "full": _full, "door": _door}[request.param]
 
     def run(unit, arrival, departure, minutes=15, **kw):
         return run_in_transaction(
             db.session, lambda: place(db, unit.id, arrival, departure, minutes, **kw)
         )
 
-    run.ways = None
     return run
 
 
@@ -137,15 +107,14 @@ def test_the_view_is_what_the_database_holds(db, make, hold):
     assert (view.status, view.nights, view.unit_id) == ("held", 3, unit.id)
     assert view.expires_at == NOON + timedelta(minutes=15)
     assert view.requires_provider_confirmation is True
-    assert len(view.short_code) == 6 and set(view.short_code) <= set(booking.SHORT_CODE_ALPHABET)
+    assert len(view.short_code) == 6 and set(view.short_code) <= set(holds.SHORT_CODE_ALPHABET)
     assert [(e.from_status, e.to_status, e.actor) for e in view.history] == [
         (None, "held", MELDPUNT.key)
     ]
     db.session.expire_all()
-    assert booking.HoldView.of(db.session.get(Reservation, view.id)) == view
+    assert holds.HoldView.of(db.session.get(Reservation, view.id)) == view
     assert _reserved(db, unit, a - timedelta(days=1), 5) == [0, 1, 1, 1, 0]
     assert find_inventory_mismatches(db.session) == []
-    assert hold.ways in (None, ["held"])
 
 
 def test_a_full_night_refuses_the_whole_stay_and_names_it(db, make, hold):
@@ -163,7 +132,6 @@ def test_a_full_night_refuses_the_whole_stay_and_names_it(db, make, hold):
     with pytest.raises(NoBedFree) as caught:
         hold(unit, a + timedelta(days=4), a + timedelta(days=5))
     assert caught.value.nights == [a + timedelta(days=4)]
-    assert hold.ways in (None, ["held", "refused", "refused"])
     assert _reserved(db, unit, a, 5) == [0, 0, 0, 0, 1]
 
 
@@ -191,10 +159,9 @@ def test_an_overdue_hold_on_the_nights_is_expired_first(db, make, hold):
     assert db.session.get(Reservation, old.id).status == "expired"
     assert new.status == "held"
     # This hold took the explaining path (the guarded UPDATE refused the overdue nights).
-    assert booking.HoldView.of(db.session.get(Reservation, new.id)) == new
+    assert holds.HoldView.of(db.session.get(Reservation, new.id)) == new
     assert _reserved(db, unit, a, 2) == [1, 1]
     assert find_inventory_mismatches(db.session) == []
-    assert hold.ways in (None, ["held", "declined"])
 
 
 def test_idempotency_key_replays_and_refuses_another_body(db, make, hold):
@@ -212,40 +179,23 @@ def test_idempotency_key_replays_and_refuses_another_body(db, make, hold):
     with pytest.raises(IdempotencyConflict):
         hold(unit, a, a + timedelta(days=3), idempotency_key="k", body_fingerprint="other")
     # A used key is left to the simple way, which replays or refuses.
-    assert hold.ways in (None, ["held", "declined", "declined"])
 
 
-def test_a_plain_hold_that_fails_leaves_nothing_and_gives_the_connection_back(db, make):
-    """A driver error inside the plain way: SQLAlchemy's error, rolled back, connection back."""
+def test_a_hold_that_fails_later_in_its_transaction_leaves_nothing(db, make):
+    """A driver error after the hold, in the same transaction: SQLAlchemy's error, all of it
+    rolled back."""
     unit = make.unit(capacity=1)
     unit_id = unit.id  # read now: after the commit it would be loaded again
     a = clock.today() + timedelta(days=2)
     db.session.commit()
-    checked_out = db.engine.pool.checkedout()
-    tx = DriverTransaction(db.engine)
 
     def hold_then_break():
-        view = booking.place_plain_hold(
-            tx,
-            unit_id=unit_id,
-            arrival=a,
-            departure=a + timedelta(days=2),
-            caller=MELDPUNT,
-            now=clock.now(),
-            today=clock.today(),
-            hold_minutes=15,
-        )
+        view, _ = _door(db, unit_id, a, a + timedelta(days=2), 15)
         assert view is not None
-        cursor = tx.cursor()
-        try:
-            cursor.execute("INSERT INTO no_such_table VALUES (1)")
-        except db.engine.dialect.loaded_dbapi.Error as exc:
-            raise tx.error("INSERT", None, exc) from exc
+        db.session.execute(text("INSERT INTO no_such_table VALUES (1)"))
 
     with pytest.raises(DBAPIError):
-        run_in_transaction(tx, hold_then_break, retries=0)
-    assert db.engine.pool.checkedout() == checked_out
-    tx.commit()  # nothing begun: nothing to do
-    assert db.engine.pool.checkedout() == checked_out
+        run_in_transaction(db.session, hold_then_break, retries=0)
     assert _reserved(db, unit, a, 2) == [0, 0]
     assert db.session.query(Reservation).count() == 0
+    assert find_inventory_mismatches(db.session) == []
