@@ -137,7 +137,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Outermost: static files and errors carry the request id too.
     app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
 
-    from respijt.cli.commands import register_cli
+    from respijt.cli import register_cli
 
     register_cli(app)
     return app
