@@ -11,13 +11,12 @@ from flask import Flask
 
 def register_cli(app: Flask) -> None:
     from respijt.cli import accounts, commands, migrations
-    from respijt.cli.fake_twilio import fake_twilio_command
     from respijt.cli.voice_fallback import voice_group
     from respijt.scheduler.commands import COMMANDS as SCHEDULER_COMMANDS
 
     for command in (
         *SCHEDULER_COMMANDS,
-        fake_twilio_command,
+        commands.fake_twilio_command,
         commands.demo_command,
         commands.serve_command,
         accounts.token_group,

@@ -13,6 +13,13 @@ from flask.cli import FlaskGroup, with_appcontext
 from respijt import clock
 from respijt.beds import importer, registry
 from respijt.cli import demo
+from respijt.cli.fake_twilio import (
+    DEFAULT_ACCOUNT_SID,
+    DEFAULT_AUTH_TOKEN,
+    DEFAULT_FROM,
+    FAILURE_KINDS,
+    FakeTwilio,
+)
 from respijt.config import MISSING_KEY, ConfigError, is_loopback
 from respijt.database import run_in_transaction
 from respijt.extensions import db
@@ -279,6 +286,66 @@ def waitlist_expire_command() -> None:
         lambda: lifecycle.expire_past_requests(db.session, now=clock.now(), today=clock.today()),
     )
     click.echo(f"Aanvragen verlopen: {count}.")
+
+
+@click.command("fake-twilio")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--app-url", help="Waar de app luistert (standaard RESPIJT_PUBLIC_URL).")
+@click.option(
+    "--fail",
+    "failures",
+    multiple=True,
+    metavar="SOORT=KANS",
+    help=f"Fout injecteren, bv. --fail 500=0.1 --fail timeout=0.05 ({', '.join(FAILURE_KINDS)}).",
+)
+@click.option("--timeout-delay", default=15.0, show_default=True, type=float)
+@click.option("--seed", type=int)
+@click.option("--no-status", is_flag=True, help="Geen automatische 'sent'/'delivered'-callbacks.")
+@with_appcontext
+def fake_twilio_command(
+    host: str,
+    port: int,
+    app_url: str | None,
+    failures: tuple[str, ...],
+    timeout_delay: float,
+    seed: int | None,
+    no_status: bool,
+) -> None:
+    """Run a fake Twilio on 127.0.0.1 for local demos (Ctrl-C stops)."""
+    config = current_app.config
+    probabilities: dict[str, float] = {}
+    for item in failures:
+        kind, _, chance = item.partition("=")
+        try:
+            probabilities[kind] = float(chance)
+        except ValueError as exc:
+            raise click.BadParameter(f"{item!r}: verwacht SOORT=KANS, bv. 500=0.1") from exc
+    fake = FakeTwilio(
+        host=host,
+        port=port,
+        account_sid=config["RESPIJT_TWILIO_ACCOUNT_SID"] or DEFAULT_ACCOUNT_SID,
+        auth_token=config["RESPIJT_TWILIO_AUTH_TOKEN"] or DEFAULT_AUTH_TOKEN,
+        number=config["RESPIJT_TWILIO_FROM"] or DEFAULT_FROM,
+        app_url=app_url or config["RESPIJT_PUBLIC_URL"],
+        timeout_delay=timeout_delay,
+        auto_statuses=() if no_status else ("sent", "delivered"),
+        seed=seed,
+        on_message=lambda m: click.echo(f"sms {m.sid} aan {m.to}: {m.body}"),
+    )
+    try:
+        fake.set_failures(probabilities)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(f"Nep-Twilio luistert op http://{host}:{port}. Start de app met:")
+    click.echo(f"  RESPIJT_SMS_BACKEND=twilio RESPIJT_TWILIO_BASE_URL=http://{host}:{port}")
+    click.echo(f"  RESPIJT_TWILIO_ACCOUNT_SID={fake.account_sid}")
+    click.echo(f"  RESPIJT_TWILIO_AUTH_TOKEN={fake.auth_token} RESPIJT_TWILIO_FROM={fake.number}")
+    click.echo(
+        f'Sms ontvangen namens een telefoon: curl -d \'{{"from": "+31612345678", '
+        f'"body": "JA K7MP3Q"}}\' http://{host}:{port}/_fake/inbound'
+    )
+    fake.serve_forever()
 
 
 if __name__ == "__main__":
