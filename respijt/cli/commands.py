@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from respijt import clock
 from respijt.beds import importer, registry
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.cli import demo
 from respijt.cli.fake_twilio import (
     DEFAULT_ACCOUNT_SID,
@@ -145,6 +146,7 @@ def privacy_purge(dry_run: bool) -> None:
         db.session,
         clock.now(),
         dry_run=dry_run,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
         access_log_years=config["RESPIJT_ACCESS_LOG_YEARS"],
         retention_days=config["RESPIJT_RETENTION_DAYS"],
         complaint_retention_days=config["RESPIJT_COMPLAINT_RETENTION_DAYS"],

@@ -24,6 +24,7 @@ from sqlalchemy import delete
 
 from respijt import clock
 from respijt.beds import registry
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import exception_summary
 from respijt.meldpunt import generation, notices
@@ -183,6 +184,7 @@ def run_retention(session: DbSession, now: datetime, config: Config) -> int:
     purged = privacy_jobs.run_retention(
         session,
         now,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
         access_log_years=int(config.get("RESPIJT_ACCESS_LOG_YEARS", 5)),
         retention_days=int(config.get("RESPIJT_RETENTION_DAYS", 365)),
         complaint_retention_days=int(config.get("RESPIJT_COMPLAINT_RETENTION_DAYS", 365)),
