@@ -413,6 +413,14 @@ def require_secret_key(env: Mapping[str, str], why: str) -> None:
         raise ConfigError([MISSING_KEY.format(why=why).removeprefix("respijt start niet: ")])
 
 
+def missing_secret_key(config: Mapping[str, Any], why: str) -> str | None:
+    """The operator's message when a production process (`why`) runs without a shared
+    RESPIJT_SECRET_KEY, as the app's settings say; None when the key is set."""
+    if config.get("RESPIJT_SECRET_KEY_CONFIGURED"):
+        return None
+    return MISSING_KEY.format(why=why)
+
+
 def instance_secret_key(instance_path: str) -> str:
     """The embedded default's key, shared by every process on this instance folder.
 

@@ -21,7 +21,7 @@ from respijt.cli.fake_twilio import (
     FAILURE_KINDS,
     FakeTwilio,
 )
-from respijt.config import MISSING_KEY, ConfigError, is_loopback
+from respijt.config import ConfigError, is_loopback, missing_secret_key
 from respijt.database import run_in_transaction
 from respijt.extensions import db
 from respijt.privacy import access_log as privacy
@@ -85,8 +85,9 @@ def demo_command() -> None:
 
 def refuse_without_secret_key(app: Flask, why: str) -> None:
     """Production processes share RESPIJT_SECRET_KEY; without it they stop at start."""
-    if not app.config.get("RESPIJT_SECRET_KEY_CONFIGURED"):
-        fail(MISSING_KEY.format(why=why), 2)
+    problem = missing_secret_key(app.config, why)
+    if problem is not None:
+        fail(problem, 2)
 
 
 @click.command("serve")
