@@ -1,4 +1,4 @@
-"""respijt: respite-bed availability, central meldpunt and booking."""
+"""respijt: respite-bed availability, the central meldpunt and reservations."""
 
 from __future__ import annotations
 

@@ -183,7 +183,7 @@ SETTINGS: tuple[Setting, ...] = (
     _whole("RESPIJT_HORIZON_DAYS", 400, 1, 3660),
     _whole("RESPIJT_STALE_AFTER_HOURS", 72, 1, 8760),
     _whole("RESPIJT_MAX_CAPACITY", 200, 1, 10_000),
-    # Booking and requests.
+    # Reservations and care requests.
     _whole("RESPIJT_HOLD_MINUTES", 15, 1, 1440),
     _whole("RESPIJT_PROVIDER_CONFIRM_HOURS", 24, 1, 720),
     _whole("RESPIJT_OFFER_HOURS", 24, 1, 720),

@@ -7,7 +7,7 @@
    (an earlier stay of the same client there), language and the freshness of the figures.
    The provider on duty gets no bonus: duty is not an input here at all.
 3. Equal scores are ordered by a rotation seeded by the request's reference, so every provider
-   comes first for some requests (seed 003:111).
+   comes first for some requests.
 4. Where the exact dates do not fit a unit, the nearest dates within the request's flexibility
    that do fit are offered for it instead, ranked after the exact fits.
 
@@ -114,8 +114,8 @@ def _candidate_rows(session: DbSession, criteria: Criteria, *, nearby: bool = Fa
     """Every unit in the country that passes the filters that need no nights; with `nearby`
     only those in the request's region or at a location of an earlier stay.
 
-    Core on the session's connection (plain rows, no ORM loading: ~2,000 rows at national
-    scale); the JSON lists (funding routes, languages) come as text and are parsed per value.
+    Core on the session's connection (plain rows, no ORM loading, as it reads every unit in
+    the country); the JSON lists (funding routes, languages) come as text and are parsed per value.
     """
     levels = CARE_LEVEL_ORDER[CARE_LEVEL_ORDER.index(criteria.care_level) :]
     query = (

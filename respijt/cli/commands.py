@@ -24,7 +24,7 @@ from respijt.cli.fake_twilio import (
 from respijt.config import ConfigError, is_loopback, missing_secret_key
 from respijt.database import run_in_transaction
 from respijt.extensions import db
-from respijt.privacy import access_log as privacy
+from respijt.privacy import access_log
 from respijt.reservations.check import find_inventory_mismatches
 from respijt.reservations.expiry import expire_overdue_holds
 
@@ -143,7 +143,7 @@ def privacy_group() -> None:
 def privacy_purge(dry_run: bool) -> None:
     """Remove old access-log rows and anonymise records past their retention period."""
     config = current_app.config
-    report = privacy.purge(
+    report = access_log.purge(
         db.session,
         clock.now(),
         dry_run=dry_run,

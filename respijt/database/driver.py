@@ -211,8 +211,7 @@ def execute_on_driver(target: Any, statement: Any, params: dict[str, Any]) -> No
     """A Core INSERT/UPDATE built once at import, run on the driver cursor in `target`'s
     transaction (a session or a DriverTransaction): compiled once per dialect and set of
     keys, values converted by the columns' own types. SQLAlchemy's per-statement machinery
-    (~50 µs of Python on SQLite) is skipped; for the writes every request makes (the access
-    log)."""
+    is skipped: for the writes every request makes (the access log)."""
     dialect, cursor, error = driver_cursor(target)
     sql, binds, positional = _driver_plan(statement, dialect, frozenset(params))
     args = _driver_args(binds, positional, params)

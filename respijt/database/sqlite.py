@@ -81,7 +81,7 @@ LOCK_WAIT_MAX_SECONDS = 0.002
 def _on_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
         # On the driver connection itself: the same statement without SQLAlchemy's execution
-        # machinery around it (~50 µs of Python on every write transaction).
+        # machinery around it, as it runs on every write transaction.
         driver = conn.connection.driver_connection
         if _read_only.get():
             driver.execute("BEGIN")
@@ -94,8 +94,8 @@ def _begin_immediate(driver: sqlite3.Connection) -> None:
 
     SQLite's busy handler sleeps 1, 2, 5, 10 … ms between attempts, while a hold keeps the
     lock for a fraction of a millisecond: a writer queued behind it slept on long after it was
-    free (4 clients over HTTP on 2 workers: ~0.31× the no-op POST with it, ~0.40× without).
-    Here a busy lock is tried again after 50 µs, doubling to at most 2 ms, until busy_timeout
+    free (docs/performance.md has the measurements). Here a busy lock is tried again after
+    0.05 ms, doubling to at most 2 ms (LOCK_WAIT_MAX_SECONDS), until busy_timeout
     has passed. Every other statement keeps the connection's busy_timeout. Driver errors leave
     as SQLAlchemy's OperationalError: a lock still busy after busy_timeout is retried by
     run_in_transaction and otherwise answered 503, not a bare driver error (500).

@@ -125,7 +125,7 @@ def access_values(
     event: str | None = None,
 ) -> dict[str, Any]:
     """An access-log row's values but its client reference and region (`log_access`), for a
-    writer that learns the reference only as it writes (`booking.place_plain_hold`)."""
+    writer that learns the reference only as it writes (`reservations.holds.place_plain_hold`)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     event = event or event_for_action(action)

@@ -33,7 +33,7 @@ from respijt.messages import twilio_backend as _twilio_backend  # noqa: F401 (re
 from respijt.messages.backends import get_backend
 from respijt.models import JobRun
 from respijt.people import login_throttle
-from respijt.privacy import retention as privacy_jobs
+from respijt.privacy import retention
 from respijt.reservations import notices as rules
 from respijt.reservations.expiry import expire_overdue_holds
 
@@ -181,7 +181,7 @@ def remind_stale_locations(session: DbSession, now: datetime, config: Config) ->
 def run_retention(session: DbSession, now: datetime, config: Config) -> int:
     keep = timedelta(days=int(config.get("RESPIJT_JOB_RUN_KEEP_DAYS", 14)))
     old_runs = session.execute(delete(JobRun).where(JobRun.started_at < now - keep))
-    purged = privacy_jobs.run_retention(
+    purged = retention.run_retention(
         session,
         now,
         open_request_statuses=OPEN_REQUEST_STATUSES,
