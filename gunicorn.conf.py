@@ -63,8 +63,8 @@ def on_starting(server: Any) -> None:
 
 def post_worker_init(worker: Any) -> None:
     """After the worker has loaded the app: what exists now lives as long as the worker."""
-    # Out of the collector's generations: a full collection no longer walks ~150,000 objects
-    # of Flask, SQLAlchemy and marshmallow (~100–200 ms, once every few hundred requests).
+    # Out of the collector's generations: a full collection does not walk the long-lived objects
+    # of Flask, SQLAlchemy and marshmallow again and again (docs/performance.md).
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD)
 

@@ -1,4 +1,4 @@
-"""respijt: respite-bed availability, central meldpunt and booking."""
+"""respijt: respite-bed availability, the central meldpunt and reservations."""
 
 from __future__ import annotations
 
@@ -35,6 +35,21 @@ def _status_link_settings() -> tuple[str, str] | None:
         return None
     secret = current_app.secret_key
     return (str(secret) if secret else "", current_app.config["RESPIJT_PUBLIC_URL"])
+
+
+def _scheduler_job_ids() -> list[str]:
+    """The scheduler's job ids, for /metrics (read when scraped: the serving frame imports no
+    face)."""
+    from respijt.scheduler.jobs import JOBS
+
+    return [spec.id for spec in JOBS]
+
+
+def _read_scheduler_lease(session: Any) -> Any:
+    """The scheduler's lease as /metrics reports it, or None when no scheduler ever ran."""
+    from respijt.scheduler.lease import read_lease
+
+    return read_lease(session)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -130,14 +145,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     from respijt.serving.logs import RequestIdMiddleware
-    from respijt.serving.metrics import init_metrics
+    from respijt.serving.metrics import SchedulerFacts, init_metrics
 
-    init_metrics(app)  # GET /metrics, and request counts around everything above
+    # GET /metrics, and request counts around everything above.
+    init_metrics(app, SchedulerFacts(_scheduler_job_ids, _read_scheduler_lease))
 
     # Outermost: static files and errors carry the request id too.
     app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
 
-    from respijt.cli.commands import register_cli
+    from respijt.cli import register_cli
 
     register_cli(app)
     return app

@@ -183,7 +183,7 @@ SETTINGS: tuple[Setting, ...] = (
     _whole("RESPIJT_HORIZON_DAYS", 400, 1, 3660),
     _whole("RESPIJT_STALE_AFTER_HOURS", 72, 1, 8760),
     _whole("RESPIJT_MAX_CAPACITY", 200, 1, 10_000),
-    # Booking and requests.
+    # Reservations and care requests.
     _whole("RESPIJT_HOLD_MINUTES", 15, 1, 1440),
     _whole("RESPIJT_PROVIDER_CONFIRM_HOURS", 24, 1, 720),
     _whole("RESPIJT_OFFER_HOURS", 24, 1, 720),
@@ -411,6 +411,14 @@ def require_secret_key(env: Mapping[str, str], why: str) -> None:
     """A production process refuses to start without RESPIJT_SECRET_KEY (ConfigError)."""
     if not (env.get("RESPIJT_SECRET_KEY") or "").strip():
         raise ConfigError([MISSING_KEY.format(why=why).removeprefix("respijt start niet: ")])
+
+
+def missing_secret_key(config: Mapping[str, Any], why: str) -> str | None:
+    """The operator's message when a production process (`why`) runs without a shared
+    RESPIJT_SECRET_KEY, as the app's settings say; None when the key is set."""
+    if config.get("RESPIJT_SECRET_KEY_CONFIGURED"):
+        return None
+    return MISSING_KEY.format(why=why)
 
 
 def instance_secret_key(instance_path: str) -> str:

@@ -7,9 +7,12 @@
    (an earlier stay of the same client there), language and the freshness of the figures.
    The provider on duty gets no bonus: duty is not an input here at all.
 3. Equal scores are ordered by a rotation seeded by the request's reference, so every provider
-   comes first for some requests (seed 003:111).
+   comes first for some requests.
 4. Where the exact dates do not fit a unit, the nearest dates within the request's flexibility
    that do fit are offered for it instead, ranked after the exact fits.
+
+What a request asks (`Criteria`, `criteria_for`) is built in `criteria.py`; both names are
+imported from here too, so a caller builds the criteria and ranks with one module.
 """
 
 from __future__ import annotations
@@ -26,19 +29,18 @@ from sqlalchemy import String, cast, exists, or_, select
 
 from respijt.beds.availability import free_beds_per_night, iso_utc
 from respijt.beds.registry import is_stale
+from respijt.care_requests.criteria import Criteria as Criteria
+from respijt.care_requests.criteria import criteria_for as criteria_for
 from respijt.codes import CARE_LEVEL_ORDER, LANGUAGES
 from respijt.database import DbSession
 from respijt.models import (
-    CareRequest,
     Location,
     Municipality,
     Provider,
     Region,
-    Reservation,
     Unit,
     UnitTargetGroup,
 )
-from respijt.reservations.workflow import CHECKED_IN, COMPLETED, CONFIRMED
 
 # Score weights (sum 1.0); see docs/matching.md.
 W_SAME_MUNICIPALITY = 0.40
@@ -48,34 +50,6 @@ CLOSENESS_KM = 100.0
 W_CONTINUITY = 0.25
 W_LANGUAGE = 0.15
 W_FRESHNESS = 0.10  # scaled down per whole day to 0 when the figures go stale
-
-# How far back the chain of previous requests is followed for continuity.
-CONTINUITY_DEPTH = 5
-STAYED_STATUSES = (CONFIRMED, CHECKED_IN, COMPLETED)
-
-
-@dataclass(frozen=True)
-class Criteria:
-    """What a request asks, detached from the ORM so matching can run for any dates."""
-
-    reference: str
-    municipality_id: int
-    region_id: int | None
-    latitude: float | None
-    longitude: float | None
-    target_group: str
-    care_level: str
-    wheelchair: bool
-    funding: str
-    language: str | None
-    arrival: date
-    departure: date
-    flexibility_days: int = 0
-    previous_location_ids: frozenset[int] = frozenset()
-
-    @property
-    def nights(self) -> int:
-        return (self.departure - self.arrival).days
 
 
 @dataclass
@@ -102,54 +76,6 @@ class Match:
             "score": self.score,
             "reasons": self.reasons,
         }
-
-
-def previous_location_ids(session: DbSession, care_request: CareRequest) -> frozenset[int]:
-    """Locations where the same client stayed, through the chain of previous requests."""
-    request_ids: list[int] = []
-    current = care_request.previous_request
-    while current is not None and len(request_ids) < CONTINUITY_DEPTH:
-        request_ids.append(current.id)
-        current = current.previous_request
-    if not request_ids:
-        return frozenset()
-    return frozenset(
-        session.scalars(
-            select(Location.id)
-            .join(Unit, Unit.location_id == Location.id)
-            .join(Reservation, Reservation.unit_id == Unit.id)
-            .where(
-                Reservation.request_id.in_(request_ids),
-                Reservation.status.in_(STAYED_STATUSES),
-            )
-        )
-    )
-
-
-def criteria_for(
-    session: DbSession,
-    care_request: CareRequest,
-    *,
-    arrival: date | None = None,
-    departure: date | None = None,
-) -> Criteria:
-    municipality = care_request.municipality
-    return Criteria(
-        reference=care_request.reference,
-        municipality_id=municipality.id,
-        region_id=municipality.region_id,
-        latitude=municipality.latitude,
-        longitude=municipality.longitude,
-        target_group=care_request.target_group,
-        care_level=care_request.care_level,
-        wheelchair=care_request.wheelchair,
-        funding=care_request.funding,
-        language=care_request.language,
-        arrival=arrival or care_request.arrival,
-        departure=departure or care_request.departure,
-        flexibility_days=care_request.flexibility_days,
-        previous_location_ids=previous_location_ids(session, care_request),
-    )
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -188,8 +114,8 @@ def _candidate_rows(session: DbSession, criteria: Criteria, *, nearby: bool = Fa
     """Every unit in the country that passes the filters that need no nights; with `nearby`
     only those in the request's region or at a location of an earlier stay.
 
-    Core on the session's connection (plain rows, no ORM loading: ~2,000 rows at national
-    scale); the JSON lists (funding routes, languages) come as text and are parsed per value.
+    Core on the session's connection (plain rows, no ORM loading, as it reads every unit in
+    the country); the JSON lists (funding routes, languages) come as text and are parsed per value.
     """
     levels = CARE_LEVEL_ORDER[CARE_LEVEL_ORDER.index(criteria.care_level) :]
     query = (

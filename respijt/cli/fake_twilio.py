@@ -1,4 +1,4 @@
-"""A fake Twilio on 127.0.0.1 for tests and local demos (`respijt fake-twilio`).
+"""A fake Twilio on 127.0.0.1 for tests and local demos (`respijt fake-twilio`, in commands.py).
 
 It speaks the part of the Messages API that the real `twilio` client uses — create
 (`POST …/Messages.json`), list with `To`/`From` filters and paging, fetch one — and records every
@@ -9,9 +9,8 @@ has given up). It posts signed status callbacks and inbound messages back to the
 signature algorithm Twilio documents (HMAC-SHA1 over URL + sorted parameters, base64), written
 here independently of the `twilio` library so the app's RequestValidator check is tested for real.
 
-In tests: `with FakeTwilio() as fake:` starts it on a free port in a thread.
-Admin endpoints for demos: `GET /_fake/messages`, `POST /_fake/failures`, `POST /_fake/reset`,
-`POST /_fake/status`, `POST /_fake/inbound` (JSON bodies).
+In tests: `with FakeTwilio() as fake:` starts it on a free port in a thread. Its HTTP handler,
+with the admin endpoints for demos, is in `fake_twilio_http.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import random
 import re
 import secrets
@@ -31,16 +29,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
-
 from respijt import clock
+from respijt.cli.fake_twilio_http import make_handler, twilio_error
 
 API_PREFIX = "/2010-04-01/Accounts/"
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
@@ -205,7 +200,7 @@ class FakeTwilio:
 
     def start(self) -> FakeTwilio:
         self._stopping.clear()
-        self._server = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
+        self._server = ThreadingHTTPServer((self.host, self.port), make_handler(self))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -300,9 +295,9 @@ class FakeTwilio:
                 failure = "21211"
             if failure in _ERRORS:
                 status, code, text = _ERRORS[failure]
-                return status, _error(status, code, text), False
+                return status, twilio_error(status, code, text), False
             if not from_ or not body:
-                return 400, _error(400, 21602, "Message body and From are required."), False
+                return 400, twilio_error(400, 21602, "Message body and From are required."), False
             message = FakeMessage(
                 sid="SM" + secrets.token_hex(16),
                 to=to,
@@ -440,15 +435,6 @@ class FakeTwilio:
         return result
 
 
-def _error(status: int, code: int, message: str) -> dict[str, Any]:
-    return {
-        "code": code,
-        "message": message,
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
-
-
 def _twiml_messages(text: str) -> list[str]:
     if "<Response" not in text:
         return []
@@ -457,172 +443,3 @@ def _twiml_messages(text: str) -> list[str]:
     except ElementTree.ParseError:
         return []
     return [(el.text or "").strip() for el in root.iter("Message")]
-
-
-def _make_handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
-    messages_path = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
-    message_path = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages/(SM\w+)\.json$")
-
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "FakeTwilio/1.0"
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests and demos
-            pass
-
-        def _send_json(self, status: int, payload: Any) -> None:
-            data = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:  # the client gave up (an injected timeout)
-                pass
-
-        def _authorized(self, account_sid: str) -> bool:
-            expected = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
-            header = self.headers.get("Authorization", "")
-            return account_sid == fake.account_sid and hmac.compare_digest(
-                header, f"Basic {expected}"
-            )
-
-        def _read_body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
-
-        def do_POST(self) -> None:
-            parts = urlsplit(self.path)
-            if parts.path.startswith("/_fake/"):
-                self._admin_post(parts.path, self._read_body())
-                return
-            match = messages_path.match(parts.path)
-            if match is None:
-                self._send_json(404, _error(404, 20404, "The requested resource was not found"))
-                return
-            form = {k: v[-1] for k, v in parse_qs(self._read_body().decode()).items()}
-            if not self._authorized(match.group(1)):
-                self._send_json(401, _error(401, 20003, "Authenticate"))
-                return
-            status, payload, late = fake._create(form)
-            if late and fake._stopping.wait(fake.timeout_delay):
-                return
-            self._send_json(status, payload)
-
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            if parts.path == "/_fake/messages":
-                self._send_json(200, [m.resource(fake.account_sid) for m in fake.messages()])
-                return
-            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            one = message_path.match(parts.path)
-            many = messages_path.match(parts.path)
-            found = one or many
-            account = found.group(1) if found is not None else ""
-            if found is None:
-                self._send_json(404, _error(404, 20404, "The requested resource was not found"))
-            elif not self._authorized(account):
-                self._send_json(401, _error(401, 20003, "Authenticate"))
-            elif one:
-                try:
-                    self._send_json(200, fake.message(one.group(2)).resource(fake.account_sid))
-                except KeyError:
-                    self._send_json(404, _error(404, 20404, "The requested resource was not found"))
-            else:
-                try:
-                    self._send_json(200, fake._list(query))
-                except ValueError:
-                    self._send_json(400, _error(400, 20001, "Invalid paging parameter"))
-
-        def _admin_post(self, path: str, raw: bytes) -> None:
-            try:
-                data = json.loads(raw or b"{}")
-                if path == "/_fake/failures":
-                    fake.set_failures(
-                        data.get("probabilities"),
-                        data.get("script"),
-                        data.get("seed"),
-                        data.get("timeout_delay"),
-                    )
-                    self._send_json(200, {"ok": True})
-                elif path == "/_fake/reset":
-                    fake.reset()
-                    self._send_json(200, {"ok": True})
-                elif path == "/_fake/status":
-                    result = fake.post_status(
-                        data["sid"], data["status"], error_code=data.get("error_code")
-                    )
-                    self._send_json(200, {"app_status": result.status_code})
-                elif path == "/_fake/inbound":
-                    result = fake.send_inbound(data["from"], data["body"], to=data.get("to"))
-                    self._send_json(
-                        200, {"app_status": result.status_code, "replies": result.replies}
-                    )
-                else:
-                    self._send_json(404, {"error": "unknown admin endpoint"})
-            except (KeyError, ValueError, TypeError) as exc:
-                self._send_json(400, {"error": str(exc)})
-            except OSError as exc:
-                self._send_json(502, {"error": f"app not reachable: {exc}"})
-
-    return Handler
-
-
-@click.command("fake-twilio")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--app-url", help="Waar de app luistert (standaard RESPIJT_PUBLIC_URL).")
-@click.option(
-    "--fail",
-    "failures",
-    multiple=True,
-    metavar="SOORT=KANS",
-    help=f"Fout injecteren, bv. --fail 500=0.1 --fail timeout=0.05 ({', '.join(FAILURE_KINDS)}).",
-)
-@click.option("--timeout-delay", default=15.0, show_default=True, type=float)
-@click.option("--seed", type=int)
-@click.option("--no-status", is_flag=True, help="Geen automatische 'sent'/'delivered'-callbacks.")
-@with_appcontext
-def fake_twilio_command(
-    host: str,
-    port: int,
-    app_url: str | None,
-    failures: tuple[str, ...],
-    timeout_delay: float,
-    seed: int | None,
-    no_status: bool,
-) -> None:
-    """Run a fake Twilio on 127.0.0.1 for local demos (Ctrl-C stops)."""
-    config = current_app.config
-    probabilities: dict[str, float] = {}
-    for item in failures:
-        kind, _, chance = item.partition("=")
-        try:
-            probabilities[kind] = float(chance)
-        except ValueError as exc:
-            raise click.BadParameter(f"{item!r}: verwacht SOORT=KANS, bv. 500=0.1") from exc
-    fake = FakeTwilio(
-        host=host,
-        port=port,
-        account_sid=config["RESPIJT_TWILIO_ACCOUNT_SID"] or DEFAULT_ACCOUNT_SID,
-        auth_token=config["RESPIJT_TWILIO_AUTH_TOKEN"] or DEFAULT_AUTH_TOKEN,
-        number=config["RESPIJT_TWILIO_FROM"] or DEFAULT_FROM,
-        app_url=app_url or config["RESPIJT_PUBLIC_URL"],
-        timeout_delay=timeout_delay,
-        auto_statuses=() if no_status else ("sent", "delivered"),
-        seed=seed,
-        on_message=lambda m: click.echo(f"sms {m.sid} aan {m.to}: {m.body}"),
-    )
-    try:
-        fake.set_failures(probabilities)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
-    click.echo(f"Nep-Twilio luistert op http://{host}:{port}. Start de app met:")
-    click.echo(f"  RESPIJT_SMS_BACKEND=twilio RESPIJT_TWILIO_BASE_URL=http://{host}:{port}")
-    click.echo(f"  RESPIJT_TWILIO_ACCOUNT_SID={fake.account_sid}")
-    click.echo(f"  RESPIJT_TWILIO_AUTH_TOKEN={fake.auth_token} RESPIJT_TWILIO_FROM={fake.number}")
-    click.echo(
-        f'Sms ontvangen namens een telefoon: curl -d \'{{"from": "+31612345678", '
-        f'"body": "JA K7MP3Q"}}\' http://{host}:{port}/_fake/inbound'
-    )
-    fake.serve_forever()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +27,6 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, t
 from sqlalchemy.exc import DBAPIError
 
 from respijt import clock
-from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import (
     DbSession,
     DriverTransaction,
@@ -126,7 +125,7 @@ def access_values(
     event: str | None = None,
 ) -> dict[str, Any]:
     """An access-log row's values but its client reference and region (`log_access`), for a
-    writer that learns the reference only as it writes (`booking.place_plain_hold`)."""
+    writer that learns the reference only as it writes (`reservations.holds.place_plain_hold`)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     event = event or event_for_action(action)
@@ -204,11 +203,12 @@ class Anonymiser:
     """Clears the personal fields of one kind of record whose retention ended before `cutoff`.
 
     `count` answers how many are due (for --dry-run); `run` clears them and returns how many.
+    Both get the care-request statuses that count as open (such a request is kept whole).
     """
 
     name: str
-    count: Callable[[DbSession, datetime], int]
-    run: Callable[[DbSession, datetime, datetime], int]
+    count: Callable[[DbSession, datetime, Collection[str]], int]
+    run: Callable[[DbSession, datetime, datetime, Collection[str]], int]
 
 
 _ANONYMISERS: list[Anonymiser] = []
@@ -224,7 +224,9 @@ def _reservations_due(cutoff: datetime) -> ColumnElement[bool]:
     return (Reservation.departure <= last_day) & Reservation.anonymised_at.is_(None)
 
 
-def _count_reservations(session: DbSession, cutoff: datetime) -> int:
+def _count_reservations(
+    session: DbSession, cutoff: datetime, open_request_statuses: Collection[str]
+) -> int:
     return int(
         session.scalar(
             select(func.count()).select_from(Reservation).where(_reservations_due(cutoff))
@@ -233,7 +235,9 @@ def _count_reservations(session: DbSession, cutoff: datetime) -> int:
     )
 
 
-def _anonymise_reservations(session: DbSession, cutoff: datetime, now: datetime) -> int:
+def _anonymise_reservations(
+    session: DbSession, cutoff: datetime, now: datetime, open_request_statuses: Collection[str]
+) -> int:
     # Reservations hold no personal fields yet (the contact lives on the care request); the
     # mark records that the retention pass has run, and new personal columns are cleared here.
     result = session.execute(
@@ -245,11 +249,11 @@ def _anonymise_reservations(session: DbSession, cutoff: datetime, now: datetime)
 register_anonymiser(Anonymiser("reservation", _count_reservations, _anonymise_reservations))
 
 
-def _requests_due(cutoff: datetime) -> ColumnElement[bool]:
+def _requests_due(cutoff: datetime, open_statuses: Collection[str]) -> ColumnElement[bool]:
     """Closed (not open) requests whose stay ended, and which closed, before the cut-off."""
     last_day = cutoff.astimezone(clock.LOCAL_TZ).date()
     return (
-        CareRequest.status.not_in(OPEN_REQUEST_STATUSES)
+        CareRequest.status.not_in(sorted(open_statuses))
         & (CareRequest.departure <= last_day)
         & (CareRequest.series_until.is_(None) | (CareRequest.series_until <= last_day))
         & (CareRequest.closed_at.is_(None) | (CareRequest.closed_at < cutoff))
@@ -257,17 +261,25 @@ def _requests_due(cutoff: datetime) -> ColumnElement[bool]:
     )
 
 
-def _count_requests(session: DbSession, cutoff: datetime) -> int:
-    query = select(func.count()).select_from(CareRequest).where(_requests_due(cutoff))
+def _count_requests(
+    session: DbSession, cutoff: datetime, open_request_statuses: Collection[str]
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(CareRequest)
+        .where(_requests_due(cutoff, open_request_statuses))
+    )
     return int(session.scalar(query) or 0)
 
 
-def _anonymise_requests(session: DbSession, cutoff: datetime, now: datetime) -> int:
+def _anonymise_requests(
+    session: DbSession, cutoff: datetime, now: datetime, open_request_statuses: Collection[str]
+) -> int:
     # Names and the mobile number go; birth year, municipality, target group, dates, urgency,
     # reason and funding stay for the reports (doorlooptijd, placement rate, unmet demand).
     result = session.execute(
         update(CareRequest)
-        .where(_requests_due(cutoff))
+        .where(_requests_due(cutoff, open_request_statuses))
         .values(client_name="", contact_name="", contact_mobile="", anonymised_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -286,7 +298,9 @@ def _messages_due(cutoff: datetime) -> ColumnElement[bool]:
     )
 
 
-def _count_messages(session: DbSession, cutoff: datetime) -> int:
+def _count_messages(
+    session: DbSession, cutoff: datetime, open_request_statuses: Collection[str]
+) -> int:
     outbound = select(func.count()).select_from(OutboxMessage).where(_messages_due(cutoff))
     inbound = (
         select(func.count())
@@ -296,7 +310,9 @@ def _count_messages(session: DbSession, cutoff: datetime) -> int:
     return int(session.scalar(outbound) or 0) + int(session.scalar(inbound) or 0)
 
 
-def _anonymise_messages(session: DbSession, cutoff: datetime, now: datetime) -> int:
+def _anonymise_messages(
+    session: DbSession, cutoff: datetime, now: datetime, open_request_statuses: Collection[str]
+) -> int:
     # The text and number of an SMS can name the client; the fact that it was sent stays.
     outbound = session.execute(
         update(OutboxMessage).where(_messages_due(cutoff)).values(recipient="", body="", context={})
@@ -317,12 +333,16 @@ def _surveys_due(cutoff: datetime) -> ColumnElement[bool]:
     return (SatisfactionSurvey.departure <= last_day) & SatisfactionSurvey.anonymised_at.is_(None)
 
 
-def _count_surveys(session: DbSession, cutoff: datetime) -> int:
+def _count_surveys(
+    session: DbSession, cutoff: datetime, open_request_statuses: Collection[str]
+) -> int:
     query = select(func.count()).select_from(SatisfactionSurvey).where(_surveys_due(cutoff))
     return int(session.scalar(query) or 0)
 
 
-def _anonymise_surveys(session: DbSession, cutoff: datetime, now: datetime) -> int:
+def _anonymise_surveys(
+    session: DbSession, cutoff: datetime, now: datetime, open_request_statuses: Collection[str]
+) -> int:
     # An answer tied to a stay and an SMS tells what that family thought; the links go, the
     # score, gemeente, provider and departure date stay for the KPI.
     result = session.execute(
@@ -352,13 +372,15 @@ def purge(
     now: datetime,
     *,
     dry_run: bool,
+    open_request_statuses: Collection[str],
     access_log_years: int = 5,
     retention_days: int = 365,
     complaint_retention_days: int = 365,
 ) -> PurgeReport:
     """Remove old access-log rows, anonymise records past retention and remove complaints
-    older than `complaint_retention_days`. Flushes, never commits; with dry_run it only
-    counts."""
+    older than `complaint_retention_days`. A care request whose status is in
+    `open_request_statuses` is still being worked on and keeps its fields. Flushes, never
+    commits; with dry_run it only counts."""
     log_cutoff = _years_before(now, access_log_years)
     retention_cutoff = now - timedelta(days=retention_days)
     complaint_cutoff = feedback.retention_cutoff(now, complaint_retention_days)
@@ -371,9 +393,13 @@ def purge(
     report.access_log_rows = int(session.scalar(old_rows) or 0)
     for anonymiser in _ANONYMISERS:
         if dry_run:
-            report.anonymised[anonymiser.name] = anonymiser.count(session, retention_cutoff)
+            report.anonymised[anonymiser.name] = anonymiser.count(
+                session, retention_cutoff, open_request_statuses
+            )
         else:
-            report.anonymised[anonymiser.name] = anonymiser.run(session, retention_cutoff, now)
+            report.anonymised[anonymiser.name] = anonymiser.run(
+                session, retention_cutoff, now, open_request_statuses
+            )
     if not dry_run and report.access_log_rows:
         report.access_log_rows = _purge_access_log_apart(session, log_cutoff)
     session.flush()

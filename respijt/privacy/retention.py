@@ -3,6 +3,7 @@ periods."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from respijt.database import DbSession
@@ -17,17 +18,20 @@ def run_retention(
     session: DbSession,
     now: datetime,
     *,
+    open_request_statuses: Collection[str],
     access_log_years: int = 5,
     retention_days: int = 365,
     complaint_retention_days: int = 365,
 ) -> int:
     """Remove access-log rows past RESPIJT_ACCESS_LOG_YEARS, anonymise records past
     RESPIJT_RETENTION_DAYS, remove complaints past RESPIJT_COMPLAINT_RETENTION_DAYS and forget
-    old Twilio webhook tokens; returns the rows removed or anonymised. Flushes only."""
+    old Twilio webhook tokens; returns the rows removed or anonymised. A care request whose
+    status is in `open_request_statuses` keeps its fields. Flushes only."""
     report = privacy.purge(
         session,
         now,
         dry_run=False,
+        open_request_statuses=open_request_statuses,
         access_log_years=access_log_years,
         retention_days=retention_days,
         complaint_retention_days=complaint_retention_days,

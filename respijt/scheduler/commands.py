@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from respijt import clock
+from respijt.config import missing_secret_key
 from respijt.extensions import db
 
 
@@ -30,12 +31,14 @@ def scheduler_group(ctx: click.Context) -> None:
     """Run the one scheduler process (stand-by while another holds the lease)."""
     if ctx.invoked_subcommand is not None:
         return
-    from respijt.cli.commands import refuse_without_secret_key
     from respijt.scheduler.runner import SchedulerService
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # A separate process is production: links it signs must verify in the web workers.
-    refuse_without_secret_key(app, "respijt scheduler")
+    problem = missing_secret_key(app.config, "respijt scheduler")
+    if problem is not None:
+        click.echo(problem, err=True)
+        sys.exit(2)
     configure_logging()
     service = SchedulerService(app)
 

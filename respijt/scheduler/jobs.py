@@ -25,6 +25,7 @@ from sqlalchemy import delete
 from respijt import clock
 from respijt.beds import notices as location_notices
 from respijt.beds import registry
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import exception_summary
 from respijt.meldpunt import generation, notices
@@ -32,7 +33,7 @@ from respijt.messages import outbox
 from respijt.messages.transports import get_backend
 from respijt.models import JobRun
 from respijt.people import login_throttle
-from respijt.privacy import retention as privacy_jobs
+from respijt.privacy import retention
 from respijt.reservations import notices as rules
 from respijt.reservations.expiry import expire_overdue_holds
 
@@ -180,9 +181,10 @@ def remind_stale_locations(session: DbSession, now: datetime, config: Config) ->
 def run_retention(session: DbSession, now: datetime, config: Config) -> int:
     keep = timedelta(days=int(config.get("RESPIJT_JOB_RUN_KEEP_DAYS", 14)))
     old_runs = session.execute(delete(JobRun).where(JobRun.started_at < now - keep))
-    purged = privacy_jobs.run_retention(
+    purged = retention.run_retention(
         session,
         now,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
         access_log_years=int(config.get("RESPIJT_ACCESS_LOG_YEARS", 5)),
         retention_days=int(config.get("RESPIJT_RETENTION_DAYS", 365)),
         complaint_retention_days=int(config.get("RESPIJT_COMPLAINT_RETENTION_DAYS", 365)),

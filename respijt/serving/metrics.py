@@ -7,7 +7,9 @@
   counts to files and a scrape adds up every worker's; under `respijt serve` (one process)
   they live in this module's registry.
 - The outbox, scheduler-lease and job figures are read from the database at scrape time
-  (`HealthCollector`), so every worker answers the same.
+  (`HealthCollector`), so every worker answers the same. What it knows of the scheduler (its
+  job ids, how to read the lease) the app factory hands in (`SchedulerFacts`): the serving
+  frame imports no face.
 - Open to 127.0.0.1 and to an admin token; anybody else gets 401 or 403 problem+json.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -89,11 +92,21 @@ class RequestMetricsMiddleware:
             LATENCY.labels(route, method).observe(time.perf_counter() - started)
 
 
+@dataclass(frozen=True)
+class SchedulerFacts:
+    """What /metrics needs of the scheduler: its job ids and a reader of the lease (a session
+    in, the lease state or None out). Both are called at scrape time."""
+
+    job_ids: Callable[[], Iterable[str]]
+    read_lease: Callable[[Any], Any]
+
+
 class HealthCollector:
     """The figures of /health's admin part as gauges, read when Prometheus scrapes."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, scheduler: SchedulerFacts) -> None:
         self.session = session
+        self.scheduler = scheduler
 
     def collect(self) -> Iterator[Metric]:
         database = GaugeMetricFamily(
@@ -113,8 +126,6 @@ class HealthCollector:
     def _from_database(self) -> Iterator[Metric]:
         from respijt.messages.outbox import outbox_health
         from respijt.models import JobRun
-        from respijt.scheduler.jobs import JOBS
-        from respijt.scheduler.lease import read_lease
 
         now = clock.now()
         counts = outbox_health(self.session, now)
@@ -127,7 +138,7 @@ class HealthCollector:
             outbox.add_metric([state], counts[state])
         yield outbox
 
-        lease = read_lease(self.session)
+        lease = self.scheduler.read_lease(self.session)
         active = GaugeMetricFamily(
             "respijt_scheduler_lease_active", "1 while a scheduler holds an unexpired lease."
         )
@@ -159,23 +170,23 @@ class HealthCollector:
             .group_by(JobRun.job_id)
         ).all()
         started = {job_id: moment for job_id, moment in rows}
-        for spec in JOBS:
-            moment = started.get(spec.id)
+        for job_id in self.scheduler.job_ids():
+            moment = started.get(job_id)
             if moment is not None:
                 moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-                last_ok.add_metric([spec.id], moment.timestamp())
+                last_ok.add_metric([job_id], moment.timestamp())
         yield last_ok
         self.session.rollback()  # only read
 
 
-def exposition(session: Any) -> bytes:
+def exposition(session: Any, scheduler: SchedulerFacts) -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         requests = CollectorRegistry()
         multiprocess.MultiProcessCollector(requests)  # type: ignore[no-untyped-call]
     else:
         requests = REGISTRY
     health = CollectorRegistry()
-    health.register(HealthCollector(session))
+    health.register(HealthCollector(session, scheduler))
     return generate_latest(requests) + generate_latest(health)
 
 
@@ -189,7 +200,7 @@ def _check_access() -> None:
         raise Forbidden("Alleen een beheerder mag de meetgegevens lezen.")
 
 
-def init_metrics(app: Flask) -> None:
+def init_metrics(app: Flask, scheduler: SchedulerFacts) -> None:
     from respijt.extensions import db
 
     @app.teardown_request
@@ -200,7 +211,7 @@ def init_metrics(app: Flask) -> None:
     @app.route("/metrics")
     def metrics() -> Response:
         _check_access()
-        return Response(exposition(db.session), content_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(db.session, scheduler), content_type=CONTENT_TYPE_LATEST)
 
     metrics._respijt_read_only = True  # type: ignore[attr-defined]
     # Inside the request-id layer, outside WhiteNoise: static files are counted too.

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from respijt import clock, database
+from respijt import clock
+from respijt.database import sqlite as database
 from respijt.models import ApiToken, NightInventory, Reservation
 from respijt.people.tokens import token_digest
 from tests.api.test_api_registry import assert_problem

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from respijt import clock
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.models import AccessLog, CareRequest, InboundMessage, OutboxMessage
 from respijt.people import tokens
 from respijt.privacy import access_log as privacy
@@ -98,12 +99,24 @@ def test_purge_clears_names_and_mobile_of_closed_requests_after_the_retention(db
         request.closed_at = clock.now()
     db.session.commit()
     now = clock.now() + timedelta(days=380)
-    report = privacy.purge(db.session, now, dry_run=True, retention_days=365)
+    report = privacy.purge(
+        db.session,
+        now,
+        dry_run=True,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        retention_days=365,
+    )
     db.session.rollback()
     assert report.anonymised["care_request"] == 1
     db.session.expire_all()
     assert db.session.get(CareRequest, old.id).client_name == "Jan"
-    privacy.purge(db.session, now, dry_run=False, retention_days=365)
+    privacy.purge(
+        db.session,
+        now,
+        dry_run=False,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        retention_days=365,
+    )
     db.session.commit()
     db.session.expire_all()
     gone = db.session.get(CareRequest, old.id)
@@ -149,7 +162,13 @@ def test_purge_clears_the_number_and_text_of_old_sms(db):
         ]
     )
     db.session.commit()
-    report = privacy.purge(db.session, now, dry_run=False, retention_days=365)
+    report = privacy.purge(
+        db.session,
+        now,
+        dry_run=False,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        retention_days=365,
+    )
     db.session.commit()
     assert report.anonymised["sms"] == 2
     db.session.expire_all()

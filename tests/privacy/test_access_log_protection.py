@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from respijt import create_app
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.extensions import db as _db
 from respijt.models import AccessLog
 from respijt.people.caller import Caller
@@ -122,7 +123,13 @@ def test_sqlite_delete_has_no_permit_a_statement_could_write(db, two_rows, backe
 
 
 def test_purge_still_removes_only_rows_past_the_retention(db, two_rows):
-    report = privacy.purge(db.session, datetime.now(UTC), dry_run=False, access_log_years=5)
+    report = privacy.purge(
+        db.session,
+        datetime.now(UTC),
+        dry_run=False,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        access_log_years=5,
+    )
     db.session.commit()
     assert report.access_log_rows == 1
     assert _rows(db.session) == two_rows[1:]
@@ -291,7 +298,12 @@ def _retention_as(url: str) -> None:
     engine = create_engine(url)
     try:
         with Session(engine) as session:
-            retention.run_retention(session, datetime.now(UTC), access_log_years=5)
+            retention.run_retention(
+                session,
+                datetime.now(UTC),
+                open_request_statuses=OPEN_REQUEST_STATUSES,
+                access_log_years=5,
+            )
             session.commit()
     finally:
         engine.dispose()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from respijt import clock
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.models import AccessLog, Reservation, User
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
@@ -44,10 +45,22 @@ def test_purge_removes_log_rows_older_than_the_retention_years(db):
     log_at(db, five_years_before - timedelta(minutes=1))  # five years and a minute
     log_at(db, five_years_before + timedelta(minutes=1))  # just inside
     db.session.commit()
-    report = privacy.purge(db.session, now, dry_run=True, access_log_years=5)
+    report = privacy.purge(
+        db.session,
+        now,
+        dry_run=True,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        access_log_years=5,
+    )
     db.session.rollback()
     assert report.access_log_rows == 2 and count_log(db) == 3
-    report = privacy.purge(db.session, now, dry_run=False, access_log_years=5)
+    report = privacy.purge(
+        db.session,
+        now,
+        dry_run=False,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        access_log_years=5,
+    )
     db.session.commit()
     assert report.access_log_rows == 2 and count_log(db) == 1
     # The permit does not outlive the purge: the log is append-only again.
@@ -70,12 +83,24 @@ def test_purge_anonymises_stays_that_ended_longer_ago_than_the_retention_days(
     departure = today + timedelta(days=5)
     cutoff_day = departure + timedelta(days=365)
     now = clock.local_midnight_utc(cutoff_day) + timedelta(hours=10)
-    report = privacy.purge(db.session, now, dry_run=True, retention_days=365)
+    report = privacy.purge(
+        db.session,
+        now,
+        dry_run=True,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        retention_days=365,
+    )
     db.session.rollback()
     assert report.anonymised["reservation"] == 1
     db.session.expire_all()
     assert db.session.get(Reservation, early["id"]).anonymised_at is None
-    report = privacy.purge(db.session, now, dry_run=False, retention_days=365)
+    report = privacy.purge(
+        db.session,
+        now,
+        dry_run=False,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        retention_days=365,
+    )
     db.session.commit()
     db.session.expire_all()
     assert report.anonymised["reservation"] == 1
@@ -84,7 +109,13 @@ def test_purge_anonymises_stays_that_ended_longer_ago_than_the_retention_days(
     # The facts reports need stay: unit, dates, status.
     kept = db.session.get(Reservation, early["id"])
     assert (kept.unit_id, kept.status, kept.nights) == (unit.id, "confirmed", 2)
-    again = privacy.purge(db.session, now, dry_run=False, retention_days=365)
+    again = privacy.purge(
+        db.session,
+        now,
+        dry_run=False,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        retention_days=365,
+    )
     assert again.anonymised["reservation"] == 0  # idempotent
 
 
