@@ -26,7 +26,7 @@ from respijt.extensions import db
 from respijt.models import Reservation
 from respijt.people.caller import Caller
 from respijt.privacy import access_log
-from respijt.reservations import fast_hold, holds, steps, workflow
+from respijt.reservations import holds, steps, workflow
 from respijt.serving.callers import current_caller
 
 blp = Blueprint("reservations", __name__, description="Reserveringen van logeerbedden")
@@ -148,8 +148,6 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             "body_fingerprint": body_fingerprint,
             "expected_arrival_time": data.get("expected_arrival_time"),
         }
-        reservation: Reservation | holds.HoldView
-        care_request = None
         # A replay answers with the first result before any request rule is checked again.
         if data.get("request") and not (
             key and holds.find_by_idempotency_key(db.session, caller, key)
@@ -157,27 +155,42 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
             # Logged once, as reservation.create under the request's reference.
             care_request = access.get_request(db.session, caller, data["request"], now)
             # A hold for a request is an offer: the requester answers through their SMS link.
-            reservation, replayed = offers.offer_bed(
+            offer, replayed = offers.offer_bed(
                 db.session,
                 care_request,
                 hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60,
                 reason=data.get("choice_reason"),
                 **hold,
             )
-        else:
-            reservation, replayed = holds.hold_bed(
-                db.session, hold_minutes=config["RESPIJT_HOLD_MINUTES"], **hold
-            )
-        # The client reference is known here for a new hold (no lookup): its request's, or none.
-        reference = None
-        if not replayed:
-            reference = (
-                care_request.reference
-                if care_request is not None
-                else fast_hold.own_reference(reservation.id)
-            )
+            # A new offer's client reference is known here (no lookup): its request's.
+            reference = None if replayed else care_request.reference
+            _log(caller, offer.id, "reservation.create", "success", offer.unit_id, reference)
+            return _dump(offer), replayed
+        # The door writes a new hold's access-log row itself (with the hold, on PostgreSQL).
+        reservation, replayed = holds.hold_bed(
+            db.session,
+            hold_minutes=config["RESPIJT_HOLD_MINUTES"],
+            audit=access_log.access_values(
+                action="reservation.create",
+                caller=caller,
+                outcome="success",
+                purpose=PURPOSE,
+                source=client_source(),
+                now=now,
+            ),
+            **hold,
+        )
+        if replayed:
+            _log(caller, reservation.id, "reservation.create", "success", reservation.unit_id)
+        return _dump(reservation), replayed
+        # The client reference is known here for a new offer (no lookup): its request's.
         _log(
-            caller, reservation.id, "reservation.create", "success", reservation.unit_id, reference
+            caller,
+            reservation.id,
+            "reservation.create",
+            "success",
+            reservation.unit_id,
+            None if replayed else care_request.reference,
         )
         return _dump(reservation), replayed
 

@@ -11,9 +11,10 @@ commit or rollback at the edge:
   weekday), and unless an overdue hold touches the nights (those must be expired first,
   DESIGN §4.3) — in any of those cases it takes nothing and `holds` falls back to its
   explaining path, which reads the unit, expires, and raises the exact error;
-- the reservation INSERT and its first status-history row. On PostgreSQL all three are one
-  statement (data-modifying CTEs: one round trip) that takes every night or none; on SQLite
-  three statements.
+- the reservation INSERT and its first status-history row. On PostgreSQL all three, and the
+  new hold's access-log row when the caller gives its values, are one statement
+  (data-modifying CTEs: one round trip) that takes every night or none; on SQLite three
+  statements, and the caller writes the access-log row.
 
 When only beds are missing, the statement's answer names the nights that had one (on SQLite,
 when it took no night at all, one more statement asks whether the stay is allowed), and the
@@ -135,12 +136,28 @@ WITH allowed AS MATERIALIZED (
   INSERT INTO reservation_event (reservation_id, to_status, actor, at)
   SELECT id, :status, :caller, :created_at::timestamp FROM held
   RETURNING id
-)
+){{audit}}
 SELECT (SELECT id FROM held), (SELECT id FROM history),
   CASE WHEN (SELECT ok FROM allowed)
     THEN ARRAY(SELECT night FROM locked WHERE reserved < capacity ORDER BY night)
     END,
   (SELECT bool_or(needs_provider) FROM taken)"""
+
+# The access-log row of the new hold in the same statement (`privacy.access_values`, prefixed
+# audit_): its reference "reservation:<id>", the unit's region found by the INSERT itself.
+_PG_AUDIT = """, audit AS (
+  INSERT INTO access_log (at, event, action, client_reference, actor, user_id, role,
+    provider_id, organisation, region_id, outcome, source, purpose)
+  SELECT :audit_at::timestamp, :audit_event::text, :audit_action::text,
+    :audit_reference_prefix::text || id, :audit_actor::text, :audit_user_id::integer,
+    :audit_role::text, :audit_provider_id::integer, :audit_organisation::text,
+    (SELECT municipality.region_id FROM unit
+     JOIN location ON location.id = unit.location_id
+     JOIN municipality ON municipality.id = location.municipality_id
+     WHERE unit.id = :unit_id),
+    :audit_outcome::text, :audit_source::text, :audit_purpose::text
+  FROM held
+)"""
 
 
 def _pyformat(sql: str) -> str:
@@ -176,6 +193,7 @@ class HeldRows:
     taken: list[date]
     requires_provider_confirmation: bool
     free: list[date] | None
+    logged: bool = False  # its access-log row was written by the same statement
 
 
 def _identity(value: Any) -> Any:
@@ -188,6 +206,7 @@ class _Dialect:
     take: str
     allowed: str  # SQLite only: whether the unit allows the stay and nothing overdue is in the way
     hold: str  # PostgreSQL: the whole hold as one statement
+    hold_logged: str  # PostgreSQL: the same with its access-log row
     insert_reservation: str
     insert_event: str
     bind_date: Callable[[Any], Any]
@@ -212,7 +231,8 @@ def _for(dialect: Dialect) -> _Dialect:
         postgresql=postgresql,
         take=sql(_TAKE.format(allowed=_STAY_ALLOWED.format(position="instr"))),
         allowed="" if postgresql else f"SELECT {_STAY_ALLOWED.format(position='instr')}",
-        hold=sql(_PG_HOLD),
+        hold=sql(_PG_HOLD.replace("{audit}", "")),
+        hold_logged=sql(_PG_HOLD.replace("{audit}", _PG_AUDIT)),
         insert_reservation=sql(_INSERT_RESERVATION),
         insert_event=sql(_INSERT_EVENT),
         bind_date=Date().dialect_impl(dialect).bind_processor(dialect) or _identity,
@@ -229,13 +249,16 @@ def hold(
     departure: date,
     now: datetime,
     values: dict[str, Any],
+    audit: dict[str, Any] | None = None,
 ) -> HeldRows:
     """Take one bed on every night and insert the held reservation and its history row.
 
     `values` are the reservation's other columns (status, expires_at, short_code, caller …).
     Takes nothing when the unit does not allow the stay or an overdue hold touches the
     nights; when it took some nights but not all (SQLite), it inserts nothing and the caller
-    puts the taken nights back.
+    puts the taken nights back. With `audit` (`privacy.access_values`) PostgreSQL writes the
+    new hold's access-log row in the same statement (`HeldRows.logged`); SQLite leaves it to
+    the caller.
     """
     dialect, cursor, error = driver_cursor(session)
     sql = _for(dialect)
@@ -252,7 +275,13 @@ def hold(
         "created_at": sql.bind_datetime(values["created_at"]),
         "updated_at": sql.bind_datetime(values["updated_at"]),
     }
-    statement = sql.hold if sql.postgresql else sql.take
+    logged = audit is not None and sql.postgresql
+    if logged:
+        assert audit is not None
+        params.update({f"audit_{name}": value for name, value in audit.items()})
+        params["audit_at"] = sql.bind_datetime(audit["at"])
+        params["audit_reference_prefix"] = OWN_REFERENCE_PREFIX
+    statement = (sql.hold_logged if logged else sql.hold) if sql.postgresql else sql.take
     try:
         if sql.postgresql:
             # Prepared at once, not after psycopg's 5 runs: psycopg forgets every prepared
@@ -261,7 +290,7 @@ def hold(
             cursor.execute(statement, params, prepare=True)
             reservation_id, event_id, free, needs_provider = cursor.fetchone()
             if reservation_id is not None:
-                return HeldRows(reservation_id, event_id, [], bool(needs_provider), None)
+                return HeldRows(reservation_id, event_id, [], bool(needs_provider), None, logged)
             return HeldRows(None, None, [], False, None if free is None else list(free))
         rows = cursor.execute(statement, params).fetchall()
         needs_provider = bool(rows[0][1]) if rows else False

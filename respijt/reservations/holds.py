@@ -29,6 +29,7 @@ from respijt.errors import (
 )
 from respijt.models import Reservation, Unit
 from respijt.people.caller import Caller
+from respijt.privacy import access_log
 from respijt.reservations import fast_hold
 from respijt.reservations.changes import announce
 from respijt.reservations.expiry import (
@@ -256,10 +257,14 @@ def place_simple_hold(
     idempotency_key: str | None = None,
     body_fingerprint: str | None = None,
     expected_arrival_time: str | None = None,
+    audit: dict[str, Any] | None = None,
 ) -> tuple[HoldView, bool]:
     """`place_hold` for a hold that serves no care request and is not confirmed at once (the
     meldpunt holding a bed during a call; the busiest write of the service): the same
-    statements, guards and errors, answered as a HoldView. Returns (hold, replayed)."""
+    statements, guards and errors, answered as a HoldView. Returns (hold, replayed).
+
+    With `audit` (`privacy.access_values`) a new hold's access-log row is written too, under
+    its own reference; a replay writes none (the caller logs it under the client's)."""
     existing = _replayed(session, caller, idempotency_key, body_fingerprint)
     if existing is not None:
         return HoldView.of(existing), True
@@ -275,14 +280,27 @@ def place_simple_hold(
         expected_arrival_time=expected_arrival_time,
         request_id=None,
     )
-    written = _write_or_explain(session, caller, values, today)
-    view = (
-        _view(caller, values, written)
-        if isinstance(written, fast_hold.HeldRows)
-        else HoldView.of(written)
-    )
+    written = _write_or_explain(session, caller, values, today, audit)
+    if isinstance(written, fast_hold.HeldRows):
+        view = _view(caller, values, written)
+        if audit is not None and not written.logged:
+            _log_new(session, audit, view.id, unit_id)
+    else:
+        view = HoldView.of(written)
+        if audit is not None:
+            _log_new(session, audit, view.id, unit_id)
     announce(session, view, previous=None, now=now)
     return view, False
+
+
+def _log_new(session: DbSession, audit: dict[str, Any], reservation_id: int, unit_id: int) -> None:
+    """The access-log row of a new hold without a care request, in the unit's region."""
+    access_log.write_access(
+        session,
+        audit,
+        client_reference=fast_hold.own_reference(reservation_id),
+        region_of_unit=unit_id,
+    )
 
 
 def hold_bed(
@@ -300,6 +318,7 @@ def hold_bed(
     idempotency_key: str | None = None,
     body_fingerprint: str | None = None,
     expected_arrival_time: str | None = None,
+    audit: dict[str, Any] | None = None,
 ) -> tuple[Reservation | HoldView, bool]:
     """The one door for a hold that serves no care request (an offer for a request is
     `care_requests.offers.offer_bed`). Returns (reservation, replayed).
@@ -307,6 +326,8 @@ def hold_bed(
     A hold confirmed at once goes through `place_hold`, which makes the ORM object the
     confirmation needs; every other hold is `place_simple_hold`, answered as a HoldView. A
     replay of an Idempotency-Key answers with the first reservation, whichever way made it.
+    With `audit` (`privacy.access_values`) a new hold's access-log row is written in the same
+    transaction, under the reference "reservation:<id>"; a replay's is left to the caller.
     """
     hold: dict[str, Any] = {
         "unit_id": unit_id,
@@ -321,10 +342,13 @@ def hold_bed(
         "expected_arrival_time": expected_arrival_time,
     }
     if confirm:
-        return place_hold(
+        reservation, replayed = place_hold(
             session, provider_confirm_hours=provider_confirm_hours, confirm=True, **hold
         )
-    return place_simple_hold(session, **hold)
+        if audit is not None and not replayed:
+            _log_new(session, audit, reservation.id, unit_id)
+        return reservation, replayed
+    return place_simple_hold(session, audit=audit, **hold)
 
 
 def _plain_sql_applies(arrival: date, departure: date, today: date) -> bool:
@@ -333,18 +357,25 @@ def _plain_sql_applies(arrival: date, departure: date, today: date) -> bool:
 
 
 def _write_or_explain(
-    session: DbSession, caller: Caller, values: dict[str, Any], today: date
+    session: DbSession,
+    caller: Caller,
+    values: dict[str, Any],
+    today: date,
+    audit: dict[str, Any] | None = None,
 ) -> fast_hold.HeldRows | Reservation:
     """The hold in plain SQL when it can be (what it wrote), else through the explaining path
-    (the reservation it made, or the precise refusal)."""
+    (the reservation it made, or the precise refusal). With `audit` the plain SQL may write
+    the access-log row as well (`HeldRows.logged`)."""
     if _plain_sql_applies(values["arrival"], values["departure"], today):
-        rows = _write_hold(session, values)
+        rows = _write_hold(session, values, audit)
         if rows is not None:
             return rows
     return _place_hold_explained(session, caller, values, today)
 
 
-def _write_hold(session: DbSession, values: dict[str, Any]) -> fast_hold.HeldRows | None:
+def _write_hold(
+    session: DbSession, values: dict[str, Any], audit: dict[str, Any] | None = None
+) -> fast_hold.HeldRows | None:
     """The common case in plain SQL (`fast_hold`): the nights, the reservation and its history
     row. When it did not hold the stay, the nights SQLite took go back (PostgreSQL takes every
     night or none); then NoBedFree naming the full nights if the unit allows the stay and
@@ -358,6 +389,7 @@ def _write_hold(session: DbSession, values: dict[str, Any]) -> fast_hold.HeldRow
         departure=departure,
         now=values["created_at"],
         values=values,
+        audit=audit,
     )
     if rows.reservation_id is not None and rows.event_id is not None:
         return rows
