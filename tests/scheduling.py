@@ -75,6 +75,7 @@ def start_scheduler(database_url: str, workdir: Path, name: str) -> tuple[subpro
         "RESPIJT_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS),
         "RESPIJT_SCHEDULER_EXPIRE_SECONDS": str(TICK_SECONDS),
         "RESPIJT_SCHEDULER_DISPATCH_SECONDS": str(TICK_SECONDS),
+        "RESPIJT_SCHEDULER_WAITLIST_SECONDS": str(TICK_SECONDS),
         "PYTHONUNBUFFERED": "1",
     }
     log = workdir / f"{name}.log"

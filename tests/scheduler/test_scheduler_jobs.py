@@ -109,7 +109,14 @@ def test_retention_job_purges_old_job_runs_only(db, app):
 DAILY = [
     spec
     for spec in jobs.JOBS
-    if spec.id not in ("expire_holds", "dispatch_outbox", "release_stuck_messages", "remind_rota")
+    if spec.id
+    not in (
+        "expire_holds",
+        "dispatch_outbox",
+        "release_stuck_messages",
+        "offer_waitlist",
+        "remind_rota",
+    )
 ]
 
 
