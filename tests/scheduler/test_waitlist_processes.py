@@ -77,10 +77,10 @@ def test_two_schedulers_make_each_waitlist_offer_once(db, make, tmp_path):
     url = db.engine.url.render_as_string(False)
     processes: list[subprocess.Popen] = []
     try:
-        leader, leader_log = start_scheduler(url, tmp_path, "a")
+        leader, leader_log = start_scheduler(url, tmp_path, "a", waitlist_seconds=TICK_SECONDS)
         processes.append(leader)
         wait_for(lambda: holder_pid() == str(leader.pid), 30, "the first scheduler to lead")
-        standby, standby_log = start_scheduler(url, tmp_path, "b")
+        standby, standby_log = start_scheduler(url, tmp_path, "b", waitlist_seconds=TICK_SECONDS)
         processes.append(standby)
         wait_for(lambda: "stand-by" in standby_log.read_text(), 30, "the second to stand by")
 
