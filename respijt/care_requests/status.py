@@ -206,3 +206,19 @@ def follow_reservation(
                 now=now,
                 reason=reason,
             )
+            _keep_urgent_in_view(session, care_request, now=now, reason=reason)
+
+
+def _keep_urgent_in_view(
+    session: DbSession, care_request: CareRequest, *, now: datetime, reason: str
+) -> None:
+    """Urgency belongs to the request, not to its latest offer: an urgent request whose offer
+    ended waits without a bed again, so it goes back on the meldpunt's spoed list (the offer
+    had cleared the flag)."""
+    if care_request.urgency != "urgent":
+        return
+    care_request.attention_at = now
+    care_request.attention_reason = (
+        f"Spoed: {reason.lower()}; de aanvraag wacht weer op een passend logeerbed."
+    )
+    session.flush()

@@ -1,14 +1,18 @@
-"""The waitlist job: offer freed beds to waiting requests, urgent first, then oldest.
+"""The waitlist: offer freed beds to waiting requests in a fair order, urgent first, then oldest.
 
-`make_offers()` is idempotent and safe to run every few minutes (the scheduler does; so does
-`respijt waitlist offer`):
+`run_waitlist()` is one pass; it is idempotent and safe to run every minute. The scheduler's
+`offer_waitlist` job runs it every RESPIJT_SCHEDULER_WAITLIST_SECONDS, so nights freed by a
+cancellation, a decline, a lapsed offer or more capacity are offered at the next run;
+`respijt waitlist offer` runs the same pass by hand. A pass:
 
-1. lapsed holds are released first, so an unanswered offer sends its request back to the
-   waitlist and frees its nights for the next request;
-2. requests whose dates have passed expire;
-3. each waiting request that now fits gets one time-limited hold (an offer) on its best match.
-   A request holds at most one offer at a time (it is `offered`, no longer `waitlisted`), and
-   never gets the same unit and dates offered twice: the freed nights go to the next in line.
+1. releases lapsed holds first, so an unanswered offer sends its request back to the waitlist
+   and frees its nights for the next request;
+2. closes requests whose dates have passed as `expired`: unmet demand in the KPIs;
+3. gives each waiting request that now fits one time-limited hold (an offer) on its best match,
+   through `offers.offer_bed`, in the fair order of `waiting_requests`: urgency (spoed, then
+   binnenkort, then gepland), then waiting time (the oldest request first). A request holds at
+   most one offer at a time (it is `offered`, no longer `waitlisted`), and never gets the same
+   unit and dates offered twice: the freed nights go to the next in line.
 
 Withdrawn and closed requests are never waitlisted, so they never get offers.
 """
@@ -50,6 +54,19 @@ class Offer:
     expires_at: datetime | None
 
 
+@dataclass(frozen=True)
+class WaitlistRun:
+    """What one pass did: holds released, requests closed as unmet, offers made."""
+
+    released: int
+    closed: int
+    offers: list[Offer]
+
+    @property
+    def rows(self) -> int:
+        return self.released + self.closed + len(self.offers)
+
+
 def waiting_requests(session: DbSession) -> list[CareRequest]:
     """Waiting single-stay requests in the order they are served: urgent first, then oldest."""
     return list(
@@ -84,9 +101,27 @@ def make_offers(
     provider_confirm_hours: float = 24,
 ) -> list[Offer]:
     """Run one waitlist pass at `now`; returns the offers made."""
+    return run_waitlist(
+        session,
+        now,
+        offer_hours=offer_hours,
+        stale_after_hours=stale_after_hours,
+        provider_confirm_hours=provider_confirm_hours,
+    ).offers
+
+
+def run_waitlist(
+    session: DbSession,
+    now: datetime,
+    *,
+    offer_hours: float,
+    stale_after_hours: int = 72,
+    provider_confirm_hours: float = 24,
+) -> WaitlistRun:
+    """Run one waitlist pass at `now`: release lapsed holds, close passed requests, offer."""
     today = now.astimezone(clock.LOCAL_TZ).date()
-    expire_overdue_holds(session, now)
-    lifecycle.expire_past_requests(session, now=now, today=today)
+    released = expire_overdue_holds(session, now)
+    closed = lifecycle.expire_past_requests(session, now=now, today=today)
     offers: list[Offer] = []
     for care_request in waiting_requests(session):
         matches = find_matches(
@@ -127,4 +162,4 @@ def make_offers(
             )
             break
     session.flush()
-    return offers
+    return WaitlistRun(released=released, closed=closed, offers=offers)

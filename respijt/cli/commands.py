@@ -255,7 +255,10 @@ def waitlist_group() -> None:
 @waitlist_group.command("offer")
 @with_appcontext
 def waitlist_offer_command() -> None:
-    """Offer freed beds to waiting requests (urgent first, then oldest); the scheduler runs it."""
+    """Offer freed beds to waiting requests (urgent first, then oldest) now.
+
+    The scheduler runs the same pass every RESPIJT_SCHEDULER_WAITLIST_SECONDS (offer_waitlist).
+    """
     from respijt.care_requests import waitlist
 
     config = current_app.config
@@ -281,7 +284,10 @@ def waitlist_offer_command() -> None:
 @waitlist_group.command("expire")
 @with_appcontext
 def waitlist_expire_command() -> None:
-    """Expire open requests whose desired dates have passed unplaced."""
+    """Expire open requests whose desired dates have passed unplaced.
+
+    The scheduler does this too, in every run of offer_waitlist.
+    """
     from respijt.care_requests import lifecycle
 
     count = run_in_transaction(

@@ -25,6 +25,7 @@ from sqlalchemy import delete
 from respijt import clock
 from respijt.beds import notices as location_notices
 from respijt.beds import registry
+from respijt.care_requests import waitlist
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import exception_summary
@@ -193,6 +194,17 @@ def run_retention(session: DbSession, now: datetime, config: Config) -> int:
     return purged + forgotten + int(old_runs.rowcount)  # type: ignore[attr-defined]
 
 
+def offer_waitlist(session: DbSession, now: datetime, config: Config) -> int:
+    """One waitlist pass: lapsed holds released, passed requests closed, freed beds offered."""
+    return waitlist.run_waitlist(
+        session,
+        now,
+        offer_hours=float(config["RESPIJT_OFFER_HOURS"]),
+        stale_after_hours=int(config["RESPIJT_STALE_AFTER_HOURS"]),
+        provider_confirm_hours=float(config["RESPIJT_PROVIDER_CONFIRM_HOURS"]),
+    ).rows
+
+
 def generate_rota(session: DbSession, now: datetime, config: Config) -> int:
     """Extend every region's rota to the horizon, then report gaps to the coordinators."""
     horizon = int(config.get("RESPIJT_ROTA_HORIZON_DAYS", 56))
@@ -228,6 +240,12 @@ JOBS: tuple[JobSpec, ...] = (
         "onderbroken verzendingen terugzetten om na te gaan",
         release_stuck_messages,
         _every("RESPIJT_SCHEDULER_EXPIRE_SECONDS"),
+    ),
+    JobSpec(
+        "offer_waitlist",
+        "wachtlijst: vrijgekomen bedden aanbieden, verlopen aanvragen sluiten",
+        offer_waitlist,
+        _every("RESPIJT_SCHEDULER_WAITLIST_SECONDS"),
     ),
     JobSpec(
         "extend_horizon",

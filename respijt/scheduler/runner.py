@@ -262,6 +262,10 @@ class SchedulerService:
 
     def run_job(self, spec: JobSpec) -> None:
         """One run: guard the lease, do the work, record the run — one transaction."""
+        if self._stop.is_set():
+            # Stopping: a run still queued in the pool (more jobs were due at once than it has
+            # workers) must not start, or its guard would renew the lease after its release.
+            return
         with self.app.app_context():
             session = db.session
             started = clock.now()

@@ -210,3 +210,61 @@ def test_waitlist_command_reports_the_offers_in_dutch(app, db, make):
     assert f"Aanbod voor {waiting.reference}" in result.output
     assert "Aanbiedingen gedaan: 1." in result.output
     assert _status(db, waiting) == "offered"
+
+
+def test_an_urgent_request_stays_urgent_after_a_declined_offer(db, make):
+    today = freeze_start()
+    municipality = make.municipality()
+
+    def blocked_unit():
+        unit = make.unit(
+            location=make.location(municipality=municipality),
+            capacity=1,
+            requires_provider_confirmation=True,
+        )
+        return unit, occupy(db.session, unit, arrival, departure)
+
+    arrival, departure = today + timedelta(days=6), today + timedelta(days=9)
+    first_unit, first_block = blocked_unit()
+    second_unit, second_block = blocked_unit()
+    oldest = create(db.session, body(municipality, arrival, departure))
+    later(hours=1)
+    older = create(db.session, body(municipality, arrival, departure))
+    later(hours=1)
+    urgent = create(db.session, body(municipality, arrival, departure, urgency="urgent"))
+    assert urgent.attention_at is not None  # flagged at intake: spoed without a fit
+
+    steps.cancel(
+        db.session, first_block, party="requester", caller=STAFF, now=clock.now(), reason="x"
+    )
+    db.session.commit()
+    [offer] = _offers(db)
+    assert offer.reference == urgent.reference
+    assert _status(db, urgent) == "offered" and urgent.attention_at is None
+
+    # The requester says yes, the provider declines: the request waits again, still urgent.
+    later(hours=1)
+    reservation = db.session.get(Reservation, offer.reservation_id)
+    steps.confirm_by_requester(
+        db.session, reservation, caller=STAFF, now=clock.now(), provider_confirm_hours=24
+    )
+    steps.decline_by_provider(
+        db.session, reservation, caller=STAFF, now=clock.now(), reason="Geen personeel"
+    )
+    db.session.commit()
+    assert _status(db, urgent) == "waitlisted"
+    assert urgent.urgency == "urgent"
+    assert urgent.attention_at == clock.now()  # back on the meldpunt's spoed list
+    assert urgent.attention_reason.startswith("Spoed: afgewezen door de aanbieder")
+
+    [offer] = _offers(db)  # the declined unit is not offered to it again: the oldest gets it
+    assert (offer.reference, offer.unit_id) == (oldest.reference, first_unit.id)
+
+    # The next freed bed goes to the urgent request before the older planned one.
+    steps.cancel(
+        db.session, second_block, party="requester", caller=STAFF, now=clock.now(), reason="x"
+    )
+    db.session.commit()
+    [offer] = _offers(db)
+    assert (offer.reference, offer.unit_id) == (urgent.reference, second_unit.id)
+    assert _status(db, older) == "waitlisted"

@@ -109,7 +109,14 @@ def test_retention_job_purges_old_job_runs_only(db, app):
 DAILY = [
     spec
     for spec in jobs.JOBS
-    if spec.id not in ("expire_holds", "dispatch_outbox", "release_stuck_messages", "remind_rota")
+    if spec.id
+    not in (
+        "expire_holds",
+        "dispatch_outbox",
+        "release_stuck_messages",
+        "offer_waitlist",
+        "remind_rota",
+    )
 ]
 
 
@@ -194,6 +201,19 @@ def test_a_job_run_after_losing_the_lease_writes_nothing(db, make, app):
     assert db.session.scalar(select(func.count()).select_from(JobRun)) == 1
     statuses = db.session.scalars(select(Reservation.status).order_by(Reservation.id)).all()
     assert statuses == ["expired", "held"]  # the fenced run changed nothing
+
+
+def test_a_run_still_queued_when_the_scheduler_stops_does_not_renew_the_released_lease(db, app):
+    clock.freeze(T0)
+    service = SchedulerService(app)
+    assert service.lease.try_acquire()[0] is True
+    service._stop.set()  # SIGTERM: more jobs were due at once than the pool has workers
+    assert service.lease.release() is True
+    clock.freeze(T0 + timedelta(seconds=1))
+    service.run_job(jobs.job_by_id("offer_waitlist"))  # the queued run starts after the release
+    assert db.session.scalar(select(func.count()).select_from(JobRun)) == 0
+    assert not read_lease(db.session).active(clock.now())
+    db.session.rollback()
 
 
 def test_a_failing_job_is_recorded_with_its_error(db, app):
