@@ -132,17 +132,16 @@ def _filter_municipality(lines: list[ledger.LineView], code: str | None) -> list
 
 
 def render_lines(
-    lines: list[ledger.LineView], args: dict[str, Any], *, title: str, filename: str
+    lines: list[ledger.LineView], args: dict[str, Any], *, filename: str
 ) -> ResponseReturnValue:
+    """JSON, or the CSV of one list; `filename` is without the list's name and '.csv'."""
     names = formats.names_for(db.session, lines)
     gemeente, other = formats.split_by_payer(lines)
     if args["format"] == "csv":
         chosen = gemeente if args["list"] == "gemeente" else other
-        label = "gemeente (Wmo)" if args["list"] == "gemeente" else "overige betalers (ELV, Wlz)"
-        text = formats.lines_csv(
-            chosen, names, title=f"{title}, {label}", decimal_comma=args["decimal"] == "comma"
-        )
-        return csv_response(text, filename)
+        label = "gemeente-wmo" if args["list"] == "gemeente" else "overige-betalers"
+        text = formats.lines_csv(chosen, names, decimal_comma=args["decimal"] == "comma")
+        return csv_response(text, f"{filename}-{label}.csv")
     return {
         "note": ledger.NOTE,
         "lines": [formats.line_dict(line, names) for line in gemeente],
@@ -179,9 +178,7 @@ def get_claims(args: dict[str, Any]) -> ResponseReturnValue:
             log_request_access(
                 db.session, action="search", caller=caller, reference=None, outcome="granted"
             )
-        body = render_lines(
-            lines, args, title=f"Declaratieregels {month}", filename=f"declaratie-{month}.csv"
-        )
+        body = render_lines(lines, args, filename=f"declaratieregels-{month}")
         if isinstance(body, dict):
             return jsonify({"month": str(month), **body})
         return body
@@ -216,8 +213,7 @@ def _render_export(
     body = render_lines(
         lines,
         args,
-        title=f"Declaratie-export {export.month} nr. {export.seq}",
-        filename=f"declaratie-{export.month}-export-{export.seq}.csv",
+        filename=f"declaratie-export-{export.month}-nr-{export.seq}",
     )
     if isinstance(body, dict):
         return {"export": _export_dict(export), "month": export.month, **body}

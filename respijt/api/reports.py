@@ -16,7 +16,8 @@ from respijt.api.claims import FormatQuery, scope_provider
 from respijt.api.schemas import _range_check
 from respijt.api.security import requires
 from respijt.claims import formats, kpis, leegstand, months
-from respijt.claims.kpis import SERIES_FIELDS, flatten
+from respijt.claims.kpi_labels import KPI_HEADER, SERIES_LABELS, figure_rows
+from respijt.claims.kpis import SERIES_FIELDS
 from respijt.extensions import db
 from respijt.people.caller import ensure_visible_filters, visible_regions
 from respijt.serving.callers import current_caller, read_only
@@ -24,20 +25,21 @@ from respijt.serving.downloads import csv_response
 
 blp = Blueprint("reports", __name__, description="Leegstand en kerncijfers voor gemeenten")
 
+# The words of the monthly report's leegstand table.
 LEEGSTAND_HEADER = (
-    "maand",
-    "aanbieder",
-    "locatie",
-    "eenheid_id",
-    "eenheid",
-    "gemeente_code",
-    "gemeente",
-    "nachten",
-    "beschikbaar_gestelde_bednachten",
-    "gebruikte_bednachten",
-    "vrijgehouden_bednachten",
-    "bezettingsgraad",
-    "voorlopig",
+    "Maand",
+    "Aanbieder",
+    "Locatie",
+    "Eenheidnummer",
+    "Eenheid",
+    "Gemeentecode",
+    "Gemeente",
+    "Nachten",
+    "Bednachten beschikbaar gesteld",
+    "Bednachten gebruikt",
+    "Bednachten vrijgehouden, niet gebruikt",
+    "Bezetting",
+    "Voorlopig",
 )
 
 
@@ -116,9 +118,8 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
                 )
                 for r in rows
             ),
-            title=f"Leegstandregister {month}",
         )
-        return csv_response(text, f"leegstand-{month}.csv")
+        return csv_response(text, f"leegstandregister-{month}.csv")
     return jsonify(
         {
             "month": str(month),
@@ -170,9 +171,8 @@ def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
 
         period = f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
         text = formats.table_csv(
-            ("maand", *SERIES_FIELDS),
+            ("Maand", *(SERIES_LABELS[name] for name in SERIES_FIELDS)),
             ((row["month"], *(cell(row, name) for name in SERIES_FIELDS)) for row in rows),
-            title=f"Kerncijfers per maand {period} (aantallen onder 5 personen: <5)",
         )
         return csv_response(text, f"kerncijfers-per-maand-{period}.csv")
     return jsonify(rows)
@@ -196,9 +196,7 @@ def get_kpis(args: dict[str, Any]) -> ResponseReturnValue:
     if args["format"] == "csv":
         period = f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
         text = formats.table_csv(
-            ("kengetal", "waarde"),
-            flatten(figures, decimal_comma=args["decimal"] == "comma"),
-            title=f"Kerncijfers {period} (aantallen onder 5 personen: <5)",
+            KPI_HEADER, figure_rows(figures, decimal_comma=args["decimal"] == "comma")
         )
         return csv_response(text, f"kerncijfers-{period}.csv")
     return jsonify(figures)

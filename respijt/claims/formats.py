@@ -1,4 +1,4 @@
-"""Claim lines as JSON-ready dicts and as semicolon-separated UTF-8 CSV (Dutch headers)."""
+"""Claim lines as JSON-ready dicts and as semicolon-separated CSV with Dutch headers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt.claims.ledger import NOTE, LineView
+from respijt.claims.ledger import LineView
 from respijt.database import DbSession
 from respijt.models import Location, Municipality, Provider
 
@@ -93,28 +93,30 @@ def split_by_payer(lines: Iterable[LineView]) -> tuple[list[LineView], list[Line
     return gemeente, other
 
 
+# Column headers in the words of the pages; the order is the documented format
+# (docs/exports.md), which a gemeente's or provider's system may read by position.
 CSV_HEADER = (
-    "regel_id",
-    "soort",
-    "crediteert",
-    "versie",
-    "reservering",
-    "client_referentie",
-    "aanbieder",
-    "agb_code",
-    "locatie",
-    "gemeente_code",
-    "gemeente",
-    "financiering",
-    "betaler",
-    "productcode",
-    "eerste_nacht",
-    "laatste_nacht",
-    "nachten",
-    "tarief",
-    "bedrag",
-    "voorlopig",
-    "export",
+    "Regel",
+    "Soort",
+    "Crediteert regel",
+    "Versie",
+    "Reservering",
+    "Cliëntreferentie",
+    "Aanbieder",
+    "AGB-code",
+    "Locatie",
+    "Gemeentecode",
+    "Gemeente",
+    "Financiering",
+    "Betaler",
+    "Productcode",
+    "Eerste nacht",
+    "Laatste nacht",
+    "Nachten",
+    "Tarief",
+    "Bedrag",
+    "Voorlopig",
+    "Export",
 )
 KIND_LABELS = {"claim": "declaratie", "credit": "creditering"}
 
@@ -150,13 +152,11 @@ class SafeCsvWriter:
             self.writerow(row)
 
 
-def lines_csv(
-    lines: Sequence[LineView], names: Names, *, title: str, decimal_comma: bool = False
-) -> str:
-    """CSV text: two comment lines (what this is, and that it is a specification), a header,
-    then one row per line. Byte-stable: the same lines give the same text."""
+def lines_csv(lines: Sequence[LineView], names: Names, *, decimal_comma: bool = False) -> str:
+    """CSV text: the header, then one row per line; no comment rows, which an importer would
+    read as data (what the file is goes in its name). Byte-stable: the same lines give the
+    same text."""
     out = io.StringIO()
-    out.write(f"# {title}\n# {NOTE}\n")
     writer = SafeCsvWriter(out)
     writer.writerow(CSV_HEADER)
     for line in lines:
@@ -190,9 +190,9 @@ def lines_csv(
     return out.getvalue()
 
 
-def table_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str) -> str:
+def table_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text: the header, then the rows; what the table is goes in the file's name."""
     out = io.StringIO()
-    out.write(f"# {title}\n")
     writer = SafeCsvWriter(out)
     writer.writerow(header)
     writer.writerows(rows)

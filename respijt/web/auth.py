@@ -37,6 +37,7 @@ from respijt.models import User, WebSession
 from respijt.people import accounts, login_throttle
 from respijt.people.tokens import list_tokens
 from respijt.web import account_forms as forms
+from respijt.web.qr_code import qr_svg
 from respijt.web.security import SessionPrincipal, current_principal, login_required
 
 bp = Blueprint("auth", __name__)
@@ -318,7 +319,8 @@ def totp_setup() -> ResponseReturnValue:
             flash(exc.detail, "fout")
         else:
             return _page("recovery_codes.html", codes=codes)
-    return _page("totp_setup.html", form=form, secret=secret, uri=accounts.provisioning_uri(user))
+    uri = accounts.provisioning_uri(user)
+    return _page("totp_setup.html", form=form, secret=secret, uri=uri, qr=qr_svg(uri))
 
 
 @bp.route("/logout", methods=["GET", "POST"])

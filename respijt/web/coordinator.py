@@ -20,6 +20,7 @@ from sqlalchemy import select
 from respijt import clock, edge
 from respijt.care_requests import common
 from respijt.claims import formats, kpis
+from respijt.claims.kpi_labels import KPI_HEADER, SERIES_LABELS, figure_rows
 from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.claims.months import Month
 from respijt.errors import NotFound
@@ -44,14 +45,6 @@ from respijt.web.security import current_principal, login_required
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 ROTA_DAYS = 14
-SERIES_LABELS = {
-    "requests": "Aanvragen",
-    "placed": "Geplaatst",
-    "placement_rate": "Plaatsingsgraad",
-    "lead_time_median_hours": "Doorlooptijd (mediaan, uren)",
-    "unmet_demand": "Onvervulde vraag",
-    "occupancy": "Bezetting",
-}
 
 
 def _caller() -> Caller:
@@ -224,11 +217,7 @@ def coordinator_kpis_csv() -> ResponseReturnValue:
     f, args = _csv_filter()
     figures = kpis.kpi_figures(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
-    text = formats.table_csv(
-        ("kengetal", "waarde"),
-        flatten(figures, decimal_comma=True),
-        title=f"Kerncijfers {period} (aantallen onder 5 personen: <5)",
-    )
+    text = formats.table_csv(KPI_HEADER, figure_rows(figures, decimal_comma=True))
     return csv_response(text, f"kerncijfers-{period}.csv")
 
 
@@ -240,9 +229,8 @@ def coordinator_kpi_months_csv() -> ResponseReturnValue:
     series = kpis.monthly_series(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
     text = formats.table_csv(
-        ("maand", *SERIES_FIELDS),
+        ("Maand", *(SERIES_LABELS[n] for n in SERIES_FIELDS)),
         ((row["month"], *(_series_cell(row, n) for n in SERIES_FIELDS)) for row in series),
-        title=f"Kerncijfers per maand {period} (aantallen onder 5 personen: <5)",
     )
     return csv_response(text, f"kerncijfers-per-maand-{period}.csv")
 

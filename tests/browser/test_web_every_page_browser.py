@@ -33,6 +33,7 @@ from respijt.models import Location, Unit, User
 from respijt.people import accounts
 from respijt.people.accounts import SECOND_FACTOR_ROLES
 from respijt.people.caller import ROLES
+from respijt.web.qr_code import QR_TITLE
 from tests.api.test_route_access import HALF_SIGNED_IN, ROUTES, allowed
 from tests.browser import test_web_browser as web_browser
 from tests.browser.browser import PAGE_BUDGET_BYTES, Traffic, axe_violations
@@ -272,6 +273,10 @@ def test_every_page_passes_axe_within_budget_for_every_role(server, browser, db,
     _sign_in(walk, "provider", page, traffic, {"email": data.enrolling["email"], "secret": None})
     assert urlsplit(page.url).path == "/account/2fa", page.url
     walk.checked.add(("provider", "/account/2fa"))
+    # The QR code to scan (checked by axe with the page above), the key as text beside it.
+    qr = page.get_by_role("img", name=QR_TITLE)
+    assert qr.is_visible() and qr.bounding_box()["width"] >= 150
+    assert page.locator("code.sleutel").is_visible()
     secret = db.session.scalar(select(User.totp_secret).where(User.id == data.enrolling["id"]))
     db.session.rollback()
     page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())

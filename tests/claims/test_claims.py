@@ -287,7 +287,7 @@ def test_claims_api_shows_a_provider_its_own_lines_and_a_coordinator_all(client,
     assert bad["invalidParams"][0]["name"] == "month"
 
 
-def test_reexport_is_identical_byte_for_byte_and_csv_says_it_is_a_specification(client, db, make):
+def test_reexport_is_identical_byte_for_byte_and_csv_opens_as_dutch_text(client, db, make):
     w, _, wmo, elv, _ = _two_providers(make, db)
     deliver(db.session, wmo)
     freeze(date(2027, 4, 9))
@@ -308,33 +308,45 @@ def test_reexport_is_identical_byte_for_byte_and_csv_says_it_is_a_specification(
     assert again.status_code == 200
     assert first.data == again.data == client.get(url, headers=mine).data
     month_csv = client.get("/api/v1/claims?month=2027-03&format=csv&decimal=comma", headers=mine)
-    # The month view lists the same frozen lines under its own title line.
-    assert month_csv.data.split(b"\n")[1:] == first.data.split(b"\n")[1:]
+    # The month view lists the same frozen lines; only the file's name differs.
+    assert month_csv.data == first.data
+    assert month_csv.headers["Content-Disposition"] == (
+        'attachment; filename="declaratieregels-2027-03-gemeente-wmo.csv"'
+    )
+    assert first.headers["Content-Disposition"] == (
+        'attachment; filename="declaratie-export-2027-03-nr-1-gemeente-wmo.csv"'
+    )
     assert (
         month_csv.data
         == client.get("/api/v1/claims?month=2027-03&format=csv&decimal=comma", headers=mine).data
     )
 
     assert first.headers["Content-Type"] == "text/csv; charset=utf-8"
-    text = first.data.decode("utf-8").splitlines()
-    assert text[0].startswith("# Declaratie-export 2027-03 nr. 1")
-    assert text[1].startswith("# ") and "geen BSN" in text[1]
-    assert text[2].split(";") == list(CSV_HEADER)
-    [row] = [line.split(";") for line in text[3:]]
+    # UTF-8 with a byte order mark, Dutch headers first: no title or comment row.
+    assert first.data.startswith(b"\xef\xbb\xbf")
+    text = first.data.decode("utf-8-sig").splitlines()
+    assert text[0].split(";") == list(CSV_HEADER)
+    assert text[0].startswith("Regel;Soort;Crediteert regel;") and "Cliëntreferentie" in text[0]
+    assert not any(line.startswith("#") for line in text)
+    [row] = [line.split(";") for line in text[1:]]
     record = dict(zip(CSV_HEADER, row, strict=True))
-    assert record["regel_id"] == f"{wmo.id}-202703-v1-18"
-    assert (record["eerste_nacht"], record["laatste_nacht"], record["nachten"]) == (
+    assert record["Regel"] == f"{wmo.id}-202703-v1-18"
+    assert (record["Eerste nacht"], record["Laatste nacht"], record["Nachten"]) == (
         "2027-03-18",
         "2027-03-31",
         "14",
     )
-    assert (record["tarief"], record["bedrag"], record["voorlopig"]) == ("105,00", "1470,00", "nee")
-    assert (record["betaler"], record["export"]) == ("gemeente", "1")
+    assert (record["Tarief"], record["Bedrag"], record["Voorlopig"]) == ("105,00", "1470,00", "nee")
+    assert (record["Betaler"], record["Export"]) == ("gemeente", "1")
+    # What the CSV no longer says in a comment row, the JSON answer says in its note.
+    as_json = client.get(f"/api/v1/claims/exports/{export['id']}", headers=mine).get_json()
+    assert "geen BSN" in as_json["note"]
 
     other = client.get(
         f"/api/v1/claims/exports/{export['id']}?format=csv&list=overig", headers=mine
     )
-    rows = other.data.decode("utf-8").splitlines()[3:]
+    assert other.headers["Content-Disposition"].endswith('-nr-1-overige-betalers.csv"')
+    rows = other.data.decode("utf-8-sig").splitlines()[1:]
     assert [r.split(";")[4] for r in rows] == [str(elv.id)]
     assert "zorgverzekeraar" in rows[0] and "480.00" in rows[0]
 

@@ -239,12 +239,23 @@ def test_kpi_api_answers_json_and_csv_to_coordinators_only(client, db, make):
     assert answer.get_json()["requests"] == {"total": 16, "placed": 6}
     csv_answer = client.get(url + "&format=csv&decimal=comma", headers=coordinator)
     assert csv_answer.headers["Content-Type"] == "text/csv; charset=utf-8"
-    rows = dict(line.split(";") for line in csv_answer.data.decode("utf-8").splitlines()[2:])
-    assert rows["requests.total"] == "16"
-    assert rows["placement_rate"] == "0,375"
-    assert rows["funding_chosen.elv"] == "<5" and rows["funding_chosen.wlz"] == "0"
-    assert rows["unmet_demand.by_municipality.GM0546"] == "<5"
-    assert rows["meldpunt_calls"] == ""  # not available yet, not suppressed
+    assert csv_answer.headers["Content-Disposition"] == (
+        'attachment; filename="kerncijfers-2027-03-01_2027-04-01.csv"'
+    )
+    # UTF-8 with a byte order mark; Dutch headers and figures in words, no comment row.
+    assert csv_answer.data.startswith(b"\xef\xbb\xbf")
+    lines = csv_answer.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Kengetal;Waarde"
+    assert not any(line.startswith("#") for line in lines)
+    rows = dict(line.split(";") for line in lines[1:])
+    assert rows["Aanvragen, totaal"] == "16"
+    assert rows["Plaatsingsgraad"] == "0,375"
+    assert rows["Doorlooptijd (uren), mediaan"] == "8,0"
+    assert rows["Gekozen financiering, ELV"] == "<5" and rows["Gekozen financiering, Wlz"] == "0"
+    assert rows["Onvervulde vraag, per gemeente, GM0546"] == "<5"
+    assert rows["Onvervulde vraag, per status, op de wachtlijst"].isdigit()
+    assert rows["Telefoon meldpunt"] == ""  # not available yet, not suppressed
+    assert not [key for key in rows if "_" in key or "." in key]  # no raw keys
 
     assert_problem(client.get(url, headers=make.token("provider", make.provider())), 403)
     missing = assert_problem(
@@ -273,15 +284,19 @@ def test_leegstand_register_per_unit_as_json_and_csv(client, db, make):
         "/api/v1/reports/leegstand?month=2027-03&format=csv&decimal=comma",
         headers=make.token("coordinator"),
     )
-    lines = everyone.data.decode("utf-8").splitlines()
-    assert lines[0] == "# Leegstandregister 2027-03"
-    assert lines[1].split(";")[-4:] == [
-        "gebruikte_bednachten",
-        "vrijgehouden_bednachten",
-        "bezettingsgraad",
-        "voorlopig",
+    assert everyone.headers["Content-Disposition"] == (
+        'attachment; filename="leegstandregister-2027-03.csv"'
+    )
+    assert everyone.data.startswith(b"\xef\xbb\xbf")
+    lines = everyone.data.decode("utf-8-sig").splitlines()
+    assert lines[0].split(";")[-4:] == [
+        "Bednachten gebruikt",
+        "Bednachten vrijgehouden, niet gebruikt",
+        "Bezetting",
+        "Voorlopig",
     ]
-    assert [row.split(";")[-5:] for row in lines[2:]] == [
+    assert lines[0].startswith("Maand;Aanbieder;Locatie;")
+    assert [row.split(";")[-5:] for row in lines[1:]] == [
         ["62", "8", "54", "0,1290", "nee"],
         ["31", "7", "24", "0,2258", "nee"],
     ]
@@ -334,4 +349,9 @@ def test_monthly_series_splits_the_period_per_month_with_its_own_suppression(cli
     assert (march["lead_time_median_hours"], march["unmet_demand"]) == (8.0, 8)
     assert march["occupancy"] == 0.1613 and march["suppressed"] == []
     lines = client.get(url + "&format=csv", headers=make.token("coordinator")).data
-    assert lines.decode("utf-8").splitlines()[2].split(";")[:3] == ["2027-02", "<5", "<5"]
+    lines = lines.decode("utf-8-sig").splitlines()
+    assert lines[0] == (
+        "Maand;Aanvragen;Geplaatst;Plaatsingsgraad;Doorlooptijd (mediaan, uren);"
+        "Onvervulde vraag;Bezetting"
+    )
+    assert lines[1].split(";")[:3] == ["2027-02", "<5", "<5"]

@@ -426,8 +426,9 @@ def test_kpi_satisfaction_in_the_api_csv_dashboard_and_monthly_report(client, db
         headers=coordinator,
     )
     assert csv_answer.status_code == 200
-    text = csv_answer.data.decode("utf-8")
-    assert "satisfaction.mean;3,86" in text and "satisfaction.distribution.2;<5" in text
+    text = csv_answer.data.decode("utf-8-sig")
+    assert "\nTevredenheid, gemiddelde;3,86\n" in text
+    assert "\nTevredenheid, verdeling, cijfer 2;<5\n" in text
 
     report = client.get("/reports/monthly/GM0503/2027-03", headers=coordinator)
     html = report.get_data(as_text=True)

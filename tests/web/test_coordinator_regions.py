@@ -244,7 +244,7 @@ def test_kpis_and_reports_count_only_the_coordinators_own_regions(client, db, co
     [month] = client.get(f"/api/v1/reports/kpis/months?{PERIOD}", headers=headers).get_json()
     assert month["requests"] == 5
     csv_text = client.get(f"/api/v1/reports/kpis?{PERIOD}&format=csv", headers=headers).data
-    assert b"requests.total;5" in csv_text
+    assert "\nAanvragen, totaal;5\n" in csv_text.decode("utf-8-sig")
 
     for query in (f"municipality={w.b.municipality.code}", f"provider={w.b.provider.id}"):
         for path in ("kpis", "kpis/months"):
@@ -279,7 +279,7 @@ def test_the_coordinator_dashboard_shows_only_their_own_regions(client, db, make
     assert w.a.municipality.name in html and w.b.municipality.name not in html
     assert w.a.provider.name in html and w.b.provider.name not in html
     csv_text = client.get("/coordinator/cijfers.csv").data
-    assert b"requests.total;5" in csv_text
+    assert "\nAanvragen, totaal;5\n" in csv_text.decode("utf-8-sig")
     months = client.get("/coordinator/cijfers-per-maand.csv?van=2027-03-01&tot=2027-04-01").data
     assert b"\n2027-03;5;" in months
 

@@ -173,6 +173,37 @@ def test_first_login_of_a_provider_enrols_totp_and_shows_recovery_codes(client, 
     assert client.get("/account").status_code == 200
 
 
+def test_enrolment_page_shows_a_qr_code_of_the_provisioning_uri_and_logs_neither(
+    client, make, db, caplog
+):
+    """The QR code is inline SVG that segno made from exactly the provisioning URI, with a
+    Dutch title for screen readers; the key stays on the page as text. Neither the key nor
+    the URI appears in the log."""
+    import logging
+    from html import unescape
+
+    import segno
+
+    from respijt.people import accounts
+    from respijt.web.qr_code import QR_TITLE
+
+    user = make.user("provider", totp=False)
+    web_login(client, user)
+    caplog.set_level(logging.DEBUG)
+    html = client.get("/account/2fa").get_data(as_text=True)
+    db.session.refresh(user)
+    uri = accounts.provisioning_uri(user)
+    expected = segno.make(uri, error="m").svg_inline(
+        scale=4, light="#fff", title=QR_TITLE, svgclass="qr"
+    )
+    assert expected.replace("<svg ", '<svg role="img" ', 1) in html
+    assert "QR-code" in QR_TITLE and f"<title>{QR_TITLE}</title>" in html
+    assert f'<code class="sleutel">{user.totp_secret}</code>' in html
+    assert unescape(re.search(r'<code class="uri">([^<]+)</code>', html).group(1)) == uri
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert user.totp_secret not in logged and "otpauth" not in logged
+
+
 def test_form_post_without_csrf_token_is_refused(client, make):
     user = make.user("verwijzer")
     response = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
