@@ -14,7 +14,7 @@ from respijt.care_requests.common import (
 from respijt.care_requests.matching import Match, criteria_for, find_matches
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
-from respijt.errors import InvalidInput, InvalidTransition, NotFound
+from respijt.errors import InvalidInput, InvalidTransition
 from respijt.models import (
     CareRequest,
     CareRequestStay,
@@ -313,19 +313,6 @@ def link_stay(session: DbSession, stay: CareRequestStay | None, reservation: Res
     stay.reservation_id = reservation.id
     stay.status = "placed" if reservation.status == "confirmed" else "offered"
     session.flush()
-
-
-def request_reservation(
-    session: DbSession, care_request: CareRequest, reservation_id: int
-) -> Reservation:
-    reservation = session.scalar(
-        select(Reservation).where(
-            Reservation.id == reservation_id, Reservation.request_id == care_request.id
-        )
-    )
-    if reservation is None:
-        raise NotFound("Dit aanbod hoort niet bij deze aanvraag.")
-    return reservation
 
 
 def offers_of(session: DbSession, care_request: CareRequest) -> list[Reservation]:
