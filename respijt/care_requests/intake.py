@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from respijt import database
 from respijt.beds.registry import municipality_by_code, normalise_phone
-from respijt.care_requests import notices as rules
+from respijt.care_requests import notices
 from respijt.care_requests.access import restrict_to_visible
 from respijt.care_requests.common import (
     MAX_SERIES_STAYS,
@@ -277,7 +277,7 @@ def create_request(
                 )
             )
     append_event(session, care_request, None, REQUEST_NEW, caller.key, now)
-    rules.request_changed(session, care_request, previous=None, now=now)
+    notices.request_changed(session, care_request, previous=None, now=now)
     session.flush()
     matches = find_matches(
         session,
@@ -331,4 +331,4 @@ def flag_for_meldpunt(
     care_request.attention_at = now
     care_request.attention_reason = reason
     session.flush()
-    rules.request_needs_attention(session, care_request, now=now)
+    notices.request_needs_attention(session, care_request, now=now)

@@ -339,10 +339,10 @@ def _awaiting(db: Any, make: Any, contact: str = "06 87654321") -> Reservation:
             contact={"name": "Marja", "mobile": contact},
         ),
     )
-    from respijt.reservations import holds as booking
+    from respijt.reservations import holds
     from tests.scheduling import MELDPUNT
 
-    reservation, _ = booking.place_hold(
+    reservation, _ = holds.place_hold(
         db.session,
         unit_id=unit.id,
         arrival=arrival,
