@@ -16,7 +16,6 @@ from respijt.api.claims import FormatQuery, scope_provider
 from respijt.api.schemas import _range_check
 from respijt.api.security import requires
 from respijt.claims import formats, kpis, leegstand, months
-from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.extensions import db
 from respijt.people.caller import ensure_visible_filters, visible_regions
 from respijt.serving.callers import current_caller, read_only
@@ -169,12 +168,7 @@ def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
             return str(value)
 
         period = f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
-        text = formats.table_csv(
-            ("maand", *SERIES_FIELDS),
-            ((row["month"], *(cell(row, name) for name in SERIES_FIELDS)) for row in rows),
-            title=f"Kerncijfers per maand {period} (aantallen onder 5 personen: <5)",
-        )
-        return csv_response(text, f"kerncijfers-per-maand-{period}.csv")
+        return csv_response(*kpis.series_csv(rows, period, cell))
     return jsonify(rows)
 
 
@@ -195,10 +189,6 @@ def get_kpis(args: dict[str, Any]) -> ResponseReturnValue:
     )
     if args["format"] == "csv":
         period = f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
-        text = formats.table_csv(
-            ("kengetal", "waarde"),
-            flatten(figures, decimal_comma=args["decimal"] == "comma"),
-            title=f"Kerncijfers {period} (aantallen onder 5 personen: <5)",
-        )
-        return csv_response(text, f"kerncijfers-{period}.csv")
+        comma = args["decimal"] == "comma"
+        return csv_response(*kpis.figures_csv(figures, period, decimal_comma=comma))
     return jsonify(figures)

@@ -31,6 +31,7 @@ from respijt.care_requests.workflow import (
     REQUEST_PLACED,
     REQUEST_WAITLISTED,
 )
+from respijt.claims import formats
 from respijt.claims.leegstand import total_occupancy, unit_occupancy
 from respijt.claims.months import Month
 from respijt.claims.suppression import THRESHOLD, Suppressor
@@ -388,3 +389,29 @@ def flatten(figures: dict[str, Any], decimal_comma: bool = False) -> list[tuple[
 
     walk("", {k: v for k, v in figures.items() if k != "suppression"})
     return rows
+
+
+SUPPRESSED_NOTE = f"(aantallen onder {THRESHOLD} personen: <{THRESHOLD})"
+
+
+def figures_csv(figures: dict[str, Any], period: str, *, decimal_comma: bool) -> tuple[str, str]:
+    """The key figures of `period` as CSV text, and the file's name."""
+    text = formats.table_csv(
+        ("kengetal", "waarde"),
+        flatten(figures, decimal_comma=decimal_comma),
+        title=f"Kerncijfers {period} {SUPPRESSED_NOTE}",
+    )
+    return text, f"kerncijfers-{period}.csv"
+
+
+def series_csv(
+    series: list[dict[str, Any]], period: str, cell: Callable[[dict[str, Any], str], str]
+) -> tuple[str, str]:
+    """The monthly series of `period` as CSV text, and the file's name; `cell` writes a value
+    (each face has its own number format)."""
+    text = formats.table_csv(
+        ("maand", *SERIES_FIELDS),
+        ((row["month"], *(cell(row, name) for name in SERIES_FIELDS)) for row in series),
+        title=f"Kerncijfers per maand {period} {SUPPRESSED_NOTE}",
+    )
+    return text, f"kerncijfers-per-maand-{period}.csv"

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from respijt import clock, edge
 from respijt.care_requests import common
-from respijt.claims import formats, kpis
+from respijt.claims import kpis
 from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.claims.months import Month
 from respijt.errors import NotFound
@@ -224,12 +224,7 @@ def coordinator_kpis_csv() -> ResponseReturnValue:
     f, args = _csv_filter()
     figures = kpis.kpi_figures(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
-    text = formats.table_csv(
-        ("kengetal", "waarde"),
-        flatten(figures, decimal_comma=True),
-        title=f"Kerncijfers {period} (aantallen onder 5 personen: <5)",
-    )
-    return csv_response(text, f"kerncijfers-{period}.csv")
+    return csv_response(*kpis.figures_csv(figures, period, decimal_comma=True))
 
 
 @blp.route("/coordinator/cijfers-per-maand.csv")
@@ -239,12 +234,7 @@ def coordinator_kpi_months_csv() -> ResponseReturnValue:
     f, args = _csv_filter()
     series = kpis.monthly_series(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
-    text = formats.table_csv(
-        ("maand", *SERIES_FIELDS),
-        ((row["month"], *(_series_cell(row, n) for n in SERIES_FIELDS)) for row in series),
-        title=f"Kerncijfers per maand {period} (aantallen onder 5 personen: <5)",
-    )
-    return csv_response(text, f"kerncijfers-per-maand-{period}.csv")
+    return csv_response(*kpis.series_csv(series, period, _series_cell))
 
 
 @blp.route("/coordinator/reacties")
