@@ -167,31 +167,6 @@ def _write_choice(
     return option
 
 
-def record_choice(
-    session: DbSession,
-    care_request: CareRequest,
-    *,
-    unit_id: int,
-    arrival: date,
-    departure: date,
-    caller: Caller,
-    reason: str | None,
-    now: datetime,
-) -> RequestOption:
-    """Record which option was taken; the meldpunt must explain overriding the requester."""
-    _check_choice(session, care_request, unit_id=unit_id, caller=caller, reason=reason)
-    return _write_choice(
-        session,
-        care_request,
-        unit_id=unit_id,
-        arrival=arrival,
-        departure=departure,
-        caller=caller,
-        reason=reason,
-        now=now,
-    )
-
-
 def active_offer(session: DbSession, request_id: int) -> Reservation | None:
     return session.scalar(
         select(Reservation)
