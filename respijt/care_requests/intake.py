@@ -20,7 +20,7 @@ from respijt.care_requests.common import (
     normalise_reference,
     problem,
 )
-from respijt.care_requests.matching import criteria_for, find_matches
+from respijt.care_requests.matching import request_matches
 from respijt.care_requests.status import append_event, set_status
 from respijt.care_requests.workflow import REQUEST_NEW, REQUEST_WAITLISTED
 from respijt.codes import CARE_LEVELS, TARGET_GROUPS
@@ -279,13 +279,8 @@ def create_request(
     append_event(session, care_request, None, REQUEST_NEW, caller.key, now)
     notices.request_changed(session, care_request, previous=None, now=now)
     session.flush()
-    matches = find_matches(
-        session,
-        criteria_for(session, care_request),
-        now=now,
-        today=today,
-        stale_after_hours=stale_after_hours,
-        limit=1,
+    matches = request_matches(
+        session, care_request, now=now, today=today, stale_after_hours=stale_after_hours, limit=1
     )
     if not matches:
         set_status(

@@ -11,7 +11,7 @@ from respijt.care_requests.common import (
     ensure_open,
     problem,
 )
-from respijt.care_requests.matching import Match, criteria_for, find_matches
+from respijt.care_requests.matching import Match, request_matches
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import InvalidInput, InvalidTransition
@@ -39,9 +39,9 @@ def matches_for(
     """Rank the options and record which were shown to whom."""
     if care_request.status not in OPEN_REQUEST_STATUSES:
         return []
-    matches = find_matches(
+    matches = request_matches(
         session,
-        criteria_for(session, care_request),
+        care_request,
         now=now,
         today=today,
         stale_after_hours=stale_after_hours,
