@@ -361,26 +361,9 @@ def _best_exact(
     return None
 
 
-def request_matches(
-    session: DbSession,
-    care_request: CareRequest,
-    *,
-    now: datetime,
-    today: date,
-    stale_after_hours: int,
-    limit: int | None = None,
-    exclude: frozenset[tuple[int, date]] = frozenset(),
-) -> list[Match]:
-    """`find_matches` for what the care request asks (`criteria_for`)."""
-    return find_matches(
-        session,
-        criteria_for(session, care_request),
-        now=now,
-        today=today,
-        stale_after_hours=stale_after_hours,
-        limit=limit,
-        exclude=exclude,
-    )
+def request_matches(session: DbSession, care_request: CareRequest, **options: Any) -> list[Match]:
+    """`find_matches` (with its keyword `options`) for what the care request asks."""
+    return find_matches(session, criteria_for(session, care_request), **options)
 
 
 def find_matches(
