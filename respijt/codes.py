@@ -35,8 +35,6 @@ WEEKDAYS_NL = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterd
 
 ALL_WEEKDAYS = "1234567"  # ISO weekday numbers on which arrivals are possible
 
-CHANNELS = ("api", "web", "import", "sms", "system")
-
 # --- care requests ---
 
 REQUEST_CHANNELS: dict[str, str] = {"web": "Webformulier", "phone": "Telefoon", "api": "API"}

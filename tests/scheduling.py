@@ -14,7 +14,7 @@ from typing import Any
 from respijt import PROJECT_ROOT, clock
 from respijt.models import Reservation, Unit
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 
 MELDPUNT = Caller(key="token:990", role="meldpunt", provider_id=None)
 PROVIDER = Caller(key="token:991", role="provider", provider_id=None)
@@ -42,7 +42,7 @@ def hold(
     """Place (and optionally confirm) a hold at `now`; flushes, the caller commits."""
     at = now or clock.now()
     start = arrival or at.astimezone(clock.LOCAL_TZ).date() + timedelta(days=7)
-    reservation, _ = booking.place_hold(
+    reservation, _ = holds.place_hold(
         session,
         unit_id=unit.id,
         arrival=start,

@@ -102,6 +102,9 @@ class VoicemailQuery(StrictSchema):
 
 
 class CallsQuery(StrictSchema):
+    """A region's days `from` up to `to`, at most `max_days` of them."""
+
+    max_days = 366
     region = fields.String(required=True)
     day_from = input_fields.Date(required=True, data_key="from")
     day_to = input_fields.Date(required=True, data_key="to")
@@ -110,8 +113,8 @@ class CallsQuery(StrictSchema):
     def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data["day_to"] <= data["day_from"]:
             raise ma.ValidationError("'to' moet na 'from' liggen.", "to")
-        if (data["day_to"] - data["day_from"]).days > 366:
-            raise ma.ValidationError("Vraag hoogstens 366 dagen tegelijk op.", "to")
+        if (data["day_to"] - data["day_from"]).days > self.max_days:
+            raise ma.ValidationError(f"Vraag hoogstens {self.max_days} dagen tegelijk op.", "to")
 
 
 class LinkBody(StrictSchema):

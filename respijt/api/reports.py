@@ -15,9 +15,7 @@ from respijt.api import input_fields
 from respijt.api.claims import FormatQuery, scope_provider
 from respijt.api.schemas import _range_check
 from respijt.api.security import requires
-from respijt.claims import formats, kpis, leegstand, months
-from respijt.claims.kpi_labels import KPI_HEADER, SERIES_LABELS, figure_rows
-from respijt.claims.kpis import SERIES_FIELDS
+from respijt.claims import formats, kpi_labels, kpis, leegstand, months
 from respijt.extensions import db
 from respijt.people.caller import ensure_visible_filters, visible_regions
 from respijt.serving.callers import current_caller, read_only
@@ -145,6 +143,18 @@ def _kpi_filter(args: dict[str, Any]) -> kpis.KpiFilter:
     )
 
 
+def _counted_at() -> dict[str, Any]:
+    """The moment and the stale-after hours the key figures are counted at."""
+    return {
+        "now": clock.now(),
+        "stale_after_hours": current_app.config["RESPIJT_STALE_AFTER_HOURS"],
+    }
+
+
+def _period(args: dict[str, Any]) -> str:
+    return f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
+
+
 @blp.route("/reports/kpis/months", methods=["GET"])
 @blp.arguments(KpiQuery, location="query", unknown=ma.RAISE)
 @blp.doc(security=[{"bearer": []}])
@@ -152,12 +162,7 @@ def _kpi_filter(args: dict[str, Any]) -> kpis.KpiFilter:
 @read_only
 def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
     """De kerncijfers per kalendermaand van de periode (voor grafieken); per maand onderdrukt."""
-    rows = kpis.monthly_series(
-        db.session,
-        _kpi_filter(args),
-        now=clock.now(),
-        stale_after_hours=current_app.config["RESPIJT_STALE_AFTER_HOURS"],
-    )
+    rows = kpis.monthly_series(db.session, _kpi_filter(args), **_counted_at())
     if args["format"] == "csv":
         comma = args["decimal"] == "comma"
 
@@ -169,12 +174,7 @@ def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
                 return _ratio(value, comma)
             return str(value)
 
-        period = f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
-        text = formats.table_csv(
-            ("Maand", *(SERIES_LABELS[name] for name in SERIES_FIELDS)),
-            ((row["month"], *(cell(row, name) for name in SERIES_FIELDS)) for row in rows),
-        )
-        return csv_response(text, f"kerncijfers-per-maand-{period}.csv")
+        return csv_response(*kpi_labels.series_csv(rows, _period(args), cell))
     return jsonify(rows)
 
 
@@ -187,16 +187,8 @@ def get_kpis(args: dict[str, Any]) -> ResponseReturnValue:
     """Kerncijfers over een periode (halfopen), met filters op gemeente en aanbieder.
     Aantallen van 1–4 personen zijn `null` (in CSV: <5) en staan in `suppression.cells`. Een
     coördinator krijgt alleen de cijfers van de eigen regio's; een filter daarbuiten geeft 404."""
-    figures = kpis.kpi_figures(
-        db.session,
-        _kpi_filter(args),
-        now=clock.now(),
-        stale_after_hours=current_app.config["RESPIJT_STALE_AFTER_HOURS"],
-    )
+    figures = kpis.kpi_figures(db.session, _kpi_filter(args), **_counted_at())
     if args["format"] == "csv":
-        period = f"{args['night_from'].isoformat()}_{args['night_to'].isoformat()}"
-        text = formats.table_csv(
-            KPI_HEADER, figure_rows(figures, decimal_comma=args["decimal"] == "comma")
-        )
-        return csv_response(text, f"kerncijfers-{period}.csv")
+        comma = args["decimal"] == "comma"
+        return csv_response(*kpi_labels.figures_csv(figures, _period(args), decimal_comma=comma))
     return jsonify(figures)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import marshmallow as ma
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import fields, validate
@@ -19,6 +18,7 @@ from respijt.api.meldpunt import (
     COORDINATORS,
     POOL_STAFF,
     ROTA_READERS,
+    CallsQuery,
     blp,
     ensure_region_access,
     iso_utc,
@@ -63,17 +63,8 @@ def _swap(swap: RotaSwap) -> dict[str, Any]:
 # --- schemas --------------------------------------------------------------------------------
 
 
-class ShiftsQuery(StrictSchema):
-    region = fields.String(required=True)
-    day_from = input_fields.Date(required=True, data_key="from")
-    day_to = input_fields.Date(required=True, data_key="to")
-
-    @ma.validates_schema
-    def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data["day_to"] <= data["day_from"]:
-            raise ma.ValidationError("'to' moet na 'from' liggen.", "to")
-        if (data["day_to"] - data["day_from"]).days > 400:
-            raise ma.ValidationError("Vraag hoogstens 400 dagen tegelijk op.", "to")
+class ShiftsQuery(CallsQuery):
+    max_days = 400
 
 
 class RegionQuery(StrictSchema):

@@ -112,17 +112,7 @@ def incoming() -> Response:
         region = phone.region_for_number(db.session, form.get("To") or "")
         if region is None:
             return twiml.twiml_say_hangup(UNKNOWN_NUMBER)
-        if not phone.is_open(now, current_app.config.get("RESPIJT_MELDPUNT_HOURS")):
-            phone.start_call(
-                db.session,
-                call_sid=call_sid,
-                from_number=form.get("From") or "",
-                to_number=form.get("To") or "",
-                region=region,
-                now=now,
-                status="after_hours",
-            )
-            return twiml.twiml_say_hangup(AFTER_HOURS)
+        is_open = phone.is_open(now, current_app.config.get("RESPIJT_MELDPUNT_HOURS"))
         call = phone.start_call(
             db.session,
             call_sid=call_sid,
@@ -130,7 +120,10 @@ def incoming() -> Response:
             to_number=form.get("To") or "",
             region=region,
             now=now,
+            status="routing" if is_open else "after_hours",
         )
+        if not is_open:
+            return twiml.twiml_say_hangup(AFTER_HOURS)
         leg = db.session.scalars(
             select(CallLeg).where(CallLeg.call_id == call.id).order_by(CallLeg.seq)
         ).first() or phone.next_leg(db.session, call, now)  # a retried webhook rings the same

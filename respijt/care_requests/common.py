@@ -14,7 +14,6 @@ REFERENCE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
 REFERENCE_PREFIX = "R-"
 MAX_SERIES_STAYS = 26
 PUBLIC = Caller(key="public", role="public")
-SYSTEM = Caller(key="system", role="system")
 
 
 def new_reference() -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from respijt import database
 from respijt.beds.registry import municipality_by_code, normalise_phone
-from respijt.care_requests import notices as rules
+from respijt.care_requests import notices
 from respijt.care_requests.access import restrict_to_visible
 from respijt.care_requests.common import (
     MAX_SERIES_STAYS,
@@ -20,7 +20,7 @@ from respijt.care_requests.common import (
     normalise_reference,
     problem,
 )
-from respijt.care_requests.matching import criteria_for, find_matches
+from respijt.care_requests.matching import request_matches
 from respijt.care_requests.status import append_event, set_status
 from respijt.care_requests.workflow import REQUEST_NEW, REQUEST_WAITLISTED
 from respijt.codes import CARE_LEVELS, TARGET_GROUPS
@@ -277,15 +277,10 @@ def create_request(
                 )
             )
     append_event(session, care_request, None, REQUEST_NEW, caller.key, now)
-    rules.request_changed(session, care_request, previous=None, now=now)
+    notices.request_changed(session, care_request, previous=None, now=now)
     session.flush()
-    matches = find_matches(
-        session,
-        criteria_for(session, care_request),
-        now=now,
-        today=today,
-        stale_after_hours=stale_after_hours,
-        limit=1,
+    matches = request_matches(
+        session, care_request, now=now, today=today, stale_after_hours=stale_after_hours, limit=1
     )
     if not matches:
         set_status(
@@ -331,4 +326,4 @@ def flag_for_meldpunt(
     care_request.attention_at = now
     care_request.attention_reason = reason
     session.flush()
-    rules.request_needs_attention(session, care_request, now=now)
+    notices.request_needs_attention(session, care_request, now=now)

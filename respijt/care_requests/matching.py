@@ -34,6 +34,7 @@ from respijt.care_requests.criteria import criteria_for as criteria_for
 from respijt.codes import CARE_LEVEL_ORDER, LANGUAGES
 from respijt.database import DbSession
 from respijt.models import (
+    CareRequest,
     Location,
     Municipality,
     Provider,
@@ -360,6 +361,11 @@ def _best_exact(
     return None
 
 
+def request_matches(session: DbSession, care_request: CareRequest, **options: Any) -> list[Match]:
+    """`find_matches` (with its keyword `options`) for what the care request asks."""
+    return find_matches(session, criteria_for(session, care_request), **options)
+
+
 def find_matches(
     session: DbSession,
     criteria: Criteria,
@@ -376,25 +382,11 @@ def find_matches(
     fits all score above anything a unit elsewhere can reach, they are the answer. Otherwise
     the whole country is ranked. Either way the answer is that of ranking every unit.
     """
-    if limit is not None and limit > 0 and criteria.region_id is not None:
-        nearby = _candidate_rows(session, criteria, nearby=True)
-        best = _best_exact(
-            session,
-            criteria,
-            nearby,
-            now=now,
-            today=today,
-            stale_after_hours=stale_after_hours,
-            limit=limit,
-            exclude=exclude,
-        )
-        if best is not None and best[-1].score > _elsewhere_ceiling(criteria):
-            return best
-    rows = _candidate_rows(session, criteria)
-    if not rows:
-        return []
-    if limit is not None and limit > 0:
-        best = _best_exact(
+    limited = limit is not None and limit > 0
+
+    def best_of(rows: list[Any]) -> list[Match] | None:
+        assert limit is not None
+        return _best_exact(
             session,
             criteria,
             rows,
@@ -404,6 +396,16 @@ def find_matches(
             limit=limit,
             exclude=exclude,
         )
+
+    if limited and criteria.region_id is not None:
+        best = best_of(_candidate_rows(session, criteria, nearby=True))
+        if best is not None and best[-1].score > _elsewhere_ceiling(criteria):
+            return best
+    rows = _candidate_rows(session, criteria)
+    if not rows:
+        return []
+    if limited:
+        best = best_of(rows)
         if best is not None:
             return best
     flex = criteria.flexibility_days

@@ -11,10 +11,10 @@ from respijt.care_requests.common import (
     ensure_open,
     problem,
 )
-from respijt.care_requests.matching import Match, criteria_for, find_matches
+from respijt.care_requests.matching import Match, request_matches
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
-from respijt.errors import InvalidInput, InvalidTransition, NotFound
+from respijt.errors import InvalidInput, InvalidTransition
 from respijt.models import (
     CareRequest,
     CareRequestStay,
@@ -39,9 +39,9 @@ def matches_for(
     """Rank the options and record which were shown to whom."""
     if care_request.status not in OPEN_REQUEST_STATUSES:
         return []
-    matches = find_matches(
+    matches = request_matches(
         session,
-        criteria_for(session, care_request),
+        care_request,
         now=now,
         today=today,
         stale_after_hours=stale_after_hours,
@@ -167,31 +167,6 @@ def _write_choice(
     return option
 
 
-def record_choice(
-    session: DbSession,
-    care_request: CareRequest,
-    *,
-    unit_id: int,
-    arrival: date,
-    departure: date,
-    caller: Caller,
-    reason: str | None,
-    now: datetime,
-) -> RequestOption:
-    """Record which option was taken; the meldpunt must explain overriding the requester."""
-    _check_choice(session, care_request, unit_id=unit_id, caller=caller, reason=reason)
-    return _write_choice(
-        session,
-        care_request,
-        unit_id=unit_id,
-        arrival=arrival,
-        departure=departure,
-        caller=caller,
-        reason=reason,
-        now=now,
-    )
-
-
 def active_offer(session: DbSession, request_id: int) -> Reservation | None:
     return session.scalar(
         select(Reservation)
@@ -313,19 +288,6 @@ def link_stay(session: DbSession, stay: CareRequestStay | None, reservation: Res
     stay.reservation_id = reservation.id
     stay.status = "placed" if reservation.status == "confirmed" else "offered"
     session.flush()
-
-
-def request_reservation(
-    session: DbSession, care_request: CareRequest, reservation_id: int
-) -> Reservation:
-    reservation = session.scalar(
-        select(Reservation).where(
-            Reservation.id == reservation_id, Reservation.request_id == care_request.id
-        )
-    )
-    if reservation is None:
-        raise NotFound("Dit aanbod hoort niet bij deze aanvraag.")
-    return reservation
 
 
 def offers_of(session: DbSession, care_request: CareRequest) -> list[Reservation]:

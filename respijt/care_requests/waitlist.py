@@ -27,7 +27,7 @@ from sqlalchemy import case, select
 from respijt import clock
 from respijt.care_requests import lifecycle, notices
 from respijt.care_requests import offers as request_offers
-from respijt.care_requests.matching import criteria_for, find_matches
+from respijt.care_requests.matching import request_matches
 from respijt.care_requests.workflow import REQUEST_WAITLISTED
 from respijt.database import DbSession
 from respijt.errors import NoBedFree
@@ -124,9 +124,9 @@ def run_waitlist(
     closed = lifecycle.expire_past_requests(session, now=now, today=today)
     offers: list[Offer] = []
     for care_request in waiting_requests(session):
-        matches = find_matches(
+        matches = request_matches(
             session,
-            criteria_for(session, care_request),
+            care_request,
             now=now,
             today=today,
             stale_after_hours=stale_after_hours,

@@ -6,7 +6,7 @@ the domain module that performs the step.
 
 from __future__ import annotations
 
-from respijt.errors import InvalidTransition
+from respijt.reservations.workflow import check_step
 
 # --- care requests --------------------------------------------------------------------------
 
@@ -65,11 +65,4 @@ REQUEST_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 
 def check_request_transition(current: str, target: str, party: str) -> None:
     """Raise InvalidTransition unless `party` may move a care request from current to target."""
-    allowed = REQUEST_TRANSITIONS.get((current, target))
-    if allowed is None:
-        raise InvalidTransition(
-            f"Een aanvraag met status '{REQUEST_LABELS.get(current, current)}' kan niet "
-            f"naar '{REQUEST_LABELS.get(target, target)}'."
-        )
-    if party not in allowed:
-        raise InvalidTransition(f"Deze stap ({REQUEST_LABELS.get(target, target)}) is niet aan u.")
+    check_step(REQUEST_TRANSITIONS, REQUEST_LABELS, "Een aanvraag", (current, target), party)

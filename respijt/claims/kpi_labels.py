@@ -7,10 +7,12 @@ number) stays as it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from respijt.care_requests.workflow import REQUEST_LABELS
-from respijt.claims.kpis import flatten
+from respijt.claims import formats
+from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.codes import TARGET_GROUPS
 
 # The headers of the CSV of all figures: one row per figure.
@@ -120,3 +122,21 @@ def figure_rows(figures: dict[str, Any], decimal_comma: bool = False) -> list[tu
         (figure_label(path, names), value)
         for path, value in flatten(figures, decimal_comma=decimal_comma)
     ]
+
+
+def figures_csv(figures: dict[str, Any], period: str, *, decimal_comma: bool) -> tuple[str, str]:
+    """The key figures of `period` as CSV text, and the file's name."""
+    text = formats.table_csv(KPI_HEADER, figure_rows(figures, decimal_comma=decimal_comma))
+    return text, f"kerncijfers-{period}.csv"
+
+
+def series_csv(
+    series: list[dict[str, Any]], period: str, cell: Callable[[dict[str, Any], str], str]
+) -> tuple[str, str]:
+    """The monthly series of `period` as CSV text, and the file's name; `cell` writes a value
+    (each face has its own number format)."""
+    text = formats.table_csv(
+        ("Maand", *(SERIES_LABELS[name] for name in SERIES_FIELDS)),
+        ((row["month"], *(cell(row, name) for name in SERIES_FIELDS)) for row in series),
+    )
+    return text, f"kerncijfers-per-maand-{period}.csv"

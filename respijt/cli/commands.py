@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from respijt import clock
-from respijt.beds import importer, registry
+from respijt.beds import importer
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.cli import demo
 from respijt.cli.fake_twilio import (
@@ -27,6 +27,7 @@ from respijt.extensions import db
 from respijt.privacy import access_log
 from respijt.reservations.check import find_inventory_mismatches
 from respijt.reservations.expiry import expire_overdue_holds
+from respijt.scheduler import jobs
 
 
 def _create_app() -> Flask:
@@ -203,11 +204,9 @@ def expire_holds_command() -> None:
 @with_appcontext
 def extend_horizon_command() -> None:
     """Create night inventory up to the horizon from each unit's default capacity."""
+    config = current_app.config
     count = run_in_transaction(
-        db.session,
-        lambda: registry.extend_horizon(
-            db.session, today=clock.today(), horizon_days=current_app.config["RESPIJT_HORIZON_DAYS"]
-        ),
+        db.session, lambda: jobs.extend_horizon(db.session, clock.now(), config)
     )
     click.echo(f"{count} nacht(en) toegevoegd.")
 

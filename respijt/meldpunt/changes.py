@@ -175,17 +175,14 @@ def offer_swap(
     )
     session.add(swap)
     session.flush()
-    record_event(
-        session,
-        shift.region_id,
-        "swap_offered",
-        f"provider:{provider_id}",
-        now,
-        shift_id=shift.id,
-        swap_id=swap.id,
-    )
+    _swap_event(session, swap, "swap_offered", f"provider:{provider_id}", now)
     session.flush()
     return swap
+
+
+def _swap_event(session: DbSession, swap: RotaSwap, kind: str, actor: str, now: datetime) -> None:
+    """A rota event about `swap` and the shift it offers."""
+    record_event(session, swap.region_id, kind, actor, now, shift_id=swap.shift_id, swap_id=swap.id)
 
 
 def _swap_for_update(session: DbSession, swap_id: int) -> RotaSwap:
@@ -249,15 +246,7 @@ def take_swap(
     swap.taken_by_id = provider_id
     swap.status = "taken"
     session.flush()
-    record_event(
-        session,
-        swap.region_id,
-        "swap_taken",
-        f"provider:{provider_id}",
-        now,
-        shift_id=swap.shift_id,
-        swap_id=swap.id,
-    )
+    _swap_event(session, swap, "swap_taken", f"provider:{provider_id}", now)
     if not approval_required:
         _complete_swap(session, swap, now, f"provider:{provider_id}")
     session.flush()
@@ -278,9 +267,7 @@ def refuse_swap(session: DbSession, swap_id: int, *, actor: str, now: datetime) 
         raise RotaConflict("Dit ruilverzoek is al afgehandeld.")
     swap.status = "refused"
     swap.decided_at = now
-    record_event(
-        session, swap.region_id, "swap_refused", actor, now, shift_id=swap.shift_id, swap_id=swap.id
-    )
+    _swap_event(session, swap, "swap_refused", actor, now)
     session.flush()
     return swap
 
@@ -293,14 +280,6 @@ def withdraw_swap(session: DbSession, swap_id: int, *, provider_id: int, now: da
         raise RotaConflict("Een ruilverzoek kan alleen worden ingetrokken zolang niemand het nam.")
     swap.status = "withdrawn"
     swap.decided_at = now
-    record_event(
-        session,
-        swap.region_id,
-        "swap_withdrawn",
-        f"provider:{provider_id}",
-        now,
-        shift_id=swap.shift_id,
-        swap_id=swap.id,
-    )
+    _swap_event(session, swap, "swap_withdrawn", f"provider:{provider_id}", now)
     session.flush()
     return swap

@@ -199,14 +199,6 @@ def claim(session: DbSession, message_id: int, now: datetime) -> OutboxMessage |
     return message
 
 
-def claim_due(session: DbSession, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    """Claim up to `limit` due messages at once (`claim` each). Dispatch claims one at a time
-    instead, so that a crash does not strand a whole batch in `sending`."""
-    claimed = [m for m in (claim(session, i, now) for i in due_ids(session, now, limit)) if m]
-    session.flush()
-    return claimed
-
-
 # On the copy a backend gets: provider ids of other rows to the same number, which a lookup of
 # "was this message sent before?" must not take for this row's (an identical text sent earlier).
 TAKEN_SIDS = "taken_provider_ids"

@@ -7,7 +7,6 @@ callers racing for one step cannot both pass. Functions flush, never commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -42,6 +41,7 @@ from respijt.reservations.workflow import (
     HELD,
     NO_SHOW,
     RESERVATION_LABELS,
+    RESERVATION_TRANSITIONS,
     check_transition,
 )
 
@@ -146,15 +146,15 @@ def _end(
     party: str,
     caller: Caller,
     now: datetime,
-    reason: str | None,
-    from_statuses: Sequence[str],
+    reason: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> Reservation:
-    """Move an active reservation to an inactive status and release its nights, once."""
+    """Move an active reservation to an inactive status and release its nights, once. The
+    statuses it may come from are those the state table leads from to `target`."""
     previous = reservation.status
     # The nights held before this step (check-out may shorten the stay in the same UPDATE).
     held_from, held_to = reservation.arrival, reservation.departure
-    if previous not in from_statuses:
+    if (previous, target) not in RESERVATION_TRANSITIONS:
         _refuse(reservation, target, now)
     check_transition(previous, target, party)
     if not _conditional_status_update(
@@ -189,7 +189,6 @@ def decline_by_provider(
         caller=caller,
         now=now,
         reason=reason,
-        from_statuses=(AWAITING_PROVIDER,),
     )
 
 
@@ -208,14 +207,7 @@ def cancel(
             [{"name": "reason", "code": "required", "reason": "Dit veld is verplicht."}],
         )
     return _end(
-        session,
-        reservation,
-        target=CANCELLED,
-        party=party,
-        caller=caller,
-        now=now,
-        reason=reason,
-        from_statuses=(HELD, AWAITING_PROVIDER, CONFIRMED),
+        session, reservation, target=CANCELLED, party=party, caller=caller, now=now, reason=reason
     )
 
 
@@ -258,8 +250,6 @@ def check_out(
         party="provider",
         caller=caller,
         now=now,
-        reason=None,
-        from_statuses=(CHECKED_IN,),
         values=values,
     )
 
@@ -269,16 +259,7 @@ def mark_no_show(
 ) -> Reservation:
     if reservation.status == CONFIRMED and today < reservation.arrival:
         raise InvalidInput("Niet verschenen kan pas vanaf de aankomstdag worden gemeld.")
-    return _end(
-        session,
-        reservation,
-        target=NO_SHOW,
-        party="provider",
-        caller=caller,
-        now=now,
-        reason=None,
-        from_statuses=(CONFIRMED,),
-    )
+    return _end(session, reservation, target=NO_SHOW, party="provider", caller=caller, now=now)
 
 
 def change_dates(

@@ -55,18 +55,31 @@ RESERVATION_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
-def check_transition(current: str, target: str, party: str) -> None:
-    """Raise InvalidTransition unless `party` may move a reservation from current to target."""
-    allowed = RESERVATION_TRANSITIONS.get((current, target))
+def check_step(
+    transitions: dict[tuple[str, str], frozenset[str]],
+    labels: dict[str, str],
+    noun: str,
+    step: tuple[str, str],
+    party: str,
+) -> None:
+    """Raise InvalidTransition unless `party` may make `step` (current, target) in the state
+    table `transitions`; `noun` and `labels` word the refusal ("Een reservering", …)."""
+    current, target = step
+    allowed = transitions.get(step)
     if allowed is None:
         raise InvalidTransition(
-            f"Een reservering met status '{RESERVATION_LABELS.get(current, current)}' kan niet "
-            f"naar '{RESERVATION_LABELS.get(target, target)}'."
+            f"{noun} met status '{labels.get(current, current)}' kan niet "
+            f"naar '{labels.get(target, target)}'."
         )
     if party not in allowed:
-        raise InvalidTransition(
-            f"Deze stap ({RESERVATION_LABELS.get(target, target)}) is niet aan u."
-        )
+        raise InvalidTransition(f"Deze stap ({labels.get(target, target)}) is niet aan u.")
+
+
+def check_transition(current: str, target: str, party: str) -> None:
+    """Raise InvalidTransition unless `party` may move a reservation from current to target."""
+    check_step(
+        RESERVATION_TRANSITIONS, RESERVATION_LABELS, "Een reservering", (current, target), party
+    )
 
 
 # --- who may do what (DESIGN §2) ------------------------------------------------------------

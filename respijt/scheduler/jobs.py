@@ -35,7 +35,7 @@ from respijt.messages.transports import get_backend
 from respijt.models import JobRun
 from respijt.people import login_throttle
 from respijt.privacy import retention
-from respijt.reservations import notices as rules
+from respijt.reservations import notices as reservation_notices
 from respijt.reservations.expiry import expire_overdue_holds
 
 log = logging.getLogger("respijt.scheduler")
@@ -163,7 +163,7 @@ def release_stuck_messages(session: DbSession, now: datetime, config: Config) ->
 
 
 def remind_arrivals(session: DbSession, now: datetime, config: Config) -> int:
-    return rules.remind_arrivals_tomorrow(session, now=now)
+    return reservation_notices.remind_arrivals_tomorrow(session, now=now)
 
 
 def extend_horizon(session: DbSession, now: datetime, config: Config) -> int:

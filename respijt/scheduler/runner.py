@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from datetime import datetime
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -274,16 +275,7 @@ class SchedulerService:
                 if not self.lease.guard(session, started):
                     raise LeaseLost()
                 rows = spec.function(session, started, self.app.config)
-                session.add(
-                    JobRun(
-                        job_id=spec.id,
-                        owner=self.lease.owner,
-                        started_at=started,
-                        finished_at=clock.now(),
-                        outcome="ok",
-                        rows_affected=rows,
-                    )
-                )
+                session.add(self._job_run(spec, started, outcome="ok", rows_affected=rows))
                 return rows
 
             try:
@@ -304,20 +296,23 @@ class SchedulerService:
             finally:
                 db.session.remove()
 
+    def _job_run(self, spec: JobSpec, started: datetime, **outcome: Any) -> JobRun:
+        """The run's row: who ran it, from when until now, and `outcome` (its columns)."""
+        return JobRun(
+            job_id=spec.id,
+            owner=self.lease.owner,
+            started_at=started,
+            finished_at=clock.now(),
+            **outcome,
+        )
+
     def _record_failure(self, spec: JobSpec, started: datetime, exc: BaseException) -> None:
         session = db.session
         try:
             session.rollback()
+            # Not the message: a database error's text quotes the row it failed on.
             session.add(
-                JobRun(
-                    job_id=spec.id,
-                    owner=self.lease.owner,
-                    started_at=started,
-                    finished_at=clock.now(),
-                    outcome="error",
-                    # Not the message: a database error's text quotes the row it failed on.
-                    error=exception_summary(exc)[:1000],
-                )
+                self._job_run(spec, started, outcome="error", error=exception_summary(exc)[:1000])
             )
             session.commit()
         except Exception as failure:

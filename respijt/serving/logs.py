@@ -43,7 +43,6 @@ TOKEN_PATHS = (
 )
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-LOG_FORMATS = ("text", "json")
 
 
 def request_id_from(incoming: str | None) -> str:

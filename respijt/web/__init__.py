@@ -18,17 +18,10 @@ from flask import Blueprint, Flask, Response, current_app, redirect, request, ur
 from flask.typing import ResponseReturnValue
 
 from respijt import clock
+from respijt.people.accounts import ROLE_LABELS
 from respijt.web import format as fmt
 
 blp = Blueprint("web", __name__)
-
-ROLE_LABELS = {
-    "provider": "aanbieder",
-    "meldpunt": "meldpunt",
-    "verwijzer": "verwijzer",
-    "coordinator": "coördinator",
-    "admin": "beheerder",
-}
 
 # Navigation per role: (endpoint, label). Filled when the pages for that role land.
 ROLE_NAVIGATION: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLE_LABELS}

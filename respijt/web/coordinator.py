@@ -19,8 +19,7 @@ from sqlalchemy import select
 
 from respijt import clock, edge
 from respijt.care_requests import common
-from respijt.claims import formats, kpis
-from respijt.claims.kpi_labels import KPI_HEADER, SERIES_LABELS, figure_rows
+from respijt.claims import kpi_labels, kpis
 from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.claims.months import Month
 from respijt.errors import NotFound
@@ -198,7 +197,7 @@ def coordinator_kpis() -> ResponseReturnValue:
         rows=flatten(figures, decimal_comma=True),
         series=series,
         series_fields=SERIES_FIELDS,
-        series_labels=SERIES_LABELS,
+        series_labels=kpi_labels.SERIES_LABELS,
         cell=_series_cell,
         peak=peak,
         args=args,
@@ -217,8 +216,7 @@ def coordinator_kpis_csv() -> ResponseReturnValue:
     f, args = _csv_filter()
     figures = kpis.kpi_figures(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
-    text = formats.table_csv(KPI_HEADER, figure_rows(figures, decimal_comma=True))
-    return csv_response(text, f"kerncijfers-{period}.csv")
+    return csv_response(*kpi_labels.figures_csv(figures, period, decimal_comma=True))
 
 
 @blp.route("/coordinator/cijfers-per-maand.csv")
@@ -228,11 +226,7 @@ def coordinator_kpi_months_csv() -> ResponseReturnValue:
     f, args = _csv_filter()
     series = kpis.monthly_series(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
     period = f"{args['van']}_{args['tot']}"
-    text = formats.table_csv(
-        ("Maand", *(SERIES_LABELS[n] for n in SERIES_FIELDS)),
-        ((row["month"], *(_series_cell(row, n) for n in SERIES_FIELDS)) for row in series),
-    )
-    return csv_response(text, f"kerncijfers-per-maand-{period}.csv")
+    return csv_response(*kpi_labels.series_csv(series, period, _series_cell))
 
 
 @blp.route("/coordinator/reacties")

@@ -42,6 +42,12 @@ from respijt.serving.input_limits import DATE_RANGE_TEXT, INT_MAX
 
 REQUIRED = "Vul dit veld in."
 CHOOSE = "Maak een keuze."
+# How soon, in the words a form shows (the request form and the meldpunt's phone form).
+URGENCY_CHOICES = {
+    "planned": "Gepland, er is tijd",
+    "soon": "Binnenkort, binnen een week",
+    "urgent": "Spoed, zo snel mogelijk",
+}
 
 
 class LeanSelect(Select):
@@ -232,11 +238,7 @@ class RequestForm(FlaskForm):
     )
     urgency = RadioField(
         "Hoe snel?",
-        choices={
-            "planned": "Gepland, er is tijd",
-            "soon": "Binnenkort, binnen een week",
-            "urgent": "Spoed, zo snel mogelijk",
-        },
+        choices=URGENCY_CHOICES,
         default="planned",
         validators=[required(CHOOSE), OneOf(URGENCIES)],
         validate_choice=False,

@@ -47,7 +47,7 @@ from respijt.reservations import fast_hold, workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving.input_limits import parse_id
 from respijt.web import blp
-from respijt.web.forms import ActionForm, OneOf, RequestForm, parse_date, required
+from respijt.web.forms import URGENCY_CHOICES, ActionForm, OneOf, RequestForm, parse_date, required
 from respijt.web.public import municipality_choices, regions_with_municipalities
 from respijt.web.request_submission import submit_request
 from respijt.web.security import current_principal, login_required
@@ -72,13 +72,9 @@ class IntakeForm(RequestForm):
     )
     urgency = SelectField(
         "Hoe snel?",
-        choices={
-            "planned": "Gepland, er is tijd",
-            "soon": "Binnenkort, binnen een week",
-            "urgent": "Spoed, zo snel mogelijk",
-        },
+        choices=URGENCY_CHOICES,
         default="planned",
-        validators=[required(), OneOf(["planned", "soon", "urgent"])],
+        validators=[required(), OneOf(URGENCY_CHOICES)],
         validate_choice=False,
     )
     contact_name = StringField(

@@ -23,9 +23,8 @@ from sqlalchemy import select
 
 from respijt import clock, edge
 from respijt.beds.registry import normalise_phone
-from respijt.care_requests import access, answers, lifecycle
+from respijt.care_requests import access, answers, lifecycle, notices
 from respijt.care_requests import links as request_links
-from respijt.care_requests import notices as rules
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.common import PUBLIC, link_caller
@@ -318,7 +317,7 @@ def resend_link() -> ResponseReturnValue:
                 .order_by(CareRequest.created_at.desc())
                 .limit(OPEN_REQUESTS_PER_NUMBER)
             ):
-                rules.request_link_again(
+                notices.request_link_again(
                     db.session,
                     care_request,
                     link=_link(_token_for(care_request.reference)),

@@ -13,7 +13,7 @@ from respijt import clock
 from respijt.beds import availability
 from respijt.database import read_only, run_in_transaction
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 
 NOON = datetime(2027, 1, 20, 11, 0, tzinfo=UTC)
 MELDPUNT = Caller("token:1", "meldpunt", None)
@@ -28,7 +28,7 @@ def frozen_clock():
 
 def hold(db, unit, arrival, departure):
     def work():
-        return booking.place_hold(
+        return holds.place_hold(
             db.session,
             unit_id=unit.id,
             arrival=arrival,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from respijt import clock
 from respijt.database import run_in_transaction
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 from respijt.reservations.check import find_inventory_mismatches
 
 
@@ -16,7 +16,7 @@ def test_a_hold_whose_short_code_is_taken_draws_another(client, make, today, mon
     unit = make.unit(capacity=3)
     headers = make.token("meldpunt", unit.location.provider)
     codes = itertools.chain(["AAAAAA", "AAAAAA", "CCCCCC"])
-    monkeypatch.setattr(booking, "_new_short_code", lambda: next(codes))
+    monkeypatch.setattr(holds, "_new_short_code", lambda: next(codes))
     body = {
         "unit_id": unit.id,
         "arrival": (today + timedelta(days=10)).isoformat(),
@@ -43,10 +43,10 @@ def test_every_caller_of_run_in_transaction_redraws_a_taken_short_code(
     unit = make.unit(capacity=3)
     caller = Caller(key="token:1", role="meldpunt", provider_id=unit.location.provider_id)
     codes = itertools.chain(["AAAAAA", "AAAAAA", "CCCCCC"])
-    monkeypatch.setattr(booking, "_new_short_code", lambda: next(codes))
+    monkeypatch.setattr(holds, "_new_short_code", lambda: next(codes))
 
     def hold() -> str:
-        reservation, _ = booking.place_hold(
+        reservation, _ = holds.place_hold(
             db.session,
             unit_id=unit.id,
             arrival=today + timedelta(days=10),

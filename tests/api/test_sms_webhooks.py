@@ -24,7 +24,7 @@ from respijt.models import (
     TwilioWebhookReceipt,
 )
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 
 STAFF = "+31612345678"
 CONTACT = "+31687654321"
@@ -47,7 +47,7 @@ def awaiting_reservation(db, make, *, confirm_hours: float = 24) -> Reservation:
     location = make.location(provider=provider, name="De Linde", contact_mobile="06 87654321")
     unit = make.unit(location=location, requires_provider_confirmation=True)
     arrival = clock.today() + timedelta(days=7)
-    reservation, _ = booking.place_hold(
+    reservation, _ = holds.place_hold(
         db.session,
         unit_id=unit.id,
         arrival=arrival,

@@ -14,14 +14,13 @@ from respijt.care_requests.workflow import REQUEST_TRANSITIONS, check_request_tr
 from respijt.errors import InvalidTransition
 from respijt.models import CareRequest
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
-from respijt.reservations import steps
+from respijt.reservations import holds, steps
 from respijt.reservations.expiry import expire_overdue_holds
 from tests.care_request_helpers import STAFF, body, create, freeze_start, later
 
 
 def _hold_for(db, care_request, unit, *, confirm=False):
-    reservation, _ = booking.place_hold(
+    reservation, _ = holds.place_hold(
         db.session,
         unit_id=unit.id,
         arrival=care_request.arrival,

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from respijt import clock
 from respijt.care_requests import matching
 from respijt.models import Location, NightInventory, Reservation
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 from tests.care_request_helpers import STAFF, body, create, freeze_start, occupy
 
 
@@ -83,7 +83,7 @@ def test_an_overdue_hold_counts_as_free_and_funding_unknown_takes_any_route(db, 
         location=make.location(municipality=municipality), capacity=1, funding_routes=["wlz"]
     )
     arrival = today + timedelta(days=10)
-    hold, _ = booking.place_hold(
+    hold, _ = holds.place_hold(
         db.session,
         unit_id=unit.id,
         arrival=arrival,

@@ -187,10 +187,12 @@ def test_a_claimed_message_is_never_handed_out_again(db):
         now=now,
     )
     db.session.commit()
-    assert len(outbox.claim_due(db.session, now)) == 1
+    (message_id,) = outbox.due_ids(db.session, now)
+    assert outbox.claim(db.session, message_id, now) is not None
     db.session.commit()
     # A crash after the claim leaves it 'sending' for reconciliation, not for a second send.
-    assert outbox.claim_due(db.session, now + timedelta(hours=2)) == []
+    assert outbox.due_ids(db.session, now + timedelta(hours=2)) == []
+    assert outbox.claim(db.session, message_id, now + timedelta(hours=2)) is None
     assert outbox.outbox_health(db.session, now + timedelta(hours=2))["overdue"] == 1
 
 

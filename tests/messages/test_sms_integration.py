@@ -217,7 +217,9 @@ def test_a_row_stuck_in_sending_is_released_and_reconciled_not_sent_twice(
     queue_reminder(db.session, 4)
     db.session.commit()
     t0 = clock.now()
-    (claimed,) = outbox.claim_due(db.session, t0)
+    (message_id,) = outbox.due_ids(db.session, t0)
+    claimed = outbox.claim(db.session, message_id, t0)
+    assert claimed is not None
     db.session.commit()
     # The dispatcher reached Twilio, then died before recording the answer.
     from respijt.messages.twilio import TwilioGateway
@@ -337,10 +339,10 @@ def _awaiting(db: Any, make: Any, contact: str = "06 87654321") -> Reservation:
             contact={"name": "Marja", "mobile": contact},
         ),
     )
-    from respijt.reservations import holds as booking
+    from respijt.reservations import holds
     from tests.scheduling import MELDPUNT
 
-    reservation, _ = booking.place_hold(
+    reservation, _ = holds.place_hold(
         db.session,
         unit_id=unit.id,
         arrival=arrival,

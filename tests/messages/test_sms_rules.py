@@ -16,8 +16,7 @@ from respijt.messages import delivery
 from respijt.models import OutboxMessage, TwilioWebhookReceipt
 from respijt.people.caller import Caller
 from respijt.privacy.retention import WEBHOOK_RECEIPT_KEEP
-from respijt.reservations import holds as booking
-from respijt.reservations import steps
+from respijt.reservations import holds, steps
 from respijt.scheduler import jobs
 from tests.care_request_helpers import STAFF, body, create, freeze_start, json_body, later, occupy
 
@@ -161,7 +160,7 @@ def test_a_provider_answer_is_passed_on_to_the_requesters_contact_mobile(db, mak
     )
     arrival = today + timedelta(days=9)
     care_request = create(db.session, body(municipality, arrival, arrival + timedelta(days=2)))
-    reservation, _ = booking.place_hold(
+    reservation, _ = holds.place_hold(
         db.session,
         unit_id=unit.id,
         arrival=arrival,
@@ -197,7 +196,7 @@ def test_the_reminder_goes_the_day_before_arrival_once(app, db, make):
     for days in (1, 2):
         arrival = today + timedelta(days=days)
         care_request = create(db.session, body(municipality, arrival, arrival + timedelta(days=3)))
-        reservation, _ = booking.place_hold(
+        reservation, _ = holds.place_hold(
             db.session,
             unit_id=unit.id,
             arrival=arrival,
@@ -250,7 +249,7 @@ def test_a_hold_for_a_request_is_offered_by_sms_and_withdrawn_if_it_ends_unsent(
         today=today,
         stale_after_hours=72,
     )
-    reservation, _ = booking.place_hold(
+    reservation, _ = holds.place_hold(
         db.session,
         unit_id=unit.id,
         arrival=arrival,

@@ -18,7 +18,7 @@ from respijt.database import run_in_transaction
 from respijt.errors import InvalidInput
 from respijt.models import Reservation
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 
 # PostgreSQL only (see above): the backend fixture of tests/conftest.py with one value.
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -50,7 +50,7 @@ def test_a_hold_survives_a_connection_the_server_killed(app, db, make, today, pa
     caller = Caller(key="token:1", role="meldpunt", provider_id=provider_id)
 
     def work():
-        return booking.place_hold(
+        return holds.place_hold(
             db.session,
             unit_id=unit_id,
             arrival=arrival,

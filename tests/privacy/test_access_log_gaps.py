@@ -12,7 +12,7 @@ from sqlalchemy import select
 from respijt import clock
 from respijt.models import AccessLog, CareRequest, Reservation
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
+from respijt.reservations import holds
 from tests.accounts_support import web_login
 from tests.care_request_helpers import body, create
 from tests.claims_helpers import deliver, freeze, request, stay, tariff
@@ -74,7 +74,7 @@ def _awaiting(db: Any, make: Any) -> Reservation:
     provider = make.provider(staff_mobiles=["06 12345678"])
     unit = make.unit(location=make.location(provider=provider), requires_provider_confirmation=True)
     arrival = clock.today() + timedelta(days=7)
-    reservation, _ = booking.place_hold(
+    reservation, _ = holds.place_hold(
         db.session,
         unit_id=unit.id,
         arrival=arrival,

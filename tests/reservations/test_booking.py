@@ -1,4 +1,4 @@
-"""booking.py called directly: holds, expiry, confirm, decline, cancel, date changes, no-show."""
+"""holds.py called directly: holds, expiry, confirm, decline, cancel, date changes, no-show."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from respijt.errors import (
 )
 from respijt.models import NightInventory, Reservation, ReservationEvent
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
-from respijt.reservations import steps
+from respijt.reservations import holds, steps
 from respijt.reservations.check import find_inventory_mismatches
 from respijt.reservations.expiry import expire_overdue_holds
 
@@ -39,7 +38,7 @@ def frozen_clock():
 
 def hold(db, unit, arrival, departure, *, caller=MELDPUNT, minutes=15, **kw):
     def work():
-        reservation, _ = booking.place_hold(
+        reservation, _ = holds.place_hold(
             db.session,
             unit_id=unit.id,
             arrival=arrival,

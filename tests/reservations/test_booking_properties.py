@@ -16,8 +16,7 @@ from respijt.database import run_in_transaction
 from respijt.errors import DomainError
 from respijt.models import NightInventory, Reservation, ReservationEvent, Unit
 from respijt.people.caller import Caller
-from respijt.reservations import holds as booking
-from respijt.reservations import steps
+from respijt.reservations import holds, steps
 from respijt.reservations.check import find_inventory_mismatches
 from respijt.reservations.expiry import expire_overdue_holds
 
@@ -58,7 +57,7 @@ def test_random_operations_never_break_the_inventory_invariants(db, make, ops):
                     a = today + timedelta(days=offset)
                     r, _ = run_in_transaction(
                         s,
-                        lambda: booking.place_hold(
+                        lambda: holds.place_hold(
                             s,
                             unit_id=unit.id,
                             arrival=a,

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from respijt import clock
-from respijt.care_requests import notices as rules
+from respijt.care_requests import notices
 from respijt.claims import ledger
 from respijt.claims import months as claim_months
 from respijt.errors import InvalidInput
@@ -387,7 +387,7 @@ def test_a_coordinator_lists_only_the_messages_about_their_own_regions(client, d
         )
     # A message a rule queues carries the region of what it is about: here B's request.
     care_request = request(db.session, w.b.municipality)
-    rules.request_changed(db.session, care_request, previous=None, now=clock.now())
+    notices.request_changed(db.session, care_request, previous=None, now=clock.now())
     db.session.commit()
 
     queued = db.session.scalars(
