@@ -23,7 +23,6 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, scoped_session
 
 from respijt.database.driver import (
-    DriverTransaction,
     driver_cursor,
     driver_error,
     execute_on_driver,
@@ -44,7 +43,6 @@ __all__ = [
     "ACCESS_LOG_PURGE_FUNCTION",
     "LOCK_WAIT_MAX_SECONDS",
     "DbSession",
-    "DriverTransaction",
     "OutageLog",
     "_read_only",
     "also_retry",

@@ -1,10 +1,9 @@
 """Below the ORM: prebuilt statements on the driver connection, for the busiest reads and writes.
 
-The only way below SQLAlchemy's session: `DriverTransaction` (a write transaction without the
-session), `driver_cursor` (the driver cursor in a session's or DriverTransaction's transaction),
-`execute_on_driver` (a Core INSERT/UPDATE compiled once) and `first_row_outside_transaction`
-(one SELECT in autocommit). Driver errors leave as SQLAlchemy's, so the transaction edge
-retries and reports them alike.
+The only way below SQLAlchemy's session: `driver_cursor` (the driver cursor in a session's
+transaction), `execute_on_driver` (a Core INSERT/UPDATE compiled once) and
+`first_row_outside_transaction` (one SELECT in autocommit). Driver errors leave as
+SQLAlchemy's, so the transaction edge retries and reports them alike.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-
-from respijt.database.sqlite import _begin_immediate
 
 
 @functools.cache
@@ -75,27 +72,10 @@ def driver_error(connection: Connection, statement: str, params: Any, exc: Excep
     """A driver error `exc` as SQLAlchemy raises it (IntegrityError, OperationalError …), so the
     transaction edge retries and reports it alike; a dead connection is invalidated, as
     SQLAlchemy does, so the pool replaces it and the edge may run the unit again."""
-    return _sqlalchemy_error(
-        connection.dialect,
-        connection.connection.dbapi_connection,
-        connection.invalidate,
-        statement,
-        params,
-        exc,
-    )
-
-
-def _sqlalchemy_error(
-    dialect: Any,
-    dbapi_connection: Any,
-    invalidate: Callable[[BaseException], None],
-    statement: str,
-    params: Any,
-    exc: Exception,
-) -> Exception:
-    dead = dialect.is_disconnect(exc, dbapi_connection, None)
+    dialect = connection.dialect
+    dead = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)  # type: ignore[arg-type]
     if dead:
-        invalidate(exc)
+        connection.invalidate(exc)
     return DBAPIError.instance(
         statement,
         params,
@@ -124,83 +104,9 @@ def _driver_plan(
     return compiled.string, binds, compiled.positional
 
 
-class DriverTransaction:
-    """A write transaction on a pooled driver connection, without the ORM session: for the
-    busiest write (a plain hold), where the session's bookkeeping around a few driver
-    statements cost about as much Python as the statements themselves.
-
-    The connection is checked out, and on SQLite the write lock taken (BEGIN IMMEDIATE, as
-    `_on_begin` does for the session), on the first `cursor()`; PostgreSQL begins with the
-    first statement. It has the session's `commit()` and `rollback()`, so
-    `run_in_transaction` is its edge and retries it alike; both give the connection back.
-    Driver errors leave as SQLAlchemy's (`error`).
-
-    `one_statement`: the unit changes the database with a single statement that changes all or
-    nothing (reads before it may see newer data). PostgreSQL then runs in autocommit: no BEGIN
-    and COMMIT round trips, and nothing for `rollback()` to undo. SQLite is unchanged.
-    """
-
-    def __init__(self, engine: Engine, *, one_statement: bool = False) -> None:
-        self.engine = engine
-        self.dialect = engine.dialect
-        self._autocommit = one_statement and self.dialect.name == "postgresql"
-        self._raw: Any = None
-
-    def cursor(self) -> Any:
-        if self._raw is None:
-            raw = self.engine.raw_connection()
-            try:
-                if self.dialect.name == "sqlite":
-                    _begin_immediate(raw.driver_connection)  # type: ignore[arg-type]
-                elif self._autocommit:
-                    raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-            except BaseException:
-                raw.close()
-                raise
-            self._raw = raw
-        return self._raw.driver_connection.cursor()
-
-    def error(self, statement: str, params: Any, exc: Exception) -> Exception:
-        """A driver error as SQLAlchemy raises it (`driver_error`); a dead connection is
-        invalidated."""
-        return _sqlalchemy_error(
-            self.dialect, self._raw.dbapi_connection, self._raw.invalidate, statement, params, exc
-        )
-
-    def commit(self) -> None:
-        if self._raw is None:
-            return
-        try:
-            self._raw.driver_connection.commit()
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise self.error("COMMIT", None, exc) from exc
-        finally:
-            self._release()
-
-    def rollback(self) -> None:
-        if self._raw is None:
-            return
-        try:
-            self._raw.driver_connection.rollback()
-        except self.dialect.loaded_dbapi.Error:
-            self._raw.invalidate()  # the pool replaces a connection it cannot trust
-        finally:
-            self._release()
-
-    def _release(self) -> None:
-        raw, self._raw = self._raw, None
-        try:
-            if self._autocommit and raw.is_valid:
-                raw.driver_connection.autocommit = False  # as the pool's other users expect
-        finally:
-            raw.close()
-
-
 def driver_cursor(target: Any) -> tuple[Any, Any, Callable[[str, Any, Exception], Exception]]:
-    """(dialect, driver cursor, error wrapper) in `target`'s transaction: a DriverTransaction,
-    or a session (its pending ORM changes flushed first, as plain SQL bypasses autoflush)."""
-    if isinstance(target, DriverTransaction):
-        return target.dialect, target.cursor(), target.error
+    """(dialect, driver cursor, error wrapper) in the session `target`'s transaction, its
+    pending ORM changes flushed first (plain SQL bypasses autoflush)."""
     target.flush()
     connection = target.connection()
     cursor = connection.connection.driver_connection.cursor()
@@ -208,8 +114,8 @@ def driver_cursor(target: Any) -> tuple[Any, Any, Callable[[str, Any, Exception]
 
 
 def execute_on_driver(target: Any, statement: Any, params: dict[str, Any]) -> None:
-    """A Core INSERT/UPDATE built once at import, run on the driver cursor in `target`'s
-    transaction (a session or a DriverTransaction): compiled once per dialect and set of
+    """A Core INSERT/UPDATE built once at import, run on the driver cursor in the session
+    `target`'s transaction: compiled once per dialect and set of
     keys, values converted by the columns' own types. SQLAlchemy's per-statement machinery
     is skipped: for the writes every request makes (the access log)."""
     dialect, cursor, error = driver_cursor(target)

@@ -29,7 +29,6 @@ from sqlalchemy.exc import DBAPIError
 from respijt import clock
 from respijt.database import (
     DbSession,
-    DriverTransaction,
     execute_on_driver,
     permit_access_log_purge,
 )
@@ -80,7 +79,7 @@ _INSERT_ACCESS_FOR_UNIT = (
 
 
 def log_access(
-    session: DbSession | DriverTransaction,
+    session: DbSession,
     *,
     action: str,
     caller: Caller,
@@ -153,7 +152,7 @@ def fit_reference(reference: str) -> str:
 
 
 def write_access(
-    target: DbSession | DriverTransaction,
+    target: DbSession,
     values: dict[str, Any],
     *,
     client_reference: str,
