@@ -183,16 +183,6 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
         if replayed:
             _log(caller, reservation.id, "reservation.create", "success", reservation.unit_id)
         return _dump(reservation), replayed
-        # The client reference is known here for a new offer (no lookup): its request's.
-        _log(
-            caller,
-            reservation.id,
-            "reservation.create",
-            "success",
-            reservation.unit_id,
-            None if replayed else care_request.reference,
-        )
-        return _dump(reservation), replayed
 
     try:
         body, replayed = edge.transaction(work)
