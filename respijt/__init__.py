@@ -24,7 +24,7 @@ def _duty_grace_minutes() -> int | None:
 
     if not has_app_context():
         return None
-    return int(current_app.config.get("RESPIJT_DUTY_GRACE_MINUTES", 60))
+    return int(current_app.config["RESPIJT_DUTY_GRACE_MINUTES"])
 
 
 def _status_link_settings() -> tuple[str, str] | None:

@@ -362,6 +362,11 @@ def read_settings(env: Mapping[str, str], group: str | None = None) -> dict[str,
     return values
 
 
+def check_environment(env: Mapping[str, str]) -> None:
+    """Raise ConfigError when any RESPIJT_* variable is invalid or unknown (gunicorn.conf.py)."""
+    read_settings(env)
+
+
 def settings_from_env(env: Mapping[str, str], instance_path: str) -> dict[str, Any]:
     """Build the Flask config mapping from the environment; raises ConfigError."""
     values = read_settings(env)
@@ -455,7 +460,7 @@ def is_loopback(host: str) -> bool:
 
 def log_format_from_env(env: Mapping[str, str]) -> str:
     """RESPIJT_LOG_FORMAT alone: gunicorn needs it before any app exists. An invalid value
-    reads as text here; reading the settings stops the start with its name."""
+    reads as text here; check_environment stops the start with its name."""
     setting = BY_NAME["RESPIJT_LOG_FORMAT"]
     try:
         return str(_read(setting, env.get(setting.name)))

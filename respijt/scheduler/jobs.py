@@ -122,7 +122,7 @@ def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
     backend = get_backend(config)
     try:
         policy = outbox.RetryPolicy.from_config(config)
-        batch = int(config.get("RESPIJT_OUTBOX_BATCH", 100))
+        batch = int(config["RESPIJT_OUTBOX_BATCH"])
         outbox.defer_for_quiet_hours(session, now, config.get("RESPIJT_QUIET_HOURS"))
         due = outbox.due_ids(session, now, limit=batch)
         session.commit()
@@ -158,7 +158,7 @@ def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
 
 
 def release_stuck_messages(session: DbSession, now: datetime, config: Config) -> int:
-    timeout = timedelta(seconds=float(config.get("RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS", 900)))
+    timeout = timedelta(seconds=float(config["RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS"]))
     return outbox.release_stuck(session, now, timeout)
 
 
@@ -180,15 +180,15 @@ def remind_stale_locations(session: DbSession, now: datetime, config: Config) ->
 
 
 def run_retention(session: DbSession, now: datetime, config: Config) -> int:
-    keep = timedelta(days=int(config.get("RESPIJT_JOB_RUN_KEEP_DAYS", 14)))
+    keep = timedelta(days=int(config["RESPIJT_JOB_RUN_KEEP_DAYS"]))
     old_runs = session.execute(delete(JobRun).where(JobRun.started_at < now - keep))
     purged = retention.run_retention(
         session,
         now,
         open_request_statuses=OPEN_REQUEST_STATUSES,
-        access_log_years=int(config.get("RESPIJT_ACCESS_LOG_YEARS", 5)),
-        retention_days=int(config.get("RESPIJT_RETENTION_DAYS", 365)),
-        complaint_retention_days=int(config.get("RESPIJT_COMPLAINT_RETENTION_DAYS", 365)),
+        access_log_years=int(config["RESPIJT_ACCESS_LOG_YEARS"]),
+        retention_days=int(config["RESPIJT_RETENTION_DAYS"]),
+        complaint_retention_days=int(config["RESPIJT_COMPLAINT_RETENTION_DAYS"]),
     )
     forgotten = login_throttle.purge(session, now)
     return purged + forgotten + int(old_runs.rowcount)  # type: ignore[attr-defined]
@@ -207,7 +207,7 @@ def offer_waitlist(session: DbSession, now: datetime, config: Config) -> int:
 
 def generate_rota(session: DbSession, now: datetime, config: Config) -> int:
     """Extend every region's rota to the horizon, then report gaps to the coordinators."""
-    horizon = int(config.get("RESPIJT_ROTA_HORIZON_DAYS", 56))
+    horizon = int(config["RESPIJT_ROTA_HORIZON_DAYS"])
     created = generation.generate_all(
         session,
         now=now,

@@ -87,7 +87,7 @@ def _end_browser_session() -> None:
 
 def _throttled() -> bool:
     """The delay follows RESPIJT_RATELIMIT like every other limit (off only for benchmarks)."""
-    return bool(current_app.config.get("RESPIJT_RATELIMIT", True))
+    return bool(current_app.config["RESPIJT_RATELIMIT"])
 
 
 def _device_cookie_name() -> str:

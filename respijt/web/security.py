@@ -165,7 +165,7 @@ def _cookie_settings(app: Flask) -> None:
 
 def _init_limiter(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    app.config["RATELIMIT_ENABLED"] = bool(app.config.get("RESPIJT_RATELIMIT", True))
+    app.config["RATELIMIT_ENABLED"] = bool(app.config["RESPIJT_RATELIMIT"])
     # Retry-After is set on the 429 itself (below): Flask-Limiter's own headers would
     # overwrite the exact wait of a login delay or a public form with its window's end.
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
