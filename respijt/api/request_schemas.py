@@ -70,7 +70,9 @@ class RequestInput(StrictSchema):
 
 
 class MatchesQuery(StrictSchema):
-    limit = input_fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+    limit = input_fields.Integer(
+        load_default=request_offers.OPTIONS_SHOWN, validate=validate.Range(min=1, max=50)
+    )
 
 
 class ListQuery(StrictSchema):

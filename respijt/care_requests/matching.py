@@ -65,6 +65,9 @@ class Match:
     score: float
     reasons: list[str] = field(default_factory=list)
     rotation: str = ""
+    requires_provider_confirmation: bool = False
+    # Set when the unit declined this request before: it is then ranked last.
+    declined_reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +79,8 @@ class Match:
             "exact_dates": self.exact,
             "score": self.score,
             "reasons": self.reasons,
+            "requires_provider_confirmation": self.requires_provider_confirmation,
+            "declined_reason": self.declined_reason,
         }
 
 
@@ -311,6 +316,7 @@ def _match(
         score=score,
         reasons=reasons,
         rotation=rotation_key(criteria.reference, row[12]),
+        requires_provider_confirmation=bool(row[4]),
     )
 
 

@@ -20,10 +20,35 @@ from respijt.models import (
     CareRequestStay,
     RequestOption,
     Reservation,
+    ReservationEvent,
 )
 from respijt.people.caller import Caller
 from respijt.reservations import holds
-from respijt.reservations.workflow import AWAITING_PROVIDER, HELD
+from respijt.reservations.workflow import AWAITING_PROVIDER, DECLINED, HELD
+
+# How many options a request's page and the API show by default: the same list in both.
+OPTIONS_SHOWN = 10
+
+
+def declined_units(session: DbSession, request_id: int) -> dict[int, str]:
+    """The units whose provider declined an offer for this request, with the latest reason."""
+    rows = session.execute(
+        select(Reservation.unit_id, ReservationEvent.reason)
+        .join(ReservationEvent, ReservationEvent.reservation_id == Reservation.id)
+        .where(Reservation.request_id == request_id, ReservationEvent.to_status == DECLINED)
+        .order_by(ReservationEvent.id)
+    ).all()
+    return {unit_id: reason or "Geen reden gegeven" for unit_id, reason in rows}
+
+
+def declined_last(matches: list[Match], declined: dict[int, str]) -> list[Match]:
+    """The same options with those of units that declined this request moved last (in their
+    own order), each with the reason: a unit that just said no is never the first choice."""
+    for match in matches:
+        match.declined_reason = declined.get(match.unit_id)
+    return [m for m in matches if m.declined_reason is None] + [
+        m for m in matches if m.declined_reason is not None
+    ]
 
 
 def matches_for(
@@ -36,7 +61,8 @@ def matches_for(
     stale_after_hours: int,
     limit: int,
 ) -> list[Match]:
-    """Rank the options and record which were shown to whom."""
+    """Rank the options and record which were shown to whom. Units that declined this request
+    come last, with their reason (`declined_last`)."""
     if care_request.status not in OPEN_REQUEST_STATUSES:
         return []
     matches = request_matches(
@@ -47,6 +73,7 @@ def matches_for(
         stale_after_hours=stale_after_hours,
         limit=limit,
     )
+    matches = declined_last(matches, declined_units(session, care_request.id))
     if matches:
         # One INSERT executed for all rows, no ORM objects: nothing reads them back here.
         session.execute(

@@ -3,7 +3,9 @@
 One page shows the duty banner, urgent requests without a fit, the open requests and the
 waitlist, the call-back list (voicemails), today's calls and the handover notes. The intake
 form follows the order in which people speak on the phone; the request page shows the
-matches with their reasons, holds one with Enter and confirms it with the next Enter.
+client's needs in words, the options (provider, confirmation, why it fits, this meldpunt's own
+beds marked, units that declined last with their reason), the history of the offers and, once
+placed, where and when; it holds an option with Enter and confirms it with the next Enter.
 
 Who may see which request is decided by `care_requests.access.restrict_to_visible`: open
 requests of a region where it is on duty (+ the grace period), or that it handled; what it may
@@ -25,7 +27,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from respijt import clock, edge
-from respijt.care_requests import access, answers, common
+from respijt.care_requests import access, answers, common, summary
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import PURPOSE, log_request_access
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
@@ -53,7 +55,6 @@ from respijt.web.request_submission import submit_request
 from respijt.web.security import current_principal, login_required
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
-MATCH_LIMIT = 5
 
 
 class IntakeForm(RequestForm):
@@ -253,6 +254,42 @@ def meldpunt_intake() -> ResponseReturnValue:
     )
 
 
+def request_page_context(found: CareRequest, caller: Caller, now: datetime) -> dict[str, Any]:
+    """What the request page shows, read in the caller's transaction (the options shown are
+    recorded by `matches_for`)."""
+    matches = request_offers.matches_for(
+        db.session,
+        found,
+        caller=caller,
+        now=now,
+        today=clock.today(),
+        stale_after_hours=_stale_after(),
+        limit=request_offers.OPTIONS_SHOWN,
+    )
+    return {
+        "care_request": found,
+        "matches": matches,
+        "offers": request_offers.offers_of(db.session, found),
+        "needs": summary.needs_in_words(found),
+        "fit": summary.fit_words(found),
+        "history": summary.offer_history(db.session, found),
+        "placements": summary.placements(db.session, found),
+    }
+
+
+def render_request_page(context: dict[str, Any], caller: Caller) -> str:
+    held = [o for o in context["offers"] if o.status == HELD]
+    return render_template(
+        "meldpunt/request.html",
+        **context,
+        held=held,
+        own_provider_id=caller.provider_id,
+        labels=REQUEST_LABELS,
+        reservation_labels=RESERVATION_LABELS,
+        action_form=ActionForm(),
+    )
+
+
 @blp.route("/meldpunt/aanvragen/<reference>")
 @login_required("meldpunt")
 def meldpunt_request(reference: str) -> ResponseReturnValue:
@@ -264,31 +301,13 @@ def meldpunt_request(reference: str) -> ResponseReturnValue:
         log_request_access(
             db.session, action="read", caller=caller, reference=found.reference, outcome="granted"
         )
-        matches = request_offers.matches_for(
-            db.session,
-            found,
-            caller=caller,
-            now=now,
-            today=clock.today(),
-            stale_after_hours=_stale_after(),
-            limit=MATCH_LIMIT,
-        )
-        offers = request_offers.offers_of(db.session, found)
-        return {"care_request": found, "matches": matches, "offers": offers}
+        return request_page_context(found, caller, now)
 
     try:
         context = _logged(caller, reference, "read", work)
     except NotFound:
         abort(404)
-    held = [o for o in context["offers"] if o.status == HELD]
-    return render_template(
-        "meldpunt/request.html",
-        **context,
-        held=held,
-        labels=REQUEST_LABELS,
-        reservation_labels=RESERVATION_LABELS,
-        action_form=ActionForm(),
-    )
+    return render_request_page(context, caller)
 
 
 @blp.route("/meldpunt/aanvragen/<reference>/vasthouden", methods=["POST"])
