@@ -92,24 +92,6 @@ def _offered_before(session: DbSession, request_id: int) -> frozenset[tuple[int,
     )
 
 
-def make_offers(
-    session: DbSession,
-    now: datetime,
-    *,
-    offer_hours: float,
-    stale_after_hours: int = 72,
-    provider_confirm_hours: float = 24,
-) -> list[Offer]:
-    """Run one waitlist pass at `now`; returns the offers made."""
-    return run_waitlist(
-        session,
-        now,
-        offer_hours=offer_hours,
-        stale_after_hours=stale_after_hours,
-        provider_confirm_hours=provider_confirm_hours,
-    ).offers
-
-
 def run_waitlist(
     session: DbSession,
     now: datetime,

@@ -15,7 +15,7 @@ from tests.care_request_helpers import STAFF, body, create, freeze_start, later,
 
 
 def _offers(db):
-    offers = waitlist.make_offers(db.session, clock.now(), offer_hours=24)
+    offers = waitlist.run_waitlist(db.session, clock.now(), offer_hours=24).offers
     db.session.commit()
     return offers
 
