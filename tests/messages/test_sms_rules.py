@@ -95,7 +95,7 @@ def test_a_waitlist_offer_reaches_the_contact_and_a_lapsed_one_says_so(db, make)
     assert_no_client_data(message)
 
     later(hours=25)
-    waitlist.run_waitlist(db.session, clock.now(), offer_hours=24).offers
+    waitlist.run_waitlist(db.session, clock.now(), offer_hours=24)
     db.session.commit()
     (back,) = messages(db, "request_waitlisted")
     assert care_request.reference in back.body and back.recipient == CONTACT
