@@ -58,6 +58,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("PUT", "/api/v1/units/<int:unit_id>/capacity"): MANAGERS,
     ("GET", "/api/v1/units/<int:unit_id>/changes"): MANAGERS,
     ("POST", "/api/v1/reservations"): HOLDERS,
+    ("GET", "/api/v1/reservations"): VIEWERS,
     ("GET", "/api/v1/reservations/<int:reservation_id>"): VIEWERS,
     ("POST", "/api/v1/reservations/<int:reservation_id>/confirm"): VIEWERS,
     ("POST", "/api/v1/reservations/<int:reservation_id>/decline"): {"provider"},
