@@ -161,6 +161,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("POST", "/account/password"): SIGNED_IN,
     # Provider portal and verwijzer pages (issue 9, round 2).
     ("GET", "/aanbieder"): {"provider"},
+    ("GET", "/aanbieder/reserveringen"): {"provider"},
     ("GET", "/aanbieder/eenheden/<int:unit_id>"): {"provider"},
     ("POST", "/aanbieder/eenheden/<int:unit_id>/capaciteit"): {"provider"},
     ("POST", "/aanbieder/eenheden/<int:unit_id>/week"): {"provider"},
