@@ -22,7 +22,7 @@ from respijt.api import schemas
 from respijt.api.registry import json_response
 from respijt.api.security import allow_roles, client_source, refusals_logged, requires
 from respijt.care_requests import access, offers
-from respijt.care_requests.access_log import reservation_reference
+from respijt.care_requests.access_log import log_reservation_list, reservation_reference
 from respijt.errors import InvalidInput
 from respijt.extensions import db
 from respijt.models import Reservation
@@ -267,7 +267,12 @@ def _list_reservations(args: dict[str, Any]) -> ResponseReturnValue:
 
     def work() -> tuple[list[dict[str, Any]], bool]:
         rows, has_next = access.list_reservations(db.session, caller, wanted, clock.now())
-        _log(caller, 0, "reservation.search", "success", None, "search")
+        log_reservation_list(
+            db.session,
+            caller=caller,
+            shown_clients=[r.reservation.id for r in rows if r.client_first_name is not None],
+            source=client_source(),
+        )
         return [_list_item(row, caller) for row in rows], has_next
 
     items, has_next = edge.transaction(work)

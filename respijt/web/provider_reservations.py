@@ -1,8 +1,8 @@
 """The provider's reservations list: every stay at its own locations, filtered and paged.
 
 Which reservations a provider sees is decided in the query (`care_requests.access`): its own
-locations only. The list shows clients (first name, birth year), so every read writes one
-access-log row, a search.
+locations only. Every read writes a search row to the access log, and one row per client shown
+(first name, birth year).
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from flask.typing import ResponseReturnValue
 from respijt import clock, edge
 from respijt.beds import registry
 from respijt.care_requests import access
-from respijt.care_requests.access_log import PURPOSE
+from respijt.care_requests.access_log import log_reservation_list
 from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.extensions import db
 from respijt.people.caller import Caller
-from respijt.privacy.access_log import log_access
 from respijt.reservations.workflow import RESERVATION_LABELS
 from respijt.web import blp
 from respijt.web.security import current_principal, login_required
@@ -99,13 +98,10 @@ def provider_reservations() -> ResponseReturnValue:
         locations = registry.provider_locations(db.session, caller.provider_id)
         wanted, problems = _filter({location.id for location in locations})
         rows, has_next = access.list_reservations(db.session, caller, wanted, clock.now())
-        log_access(
+        log_reservation_list(
             db.session,
-            action="reservation.search",
             caller=caller,
-            client_reference="search",
-            outcome="success",
-            purpose=PURPOSE,
+            shown_clients=[r.reservation.id for r in rows if r.client_first_name is not None],
             source=request.remote_addr,
         )
         return {

@@ -71,6 +71,12 @@ def test_the_provider_sees_the_clients_first_name_and_birth_year_only(client, db
     db.session.commit()
     item = client.get("/api/v1/reservations", headers=world["a"]).get_json()["items"][0]
     assert item["client"] == {"first_name": "Jan", "birth_year": 1941}
+    shown = db.session.scalars(
+        select(AccessLog).where(AccessLog.action == "reservation.list")
+    ).all()
+    assert [(row.client_reference, row.role) for row in shown] == [
+        (care_request.reference, "provider")
+    ]
     assert db.session.get(CareRequest, care_request.id).client_name == "Jan"
     # Whoever placed it sees the stay, not who stays.
     seen = client.get("/api/v1/reservations", headers=world["verwijzer"]).get_json()["items"]
@@ -166,6 +172,10 @@ def test_each_read_writes_one_search_row(client, db, world, today):
     assert len(rows) == 1
     assert rows[0].client_reference == "search"
     assert rows[0].outcome == "success" and rows[0].role == "provider"
+    # No client was shown (plain holds): no per-client rows.
+    assert not db.session.scalars(
+        select(AccessLog).where(AccessLog.action == "reservation.list")
+    ).all()
 
 
 def test_anonymous_is_refused(client, world):

@@ -33,7 +33,7 @@ def world(make):
     }
 
 
-def _for_request(db, world, reservation_id, start, **over):
+def _for_request(db, world, reservation_id, start, **over) -> str:
     care_request = create(
         db.session,
         body(world["municipality"], start, start + timedelta(days=2), **over),
@@ -41,13 +41,14 @@ def _for_request(db, world, reservation_id, start, **over):
     )
     db.session.get(Reservation, reservation_id).request_id = care_request.id
     db.session.commit()
+    return care_request.reference
 
 
 def test_lists_own_reservations_months_ahead_with_dutch_dates_and_status(client, db, world, today):
     start = today + timedelta(days=92)
     mine = hold(client, world["verwijzer"], world["unit_far"], start, confirm=True)
     theirs = hold(client, world["verwijzer"], world["unit_b"], start)
-    _for_request(db, world, mine["id"], start)
+    reference = _for_request(db, world, mine["id"], start)
     web_login(client, world["user_a"])
     home = client.get("/aanbieder").get_data(as_text=True)
     assert 'href="/aanbieder/reserveringen"' in home
@@ -63,6 +64,10 @@ def test_lists_own_reservations_months_ahead_with_dutch_dates_and_status(client,
     assert [(r.client_reference, r.role, r.outcome) for r in rows] == [
         ("search", "provider", "success")
     ]
+    shown = db.session.scalars(
+        select(AccessLog).where(AccessLog.action == "reservation.list")
+    ).all()
+    assert [(r.client_reference, r.event) for r in shown] == [(reference, "search")]
 
 
 def test_filters_and_paging(client, world, today):
