@@ -232,7 +232,7 @@ def _list_item(row: access.ReservationRow, caller: Caller) -> dict[str, Any]:
         "status": reservation.status,
         "status_label": workflow.RESERVATION_LABELS[reservation.status],
         "unit": {"id": reservation.unit_id, "name": row.unit_name},
-        "location": {"name": row.location_name},
+        "location": {"id": row.location_id, "name": row.location_name},
         "arrival": reservation.arrival.isoformat(),
         "departure": reservation.departure.isoformat(),
     }

@@ -195,6 +195,7 @@ class ReservationRow:
 
     reservation: Reservation
     unit_name: str
+    location_id: int
     location_name: str
     client_first_name: str | None
     client_birth_year: int | None
@@ -207,7 +208,7 @@ def list_reservations(
     and whether a next page exists. The client's first name and birth year are filled in only
     for a provider (its own stays); others see the stay, not who stays."""
     query = (
-        select(Reservation, Unit.name, Location.name)
+        select(Reservation, Unit.name, Location.id, Location.name)
         .join(Unit, Unit.id == Reservation.unit_id)
         .join(Location, Location.id == Unit.location_id)
         .where(reservation_visibility(caller, now))
@@ -238,12 +239,13 @@ def list_reservations(
         )
         clients = {row[0]: (row[1], row[2]) for row in found}
     listed = []
-    for reservation, unit_name, location_name in rows:
+    for reservation, unit_name, location_id, location_name in rows:
         client = clients.get(reservation.request_id or 0)
         listed.append(
             ReservationRow(
                 reservation=reservation,
                 unit_name=unit_name,
+                location_id=location_id,
                 location_name=location_name,
                 client_first_name=client[0] if client else None,
                 client_birth_year=client[1] if client else None,

@@ -55,7 +55,7 @@ def test_a_provider_sees_its_own_reservations_only(client, world, today):
     item = response.get_json()["items"][0]
     assert item["status"] == "held" and item["status_label"] == "Vastgehouden"
     assert item["unit"]["name"] == world["unit_near"].name
-    assert item["location"]["name"] == "De Linde"
+    assert item["location"] == {"id": world["near"].id, "name": "De Linde"}
     assert item["arrival"] == (today + timedelta(days=90)).isoformat()
     assert _codes(client.get("/api/v1/reservations", headers=world["b"])) == [theirs["short_code"]]
 
