@@ -9,7 +9,9 @@ rollback as "denied" (not visible to this caller) or "failed" (refused by a doma
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
+import marshmallow as ma
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
@@ -20,7 +22,7 @@ from respijt.api import schemas
 from respijt.api.registry import json_response
 from respijt.api.security import allow_roles, client_source, refusals_logged, requires
 from respijt.care_requests import access, offers
-from respijt.care_requests.access_log import reservation_reference
+from respijt.care_requests.access_log import log_reservation_list, reservation_reference
 from respijt.errors import InvalidInput
 from respijt.extensions import db
 from respijt.models import Reservation
@@ -199,6 +201,78 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _page_link(args: dict[str, Any], page: int) -> dict[str, str]:
+    """A HAL link to another page of the same list, with the same filters."""
+    query = {
+        key: value
+        for key, value in request.args.items(multi=False)
+        if key not in ("page", "pageSize")
+    }
+    query.update({"page": str(page), "pageSize": str(args["page_size"])})
+    return {"href": f"{request.path}?{urlencode(query)}"}
+
+
+def _list_item(row: access.ReservationRow, caller: Caller) -> dict[str, Any]:
+    reservation = row.reservation
+    item: dict[str, Any] = {
+        "id": reservation.id,
+        "short_code": reservation.short_code,
+        "status": reservation.status,
+        "status_label": workflow.RESERVATION_LABELS[reservation.status],
+        "unit": {"id": reservation.unit_id, "name": row.unit_name},
+        "location": {"id": row.location_id, "name": row.location_name},
+        "arrival": reservation.arrival.isoformat(),
+        "departure": reservation.departure.isoformat(),
+    }
+    if caller.role == "provider" and row.client_first_name is not None:
+        item["client"] = {"first_name": row.client_first_name, "birth_year": row.client_birth_year}
+    return item
+
+
+@blp.route("/reservations", methods=["GET"])
+@allow_roles(*VIEWERS)
+@refusals_logged("reservation.search", "search")
+@blp.arguments(schemas.ReservationListQuery, location="query", unknown=ma.RAISE)
+@blp.doc(security=[{"bearer": []}])
+def list_reservations(args: dict[str, Any]) -> ResponseReturnValue:
+    """De reserveringen die u mag zien, op aankomst: een aanbieder die van de eigen locaties,
+    het meldpunt en een verwijzer die van hun aanvragen. Per pagina, met links naar de volgende
+    en vorige pagina."""
+    return _list_reservations(args)
+
+
+@requires(*VIEWERS)
+def _list_reservations(args: dict[str, Any]) -> ResponseReturnValue:
+    caller = current_caller()
+    wanted = access.ReservationFilter(
+        status=args.get("status"),
+        location_id=args.get("location"),
+        arrival_from=args.get("arrival_from"),
+        arrival_to=args.get("arrival_to"),
+        page=args["page"],
+        page_size=args["page_size"],
+    )
+
+    def work() -> tuple[list[dict[str, Any]], bool]:
+        rows, has_next = access.list_reservations(db.session, caller, wanted, clock.now())
+        log_reservation_list(
+            db.session,
+            caller=caller,
+            shown_clients=[r.reservation.id for r in rows if r.client_first_name is not None],
+            source=client_source(),
+        )
+        return [_list_item(row, caller) for row in rows], has_next
+
+    items, has_next = edge.transaction(work)
+    page = args["page"]
+    links = {"self": _page_link(args, page), "first": _page_link(args, 1)}
+    if page > 1:
+        links["prev"] = _page_link(args, page - 1)
+    if has_next:
+        links["next"] = _page_link(args, page + 1)
+    return jsonify({"_links": links, "page": page, "pageSize": args["page_size"], "items": items})
 
 
 @blp.route("/reservations/<int:reservation_id>", methods=["GET"])

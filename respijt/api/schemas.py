@@ -8,7 +8,9 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from respijt.api import input_fields
+from respijt.care_requests.access import PAGE_SIZE_MAX
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
+from respijt.reservations.workflow import RESERVATION_LABELS
 
 
 class StrictSchema(ma.Schema):
@@ -59,6 +61,29 @@ class LocationsQuery(StrictSchema):
     region = fields.String()
     target_group = fields.String(validate=validate.OneOf(list(TARGET_GROUPS)))
     wheelchair = fields.Boolean(load_default=False)
+
+
+class ReservationListQuery(StrictSchema):
+    """The filters and page of GET /reservations (arrivals in a closed period)."""
+
+    status = fields.String(validate=validate.OneOf(list(RESERVATION_LABELS)))
+    location = input_fields.Id(metadata={"description": "alleen deze locatie"})
+    arrival_from = input_fields.Date(
+        data_key="arrivalFrom", metadata={"description": "aankomst op of na deze dag"}
+    )
+    arrival_to = input_fields.Date(
+        data_key="arrivalTo", metadata={"description": "aankomst op of voor deze dag"}
+    )
+    page = input_fields.Integer(minimum=1, maximum=10_000, load_default=1)
+    page_size = input_fields.Integer(
+        minimum=1, maximum=PAGE_SIZE_MAX, load_default=25, data_key="pageSize"
+    )
+
+    @ma.validates_schema
+    def check_period(self, data: dict[str, Any], **kwargs: Any) -> None:
+        first, last = data.get("arrival_from"), data.get("arrival_to")
+        if first is not None and last is not None and last < first:
+            raise ma.ValidationError("'arrivalTo' mag niet vóór 'arrivalFrom' liggen.", "arrivalTo")
 
 
 class NamedRef(ma.Schema):

@@ -9,7 +9,8 @@ it handled (`meldpunt_handled`), on duty or not. A placed or closed request leav
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
@@ -170,3 +171,84 @@ def get_request(session: DbSession, caller: Caller, reference: str, now: datetim
     if found is None:
         raise NotFound("Deze aanvraag bestaat niet.")
     return found
+
+
+# The most reservations one page of a list shows.
+PAGE_SIZE_MAX = 100
+
+
+@dataclass(frozen=True)
+class ReservationFilter:
+    """What a reservations list asks for: a status, a location, arrivals in a period, a page."""
+
+    status: str | None = None
+    location_id: int | None = None
+    arrival_from: date | None = None
+    arrival_to: date | None = None
+    page: int = 1
+    page_size: int = 25
+
+
+@dataclass(frozen=True)
+class ReservationRow:
+    """One line of a reservations list; the client only for the provider that hosts the stay."""
+
+    reservation: Reservation
+    unit_name: str
+    location_id: int
+    location_name: str
+    client_first_name: str | None
+    client_birth_year: int | None
+
+
+def list_reservations(
+    session: DbSession, caller: Caller, wanted: ReservationFilter, now: datetime
+) -> tuple[list[ReservationRow], bool]:
+    """One page of the reservations this caller may see (`reservation_visibility`), by arrival,
+    and whether a next page exists. The client's first name and birth year are filled in only
+    for a provider (its own stays); others see the stay, not who stays."""
+    query = (
+        select(Reservation, Unit.name, Location.id, Location.name)
+        .join(Unit, Unit.id == Reservation.unit_id)
+        .join(Location, Location.id == Unit.location_id)
+        .where(reservation_visibility(caller, now))
+    )
+    if wanted.status is not None:
+        query = query.where(Reservation.status == wanted.status)
+    if wanted.location_id is not None:
+        query = query.where(Location.id == wanted.location_id)
+    if wanted.arrival_from is not None:
+        query = query.where(Reservation.arrival >= wanted.arrival_from)
+    if wanted.arrival_to is not None:
+        query = query.where(Reservation.arrival <= wanted.arrival_to)
+    size = max(1, min(wanted.page_size, PAGE_SIZE_MAX))
+    rows = session.execute(
+        query.order_by(Reservation.arrival, Reservation.id)
+        .offset((max(wanted.page, 1) - 1) * size)
+        .limit(size + 1)
+    ).all()
+    has_next = len(rows) > size
+    rows = rows[:size]
+    clients: dict[int, tuple[str, int]] = {}
+    request_ids = {row[0].request_id for row in rows if row[0].request_id is not None}
+    if caller.role == "provider" and request_ids:
+        found = session.execute(
+            select(CareRequest.id, CareRequest.client_name, CareRequest.birth_year).where(
+                CareRequest.id.in_(request_ids)
+            )
+        )
+        clients = {row[0]: (row[1], row[2]) for row in found}
+    listed = []
+    for reservation, unit_name, location_id, location_name in rows:
+        client = clients.get(reservation.request_id or 0)
+        listed.append(
+            ReservationRow(
+                reservation=reservation,
+                unit_name=unit_name,
+                location_id=location_id,
+                location_name=location_name,
+                client_first_name=client[0] if client else None,
+                client_birth_year=client[1] if client else None,
+            )
+        )
+    return listed, has_next

@@ -142,6 +142,37 @@ def log_reservations_access(
         )
 
 
+def log_reservation_list(
+    session: DbSession,
+    *,
+    caller: Caller,
+    shown_clients: Iterable[int],
+    source: str | None,
+) -> None:
+    """A read of a reservations list: one `reservation.search` row for the read itself, and one
+    `reservation.list` row per reservation whose client the list showed (a provider's own
+    stays), so "who looked at R-…" finds it."""
+    privacy.log_access(
+        session,
+        action="reservation.search",
+        event="search",
+        caller=caller,
+        client_reference="search",
+        outcome="success",
+        purpose=PURPOSE,
+        source=source,
+    )
+    log_reservations_access(
+        session,
+        caller=caller,
+        reservation_ids=shown_clients,
+        action="reservation.list",
+        event="search",
+        purpose=PURPOSE,
+        source=source,
+    )
+
+
 def create_logged_request(
     session: DbSession,
     data: dict[str, Any],

@@ -25,7 +25,10 @@ blp = Blueprint("web", __name__)
 
 # Navigation per role: (endpoint, label). Filled when the pages for that role land.
 ROLE_NAVIGATION: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLE_LABELS}
-ROLE_NAVIGATION["provider"] = [("web.provider_home", "Aanbiedersportaal")]
+ROLE_NAVIGATION["provider"] = [
+    ("web.provider_home", "Aanbiedersportaal"),
+    ("web.provider_reservations", "Reserveringen"),
+]
 ROLE_NAVIGATION["verwijzer"] = [
     ("web.verwijzer_requests", "Mijn aanvragen"),
     ("web.verwijzer_new_request", "Nieuwe aanvraag"),
@@ -105,6 +108,7 @@ def register_web(app: Flask) -> None:
         coordinator,
         meldpunt,
         provider,
+        provider_reservations,
         public,
         requester,
         verwijzer,

@@ -19,7 +19,7 @@ from respijt import clock, edge
 from respijt.beds import capacity, registry
 from respijt.care_requests import access
 from respijt.care_requests.access_log import PURPOSE, reservation_reference
-from respijt.codes import DATE_MAX, DATE_MIN
+from respijt.codes import CARE_LEVELS, DATE_MAX, DATE_MIN, LANGUAGES, TARGET_GROUPS
 from respijt.errors import CapacityBelowReserved, DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.models import (
@@ -105,6 +105,32 @@ def _client_names(reservations: list[Reservation]) -> dict[int, str]:
     return {row[0]: f"{row[1]} ({row[2]})" for row in rows}
 
 
+def _client_needs(reservations: list[Reservation]) -> dict[int, list[str]]:
+    """What each stay asks of the provider before it confirms, in Dutch words: care level,
+    wheelchair, language and target group of the care request (nothing else about the client)."""
+    ids = {r.request_id for r in reservations if r.request_id is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            CareRequest.id,
+            CareRequest.care_level,
+            CareRequest.wheelchair,
+            CareRequest.language,
+            CareRequest.target_group,
+        ).where(CareRequest.id.in_(ids))
+    )
+    needs: dict[int, list[str]] = {}
+    for request_id, care_level, wheelchair, language, target_group in rows:
+        needs[request_id] = [
+            f"Zorg: {CARE_LEVELS.get(care_level, care_level).lower()}",
+            "Rolstoel: ja" if wheelchair else "Rolstoel: nee",
+            f"Taal: {LANGUAGES.get(language, language)}" if language else "Taal: niet opgegeven",
+            f"Doelgroep: {TARGET_GROUPS.get(target_group, target_group).lower()}",
+        ]
+    return needs
+
+
 @blp.route("/aanbieder")
 @login_required("provider")
 def provider_home() -> ResponseReturnValue:
@@ -136,6 +162,7 @@ def provider_home() -> ResponseReturnValue:
             "arrivals": arrivals,
             "departures": departures,
             "names": _client_names(list(shown.values())),
+            "needs": _client_needs(pending),
             "unit_names": {r.id: f"{r.unit.location.name}, {r.unit.name}" for r in shown.values()},
         }
 

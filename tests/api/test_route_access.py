@@ -58,6 +58,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("PUT", "/api/v1/units/<int:unit_id>/capacity"): MANAGERS,
     ("GET", "/api/v1/units/<int:unit_id>/changes"): MANAGERS,
     ("POST", "/api/v1/reservations"): HOLDERS,
+    ("GET", "/api/v1/reservations"): VIEWERS,
     ("GET", "/api/v1/reservations/<int:reservation_id>"): VIEWERS,
     ("POST", "/api/v1/reservations/<int:reservation_id>/confirm"): VIEWERS,
     ("POST", "/api/v1/reservations/<int:reservation_id>/decline"): {"provider"},
@@ -160,6 +161,7 @@ ROUTES: dict[tuple[str, str], object] = {
     ("POST", "/account/password"): SIGNED_IN,
     # Provider portal and verwijzer pages (issue 9, round 2).
     ("GET", "/aanbieder"): {"provider"},
+    ("GET", "/aanbieder/reserveringen"): {"provider"},
     ("GET", "/aanbieder/eenheden/<int:unit_id>"): {"provider"},
     ("POST", "/aanbieder/eenheden/<int:unit_id>/capaciteit"): {"provider"},
     ("POST", "/aanbieder/eenheden/<int:unit_id>/week"): {"provider"},

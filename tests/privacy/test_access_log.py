@@ -100,6 +100,12 @@ def test_every_client_data_endpoint_writes_exactly_one_row(client, db, world, to
         "reservation.decline",
         json={},
     )
+    # The list: one search row per read (these holds show no client), bound to no one region.
+    before = len(log_rows(db))
+    assert client.get("/api/v1/reservations", headers=w["provider_a"]).status_code == 200
+    listed = [(r.action, r.outcome, r.client_reference) for r in log_rows(db)[before:]]
+    assert listed == [("reservation.search", "success", "search")]
+    calls.append(("GET", "reservations"))
     # The enumeration covers every reservation route: a new one must be added above.
     reservation_routes = {
         (method, rule.rule.rsplit("/", 1)[-1])

@@ -1,0 +1,121 @@
+"""The provider's reservations list: every stay at its own locations, filtered and paged.
+
+Which reservations a provider sees is decided in the query (`care_requests.access`): its own
+locations only. Every read writes a search row to the access log, and one row per client shown
+(first name, birth year).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from respijt import clock, edge
+from respijt.beds import registry
+from respijt.care_requests import access
+from respijt.care_requests.access_log import log_reservation_list
+from respijt.codes import DATE_MAX, DATE_MIN
+from respijt.extensions import db
+from respijt.people.caller import Caller
+from respijt.reservations.workflow import RESERVATION_LABELS
+from respijt.web import blp
+from respijt.web.security import current_principal, login_required
+
+PAGE_SIZE = 25
+PAGE_MAX = 10_000
+
+
+def _caller() -> Caller:
+    principal = current_principal()
+    assert principal is not None
+    return principal.caller
+
+
+def _date(name: str, label: str, problems: list[str]) -> date | None:
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{label}: vul een datum in als jjjj-mm-dd.")
+        return None
+    if not DATE_MIN <= day <= DATE_MAX:
+        problems.append(f"{label}: kies een datum tussen 2000 en 2099.")
+        return None
+    return day
+
+
+def _filter(location_ids: set[int]) -> tuple[access.ReservationFilter, list[str]]:
+    """The filter from the address; what is not understood is left out and named."""
+    problems: list[str] = []
+    status = request.args.get("status") or None
+    if status is not None and status not in RESERVATION_LABELS:
+        problems.append("Kies een status uit de lijst.")
+        status = None
+    location_id: int | None = None
+    location = request.args.get("locatie") or ""
+    if location:
+        if location.isdigit() and int(location) in location_ids:
+            location_id = int(location)
+        else:
+            problems.append("Kies een locatie uit de lijst.")
+    arrival_from = _date("van", "Aankomst vanaf", problems)
+    arrival_to = _date("tot", "Aankomst tot en met", problems)
+    if arrival_from and arrival_to and arrival_to < arrival_from:
+        problems.append("De einddatum ligt vóór de begindatum.")
+        arrival_to = None
+    page_text = request.args.get("pagina") or "1"
+    page = int(page_text) if page_text.isdigit() and 1 <= int(page_text) <= PAGE_MAX else 1
+    wanted = access.ReservationFilter(
+        status=status,
+        location_id=location_id,
+        arrival_from=arrival_from,
+        arrival_to=arrival_to,
+        page=page,
+        page_size=PAGE_SIZE,
+    )
+    return wanted, problems
+
+
+def _page_url(page: int) -> str:
+    query: dict[str, Any] = {
+        key: value for key, value in request.args.items() if key != "pagina" and value
+    }
+    query["pagina"] = page
+    return url_for("web.provider_reservations", **query)
+
+
+@blp.route("/aanbieder/reserveringen")
+@login_required("provider")
+def provider_reservations() -> ResponseReturnValue:
+    caller = _caller()
+
+    def work() -> dict[str, Any]:
+        locations = registry.provider_locations(db.session, caller.provider_id)
+        wanted, problems = _filter({location.id for location in locations})
+        rows, has_next = access.list_reservations(db.session, caller, wanted, clock.now())
+        log_reservation_list(
+            db.session,
+            caller=caller,
+            shown_clients=[r.reservation.id for r in rows if r.client_first_name is not None],
+            source=request.remote_addr,
+        )
+        return {
+            "locations": [(location.id, location.name) for location in locations],
+            "rows": rows,
+            "wanted": wanted,
+            "problems": problems,
+            "previous_url": _page_url(wanted.page - 1) if wanted.page > 1 else None,
+            "next_url": _page_url(wanted.page + 1) if has_next else None,
+        }
+
+    context = edge.transaction(work)
+    return render_template(
+        "web/provider_reservations.html",
+        **context,
+        labels=RESERVATION_LABELS,
+    )

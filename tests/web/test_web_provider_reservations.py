@@ -1,0 +1,134 @@
+"""The provider's reservations list (/aanbieder/reserveringen) and the client's needs shown
+before the provider confirms."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from respijt.models import AccessLog, Reservation
+from tests.accounts_support import hold, web_login
+from tests.care_request_helpers import STAFF, body, create
+
+
+@pytest.fixture()
+def world(make):
+    region = make.region()
+    municipality = make.municipality(region=region)
+    a = make.provider(regions=[region])
+    b = make.provider(regions=[region])
+    near = make.location(provider=a, municipality=municipality, name="De Linde")
+    far = make.location(provider=a, municipality=municipality, name="Het Anker")
+    return {
+        "near": near,
+        "far": far,
+        "municipality": municipality,
+        "unit_near": make.unit(location=near, capacity=5, requires_provider_confirmation=True),
+        "unit_far": make.unit(location=far, capacity=5),
+        "unit_b": make.unit(location=make.location(provider=b, municipality=municipality)),
+        "user_a": make.user("provider", provider=a),
+        "verwijzer": make.token("verwijzer"),
+    }
+
+
+def _for_request(db, world, reservation_id, start, **over) -> str:
+    care_request = create(
+        db.session,
+        body(world["municipality"], start, start + timedelta(days=2), **over),
+        STAFF,
+    )
+    db.session.get(Reservation, reservation_id).request_id = care_request.id
+    db.session.commit()
+    return care_request.reference
+
+
+def test_lists_own_reservations_months_ahead_with_dutch_dates_and_status(client, db, world, today):
+    start = today + timedelta(days=92)
+    mine = hold(client, world["verwijzer"], world["unit_far"], start, confirm=True)
+    theirs = hold(client, world["verwijzer"], world["unit_b"], start)
+    reference = _for_request(db, world, mine["id"], start)
+    web_login(client, world["user_a"])
+    home = client.get("/aanbieder").get_data(as_text=True)
+    assert 'href="/aanbieder/reserveringen"' in home
+    html = client.get("/aanbieder/reserveringen").get_data(as_text=True)
+    assert mine["short_code"] in html and theirs["short_code"] not in html
+    assert "Het Anker" in html and "Bevestigd" in html
+    assert "Jan (1941)" in html
+    months = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+    assert f"{start.day} {months[start.month - 1]} {start.year}" in html
+    rows = db.session.scalars(
+        select(AccessLog).where(AccessLog.action == "reservation.search")
+    ).all()
+    assert [(r.client_reference, r.role, r.outcome) for r in rows] == [
+        ("search", "provider", "success")
+    ]
+    shown = db.session.scalars(
+        select(AccessLog).where(AccessLog.action == "reservation.list")
+    ).all()
+    assert [(r.client_reference, r.event) for r in shown] == [(reference, "search")]
+
+
+def test_filters_and_paging(client, world, today):
+    near = [
+        hold(client, world["verwijzer"], world["unit_near"], today + timedelta(days=3 + d))
+        for d in range(27)
+    ]
+    far = hold(client, world["verwijzer"], world["unit_far"], today + timedelta(days=60))
+    web_login(client, world["user_a"])
+    page = client.get(f"/aanbieder/reserveringen?locatie={world['near'].id}").get_data(as_text=True)
+    assert near[0]["short_code"] in page and near[24]["short_code"] in page
+    assert near[25]["short_code"] not in page and far["short_code"] not in page
+    assert "Volgende" in page and "Vorige" not in page
+    second = client.get(f"/aanbieder/reserveringen?locatie={world['near'].id}&pagina=2")
+    html = second.get_data(as_text=True)
+    assert near[25]["short_code"] in html and near[26]["short_code"] in html
+    assert near[0]["short_code"] not in html
+    assert "Vorige" in html and "Volgende" not in html
+    period = (
+        f"van={(today + timedelta(days=50)).isoformat()}"
+        f"&tot={(today + timedelta(days=70)).isoformat()}"
+    )
+    html = client.get(f"/aanbieder/reserveringen?{period}").get_data(as_text=True)
+    assert far["short_code"] in html and near[0]["short_code"] not in html
+    html = client.get("/aanbieder/reserveringen?status=confirmed").get_data(as_text=True)
+    assert "Geen reserveringen gevonden." in html
+
+
+def test_a_bad_filter_is_named_in_dutch(client, world):
+    web_login(client, world["user_a"])
+    response = client.get("/aanbieder/reserveringen?van=morgen&status=x&locatie=999999")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Aankomst vanaf: vul een datum in als jjjj-mm-dd." in html
+    assert "Kies een status uit de lijst." in html
+    assert "Kies een locatie uit de lijst." in html
+
+
+def test_other_roles_are_refused(client, make, world):
+    web_login(client, make.user("verwijzer"))
+    assert client.get("/aanbieder/reserveringen").status_code == 403
+
+
+def test_the_clients_needs_show_before_confirming(client, db, world, today):
+    start = today + timedelta(days=10)
+    held = hold(client, world["verwijzer"], world["unit_near"], start, confirm=True)
+    assert held["status"] == "awaiting_provider"
+    _for_request(
+        db,
+        world,
+        held["id"],
+        start,
+        care_level="supervision_24h",
+        wheelchair=True,
+        language="tr",
+        target_group="dementie",
+    )
+    web_login(client, world["user_a"])
+    html = client.get("/aanbieder").get_data(as_text=True)
+    assert "Zorg: 24 uur toezicht" in html
+    assert "Rolstoel: ja" in html
+    assert "Taal: Turks" in html
+    assert "Doelgroep: mensen met dementie" in html
+    assert "06 12345678" not in html and "Marja" not in html  # the contact stays out
