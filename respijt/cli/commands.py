@@ -263,13 +263,15 @@ def waitlist_offer_command() -> None:
     config = current_app.config
     offers = run_in_transaction(
         db.session,
-        lambda: waitlist.run_waitlist(
-            db.session,
-            clock.now(),
-            offer_hours=config["RESPIJT_OFFER_HOURS"],
-            stale_after_hours=config["RESPIJT_STALE_AFTER_HOURS"],
-            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
-        ).offers,
+        lambda: (
+            waitlist.run_waitlist(
+                db.session,
+                clock.now(),
+                offer_hours=config["RESPIJT_OFFER_HOURS"],
+                stale_after_hours=config["RESPIJT_STALE_AFTER_HOURS"],
+                provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+            ).offers
+        ),
     )
     for offer in offers:
         click.echo(
