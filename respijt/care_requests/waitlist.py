@@ -19,6 +19,7 @@ Withdrawn and closed requests are never waitlisted, so they never get offers.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -30,12 +31,14 @@ from respijt.care_requests import offers as request_offers
 from respijt.care_requests.matching import request_matches
 from respijt.care_requests.workflow import REQUEST_WAITLISTED
 from respijt.database import DbSession
-from respijt.errors import NoBedFree
+from respijt.errors import DomainError, NoBedFree
 from respijt.models import CareRequest, Reservation
 from respijt.people.caller import Caller
 from respijt.reservations.expiry import expire_overdue_holds
 
 WAITLIST = Caller(key="system:waitlist", role="system")
+
+log = logging.getLogger("respijt.waitlist")
 
 URGENCY_RANK = case(
     (CareRequest.urgency == "urgent", 0),
@@ -116,21 +119,30 @@ def run_waitlist(
         )
         for match in matches:
             try:
-                reservation, _ = request_offers.offer_bed(
-                    session,
-                    care_request,
-                    unit_id=match.unit_id,
-                    arrival=match.arrival,
-                    departure=match.departure,
-                    caller=WAITLIST,
-                    now=now,
-                    today=today,
-                    hold_minutes=offer_hours * 60,
-                    provider_confirm_hours=provider_confirm_hours,
-                    reason="Aanbod van de wachtlijst",
-                )
+                # A savepoint per offer: a refusal undoes only this offer, not the whole pass.
+                with session.begin_nested():
+                    reservation, _ = request_offers.offer_bed(
+                        session,
+                        care_request,
+                        unit_id=match.unit_id,
+                        arrival=match.arrival,
+                        departure=match.departure,
+                        caller=WAITLIST,
+                        now=now,
+                        today=today,
+                        hold_minutes=offer_hours * 60,
+                        provider_confirm_hours=provider_confirm_hours,
+                        reason="Aanbod van de wachtlijst",
+                    )
             except NoBedFree:
                 continue  # taken since the match was computed: try the next option
+            except DomainError as exc:
+                # Any other refusal skips this request for this pass; the others still get
+                # their offers. Only the internal id and the error's code: no client data.
+                log.warning(
+                    "waitlist: request id=%s skipped this pass: %s", care_request.id, exc.code
+                )
+                break
             notices.waitlist_offer_made(session, care_request, reservation, now=now)
             offers.append(
                 Offer(

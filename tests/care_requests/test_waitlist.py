@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from respijt import clock
 from respijt.care_requests import lifecycle, series, waitlist
+from respijt.errors import InvalidTransition
 from respijt.models import CareRequest, NightInventory, Reservation
 from respijt.reservations import steps
 from respijt.reservations.check import find_inventory_mismatches
@@ -268,3 +269,38 @@ def test_an_urgent_request_stays_urgent_after_a_declined_offer(db, make):
     [offer] = _offers(db)
     assert (offer.reference, offer.unit_id) == (urgent.reference, second_unit.id)
     assert _status(db, older) == "waitlisted"
+
+
+def test_a_refused_offer_skips_only_that_request_and_the_pass_goes_on(
+    db, make, monkeypatch, caplog
+):
+    today = freeze_start()
+    municipality = make.municipality()
+    unit = make.unit(location=make.location(municipality=municipality), capacity=1)
+    other_unit = make.unit(location=make.location(municipality=municipality), capacity=1)
+    arrival, departure = today + timedelta(days=20), today + timedelta(days=23)
+    blocked = [occupy(db.session, u, arrival, departure) for u in (unit, other_unit)]
+    refused = create(db.session, body(municipality, arrival, departure, urgency="urgent"))
+    served = create(db.session, body(municipality, arrival, departure))
+    for reservation in blocked:
+        steps.cancel(
+            db.session, reservation, party="requester", caller=STAFF, now=clock.now(), reason="ziek"
+        )
+    db.session.commit()
+    real_offer_bed = waitlist.request_offers.offer_bed
+
+    def offer_bed(session, care_request, **kwargs):
+        if care_request.id == refused.id:
+            real_offer_bed(session, care_request, **kwargs)  # writes, then is refused
+            raise InvalidTransition("Deze aanvraag kan nu geen aanbod krijgen.")
+        return real_offer_bed(session, care_request, **kwargs)
+
+    monkeypatch.setattr(waitlist.request_offers, "offer_bed", offer_bed)
+    with caplog.at_level("WARNING", logger="respijt.waitlist"):
+        [offer] = _offers(db)
+    assert offer.reference == served.reference
+    # The refused offer left nothing behind: no reservation, the request still waits.
+    assert _offer_count(db, refused) == 0
+    assert _status(db, refused) == "waitlisted"
+    assert find_inventory_mismatches(db.session) == []
+    assert refused.reference not in caplog.text and str(refused.id) in caplog.text
