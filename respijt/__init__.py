@@ -27,6 +27,16 @@ def _duty_grace_minutes() -> int | None:
     return int(current_app.config["RESPIJT_DUTY_GRACE_MINUTES"])
 
 
+def _alert_settings() -> tuple[int, str] | None:
+    """The running app's "soon" (days before arrival) and public base URL, or None outside."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    config = current_app.config
+    return int(config["RESPIJT_ALERT_SOON_DAYS"]), str(config["RESPIJT_PUBLIC_URL"])
+
+
 def _status_link_settings() -> tuple[str, str] | None:
     """The running app's secret key and public base URL, or None outside an app."""
     from flask import current_app, has_app_context
@@ -102,6 +112,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from respijt.care_requests import status_link
 
     status_link.configure(_status_link_settings)
+    from respijt.care_requests import alerts
+
+    alerts.configure(_alert_settings)
     db.init_app(app)
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
         with app.app_context():

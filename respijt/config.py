@@ -190,6 +190,7 @@ SETTINGS: tuple[Setting, ...] = (
     _whole("RESPIJT_REQUEST_LINK_DAYS", 90, 1, 3660),
     _whole("RESPIJT_SATISFACTION_REPLY_DAYS", 7, 1, 365),
     _whole("RESPIJT_DUTY_GRACE_MINUTES", 60, 0, 1440),
+    _whole("RESPIJT_ALERT_SOON_DAYS", 3, 0, 60),
     # Meldpunt duty rota and phone routing (docs/meldpunt.md).
     _whole("RESPIJT_ROTA_HORIZON_DAYS", 56, 1, 366),
     _checked_text(

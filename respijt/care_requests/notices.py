@@ -22,8 +22,7 @@ from respijt.care_requests.workflow import (
     REQUEST_WAITLISTED,
 )
 from respijt.database import DbSession
-from respijt.meldpunt import duty
-from respijt.meldpunt.notices import duty_recipient
+from respijt.meldpunt import alerts
 from respijt.messages import outbox
 from respijt.models import CareRequest
 from respijt.reservations.notices import reservation_context
@@ -140,27 +139,22 @@ def reservation_changed(
 
 
 def request_needs_attention(session: DbSession, care_request: Any, *, now: datetime) -> None:
-    """An urgent request has no fit: alert the meldpunt on duty in its region at once."""
+    """An urgent request has no fit: alert the meldpunt on duty in its region at once (by the
+    rule of `meldpunt.alerts`: duty mobile, backup, coordinator, e-mail, or visibly nowhere)."""
     if care_request.region_id is None:
         return
     flagged = (care_request.attention_at or now).isoformat()
-    for provider in duty.on_duty_providers(session, care_request.region_id, now):
-        recipient = duty_recipient(provider)
-        if not recipient:
-            continue
-        outbox.queue(
-            session,
-            recipient=recipient,
-            template="request_attention",
-            context={
-                "reference": care_request.reference,
-                "arrival": care_request.arrival.isoformat(),
-            },
-            dedupe_key=f"request:{care_request.id}:attention:{flagged}:{provider.id}",
-            urgent=True,
-            region_id=care_request.region_id,
-            now=now,
-        )
+    alerts.send_alert(
+        session,
+        region_id=care_request.region_id,
+        template="request_attention",
+        context={
+            "reference": care_request.reference,
+            "arrival": care_request.arrival.isoformat(),
+        },
+        key=f"request:{care_request.id}:attention:{flagged}",
+        now=now,
+    )
 
 
 # --- the requester's link -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from respijt.care_requests import notices
+from respijt.care_requests import alerts, notices
 from respijt.care_requests.workflow import (
     OPEN_REQUEST_STATUSES,
     REQUEST_EXPIRED,
@@ -206,7 +206,10 @@ def follow_reservation(
                 now=now,
                 reason=reason,
             )
-            _keep_urgent_in_view(session, care_request, now=now, reason=reason)
+            if not alerts.offer_ended(
+                session, care_request, reservation, previous=previous, now=now
+            ):
+                _keep_urgent_in_view(session, care_request, now=now, reason=reason)
 
 
 def _keep_urgent_in_view(

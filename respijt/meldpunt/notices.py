@@ -9,20 +9,10 @@ from sqlalchemy import func, select
 from respijt import clock
 from respijt.database import DbSession
 from respijt.errors import Forbidden, InvalidInput
+from respijt.meldpunt import alerts
 from respijt.meldpunt.generation import find_gaps, pool, record_event
 from respijt.messages import outbox
-from respijt.models import HandoverNote, Provider, Region, RotaShift
-
-# --- recipients -----------------------------------------------------------------------------
-
-
-def duty_recipient(provider: Provider) -> str | None:
-    """Where the meldpunt on duty reads alerts: its duty phone when that takes SMS (a mobile),
-    else the first registered staff mobile."""
-    if outbox.sms_number(provider.duty_phone):
-        return provider.duty_phone
-    return provider.staff_mobiles[0] if provider.staff_mobiles else None
-
+from respijt.models import HandoverNote, Region, RotaShift
 
 # --- gaps and reminders ---------------------------------------------------------------------
 
@@ -30,7 +20,8 @@ def duty_recipient(provider: Provider) -> str | None:
 def alert_gaps(
     session: DbSession, *, now: datetime, horizon_days: int, region_id: int | None = None
 ) -> int:
-    """Queue one SMS to the region's coordinator per gap in the horizon (deduped by its start).
+    """Alert the region's coordinator once per gap in the horizon (deduped by its start): their
+    mobile, else by e-mail, else a visible failure (`meldpunt.alerts`).
 
     Regions without a pool have no meldpunt and are skipped.
     """
@@ -43,22 +34,21 @@ def alert_gaps(
         if not pool(session, region.id):
             continue
         gaps = find_gaps(session, region.id, now, end)
-        if not gaps or not region.coordinator_phone:
-            continue
         for gap_start, gap_end in gaps:
-            queued += outbox.queue(
+            # Nobody is on duty in a gap: the coordinator's mobile, else e-mail, else visible.
+            queued += alerts.send_alert(
                 session,
-                recipient=region.coordinator_phone,
+                region_id=region.id,
                 template="rota_gap",
                 context={
                     "region": region.code,
                     "starts_at": gap_start.isoformat(),
                     "ends_at": gap_end.isoformat(),
                 },
-                dedupe_key=f"rota-gap:{region.id}:{gap_start.isoformat()}",
-                urgent=gap_start - now < timedelta(hours=24),
+                key=f"rota-gap:{region.id}:{gap_start.isoformat()}",
                 now=now,
-                region_id=region.id,
+                start="coordinator",
+                urgent=gap_start - now < timedelta(hours=24),
             )
     return queued
 
@@ -83,7 +73,9 @@ def send_reminders(session: DbSession, *, now: datetime) -> int:
         .order_by(RotaShift.starts_at, RotaShift.id)
     )
     for shift in shifts:
-        phone = shift.provider.duty_phone
+        # A reminder, not an alert: the mobile when there is one, else the duty phone (a
+        # landline ends as a `skipped` row that says so).
+        phone = alerts.provider_mobile(shift.provider) or shift.provider.duty_phone
         if not phone:
             continue
         region = session.get(Region, shift.region_id)

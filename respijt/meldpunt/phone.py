@@ -18,13 +18,11 @@ from sqlalchemy import func, select, update
 from respijt import clock
 from respijt.database import DbSession
 from respijt.errors import DomainError, NotFound
-from respijt.meldpunt import duty
-from respijt.messages import outbox
+from respijt.meldpunt import alerts, duty
 from respijt.models import (
     CallLeg,
     CareRequest,
     MeldpuntCall,
-    Provider,
     Region,
     Voicemail,
 )
@@ -218,7 +216,8 @@ def record_voicemail(
     duration_seconds: int | None,
     now: datetime,
 ) -> Voicemail:
-    """Store the voicemail and text the duty and backup providers the number to call back."""
+    """Store the voicemail and alert the meldpunt on duty (by the rule of `meldpunt.alerts`)
+    with the number to call back."""
     existing = session.scalars(select(Voicemail).where(Voicemail.call_id == call.id)).first()
     if existing is not None:
         return existing
@@ -236,25 +235,15 @@ def record_voicemail(
     if call.region_id is not None:
         region = session.get(Region, call.region_id)
         assert region is not None
-        recipients: list[Provider] = []
-        for provider in (
-            duty.duty_provider(session, call.region_id, now),
-            duty.backup_provider(session, call.region_id, now),
-        ):
-            if provider is not None and provider.duty_phone and provider not in recipients:
-                recipients.append(provider)
-        for provider in recipients:
-            assert provider.duty_phone is not None
-            outbox.queue(
-                session,
-                recipient=provider.duty_phone,
-                template="meldpunt_voicemail",
-                context={"region": region.code, "caller": call.from_number},
-                dedupe_key=f"voicemail:{voicemail.id}:{provider.id}",
-                urgent=True,
-                now=now,
-                region_id=call.region_id,
-            )
+        # One alert, to the first who can read it: duty mobile, backup, coordinator, e-mail.
+        alerts.send_alert(
+            session,
+            region_id=call.region_id,
+            template="meldpunt_voicemail",
+            context={"region": region.code, "caller": call.from_number},
+            key=f"voicemail:{voicemail.id}",
+            now=now,
+        )
     return voicemail
 
 

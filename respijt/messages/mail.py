@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from respijt.messages.backends import SendResult
+
 log = logging.getLogger(__name__)
 
 # Messages the console backend "sent", newest last; tests read and clear this.
@@ -60,3 +62,19 @@ def send_mail(settings: MailSettings, to: str, subject: str, body: str) -> None:
             smtp.login(settings.username, settings.password)
         smtp.send_message(message)
     log.info("mail sent to %s: %s", to, subject)
+
+
+OUTBOX_SUBJECT = "respijt: bericht voor het meldpunt"
+
+
+def send_outbox_mail(settings: MailSettings, message: Any) -> SendResult:
+    """Send an outbox row of the `email` channel (an alert whose recipients have no mobile):
+    the same text as the SMS would have been. A refused address is permanent; a server that
+    cannot be reached is transient (retried like an SMS)."""
+    try:
+        send_mail(settings, message.recipient, OUTBOX_SUBJECT, message.body)
+    except smtplib.SMTPRecipientsRefused as exc:
+        return SendResult("permanent", error_code="mail_refused", error=str(exc)[:300])
+    except (OSError, smtplib.SMTPException) as exc:
+        return SendResult("transient", error_code="mail_error", error=str(exc)[:300])
+    return SendResult("sent", provider_message_id=None)

@@ -45,6 +45,13 @@ AMBIGUOUS = "ambiguous"  # the backend could not tell whether the provider took 
 SECRET_CONTEXT_KEYS = frozenset({"link"})
 # A pending message this long past due means nobody is dispatching (health reports it).
 OVERDUE_AFTER = timedelta(minutes=5)
+# Every alert meant for a phone (meldpunt/alerts.py) has a dedupe key that starts with this, so
+# the undelivered ones can be counted (the console, /health) without knowing who sent them.
+ALERT_PREFIX = "alert:"
+NO_RECIPIENT = "no_recipient"
+UNDELIVERED_STATUSES = ("failed", "undelivered", "skipped")
+# How far back /health looks for alerts that reached nobody.
+ALERT_WINDOW = timedelta(days=7)
 MONTHS_NL = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
@@ -112,8 +119,12 @@ def queue(
     send_after: datetime | None = None,
     now: datetime | None = None,
     region_id: int | None = None,
+    channel: str = "sms",
 ) -> bool:
     """Write one message to the outbox in the current transaction. True if it was new.
+
+    `channel` "email" sends the same text by e-mail to the address in `recipient` (alerts whose
+    recipients have no mobile number, `messages/mail.py`).
 
     `region_id` is the region the message is about (the care request's, the stay's location's,
     the rota's): coordinators list only their own regions' messages; None: admins only.
@@ -123,12 +134,15 @@ def queue(
     mobile number is kept as a `skipped` row that says why, so nobody waits for it in vain.
     """
     at = now or clock.now()
-    e164, mobile = _parse_number(recipient)
-    number = e164 if mobile else None
+    e164: str | None = recipient
+    number: str | None = recipient if "@" in recipient else None
+    if channel != "email":
+        e164, mobile = _parse_number(recipient)
+        number = e164 if mobile else None
     values = {
         "dedupe_key": dedupe_key,
-        "channel": "sms",
-        "recipient": (e164 or recipient)[:20],
+        "channel": channel,
+        "recipient": (e164 or recipient)[:254],
         "template": template,
         "context": {k: v for k, v in context.items() if k not in SECRET_CONTEXT_KEYS},
         "body": render(template, context),
@@ -150,6 +164,69 @@ def queue(
         .returning(OutboxMessage.id)
     )
     return session.execute(statement).first() is not None
+
+
+def record_undeliverable(
+    session: DbSession,
+    *,
+    template: str,
+    context: Mapping[str, Any],
+    dedupe_key: str,
+    now: datetime,
+    region_id: int | None,
+) -> bool:
+    """An alert with nobody to send it to: kept as a `failed` row (never a quiet `skipped`),
+    so the console and /health show it. True if it was new."""
+    values = {
+        "dedupe_key": dedupe_key,
+        "channel": "sms",
+        "recipient": "",
+        "template": template,
+        "context": {k: v for k, v in context.items() if k not in SECRET_CONTEXT_KEYS},
+        "body": render(template, context),
+        "urgent": True,
+        "status": "failed",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "region_id": region_id,
+        "error_code": NO_RECIPIENT,
+        "last_error": "Niet verstuurd: geen mobiel nummer en geen e-mailadres bekend "
+        "voor dienst, achterwacht of coördinator.",
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def _undelivered_alert(since: datetime) -> Any:
+    return (
+        OutboxMessage.dedupe_key.startswith(ALERT_PREFIX, autoescape=True),
+        OutboxMessage.status.in_(UNDELIVERED_STATUSES),
+        OutboxMessage.created_at >= since,
+    )
+
+
+def undelivered_alerts(
+    session: DbSession, region_ids: Sequence[int], *, since: datetime
+) -> list[OutboxMessage]:
+    """Alerts about these regions since `since` that reached nobody, newest first."""
+    if not region_ids:
+        return []
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(*_undelivered_alert(since), OutboxMessage.region_id.in_(list(region_ids)))
+            .order_by(OutboxMessage.id.desc())
+            .limit(50)
+        )
+    )
 
 
 def skip_if_pending(session: DbSession, dedupe_key: str, reason: str) -> bool:
@@ -356,7 +433,8 @@ def record_result(
 
 
 def outbox_health(session: DbSession, now: datetime) -> dict[str, int]:
-    """Counts for /health: pending messages long past due, stuck sends, and failures."""
+    """Counts for /health: pending messages long past due, stuck sends, failures, and the
+    alerts of the last 7 days that reached nobody (failed, undelivered or skipped)."""
     overdue = session.scalar(
         select(func.count())
         .select_from(OutboxMessage)
@@ -371,7 +449,17 @@ def outbox_health(session: DbSession, now: datetime) -> dict[str, int]:
     pending = session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
     )
-    return {"overdue": int(overdue or 0), "failed": int(failed or 0), "pending": int(pending or 0)}
+    alerts = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(*_undelivered_alert(now - ALERT_WINDOW))
+    )
+    return {
+        "overdue": int(overdue or 0),
+        "failed": int(failed or 0),
+        "pending": int(pending or 0),
+        "alerts_undelivered": int(alerts or 0),
+    }
 
 
 def list_messages(

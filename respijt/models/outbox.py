@@ -34,7 +34,8 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[str] = mapped_column(String(10), default="sms")
-    recipient: Mapped[str] = mapped_column(String(20))  # E.164
+    # E.164 for SMS; an e-mail address for the `email` channel (alerts, meldpunt/alerts.py).
+    recipient: Mapped[str] = mapped_column(String(254))
     template: Mapped[str] = mapped_column(String(60))  # name under templates/sms/
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     body: Mapped[str] = mapped_column(Text)  # rendered when queued

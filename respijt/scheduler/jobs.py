@@ -30,7 +30,7 @@ from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import exception_summary
 from respijt.meldpunt import generation, notices
-from respijt.messages import outbox
+from respijt.messages import mail, outbox
 from respijt.messages.transports import get_backend
 from respijt.models import JobRun
 from respijt.people import login_throttle
@@ -137,7 +137,10 @@ def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
             if message is None:
                 continue  # another dispatcher took it, or the recipient opted out
             try:
-                result = backend.send(message)
+                if message.channel == "email":
+                    result = mail.send_outbox_mail(mail.MailSettings.from_config(config), message)
+                else:
+                    result = backend.send(message)
             except Exception as exc:
                 # Unknown whether it went out: leave it 'sending'; release_stuck_messages puts
                 # it back for reconciliation after RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS.

@@ -148,8 +148,13 @@ def test_the_duty_provider_does_not_answer_and_the_backup_accepts(db, client, me
     ]
 
 
-def test_nobody_accepts_so_a_voicemail_and_two_call_back_sms_result(db, client, make, meldpunt):
+def test_nobody_accepts_so_a_voicemail_and_a_call_back_sms_to_the_duty_mobile(
+    db, client, make, meldpunt
+):
     region, on_duty, backup = meldpunt
+    # The duty phones are landlines: the alert goes to the duty provider's staff mobile.
+    on_duty.staff_mobiles = ["+31612340001"]
+    db.session.commit()
     call = Call(client)
     call.incoming()
     call.leg_ends("no-answer")
@@ -176,7 +181,7 @@ def test_nobody_accepts_so_a_voicemail_and_two_call_back_sms_result(db, client, 
             select(OutboxMessage).where(OutboxMessage.template == "meldpunt_voicemail")
         )
     )
-    assert sorted(m.recipient for m in sms) == sorted([on_duty.duty_phone, backup.duty_phone])
+    assert [(m.recipient, m.status) for m in sms] == [("+31612340001", "pending")]
     assert all(CALLER in m.body and m.urgent for m in sms)
 
     # The call-back worklist on the console.

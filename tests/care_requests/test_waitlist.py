@@ -256,7 +256,7 @@ def test_an_urgent_request_stays_urgent_after_a_declined_offer(db, make):
     assert _status(db, urgent) == "waitlisted"
     assert urgent.urgency == "urgent"
     assert urgent.attention_at == clock.now()  # back on the meldpunt's spoed list
-    assert urgent.attention_reason.startswith("Spoed: afgewezen door de aanbieder")
+    assert urgent.attention_reason.startswith("Afgewezen door ")
 
     [offer] = _offers(db)  # the declined unit is not offered to it again: the oldest gets it
     assert (offer.reference, offer.unit_id) == (oldest.reference, first_unit.id)

@@ -341,7 +341,7 @@ def test_meldpunt_access_window_is_the_shift_plus_grace(db, make):
 
 def test_a_gap_alerts_the_coordinator_once_and_shows_in_the_rota(db, make, client):
     clock.freeze(T0)
-    region, _ = pool_region(make, db)
+    region, _ = pool_region(make, db, coordinator="+31612349999")
     generate(db, region)
     assert notices.alert_gaps(db.session, now=T0, horizon_days=56) == 0
     gap_start = T0 + timedelta(days=2)
@@ -354,7 +354,7 @@ def test_a_gap_alerts_the_coordinator_once_and_shows_in_the_rota(db, make, clien
     assert notices.alert_gaps(db.session, now=T0, horizon_days=56) == 0
     db.session.commit()
     [alert] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "rota_gap"))
-    assert alert.recipient == "+31881239999"
+    assert (alert.recipient, alert.channel, alert.status) == ("+31612349999", "sms", "pending")
     assert "gat" in alert.body
 
     coordinator = make.token("coordinator")
@@ -522,7 +522,8 @@ def test_a_daily_shift_on_a_dst_day_lasts_23_or_25_hours(db, make):
 
 def test_an_override_to_nobody_through_the_api_alerts_the_coordinator_at_once(db, make, client):
     clock.freeze(T0)
-    region, _ = pool_region(make, db)
+    region, _ = pool_region(make, db)  # the coordinator line is a landline (088): no SMS
+    coordinator_user = make.user("coordinator", regions=[region])
     generate(db, region)
     response = client.post(
         "/api/v1/rota/overrides",
@@ -536,5 +537,8 @@ def test_an_override_to_nobody_through_the_api_alerts_the_coordinator_at_once(db
     )
     assert response.status_code == 201 and response.get_json() == {"shift": None}
     [alert] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "rota_gap"))
-    assert alert.recipient == region.coordinator_phone
+    # ... so the alert goes by e-mail to the region's coordinator account.
+    assert (alert.recipient, alert.channel, alert.status) == (
+        coordinator_user.email, "email", "pending",
+    )  # fmt: skip
     assert "6 jan 13:00 tot 6 jan 16:00" in alert.body

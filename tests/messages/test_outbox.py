@@ -233,6 +233,9 @@ def test_every_template_fits_one_sms_segment_in_gsm7(template, link):
         "ends_at": "2027-12-27T08:00:00+00:00",
         "handover_count": 2,
         "caller": "+31687654321",
+        # the alert after a declined or expired offer: a link to the meldpunt's request page
+        "declined": True,
+        "page": "https://respijt.example.nl/meldpunt/aanvragen/R-7K3P9Q",
     }
     body = outbox.render(template, context)
     # Only the offer with its signed link may take a second segment (153 characters each).
