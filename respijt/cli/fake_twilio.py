@@ -9,6 +9,9 @@ has given up). It posts signed status callbacks and inbound messages back to the
 signature algorithm Twilio documents (HMAC-SHA1 over URL + sorted parameters, base64), written
 here independently of the `twilio` library so the app's RequestValidator check is tested for real.
 
+It also serves voicemail recordings (`add_recording`; `GET …/Recordings/RE….mp3`, with the
+account's credentials only), as Twilio does for the meldpunt's voicemails.
+
 In tests: `with FakeTwilio() as fake:` starts it on a free port in a thread. Its HTTP handler,
 with the admin endpoints for demos, is in `fake_twilio_http.py`.
 """
@@ -190,6 +193,7 @@ class FakeTwilio:
         self.opted_out: set[str] = set()
         self.post_attempts = 0
         self._messages: dict[str, FakeMessage] = {}
+        self._recordings: dict[str, bytes] = {}  # voicemail recordings by RE… sid
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -280,6 +284,18 @@ class FakeTwilio:
     def message(self, sid: str) -> FakeMessage:
         with self._lock:
             return self._messages[sid]
+
+    def add_recording(self, audio: bytes) -> str:
+        """Store a voicemail recording; returns the `RecordingUrl` Twilio would post (without an
+        extension; the audio is served, to the account's credentials only, at that URL + .mp3)."""
+        sid = "RE" + secrets.token_hex(16)
+        with self._lock:
+            self._recordings[sid] = audio
+        return f"https://api.twilio.com{API_PREFIX}{self.account_sid}/Recordings/{sid}"
+
+    def recording(self, sid: str) -> bytes | None:
+        with self._lock:
+            return self._recordings.get(sid)
 
     # --- the Messages API -------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """The HTTP side of the fake Twilio: Twilio's error body and the request handler.
 
-The handler answers the Messages API (create, list, fetch one) and the admin endpoints for
-demos (`GET /_fake/messages`, `POST /_fake/failures`, `/_fake/reset`, `/_fake/status`,
-`/_fake/inbound`) on behalf of one `respijt.cli.fake_twilio.FakeTwilio`, which imports this
-module to start its server.
+The handler answers the Messages API (create, list, fetch one), serves voicemail recordings,
+and the admin endpoints for demos (`GET /_fake/messages`, `POST /_fake/failures`,
+`/_fake/reset`, `/_fake/status`, `/_fake/inbound`) on behalf of one
+`respijt.cli.fake_twilio.FakeTwilio`, which imports this module to start its server.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def twilio_error(status: int, code: int, message: str) -> dict[str, Any]:
 def make_handler(fake: Any) -> type[BaseHTTPRequestHandler]:
     messages_path = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
     message_path = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages/(SM\w+)\.json$")
+    recording_path = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Recordings/(RE\w+?)(\.mp3)?$")
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "FakeTwilio/1.0"
@@ -78,8 +79,26 @@ def make_handler(fake: Any) -> type[BaseHTTPRequestHandler]:
                 return
             self._send_json(status, payload)
 
+        def _send_recording(self, account: str, sid: str) -> None:
+            if not self._authorized(account):
+                self._send_json(401, twilio_error(401, 20003, "Authenticate"))
+                return
+            audio = fake.recording(sid)
+            if audio is None:
+                self._send_json(404, twilio_error(404, 20404, NOT_FOUND))
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/mpeg")
+            self.send_header("Content-Length", str(len(audio)))
+            self.end_headers()
+            self.wfile.write(audio)
+
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
+            recording = recording_path.match(parts.path)
+            if recording is not None:
+                self._send_recording(recording.group(1), recording.group(2))
+                return
             if parts.path == "/_fake/messages":
                 self._send_json(200, [m.resource(fake.account_sid) for m in fake.messages()])
                 return

@@ -107,6 +107,7 @@ def register_web(app: Flask) -> None:
         auth,
         coordinator,
         meldpunt,
+        meldpunt_console,
         provider,
         provider_reservations,
         public,

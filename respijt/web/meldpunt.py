@@ -1,9 +1,8 @@
-"""The meldpunt console: a phone desk for the provider on duty.
+"""The meldpunt's requests: the phone intake, the request page and its actions.
 
-One page shows the duty banner, urgent requests without a fit, the open requests and the
-waitlist, the call-back list (voicemails), today's calls and the handover notes. The intake
-form follows the order in which people speak on the phone; the request page shows the
-client's needs in words, the options (provider, confirmation, why it fits, this meldpunt's own
+The console itself (`/meldpunt`), its voicemails and calls are in `web/meldpunt_console.py`.
+The intake form follows the order in which people speak on the phone; the request page shows
+the client's needs in words, the options (provider, confirmation, why it fits, this meldpunt's own
 beds marked, units that declined last with their reason), the history of the offers and, once
 placed, where and when; it holds an option with Enter and confirms it with the next Enter.
 
@@ -34,14 +33,11 @@ from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
 from respijt.meldpunt import duty, notices
-from respijt.meldpunt import phone as voice
 from respijt.models import (
     CareRequest,
-    MeldpuntCall,
     Region,
     Reservation,
     RotaShift,
-    Voicemail,
 )
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
@@ -170,67 +166,6 @@ def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
 
 def _local_day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), LOCAL).astimezone(UTC)
-
-
-@blp.route("/meldpunt")
-@login_required("meldpunt")
-def meldpunt_console() -> ResponseReturnValue:
-    caller = _caller()
-    now = clock.now()
-
-    def work() -> dict[str, Any]:
-        regions = duty_regions(caller, now)
-        region_ids = [r["region"].id for r in regions]
-        visible = access.restrict_to_visible(select(CareRequest), caller, now)
-        open_requests = db.session.scalars(
-            visible.where(CareRequest.status.in_(OPEN_REQUEST_STATUSES))
-            .order_by(CareRequest.attention_at.is_(None), CareRequest.created_at)
-            .limit(200)
-        ).all()
-        log_request_access(
-            db.session, action="search", caller=caller, reference=None, outcome="granted"
-        )
-        urgent = [r for r in open_requests if r.attention_at is not None]
-        waitlist = [r for r in open_requests if r.status == "waitlisted" and r not in urgent]
-        others = [r for r in open_requests if r not in urgent and r not in waitlist]
-        callbacks = [
-            v
-            for region_id in region_ids
-            for v in voice.voicemails(db.session, region_id, open_only=True)
-        ]
-        calls = db.session.scalars(
-            select(MeldpuntCall)
-            .where(
-                MeldpuntCall.region_id.in_(region_ids),
-                MeldpuntCall.started_at >= _local_day_start(clock.today()),
-            )
-            .order_by(MeldpuntCall.started_at.desc())
-            .limit(100)
-        ).all()
-        notes = [
-            (r["region"], n)
-            for r in regions
-            for n in notices.handover_notes(db.session, r["region"].id, now)
-        ]
-        return {
-            "regions": regions,
-            "urgent": urgent,
-            "waitlist": waitlist,
-            "others": others,
-            "callbacks": callbacks,
-            "calls": calls,
-            "notes": notes,
-        }
-
-    context = edge.transaction(work)
-    note_form = NoteForm()
-    return render_template(
-        "meldpunt/console.html",
-        **context,
-        labels=REQUEST_LABELS,
-        action_form=ActionForm(),
-        note_form=note_form,
-    )
 
 
 @blp.route("/meldpunt/aanvraag", methods=["GET", "POST"])
@@ -389,31 +324,6 @@ def _act(caller: Caller, reference: str, action: str, work: Any, done: str) -> R
             return redirect(url_for("web.meldpunt_console"), code=303)
         flash(done, "info")
     return redirect(url_for("web.meldpunt_request", reference=reference), code=303)
-
-
-@blp.route("/meldpunt/terugbellen/<int:voicemail_id>/afgehandeld", methods=["POST"])
-@login_required("meldpunt")
-def meldpunt_voicemail_done(voicemail_id: int) -> ResponseReturnValue:
-    caller = _caller()
-    if not ActionForm().validate_on_submit():
-        abort(400)
-
-    def work() -> None:
-        item = db.session.get(Voicemail, voicemail_id)
-        allowed = [r["region"].id for r in duty_regions(caller, clock.now())]
-        if item is None or item.region_id not in allowed:
-            raise NotFound("Deze voicemail bestaat niet.")
-        voice.mark_voicemail_done(db.session, voicemail_id, actor=caller.key, now=clock.now())
-
-    try:
-        edge.transaction(work)
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(exc.detail, "fout")
-    else:
-        flash("Teruggebeld: afgehandeld.", "info")
-    return redirect(url_for("web.meldpunt_console"), code=303)
 
 
 @blp.route("/meldpunt/overdracht", methods=["POST"])

@@ -181,6 +181,8 @@ ROUTES: dict[tuple[str, str], object] = {
         "meldpunt"
     },
     ("POST", "/meldpunt/terugbellen/<int:voicemail_id>/afgehandeld"): {"meldpunt"},
+    ("GET", "/meldpunt/terugbellen/<int:voicemail_id>/opname"): {"meldpunt"},
+    ("POST", "/meldpunt/gesprekken/<int:call_id>/aanvraag"): {"meldpunt"},
     ("POST", "/meldpunt/overdracht"): {"meldpunt"},
     ("GET", "/coordinator/rooster"): {"coordinator"},
     ("GET", "/coordinator/inzage"): {"coordinator"},
