@@ -131,10 +131,11 @@ class HealthCollector:
         counts = outbox_health(self.session, now)
         outbox = GaugeMetricFamily(
             "respijt_outbox_messages",
-            "Outbox messages: pending, failed, and overdue (pending or sending, long past due).",
+            "Outbox messages: pending, failed, overdue (pending or sending, long past due), and "
+            "alerts of the last 7 days that reached nobody (alerts_undelivered).",
             labels=["state"],
         )
-        for state in ("pending", "failed", "overdue"):
+        for state in ("pending", "failed", "overdue", "alerts_undelivered"):
             outbox.add_metric([state], counts[state])
         yield outbox
 

@@ -108,9 +108,9 @@ def test_health_gauges_show_the_outbox_lease_and_last_good_run(client, db):
     db.session.rollback()
     state = {
         s: samples[("respijt_outbox_messages", frozenset({"state": s}.items()))]
-        for s in ("pending", "failed", "overdue")
+        for s in ("pending", "failed", "overdue", "alerts_undelivered")
     }
-    assert state == {"pending": 2, "failed": 1, "overdue": 1}
+    assert state == {"pending": 2, "failed": 1, "overdue": 1, "alerts_undelivered": 0}
     assert samples[("respijt_database_up", frozenset())] == 1
     assert samples[("respijt_scheduler_lease_active", frozenset())] == 1
     holder = frozenset({"host": "web1", "pid": "4242"}.items())
