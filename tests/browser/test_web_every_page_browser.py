@@ -51,6 +51,7 @@ DOWNLOADS = {
     "web.coordinator_kpis_csv",
     "web.coordinator_kpi_months_csv",
     "report_pages.monthly_pdf",
+    "web.meldpunt_voicemail_recording",  # audio, streamed from Twilio (tests/api/test_voicemail_…)
 }
 PRINCIPALS = ("anonymous", *ROLES)
 # The pages between password and second factor, and who must have seen each.
