@@ -48,7 +48,7 @@ def test_admin_health_names_the_lease_holder_and_outbox_backlog(client, db, make
     admin = make.token("admin")
     body = client.get("/health", headers=admin).get_json()
     assert body["scheduler"]["status"] == "down" and body["scheduler"]["holder"] is None
-    assert body["outbox"] == {"overdue": 1, "failed": 0, "pending": 2}
+    assert body["outbox"] == {"overdue": 1, "failed": 0, "pending": 2, "alerts_undelivered": 0}
     db.session.rollback()  # the client shares our session; free SQLite's write lock
 
     Lease(db.engine, lease_seconds=30, owner="web1:4242:abcd").try_acquire()
