@@ -153,3 +153,22 @@ def test_calls_read_in_dutch_and_are_linked_to_a_request_on_the_web(db, make, cl
         select(AccessLog.action).where(AccessLog.client_reference == reference)
     ).all() == ["care_request.change"]
     assert db.session.get(MeldpuntCall, row.id).care_request_id == care_request.id
+
+
+def test_a_voicemail_alert_that_can_reach_nobody_shows_on_the_console_and_in_health(
+    db, make, client, meldpunt
+):
+    region, on_duty, _ = meldpunt  # landlines only, no staff mobile, no coordinator account
+    _missed_call_with_voicemail(client, "https://api.twilio.com/rec/RE1")
+    [row] = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "meldpunt_voicemail")
+    ).all()
+    assert (row.status, row.error_code) == ("failed", "no_recipient")
+    health = client.get("/health", headers=make.token("admin")).get_json()
+    assert health["outbox"]["alerts_undelivered"] == 1
+    db.session.rollback()
+    web_login(client, make.user("meldpunt", provider=on_duty))
+    page = client.get("/meldpunt").get_data(as_text=True)
+    assert 'data-testid="niet-bezorgd"' in page and "Melding niet bezorgd" in page
+    assert "Bel +31687654321 terug" in page and "geen mobiel nummer" in page
+    assert "(geen opname)" in page  # not a Twilio recording address: nothing to play
