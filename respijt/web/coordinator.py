@@ -26,6 +26,7 @@ from respijt.people.caller import (
     visible_regions,
 )
 from respijt.privacy import access_log as privacy
+from respijt.privacy import access_view
 from respijt.serving.callers import read_only
 from respijt.web import blp
 from respijt.web.forms import parse_date
@@ -78,30 +79,47 @@ def coordinator_rota() -> ResponseReturnValue:
 @blp.route("/coordinator/inzage")
 @login_required("coordinator")
 def coordinator_access_log() -> ResponseReturnValue:
+    """Who looked at a request's data, or what one person looked at, in the coordinator's
+    regions: names and actions in words. Reading the log is itself logged, per request shown."""
     caller = _caller()
+    regions = visible_regions(caller)
     reference = (request.args.get("aanvraag") or "").strip()
+    actor = (request.args.get("persoon") or "").strip()[:40] or None
+    normalised = common.normalise_reference(reference)[:60] if reference else None
+    people = access_view.people_in_log(db.session, regions)
+    if actor is not None and actor not in {key for key, _ in people}:
+        actor = None
     rows = None
-    if reference:
-        normalised = common.normalise_reference(reference)[:60]
+    if normalised or actor:
 
         def work() -> Any:
-            found = privacy.access_log_for(db.session, normalised, visible_regions(caller))
-            # Reading who looked is itself an access to the request's log: recorded too.
-            privacy.log_access(
-                db.session,
-                action="access_log.read",
-                caller=caller,
-                client_reference=normalised,
-                outcome="success",
-                purpose="toezicht",
-                source=None,
-                event="read",
+            found = access_view.search(db.session, regions, reference=normalised, actor=actor)
+            shown = sorted(
+                {row.client_reference for row in found} | ({normalised} if normalised else set())
             )
-            return found
+            # Reading who looked is itself an access to each request's log: recorded too.
+            for client_reference in shown or ["search"]:
+                privacy.log_access(
+                    db.session,
+                    action="access_log.read" if shown else "access_log.search",
+                    caller=caller,
+                    client_reference=str(client_reference),
+                    outcome="success",
+                    purpose="toezicht",
+                    source=None,
+                    event="read" if shown else "search",
+                )
+            return access_view.entries(db.session, found)
 
         rows = edge.transaction(work)
-        reference = normalised
-    return render_template("coordinator/access_log.html", reference=reference, rows=rows)
+    return render_template(
+        "coordinator/access_log.html",
+        reference=normalised or "",
+        actor=actor or "",
+        people=people,
+        person={key: name for key, name in people}.get(actor or ""),
+        rows=rows,
+    )
 
 
 @blp.route("/coordinator/reacties")
