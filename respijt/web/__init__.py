@@ -107,6 +107,7 @@ def register_web(app: Flask) -> None:
         auth,
         coordinator,
         coordinator_kpis,
+        coordinator_rota,
         meldpunt,
         provider,
         provider_reservations,

@@ -6,7 +6,7 @@ A coordinator sees the rota and the access log of their own regions (`Caller.reg
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,11 +14,10 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock, edge
+from respijt import edge
 from respijt.care_requests import common
 from respijt.extensions import db
-from respijt.meldpunt import generation
-from respijt.models import Provider, Region
+from respijt.models import Region
 from respijt.people import feedback
 from respijt.people.caller import (
     Caller,
@@ -27,13 +26,10 @@ from respijt.people.caller import (
 )
 from respijt.privacy import access_log as privacy
 from respijt.privacy import access_view
-from respijt.serving.callers import read_only
 from respijt.web import blp
-from respijt.web.forms import parse_date
 from respijt.web.security import current_principal, login_required
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
-ROTA_DAYS = 14
 
 
 def _caller() -> Caller:
@@ -53,27 +49,6 @@ def _regions(caller: Caller) -> list[Region]:
 
 def _local_start(day: date) -> datetime:
     return datetime.combine(day, time(0), LOCAL).astimezone(UTC)
-
-
-@blp.route("/coordinator/rooster")
-@login_required("coordinator")
-@read_only
-def coordinator_rota() -> ResponseReturnValue:
-    caller = _caller()
-    first = parse_date(request.args.get("van")) or clock.today()
-    start, end = _local_start(first), _local_start(first + timedelta(days=ROTA_DAYS))
-    rows = []
-    for region in _regions(caller):
-        shifts = generation.shifts_between(db.session, region.id, start, end)
-        gaps = generation.find_gaps(db.session, region.id, start, end)
-        rows.append({"region": region, "shifts": shifts, "gaps": gaps})
-    return render_template(
-        "coordinator/rota.html",
-        rows=rows,
-        first=first,
-        last=first + timedelta(days=ROTA_DAYS - 1),
-        providers={p.id: p.name for p in db.session.scalars(select(Provider))},
-    )
 
 
 @blp.route("/coordinator/inzage")
