@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 WIDTH = 320
-LABEL_HEIGHT = 14
+LABEL_HEIGHT = 15
 BAR_HEIGHT = 12
 ROW_GAP = 8
 VALUE_ROOM = 64  # room right of the longest bar for its value

@@ -184,17 +184,31 @@ def neutrality_words(row: dict[str, Any], month: str, hidden: set[str]) -> list[
     free = pct(row["own_free_share"])
     lines = [
         f"{name} had {row['shifts']} {diensten} in {month} en had toen {free} van de vrije "
-        "bedden in de regio.",
-        f"Het meldpunt zag in die diensten {row['shown']} passende bedden; {row['own_shown']} "
-        f"daarvan waren eigen bedden ({pct(row['own_shown_share'])}).",
+        "bedden in de regio."
+    ]
+    if row["shown"]:
+        lines.append(
+            f"Het meldpunt zag in die diensten {row['shown']} passende bedden; "
+            f"{row['own_shown']} daarvan waren eigen bedden ({pct(row['own_shown_share'])})."
+        )
+    else:
+        lines.append("Het meldpunt zag in die diensten geen passende bedden.")
+    if row["offered"] == 0:
+        lines.append(f"{name} bood in die diensten geen bed aan als meldpunt.")
+        return lines
+    lines.append(
         f"{name} bood {_times(row['own_offered'], f'{path}.own_offered' in hidden)} een eigen "
         f"bed aan; dat is {pct(row['own_offered_share'], f'{path}.own_offered_share' in hidden)} "
-        f"van alle aanbiedingen, terwijl het {free} van de vrije bedden had.",
-        f"De aanvrager koos {_times(row['own_chosen'], f'{path}.own_chosen' in hidden)} een "
-        f"eigen bed ({pct(row['own_chosen_share'], f'{path}.own_chosen_share' in hidden)}); "
-        f"bevestigd werd {_times(row['own_confirmed'], f'{path}.own_confirmed' in hidden)} een "
-        f"eigen bed ({pct(row['own_confirmed_share'], f'{path}.own_confirmed_share' in hidden)}).",
-    ]
+        f"van alle aanbiedingen, terwijl het {free} van de vrije bedden had."
+    )
+    if row["chosen"] != 0:
+        lines.append(
+            f"De aanvrager koos {_times(row['own_chosen'], f'{path}.own_chosen' in hidden)} een "
+            f"eigen bed ({pct(row['own_chosen_share'], f'{path}.own_chosen_share' in hidden)}); "
+            f"bevestigd werd {_times(row['own_confirmed'], f'{path}.own_confirmed' in hidden)} "
+            f"een eigen bed "
+            f"({pct(row['own_confirmed_share'], f'{path}.own_confirmed_share' in hidden)})."
+        )
     verdict = _compare(row["own_offered_share"], row["own_free_share"], name)
     return [*lines, verdict] if verdict else lines
 
