@@ -62,7 +62,8 @@ def value_text(path: str, value: Any, hidden: set[str]) -> str:
     if isinstance(value, float):
         if _is_share(path):
             return charts.percent(value)
-        return charts.number(value, decimals=1)
+        text = f"{value:.2f}".rstrip("0")  # 8.0 → "8,0", 4.25 → "4,25"
+        return (text + "0" if text.endswith(".") else text).replace(".", ",")
     return str(value)
 
 
