@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from respijt.database import DbSession
 from respijt.errors import DomainError, Forbidden, InvalidInput, NotFound
+from respijt.meldpunt import notices
 from respijt.meldpunt.generation import record_event
 from respijt.models import ProviderRegion, RotaShift, RotaSwap
 
@@ -97,6 +98,9 @@ def apply_override(
             .with_for_update()
         )
     )
+    cut = [
+        (s.provider_id, max(s.starts_at, starts_at), min(s.ends_at, ends_at)) for s in overlapping
+    ]
     continuations: list[RotaShift] = []
     for shift in overlapping:
         if shift.ends_at > ends_at:
@@ -145,6 +149,15 @@ def apply_override(
         ends_at=ends_at.isoformat(),
         reason=reason,
         touched=[s.id for s in overlapping],
+    )
+    notices.tell_override(
+        session,
+        region_id,
+        provider_id=provider_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        cut=cut,
+        now=now,
     )
     session.flush()
     return created
@@ -228,6 +241,7 @@ def _complete_swap(session: DbSession, swap: RotaSwap, now: datetime, actor: str
         from_provider=swap.offered_by_id,
         to_provider=swap.taken_by_id,
     )
+    notices.tell_swap_done(session, swap, replacement, now)
     session.flush()
     return replacement
 
@@ -268,6 +282,7 @@ def refuse_swap(session: DbSession, swap_id: int, *, actor: str, now: datetime) 
     swap.status = "refused"
     swap.decided_at = now
     _swap_event(session, swap, "swap_refused", actor, now)
+    notices.tell_swap_refused(session, swap, now)
     session.flush()
     return swap
 

@@ -99,6 +99,21 @@ def holiday_dates(setting: str | None, years: Iterable[int]) -> set[date]:
     return wanted
 
 
+_LIBERATION = {(5, 5): "Bevrijdingsdag"}
+
+
+def holiday_names(setting: str | None, first: date, last: date) -> dict[date, str]:
+    """The rota's public holidays from `first` to `last` (inclusive) with their Dutch names
+    (`holiday_dates`' rules; a date of the setting without a name is "Feestdag")."""
+    years = range(first.year, last.year + 1)
+    known = holidays_lib.country_holidays("NL", years=years, language="nl")
+    return {
+        day: str(known.get(day) or _LIBERATION.get((day.month, day.day), "Feestdag")).capitalize()
+        for day in sorted(holiday_dates(setting, years))
+        if first <= day <= last
+    }
+
+
 def _names() -> set[str]:
     sample = holidays_lib.country_holidays("NL", years=range(2020, 2031), language="nl")
     return set(sample.values())

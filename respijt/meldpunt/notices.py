@@ -12,7 +12,131 @@ from respijt.errors import Forbidden, InvalidInput
 from respijt.meldpunt import alerts
 from respijt.meldpunt.generation import find_gaps, pool, record_event
 from respijt.messages import outbox
-from respijt.models import HandoverNote, Region, RotaShift
+from respijt.models import HandoverNote, Provider, Region, RotaShift, RotaSwap
+
+# --- changes: overrides and swaps tell both sides ------------------------------------------
+
+# A change this close to its start skips the quiet hours: the provider must know tonight.
+SOON = timedelta(hours=24)
+
+
+def _tell(
+    session: DbSession,
+    provider_id: int,
+    region_id: int,
+    template: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    dedupe_key: str,
+    now: datetime,
+) -> bool:
+    provider = session.get(Provider, provider_id)
+    region = session.get(Region, region_id)
+    assert region is not None
+    recipient = alerts.provider_mobile(provider)
+    if provider is None or not (recipient or provider.duty_phone):
+        return False
+    return outbox.queue(
+        session,
+        recipient=recipient or provider.duty_phone or "",
+        template=template,
+        context={
+            "region": region.code,
+            "starts_at": starts_at.isoformat(),
+            "ends_at": ends_at.isoformat(),
+        },
+        dedupe_key=dedupe_key,
+        urgent=starts_at - now < SOON,
+        now=now,
+        region_id=region_id,
+    )
+
+
+def tell_swap_done(session: DbSession, swap: RotaSwap, shift: RotaShift, now: datetime) -> int:
+    """A completed swap: the one who offered the shift hears it was taken over, the one who
+    took it that the duty is theirs."""
+    assert swap.taken_by_id is not None
+    sent = 0
+    sent += _tell(
+        session,
+        swap.offered_by_id,
+        swap.region_id,
+        "rota_swap_done_offerer",
+        shift.starts_at,
+        shift.ends_at,
+        f"rota-swap:{swap.id}:done:offered",
+        now,
+    )
+    sent += _tell(
+        session,
+        swap.taken_by_id,
+        swap.region_id,
+        "rota_swap_done_taker",
+        shift.starts_at,
+        shift.ends_at,
+        f"rota-swap:{swap.id}:done:taken",
+        now,
+    )
+    return sent
+
+
+def tell_swap_refused(session: DbSession, swap: RotaSwap, now: datetime) -> int:
+    """A refused swap: both sides hear the rota stays as it was (the taker only if there was
+    one)."""
+    shift = session.get(RotaShift, swap.shift_id)
+    assert shift is not None
+    sides = [("offered", swap.offered_by_id)]
+    if swap.taken_by_id is not None:
+        sides.append(("taken", swap.taken_by_id))
+    return sum(
+        _tell(
+            session,
+            provider_id,
+            swap.region_id,
+            "rota_swap_refused",
+            shift.starts_at,
+            shift.ends_at,
+            f"rota-swap:{swap.id}:refused:{side}",
+            now,
+        )
+        for side, provider_id in sides
+    )
+
+
+def tell_override(
+    session: DbSession,
+    region_id: int,
+    *,
+    provider_id: int | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    cut: list[tuple[int, datetime, datetime]],
+    now: datetime,
+) -> int:
+    """An override: the provider put on duty hears its new shift, every provider whose duty it
+    cut hears which part it no longer has (`cut`: provider, from, to)."""
+    key = (
+        f"rota-override:{region_id}:{starts_at.isoformat()}:{ends_at.isoformat()}:{now.isoformat()}"
+    )
+    sent = 0
+    if provider_id is not None:
+        sent += _tell(
+            session,
+            provider_id,
+            region_id,
+            "rota_override_on",
+            starts_at,
+            ends_at,
+            f"{key}:on:{provider_id}",
+            now,
+        )
+    for other, frm, to in cut:
+        if other != provider_id:
+            sent += _tell(
+                session, other, region_id, "rota_override_off", frm, to, f"{key}:off:{other}", now
+            )
+    return sent
+
 
 # --- gaps and reminders ---------------------------------------------------------------------
 

@@ -106,6 +106,8 @@ def register_web(app: Flask) -> None:
     from respijt.web import (  # noqa: F401 - routes register on import
         auth,
         coordinator,
+        coordinator_kpis,
+        coordinator_rota,
         meldpunt,
         meldpunt_console,
         provider,
