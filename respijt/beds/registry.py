@@ -232,6 +232,17 @@ def confirm_location(session: DbSession, location: Location, now: datetime) -> L
     return location
 
 
+def confirm_provider_locations(session: DbSession, provider_id: int | None, now: datetime) -> int:
+    """'Nothing changed' for every location of one provider at once; how many were confirmed."""
+    result = session.execute(
+        update(Location)
+        .where(Location.provider_id == provider_id)
+        .values(last_confirmed_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 # --- units ----------------------------------------------------------------------------------
 
 

@@ -109,6 +109,7 @@ def register_web(app: Flask) -> None:
         meldpunt,
         provider,
         provider_reservations,
+        provider_stays,
         public,
         requester,
         verwijzer,
