@@ -108,6 +108,7 @@ def register_web(app: Flask) -> None:
         coordinator,
         meldpunt,
         provider,
+        provider_locations,
         provider_reservations,
         provider_stays,
         public,
