@@ -357,6 +357,18 @@ def retire_unit(session: DbSession, unit: Unit, now: datetime, today: date) -> U
     return unit
 
 
+def retire_location(session: DbSession, location: Location, now: datetime, today: date) -> int:
+    """Take a location out of service: every unit of it in service is retired (`retire_unit`),
+    all or nothing; the location and its history stay. Returns how many units were retired."""
+    units = [unit for unit in location.units if unit.retired_at is None]
+    for unit in units:
+        try:
+            retire_unit(session, unit, now, today)
+        except UnitHasFutureReservations as exc:
+            raise UnitHasFutureReservations(f"{unit.name}: {exc.detail}") from exc
+    return len(units)
+
+
 # --- inventory ------------------------------------------------------------------------------
 
 

@@ -83,6 +83,8 @@ def _location_page(
         "web/provider_location.html",
         form=form,
         location=location,
+        action_form=ActionForm(),
+        in_service=[u for u in location.units if u.retired_at is None] if location else [],
         problems=problems or [],
     ), status
 
@@ -263,3 +265,28 @@ def provider_retire_unit(unit_id: int) -> ResponseReturnValue:
     else:
         flash(f"{name} is buiten gebruik. Er kan niet meer op worden geboekt.", "info")
     return redirect(url_for("web.provider_edit_unit", unit_id=unit_id), code=303)
+
+
+@blp.route("/aanbieder/locaties/<int:location_id>/buiten-gebruik", methods=["POST"])
+@login_required("provider")
+def provider_retire_location(location_id: int) -> ResponseReturnValue:
+    """Take a whole location out of service: all its units (kept, with their history)."""
+    caller = _caller()
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("web.provider_location", location_id=location_id))
+
+    def work() -> str:
+        location = _own_location(caller, location_id)
+        registry.retire_location(db.session, location, clock.now(), clock.today())
+        return location.name
+
+    try:
+        name = edge.transaction(work)
+    except NotFound:
+        return _not_found()
+    except DomainError as exc:
+        flash(f"{exc.detail} Er is niets buiten gebruik gezet.", "fout")
+    else:
+        flash(f"{name} is buiten gebruik. Er kan niet meer op worden geboekt.", "info")
+    return redirect(url_for("web.provider_location", location_id=location_id), code=303)

@@ -260,3 +260,28 @@ def test_unit_with_booked_stays_is_not_retired(client, db, world, today):
         )
     ) == {0}
     assert db.session.get(Unit, unit.id) is not None  # retired, not deleted
+
+
+def test_a_location_is_retired_with_all_its_units_or_not_at_all(client, db, make, world, today):
+    location = world["location"]
+    second = make.unit(location=location, capacity=1, name="Zolderkamer")
+    stay = hold(client, world["verwijzer"], second, today + timedelta(days=3), confirm=True)
+    web_login(client, world["user"])
+    path = f"/aanbieder/locaties/{location.id}"
+    response = client.post(f"{path}/buiten-gebruik", data={"csrf_token": csrf_token(client, path)})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Zolderkamer: Deze eenheid heeft nog 1 lopende" in page
+    assert "Er is niets buiten gebruik gezet." in page
+    db.session.expire_all()
+    assert world["unit"].retired_at is None and second.retired_at is None
+    client.post(
+        f"/api/v1/reservations/{stay['id']}/cancel",
+        json={"reason": "Gaat niet door"},
+        headers=world["verwijzer"],
+    )
+    response = client.post(f"{path}/buiten-gebruik", data={"csrf_token": csrf_token(client, path)})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "De Eik is buiten gebruik." in page and "Deze locatie is buiten gebruik" in page
+    db.session.expire_all()
+    assert world["unit"].retired_at is not None and second.retired_at is not None
+    assert db.session.get(Location, location.id) is not None

@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.models import AccessLog, Location, NightInventory, Reservation, ReservationEvent
+from respijt.reservations import steps
 from tests.accounts_support import csrf_token, hold, web_login
+from tests.browser.web_helpers import STAFF, request_with_offer
 
 
 @pytest.fixture()
@@ -180,3 +182,38 @@ def test_nothing_changed_at_all_locations_at_once(client, db, world):
     }
     assert confirmed["De Eik"] == later and confirmed["De Linde"] == later
     assert confirmed["Het Veer"] != later  # another provider's location is left alone
+
+
+def test_the_month_is_also_a_list_of_weeks_for_a_small_screen(client, world, today):
+    web_login(client, world["user"])
+    html = client.get(f"/aanbieder/eenheden/{world['unit'].id}").get_data(as_text=True)
+    grid = html[html.index('data-testid="month-grid"') : html.index("</table>")]
+    listed = html[html.index('data-testid="month-list"') : html.index("</ol>")]
+    night = f'data-night="{today.isoformat()}">2 bedden, 0 bezet'
+    assert night in grid and night in listed  # the same figures in both
+    week = today.isocalendar()[1]
+    assert f"Week {week}" in listed and f"Zet week {week}" in listed
+    assert 'class="month-list"' in html  # shown by a media query (app.css), no script
+
+
+def test_the_reservations_list_shows_needs_and_confirms(client, db, make, world, today):
+    unit = make.unit(location=world["unit"].location, requires_provider_confirmation=True)
+    _, offer = request_with_offer(db.session, unit=unit, client="Jo")
+    # The family says yes: the stay now waits for the provider.
+    steps.confirm_by_requester(
+        db.session, offer, caller=STAFF, now=clock.now(), provider_confirm_hours=24
+    )
+    db.session.commit()
+    assert _status(db, offer.id) == "awaiting_provider"
+    web_login(client, world["user"])
+    back = "/aanbieder/reserveringen?status=awaiting_provider"
+    listed = client.get(back).get_data(as_text=True)
+    assert "Wat de logé nodig heeft: Zorg: zonder extra zorg; Rolstoel: nee" in listed
+    assert f"Bevestig {offer.short_code}" in listed
+    response = client.post(
+        f"/aanbieder/reserveringen/{offer.id}/bevestigen",
+        data={"csrf_token": csrf_token(client, back), "terug": back},
+    )
+    assert response.headers["Location"] == back
+    assert _status(db, offer.id) == "confirmed"
+    assert "De reservering is bevestigd." in client.get(back).get_data(as_text=True)
