@@ -190,7 +190,18 @@ def test_planner_on_a_phone(server, browser, db, make, client):
         page.goto(server + path, wait_until="load")
         _check_page(page, traffic, path)
         _no_sideways_scroll(page, path)
-    # A form sent with a mistake: the Dutch message beside the field, also on the phone.
+    # Forms sent with a mistake: the Dutch message beside the field, also on the phone.
+    traffic.reset()
+    page.goto(server + "/aanbieder/locaties/nieuw", wait_until="load")
+    page.get_by_label("Adres (straat en huisnummer)").fill("Lindelaan 4")
+    page.get_by_role("button", name="Locatie toevoegen").click()
+    page.wait_for_load_state("load")
+    assert "Vul dit veld in." in page.locator("#name-error").inner_text()
+    assert page.get_by_label("Adres (straat en huisnummer)").input_value() == "Lindelaan 4"
+    _check_page(page, traffic, "location form with an error")
+    _no_sideways_scroll(page, "location form with an error")
+    traffic.reset()
+    page.goto(f"{server}/aanbieder/eenheden/{unit_id}/gegevens", wait_until="load")
     page.get_by_label("Naam van de eenheid").fill("")
     traffic.reset()
     page.get_by_role("button", name="Eenheid opslaan").click()
