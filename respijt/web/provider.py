@@ -44,6 +44,7 @@ from respijt.web.forms import ActionForm, CapacityForm, WeekForm
 from respijt.web.security import current_principal, login_required
 
 UPCOMING_DAYS = 7
+OVERDUE_DAYS = 30
 
 
 def _caller() -> Caller:
@@ -141,28 +142,35 @@ def provider_home() -> ResponseReturnValue:
     def work() -> dict[str, Any]:
         locations = own_locations(caller)
         pending = _own_reservations(caller, Reservation.status == AWAITING_PROVIDER)
-        # Arrivals and departures of the coming days, and the stays whose check-in or
-        # check-out is overdue (they keep their button until it is pressed).
+        # Arrivals and departures of the coming days, and the stays of the last OVERDUE_DAYS
+        # whose check-in or check-out is overdue (older ones: the reservations list).
+        overdue_from = today - timedelta(days=OVERDUE_DAYS)
         moving = _own_reservations(
             caller,
             Reservation.status.in_((CONFIRMED, CHECKED_IN)),
             or_(
                 and_(Reservation.arrival >= today, Reservation.arrival < until),
                 and_(Reservation.departure >= today, Reservation.departure < until),
-                and_(Reservation.status == CONFIRMED, Reservation.arrival < today),
-                and_(Reservation.status == CHECKED_IN, Reservation.departure < today),
+                and_(
+                    Reservation.status == CONFIRMED,
+                    Reservation.arrival < today,
+                    Reservation.departure >= overdue_from,
+                ),
+                and_(
+                    Reservation.status == CHECKED_IN,
+                    Reservation.departure < today,
+                    Reservation.departure >= overdue_from,
+                ),
             ),
         )
         arrivals = [
-            r
-            for r in moving
-            if today <= r.arrival < until or (r.status == CONFIRMED and r.arrival < today)
+            r for r in moving if r.arrival < until and (r.arrival >= today or r.status == CONFIRMED)
         ]
         departures = sorted(
             (
                 r
                 for r in moving
-                if today <= r.departure < until or (r.status == CHECKED_IN and r.departure < today)
+                if r.departure < until and (r.departure >= today or r.status == CHECKED_IN)
             ),
             key=lambda r: r.departure,
         )

@@ -217,3 +217,23 @@ def test_the_reservations_list_shows_needs_and_confirms(client, db, make, world,
     assert response.headers["Location"] == back
     assert _status(db, offer.id) == "confirmed"
     assert "De reservering is bevestigd." in client.get(back).get_data(as_text=True)
+
+
+def test_an_overdue_check_in_keeps_its_button_for_a_while(client, db, world, today):
+    stay = hold(client, world["verwijzer"], world["unit"], today, nights=5, confirm=True)
+    later = clock.now()
+    try:
+        clock.freeze(later + timedelta(days=2))
+        web_login(client, world["user"])
+        portal = client.get("/aanbieder").get_data(as_text=True)
+        assert "Nog niet ingecheckt." in portal
+        assert f"Inchecken {stay['short_code']}" in portal
+        clock.freeze(later + timedelta(days=40))
+        web_login(client, world["user"])
+        portal = client.get("/aanbieder").get_data(as_text=True)
+        assert stay["short_code"] not in portal  # long past: the reservations list has it
+        listed = client.get("/aanbieder/reserveringen?status=confirmed").get_data(as_text=True)
+        assert f"Niet verschenen {stay['short_code']}" in listed
+        assert f"Inchecken {stay['short_code']}" not in listed  # its nights are over
+    finally:
+        clock.freeze(None)
