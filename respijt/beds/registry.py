@@ -204,6 +204,8 @@ def _apply_location_fields(
         location.contact_mobile = normalise_phone(
             fields["contact_mobile"], "contact_mobile", mobile=True
         )
+    elif fields.get("contact_mobile") == "":  # emptied on purpose; None (not given) keeps it
+        location.contact_mobile = None
     if fields.get("languages") is not None:
         location.languages = sorted({lang.strip().lower() for lang in fields["languages"]})
     if creating:

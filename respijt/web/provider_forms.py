@@ -109,9 +109,9 @@ class LocationForm(FlaskForm):
             "latitude": parse_degrees(self.latitude.data),
             "longitude": parse_degrees(self.longitude.data),
             "languages": list(self.languages.data or []) or ["nl"],
+            # Empty clears the number (`beds.registry`: "" is emptied, None is kept).
+            "contact_mobile": (self.contact_mobile.data or "").strip(),
         }
-        if (self.contact_mobile.data or "").strip():
-            values["contact_mobile"] = self.contact_mobile.data.strip()
         return values
 
 

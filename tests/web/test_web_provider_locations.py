@@ -111,6 +111,11 @@ def test_provider_changes_its_location(client, db, world):
     assert response.status_code == 303
     db.session.expire_all()
     assert location.name == "De Eik (nieuw)" and location.latitude is None
+    assert location.contact_mobile == "+31612345678"
+    response = client.post(path, data=_location_data(client, world, contact_mobile=""))
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert location.contact_mobile is None  # emptied on purpose
     response = client.post(path, data=_location_data(client, world, postcode="nope"))
     assert response.status_code == 422
     db.session.expire_all()
