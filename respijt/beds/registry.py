@@ -204,6 +204,8 @@ def _apply_location_fields(
         location.contact_mobile = normalise_phone(
             fields["contact_mobile"], "contact_mobile", mobile=True
         )
+    elif fields.get("contact_mobile") == "":  # emptied on purpose; None (not given) keeps it
+        location.contact_mobile = None
     if fields.get("languages") is not None:
         location.languages = sorted({lang.strip().lower() for lang in fields["languages"]})
     if creating:
@@ -230,6 +232,17 @@ def confirm_location(session: DbSession, location: Location, now: datetime) -> L
     location.last_confirmed_at = now
     session.flush()
     return location
+
+
+def confirm_provider_locations(session: DbSession, provider_id: int | None, now: datetime) -> int:
+    """'Nothing changed' for every location of one provider at once; how many were confirmed."""
+    result = session.execute(
+        update(Location)
+        .where(Location.provider_id == provider_id)
+        .values(last_confirmed_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -344,6 +357,18 @@ def retire_unit(session: DbSession, unit: Unit, now: datetime, today: date) -> U
     )
     session.flush()
     return unit
+
+
+def retire_location(session: DbSession, location: Location, now: datetime, today: date) -> int:
+    """Take a location out of service: every unit of it in service is retired (`retire_unit`),
+    all or nothing; the location and its history stay. Returns how many units were retired."""
+    units = [unit for unit in location.units if unit.retired_at is None]
+    for unit in units:
+        try:
+            retire_unit(session, unit, now, today)
+        except UnitHasFutureReservations as exc:
+            raise UnitHasFutureReservations(f"{unit.name}: {exc.detail}") from exc
+    return len(units)
 
 
 # --- inventory ------------------------------------------------------------------------------

@@ -262,6 +262,18 @@ def mark_no_show(
     return _end(session, reservation, target=NO_SHOW, party="provider", caller=caller, now=now)
 
 
+def attendance_steps(reservation: Reservation, today: date) -> tuple[str, ...]:
+    """The attendance steps ("check_in", "check_out", "no_show") this stay allows today, as
+    `check_in`, `check_out` and `mark_no_show` would: the buttons a provider is shown."""
+    if reservation.status == CONFIRMED and reservation.arrival <= today:
+        if today < reservation.departure:
+            return ("check_in", "no_show")
+        return ("no_show",)
+    if reservation.status == CHECKED_IN:
+        return ("check_out",)
+    return ()
+
+
 def change_dates(
     session: DbSession,
     reservation: Reservation,

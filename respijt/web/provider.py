@@ -44,6 +44,7 @@ from respijt.web.forms import ActionForm, CapacityForm, WeekForm
 from respijt.web.security import current_principal, login_required
 
 UPCOMING_DAYS = 7
+OVERDUE_DAYS = 30
 
 
 def _caller() -> Caller:
@@ -105,7 +106,7 @@ def _client_names(reservations: list[Reservation]) -> dict[int, str]:
     return {row[0]: f"{row[1]} ({row[2]})" for row in rows}
 
 
-def _client_needs(reservations: list[Reservation]) -> dict[int, list[str]]:
+def client_needs(reservations: list[Reservation]) -> dict[int, list[str]]:
     """What each stay asks of the provider before it confirms, in Dutch words: care level,
     wheelchair, language and target group of the care request (nothing else about the client)."""
     ids = {r.request_id for r in reservations if r.request_id is not None}
@@ -141,17 +142,37 @@ def provider_home() -> ResponseReturnValue:
     def work() -> dict[str, Any]:
         locations = own_locations(caller)
         pending = _own_reservations(caller, Reservation.status == AWAITING_PROVIDER)
+        # Arrivals and departures of the coming days, and the stays of the last OVERDUE_DAYS
+        # whose check-in or check-out is overdue (older ones: the reservations list).
+        overdue_from = today - timedelta(days=OVERDUE_DAYS)
         moving = _own_reservations(
             caller,
             Reservation.status.in_((CONFIRMED, CHECKED_IN)),
             or_(
                 and_(Reservation.arrival >= today, Reservation.arrival < until),
                 and_(Reservation.departure >= today, Reservation.departure < until),
+                and_(
+                    Reservation.status == CONFIRMED,
+                    Reservation.arrival < today,
+                    Reservation.departure >= overdue_from,
+                ),
+                and_(
+                    Reservation.status == CHECKED_IN,
+                    Reservation.departure < today,
+                    Reservation.departure >= overdue_from,
+                ),
             ),
         )
-        arrivals = [r for r in moving if today <= r.arrival < until]
+        arrivals = [
+            r for r in moving if r.arrival < until and (r.arrival >= today or r.status == CONFIRMED)
+        ]
         departures = sorted(
-            (r for r in moving if today <= r.departure < until), key=lambda r: r.departure
+            (
+                r
+                for r in moving
+                if r.departure < until and (r.departure >= today or r.status == CHECKED_IN)
+            ),
+            key=lambda r: r.departure,
         )
         shown = {r.id: r for r in [*pending, *moving]}
         for reservation in shown.values():
@@ -162,7 +183,7 @@ def provider_home() -> ResponseReturnValue:
             "arrivals": arrivals,
             "departures": departures,
             "names": _client_names(list(shown.values())),
-            "needs": _client_needs(pending),
+            "needs": client_needs(pending),
             "unit_names": {r.id: f"{r.unit.location.name}, {r.unit.name}" for r in shown.values()},
         }
 
@@ -174,7 +195,9 @@ def provider_home() -> ResponseReturnValue:
         labels=RESERVATION_LABELS,
         stale_after_hours=int(current_app.config["RESPIJT_STALE_AFTER_HOURS"]),
         now=clock.now(),
+        today=today,
         until=until,
+        attendance=steps.attendance_steps,
     )
 
 
@@ -388,27 +411,35 @@ def provider_confirm_location(location_id: int) -> ResponseReturnValue:
     if name is None:
         return _not_found()
     flash(f"Bevestigd: de beschikbaarheid van {name} klopt nog.", "info")
-    target = request.form.get("terug")
-    if target and target.startswith("/aanbieder") and "//" not in target:
-        return redirect(target, code=303)
-    return redirect(url_for("web.provider_home"), code=303)
+    return redirect(back_target(), code=303)
 
 
-def _reservation_step(
-    reservation_id: int, action: str, step: Any, done: str
-) -> ResponseReturnValue:
+def back_target() -> str:
+    """Where a portal button returns to: the page it was pressed on (form field "terug"), if that
+    is a page of the portal, else the portal's start page."""
+    target = request.form.get("terug") or ""
+    if target.startswith("/aanbieder") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("web.provider_home")
+
+
+def reservation_step(reservation_id: int, action: str, step: Any, done: str) -> ResponseReturnValue:
+    """Take one step on an own reservation through the domain (`step(caller, reservation)`,
+    which may return the message to show), with its access-log row, and return to the page
+    the button was on with `done` (or the step's message) or the domain's Dutch refusal."""
     caller = _caller()
     form = ActionForm()
     if not form.validate_on_submit():
-        return redirect(url_for("web.provider_home"))
+        return redirect(back_target())
 
-    def work() -> None:
+    def work() -> str | None:
         reservation = access.get_reservation(db.session, caller, reservation_id, clock.now())
-        step(caller, reservation)
+        message: str | None = step(caller, reservation)
         _log(caller, reservation, action, "success")
+        return message
 
     try:
-        edge.transaction_logging_refusal(
+        message = edge.transaction_logging_refusal(
             work, lambda outcome: _log(caller, reservation_id, action, outcome)
         )
     except NotFound:
@@ -416,8 +447,8 @@ def _reservation_step(
     except DomainError as exc:
         flash(exc.detail, "fout")
     else:
-        flash(done, "info")
-    return redirect(url_for("web.provider_home"), code=303)
+        flash(message or done, "info")
+    return redirect(back_target(), code=303)
 
 
 @blp.route("/aanbieder/reserveringen/<int:reservation_id>/bevestigen", methods=["POST"])
@@ -427,7 +458,7 @@ def provider_confirm_reservation(reservation_id: int) -> ResponseReturnValue:
         workflow.ensure_may(caller.role, workflow.RESERVATION_ANSWER)
         steps.confirm_by_provider(db.session, reservation, caller=caller, now=clock.now())
 
-    return _reservation_step(
+    return reservation_step(
         reservation_id, "reservation.confirm", step, "De reservering is bevestigd."
     )
 
@@ -442,7 +473,7 @@ def provider_decline_reservation(reservation_id: int) -> ResponseReturnValue:
             db.session, reservation, caller=caller, now=clock.now(), reason=reason
         )
 
-    return _reservation_step(
+    return reservation_step(
         reservation_id,
         "reservation.decline",
         step,

@@ -20,8 +20,11 @@ from respijt.care_requests.access_log import log_reservation_list
 from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.extensions import db
 from respijt.people.caller import Caller
-from respijt.reservations.workflow import RESERVATION_LABELS
+from respijt.reservations import steps
+from respijt.reservations.workflow import AWAITING_PROVIDER, RESERVATION_LABELS
 from respijt.web import blp
+from respijt.web.forms import ActionForm
+from respijt.web.provider import client_needs
 from respijt.web.security import current_principal, login_required
 
 PAGE_SIZE = 25
@@ -107,6 +110,7 @@ def provider_reservations() -> ResponseReturnValue:
         return {
             "locations": [(location.id, location.name) for location in locations],
             "rows": rows,
+            "needs": client_needs([r.reservation for r in rows if r.client_first_name]),
             "wanted": wanted,
             "problems": problems,
             "previous_url": _page_url(wanted.page - 1) if wanted.page > 1 else None,
@@ -118,4 +122,9 @@ def provider_reservations() -> ResponseReturnValue:
         "web/provider_reservations.html",
         **context,
         labels=RESERVATION_LABELS,
+        awaiting=AWAITING_PROVIDER,
+        attendance=steps.attendance_steps,
+        today=clock.today(),
+        action_form=ActionForm(),
+        back=request.full_path.rstrip("?"),
     )
