@@ -42,6 +42,9 @@ ROLE_NAVIGATION["coordinator"] = [
     ("web.coordinator_kpis", "Cijfers"),
     ("web.coordinator_access_log", "Inzage aanvragen"),
     ("web.coordinator_complaints", "Reacties"),
+    ("web.coordinator_claims", "Declaratie"),
+    ("web.coordinator_leegstand", "Leegstand"),
+    ("web.coordinator_tariffs", "Tarieven"),
 ]
 
 # RFC 9116 advises an expiry less than a year ahead; computed per request, so it never lapses.
@@ -106,6 +109,7 @@ def register_web(app: Flask) -> None:
     from respijt.web import (  # noqa: F401 - routes register on import
         auth,
         coordinator,
+        coordinator_claims,
         meldpunt,
         provider,
         provider_reservations,

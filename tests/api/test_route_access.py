@@ -188,6 +188,14 @@ ROUTES: dict[tuple[str, str], object] = {
     ("GET", "/coordinator/cijfers"): {"coordinator"},
     ("GET", "/coordinator/cijfers.csv"): {"coordinator"},
     ("GET", "/coordinator/cijfers-per-maand.csv"): {"coordinator"},
+    # Claims, leegstand and tariffs on the web (issue 23, coordadmin).
+    ("GET", "/coordinator/declaratie"): {"coordinator"},
+    ("GET", "/coordinator/declaratie.csv"): {"coordinator"},
+    ("GET", "/coordinator/declaratie/export/<int:export_id>.csv"): {"coordinator"},
+    ("GET", "/coordinator/leegstand"): {"coordinator"},
+    ("GET", "/coordinator/leegstand.csv"): {"coordinator"},
+    ("GET", "/coordinator/tarieven"): {"coordinator"},
+    ("POST", "/coordinator/tarieven"): {"coordinator"},
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

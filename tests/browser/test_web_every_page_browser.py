@@ -51,6 +51,9 @@ DOWNLOADS = {
     "web.coordinator_kpis_csv",
     "web.coordinator_kpi_months_csv",
     "report_pages.monthly_pdf",
+    "web.coordinator_claims_csv",
+    "web.coordinator_export_csv",
+    "web.coordinator_leegstand_csv",
 }
 PRINCIPALS = ("anonymous", *ROLES)
 # The pages between password and second factor, and who must have seen each.
