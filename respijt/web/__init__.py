@@ -46,6 +46,10 @@ ROLE_NAVIGATION["coordinator"] = [
     ("web.coordinator_leegstand", "Leegstand"),
     ("web.coordinator_tariffs", "Tarieven"),
 ]
+ROLE_NAVIGATION["admin"] = [
+    ("web.admin_users", "Gebruikers"),
+    ("web.admin_tokens", "API-tokens"),
+]
 
 # RFC 9116 advises an expiry less than a year ahead; computed per request, so it never lapses.
 SECURITY_TXT_VALID = timedelta(days=180)
@@ -107,6 +111,8 @@ def _context() -> dict[str, Any]:
 def register_web(app: Flask) -> None:
     """Blueprints, then security (CSRF, login, rate limits, headers), which wraps them all."""
     from respijt.web import (  # noqa: F401 - routes register on import
+        admin,
+        admin_tokens,
         auth,
         coordinator,
         coordinator_claims,

@@ -196,6 +196,19 @@ ROUTES: dict[tuple[str, str], object] = {
     ("GET", "/coordinator/leegstand.csv"): {"coordinator"},
     ("GET", "/coordinator/tarieven"): {"coordinator"},
     ("POST", "/coordinator/tarieven"): {"coordinator"},
+    # Admin on the web: users and API tokens (issue 23, coordadmin).
+    ("GET", "/beheer/gebruikers"): {"admin"},
+    ("GET", "/beheer/gebruikers/nieuw"): {"admin"},
+    ("POST", "/beheer/gebruikers/nieuw"): {"admin"},
+    ("GET", "/beheer/gebruikers/<int:user_id>"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>/uitschakelen"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>/inschakelen"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>/tweestap-opnieuw"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>/uitnodiging"): {"admin"},
+    ("GET", "/beheer/tokens"): {"admin"},
+    ("POST", "/beheer/tokens"): {"admin"},
+    ("POST", "/beheer/tokens/<int:token_id>/intrekken"): {"admin"},
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
