@@ -28,6 +28,7 @@ ROLE_NAVIGATION: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLE_L
 ROLE_NAVIGATION["provider"] = [
     ("web.provider_home", "Aanbiedersportaal"),
     ("web.provider_reservations", "Reserveringen"),
+    ("web.provider_figures", "Declaratie en leegstand"),
 ]
 ROLE_NAVIGATION["verwijzer"] = [
     ("web.verwijzer_requests", "Mijn aanvragen"),
@@ -118,6 +119,7 @@ def register_web(app: Flask) -> None:
         coordinator_claims,
         meldpunt,
         provider,
+        provider_figures,
         provider_reservations,
         public,
         requester,

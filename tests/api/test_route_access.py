@@ -196,6 +196,11 @@ ROUTES: dict[tuple[str, str], object] = {
     ("GET", "/coordinator/leegstand.csv"): {"coordinator"},
     ("GET", "/coordinator/tarieven"): {"coordinator"},
     ("POST", "/coordinator/tarieven"): {"coordinator"},
+    ("GET", "/aanbieder/declaratie"): {"provider"},
+    ("GET", "/aanbieder/declaratie.csv"): {"provider"},
+    ("GET", "/aanbieder/leegstand.csv"): {"provider"},
+    ("GET", "/aanbieder/declaratie/export/<int:export_id>.csv"): {"provider"},
+    ("POST", "/aanbieder/declaratie/exporteren"): {"provider"},
     # Admin on the web: users and API tokens (issue 23, coordadmin).
     ("GET", "/beheer/gebruikers"): {"admin"},
     ("GET", "/beheer/gebruikers/nieuw"): {"admin"},

@@ -54,6 +54,9 @@ DOWNLOADS = {
     "web.coordinator_claims_csv",
     "web.coordinator_export_csv",
     "web.coordinator_leegstand_csv",
+    "web.provider_claims_csv",
+    "web.provider_leegstand_csv",
+    "web.provider_export_csv",
 }
 PRINCIPALS = ("anonymous", *ROLES)
 # The pages between password and second factor, and who must have seen each.
