@@ -169,6 +169,7 @@ def _data(db: Any, make: Any) -> Data:
         "month": clock.today().strftime("%Y-%m"),
         "reference": reference,
         "unit_id": str(unit.id),
+        "user_id": str(enrolling.id),
     }
     values["tokens"] = {
         "/a/<token>": request_links.make_link_token(SECRET_KEY, reference),
