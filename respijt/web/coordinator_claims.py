@@ -35,7 +35,7 @@ from respijt.serving.callers import read_only
 from respijt.serving.input_limits import parse_id
 from respijt.web import blp
 from respijt.web import claims_pages as pages
-from respijt.web.admin_forms import FUNDING_CHOICES, TariffForm, price_cents
+from respijt.web.admin_forms import TariffForm, price_cents
 from respijt.web.security import current_principal, login_required
 
 
@@ -228,7 +228,6 @@ def _tariff_page(form: TariffForm, regions: frozenset[int] | None, status: int =
         rows=rows,
         names=names,
         euro=pages.euro,
-        funding_labels=FUNDING_CHOICES,
         today=clock.today(),
     ), status
 
