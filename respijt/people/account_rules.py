@@ -32,7 +32,10 @@ def checked_account(
     """Refuse (InvalidInput, naming the field) an account the rules do not allow; returns the
     region ids of `region_codes`."""
     if not roles or any(role not in ROLES for role in roles):
-        raise _bad("roles", f"Kies een of meer rollen uit: {', '.join(ROLES)}.")
+        raise _bad(
+            "roles",
+            "Kies een of meer rollen: aanbieder, meldpunt, verwijzer, coördinator of beheerder.",
+        )
     if any(role in PROVIDER_BOUND_ROLES for role in roles):
         if provider_id is None or session.get(Provider, provider_id) is None:
             raise _bad(

@@ -101,7 +101,9 @@ def admin_tokens() -> ResponseReturnValue:
     try:
         token_id, secret = edge.transaction(work)
     except InvalidInput as exc:
-        return _page(form, 400, problem=_OPTION.sub("", exc.detail))
+        # The rule's message names the role by its key ('coordinator'): the page says it in Dutch.
+        problem = _OPTION.sub("", exc.detail).replace(f"'{role}'", f"'{role_label(role).lower()}'")
+        return _page(form, 400, problem=problem)
     _log("created token", token_id)
     # The secret is on this answer only (no-store): it is not kept and never shown again.
     return render_template(

@@ -104,6 +104,8 @@ def test_roles_and_regions_follow_the_rules_of_the_command_line(client, db, make
     path = f"/beheer/gebruikers/{person.id}"
     page = client.get(path)
     assert page.status_code == 200 and "Vera" in page.text
+    no_role = _post(client, path, {"organisatie": "Wijkteam"})
+    assert no_role.status_code == 400 and "Kies een of meer rollen: aanbieder" in no_role.text
     no_region = _post(client, path, {"rollen": ["coordinator"]})
     assert no_region.status_code == 400
     assert "Een coördinator hoort bij een of meer regio" in no_region.text
@@ -185,6 +187,10 @@ def test_a_token_is_shown_once_works_and_is_revoked(client, db, make):
     refused = _post(client, "/beheer/tokens", {"naam": "Koppeling", "rol": "coordinator"})
     assert refused.status_code == 400
     assert "hoort bij één of meer regio" in refused.text and "--region" not in refused.text
+    national = _post(
+        client, "/beheer/tokens", {"naam": "x", "rol": "admin", "aanbieder": str(provider.id)}
+    )
+    assert "Een token met rol &#39;beheerder&#39; hoort niet bij een aanbieder." in national.text
     made = _post(
         client,
         "/beheer/tokens",
