@@ -23,23 +23,6 @@ from respijt.serving.downloads import csv_response
 
 blp = Blueprint("reports", __name__, description="Leegstand en kerncijfers voor gemeenten")
 
-# The words of the monthly report's leegstand table.
-LEEGSTAND_HEADER = (
-    "Maand",
-    "Aanbieder",
-    "Locatie",
-    "Eenheidnummer",
-    "Eenheid",
-    "Gemeentecode",
-    "Gemeente",
-    "Nachten",
-    "Bednachten beschikbaar gesteld",
-    "Bednachten gebruikt",
-    "Bednachten vrijgehouden, niet gebruikt",
-    "Bezetting",
-    "Voorlopig",
-)
-
 
 class LeegstandQuery(FormatQuery):
     month = fields.String(required=True, metadata={"description": "JJJJ-MM"})
@@ -97,25 +80,8 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
     if args["format"] == "csv":
         comma = args["decimal"] == "comma"
         text = formats.table_csv(
-            LEEGSTAND_HEADER,
-            (
-                (
-                    str(month),
-                    r.provider_name,
-                    r.location_name,
-                    r.unit_id,
-                    r.unit_name,
-                    r.municipality_code,
-                    r.municipality_name,
-                    r.nights,
-                    r.published,
-                    r.used,
-                    r.kept_free,
-                    _ratio(r.occupancy, comma),
-                    "nee" if complete else "ja",
-                )
-                for r in rows
-            ),
+            leegstand.REGISTER_HEADER,
+            leegstand.register_rows(rows, str(month), complete=complete, decimal_comma=comma),
         )
         return csv_response(text, f"leegstandregister-{month}.csv")
     return jsonify(

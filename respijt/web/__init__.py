@@ -28,6 +28,7 @@ ROLE_NAVIGATION: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLE_L
 ROLE_NAVIGATION["provider"] = [
     ("web.provider_home", "Aanbiedersportaal"),
     ("web.provider_reservations", "Reserveringen"),
+    ("web.provider_figures", "Declaratie en leegstand"),
 ]
 ROLE_NAVIGATION["verwijzer"] = [
     ("web.verwijzer_requests", "Mijn aanvragen"),
@@ -42,6 +43,13 @@ ROLE_NAVIGATION["coordinator"] = [
     ("web.coordinator_kpis", "Cijfers"),
     ("web.coordinator_access_log", "Inzage aanvragen"),
     ("web.coordinator_complaints", "Reacties"),
+    ("web.coordinator_claims", "Declaratie"),
+    ("web.coordinator_leegstand", "Leegstand"),
+    ("web.coordinator_tariffs", "Tarieven"),
+]
+ROLE_NAVIGATION["admin"] = [
+    ("web.admin_users", "Gebruikers"),
+    ("web.admin_tokens", "API-tokens"),
 ]
 
 # RFC 9116 advises an expiry less than a year ahead; computed per request, so it never lapses.
@@ -104,13 +112,17 @@ def _context() -> dict[str, Any]:
 def register_web(app: Flask) -> None:
     """Blueprints, then security (CSRF, login, rate limits, headers), which wraps them all."""
     from respijt.web import (  # noqa: F401 - routes register on import
+        admin,
+        admin_tokens,
         auth,
         coordinator,
+        coordinator_claims,
         coordinator_kpis,
         coordinator_rota,
         meldpunt,
         meldpunt_console,
         provider,
+        provider_figures,
         provider_locations,
         provider_reservations,
         provider_stays,

@@ -209,6 +209,32 @@ ROUTES: dict[tuple[str, str], object] = {
     ("GET", "/coordinator/cijfers"): {"coordinator"},
     ("GET", "/coordinator/cijfers.csv"): {"coordinator"},
     ("GET", "/coordinator/cijfers-per-maand.csv"): {"coordinator"},
+    # Claims, leegstand and tariffs on the web (issue 23, coordadmin).
+    ("GET", "/coordinator/declaratie"): {"coordinator"},
+    ("GET", "/coordinator/declaratie.csv"): {"coordinator"},
+    ("GET", "/coordinator/declaratie/export/<int:export_id>.csv"): {"coordinator"},
+    ("GET", "/coordinator/leegstand"): {"coordinator"},
+    ("GET", "/coordinator/leegstand.csv"): {"coordinator"},
+    ("GET", "/coordinator/tarieven"): {"coordinator"},
+    ("POST", "/coordinator/tarieven"): {"coordinator"},
+    ("GET", "/aanbieder/declaratie"): {"provider"},
+    ("GET", "/aanbieder/declaratie.csv"): {"provider"},
+    ("GET", "/aanbieder/leegstand.csv"): {"provider"},
+    ("GET", "/aanbieder/declaratie/export/<int:export_id>.csv"): {"provider"},
+    ("POST", "/aanbieder/declaratie/exporteren"): {"provider"},
+    # Admin on the web: users and API tokens (issue 23, coordadmin).
+    ("GET", "/beheer/gebruikers"): {"admin"},
+    ("GET", "/beheer/gebruikers/nieuw"): {"admin"},
+    ("POST", "/beheer/gebruikers/nieuw"): {"admin"},
+    ("GET", "/beheer/gebruikers/<int:user_id>"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>/uitschakelen"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>/inschakelen"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>/tweestap-opnieuw"): {"admin"},
+    ("POST", "/beheer/gebruikers/<int:user_id>/uitnodiging"): {"admin"},
+    ("GET", "/beheer/tokens"): {"admin"},
+    ("POST", "/beheer/tokens"): {"admin"},
+    ("POST", "/beheer/tokens/<int:token_id>/intrekken"): {"admin"},
 }
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

@@ -52,6 +52,12 @@ DOWNLOADS = {
     "web.coordinator_kpi_months_csv",
     "report_pages.monthly_pdf",
     "web.meldpunt_voicemail_recording",  # audio, streamed from Twilio (tests/api/test_voicemail_…)
+    "web.coordinator_claims_csv",
+    "web.coordinator_export_csv",
+    "web.coordinator_leegstand_csv",
+    "web.provider_claims_csv",
+    "web.provider_leegstand_csv",
+    "web.provider_export_csv",
 }
 PRINCIPALS = ("anonymous", *ROLES)
 # The pages between password and second factor, and who must have seen each.
@@ -164,6 +170,7 @@ def _data(db: Any, make: Any) -> Data:
         "month": clock.today().strftime("%Y-%m"),
         "reference": reference,
         "unit_id": str(unit.id),
+        "user_id": str(enrolling.id),
     }
     values["tokens"] = {
         "/a/<token>": request_links.make_link_token(SECRET_KEY, reference),
