@@ -274,6 +274,8 @@ class RequestForm(FlaskForm):
         "Uw naam", validators=[required(), Length(max=80, message="Hooguit 80 tekens.")]
     )
     contact_mobile = StringField("Uw mobiele nummer", validators=[required()])
+    # The place chosen in the search (a location id): a preference, see web/request_preference.py.
+    preferred_location = HiddenField(validators=[Optional(), WholeNumber()])
     consent = BooleanField(
         "Ik geef toestemming om deze gegevens te gebruiken voor het vinden van een logeerbed",
         validators=[
@@ -312,6 +314,7 @@ class RequestForm(FlaskForm):
             "funding": self.funding.data or "onbekend",
             "contact": {"name": self.contact_name.data or "", "mobile": self.contact_mobile.data},
             "consent": bool(self.consent.data),
+            "preferred_location_id": int(self.preferred_location.data or 0) or None,
         }
 
     def add_domain_errors(self, params: list[dict[str, str]]) -> list[str]:
