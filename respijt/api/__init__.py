@@ -55,7 +55,7 @@ def unavailable(retry_after: int) -> Response | tuple[str, int, dict[str, str]]:
 def register_api(app: Flask) -> Api:
     # The unit routes (api/units.py) join the registry blueprint and the rota routes (api/rota.py)
     # the meldpunt one: importing them adds their routes before the blueprints are registered.
-    from respijt.api import access_log, registry, reservations, rota, units  # noqa: F401
+    from respijt.api import access_log, open_data, registry, reservations, rota, units  # noqa: F401
 
     api = Api(
         app,
