@@ -94,6 +94,9 @@ def register_api(app: Flask) -> Api:
     )
     api.register_blueprint(access_log.blp, url_prefix="/api/v1")
     app.extensions["respijt_api"] = api
+    from respijt.serving.cors import init_cors
+
+    init_cors(app)
     if app.config.get("RESPIJT_BENCH_ROUTES"):
         from respijt.api import bench
 
