@@ -25,6 +25,7 @@ from respijt.codes import TARGET_GROUPS
 from respijt.extensions import db
 from respijt.serving.callers import read_only
 from respijt.web import blp
+from respijt.web.public import regions_with_municipalities
 
 EMBED_CSP = (
     "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -142,6 +143,9 @@ def embed_free_beds() -> ResponseReturnValue:
     """Vrije logeerbedden voor de inwoners van één gemeente, om in te bedden."""
     code = (request.args.get("gemeente") or "").strip().upper()
     home = nearby.find_home(db.session, code) if re.fullmatch(r"GM\d{4}", code) else None
+    # Without a gemeente: how to use the page, with a choice of gemeente (200); an unknown
+    # one: the same, as 404.
+    found = home is not None or not code
     summary: list[dict[str, Any]] = []
     if home is not None:
         rows = open_data.free_beds_feed(
@@ -161,8 +165,10 @@ def embed_free_beds() -> ResponseReturnValue:
             nights=open_data.FEED_NIGHTS,
             week=WEEK,
             theme=theme_query(request.args),
+            regions=regions_with_municipalities() if home is None else [],
+            unknown=bool(code) and home is None,
         ),
-        status=200 if home is not None else 404,
+        status=200 if found else 404,
     )
     response.headers["Content-Security-Policy"] = EMBED_CSP
-    return _cacheable(response) if home is not None else response
+    return _cacheable(response) if found else response

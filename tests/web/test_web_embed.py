@@ -61,8 +61,13 @@ def test_theme_tokens_become_a_stylesheet_of_the_site_unless_unreadable(client, 
     assert "thema.css" not in plain.get_data(as_text=True)
 
 
-def test_an_unknown_gemeente_says_how_to_use_the_page(client, make):
+def test_without_or_with_an_unknown_gemeente_the_page_says_how_to_use_it(client, make):
     delft_and_around(make)
-    response = client.get("/ingebed/vrije-logeerbedden?gemeente=GM0001")
-    assert response.status_code == 404
-    assert "CBS-code" in response.get_data(as_text=True)
+    response = client.get("/ingebed/vrije-logeerbedden")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "CBS-code" in page and '<option value="GM0503">Delft</option>' in page
+    assert "kennen we niet" not in page
+    unknown = client.get("/ingebed/vrije-logeerbedden?gemeente=GM0001")
+    assert unknown.status_code == 404
+    assert "Deze gemeente kennen we niet" in unknown.get_data(as_text=True)
