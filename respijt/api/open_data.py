@@ -5,6 +5,8 @@ blueprint (the public reads)."""
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -69,33 +71,66 @@ def _conditional(response: Response) -> ResponseReturnValue:
     return response.make_conditional(request)
 
 
+# The national feed takes seconds to add up; an answer is kept this long per process and
+# filter (the figures may so be this much older than the providers' last change).
+CACHE_SECONDS = 60
+_CACHE_LIMIT = 64
+_cache: dict[tuple[Any, ...], tuple[float, bytes, str]] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _answer(format: str, municipality: str | None, region: str | None) -> tuple[bytes, str]:
+    """The feed as bytes and its file name (CSV) or "" (JSON), from the cache when fresh."""
+    today = clock.today()
+    key = (format, municipality, region, today)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1], cached[2]
+    now = clock.now()
+
+    def work() -> list[open_data.FeedRow]:
+        begin_read()
+        return open_data.free_beds_feed(
+            db.session, today=today, now=now, municipality=municipality, region=region
+        )
+
+    rows = edge.transaction(work)
+    if format == "csv":
+        text = table_csv(open_data.CSV_HEADER, (row.as_cells() for row in rows))
+        body, filename = text.encode("utf-8-sig"), f"vrije-logeerbedden-{today.isoformat()}.csv"
+    else:
+        body = orjson.dumps(
+            {
+                "from": today.isoformat(),
+                "to": (today + timedelta(days=open_data.FEED_NIGHTS)).isoformat(),
+                "rows": [row.as_dict() for row in rows],
+            }
+        )
+        filename = ""
+    with _cache_lock:
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
+        _cache[key] = (time.monotonic() + CACHE_SECONDS, body, filename)
+    return body, filename
+
+
 @blp.route("/open-data/free-beds", methods=["GET"])
 @blp.arguments(OPEN_DATA_QUERY, location="query", unknown="raise", as_kwargs=True)
 @blp.response(200, FreeBedsFeed)
 @read_only
 def free_beds(format: str, **args: Any) -> ResponseReturnValue:
     """Open data: vrije bedden per gemeente, doelgroep en nacht, de komende vier weken."""
-    today, now = clock.today(), clock.now()
-
-    def work() -> list[open_data.FeedRow]:
-        begin_read()
-        return open_data.free_beds_feed(
-            db.session,
-            today=today,
-            now=now,
-            municipality=(args.get("municipality") or "").upper() or None,
-            region=args.get("region"),
-        )
-
-    rows = edge.transaction(work)
+    municipality = (args.get("municipality") or "").upper() or None
+    body, filename = _answer(format, municipality, args.get("region"))
     if format == "csv":
-        text = table_csv(open_data.CSV_HEADER, (row.as_cells() for row in rows))
-        response = csv_response(text, f"vrije-logeerbedden-{today.isoformat()}.csv")
+        response = csv_response("", filename)
+        response.set_data(body)
     else:
-        body = {
-            "from": today.isoformat(),
-            "to": (today + timedelta(days=open_data.FEED_NIGHTS)).isoformat(),
-            "rows": [row.as_dict() for row in rows],
-        }
-        response = Response(orjson.dumps(body), mimetype="application/json")
+        response = Response(body, mimetype="application/json")
     return _conditional(response)

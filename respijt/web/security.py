@@ -59,6 +59,8 @@ RATE_LIMITS: dict[str, tuple[str, list[str] | None, bool]] = {
     "auth.invitation": ("10 per hour", ["POST"], False),
     "registry.get_availability": ("120 per minute", None, False),
     "web.availability": ("120 per minute", None, False),  # the same search as a page
+    "registry.free_beds": ("60 per minute", None, False),  # the open feed (docs/open-data.md)
+    "web.embed_free_beds": ("120 per minute", None, False),
 }
 # The public writes (the request form on the web and in the API, "stuur mijn link opnieuw",
 # complaints) are limited per address and per target mobile in respijt.serving.public_limits.

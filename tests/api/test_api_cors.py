@@ -8,8 +8,17 @@ from datetime import timedelta
 import pytest
 
 from respijt import clock
+from respijt.api import open_data as open_data_api
 
 OTHER = "https://www.gemeente.example"
+
+
+@pytest.fixture(autouse=True)
+def fresh_feed():
+    """Each test adds up its own feed (the API keeps an answer for a minute)."""
+    open_data_api.clear_cache()
+    yield
+    open_data_api.clear_cache()
 
 
 def _get(client, path):

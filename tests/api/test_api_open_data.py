@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from respijt import clock
+from respijt.api import open_data as open_data_api
 from respijt.database import run_in_transaction
 from respijt.people.caller import Caller
 from respijt.reservations import holds
@@ -13,6 +16,14 @@ from tests.care_request_helpers import freeze_start
 from tests.near_helpers import delft_and_around
 
 MELDPUNT = Caller("token:1", "meldpunt", None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_feed():
+    """Each test adds up its own feed (the API keeps an answer for a minute)."""
+    open_data_api.clear_cache()
+    yield
+    open_data_api.clear_cache()
 
 
 def _hold(db, unit, arrival, departure):
@@ -99,3 +110,26 @@ def test_bad_filters_are_refused_in_dutch(client):
     response = client.get("/api/v1/open-data/free-beds?municipality=Delft")
     assert response.status_code in (400, 422)
     assert "CBS-code" in response.get_data(as_text=True)
+
+
+def test_a_nul_in_a_filter_is_refused_not_a_server_error(client):
+    for query in ("region=H5%00", "municipality=GM0503%00", "format=csv%00"):
+        response = client.get(f"/api/v1/open-data/free-beds?{query}")
+        assert 400 <= response.status_code < 500, query
+    response = client.get("/api/v1/availability?from=2027-01-01&to=2027-01-02&near=GM0503%00")
+    assert 400 <= response.status_code < 500
+
+
+def test_an_answer_is_kept_a_minute_per_filter(client, make, db, monkeypatch):
+    freeze_start()
+    around = delft_and_around(make)
+    path = "/api/v1/open-data/free-beds?municipality=GM0503"
+    first = client.get(path).get_json()["rows"][0]["freeBeds"]
+    today = clock.today()
+    _hold(db, around.delft.units[0], today, today + timedelta(days=1))
+    assert client.get(path).get_json()["rows"][0]["freeBeds"] == first  # kept
+    # Another filter is added up on its own; once the minute is over, the hold shows.
+    assert client.get(path + "&format=csv").status_code == 200
+    monkeypatch.setattr(open_data_api, "CACHE_SECONDS", 0)
+    open_data_api.clear_cache()
+    assert client.get(path).get_json()["rows"][0]["freeBeds"] == first - 1
