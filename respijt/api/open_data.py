@@ -123,6 +123,7 @@ def _answer(format: str, municipality: str | None, region: str | None) -> tuple[
 @blp.route("/open-data/free-beds", methods=["GET"])
 @blp.arguments(OPEN_DATA_QUERY, location="query", unknown="raise", as_kwargs=True)
 @blp.response(200, FreeBedsFeed)
+@blp.alt_response(304, description="Niet gewijzigd sinds de ETag uit If-None-Match")
 @read_only
 def free_beds(format: str, **args: Any) -> ResponseReturnValue:
     """Open data: vrije bedden per gemeente, doelgroep en nacht, de komende vier weken."""
