@@ -182,6 +182,7 @@ SETTINGS: tuple[Setting, ...] = (
     # Bed registry.
     _whole("RESPIJT_HORIZON_DAYS", 400, 1, 3660),
     _whole("RESPIJT_STALE_AFTER_HOURS", 72, 1, 8760),
+    _whole("RESPIJT_NEAR_MAX_KM", 30, 1, 300),
     _whole("RESPIJT_MAX_CAPACITY", 200, 1, 10_000),
     # Reservations and care requests.
     _whole("RESPIJT_HOLD_MINUTES", 15, 1, 1440),

@@ -55,7 +55,7 @@ def unavailable(retry_after: int) -> Response | tuple[str, int, dict[str, str]]:
 def register_api(app: Flask) -> Api:
     # The unit routes (api/units.py) join the registry blueprint and the rota routes (api/rota.py)
     # the meldpunt one: importing them adds their routes before the blueprints are registered.
-    from respijt.api import access_log, registry, reservations, rota, units  # noqa: F401
+    from respijt.api import access_log, open_data, registry, reservations, rota, units  # noqa: F401
 
     api = Api(
         app,
@@ -94,6 +94,9 @@ def register_api(app: Flask) -> Api:
     )
     api.register_blueprint(access_log.blp, url_prefix="/api/v1")
     app.extensions["respijt_api"] = api
+    from respijt.serving.cors import init_cors
+
+    init_cors(app)
     if app.config.get("RESPIJT_BENCH_ROUTES"):
         from respijt.api import bench
 

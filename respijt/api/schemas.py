@@ -48,9 +48,38 @@ class RangeQuery(StrictSchema):
 
 
 class AvailabilityQuery(RangeQuery):
-    municipality = fields.String(metadata={"description": "CBS-code, bijv. GM0503"})
+    near = fields.String(
+        validate=validate.Regexp(
+            r"^[Gg][Mm]\d{4}$", error="Geef de CBS-code van een gemeente, bijv. GM0503."
+        ),
+        metadata={
+            "description": "CBS-code van de gemeente waar de cliënt woont: de plekken in de "
+            "eigen regio en tot RESPIJT_NEAR_MAX_KM km daarbuiten, dichtstbijzijnde eerst, "
+            "elk met distance_km"
+        },
+    )
+    municipality = fields.String(
+        metadata={"description": "CBS-code van de gemeente van de locatie, bijv. GM0503"}
+    )
     region = fields.String(metadata={"description": "regiocode, bijv. H5"})
-    target_group = fields.String(validate=validate.OneOf(list(TARGET_GROUPS)))
+    target_group_key = fields.String(
+        data_key="targetGroup",
+        validate=validate.OneOf(list(TARGET_GROUPS), error="Onbekende doelgroep."),
+        metadata={"description": "doelgroep"},
+    )
+    target_group = fields.String(
+        validate=validate.OneOf(list(TARGET_GROUPS), error="Onbekende doelgroep."),
+        metadata={"description": "verouderd: gebruik targetGroup"},
+    )
+    care_level = fields.String(
+        data_key="careLevel",
+        validate=validate.OneOf(list(CARE_LEVELS), error="Onbekend zorgniveau."),
+        metadata={"description": "nodige zorg; een eenheid met meer zorg telt ook"},
+    )
+    funding = fields.String(
+        validate=validate.OneOf(list(FUNDING_ROUTES), error="Onbekende financiering."),
+        metadata={"description": "financiering: wmo, elv of wlz"},
+    )
     wheelchair = fields.Boolean(
         load_default=False, metadata={"description": "alleen rolstoeltoegankelijk als true"}
     )
@@ -126,6 +155,10 @@ class LocationSchema(ma.Schema):
     updated_at = fields.String(metadata={"description": "UTC, ISO 8601 met Z"})
     stale = fields.Boolean()
     units = fields.List(fields.Nested(UnitSchema))
+    distance_km = fields.Float(
+        allow_none=True,
+        metadata={"description": "afstand tot het midden van de gemeente uit near (km)"},
+    )
 
 
 class AvailabilitySchema(ma.Schema):

@@ -29,6 +29,7 @@ from respijt.errors import InvalidInput
 from respijt.models import (
     CareRequest,
     CareRequestStay,
+    Location,
     Municipality,
     Unit,
 )
@@ -210,6 +211,14 @@ def validate_request(
     return values
 
 
+def _known_location(session: DbSession, location_id: int | None) -> int | None:
+    """The place chosen in the search, kept as the request's preference when it exists (a
+    preference never stops a request: an unknown or removed place is left out)."""
+    if not location_id:
+        return None
+    return session.scalar(select(Location.id).where(Location.id == location_id))
+
+
 def create_request(
     session: DbSession,
     data: dict[str, Any],
@@ -257,6 +266,7 @@ def create_request(
         contact_mobile=values["contact_mobile"],
         consent_at=now,
         previous_request=values.get("previous_request"),
+        preferred_location_id=_known_location(session, data.get("preferred_location_id")),
         series_every_days=series["every_days"] if series else None,
         series_until=series["until"] if series else None,
         status=REQUEST_NEW,

@@ -82,6 +82,9 @@ class CareRequest(Base):
     contact_mobile: Mapped[str] = mapped_column(String(20))  # E.164
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     previous_request_id: Mapped[int | None] = mapped_column(ForeignKey("care_request.id"))
+    # The place chosen in the search ("Vraag een logeerbed aan" from a result): matching
+    # prefers its units; nothing is held by it.
+    preferred_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     series_every_days: Mapped[int | None] = mapped_column(Integer)
     series_until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))

@@ -119,6 +119,7 @@ def register_web(app: Flask) -> None:
         coordinator_claims,
         coordinator_kpis,
         coordinator_rota,
+        embed,
         meldpunt,
         meldpunt_console,
         provider,

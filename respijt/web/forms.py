@@ -32,6 +32,7 @@ from respijt.codes import (
     CARE_LEVELS,
     DATE_MAX,
     DATE_MIN,
+    FUNDING_ROUTES,
     LANGUAGES,
     REQUEST_FUNDING,
     REQUEST_REASONS,
@@ -172,12 +173,25 @@ class SearchForm(FlaskForm):
 
     van = StringField("Eerste nacht", validators=[Optional(), IsoDate()])
     tot = StringField("Vertrekdag", validators=[Optional(), IsoDate()])
-    gemeente = SelectField("Gemeente", choices={}, validate_choice=False)
-    regio = SelectField("Regio", choices={}, validate_choice=False)
+    # The client's home: the search answers the places near it, nearest first.
+    gemeente = SelectField("Gemeente waar hij of zij woont", choices={}, validate_choice=False)
+    regio = SelectField("Regio van het logeeradres", choices={}, validate_choice=False)
     doelgroep = SelectField(
         "Voor wie",
         choices=_choices(TARGET_GROUPS, "Alle doelgroepen"),
         validators=[OneOf(TARGET_GROUPS)],
+        validate_choice=False,
+    )
+    zorg = SelectField(
+        "Hoeveel zorg is nodig?",
+        choices=_choices(CARE_LEVELS, "Maakt niet uit"),
+        validators=[OneOf(CARE_LEVELS)],
+        validate_choice=False,
+    )
+    financiering = SelectField(
+        "Wie betaalt?",
+        choices=_choices(FUNDING_ROUTES, "Maakt niet uit"),
+        validators=[OneOf(FUNDING_ROUTES)],
         validate_choice=False,
     )
     rolstoel = BooleanField("Alleen rolstoeltoegankelijk")
@@ -260,6 +274,8 @@ class RequestForm(FlaskForm):
         "Uw naam", validators=[required(), Length(max=80, message="Hooguit 80 tekens.")]
     )
     contact_mobile = StringField("Uw mobiele nummer", validators=[required()])
+    # The place chosen in the search (a location id): a preference, see web/request_preference.py.
+    preferred_location = HiddenField(validators=[Optional(), WholeNumber()])
     consent = BooleanField(
         "Ik geef toestemming om deze gegevens te gebruiken voor het vinden van een logeerbed",
         validators=[
@@ -298,6 +314,7 @@ class RequestForm(FlaskForm):
             "funding": self.funding.data or "onbekend",
             "contact": {"name": self.contact_name.data or "", "mobile": self.contact_mobile.data},
             "consent": bool(self.consent.data),
+            "preferred_location_id": int(self.preferred_location.data or 0) or None,
         }
 
     def add_domain_errors(self, params: list[dict[str, str]]) -> list[str]:

@@ -45,6 +45,7 @@ from respijt.web.public import (
     regions_with_municipalities,
     too_many,
 )
+from respijt.web.request_preference import prefill_from_search
 from respijt.web.request_submission import submit_request
 
 SESSION_TOKEN = "request_link"
@@ -73,6 +74,7 @@ def _prefill(form: RequestForm) -> None:
         form.departure.data = args["tot"]
     if args.get("rolstoel"):
         form.wheelchair.data = True
+    prefill_from_search(form, args)
 
 
 @blp.route("/aanvragen", methods=["GET", "POST"])
