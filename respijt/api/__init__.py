@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from respijt import clock, database
 from respijt.api import security
+from respijt.api.openapi import RespijtApi, spec_options
 from respijt.config import API_VERSION
 from respijt.errors import DomainError, exception_summary
 from respijt.extensions import db
@@ -57,12 +58,7 @@ def register_api(app: Flask) -> Api:
     # the meldpunt one: importing them adds their routes before the blueprints are registered.
     from respijt.api import access_log, registry, reservations, rota, units  # noqa: F401
 
-    api = Api(
-        app,
-        spec_kwargs={
-            "info": {"description": "Logeerbedden: beschikbaarheid, meldpunt en reserveringen."}
-        },
-    )
+    api = RespijtApi(app, spec_kwargs=spec_options())
     api.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "API-token"}

@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from respijt import edge
-from respijt.api.schemas import StrictSchema
+from respijt.api.schemas import AliasedQuery, deprecated_alias
 from respijt.api.security import client_source, requires
 from respijt.extensions import db
 from respijt.people.caller import visible_regions
@@ -24,10 +24,17 @@ from respijt.serving.callers import current_caller
 blp = Blueprint("access_log", __name__, description="Inzage in het toegangslogboek (NEN 7513)")
 
 
-class AccessLogQuery(StrictSchema):
+class AccessLogQuery(AliasedQuery):
     client_reference = fields.String(
-        required=True, metadata={"description": "bijv. reservation:77 of de aanvraagreferentie"}
+        data_key="clientReference",
+        metadata={"description": "verplicht; bijv. reservation:77 of de aanvraagreferentie"},
     )
+    client_reference_deprecated = deprecated_alias("clientReference", data_key="client_reference")
+
+    @ma.validates_schema
+    def require_reference(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("client_reference") and not data.get("client_reference_deprecated"):
+            raise ma.ValidationError("Dit veld is verplicht.", "clientReference")
 
 
 class AccessLogEntrySchema(ma.Schema):

@@ -24,6 +24,34 @@ class StrictSchema(ma.Schema):
         input_fields.check_input_field(f"{type(self).__name__}.{field_name}", field_obj)
 
 
+DEPRECATED_SUFFIX = "_deprecated"
+
+
+def deprecated_alias(new_key: str, **kwargs: Any) -> fields.String:
+    """The old snake_case query key of a parameter renamed to camelCase (NLGov
+    /core/query-keys-camel-case), accepted for one more major version (docs/api-changelog.md).
+    Name the field `<attribute>_deprecated`; `AliasedQuery` folds it into `<attribute>`."""
+    return fields.String(
+        metadata={
+            "deprecated": True,
+            "description": f"Verouderd: gebruik {new_key}. Vervalt in versie 2 van de API.",
+        },
+        **kwargs,
+    )
+
+
+class AliasedQuery(StrictSchema):
+    """A query schema with deprecated aliases: `x_deprecated` is read into `x` unless the new
+    key is given too (then the new key wins)."""
+
+    @ma.post_load
+    def fold_aliases(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        for key in [k for k in data if k.endswith(DEPRECATED_SUFFIX)]:
+            value = data.pop(key)
+            data.setdefault(key.removesuffix(DEPRECATED_SUFFIX), value)
+        return data
+
+
 def _range_check(data: dict[str, Any], max_nights: int = 366) -> None:
     night_from, night_to = data.get("night_from"), data.get("night_to")
     if night_from is None or night_to is None:
@@ -47,19 +75,30 @@ class RangeQuery(StrictSchema):
         _range_check(data)
 
 
-class AvailabilityQuery(RangeQuery):
+TARGET_GROUP_CHOICE = validate.OneOf(
+    list(TARGET_GROUPS), error="Kies een doelgroep uit: {choices}."
+)
+
+
+class AvailabilityQuery(RangeQuery, AliasedQuery):
     municipality = fields.String(metadata={"description": "CBS-code, bijv. GM0503"})
     region = fields.String(metadata={"description": "regiocode, bijv. H5"})
-    target_group = fields.String(validate=validate.OneOf(list(TARGET_GROUPS)))
+    target_group = fields.String(data_key="targetGroup", validate=TARGET_GROUP_CHOICE)
+    target_group_deprecated = deprecated_alias(
+        "targetGroup", data_key="target_group", validate=TARGET_GROUP_CHOICE
+    )
     wheelchair = fields.Boolean(
         load_default=False, metadata={"description": "alleen rolstoeltoegankelijk als true"}
     )
 
 
-class LocationsQuery(StrictSchema):
+class LocationsQuery(AliasedQuery):
     municipality = fields.String()
     region = fields.String()
-    target_group = fields.String(validate=validate.OneOf(list(TARGET_GROUPS)))
+    target_group = fields.String(data_key="targetGroup", validate=TARGET_GROUP_CHOICE)
+    target_group_deprecated = deprecated_alias(
+        "targetGroup", data_key="target_group", validate=TARGET_GROUP_CHOICE
+    )
     wheelchair = fields.Boolean(load_default=False)
 
 
