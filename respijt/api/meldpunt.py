@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from respijt import clock, edge
 from respijt.api import input_fields
+from respijt.api import response_schemas as rs
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
 from respijt.errors import Forbidden, InvalidInput, NotFound
@@ -237,7 +238,7 @@ def _voicemail(item: Voicemail) -> dict[str, Any]:
 
 @blp.route("/meldpunt/voicemails", methods=["GET"])
 @blp.arguments(VoicemailQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, rs.VoicemailSchema(many=True))
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
 def list_voicemails(region: str, open: bool = False) -> ResponseReturnValue:  # noqa: A002
@@ -255,7 +256,7 @@ def list_voicemails(region: str, open: bool = False) -> ResponseReturnValue:  # 
 
 
 @blp.route("/meldpunt/voicemails/<int:voicemail_id>/done", methods=["POST"])
-@blp.response(200)
+@blp.response(200, rs.VoicemailSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
 def voicemail_done(voicemail_id: int) -> ResponseReturnValue:
@@ -308,7 +309,7 @@ def _call(call: MeldpuntCall) -> dict[str, Any]:
 
 @blp.route("/meldpunt/calls", methods=["GET"])
 @blp.arguments(CallsQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, rs.CallSchema(many=True))
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
 def list_calls(region: str, day_from: date, day_to: date) -> ResponseReturnValue:
@@ -336,7 +337,7 @@ def list_calls(region: str, day_from: date, day_to: date) -> ResponseReturnValue
 
 @blp.route("/meldpunt/calls/<int:call_id>/request", methods=["POST"])
 @blp.arguments(LinkBody, as_kwargs=True)
-@blp.response(200)
+@blp.response(200, rs.CallSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
 def link_call(call_id: int, request: str) -> ResponseReturnValue:
@@ -356,7 +357,7 @@ def link_call(call_id: int, request: str) -> ResponseReturnValue:
 
 @blp.route("/meldpunt/stats", methods=["GET"])
 @blp.arguments(StatsQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, rs.WeeklyStatsSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*COORDINATORS)
 @read_only

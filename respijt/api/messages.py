@@ -14,10 +14,10 @@ from typing import Any
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from respijt import edge
-from respijt.api import input_fields
+from respijt.api import dutch, input_fields
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
 from respijt.extensions import db
@@ -35,10 +35,10 @@ ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 class MessagesQuery(StrictSchema):
     status = fields.String(
-        validate=validate.OneOf(OUTBOX_STATUSES),
+        validate=dutch.OneOf(OUTBOX_STATUSES),
         metadata={"description": "alleen berichten met deze status, bv. `failed`"},
     )
-    limit = input_fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = input_fields.Integer(load_default=100, validate=dutch.Range(min=1, max=1000))
 
 
 class MessageSchema(StrictSchema):
@@ -47,7 +47,7 @@ class MessageSchema(StrictSchema):
     id = input_fields.Id()
     template = fields.String()
     recipient = fields.String(metadata={"description": "gemaskeerd, bv. +316******78"})
-    status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES))
+    status = fields.String(validate=dutch.OneOf(OUTBOX_STATUSES))
     urgent = fields.Boolean()
     attempts = input_fields.Integer()
     next_attempt_at = fields.String(metadata={"description": "UTC, ISO 8601 met Z"})

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
+from respijt.api import response_schemas as rs
 from respijt.api.request_idempotency import (
     IDEMPOTENCY_KEY_MAX,
     body_fingerprint,
@@ -232,6 +233,7 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
 @allow_roles(*LISTERS)
 @refusals_logged("care_request.search", "search")
 @blp.arguments(ListQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.RequestListItem(many=True))
 @blp.doc(security=[{"bearer": []}])
 def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
     """Werklijst: aanvragen die deze gebruiker mag zien (open, of met `attention=true` spoed
@@ -290,6 +292,7 @@ def get_request(reference: str) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/matches", methods=["GET"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(MatchesQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.MatchSchema(many=True))
 @blp.doc(
     security=_security,
     parameters=[{"in": "header", "name": LINK_HEADER, "schema": {"type": "string"}}],
@@ -328,6 +331,7 @@ def _change(reference: str, action: Any) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/preference", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(PreferenceInput)
+@blp.response(200, rs.PreferenceSchema)
 @blp.doc(security=_security)
 def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """De voorkeur van de aanvrager onder de getoonde mogelijkheden."""
@@ -344,6 +348,7 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/accept", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=_security)
 def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod aannemen: de vastgehouden plek wordt bevestigd (of wacht op de aanbieder)."""
@@ -366,6 +371,7 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/decline", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ReasonInput, required=False)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=_security)
 def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod afslaan: de plek komt vrij en de aanvraag gaat terug naar het zoeken."""
@@ -387,6 +393,7 @@ def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> 
 @blp.route("/requests/<reference>/withdraw", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ReasonInput, required=False)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=_security)
 def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """Aanvraag intrekken; vastgehouden plekken komen vrij."""
@@ -404,6 +411,7 @@ def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/close", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(CloseInput)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=[{"bearer": []}])
 def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """Meldpunt sluit de aanvraag: geen passend aanbod (met reden)."""
@@ -420,6 +428,7 @@ def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
 @blp.route("/requests/<reference>/series/hold", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
+@blp.response(200, rs.SeriesHoldSchema)
 @blp.doc(security=[{"bearer": []}])
 def hold_series(reference: str) -> ResponseReturnValue:
     """Elk open verblijf van een reeks apart matchen en vasthouden, bij voorkeur op dezelfde

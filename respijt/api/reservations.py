@@ -18,6 +18,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
+from respijt.api import response_schemas as rs
 from respijt.api import schemas
 from respijt.api.registry import json_response
 from respijt.api.security import allow_roles, client_source, refusals_logged, requires
@@ -235,6 +236,7 @@ def _list_item(row: access.ReservationRow, caller: Caller) -> dict[str, Any]:
 @allow_roles(*VIEWERS)
 @refusals_logged("reservation.search", "search")
 @blp.arguments(schemas.ReservationListQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.ReservationPageSchema)
 @blp.doc(security=[{"bearer": []}])
 def list_reservations(args: dict[str, Any]) -> ResponseReturnValue:
     """De reserveringen die u mag zien, op aankomst: een aanbieder die van de eigen locaties,

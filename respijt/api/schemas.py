@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from respijt.api import input_fields
+from respijt.api import dutch, input_fields
 from respijt.care_requests.access import PAGE_SIZE_MAX
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
 from respijt.reservations.workflow import RESERVATION_LABELS
@@ -19,6 +19,8 @@ class StrictSchema(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+    error_messages = dutch.SCHEMA_MESSAGES
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         input_fields.check_input_field(f"{type(self).__name__}.{field_name}", field_obj)
@@ -75,9 +77,7 @@ class RangeQuery(StrictSchema):
         _range_check(data)
 
 
-TARGET_GROUP_CHOICE = validate.OneOf(
-    list(TARGET_GROUPS), error="Kies een doelgroep uit: {choices}."
-)
+TARGET_GROUP_CHOICE = dutch.OneOf(list(TARGET_GROUPS))
 
 
 class AvailabilityQuery(RangeQuery, AliasedQuery):
@@ -105,7 +105,7 @@ class LocationsQuery(AliasedQuery):
 class ReservationListQuery(StrictSchema):
     """The filters and page of GET /reservations (arrivals in a closed period)."""
 
-    status = fields.String(validate=validate.OneOf(list(RESERVATION_LABELS)))
+    status = fields.String(validate=dutch.OneOf(list(RESERVATION_LABELS)))
     location = input_fields.Id(metadata={"description": "alleen deze locatie"})
     arrival_from = input_fields.Date(
         data_key="arrivalFrom", metadata={"description": "aankomst op of na deze dag"}
@@ -141,7 +141,11 @@ class NightSchema(ma.Schema):
 
 
 class UnitSchema(ma.Schema):
+    """A unit: in availability and locations without the management fields (location_id …
+    retired), which GET/POST/PATCH /units give."""
+
     id = fields.Integer()
+    location_id = fields.Integer()
     name = fields.String()
     target_groups = fields.List(fields.String())
     wheelchair = fields.Boolean()
@@ -153,6 +157,11 @@ class UnitSchema(ma.Schema):
     nights = fields.List(
         fields.Nested(NightSchema), metadata={"description": "alleen bij availability"}
     )
+    arrival_weekdays = fields.String(
+        allow_none=True, metadata={"description": "aankomstdagen, 1=maandag … 7=zondag"}
+    )
+    default_capacity = fields.Integer(allow_none=True)
+    retired = fields.Boolean(metadata={"description": "buiten gebruik gesteld"})
 
 
 class LocationSchema(ma.Schema):
@@ -184,20 +193,20 @@ class RegionSchema(ma.Schema):
 class MembershipSchema(StrictSchema):
     code = fields.String(required=True)
     in_pool = fields.Boolean(load_default=False)
-    pool_weight = input_fields.Integer(load_default=1, validate=validate.Range(min=0, max=100))
+    pool_weight = input_fields.Integer(load_default=1, validate=dutch.Range(min=0, max=100))
 
 
 class ProviderInput(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    agb_code = fields.String(validate=validate.Regexp(r"^\d{8}$", error="AGB-code: 8 cijfers."))
-    kvk_number = fields.String(validate=validate.Regexp(r"^\d{8}$", error="KvK-nummer: 8 cijfers."))
+    name = fields.String(required=True, validate=dutch.Length(min=1, max=200))
+    agb_code = fields.String(validate=dutch.Regexp(r"^\d{8}$", error="AGB-code: 8 cijfers."))
+    kvk_number = fields.String(validate=dutch.Regexp(r"^\d{8}$", error="KvK-nummer: 8 cijfers."))
     duty_phone = fields.String()
     staff_mobiles = fields.List(fields.String())
     regions = fields.List(fields.Nested(MembershipSchema))
 
 
 class ProviderPatch(ProviderInput):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = fields.String(validate=dutch.Length(min=1, max=200))
 
 
 class ProviderSchema(ma.Schema):
@@ -211,44 +220,44 @@ class ProviderSchema(ma.Schema):
 
 class LocationInput(StrictSchema):
     provider_id = input_fields.Id(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=dutch.Length(min=1, max=200))
+    address = fields.String(required=True, validate=dutch.Length(min=1, max=200))
     postcode = fields.String(required=True)
     municipality = fields.String(required=True)
-    latitude = fields.Float(validate=validate.Range(min=50.5, max=53.7), allow_none=True)
-    longitude = fields.Float(validate=validate.Range(min=3.2, max=7.3), allow_none=True)
+    latitude = fields.Float(validate=dutch.Range(min=50.5, max=53.7), allow_none=True)
+    longitude = fields.Float(validate=dutch.Range(min=3.2, max=7.3), allow_none=True)
     contact_mobile = fields.String()
-    languages = fields.List(fields.String(validate=validate.Length(min=2, max=3)))
+    languages = fields.List(fields.String(validate=dutch.Length(min=2, max=3)))
 
 
 class LocationPatch(LocationInput):
     provider_id = input_fields.Id(dump_only=True)
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    address = fields.String(validate=validate.Length(min=1, max=200))
+    name = fields.String(validate=dutch.Length(min=1, max=200))
+    address = fields.String(validate=dutch.Length(min=1, max=200))
     postcode = fields.String()
     municipality = fields.String()
 
 
 class UnitInput(StrictSchema):
     location_id = input_fields.Id(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=dutch.Length(min=1, max=200))
     target_groups = fields.List(
-        fields.String(validate=validate.OneOf(list(TARGET_GROUPS))), required=True
+        fields.String(validate=dutch.OneOf(list(TARGET_GROUPS))), required=True
     )
-    care_level = fields.String(validate=validate.OneOf(list(CARE_LEVELS)))
+    care_level = fields.String(validate=dutch.OneOf(list(CARE_LEVELS)))
     wheelchair = fields.Boolean()
-    funding_routes = fields.List(fields.String(validate=validate.OneOf(list(FUNDING_ROUTES))))
-    min_nights = input_fields.Integer(validate=validate.Range(min=1, max=366))
-    max_nights = input_fields.Integer(validate=validate.Range(min=1, max=366))
-    arrival_weekdays = fields.String(validate=validate.Regexp(r"^[1-7]{1,7}$"))
+    funding_routes = fields.List(fields.String(validate=dutch.OneOf(list(FUNDING_ROUTES))))
+    min_nights = input_fields.Integer(validate=dutch.Range(min=1, max=366))
+    max_nights = input_fields.Integer(validate=dutch.Range(min=1, max=366))
+    arrival_weekdays = fields.String(validate=dutch.Regexp(r"^[1-7]{1,7}$"))
     requires_provider_confirmation = fields.Boolean()
-    default_capacity = input_fields.Integer(validate=validate.Range(min=0, max=200))
+    default_capacity = input_fields.Integer(validate=dutch.Range(min=0, max=200))
 
 
 class UnitPatch(UnitInput):
     location_id = input_fields.Id(dump_only=True)
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    target_groups = fields.List(fields.String(validate=validate.OneOf(list(TARGET_GROUPS))))
+    name = fields.String(validate=dutch.Length(min=1, max=200))
+    target_groups = fields.List(fields.String(validate=dutch.OneOf(list(TARGET_GROUPS))))
 
 
 class CapacityRangeSchema(StrictSchema):
@@ -259,7 +268,7 @@ class CapacityRangeSchema(StrictSchema):
 
 class CapacityInput(StrictSchema):
     ranges = fields.List(
-        fields.Nested(CapacityRangeSchema), required=True, validate=validate.Length(min=1, max=400)
+        fields.Nested(CapacityRangeSchema), required=True, validate=dutch.Length(min=1, max=400)
     )
 
 
@@ -284,22 +293,22 @@ class ReservationInput(StrictSchema):
     arrival = input_fields.Date(required=True)
     departure = input_fields.Date(required=True)
     confirm = fields.Boolean(load_default=False)
-    expected_arrival_time = fields.String(validate=validate.Regexp(ARRIVAL_TIME_PATTERN))
+    expected_arrival_time = fields.String(validate=dutch.Regexp(ARRIVAL_TIME_PATTERN))
     request = fields.String(metadata={"description": "referentie van de aanvraag"})
     choice_reason = fields.String(
-        validate=validate.Length(max=300),
+        validate=dutch.Length(max=300),
         metadata={"description": "verplicht als het meldpunt afwijkt van de voorkeur"},
     )
 
 
 class ReasonInput(StrictSchema):
-    reason = fields.String(validate=validate.Length(max=300))
+    reason = fields.String(validate=dutch.Length(max=300))
 
 
 class DatesInput(StrictSchema):
     arrival = input_fields.Date(required=True)
     departure = input_fields.Date(required=True)
-    reason = fields.String(validate=validate.Length(max=300))
+    reason = fields.String(validate=dutch.Length(max=300))
 
 
 class ReservationEventSchema(ma.Schema):
