@@ -23,7 +23,7 @@ from typing import Any
 from limits import parse_many
 from marshmallow import ValidationError, fields, validate
 
-API_VERSION = "1.1.0"
+API_VERSION = "1.0.0"
 
 PREFIX = "RESPIJT_"
 # Read by the test suite (RESPIJT_TEST_*) and bench/ (RESPIJT_BENCH_*), never by the app; the

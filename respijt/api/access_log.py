@@ -14,6 +14,8 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from respijt import edge
+from respijt.api import paging
+from respijt.api.paging import PageQuery
 from respijt.api.schemas import AliasedQuery, deprecated_alias
 from respijt.api.security import client_source, requires
 from respijt.extensions import db
@@ -24,7 +26,7 @@ from respijt.serving.callers import current_caller
 blp = Blueprint("access_log", __name__, description="Inzage in het toegangslogboek (NEN 7513)")
 
 
-class AccessLogQuery(AliasedQuery):
+class AccessLogQuery(AliasedQuery, PageQuery):
     client_reference = fields.String(
         data_key="clientReference",
         metadata={"description": "verplicht; bijv. reservation:77 of de aanvraagreferentie"},
@@ -60,16 +62,18 @@ def _dump(row: Any) -> dict[str, Any]:
 
 @blp.route("/access-log", methods=["GET"])
 @blp.arguments(AccessLogQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200, AccessLogEntrySchema(many=True))
+@blp.response(200, paging.page_schema(AccessLogEntrySchema))
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
-def list_access(client_reference: str) -> ResponseReturnValue:
-    """Wie heeft de gegevens van deze cliënt ingezien of gewijzigd (oudste eerst)."""
+def list_access(client_reference: str, **args: Any) -> ResponseReturnValue:
+    """Wie heeft de gegevens van deze cliënt ingezien of gewijzigd (oudste eerst), per pagina."""
     caller = current_caller()
     reference = privacy.fit_reference(client_reference)
 
-    def work() -> list[dict[str, Any]]:
-        rows = privacy.access_log_for(db.session, reference, visible_regions(caller))
+    def work() -> dict[str, Any]:
+        rows, has_next = paging.slice_page(
+            privacy.access_log_for(db.session, reference, visible_regions(caller)), args
+        )
         # Reading who looked is itself an access to the client's log: recorded too, as on
         # the coordinator's page.
         privacy.log_access(
@@ -82,6 +86,6 @@ def list_access(client_reference: str) -> ResponseReturnValue:
             purpose="toezicht",
             source=client_source(),
         )
-        return [_dump(row) for row in rows]
+        return paging.page_body(args, [_dump(row) for row in rows], has_next)
 
     return jsonify(edge.transaction(work))

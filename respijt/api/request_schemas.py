@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import fields
 
 from respijt.api import dutch, input_fields
+from respijt.api.paging import PageQuery
 from respijt.api.response_schemas import RequestSchema as RequestSchema
 from respijt.api.schemas import ReservationSchema, StrictSchema
 from respijt.care_requests import lifecycle
@@ -75,7 +76,7 @@ class MatchesQuery(StrictSchema):
     )
 
 
-class ListQuery(StrictSchema):
+class ListQuery(PageQuery):
     status = fields.String(validate=dutch.OneOf(["open", *REQUEST_LABELS]))
     attention = fields.Boolean(load_default=False)
 

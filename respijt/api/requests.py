@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
+from respijt.api import paging
 from respijt.api import response_schemas as rs
 from respijt.api.request_idempotency import (
     IDEMPOTENCY_KEY_MAX,
@@ -233,15 +234,15 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
 @allow_roles(*LISTERS)
 @refusals_logged("care_request.search", "search")
 @blp.arguments(ListQuery, location="query", unknown=ma.RAISE)
-@blp.response(200, rs.RequestListItem(many=True))
+@blp.response(200, paging.page_schema(rs.RequestListItem))
 @blp.doc(security=[{"bearer": []}])
 def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
     """Werklijst: aanvragen die deze gebruiker mag zien (open, of met `attention=true` spoed
-    zonder passend aanbod)."""
+    zonder passend aanbod), spoed met aandacht eerst, dan de oudste. Per pagina, met links."""
     caller = current_caller()
     workflow.ensure_may(caller.role, workflow.REQUEST_LIST)
 
-    def work() -> list[dict[str, Any]]:
+    def work() -> dict[str, Any]:
         query = access.restrict_to_visible(select(CareRequest), caller, clock.now())
         status = args.get("status")
         if status == "open":
@@ -250,13 +251,14 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
             query = query.where(CareRequest.status == status)
         if args.get("attention"):
             query = query.where(CareRequest.attention_at.is_not(None))
-        rows = db.session.scalars(
-            query.order_by(CareRequest.attention_at.is_(None), CareRequest.created_at).limit(200)
-        ).all()
+        order = (CareRequest.attention_at.is_(None), CareRequest.created_at, CareRequest.id)
+        rows, has_next = paging.split(
+            list(db.session.scalars(paging.window(query.order_by(*order), args))), args
+        )
         log_request_access(
             db.session, action="search", caller=caller, reference=None, outcome="granted"
         )
-        return [
+        items = [
             {
                 "reference": r.reference,
                 "status": r.status,
@@ -268,6 +270,7 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
             }
             for r in rows
         ]
+        return paging.page_body(args, items, has_next)
 
     return jsonify(edge.transaction(work))
 

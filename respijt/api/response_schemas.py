@@ -158,10 +158,6 @@ class PageSchema(ma.Schema):
     page_size = fields.Integer(required=True, data_key="pageSize")
 
 
-class ReservationPageSchema(PageSchema):
-    items = fields.List(fields.Nested(ReservationListItem), required=True)
-
-
 # --- meldpunt and rota -------------------------------------------------------------------------
 
 

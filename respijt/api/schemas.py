@@ -113,9 +113,15 @@ class ReservationListQuery(StrictSchema):
     arrival_to = input_fields.Date(
         data_key="arrivalTo", metadata={"description": "aankomst op of voor deze dag"}
     )
-    page = input_fields.Integer(minimum=1, maximum=10_000, load_default=1)
+    page = input_fields.Integer(
+        minimum=1, maximum=10_000, load_default=1, metadata={"description": "pagina, vanaf 1"}
+    )
     page_size = input_fields.Integer(
-        minimum=1, maximum=PAGE_SIZE_MAX, load_default=25, data_key="pageSize"
+        minimum=1,
+        maximum=PAGE_SIZE_MAX,
+        load_default=25,
+        data_key="pageSize",
+        metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
     )
 
     @ma.validates_schema
