@@ -43,7 +43,6 @@ _UNSUPPORTED = "UNSUPPORTED_MEDIA_TYPE"
 _UNAUTHORIZED = "UNAUTHORIZED"
 _FORBIDDEN = "FORBIDDEN"
 _NOT_FOUND = "NOT_FOUND"
-_WRITE_METHODS = ("post", "put", "patch")
 
 ERROR_DESCRIPTIONS = {
     400: "Het verzoek kon niet worden gelezen (bijv. geen geldige JSON)",
@@ -121,9 +120,8 @@ class TruthPlugin(BasePlugin):
             if "operationId" not in operation and rule is not None:
                 operation["operationId"] = self._operation_id(rule.endpoint, method, operation)
             responses = {str(code): value for code, value in operation.get("responses", {}).items()}
-            has_body = "requestBody" in operation or method in _WRITE_METHODS
             wanted = [("400", _BAD_REQUEST)]
-            if has_body and "requestBody" in operation:
+            if "requestBody" in operation:
                 wanted.append(("415", _UNSUPPORTED))
             if operation.get("security"):
                 wanted += [("401", _UNAUTHORIZED), ("403", _FORBIDDEN)]
@@ -182,8 +180,9 @@ def _shape_response(code: str, response: dict[str, Any]) -> None:
         json_content = content.pop("application/json", None)
         problem = content.setdefault(PROBLEM_TYPE, json_content or {})
         problem["schema"] = "Problem"
-        if response.get("description") in (None, ""):
-            response["description"] = STATUS_TITLES.get(int(code), "Fout")
+        if not response.get("description"):
+            title = STATUS_TITLES.get(int(code)) if code.isdigit() else None
+            response["description"] = title or "Fout"
 
 
 def datetime_format(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
