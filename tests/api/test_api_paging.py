@@ -67,3 +67,27 @@ def test_the_access_log_pages_oldest_first(client, db, make, today):
     moments = [i["at"] for i in items]
     assert moments == sorted(moments)
     assert [i["action"] for i in items].count("care_request.read") == 4
+
+
+def test_the_capacity_log_of_a_unit_pages_newest_first(client, make, today):
+    provider = make.provider()
+    unit = make.unit(location=make.location(provider=provider), capacity=2)
+    headers = make.token("provider", provider)
+    for capacity in (3, 4, 5):
+        response = client.put(
+            f"/api/v1/units/{unit.id}/capacity",
+            json={
+                "ranges": [
+                    {
+                        "from": (today + timedelta(days=5)).isoformat(),
+                        "to": (today + timedelta(days=7)).isoformat(),
+                        "capacity": capacity,
+                    }
+                ]
+            },
+            headers=headers,
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+    items, pages = _walk(client, f"/api/v1/units/{unit.id}/changes?pageSize=2", headers)
+    assert [len(p["items"]) for p in pages] == [2, 1]
+    assert [i["capacity"] for i in items] == [5, 4, 3]
