@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
-from respijt.api import dutch, input_fields
+from respijt.api import dutch, input_fields, paging
 from respijt.api import response_schemas as rs
+from respijt.api.paging import PageQuery
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
 from respijt.care_requests.access_log import log_request_access, log_reservations_access
@@ -107,7 +108,7 @@ class TariffInput(StrictSchema):
     )
 
 
-class TariffQuery(StrictSchema):
+class TariffQuery(PageQuery):
     municipality = fields.String()
 
 
@@ -322,15 +323,17 @@ def _tariff_dict(tariff: Any, municipality: str) -> dict[str, Any]:
 
 @blp.route("/tariffs", methods=["GET"])
 @blp.arguments(TariffQuery, location="query", unknown=ma.RAISE)
-@blp.response(200, rs.TariffSchema(many=True))
+@blp.response(200, paging.page_schema(rs.TariffSchema))
 @blp.doc(security=[{"bearer": []}])
 @requires(*READERS)
 def get_tariffs(args: dict[str, Any]) -> ResponseReturnValue:
-    """Tarieven per gemeente en financieringsroute, met geldigheid (halfopen)."""
+    """Tarieven per gemeente en financieringsroute, met geldigheid (halfopen), per pagina."""
 
-    def work() -> list[dict[str, Any]]:
-        rows = tariffs.list_tariffs(db.session, args.get("municipality"))
-        return [_tariff_dict(t, code) for t, code in rows]
+    def work() -> dict[str, Any]:
+        rows, has_next = paging.slice_page(
+            tariffs.list_tariffs(db.session, args.get("municipality")), args
+        )
+        return paging.page_body(args, [_tariff_dict(t, code) for t, code in rows], has_next)
 
     return jsonify(edge.transaction(work))
 

@@ -13,7 +13,7 @@ from marshmallow import fields
 from sqlalchemy import select
 
 from respijt import clock, edge
-from respijt.api import dutch, input_fields
+from respijt.api import dutch, input_fields, paging
 from respijt.api import response_schemas as rs
 from respijt.api.meldpunt import (
     COORDINATORS,
@@ -29,6 +29,7 @@ from respijt.api.meldpunt import (
     region_ref,
     visible_region,
 )
+from respijt.api.paging import PageQuery
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import requires
 from respijt.extensions import db
@@ -72,7 +73,11 @@ class RegionQuery(StrictSchema):
     region = fields.String(required=True)
 
 
-class SwapsQuery(StrictSchema):
+class HistoryQuery(RegionQuery, PageQuery):
+    pass
+
+
+class SwapsQuery(PageQuery):
     region = fields.String(required=True)
     status = fields.String(validate=dutch.OneOf(("open", "taken", "done", "withdrawn", "refused")))
 
@@ -158,47 +163,52 @@ def create_override(
 
 
 @blp.route("/rota/history", methods=["GET"])
-@blp.arguments(RegionQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200, rs.RotaEventSchema(many=True))
+@blp.arguments(HistoryQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.response(200, paging.page_schema(rs.RotaEventSchema))
 @blp.doc(security=[{"bearer": []}])
 @requires(*COORDINATORS)
 @read_only
-def history(region: str) -> ResponseReturnValue:
-    """Coördinator: de geschiedenis van het rooster (alleen toegevoegd, nooit gewijzigd)."""
+def history(region: str, **args: Any) -> ResponseReturnValue:
+    """Coördinator: de geschiedenis van het rooster (alleen toegevoegd, nooit gewijzigd), oudste
+    eerst, per pagina."""
     item = visible_region(region)
-    events = db.session.scalars(
-        select(RotaEvent).where(RotaEvent.region_id == item.id).order_by(RotaEvent.id)
-    )
+    query = select(RotaEvent).where(RotaEvent.region_id == item.id).order_by(RotaEvent.id)
+    events, has_next = paging.split(list(db.session.scalars(paging.window(query, args))), args)
     return jsonify(
-        [
-            {
-                "id": e.id,
-                "kind": e.kind,
-                "at": iso_utc(e.at),
-                "actor": e.actor,
-                "shift_id": e.shift_id,
-                "swap_id": e.swap_id,
-                "detail": e.detail,
-            }
-            for e in events
-        ]
+        paging.page_body(
+            args,
+            [
+                {
+                    "id": e.id,
+                    "kind": e.kind,
+                    "at": iso_utc(e.at),
+                    "actor": e.actor,
+                    "shift_id": e.shift_id,
+                    "swap_id": e.swap_id,
+                    "detail": e.detail,
+                }
+                for e in events
+            ],
+            has_next,
+        )
     )
 
 
 @blp.route("/rota/swaps", methods=["GET"])
 @blp.arguments(SwapsQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200, rs.SwapSchema(many=True))
+@blp.response(200, paging.page_schema(rs.SwapSchema))
 @blp.doc(security=[{"bearer": []}])
 @requires(*ROTA_READERS)
 @read_only
-def list_swaps(region: str, status: str | None = None) -> ResponseReturnValue:
-    """Ruilverzoeken van een regio."""
+def list_swaps(region: str, status: str | None = None, **args: Any) -> ResponseReturnValue:
+    """Ruilverzoeken van een regio, oudste eerst, per pagina."""
     item = visible_region(region)
     ensure_region_access(current_caller(), item.id)
     query = select(RotaSwap).where(RotaSwap.region_id == item.id).order_by(RotaSwap.id)
     if status:
         query = query.where(RotaSwap.status == status)
-    return jsonify([_swap(s) for s in db.session.scalars(query)])
+    swaps, has_next = paging.split(list(db.session.scalars(paging.window(query, args))), args)
+    return jsonify(paging.page_body(args, [_swap(s) for s in swaps], has_next))
 
 
 @blp.route("/rota/shifts/<int:shift_id>/swaps", methods=["POST"])
