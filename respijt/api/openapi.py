@@ -44,6 +44,13 @@ _UNAUTHORIZED = "UNAUTHORIZED"
 _FORBIDDEN = "FORBIDDEN"
 _NOT_FOUND = "NOT_FOUND"
 
+SUCCESS_DESCRIPTIONS = {
+    200: "Gelukt",
+    201: "Aangemaakt",
+    202: "Aangenomen; wordt verwerkt",
+    204: "Gelukt, zonder inhoud",
+    304: "Niet gewijzigd sinds de vorige keer",
+}
 ERROR_DESCRIPTIONS = {
     400: "Het verzoek kon niet worden gelezen (bijv. geen geldige JSON)",
     401: "Geen of een ongeldig token",
@@ -175,6 +182,8 @@ def _hide_deprecated_aliases(operation: dict[str, Any]) -> None:
 def _shape_response(code: str, response: dict[str, Any]) -> None:
     """A 2xx/3xx documents API-Version; an error is problem+json (and documents it too)."""
     response.setdefault("headers", {}).update(_version_header())
+    if code.isdigit() and response.get("description") == http.HTTPStatus(int(code)).phrase:
+        response["description"] = SUCCESS_DESCRIPTIONS.get(int(code), response["description"])
     if code[0] in "45" or code == "default":
         content = response.setdefault("content", {})
         json_content = content.pop("application/json", None)
@@ -218,7 +227,9 @@ class RespijtApi(Api):
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
             response: dict[str, Any] = {
-                "description": ERROR_DESCRIPTIONS.get(status, STATUS_TITLES.get(status))
+                "description": ERROR_DESCRIPTIONS.get(status)
+                or SUCCESS_DESCRIPTIONS.get(status)
+                or STATUS_TITLES.get(status)
                 or status.phrase,
                 "headers": _version_header(),
             }
