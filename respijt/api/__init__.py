@@ -13,7 +13,11 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from respijt import clock, database
-from respijt.api import security
+from respijt.api import (
+    dutch,  # noqa: F401 - Dutch marshmallow messages before any schema
+    security,
+)
+from respijt.api.openapi import RespijtApi, spec_options
 from respijt.config import API_VERSION
 from respijt.errors import DomainError, exception_summary
 from respijt.extensions import db
@@ -57,12 +61,7 @@ def register_api(app: Flask) -> Api:
     # the meldpunt one: importing them adds their routes before the blueprints are registered.
     from respijt.api import access_log, open_data, registry, reservations, rota, units  # noqa: F401
 
-    api = Api(
-        app,
-        spec_kwargs={
-            "info": {"description": "Logeerbedden: beschikbaarheid, meldpunt en reserveringen."}
-        },
-    )
+    api = RespijtApi(app, spec_kwargs=spec_options())
     api.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "API-token"}
@@ -137,6 +136,23 @@ def _caller_is_admin() -> bool:
         return False
 
 
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def refuse_other_content_types() -> Response | None:
+    """415 for an API body that is not JSON (NLGov /core/media-types); an empty body passes,
+    for the actions whose body is optional."""
+    if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
+        return None
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+    if not has_body:
+        return None
+    mimetype = request.mimetype
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        return None
+    return problem(415, code="unsupported_media_type")
+
+
 def _register_hooks(app: Flask) -> None:
     @app.before_request
     def choose_transaction_mode() -> None:
@@ -146,6 +162,7 @@ def _register_hooks(app: Flask) -> None:
         request.environ["respijt.read_only_token"] = database.set_read_only(read_only)
 
     app.before_request(security.authorize_endpoint)
+    app.before_request(refuse_other_content_types)
 
     @app.teardown_request
     def reset_transaction_mode(exc: BaseException | None) -> None:

@@ -99,7 +99,7 @@ def _filters(args: dict[str, Any], location_id: int | None = None) -> availabili
     return availability.SearchFilters(
         municipality=args.get("municipality"),
         region=args.get("region"),
-        target_group=args.get("target_group_key") or args.get("target_group"),
+        target_group=args.get("target_group"),
         wheelchair=bool(args.get("wheelchair")),
         location_id=location_id,
     )

@@ -12,6 +12,7 @@ from marshmallow import fields
 
 from respijt import clock
 from respijt.api import input_fields
+from respijt.api import response_schemas as rs
 from respijt.api.claims import FormatQuery, scope_provider
 from respijt.api.schemas import _range_check
 from respijt.api.security import requires
@@ -54,6 +55,8 @@ def _ratio(value: float | None, comma: bool) -> str:
 
 @blp.route("/reports/leegstand", methods=["GET"])
 @blp.arguments(LeegstandQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.LeegstandSchema)
+@blp.doc(**rs.with_csv())
 @blp.doc(security=[{"bearer": []}])
 @requires("provider", "coordinator", "admin")
 @read_only
@@ -123,6 +126,8 @@ def _period(args: dict[str, Any]) -> str:
 
 @blp.route("/reports/kpis/months", methods=["GET"])
 @blp.arguments(KpiQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.KpiMonthSchema(many=True))
+@blp.doc(**rs.with_csv())
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
 @read_only
@@ -146,6 +151,8 @@ def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
 
 @blp.route("/reports/kpis", methods=["GET"])
 @blp.arguments(KpiQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.KpiFiguresSchema)
+@blp.doc(**rs.with_csv())
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
 @read_only

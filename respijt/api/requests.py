@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
+from respijt.api import paging
+from respijt.api import response_schemas as rs
 from respijt.api.request_idempotency import (
     IDEMPOTENCY_KEY_MAX,
     body_fingerprint,
@@ -232,14 +234,15 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
 @allow_roles(*LISTERS)
 @refusals_logged("care_request.search", "search")
 @blp.arguments(ListQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, paging.page_schema(rs.RequestListItem))
 @blp.doc(security=[{"bearer": []}])
 def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
     """Werklijst: aanvragen die deze gebruiker mag zien (open, of met `attention=true` spoed
-    zonder passend aanbod)."""
+    zonder passend aanbod), spoed met aandacht eerst, dan de oudste. Per pagina, met links."""
     caller = current_caller()
     workflow.ensure_may(caller.role, workflow.REQUEST_LIST)
 
-    def work() -> list[dict[str, Any]]:
+    def work() -> dict[str, Any]:
         query = access.restrict_to_visible(select(CareRequest), caller, clock.now())
         status = args.get("status")
         if status == "open":
@@ -248,13 +251,14 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
             query = query.where(CareRequest.status == status)
         if args.get("attention"):
             query = query.where(CareRequest.attention_at.is_not(None))
-        rows = db.session.scalars(
-            query.order_by(CareRequest.attention_at.is_(None), CareRequest.created_at).limit(200)
-        ).all()
+        order = (CareRequest.attention_at.is_(None), CareRequest.created_at, CareRequest.id)
+        rows, has_next = paging.split(
+            list(db.session.scalars(paging.window(query.order_by(*order), args))), args
+        )
         log_request_access(
             db.session, action="search", caller=caller, reference=None, outcome="granted"
         )
-        return [
+        items = [
             {
                 "reference": r.reference,
                 "status": r.status,
@@ -266,6 +270,7 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
             }
             for r in rows
         ]
+        return paging.page_body(args, items, has_next)
 
     return jsonify(edge.transaction(work))
 
@@ -290,6 +295,7 @@ def get_request(reference: str) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/matches", methods=["GET"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(MatchesQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.MatchSchema(many=True))
 @blp.doc(
     security=_security,
     parameters=[{"in": "header", "name": LINK_HEADER, "schema": {"type": "string"}}],
@@ -328,6 +334,7 @@ def _change(reference: str, action: Any) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/preference", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(PreferenceInput)
+@blp.response(200, rs.PreferenceSchema)
 @blp.doc(security=_security)
 def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """De voorkeur van de aanvrager onder de getoonde mogelijkheden."""
@@ -344,6 +351,7 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/accept", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=_security)
 def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod aannemen: de vastgehouden plek wordt bevestigd (of wacht op de aanbieder)."""
@@ -366,6 +374,7 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/decline", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ReasonInput, required=False)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=_security)
 def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod afslaan: de plek komt vrij en de aanvraag gaat terug naar het zoeken."""
@@ -387,6 +396,7 @@ def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> 
 @blp.route("/requests/<reference>/withdraw", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ReasonInput, required=False)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=_security)
 def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """Aanvraag intrekken; vastgehouden plekken komen vrij."""
@@ -404,6 +414,7 @@ def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/close", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(CloseInput)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=[{"bearer": []}])
 def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """Meldpunt sluit de aanvraag: geen passend aanbod (met reden)."""
@@ -420,6 +431,7 @@ def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
 @blp.route("/requests/<reference>/series/hold", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
+@blp.response(200, rs.SeriesHoldSchema)
 @blp.doc(security=[{"bearer": []}])
 def hold_series(reference: str) -> ResponseReturnValue:
     """Elk open verblijf van een reeks apart matchen en vasthouden, bij voorkeur op dezelfde

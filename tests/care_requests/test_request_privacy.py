@@ -52,7 +52,7 @@ def test_each_request_access_writes_one_row_and_coordinators_see_their_regions(c
     assert client.get(f"/api/v1/requests/{reference}", headers=own).status_code == 200
     assert len(rows(db)) == before + 1 and rows(db)[-1].action == "care_request.read"
     assert client.get(f"/api/v1/requests/{reference}", headers=other).status_code == 404
-    listed = client.get("/api/v1/requests", headers=other).get_json()
+    listed = client.get("/api/v1/requests", headers=other).get_json()["items"]
     assert reference not in {r["reference"] for r in listed}
 
     held = client.post(
@@ -69,7 +69,9 @@ def test_each_request_access_writes_one_row_and_coordinators_see_their_regions(c
     last = rows(db)[-1]
     assert (last.action, last.client_reference) == ("reservation.create", reference)
     client.get(f"/api/v1/reservations/{held.get_json()['id']}", headers=own)
-    log = client.get(f"/api/v1/access-log?client_reference={reference}", headers=own).get_json()
+    log = client.get(f"/api/v1/access-log?client_reference={reference}", headers=own).get_json()[
+        "items"
+    ]
     assert [(e["action"], e["outcome"]) for e in log] == [
         ("care_request.create", "success"),
         ("care_request.read", "success"),
@@ -78,7 +80,9 @@ def test_each_request_access_writes_one_row_and_coordinators_see_their_regions(c
         ("reservation.read", "success"),
     ]
     assert (
-        client.get(f"/api/v1/access-log?client_reference={reference}", headers=other).get_json()
+        client.get(f"/api/v1/access-log?client_reference={reference}", headers=other).get_json()[
+            "items"
+        ]
         == []
     )
 
