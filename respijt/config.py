@@ -188,6 +188,7 @@ SETTINGS: tuple[Setting, ...] = (
     _whole("RESPIJT_PROVIDER_CONFIRM_HOURS", 24, 1, 720),
     _whole("RESPIJT_OFFER_HOURS", 24, 1, 720),
     _whole("RESPIJT_REQUEST_LINK_DAYS", 90, 1, 3660),
+    _whole("RESPIJT_FAMILY_CANCEL_HOURS", 24, 0, 720),
     _whole("RESPIJT_SATISFACTION_REPLY_DAYS", 7, 1, 365),
     _whole("RESPIJT_DUTY_GRACE_MINUTES", 60, 0, 1440),
     # Meldpunt duty rota and phone routing (docs/meldpunt.md).

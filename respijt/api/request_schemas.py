@@ -84,6 +84,15 @@ class PreferenceInput(StrictSchema):
     unit_id = input_fields.Id(required=True)
 
 
+class ChoiceInput(StrictSchema):
+    """The requester's (or verwijzer's) choice among the options shown: the unit, and the
+    dates of the option when a unit was shown with more than one."""
+
+    unit_id = input_fields.Id(required=True)
+    arrival = input_fields.Date()
+    departure = input_fields.Date()
+
+
 class CloseInput(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
 

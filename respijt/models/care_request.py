@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +81,14 @@ class CareRequest(Base):
     funding: Mapped[str] = mapped_column(String(10))
     contact_name: Mapped[str] = mapped_column(String(80))
     contact_mobile: Mapped[str] = mapped_column(String(20))  # E.164
+    # A family without a mobile: messages go by e-mail (or the meldpunt calls back).
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    # False when the verwijzer says the family is not to be contacted: the verwijzer gets
+    # the messages instead.
+    contact_family: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the signed SMS link was first opened: possession of the phone, which a family's
+    # choice (a hold) needs (care_requests/choices.py).
+    link_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     previous_request_id: Mapped[int | None] = mapped_column(ForeignKey("care_request.id"))
     series_every_days: Mapped[int | None] = mapped_column(Integer)

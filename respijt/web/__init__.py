@@ -106,6 +106,7 @@ def register_web(app: Flask) -> None:
     from respijt.web import (  # noqa: F401 - routes register on import
         auth,
         coordinator,
+        family_actions,
         meldpunt,
         provider,
         provider_reservations,

@@ -23,9 +23,8 @@ from sqlalchemy import select
 
 from respijt import clock, edge
 from respijt.beds.registry import normalise_phone
-from respijt.care_requests import access, answers, lifecycle, notices
+from respijt.care_requests import access, answers, choices, lifecycle, notices
 from respijt.care_requests import links as request_links
-from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.common import PUBLIC, link_caller
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
@@ -38,6 +37,7 @@ from respijt.reservations import workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving import public_limits
 from respijt.web import blp
+from respijt.web.family import family_page_context
 from respijt.web.forms import ActionForm, RequestForm, ResendLinkForm, WithdrawForm
 from respijt.web.public import (
     municipality_choices,
@@ -139,12 +139,18 @@ def open_link(token: str) -> ResponseReturnValue:
     return redirect(url_for("web.my_request"), code=303)
 
 
-def _linked_reference() -> str | None:
+def _linked() -> tuple[str, bool] | None:
+    """(reference, came by SMS) of the link in this browser's session."""
     token = session.get(SESSION_TOKEN)
     if not token:
         return None
     max_age = int(current_app.config["RESPIJT_REQUEST_LINK_DAYS"]) * 86400
-    return request_links.reference_from_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
+    return request_links.read_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
+
+
+def _linked_reference() -> str | None:
+    linked = _linked()
+    return linked[0] if linked is not None else None
 
 
 def _load(reference: str, action: str) -> CareRequest:
@@ -169,21 +175,19 @@ def _no_link() -> ResponseReturnValue:
 
 @blp.route("/mijn-aanvraag")
 def my_request() -> ResponseReturnValue:
-    reference = _linked_reference()
-    if reference is None:
+    linked = _linked()
+    if linked is None:
         return _no_link()
+    reference, by_sms = linked
 
     def work() -> dict[str, Any] | None:
         try:
             found = _load(reference, "read")
         except NotFound:
             return None
-        offers = request_offers.offers_of(db.session, found)
-        return {
-            "care_request": found,
-            "offers": offers,
-            "region": found.municipality.region,
-        }
+        if by_sms:
+            choices.link_opened(found, now=clock.now())
+        return family_page_context(found, link_caller(reference))
 
     context = edge.transaction(work)
     if context is None:
@@ -201,10 +205,11 @@ def my_request() -> ResponseReturnValue:
         withdraw_form=WithdrawForm(),
         meldpunt=phone_display(region.meldpunt_number if region else None),
         target_groups=TARGET_GROUPS,
+        offer_hours=current_app.config["RESPIJT_OFFER_HOURS"],
     )
 
 
-def _act(step: Any, done: str) -> ResponseReturnValue:
+def act_on_linked_request(step: Any, done: str) -> ResponseReturnValue:
     """Run one change for the linked request; success and domain refusals come back as a
     message on the status page."""
     reference = _linked_reference()
@@ -241,7 +246,7 @@ def accept_offer(reservation_id: int) -> ResponseReturnValue:
             provider_confirm_hours=hours,
         )
 
-    return _act(step, "U hebt het aanbod aangenomen.")
+    return act_on_linked_request(step, "U hebt het aanbod aangenomen.")
 
 
 @blp.route("/mijn-aanvraag/aanbod/<int:reservation_id>/afslaan", methods=["POST"])
@@ -251,7 +256,7 @@ def decline_offer(reservation_id: int) -> ResponseReturnValue:
             db.session, care_request, reservation_id, caller=caller, now=clock.now()
         )
 
-    return _act(step, "U hebt het aanbod afgeslagen. We zoeken verder.")
+    return act_on_linked_request(step, "U hebt het aanbod afgeslagen. We zoeken verder.")
 
 
 @blp.route("/mijn-aanvraag/intrekken", methods=["POST"])
