@@ -1,0 +1,142 @@
+"""The family's page through the signed SMS link: the fitting options in the meldpunt's words,
+choose one (held at once), accept, follow the placed stay (address, arrival, what to bring,
+phone) and cancel it with a reason; the form's own link may look but not choose; the
+meldpunt's page shows what the family chose."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from respijt import clock
+from respijt.models import CareRequest, OutboxMessage, Reservation
+from tests.accounts_support import web_login
+from tests.browser.web_helpers import csrf_token
+from tests.care_request_helpers import freeze_start, json_body
+
+
+@pytest.fixture()
+def family(make: Any, db: Any) -> dict[str, Any]:
+    freeze_start()
+    region = make.region(code="H5", name="Haaglanden")
+    municipality = make.municipality(code="GM0503", name="Delft", region=region)
+    pool = make.provider(name="Zorg Delft", regions=[region], pool=True)
+    provider = make.provider(name="Zorg Rijswijk", regions=[region])
+    unit = make.unit(
+        location=make.location(
+            provider=provider,
+            municipality=municipality,
+            name="Het Anker",
+            address="Kade 4",
+            contact_mobile="+31612000222",
+        ),
+        name="Respijtkamers",
+    )
+    return {"municipality": municipality, "unit": unit, "pool": pool}
+
+
+def _request(client: Any, db: Any, municipality: Any) -> tuple[str, str]:
+    today = clock.today()
+    created = client.post(
+        "/api/v1/requests",
+        json=json_body(municipality, today + timedelta(days=10), today + timedelta(days=12)),
+    )
+    reference = created.get_json()["reference"]
+    message = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "request_received")
+    ).one()
+    return reference, message.body.split("/a/", 1)[1].strip()
+
+
+def test_family_chooses_accepts_follows_and_cancels_on_the_page(client, db, family):
+    reference, token = _request(client, db, family["municipality"])
+    assert client.get(f"/a/{token}").status_code == 303
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert "Passende plekken" in page and "Het Anker" in page
+    assert 'Aanbieder: <span data-testid="aanbieder">Zorg Rijswijk</span>' in page
+    assert "Waarom: past bij ouderen" in page and "zelfde gemeente" in page
+    assert "gegevens van vandaag" in page and "Kies deze plek" in page
+    assert db.session.scalar(select(CareRequest.link_opened_at)) is not None
+
+    response = client.post(
+        "/mijn-aanvraag/kiezen",
+        data={"csrf_token": csrf_token(page), "unit_id": str(family["unit"].id)},
+    )
+    assert response.status_code == 303
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert "We houden deze plek voor u vast" in page
+    assert "Ja, dit aanbod neem ik aan" in page and "Kies deze plek" not in page
+    reservation = db.session.scalars(select(Reservation)).one()
+    assert reservation.status == "held" and reservation.caller == f"link:{reference}"
+
+    client.post(
+        f"/mijn-aanvraag/aanbod/{reservation.id}/aannemen", data={"csrf_token": csrf_token(page)}
+    )
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert "Uw verblijf bij Het Anker" in page
+    assert "Kade 4, 2611AB Delft" in page
+    assert "06 12000222" in page and 'href="tel:+31612000222"' in page
+    assert "Wat neemt u mee?" in page and "medicijnlijst" in page
+    assert "Logeren annuleren" in page
+
+    # Without a reason nothing changes; with one the stay is cancelled and the provider told.
+    client.post(
+        f"/mijn-aanvraag/verblijf/{reservation.id}/annuleren",
+        data={"csrf_token": csrf_token(page), "reason": " "},
+    )
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert "Geef een reden voor het annuleren." in page
+    db.session.expire_all()
+    assert db.session.get(Reservation, reservation.id).status == "confirmed"
+    client.post(
+        f"/mijn-aanvraag/verblijf/{reservation.id}/annuleren",
+        data={"csrf_token": csrf_token(page), "reason": "Moeder is ziek"},
+    )
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert "Het logeren is geannuleerd" in page
+    db.session.expire_all()
+    assert db.session.get(Reservation, reservation.id).status == "cancelled"
+    told = db.session.scalars(
+        select(OutboxMessage.recipient).where(OutboxMessage.template == "reservation_cancelled")
+    ).all()
+    assert "+31612000222" in told
+
+
+def test_the_forms_own_link_shows_options_but_cannot_choose(client, db, family):
+    created = client.post(
+        "/api/v1/requests",
+        json=json_body(
+            family["municipality"],
+            clock.today() + timedelta(days=10),
+            clock.today() + timedelta(days=12),
+        ),
+    )
+    client.get(f"/a/{created.get_json()['link_token']}")
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert "Het Anker" in page and "Kies deze plek" not in page
+    assert "Zelf kiezen kan als u de link opent uit de sms" in page
+    client.post(
+        "/mijn-aanvraag/kiezen",
+        data={"csrf_token": csrf_token(page), "unit_id": str(family["unit"].id)},
+    )
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert "Open eerst de link in de sms" in page
+    assert db.session.scalar(select(Reservation.id)) is None
+
+
+def test_the_meldpunt_sees_what_the_family_chose(app, client, db, family, make):
+    reference, token = _request(client, db, family["municipality"])
+    client.get(f"/a/{token}")
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    client.post(
+        "/mijn-aanvraag/kiezen",
+        data={"csrf_token": csrf_token(page), "unit_id": str(family["unit"].id)},
+    )
+    desk = app.test_client()
+    web_login(desk, make.user("meldpunt", provider=family["pool"]))
+    page = desk.get(f"/meldpunt/aanvragen/{reference}").get_data(as_text=True)
+    assert 'data-testid="keuze-familie"' in page
+    assert "Gekozen en vastgehouden van de familie" in page and "Het Anker" in page
