@@ -27,7 +27,7 @@ from respijt.care_requests import access, answers, choices, lifecycle, notices
 from respijt.care_requests import links as request_links
 from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.common import PUBLIC, link_caller
-from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS, REQUEST_PLACED
 from respijt.codes import TARGET_GROUPS
 from respijt.errors import DomainError, InvalidInput, NotFound
 from respijt.extensions import db
@@ -58,6 +58,10 @@ def _link(token: str) -> str:
 
 def _token_for(reference: str) -> str:
     return request_links.make_link_token(current_app.secret_key, reference)  # type: ignore[arg-type]
+
+
+def _sms_token_for(reference: str) -> str:
+    return request_links.make_sms_token(current_app.secret_key, reference)  # type: ignore[arg-type]
 
 
 def _prefill(form: RequestForm) -> None:
@@ -317,7 +321,9 @@ def resend_link() -> ResponseReturnValue:
                 select(CareRequest)
                 .where(
                     CareRequest.contact_mobile == found_mobile,
-                    CareRequest.status.in_(OPEN_REQUEST_STATUSES),
+                    # Open requests, and placed ones: the family follows and may cancel
+                    # their stay there.
+                    CareRequest.status.in_((*OPEN_REQUEST_STATUSES, REQUEST_PLACED)),
                 )
                 .order_by(CareRequest.created_at.desc())
                 .limit(OPEN_REQUESTS_PER_NUMBER)
@@ -325,7 +331,8 @@ def resend_link() -> ResponseReturnValue:
                 notices.request_link_again(
                     db.session,
                     care_request,
-                    link=_link(_token_for(care_request.reference)),
+                    # The SMS token: opening it proves the phone, as the first SMS does.
+                    link=_link(_sms_token_for(care_request.reference)),
                     now=now,
                 )
 

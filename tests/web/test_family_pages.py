@@ -140,3 +140,41 @@ def test_the_meldpunt_sees_what_the_family_chose(app, client, db, family, make):
     page = desk.get(f"/meldpunt/aanvragen/{reference}").get_data(as_text=True)
     assert 'data-testid="keuze-familie"' in page
     assert "Gekozen en vastgehouden van de familie" in page and "Het Anker" in page
+
+
+def _main(html: str) -> str:
+    return html.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_send_my_link_again_also_for_a_placed_stay_and_the_link_may_choose(client, db, family):
+    reference, token = _request(client, db, family["municipality"])
+    client.get(f"/a/{token}")
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    client.post(
+        "/mijn-aanvraag/kiezen",
+        data={"csrf_token": csrf_token(page), "unit_id": str(family["unit"].id)},
+    )
+    reservation_id = db.session.scalar(select(Reservation.id))
+    client.post(
+        f"/mijn-aanvraag/aanbod/{reservation_id}/aannemen",
+        data={"csrf_token": csrf_token(page)},
+    )
+    db.session.expire_all()
+    assert db.session.scalar(select(CareRequest.status)) == "placed"
+
+    other = client.application.test_client()
+    answers = []
+    for mobile in ("06 12345678", "06 12121212"):
+        form = csrf_token(other.get("/link-opnieuw").get_data(as_text=True))
+        response = other.post("/link-opnieuw", data={"csrf_token": form, "mobile": mobile})
+        assert response.status_code == 303, response.get_data(as_text=True)[-3000:]
+        answers.append(_main(other.get(response.headers["Location"]).get_data(as_text=True)))
+    assert answers[0] == answers[1]  # the same answer whether or not a request exists
+    (sent,) = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "request_link")
+    ).all()
+    assert sent.recipient == "+31612345678" and reference in sent.body
+    # The link sent again is the phone's link: it opens the placed stay.
+    third = client.application.test_client()
+    third.get("/a/" + sent.body.split("/a/", 1)[1].split()[0])
+    assert "Uw verblijf bij Het Anker" in third.get("/mijn-aanvraag").get_data(as_text=True)
