@@ -39,6 +39,13 @@ class ClientInput(StrictSchema):
 class ContactInput(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     mobile = fields.String(required=True, metadata={"description": "mobiel nummer, bijv. 06 …"})
+    family = fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": "false (alleen een verwijzer): de familie niet benaderen; de "
+            "contactpersoon is dan de verwijzer zelf, die de berichten krijgt (zonder link)"
+        },
+    )
 
 
 class SeriesInput(StrictSchema):
@@ -133,7 +140,11 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
         "urgency": care_request.urgency,
         "reason": care_request.reason,
         "funding": care_request.funding,
-        "contact": {"name": care_request.contact_name, "mobile": care_request.contact_mobile},
+        "contact": {
+            "name": care_request.contact_name,
+            "mobile": care_request.contact_mobile,
+            "family": care_request.contact_family,
+        },
         "previous_request": care_request.previous_request.reference
         if care_request.previous_request
         else None,

@@ -19,7 +19,6 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from respijt.care_requests.access_log import PURPOSE, log_reservations_access
 from respijt.care_requests.common import problem
 from respijt.care_requests.offers import offer_bed, prefer_option, preferred_option
 from respijt.database import DbSession
@@ -80,7 +79,8 @@ def choose_option(
     departure: date | None = None,
 ) -> Reservation:
     """The requester (signed link) or the verwijzer chooses one of the options shown: it
-    becomes the preference and the bed is held at once for the request's offer time.
+    becomes the preference and the bed is held at once for the request's offer time. The face
+    logs the access (one row: the request's change), as for every step.
 
     Who may see the request is checked before (`access.get_request`). Raises Forbidden for a
     link whose SMS was never opened, InvalidTransition for a series or when an offer is
@@ -106,14 +106,6 @@ def choose_option(
         today=today,
         hold_minutes=hold_minutes,
         provider_confirm_hours=provider_confirm_hours,
-    )
-    log_reservations_access(
-        session,
-        caller=caller,
-        reservation_ids=[reservation.id],
-        action="reservation.create",
-        event="create",
-        purpose=PURPOSE,
     )
     return reservation
 

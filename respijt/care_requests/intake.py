@@ -255,6 +255,9 @@ def create_request(
         funding=data.get("funding") or "onbekend",
         contact_name=data["contact"]["name"].strip(),
         contact_mobile=values["contact_mobile"],
+        # Only a verwijzer may keep the family out of the messages (then they get them).
+        contact_family=caller.role != "verwijzer"
+        or data["contact"].get("family", True) is not False,
         consent_at=now,
         previous_request=values.get("previous_request"),
         series_every_days=series["every_days"] if series else None,

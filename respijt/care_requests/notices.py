@@ -26,6 +26,7 @@ from respijt.meldpunt import duty
 from respijt.meldpunt.notices import duty_recipient
 from respijt.messages import outbox
 from respijt.models import CareRequest
+from respijt.reservations import notices as reservation_notices
 from respijt.reservations.notices import reservation_context
 from respijt.reservations.workflow import HELD
 
@@ -41,11 +42,24 @@ _REQUEST_TEMPLATES: dict[str, str] = {
 
 
 def _request_link(care_request: CareRequest) -> str | None:
-    """The signed status link, for requests made through the public form (whoever made a
-    request with an account follows it there)."""
-    if care_request.caller_role != "public":
+    """The signed status link in every SMS to the family, whoever made the request (the public
+    form, the meldpunt on the phone, a verwijzer): none when the verwijzer said the family is
+    not to be contacted, as the messages then go to the verwijzer, who follows the request
+    with their account."""
+    if not care_request.contact_family:
         return None
     return status_link.request_status_link(care_request.reference)
+
+
+def _reservation_link(session: DbSession, reservation: Any) -> str | None:
+    if reservation.request_id is None:
+        return None
+    care_request = session.get(CareRequest, reservation.request_id)
+    return _request_link(care_request) if care_request is not None else None
+
+
+# Every reservation message to the requester of a care request carries the link too.
+reservation_notices.requester_link = _reservation_link
 
 
 def request_changed(
@@ -65,8 +79,7 @@ def request_changed(
     if status == REQUEST_WAITLISTED and previous != REQUEST_OFFERED:
         return
     context: dict[str, Any] = {"reference": care_request.reference}
-    if status == REQUEST_NEW:
-        context["link"] = _request_link(care_request)
+    context["link"] = _request_link(care_request)
     outbox.queue(
         session,
         recipient=care_request.contact_mobile,
