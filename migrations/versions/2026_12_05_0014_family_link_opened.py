@@ -6,7 +6,7 @@ Revises: 20261205_access_log_cutoff
 Create Date: 2026-12-05 16:45:00.000000
 
 Additive: three nullable / defaulted columns. A request from the public form may hold a bed
-only once its link was opened (possession of the phone), see docs/requests.md.
+only once its link was opened (possession of the phone), see docs/family.md.
 """
 import sqlalchemy as sa
 from alembic import op

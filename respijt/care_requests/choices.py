@@ -1,7 +1,7 @@
 """The requester's (or the verwijzer's) own choice among the options shown: `choose_option`
 holds the chosen bed at once through `offers.offer_bed`, the one way a bed is offered.
 
-Decided (docs/requests.md, "De familie kiest zelf"): choosing holds the bed for the request's
+Decided (docs/family.md, "De familie kiest zelf"): choosing holds the bed for the request's
 normal offer time; the choice is not yet the acceptance. The family then accepts the offer on
 the same page (`answers.accept_offer`), and where the unit needs the provider's yes the stay
 waits for it, as for any offer. One active offer per request (`offers.offer_bed` refuses a
