@@ -38,7 +38,18 @@ class ClientInput(StrictSchema):
 
 class ContactInput(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    mobile = fields.String(required=True, metadata={"description": "mobiel nummer, bijv. 06 …"})
+    mobile = fields.String(
+        validate=validate.Length(max=40),
+        metadata={"description": "mobiel nummer, bijv. 06 …; zonder mobiel: phone en/of email"},
+    )
+    phone = fields.String(
+        validate=validate.Length(max=40),
+        metadata={"description": "vast nummer, als er geen mobiel is: het meldpunt belt terug"},
+    )
+    email = fields.String(
+        validate=validate.Length(max=254),
+        metadata={"description": "e-mailadres, als er geen mobiel is: berichten per e-mail"},
+    )
     family = fields.Boolean(
         load_default=True,
         metadata={
@@ -142,7 +153,9 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
         "funding": care_request.funding,
         "contact": {
             "name": care_request.contact_name,
-            "mobile": care_request.contact_mobile,
+            "mobile": care_request.contact_mobile or None,
+            "phone": care_request.contact_phone,
+            "email": care_request.contact_email,
             "family": care_request.contact_family,
         },
         "previous_request": care_request.previous_request.reference

@@ -135,7 +135,7 @@ def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
 
 def _public_mobile(data: dict[str, Any]) -> str | None:
     try:
-        return normalise_phone(data["contact"]["mobile"], "contact.mobile", mobile=True)
+        return normalise_phone(data["contact"].get("mobile") or "", "contact.mobile", mobile=True)
     except InvalidInput:
         return None  # refused by the request's own validation; no SMS goes out
 

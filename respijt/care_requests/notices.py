@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from respijt.care_requests import status_link
+from respijt.care_requests import no_mobile, status_link
 from respijt.care_requests.workflow import (
     REQUEST_EXPIRED,
     REQUEST_NEW,
@@ -51,6 +51,66 @@ def _request_link(care_request: CareRequest) -> str | None:
     return status_link.request_status_link(care_request.reference)
 
 
+def _tell_family(
+    session: DbSession,
+    care_request: Any,
+    *,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    urgent: bool,
+    region_id: int | None,
+    now: datetime,
+) -> None:
+    """An SMS to the family's mobile; without one, an e-mail or a call-back task
+    (`no_mobile`): never dropped."""
+    if not care_request.contact_mobile:
+        no_mobile.tell(
+            session,
+            care_request,
+            template=template,
+            context=context,
+            dedupe_key=dedupe_key,
+            now=now,
+        )
+        return
+    outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+        urgent=urgent,
+        region_id=region_id,
+        now=now,
+    )
+
+
+def _without_mobile(
+    session: DbSession,
+    reservation: Any,
+    *,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    now: datetime,
+) -> None:
+    """A reservation message for the requester of a care request without a mobile."""
+    if reservation.request_id is None:
+        return
+    care_request = session.get(CareRequest, reservation.request_id)
+    if care_request is None or care_request.contact_mobile or care_request.anonymised_at:
+        return
+    no_mobile.tell(
+        session,
+        care_request,
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+        now=now,
+    )
+
+
 def _reservation_link(session: DbSession, reservation: Any) -> str | None:
     if reservation.request_id is None:
         return None
@@ -60,6 +120,7 @@ def _reservation_link(session: DbSession, reservation: Any) -> str | None:
 
 # Every reservation message to the requester of a care request carries the link too.
 reservation_notices.requester_link = _reservation_link
+reservation_notices.requester_without_mobile = _without_mobile
 
 
 def request_changed(
@@ -80,9 +141,9 @@ def request_changed(
         return
     context: dict[str, Any] = {"reference": care_request.reference}
     context["link"] = _request_link(care_request)
-    outbox.queue(
+    _tell_family(
         session,
-        recipient=care_request.contact_mobile,
+        care_request,
         template=template,
         context=context,
         dedupe_key=f"request:{care_request.id}:{status}:{now.isoformat()}"
@@ -116,9 +177,9 @@ def queue_offer(session: DbSession, care_request: Any, reservation: Any, *, now:
     context["reference"] = care_request.reference
     context["deadline"] = reservation.expires_at.isoformat() if reservation.expires_at else None
     context["link"] = _request_link(care_request)
-    outbox.queue(
+    _tell_family(
         session,
-        recipient=care_request.contact_mobile,
+        care_request,
         template="request_offer",
         context=context,
         dedupe_key=_offer_key(care_request.id, reservation.id),

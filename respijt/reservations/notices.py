@@ -48,6 +48,15 @@ def _no_link(session: DbSession, reservation: Any) -> str | None:
 requester_link: Callable[[DbSession, Any], str | None] = _no_link
 
 
+def _nobody(session: DbSession, reservation: Any, **message: Any) -> None:
+    return None
+
+
+# A requester without a mobile gets the message another way (e-mail or a call-back task): set
+# by care_requests.notices; nothing without.
+requester_without_mobile: Callable[..., None] = _nobody
+
+
 def _party_context(
     session: DbSession, reservation: Any, party: str, context: dict[str, Any]
 ) -> dict[str, Any]:
@@ -141,6 +150,17 @@ def reservation_changed(
     for party, template in _messages_for(session, reservation, previous):
         recipient = _recipient(session, reservation, party)
         if not recipient:
+            if party == "requester":
+                requester_without_mobile(
+                    session,
+                    reservation,
+                    template=template,
+                    context=_party_context(
+                        session, reservation, party, reservation_context(reservation)
+                    ),
+                    dedupe_key=f"reservation:{reservation.id}:{reservation.status}:{party}",
+                    now=now,
+                )
             continue
         if context is None:
             context = reservation_context(reservation)
@@ -198,6 +218,16 @@ def remind_arrivals_tomorrow(session: DbSession, *, now: datetime) -> int:
     for reservation in reservations:
         recipient = requester_recipient(session, reservation)
         if not recipient:
+            requester_without_mobile(
+                session,
+                reservation,
+                template="reservation_reminder",
+                context=_party_context(
+                    session, reservation, "requester", reservation_context(reservation)
+                ),
+                dedupe_key=f"reservation:{reservation.id}:reminder:{reservation.arrival.isoformat()}",
+                now=now,
+            )
             continue
         queued += outbox.queue(
             session,

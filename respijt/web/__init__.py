@@ -108,6 +108,7 @@ def register_web(app: Flask) -> None:
         coordinator,
         family_actions,
         meldpunt,
+        meldpunt_family,
         provider,
         provider_reservations,
         public,

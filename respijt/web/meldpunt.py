@@ -27,7 +27,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from respijt import clock, edge
-from respijt.care_requests import access, answers, choices, common, summary
+from respijt.care_requests import access, answers, choices, common, no_mobile, summary
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import PURPOSE, log_request_access
 from respijt.care_requests.option_facts import option_facts
@@ -214,6 +214,7 @@ def meldpunt_console() -> ResponseReturnValue:
             for n in notices.handover_notes(db.session, r["region"].id, now)
         ]
         return {
+            "family_callbacks": no_mobile.open_callbacks(db.session, region_ids),
             "regions": regions,
             "urgent": urgent,
             "waitlist": waitlist,

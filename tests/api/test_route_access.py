@@ -185,6 +185,7 @@ ROUTES: dict[tuple[str, str], object] = {
         "meldpunt"
     },
     ("POST", "/meldpunt/terugbellen/<int:voicemail_id>/afgehandeld"): {"meldpunt"},
+    ("POST", "/meldpunt/familie-terugbellen/<int:notice_id>/gebeld"): {"meldpunt"},
     ("POST", "/meldpunt/overdracht"): {"meldpunt"},
     ("GET", "/coordinator/rooster"): {"coordinator"},
     ("GET", "/coordinator/inzage"): {"coordinator"},

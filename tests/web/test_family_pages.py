@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from respijt import clock
-from respijt.models import CareRequest, OutboxMessage, Reservation
+from respijt.models import CareRequest, FamilyNotice, OutboxMessage, Reservation
 from tests.accounts_support import web_login
 from tests.browser.web_helpers import csrf_token
 from tests.care_request_helpers import freeze_start, json_body
@@ -178,3 +178,30 @@ def test_send_my_link_again_also_for_a_placed_stay_and_the_link_may_choose(clien
     third = client.application.test_client()
     third.get("/a/" + sent.body.split("/a/", 1)[1].split()[0])
     assert "Uw verblijf bij Het Anker" in third.get("/mijn-aanvraag").get_data(as_text=True)
+
+
+def test_the_meldpunt_calls_back_a_family_without_a_mobile(app, client, db, family, make):
+    today = clock.today()
+    created = client.post(
+        "/api/v1/requests",
+        json=json_body(
+            family["municipality"],
+            today + timedelta(days=10),
+            today + timedelta(days=12),
+            contact={"name": "Marja", "phone": "070 123 4567"},
+        ),
+    )
+    reference = created.get_json()["reference"]
+    desk = app.test_client()
+    web_login(desk, make.user("meldpunt", provider=family["pool"]))
+    page = desk.get("/meldpunt").get_data(as_text=True)
+    task = page.split('data-testid="familie-terugbellen"', 1)[1].split("</ul>", 1)[0]
+    assert reference in task and "+31701234567" in task and "ontvangen" in task
+    notice_id = db.session.scalar(select(FamilyNotice.id))
+    response = desk.post(
+        f"/meldpunt/familie-terugbellen/{notice_id}/gebeld", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(FamilyNotice, notice_id).status == "done"
+    assert "Geen familie om terug te bellen." in desk.get("/meldpunt").get_data(as_text=True)
