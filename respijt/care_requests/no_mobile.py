@@ -97,3 +97,10 @@ def pending_mail(session: DbSession, limit: int = 50) -> list[FamilyNotice]:
             .limit(limit)
         )
     )
+
+
+def mark_failed(session: DbSession, notice_id: int) -> None:
+    notice = session.get(FamilyNotice, notice_id)
+    if notice is not None:
+        notice.status = "failed"
+        session.flush()

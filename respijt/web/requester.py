@@ -49,6 +49,7 @@ from respijt.web.request_submission import submit_request
 
 SESSION_TOKEN = "request_link"
 SESSION_CREATED = "request_created"
+SESSION_REACHED_BY = "request_reached_by"
 OPEN_REQUESTS_PER_NUMBER = 5
 
 
@@ -99,6 +100,13 @@ def new_request() -> ResponseReturnValue:
                 if reference is not None:
                     session[SESSION_TOKEN] = _token_for(reference)
                     session[SESSION_CREATED] = reference
+                    session[SESSION_REACHED_BY] = (
+                        "sms"
+                        if form.contact_mobile.data
+                        else "email"
+                        if form.contact_email.data
+                        else "phone"
+                    )
                     return redirect(url_for("web.request_sent"), code=303)
             else:
                 _check_mobile(form)
@@ -133,7 +141,9 @@ def request_sent() -> ResponseReturnValue:
     reference = session.get(SESSION_CREATED)
     if not reference:
         return redirect(url_for("web.new_request"))
-    return render_template("web/request_sent.html", reference=reference)
+    return render_template(
+        "web/request_sent.html", reference=reference, reached_by=session.get(SESSION_REACHED_BY)
+    )
 
 
 @blp.route("/a/<token>")

@@ -86,3 +86,28 @@ def test_no_way_to_reach_the_family_is_refused_beside_the_field(client, make):
         assert response.status_code == 422, response.get_data(as_text=True)
         names = [p["name"] for p in response.get_json()["invalidParams"]]
         assert field in names, (contact, names)
+
+
+def test_the_scheduler_sends_the_family_mail_once(app, client, db, make):
+    from respijt import clock
+    from respijt.messages import mail
+    from respijt.scheduler import jobs
+
+    today = freeze_start()
+    municipality, _ = _world(make)
+    client.post(
+        "/api/v1/requests",
+        json=json_body(
+            municipality,
+            today + timedelta(days=5),
+            today + timedelta(days=7),
+            contact={"name": "Marja", "email": "marja@voorbeeld.nl"},
+        ),
+    )
+    mail.outbox.clear()
+    assert jobs.send_family_mail(db.session, clock.now(), app.config) == 1
+    assert jobs.send_family_mail(db.session, clock.now(), app.config) == 0
+    (message,) = mail.outbox
+    assert message["To"] == "marja@voorbeeld.nl" and "/a/" in message.get_content()
+    assert db.session.scalar(select(FamilyNotice.status)) == "sent"
+    mail.outbox.clear()

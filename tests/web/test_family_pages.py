@@ -205,3 +205,46 @@ def test_the_meldpunt_calls_back_a_family_without_a_mobile(app, client, db, fami
     db.session.expire_all()
     assert db.session.get(FamilyNotice, notice_id).status == "done"
     assert "Geen familie om terug te bellen." in desk.get("/meldpunt").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("contact", "kind", "words"),
+    [
+        ({"contact_email": "marja@voorbeeld.nl"}, "email", "U krijgt een e-mail"),
+        ({"contact_phone": "070 123 4567"}, "callback", "Het meldpunt belt u"),
+    ],
+)
+def test_the_public_form_takes_a_landline_or_an_email_instead_of_a_mobile(
+    client, db, family, contact, kind, words
+):
+    page = client.get("/aanvragen").get_data(as_text=True)
+    assert "Geen mobiel?" in page
+    arrival = clock.today() + timedelta(days=14)
+    data = {
+        "csrf_token": csrf_token(page),
+        "requester": "mantelzorger",
+        "first_name": "Ans",
+        "birth_year": "1938",
+        "municipality": "GM0503",
+        "target_group": "ouderen",
+        "care_level": "basic",
+        "language": "",
+        "arrival": arrival.isoformat(),
+        "departure": (arrival + timedelta(days=3)).isoformat(),
+        "flexibility_days": "0",
+        "urgency": "planned",
+        "reason": "vakantie",
+        "funding": "onbekend",
+        "contact_name": "Marja de Vries",
+        "contact_mobile": "",
+        "consent": "y",
+    }
+    refused = client.post("/aanvragen", data=data)
+    assert refused.status_code == 422
+    assert "of anders een vast nummer of e-mailadres" in refused.get_data(as_text=True)
+    response = client.post("/aanvragen", data=data | contact)
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
+    assert words in client.get(response.headers["Location"]).get_data(as_text=True)
+    (notice,) = db.session.scalars(select(FamilyNotice)).all()
+    assert notice.kind == kind and notice.template == "request_received"
+    assert db.session.scalars(select(OutboxMessage)).all() == []
