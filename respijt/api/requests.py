@@ -25,7 +25,6 @@ from respijt.api.request_idempotency import (
     replay,
 )
 from respijt.api.request_schemas import (
-    ChoiceInput,
     CloseInput,
     ListQuery,
     MatchesQuery,
@@ -346,38 +345,6 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
             db.session, care_request, unit_id=data["unit_id"], now=clock.now()
         )
         return {"unit_id": option.unit_id, "preferred_at": iso_time(option.preferred_at)}
-
-    return _change(reference, action)
-
-
-@blp.route("/requests/<reference>/choice", methods=["POST"])
-@credentials_required("Authorization", LINK_HEADER)
-@blp.arguments(ChoiceInput)
-@blp.alt_response(403, description="De link uit de sms is nog nooit geopend")
-@blp.alt_response(409, description="Er loopt al een aanbod, of het bed is net bezet")
-@blp.doc(
-    security=_security,
-    parameters=[{"in": "header", "name": LINK_HEADER, "schema": {"type": "string"}}],
-)
-def choose(data: dict[str, Any], reference: str) -> ResponseReturnValue:
-    """Kiezen uit de getoonde plekken: respijt houdt de gekozen plek meteen vast (een aanbod
-    dat de aanvrager daarna aanneemt). Met de link: alleen nadat de sms-link is geopend."""
-    config = current_app.config
-
-    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
-        choices.choose_option(
-            db.session,
-            care_request,
-            unit_id=data["unit_id"],
-            arrival=data.get("arrival"),
-            departure=data.get("departure"),
-            caller=caller,
-            now=clock.now(),
-            today=clock.today(),
-            hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60,
-            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
-        )
-        return request_dict(care_request)
 
     return _change(reference, action)
 

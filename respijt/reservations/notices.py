@@ -187,6 +187,18 @@ def reservation_dates_changed(session: DbSession, reservation: Any, *, now: date
     for party in ("provider", "requester"):
         recipient = _recipient(session, reservation, party)
         if not recipient:
+            if party == "requester":
+                requester_without_mobile(
+                    session,
+                    reservation,
+                    template="reservation_dates_changed",
+                    context=_party_context(session, reservation, party, context),
+                    dedupe_key=(
+                        f"reservation:{reservation.id}:dates:{reservation.arrival.isoformat()}:"
+                        f"{reservation.departure.isoformat()}:{now.isoformat()}:{party}"
+                    ),
+                    now=now,
+                )
             continue
         outbox.queue(
             session,
