@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select, update
 
 from respijt.database import DbSession
 from respijt.messages import outbox
 from respijt.models import CareRequest, FamilyNotice
+from respijt.privacy.access_log import Anonymiser, register_anonymiser
 
 SUBJECT = "respijt: nieuws over uw aanvraag"
 
@@ -104,3 +105,33 @@ def mark_failed(session: DbSession, notice_id: int) -> None:
     if notice is not None:
         notice.status = "failed"
         session.flush()
+
+
+# --- retention: the texts go with the request's names (privacy.purge) ------------------------
+
+
+def _notices_due() -> ColumnElement[bool]:
+    anonymised = select(CareRequest.id).where(CareRequest.anonymised_at.is_not(None))
+    return FamilyNotice.request_id.in_(anonymised) & (FamilyNotice.body != "")
+
+
+def _count_notices(session: DbSession, cutoff: datetime, open_statuses: object) -> int:
+    query = select(func.count()).select_from(FamilyNotice).where(_notices_due())
+    return int(session.scalar(query) or 0)
+
+
+def _clear_notices(
+    session: DbSession, cutoff: datetime, now: datetime, open_statuses: object
+) -> int:
+    """The texts kept for a family without a mobile (their reference and link) of requests
+    whose names were cleared."""
+    result = session.execute(
+        update(FamilyNotice)
+        .where(_notices_due())
+        .values(body="")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+register_anonymiser(Anonymiser("family_notice", _count_notices, _clear_notices))

@@ -111,3 +111,42 @@ def test_the_scheduler_sends_the_family_mail_once(app, client, db, make):
     assert message["To"] == "marja@voorbeeld.nl" and "/a/" in message.get_content()
     assert db.session.scalar(select(FamilyNotice.status)) == "sent"
     mail.outbox.clear()
+
+
+def test_retention_clears_the_landline_the_address_and_the_kept_texts(client, db, make):
+    from respijt import clock
+    from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
+    from respijt.models import CareRequest
+    from respijt.privacy import access_log as privacy
+
+    today = freeze_start()
+    municipality, _ = _world(make)
+    reference = client.post(
+        "/api/v1/requests",
+        json=json_body(
+            municipality,
+            today + timedelta(days=5),
+            today + timedelta(days=7),
+            contact={"name": "Marja", "phone": "070 123 4567", "email": "m@voorbeeld.nl"},
+        ),
+    ).get_json()["reference"]
+    withdrawn = client.post(
+        f"/api/v1/requests/{reference}/withdraw",
+        json={},
+        headers={"X-Request-Token": db.session.scalar(select(FamilyNotice.body)).split("/a/")[1]},
+    )
+    assert withdrawn.status_code == 200, withdrawn.get_data(as_text=True)
+    later_day = today + timedelta(days=7 + 366)
+    report = privacy.purge(
+        db.session,
+        clock.local_midnight_utc(later_day) + timedelta(hours=10),
+        dry_run=False,
+        open_request_statuses=OPEN_REQUEST_STATUSES,
+        retention_days=365,
+    )
+    db.session.commit()
+    assert report.anonymised["care_request"] == 1 and report.anonymised["family_notice"] >= 1
+    db.session.expire_all()
+    care_request = db.session.scalars(select(CareRequest)).one()
+    assert (care_request.contact_phone, care_request.contact_email) == (None, None)
+    assert {n.body for n in db.session.scalars(select(FamilyNotice))} == {""}
