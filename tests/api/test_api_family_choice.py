@@ -227,3 +227,35 @@ def test_options_carry_cost_and_satisfaction_where_known(client, db, make):
     assert option["cost"].startswith("€ 95,50 per nacht, € 191 voor 2 nachten")
     assert option["satisfaction_mean"] == 4.2 and option["satisfaction_answers"] == 5
     assert "4,2 van de 5" in option["satisfaction"]
+
+
+def test_the_familys_hold_lapses_after_the_offer_time_and_a_new_choice_may_follow(
+    client, db, make, app
+):
+    from respijt.reservations.expiry import expire_overdue_holds
+
+    today = freeze_start()
+    municipality, unit = _world(make)
+    created = client.post(
+        "/api/v1/requests",
+        json=json_body(municipality, today + timedelta(days=9), today + timedelta(days=11)),
+    )
+    reference = created.get_json()["reference"]
+    sms = {"X-Request-Token": _sms_token(db, reference)}
+    client.get(f"/api/v1/requests/{reference}/matches", headers=sms)
+    offer = client.post(
+        f"/api/v1/requests/{reference}/choice", json={"unit_id": unit.id}, headers=sms
+    ).get_json()["offers"][0]
+    hours = app.config["RESPIJT_OFFER_HOURS"]
+    assert offer["expires_at"] == (clock.now() + timedelta(hours=hours)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    later(hours=hours, minutes=1)
+    expire_overdue_holds(db.session, clock.now())
+    db.session.commit()
+    assert db.session.get(Reservation, offer["id"]).status == "expired"
+    client.get(f"/api/v1/requests/{reference}/matches", headers=sms)
+    again = client.post(
+        f"/api/v1/requests/{reference}/choice", json={"unit_id": unit.id}, headers=sms
+    )
+    assert again.status_code == 200, again.get_data(as_text=True)
