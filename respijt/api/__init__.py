@@ -68,6 +68,7 @@ def register_api(app: Flask) -> Api:
     )
     api.register_blueprint(registry.blp, url_prefix="/api/v1")
     api.register_blueprint(reservations.blp, url_prefix="/api/v1")
+    from respijt.api import request_choices  # noqa: F401 - joins the requests blueprint
     from respijt.api import requests as care_requests_api
 
     api.register_blueprint(care_requests_api.blp, url_prefix="/api/v1")

@@ -39,7 +39,25 @@ class ClientInput(StrictSchema):
 
 class ContactInput(StrictSchema):
     name = fields.String(required=True, validate=dutch.Length(min=1, max=80))
-    mobile = fields.String(required=True, metadata={"description": "mobiel nummer, bijv. 06 …"})
+    mobile = fields.String(
+        validate=dutch.Length(max=40),
+        metadata={"description": "mobiel nummer, bijv. 06 …; zonder mobiel: phone en/of email"},
+    )
+    phone = fields.String(
+        validate=dutch.Length(max=40),
+        metadata={"description": "vast nummer, als er geen mobiel is: het meldpunt belt terug"},
+    )
+    email = fields.String(
+        validate=dutch.Length(max=254),
+        metadata={"description": "e-mailadres, als er geen mobiel is: berichten per e-mail"},
+    )
+    family = fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": "false (alleen een verwijzer): de familie niet benaderen; de "
+            "contactpersoon is dan de verwijzer zelf, die de berichten krijgt (zonder link)"
+        },
+    )
 
 
 class SeriesInput(StrictSchema):
@@ -85,6 +103,15 @@ class PreferenceInput(StrictSchema):
     unit_id = input_fields.Id(required=True)
 
 
+class ChoiceInput(StrictSchema):
+    """The requester's (or verwijzer's) choice among the options shown: the unit, and the
+    dates of the option when a unit was shown with more than one."""
+
+    unit_id = input_fields.Id(required=True)
+    arrival = input_fields.Date()
+    departure = input_fields.Date()
+
+
 class CloseInput(StrictSchema):
     reason = fields.String(required=True, validate=dutch.Length(min=1, max=300))
 
@@ -116,7 +143,13 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
         "urgency": care_request.urgency,
         "reason": care_request.reason,
         "funding": care_request.funding,
-        "contact": {"name": care_request.contact_name, "mobile": care_request.contact_mobile},
+        "contact": {
+            "name": care_request.contact_name,
+            "mobile": care_request.contact_mobile or None,
+            "phone": care_request.contact_phone,
+            "email": care_request.contact_email,
+            "family": care_request.contact_family,
+        },
         "previous_request": care_request.previous_request.reference
         if care_request.previous_request
         else None,

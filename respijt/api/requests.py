@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -39,7 +39,7 @@ from respijt.api.request_schemas import (
 from respijt.api.schemas import ReasonInput, ReservationSchema
 from respijt.api.security import allow_roles, credentials_required, refusals_logged
 from respijt.beds.registry import normalise_phone
-from respijt.care_requests import access, answers, common, lifecycle, series
+from respijt.care_requests import access, answers, choices, common, lifecycle, series
 from respijt.care_requests import links as request_links
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import (
@@ -48,8 +48,9 @@ from respijt.care_requests.access_log import (
     reference_as_logged,
 )
 from respijt.care_requests.common import PUBLIC, link_caller
+from respijt.care_requests.option_facts import option_facts
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
-from respijt.errors import InvalidInput, NotFound, Unauthorized
+from respijt.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from respijt.extensions import db
 from respijt.models import CareRequest, RequestIdempotency
 from respijt.people.caller import Caller
@@ -88,11 +89,14 @@ def request_caller(reference: str) -> Caller:
     token = request.headers.get(LINK_HEADER)
     if token:
         max_age = int(current_app.config["RESPIJT_REQUEST_LINK_DAYS"]) * 86400
-        linked = request_links.reference_from_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
-        if linked is None:
+        found = request_links.read_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
+        if found is None:
             raise Unauthorized("De link is ongeldig of verlopen. Vraag het meldpunt om een nieuwe.")
+        linked, by_sms = found
         if linked != common.normalise_reference(reference):
             raise NotFound("Deze aanvraag bestaat niet.")
+        # The token of the SMS link proves the phone: `_load` records the link as opened.
+        g.request_link_by_sms = by_sms
         return link_caller(linked)
     caller = current_caller()
     if caller.role not in VIEWERS:
@@ -106,6 +110,8 @@ def _load(caller: Caller, reference: str, action: str) -> CareRequest:
     log_request_access(
         db.session, action=action, caller=caller, reference=found.reference, outcome="granted"
     )
+    if g.get("request_link_by_sms"):
+        choices.link_opened(found, now=clock.now())
     return found
 
 
@@ -130,7 +136,7 @@ def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
 
 def _public_mobile(data: dict[str, Any]) -> str | None:
     try:
-        return normalise_phone(data["contact"]["mobile"], "contact.mobile", mobile=True)
+        return normalise_phone(data["contact"].get("mobile") or "", "contact.mobile", mobile=True)
     except InvalidInput:
         return None  # refused by the request's own validation; no SMS goes out
 
@@ -316,7 +322,8 @@ def get_matches(args: dict[str, Any], reference: str) -> ResponseReturnValue:
             stale_after_hours=_stale_after(),
             limit=args["limit"],
         )
-        return [m.as_dict() for m in matches]
+        facts = option_facts(db.session, care_request, matches)
+        return [m.as_dict() | facts[m.unit_id].as_dict() for m in matches]
 
     return jsonify(_logged(caller, reference, "search", work))
 
@@ -440,6 +447,8 @@ def hold_series(reference: str) -> ResponseReturnValue:
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
         workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
+        if caller.role == workflow.PUBLIC_ROLE:
+            raise Forbidden("Een reeks plaatst het meldpunt of de verwijzer, per verblijf.")
         result = series.hold_series(
             db.session,
             care_request,
@@ -460,3 +469,8 @@ def hold_series(reference: str) -> ResponseReturnValue:
         }
 
     return _change(reference, action)
+
+
+# Used by the routes that join this blueprint (api/request_stays.py).
+change_request = _change
+LINK_SECURITY = _security

@@ -35,7 +35,8 @@ blp = Blueprint("reservations", __name__, description="Reserveringen van logeerb
 
 # Who may take which step is the workflow's data (respijt/reservations/workflow.py WHO_MAY); here
 # only the roles that may reach an endpoint at all, read from it.
-HOLDERS = workflow.roles_that_may(workflow.RESERVATION_HOLD)
+# The public holds only through its own request's signed link (`/requests/<ref>/choice`).
+HOLDERS = workflow.account_roles_that_may(workflow.RESERVATION_HOLD)
 VIEWERS = workflow.account_roles_that_may(workflow.RESERVATION_READ)
 PROVIDER_ANSWER = workflow.roles_that_may(workflow.RESERVATION_ANSWER)
 ATTENDANCE = workflow.roles_that_may(workflow.RESERVATION_ATTENDANCE)

@@ -120,8 +120,10 @@ def register_web(app: Flask) -> None:
         coordinator_kpis,
         coordinator_rota,
         embed,
+        family_actions,
         meldpunt,
         meldpunt_console,
+        meldpunt_family,
         provider,
         provider_figures,
         provider_locations,
@@ -143,6 +145,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["lang"] = fmt.long_date
     app.jinja_env.filters["bedden"] = fmt.beds
     app.jinja_env.filters["lokaal"] = fmt.local_datetime
+    app.jinja_env.filters["telefoon"] = public.phone_display  # +31701234567 → 070 123 4567
     app.jinja_env.globals["calendar"] = fmt.calendar  # free beds per night of a unit
     app.jinja_env.globals["geleden"] = lambda value: fmt.ago(value, clock.now())
 

@@ -273,7 +273,18 @@ class RequestForm(FlaskForm):
     contact_name = StringField(
         "Uw naam", validators=[required(), Length(max=80, message="Hooguit 80 tekens.")]
     )
-    contact_mobile = StringField("Uw mobiele nummer", validators=[required()])
+    # A mobile, or instead a landline and/or an e-mail address (the domain asks for one).
+    contact_mobile = StringField(
+        "Uw mobiele nummer", validators=[Optional(), Length(max=40, message="Hooguit 40 tekens.")]
+    )
+    contact_phone = StringField(
+        "Vast telefoonnummer (als u geen mobiel hebt)",
+        validators=[Optional(), Length(max=40, message="Hooguit 40 tekens.")],
+    )
+    contact_email = StringField(
+        "E-mailadres (als u geen mobiel hebt)",
+        validators=[Optional(), Length(max=254, message="Hooguit 254 tekens.")],
+    )
     # The place chosen in the search (a location id): a preference, see web/request_preference.py.
     preferred_location = HiddenField(validators=[Optional(), WholeNumber()])
     consent = BooleanField(
@@ -290,6 +301,8 @@ class RequestForm(FlaskForm):
         "client.first_name": "first_name",
         "client.birth_year": "birth_year",
         "contact.mobile": "contact_mobile",
+        "contact.phone": "contact_phone",
+        "contact.email": "contact_email",
         "contact.name": "contact_name",
     }
 
@@ -312,7 +325,12 @@ class RequestForm(FlaskForm):
             "urgency": self.urgency.data,
             "reason": self.reason.data,
             "funding": self.funding.data or "onbekend",
-            "contact": {"name": self.contact_name.data or "", "mobile": self.contact_mobile.data},
+            "contact": {
+                "name": self.contact_name.data or "",
+                "mobile": self.contact_mobile.data or "",
+                "phone": self.contact_phone.data or "",
+                "email": self.contact_email.data or "",
+            },
             "consent": bool(self.consent.data),
             "preferred_location_id": int(self.preferred_location.data or 0) or None,
         }

@@ -229,6 +229,8 @@ def test_every_care_request_endpoint_writes_exactly_one_row_per_access(client, d
     call("GET", base, verwijzer, 404, "denied")
     call("GET", f"{base}/matches", meldpunt, 200, "success")
     call("POST", f"{base}/preference", link, 200, "success", json={"unit_id": unit.id})
+    # The form's own token may look, not hold: only the SMS link proves the phone.
+    call("POST", f"{base}/choice", link, 403, "denied", json={"unit_id": unit.id})
     held = client.post(
         "/api/v1/reservations",
         headers=meldpunt,
@@ -255,6 +257,13 @@ def test_every_care_request_endpoint_writes_exactly_one_row_per_access(client, d
     # Placed: out of the meldpunt's view (need to know), so as if it did not exist.
     call("POST", f"{base}/series/hold", meldpunt, 404, "denied")
     call("POST", f"{base}/withdraw", link, 409, "failed", json={})  # placed already
+    reason = {"reason": "Het gaat weer"}
+    call("POST", f"{base}/stays/{held['id']}/cancel", link, 200, "success", json=reason)
+    sms_body = db.session.scalar(
+        select(OutboxMessage.body).where(OutboxMessage.template == "request_received")
+    )
+    sms_link = {"X-Request-Token": sms_body.split("/a/", 1)[1].strip()}
+    call("POST", f"{base}/choice", sms_link, 200, "success", json={"unit_id": unit.id})
     routes = {
         (method, rule.rule)
         for rule in client.application.url_map.iter_rules()
