@@ -82,3 +82,7 @@ def verwijzer_new_request() -> ResponseReturnValue:
         other_problems=other_problems,
         organisation=user.organisation,
     ), status
+
+
+# The page of one request and its actions (registers its routes on import).
+from respijt.web import verwijzer_request  # noqa: E402, F401
