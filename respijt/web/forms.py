@@ -50,6 +50,21 @@ URGENCY_CHOICES = {
 }
 
 
+REPEAT_CHOICES = {
+    "": "Nee, één keer",
+    "weekend": "Ja, één weekend per maand",
+    "weeks": "Ja, elke paar weken",
+}
+WEEKEND_CHOICES = {
+    "1": "Het eerste weekend",
+    "2": "Het tweede weekend",
+    "3": "Het derde weekend",
+    "4": "Het vierde weekend",
+    "-1": "Het laatste weekend",
+}
+EVERY_WEEKS_CHOICES = {"1": "Elke week"} | {str(n): f"Elke {n} weken" for n in (2, 3, 4, 5, 6, 8)}
+
+
 class LeanSelect(Select):
     """WTForms' <select> with the same HTML, written straight from a `{value: label}` dict whose
     values may be `{value: label}` groups (<optgroup>); other choices go through WTForms.
@@ -260,6 +275,34 @@ class RequestForm(FlaskForm):
         "Uw naam", validators=[required(), Length(max=80, message="Hooguit 80 tekens.")]
     )
     contact_mobile = StringField("Uw mobiele nummer", validators=[required()])
+    # Continuity: the earlier request of the same client (its place is preferred).
+    previous_request = StringField(
+        "Kenmerk van een eerdere aanvraag",
+        validators=[Optional(), Length(max=20, message="Hooguit 20 tekens.")],
+    )
+    # Recurring stays: none, one weekend a month, or every N weeks, until a date.
+    repeat = RadioField(
+        "Vaker logeren?",
+        choices=REPEAT_CHOICES,
+        default="",
+        validators=[Optional(), OneOf(REPEAT_CHOICES)],
+        validate_choice=False,
+    )
+    weekend_of_month = SelectField(
+        "Welk weekend van de maand?",
+        choices=WEEKEND_CHOICES,
+        default="1",
+        validators=[OneOf(WEEKEND_CHOICES)],
+        validate_choice=False,
+    )
+    every_weeks = SelectField(
+        "Om de hoeveel weken?",
+        choices=EVERY_WEEKS_CHOICES,
+        default="2",
+        validators=[OneOf(EVERY_WEEKS_CHOICES)],
+        validate_choice=False,
+    )
+    series_until = StringField("Tot en met (laatste aankomst)", validators=[IsoDate()])
     consent = BooleanField(
         "Ik geef toestemming om deze gegevens te gebruiken voor het vinden van een logeerbed",
         validators=[
@@ -275,7 +318,26 @@ class RequestForm(FlaskForm):
         "client.birth_year": "birth_year",
         "contact.mobile": "contact_mobile",
         "contact.name": "contact_name",
+        "series.until": "series_until",
+        "series.every_days": "every_weeks",
+        "series.weekend_of_month": "weekend_of_month",
     }
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        if self.repeat.data and not self.series_until.data and not self.series_until.errors:
+            self.series_until.errors = [*self.series_until.errors, REQUIRED]
+            valid = False
+        return valid
+
+    def series_data(self) -> dict[str, Any] | None:
+        """The series the form asks for (the API's `series` shape), or None for one stay."""
+        until = parse_date(self.series_until.data)
+        if not self.repeat.data or until is None:
+            return None
+        if self.repeat.data == "weekend":
+            return {"weekend_of_month": int(self.weekend_of_month.data), "until": until}
+        return {"every_weeks": int(self.every_weeks.data), "until": until}
 
     def as_request_data(self) -> dict[str, Any]:
         """The body `care_requests.create_request` takes (the API's shape)."""
@@ -298,6 +360,8 @@ class RequestForm(FlaskForm):
             "funding": self.funding.data or "onbekend",
             "contact": {"name": self.contact_name.data or "", "mobile": self.contact_mobile.data},
             "consent": bool(self.consent.data),
+            "previous_request": (self.previous_request.data or "").strip() or None,
+            "series": self.series_data(),
         }
 
     def add_domain_errors(self, params: list[dict[str, str]]) -> list[str]:
