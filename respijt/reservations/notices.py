@@ -23,7 +23,7 @@ from sqlalchemy import select
 from respijt import clock
 from respijt.database import DbSession
 from respijt.messages import outbox
-from respijt.models import CareRequest, Location, Provider, Reservation
+from respijt.models import CareRequest, CareRequestStay, Location, Provider, Reservation
 from respijt.reservations import satisfaction
 from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
@@ -123,6 +123,10 @@ def reservation_changed(
         recipient = _recipient(session, reservation, party)
         if not recipient:
             continue
+        if template == "reservation_confirmed" and _series_confirmed(
+            session, reservation, recipient, now
+        ):
+            continue
         if context is None:
             context = reservation_context(reservation)
         message_context = dict(context)
@@ -138,6 +142,65 @@ def reservation_changed(
             region_id=region_of(reservation),
             now=now,
         )
+
+
+def _series_confirmed(
+    session: DbSession, reservation: Reservation, recipient: str, now: datetime
+) -> bool:
+    """A stay of a series was confirmed: one message names every confirmed stay of the series
+    (when one JA accepts them all, one SMS, not one per stay). Each confirmation in the same
+    transaction queues it again with the stays so far and withdraws the one before. False for a
+    reservation that is no series stay."""
+    if reservation.request_id is None or (
+        session.scalar(
+            select(CareRequestStay.id).where(CareRequestStay.reservation_id == reservation.id)
+        )
+        is None
+    ):
+        return False
+    confirmed = list(
+        session.scalars(
+            select(Reservation)
+            .join(CareRequestStay, CareRequestStay.reservation_id == Reservation.id)
+            .where(
+                CareRequestStay.request_id == reservation.request_id,
+                Reservation.status == CONFIRMED,
+            )
+            .order_by(Reservation.arrival, Reservation.id)
+        )
+    )
+    reference = session.scalar(
+        select(CareRequest.reference).where(CareRequest.id == reservation.request_id)
+    )
+
+    def key(count: int) -> str:
+        return f"request:{reservation.request_id}:series-confirmed:{now.isoformat()}:{count}"
+
+    outbox.skip_if_pending(
+        session,
+        key(len(confirmed) - 1),
+        "Niet verstuurd: vervangen door het bericht met alle bevestigde verblijven.",
+    )
+    outbox.queue(
+        session,
+        recipient=recipient,
+        template="reservation_series_confirmed",
+        context={
+            "reference": reference,
+            "stays": [
+                {
+                    "location": r.unit.location.name,
+                    "arrival": r.arrival.isoformat(),
+                    "departure": r.departure.isoformat(),
+                }
+                for r in confirmed
+            ],
+        },
+        dedupe_key=key(len(confirmed)),
+        region_id=region_of(reservation),
+        now=now,
+    )
+    return True
 
 
 def reservation_dates_changed(session: DbSession, reservation: Any, *, now: datetime) -> None:

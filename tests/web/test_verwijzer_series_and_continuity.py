@@ -115,6 +115,16 @@ def test_a_weekend_a_month_is_asked_offered_in_one_sms_and_accepted_with_one_ja(
     assert [r.status for r in reservations] == ["confirmed"] * 4
     assert care_request.status == "placed"
     assert [s.status for s in care_request.stays] == ["placed"] * 4
+    # One confirmation for the whole series, too.
+    to_contact = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.recipient == CONTACT,
+            OutboxMessage.status == "pending",
+            OutboxMessage.template.in_(["reservation_confirmed", "reservation_series_confirmed"]),
+        )
+    ).all()
+    assert [m.template for m in to_contact] == ["reservation_series_confirmed"]
+    assert "4 logeerbedden bevestigd" in to_contact[0].body
     confirms = db.session.scalars(
         select(AccessLog).where(AccessLog.action == "reservation.confirm")
     ).all()
