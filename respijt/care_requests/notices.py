@@ -28,7 +28,7 @@ from respijt.meldpunt import duty
 from respijt.meldpunt.notices import duty_recipient
 from respijt.messages import outbox
 from respijt.models import CareRequest, Reservation
-from respijt.reservations.notices import reservation_context
+from respijt.reservations.notices import reservation_context, stays_in_words
 from respijt.reservations.workflow import HELD
 
 # --- the request's status ----------------------------------------------------------------
@@ -122,14 +122,8 @@ def queue_series_offer(session: DbSession, care_request: Any, *, now: datetime) 
     deadlines = [r.expires_at for r in held if r.expires_at is not None]
     context: dict[str, Any] = {
         "reference": care_request.reference,
-        "stays": [
-            {
-                "location": r.unit.location.name,
-                "arrival": r.arrival.isoformat(),
-                "departure": r.departure.isoformat(),
-            }
-            for r in held
-        ],
+        "count": len(held),
+        "stays_text": stays_in_words(held),
         "deadline": min(deadlines).isoformat() if deadlines else None,
         "link": _request_link(care_request),
     }

@@ -144,6 +144,32 @@ def reservation_changed(
         )
 
 
+# A series' message names this many arrival dates, then "en N meer".
+STAYS_NAMED = 4
+
+
+def stays_in_words(reservations: list[Reservation]) -> str:
+    """The stays of a series, short enough for an SMS: "De Linde 5 mrt, 2 apr (2 nachten)";
+    per location when they are at several, at most STAYS_NAMED dates, then "en N meer"."""
+    by_location: dict[str, list[Reservation]] = {}
+    for reservation in reservations:
+        by_location.setdefault(reservation.unit.location.name, []).append(reservation)
+    parts, named = [], 0
+    for name, stays in by_location.items():
+        dates = [outbox.format_date_nl(r.arrival) for r in stays[: max(STAYS_NAMED - named, 0)]]
+        named += len(dates)
+        if dates:
+            parts.append(f"{name} {', '.join(dates)}")
+    text = "; ".join(parts)
+    if len(reservations) > named:
+        text += f" en {len(reservations) - named} meer"
+    nights = {r.nights for r in reservations}
+    if len(nights) == 1:
+        count = nights.pop()
+        text += f" (telkens {count} {'nacht' if count == 1 else 'nachten'})"
+    return text
+
+
 def _series_confirmed(
     session: DbSession, reservation: Reservation, recipient: str, now: datetime
 ) -> bool:
@@ -187,14 +213,8 @@ def _series_confirmed(
         template="reservation_series_confirmed",
         context={
             "reference": reference,
-            "stays": [
-                {
-                    "location": r.unit.location.name,
-                    "arrival": r.arrival.isoformat(),
-                    "departure": r.departure.isoformat(),
-                }
-                for r in confirmed
-            ],
+            "count": len(confirmed),
+            "stays_text": stays_in_words(confirmed),
         },
         dedupe_key=key(len(confirmed)),
         region_id=region_of(reservation),

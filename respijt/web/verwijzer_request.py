@@ -37,12 +37,6 @@ from respijt.web.meldpunt import request_page_context
 from respijt.web.security import current_principal, login_required
 
 PURPOSE = "zorgbemiddeling"
-STAY_LABELS = {
-    "open": "Nog geen plek",
-    "offered": "Aanbod gedaan",
-    "placed": "Geplaatst",
-    "unplaced": "Geen plek gevonden",
-}
 
 
 class HoldForm(ActionForm):
@@ -127,7 +121,6 @@ def _render(context: dict[str, Any], status: int = 200, **forms: Any) -> Respons
         held=[o for o in offers if o.status == HELD],
         labels=REQUEST_LABELS,
         reservation_labels=RESERVATION_LABELS,
-        stay_labels=STAY_LABELS,
         action_form=ActionForm(),
         dates_form=forms.get("dates_form") or DatesForm(formdata=None),
         dates_for=forms.get("dates_for"),
@@ -244,11 +237,15 @@ def verwijzer_hold_series(reference: str) -> ResponseReturnValue:
     except DomainError as exc:
         flash(exc.detail, "fout")
     else:
-        text = f"{outcome['held']} verblijf/verblijven vastgehouden."
+        text = f"{_stays(outcome['held'])} vastgehouden."
         if outcome["unplaced"]:
-            text += f" Voor {outcome['unplaced']} verblijf/verblijven is nu geen plek."
+            text += f" Voor {_stays(outcome['unplaced'])} is nu geen plek."
         flash(text, "info")
     return redirect(_page(reference), code=303)
+
+
+def _stays(count: int) -> str:
+    return "1 verblijf" if count == 1 else f"{count} verblijven"
 
 
 @blp.route(

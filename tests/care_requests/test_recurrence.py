@@ -47,3 +47,20 @@ def test_a_long_series_is_capped_and_stored_rules_read_back():
     assert stored_rule("month:-1", 28) == SeriesRule("month", -1)
     assert stored_rule(None, 28) == SeriesRule("days", 28)
     assert stored_rule(None, None) is None
+
+
+def test_the_stays_of_a_series_in_a_few_words():
+    from types import SimpleNamespace
+
+    from respijt.reservations.notices import stays_in_words
+
+    def stay(place: str, day: date, nights: int = 2) -> SimpleNamespace:
+        unit = SimpleNamespace(location=SimpleNamespace(name=place))
+        return SimpleNamespace(unit=unit, arrival=day, nights=nights)
+
+    months = [stay("De Linde", date(2027, m, 5)) for m in range(3, 10)]
+    assert stays_in_words(months) == (
+        "De Linde 5 mrt, 5 apr, 5 mei, 5 jun en 3 meer (telkens 2 nachten)"
+    )
+    mixed = [stay("De Linde", date(2027, 3, 5)), stay("Het Veer", date(2027, 4, 2), 3)]
+    assert stays_in_words(mixed) == "De Linde 5 mrt; Het Veer 2 apr"  # type: ignore[arg-type]
