@@ -265,3 +265,28 @@ def test_the_meldpunt_links_by_reference_and_birth_year(client, db, make, place)
     assert right.status_code == 303, right.get_data(as_text=True)[-2000:]
     new = db.session.scalars(select(CareRequest).order_by(CareRequest.id.desc())).first()
     assert new.previous_request_id == earlier.id
+
+
+def test_the_family_links_on_the_public_form_from_the_same_mobile(client, db, make, place):
+    verwijzer = make.user("verwijzer")
+    earlier = _stayed_at(db, verwijzer, place, place["other"])  # contact 06 12345678
+    arrival = (clock.today() + timedelta(days=20)).isoformat()
+    departure = (clock.today() + timedelta(days=22)).isoformat()
+    data = _form(
+        client,
+        "/aanvragen",
+        arrival=arrival,
+        departure=departure,
+        requester="mantelzorger",
+        previous_request=earlier.reference,
+    )
+    other_phone = client.post("/aanvragen", data=data)  # 06 87654321: not the earlier contact
+    assert other_phone.status_code == 422
+    html = other_phone.get_data(as_text=True)
+    assert re.search(r'id="previous_request-error">.*Onbekende eerdere aanvraag', html, re.S)
+    assert f'value="{earlier.reference}"' in html
+    data["csrf_token"] = csrf_token(client, "/aanvragen")
+    same_phone = client.post("/aanvragen", data={**data, "contact_mobile": "06 12345678"})
+    assert same_phone.status_code == 303, same_phone.get_data(as_text=True)[-2000:]
+    new = db.session.scalars(select(CareRequest).order_by(CareRequest.id.desc())).first()
+    assert new.previous_request_id == earlier.id and new.caller_role == "public"
