@@ -10,6 +10,7 @@ refusal is logged afterwards in its own (`edge.transaction_logging_refusal`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
@@ -130,28 +131,50 @@ def _render(context: dict[str, Any], status: int = 200, **forms: Any) -> Respons
     ), status
 
 
+def _read_page(caller: Caller, reference: str) -> dict[str, Any]:
+    """The page's context, its read logged (a request not visible to the caller: 404)."""
+    try:
+        context: dict[str, Any] = _logged(
+            caller, reference, "read", lambda: _context(caller, reference)
+        )
+    except NotFound:
+        abort(404)
+    return context
+
+
 @blp.route("/verwijzer/aanvragen/<reference>")
 @login_required("verwijzer")
 def verwijzer_request(reference: str) -> ResponseReturnValue:
-    caller = _caller()
-    try:
-        context = _logged(caller, reference, "read", lambda: _context(caller, reference))
-    except NotFound:
-        abort(404)
-    return _render(context)
+    return _render(_read_page(_caller(), reference))
 
 
-def _act(caller: Caller, reference: str, work: Any, done: str) -> ResponseReturnValue:
-    """Run one change of the request and go back to its page with what happened."""
+def _change(caller: Caller, reference: str, work: Any) -> Any:
+    """Run one change of the request, its access logged (not visible to the caller: 404)."""
     try:
-        _logged(caller, reference, "change", work)
+        return _logged(caller, reference, "change", work)
     except NotFound:
         abort(404)
+
+
+def _act(
+    caller: Caller, reference: str, work: Any, done: str | Callable[[], str]
+) -> ResponseReturnValue:
+    """Run one change of the request and go back to its page with what happened (`done`, or
+    what it says once `work` has run)."""
+    try:
+        _change(caller, reference, work)
     except DomainError as exc:
         flash(exc.detail, "fout")
     else:
-        flash(done, "info")
+        flash(done if isinstance(done, str) else done(), "info")
     return redirect(_page(reference), code=303)
+
+
+def _action_caller() -> Caller:
+    """The verwijzer behind a button's POST; a missing or wrong CSRF token is 400."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return _caller()
 
 
 def _settings() -> dict[str, Any]:
@@ -209,9 +232,7 @@ def verwijzer_hold(reference: str) -> ResponseReturnValue:
 @login_required("verwijzer")
 def verwijzer_hold_series(reference: str) -> ResponseReturnValue:
     """Hold a place for every open stay of a series, preferring one location."""
-    caller = _caller()
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    caller = _action_caller()
     outcome: dict[str, int] = {}
 
     def work() -> None:
@@ -230,18 +251,13 @@ def verwijzer_hold_series(reference: str) -> ResponseReturnValue:
             _log_reservation(caller, found, reservation, "reservation.create")
         outcome.update(held=len(result.held), unplaced=len(result.unplaced))
 
-    try:
-        _logged(caller, reference, "change", work)
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(exc.detail, "fout")
-    else:
+    def done() -> str:
         text = f"{_stays(outcome['held'])} vastgehouden."
         if outcome["unplaced"]:
             text += f" Voor {_stays(outcome['unplaced'])} is nu geen plek."
-        flash(text, "info")
-    return redirect(_page(reference), code=303)
+        return text
+
+    return _act(caller, reference, work, done)
 
 
 def _stays(count: int) -> str:
@@ -254,13 +270,9 @@ def _stays(count: int) -> str:
 @login_required("verwijzer")
 def verwijzer_accept(reference: str, reservation_id: int) -> ResponseReturnValue:
     """Accept an offer on behalf of the client (`answers.accept_offer`)."""
-    caller = _caller()
-    if not ActionForm().validate_on_submit():
-        abort(400)
 
-    def work() -> None:
-        found = _load(caller, reference, "change")
-        reservation = answers.accept_offer(
+    def accept(found: CareRequest, caller: Caller) -> Reservation:
+        return answers.accept_offer(
             db.session,
             found,
             reservation_id,
@@ -268,36 +280,57 @@ def verwijzer_accept(reference: str, reservation_id: int) -> ResponseReturnValue
             now=clock.now(),
             provider_confirm_hours=current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
         )
-        _log_reservation(caller, found, reservation, "reservation.confirm")
 
-    return _act(caller, reference, work, "Het aanbod is aangenomen namens de cliënt.")
+    return _answer(
+        reference, accept, "reservation.confirm", "Het aanbod is aangenomen namens de cliënt."
+    )
 
 
 @blp.route("/verwijzer/aanvragen/<reference>/aanbod/<int:reservation_id>/afslaan", methods=["POST"])
 @login_required("verwijzer")
 def verwijzer_decline(reference: str, reservation_id: int) -> ResponseReturnValue:
     """Decline an offer: the bed is freed and the search goes on."""
-    caller = _caller()
-    if not ActionForm().validate_on_submit():
-        abort(400)
+
+    def decline(found: CareRequest, caller: Caller) -> Reservation:
+        return answers.decline_offer(
+            db.session, found, reservation_id, caller=caller, now=clock.now()
+        )
+
+    return _answer(
+        reference, decline, "reservation.cancel", "Het aanbod is afgeslagen; we zoeken verder."
+    )
+
+
+def _answer(
+    reference: str,
+    answer: Callable[[CareRequest, Caller], Reservation],
+    log_action: str,
+    done: str,
+) -> ResponseReturnValue:
+    """Answer an offer on behalf of the client (a button's POST), the reservation's own row
+    logged as `log_action`, and back to the page."""
+    caller = _action_caller()
 
     def work() -> None:
         found = _load(caller, reference, "change")
-        reservation = answers.decline_offer(
-            db.session, found, reservation_id, caller=caller, now=clock.now()
-        )
-        _log_reservation(caller, found, reservation, "reservation.cancel")
+        _log_reservation(caller, found, answer(found, caller), log_action)
 
-    return _act(caller, reference, work, "Het aanbod is afgeslagen; we zoeken verder.")
+    return _act(caller, reference, work, done)
+
+
+def _offer(
+    caller: Caller, reference: str, reservation_id: int, step: str
+) -> tuple[CareRequest, Reservation]:
+    """The request and its offer or stay, once the workflow lets the caller take `step`."""
+    found = _load(caller, reference, "change")
+    reservation = access.get_offer(db.session, found, reservation_id)
+    workflow.ensure_may(caller.role, workflow.reservation_action(step, reservation.status))
+    return found, reservation
 
 
 def _rerender(caller: Caller, reference: str, **forms: Any) -> ResponseReturnValue:
     """The page again with the form's errors beside its fields (nothing typed is lost)."""
-    try:
-        context = _logged(caller, reference, "read", lambda: _context(caller, reference))
-    except NotFound:
-        abort(404)
-    return _render(context, 422, **forms)
+    return _render(_read_page(caller, reference), 422, **forms)
 
 
 @blp.route("/verwijzer/aanvragen/<reference>/aanbod/<int:reservation_id>/data", methods=["POST"])
@@ -320,9 +353,7 @@ def verwijzer_change_dates(reference: str, reservation_id: int) -> ResponseRetur
     assert arrival is not None and departure is not None
 
     def work() -> None:
-        found = _load(caller, reference, "change")
-        reservation = access.get_offer(db.session, found, reservation_id)
-        workflow.ensure_may(caller.role, workflow.reservation_action("dates", reservation.status))
+        found, reservation = _offer(caller, reference, reservation_id, "dates")
         steps.change_dates(
             db.session,
             reservation,
@@ -335,9 +366,7 @@ def verwijzer_change_dates(reference: str, reservation_id: int) -> ResponseRetur
         _log_reservation(caller, found, reservation, "reservation.change_dates")
 
     try:
-        _logged(caller, reference, "change", work)
-    except NotFound:
-        abort(404)
+        _change(caller, reference, work)
     except DomainError as exc:
         form.departure.errors = [exc.detail]
         return _rerender(caller, reference, dates_form=form, dates_for=reservation_id)
@@ -363,9 +392,7 @@ def verwijzer_cancel_stay(reference: str, reservation_id: int) -> ResponseReturn
         return _rerender(caller, reference, reason_form=form, reason_for=reservation_id)
 
     def work() -> None:
-        found = _load(caller, reference, "change")
-        reservation = access.get_offer(db.session, found, reservation_id)
-        workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
+        found, reservation = _offer(caller, reference, reservation_id, "cancel")
         steps.cancel(
             db.session,
             reservation,
