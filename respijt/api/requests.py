@@ -44,8 +44,9 @@ from respijt.care_requests import links as request_links
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import (
     create_logged_request,
+    get_logged_request,
     log_request_access,
-    reference_as_logged,
+    refusal_logger,
 )
 from respijt.care_requests.common import PUBLIC, link_caller
 from respijt.care_requests.option_facts import option_facts
@@ -106,29 +107,17 @@ def request_caller(reference: str) -> Caller:
 
 def _load(caller: Caller, reference: str, action: str) -> CareRequest:
     """The visible request, its access logged in this transaction (refusals: `_logged`)."""
-    found = access.get_request(db.session, caller, reference, clock.now())
-    log_request_access(
-        db.session, action=action, caller=caller, reference=found.reference, outcome="granted"
-    )
+    found = get_logged_request(db.session, caller, reference, action=action, now=clock.now())
     if g.get("request_link_by_sms"):
         choices.link_opened(found, now=clock.now())
     return found
 
 
 def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
-    """Run `work`; a refusal rolls back its transaction (and the granted row with it), so the
-    refusal is logged afterwards in its own: each access leaves exactly one row."""
-
-    def log_refusal(outcome: str) -> None:
-        log_request_access(
-            db.session,
-            action=action,
-            caller=caller,
-            reference=reference_as_logged(reference),
-            outcome=outcome,
-        )
-
-    return edge.transaction_logging_refusal(work, log_refusal)
+    """Run `work`; a refusal is logged afterwards in its own transaction (`refusal_logger`)."""
+    return edge.transaction_logging_refusal(
+        work, refusal_logger(db.session, caller=caller, reference=reference, action=action)
+    )
 
 
 # --- views ----------------------------------------------------------------------------------

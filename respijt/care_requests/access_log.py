@@ -7,13 +7,13 @@ coordinator sees the log of their own regions).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from respijt.care_requests import common, intake
+from respijt.care_requests import access, common, intake
 from respijt.database import DbSession
 from respijt.models import CareRequest, Location, Municipality, Reservation, Unit
 from respijt.people.caller import Caller
@@ -78,6 +78,37 @@ def log_request_access(
         source=None,
         region_id=region_id,
     )
+
+
+def get_logged_request(
+    session: DbSession, caller: Caller, reference: str, *, action: str, now: datetime
+) -> CareRequest:
+    """The request as the caller may see it (`access.get_request`: else NotFound), its access
+    logged as granted in the same transaction (a refusal: `refusal_logger`)."""
+    found = access.get_request(session, caller, reference, now)
+    log_request_access(
+        session, action=action, caller=caller, reference=found.reference, outcome="granted"
+    )
+    return found
+
+
+def refusal_logger(
+    session: DbSession, *, caller: Caller, reference: str, action: str
+) -> Callable[[str], None]:
+    """What logs a refused access to the request `reference` (as typed), with its outcome: a
+    refusal rolls back the face's transaction (and the granted row with it), so the face logs
+    it afterwards in its own (`edge.transaction_logging_refusal`); one row per access."""
+
+    def log_refusal(outcome: str) -> None:
+        log_request_access(
+            session,
+            action=action,
+            caller=caller,
+            reference=reference_as_logged(reference),
+            outcome=outcome,
+        )
+
+    return log_refusal
 
 
 def log_requests_shown(

@@ -21,7 +21,7 @@ from wtforms.validators import Length
 from respijt import clock, edge
 from respijt.care_requests import access, answers, lifecycle, series
 from respijt.care_requests import offers as request_offers
-from respijt.care_requests.access_log import log_request_access, reference_as_logged
+from respijt.care_requests.access_log import get_logged_request, refusal_logger
 from respijt.care_requests.workflow import REQUEST_LABELS
 from respijt.errors import DomainError, NotFound
 from respijt.extensions import db
@@ -69,24 +69,13 @@ def _page(reference: str) -> str:
 
 
 def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
-    def log_refusal(outcome: str) -> None:
-        log_request_access(
-            db.session,
-            action=action,
-            caller=caller,
-            reference=reference_as_logged(reference),
-            outcome=outcome,
-        )
-
-    return edge.transaction_logging_refusal(work, log_refusal)
+    return edge.transaction_logging_refusal(
+        work, refusal_logger(db.session, caller=caller, reference=reference, action=action)
+    )
 
 
 def _load(caller: Caller, reference: str, action: str) -> CareRequest:
-    found = access.get_request(db.session, caller, reference, clock.now())
-    log_request_access(
-        db.session, action=action, caller=caller, reference=found.reference, outcome="granted"
-    )
-    return found
+    return get_logged_request(db.session, caller, reference, action=action, now=clock.now())
 
 
 def _log_reservation(
