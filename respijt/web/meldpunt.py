@@ -26,9 +26,9 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from respijt import clock, edge
-from respijt.care_requests import access, answers, choices, common, summary
+from respijt.care_requests import access, answers, choices, summary
 from respijt.care_requests import offers as request_offers
-from respijt.care_requests.access_log import PURPOSE, log_request_access
+from respijt.care_requests.access_log import PURPOSE, get_logged_request, refusal_logger
 from respijt.care_requests.option_facts import option_facts
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.errors import DomainError, Forbidden, NotFound
@@ -42,12 +42,13 @@ from respijt.models import (
 )
 from respijt.people.caller import Caller
 from respijt.privacy import access_log as privacy
-from respijt.reservations import fast_hold, workflow
+from respijt.reservations import fast_hold
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving.input_limits import parse_id
 from respijt.web import blp
 from respijt.web.forms import URGENCY_CHOICES, ActionForm, OneOf, RequestForm, parse_date, required
 from respijt.web.public import municipality_choices, regions_with_municipalities
+from respijt.web.request_pages import HoldForm, hold_place
 from respijt.web.request_submission import submit_request
 from respijt.web.security import current_principal, login_required
 
@@ -88,12 +89,6 @@ class NoteForm(ActionForm):
         "Overdrachtsnotitie (geen medische gegevens)",
         validators=[required(), Length(max=2000, message="Hooguit 2000 tekens.")],
     )
-
-
-class HoldForm(ActionForm):
-    unit_id = StringField(validators=[required()])
-    arrival = StringField(validators=[required()])
-    departure = StringField(validators=[required()])
 
 
 def _stale_after() -> int:
@@ -152,17 +147,9 @@ def _log_reservation(caller: Caller, reservation: Reservation, action: str) -> N
 
 def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
     """Run `work`; a refusal is logged in its own transaction (one row per access)."""
-
-    def log_refusal(outcome: str) -> None:
-        log_request_access(
-            db.session,
-            action=action,
-            caller=caller,
-            reference=common.normalise_reference(reference),
-            outcome=outcome,
-        )
-
-    return edge.transaction_logging_refusal(work, log_refusal)
+    return edge.transaction_logging_refusal(
+        work, refusal_logger(db.session, caller=caller, reference=reference, action=action)
+    )
 
 
 def _local_day_start(day: date) -> datetime:
@@ -235,10 +222,7 @@ def meldpunt_request(reference: str) -> ResponseReturnValue:
     now = clock.now()
 
     def work() -> dict[str, Any]:
-        found = access.get_request(db.session, caller, reference, now)
-        log_request_access(
-            db.session, action="read", caller=caller, reference=found.reference, outcome="granted"
-        )
+        found = get_logged_request(db.session, caller, reference, action="read", now=now)
         return request_page_context(found, caller, now)
 
     try:
@@ -258,23 +242,12 @@ def meldpunt_hold(reference: str) -> ResponseReturnValue:
     if not form.validate_on_submit() or arrival is None or departure is None or unit_id is None:
         flash("Kies een passende plek uit de lijst.", "fout")
         return redirect(url_for("web.meldpunt_request", reference=reference), code=303)
-    config = current_app.config
 
     def work() -> None:
         now = clock.now()
         found = access.get_request(db.session, caller, reference, now)
-        workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
-        reservation, _ = request_offers.offer_bed(
-            db.session,
-            found,
-            unit_id=unit_id,
-            arrival=arrival,
-            departure=departure,
-            caller=caller,
-            now=now,
-            today=clock.today(),
-            hold_minutes=config["RESPIJT_OFFER_HOURS"] * 60,
-            provider_confirm_hours=config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+        reservation = hold_place(
+            found, caller, unit_id=unit_id, arrival=arrival, departure=departure, now=now
         )
         _log_reservation(caller, reservation, "reservation.create")
 

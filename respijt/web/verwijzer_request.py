@@ -20,7 +20,6 @@ from wtforms.validators import Length
 
 from respijt import clock, edge
 from respijt.care_requests import access, answers, lifecycle, series
-from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import get_logged_request, refusal_logger
 from respijt.care_requests.workflow import REQUEST_LABELS
 from respijt.errors import DomainError, NotFound
@@ -35,15 +34,10 @@ from respijt.web import blp
 from respijt.web.format import long_date
 from respijt.web.forms import ActionForm, parse_date, required
 from respijt.web.meldpunt import request_page_context
+from respijt.web.request_pages import HoldForm, hold_place, hold_settings
 from respijt.web.security import current_principal, login_required
 
 PURPOSE = "zorgbemiddeling"
-
-
-class HoldForm(ActionForm):
-    unit_id = StringField(validators=[required()])
-    arrival = StringField(validators=[required()])
-    departure = StringField(validators=[required()])
 
 
 class DatesForm(ActionForm):
@@ -166,14 +160,6 @@ def _action_caller() -> Caller:
     return _caller()
 
 
-def _settings() -> dict[str, Any]:
-    config = current_app.config
-    return {
-        "hold_minutes": config["RESPIJT_OFFER_HOURS"] * 60,
-        "provider_confirm_hours": config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
-    }
-
-
 @blp.route("/verwijzer/aanvragen/<reference>/vasthouden", methods=["POST"])
 @login_required("verwijzer")
 def verwijzer_hold(reference: str) -> ResponseReturnValue:
@@ -194,17 +180,8 @@ def verwijzer_hold(reference: str) -> ResponseReturnValue:
     def work() -> None:
         now = clock.now()
         found = _load(caller, reference, "change")
-        workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
-        reservation, _ = request_offers.offer_bed(
-            db.session,
-            found,
-            unit_id=unit_id,
-            arrival=arrival,
-            departure=departure,
-            caller=caller,
-            now=now,
-            today=clock.today(),
-            **_settings(),
+        reservation = hold_place(
+            found, caller, unit_id=unit_id, arrival=arrival, departure=departure, now=now
         )
         _log_reservation(caller, found, reservation, "reservation.create")
 
@@ -234,7 +211,7 @@ def verwijzer_hold_series(reference: str) -> ResponseReturnValue:
             now=clock.now(),
             today=clock.today(),
             stale_after_hours=int(current_app.config["RESPIJT_STALE_AFTER_HOURS"]),
-            **_settings(),
+            **hold_settings(),
         )
         for reservation in result.held:
             _log_reservation(caller, found, reservation, "reservation.create")
