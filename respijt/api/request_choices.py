@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from respijt import clock
 from respijt.api.request_schemas import ChoiceInput, request_dict
-from respijt.api.requests import LINK_HEADER, LINK_SECURITY, blp, change_request
+from respijt.api.requests import LINK_HEADER, LINK_SECURITY, blp, change_request, offer_step
 from respijt.api.schemas import ReasonInput
 from respijt.api.security import credentials_required
 from respijt.care_requests import choices, stays
@@ -64,17 +64,10 @@ def choose(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 def cancel_stay(data: dict[str, Any], reference: str, reservation_id: int) -> ResponseReturnValue:
     """Bevestigd verblijf annuleren (met reden), tot het ingestelde moment voor de aankomst;
     de aanbieder krijgt bericht."""
-
-    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
-        stays.cancel_stay(
-            db.session,
-            care_request,
-            reservation_id,
-            caller=caller,
-            now=clock.now(),
-            reason=data.get("reason"),
-            cancel_hours=int(current_app.config["RESPIJT_FAMILY_CANCEL_HOURS"]),
-        )
-        return request_dict(care_request)
-
-    return change_request(reference, action)
+    return offer_step(
+        reference,
+        reservation_id,
+        stays.cancel_stay,
+        reason=data.get("reason"),
+        cancel_hours=int(current_app.config["RESPIJT_FAMILY_CANCEL_HOURS"]),
+    )

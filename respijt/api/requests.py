@@ -8,6 +8,7 @@ Every read and change goes through `log_request_access()` (NEN 7513).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -327,6 +328,19 @@ def _change(reference: str, action: Any) -> ResponseReturnValue:
     return jsonify(_logged(caller, reference, "change", work))
 
 
+def offer_step(
+    reference: str, reservation_id: int, step: Callable[..., object], **settings: Any
+) -> ResponseReturnValue:
+    """A step on one offer or stay of the request (accept, decline, cancel): `step(session,
+    request, reservation_id, caller=…, now=…, **settings)`; answered with the request."""
+
+    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
+        step(db.session, care_request, reservation_id, caller=caller, now=clock.now(), **settings)
+        return request_dict(care_request)
+
+    return _change(reference, action)
+
+
 @blp.route("/requests/<reference>/preference", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(PreferenceInput)
@@ -351,20 +365,12 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 @blp.doc(security=_security)
 def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod aannemen: de vastgehouden plek wordt bevestigd (of wacht op de aanbieder)."""
-    hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
-
-    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
-        answers.accept_offer(
-            db.session,
-            care_request,
-            reservation_id,
-            caller=caller,
-            now=clock.now(),
-            provider_confirm_hours=hours,
-        )
-        return request_dict(care_request)
-
-    return _change(reference, action)
+    return offer_step(
+        reference,
+        reservation_id,
+        answers.accept_offer,
+        provider_confirm_hours=current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+    )
 
 
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/decline", methods=["POST"])
@@ -374,19 +380,7 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
 @blp.doc(security=_security)
 def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod afslaan: de plek komt vrij en de aanvraag gaat terug naar het zoeken."""
-
-    def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
-        answers.decline_offer(
-            db.session,
-            care_request,
-            reservation_id,
-            caller=caller,
-            now=clock.now(),
-            reason=data.get("reason"),
-        )
-        return request_dict(care_request)
-
-    return _change(reference, action)
+    return offer_step(reference, reservation_id, answers.decline_offer, reason=data.get("reason"))
 
 
 @blp.route("/requests/<reference>/withdraw", methods=["POST"])

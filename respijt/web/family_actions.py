@@ -14,7 +14,7 @@ from respijt.models import CareRequest
 from respijt.people.caller import Caller
 from respijt.serving.input_limits import parse_id
 from respijt.web import blp
-from respijt.web.requester import act_on_linked_request
+from respijt.web.requester import act_on_linked_offer, act_on_linked_request
 
 
 @blp.route("/mijn-aanvraag/kiezen", methods=["POST"])
@@ -46,17 +46,10 @@ def choose_option() -> ResponseReturnValue:
 def cancel_stay(reservation_id: int) -> ResponseReturnValue:
     reason = (request.form.get("reason") or "").strip()[:300]
 
-    def step(care_request: CareRequest, caller: Caller) -> None:
-        stays.cancel_stay(
-            db.session,
-            care_request,
-            reservation_id,
-            caller=caller,
-            now=clock.now(),
-            reason=reason,
-            cancel_hours=int(current_app.config["RESPIJT_FAMILY_CANCEL_HOURS"]),
-        )
-
-    return act_on_linked_request(
-        step, "Het logeren is geannuleerd. De logeerlocatie krijgt bericht."
+    return act_on_linked_offer(
+        reservation_id,
+        stays.cancel_stay,
+        "Het logeren is geannuleerd. De logeerlocatie krijgt bericht.",
+        reason=reason,
+        cancel_hours=int(current_app.config["RESPIJT_FAMILY_CANCEL_HOURS"]),
     )

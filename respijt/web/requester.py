@@ -7,6 +7,7 @@ the history. Every read and change of the request is logged (`log_request_access
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -248,31 +249,33 @@ def act_on_linked_request(step: Any, done: str) -> ResponseReturnValue:
     return redirect(url_for("web.my_request"), code=303)
 
 
+def act_on_linked_offer(
+    reservation_id: int, step: Callable[..., object], done: str, **settings: Any
+) -> ResponseReturnValue:
+    """A step on one offer or stay of the linked request (accept, decline, cancel):
+    `step(session, request, reservation_id, caller=…, now=…, **settings)`."""
+
+    def run(care_request: CareRequest, caller: Caller) -> None:
+        step(db.session, care_request, reservation_id, caller=caller, now=clock.now(), **settings)
+
+    return act_on_linked_request(run, done)
+
+
 @blp.route("/mijn-aanvraag/aanbod/<int:reservation_id>/aannemen", methods=["POST"])
 def accept_offer(reservation_id: int) -> ResponseReturnValue:
-    hours = current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"]
-
-    def step(care_request: CareRequest, caller: Caller) -> None:
-        answers.accept_offer(
-            db.session,
-            care_request,
-            reservation_id,
-            caller=caller,
-            now=clock.now(),
-            provider_confirm_hours=hours,
-        )
-
-    return act_on_linked_request(step, "U hebt het aanbod aangenomen.")
+    return act_on_linked_offer(
+        reservation_id,
+        answers.accept_offer,
+        "U hebt het aanbod aangenomen.",
+        provider_confirm_hours=current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
+    )
 
 
 @blp.route("/mijn-aanvraag/aanbod/<int:reservation_id>/afslaan", methods=["POST"])
 def decline_offer(reservation_id: int) -> ResponseReturnValue:
-    def step(care_request: CareRequest, caller: Caller) -> None:
-        answers.decline_offer(
-            db.session, care_request, reservation_id, caller=caller, now=clock.now()
-        )
-
-    return act_on_linked_request(step, "U hebt het aanbod afgeslagen. We zoeken verder.")
+    return act_on_linked_offer(
+        reservation_id, answers.decline_offer, "U hebt het aanbod afgeslagen. We zoeken verder."
+    )
 
 
 @blp.route("/mijn-aanvraag/intrekken", methods=["POST"])
