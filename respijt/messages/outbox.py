@@ -155,6 +155,11 @@ def queue(
         "error_code": None if number else NOT_A_MOBILE,
         "last_error": None if number else "Niet verstuurd: geen geldig mobiel nummer.",
     }
+    return _insert_once(session, values)
+
+
+def _insert_once(session: DbSession, values: dict[str, Any]) -> bool:
+    """Insert the outbox row unless one with its dedupe key exists. True if it was new."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
@@ -194,15 +199,7 @@ def record_undeliverable(
         "last_error": "Niet verstuurd: geen mobiel nummer en geen e-mailadres bekend "
         "voor dienst, achterwacht of coördinator.",
     }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
-    )
-    return session.execute(statement).first() is not None
+    return _insert_once(session, values)
 
 
 def _undelivered_alert(since: datetime) -> Any:
