@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.beds.registry import is_stale
 from respijt.care_requests.workflow import (
     REQUEST_EXPIRED,
@@ -381,8 +381,7 @@ def flatten(figures: dict[str, Any], decimal_comma: bool = False) -> list[tuple[
         elif isinstance(value, bool):
             rows.append((path, "ja" if value else "nee"))
         elif isinstance(value, float):
-            text = repr(value)
-            rows.append((path, text.replace(".", ",") if decimal_comma else text))
+            rows.append((path, formatting.csv_number(value, comma=decimal_comma)))
         else:
             rows.append((path, str(value)))
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.database import DbSession
 from respijt.messages import delivery
 from respijt.messages.backends import SendResult
@@ -52,20 +52,16 @@ NO_RECIPIENT = "no_recipient"
 UNDELIVERED_STATUSES = ("failed", "undelivered", "skipped")
 # How far back /health looks for alerts that reached nobody.
 ALERT_WINDOW = timedelta(days=7)
-MONTHS_NL = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
 def format_date_nl(value: str | date) -> str:
-    """'2026-12-04' → '4 dec'. Short, so an SMS stays one segment."""
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day.day} {MONTHS_NL[day.month - 1]}"
+    """'2026-12-04' → '4 dec'. Short, so an SMS stays one segment (formatting.day_month)."""
+    return formatting.day_month(value)
 
 
 def format_datetime_nl(value: str | datetime) -> str:
-    """A UTC instant as local wall-clock time: '4 dec 14:30'."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.astimezone(clock.LOCAL_TZ)
-    return f"{format_date_nl(local.date())} {local:%H:%M}"
+    """A UTC instant as local wall-clock time: '4 dec 14:30' (formatting.sms_datetime)."""
+    return formatting.sms_datetime(value)
 
 
 _env = jinja2.Environment(

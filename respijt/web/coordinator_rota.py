@@ -15,7 +15,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock, edge
+from respijt import clock, edge, formatting
 from respijt.errors import DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.meldpunt import changes, generation, notices
@@ -49,7 +49,7 @@ def _shift_holidays(shift: RotaShift, names: dict[date, str]) -> list[str]:
         if noon >= shift.ends_at:
             return found
         if noon >= shift.starts_at and day in names:
-            found.append(f"{names[day]} ({day.day}-{day.month})")
+            found.append(f"{names[day]} ({formatting.day_month(day)})")
         day += timedelta(days=1)
 
 

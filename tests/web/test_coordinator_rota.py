@@ -177,4 +177,4 @@ def test_public_holidays_are_marked_in_the_rota(client, db, make):
     text = _text(html)
     assert "Feestdagen in deze periode" in text
     assert f"25 december {year}: Eerste kerstdag" in text
-    assert "Feestdag: Eerste kerstdag (25-12), Tweede kerstdag (26-12)" in text
+    assert "Feestdag: Eerste kerstdag (25 dec), Tweede kerstdag (26 dec)" in text
