@@ -68,12 +68,13 @@ def nights(count: int) -> str:
 
 def csv_number(value: float | int | None, digits: int | None = None, *, comma: bool = True) -> str:
     """A number for a CSV cell: no thousands separator; a decimal comma (or a point with
-    `comma=False`, the API's CSV default). `digits=None` keeps every digit the value has.
+    `comma=False`, the API's CSV default). `digits=None` keeps every digit the value has, and
+    a float at least one decimal (8.0 → '8,0', as Python writes it).
     None → '' (an empty cell)."""
     if value is None:
         return ""
     if digits is None:
-        pattern = "0.################" if isinstance(value, float) else "0"
+        pattern = "0.0###############" if isinstance(value, float) else "0"
     else:
         pattern = _digits_pattern(digits, False)
     return format_decimal(value, format=pattern, locale=LOCALE if comma else "en")

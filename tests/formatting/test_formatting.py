@@ -160,6 +160,8 @@ def test_csv_number_has_no_grouping_and_keeps_digits() -> None:
     assert fmt.csv_number(12345.7, comma=False) == "12345.7"
     assert fmt.csv_number(1 / 3) == "0,3333333333333333"
     assert fmt.csv_number(1234567) == "1234567"
+    assert fmt.csv_number(8.0) == "8,0"
+    assert fmt.csv_number(-0.25) == "-0,25"
     assert fmt.csv_number(0.5, 4) == "0,5000"
     assert fmt.csv_number(0.5, 4, comma=False) == "0.5000"
     assert fmt.csv_number(-2.25, 1) == "-2,2"
