@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -30,8 +31,10 @@ MONTHS_LONG = (
 )
 
 
+@lru_cache(maxsize=1024)
 def short_date(value: str | date) -> str:
-    """'2026-12-04' → 'vr 4 dec' (formatting.date_short, cached there)."""
+    """'2026-12-04' → 'vr 4 dec' (formatting.date_short). Cached: a search page writes the same
+    nights for every unit."""
     return formatting.date_short(value)
 
 

@@ -20,6 +20,7 @@ The dataset (March 2027, Delft GM0503 unless noted):
 
 from __future__ import annotations
 
+
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -323,6 +324,10 @@ def test_monthly_report_page_is_printable_and_the_same_for_every_municipality(cl
     assert '<th scope="row">Pool Zorg</th><td class="num">–</td>' in html
     assert 'ELV (zorgverzekeraar)</th><td class="num">4</td>' in html
     assert html.count("<caption>") == 8
+    # Figures and the time through respijt.formatting: Dutch words, Amsterdam's clock (CEST).
+    assert "<dt>Opgesteld</dt><dd>zaterdag 10 april 2027 om 11:00</dd>" in html
+    assert 'mediaan (uur)</th><td class="num">8,0</td>' in html
+    assert 'Plaatsingsgraad</th><td class="num">40,0%</td>' in html
     empty = client.get("/reports/monthly/GM0546/2027-03", headers=coordinator)
     assert empty.get_data(as_text=True).count("<caption>") == 8
 
