@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from respijt import formatting
 from respijt.database import DbSession
 from respijt.errors import (
     HoldExpired,
@@ -217,7 +218,7 @@ def check_in(
     if reservation.status == CONFIRMED and not reservation.arrival <= today < reservation.departure:
         raise InvalidInput(
             "Inchecken kan vanaf de aankomstdag "
-            f"({reservation.arrival.isoformat()}) tot het vertrek."
+            f"({formatting.date_long(reservation.arrival)}) tot het vertrek."
         )
     if reservation.status != CONFIRMED:
         _refuse(reservation, CHECKED_IN, now)

@@ -20,7 +20,6 @@ The dataset (March 2027, Delft GM0503 unless noted):
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 

@@ -11,6 +11,7 @@ import pytest
 
 from respijt import formatting as fmt
 from respijt.claims.formats import money as json_money
+from respijt.errors import CapacityBelowReserved, NoBedFree
 from respijt.messages.outbox import render
 from respijt.web import charts, kpi_sections
 from respijt.web import format as web_format
@@ -210,6 +211,14 @@ def test_page_filters_sms_and_charts_write_the_layers_text() -> None:
     assert "voor 5 dec 14:30" in text
 
 
+def test_error_details_name_nights_in_words_and_keep_iso_for_machines() -> None:
+    nights = [date(2026, 12, 31), date(2027, 1, 1)]
+    full = NoBedFree(nights)
+    assert full.detail == "Er is niet voor elke nacht een bed vrij. Vol: do 31 dec, vr 1 jan."
+    assert full.extra["nights"] == ["2026-12-31", "2027-01-01"]
+    assert "nacht(en): do 31 dec, vr 1 jan." in CapacityBelowReserved(nights).detail
+
+
 # --- no hand formatting outside the layer ----------------------------------------------------
 
 HAND_FORMATTING = re.compile(
@@ -271,3 +280,16 @@ def test_the_hand_formatting_check_finds_what_it_looks_for() -> None:
     ):
         assert HAND_FORMATTING.search(line), line
     assert not HAND_FORMATTING.search("formatting.number(value, 1)")
+
+
+def test_the_pages_filters_are_the_layer(app) -> None:
+    moment = datetime(2026, 12, 5, 13, 30, tzinfo=UTC)
+    template = app.jinja_env.from_string(
+        "{{ day|kort }} | {{ day|lang }} | {{ moment|lokaal }} | {{ moment|tijd }} | "
+        "{{ day|maand }} | {{ 12345.67|getal(1) }} | {{ 0.125|procent(1) }} | {{ 14500|euro }} | "
+        "{{ 72|duur }} | {{ 3|nachten }} | {{ none|getal }}"
+    )
+    assert template.render(day=date(2026, 12, 5), moment=moment) == (
+        "za 5 dec | zaterdag 5 december 2026 | zaterdag 5 december 2026 om 14:30 | 14:30 | "
+        f"december 2026 | 12.345,7 | 12,5% | €{NBSP}145,00 | 3 dagen | 3 nachten | –"
+    )
