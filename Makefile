@@ -38,6 +38,7 @@ lint: install-test
 ## Install the test dependencies and run every check and test (SQLite and PostgreSQL).
 test: install-test
 	bash scripts/ensure-test-services
+	bash scripts/ensure-spectral
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -2,7 +2,7 @@
 
     python -m bench.availability --database-url URL [--requests 2000] [--region R001]
 
-Measures p50/p95 of `GET /api/v1/availability?from=..&to=..(14 nights)&region=..&target_group=..`
+Measures p50/p95 of `GET /api/v1/availability?from=..&to=..(14 nights)&region=..&targetGroup=..`
 served by gunicorn (2 sync workers, as in production) from this client process, and in the same
 loop, interleaved so background load hits all of them alike:
 
@@ -139,7 +139,7 @@ def run(
     night_to = night_from + timedelta(days=nights)
     path = (
         f"/api/v1/availability?from={night_from.isoformat()}&to={night_to.isoformat()}"
-        f"&region={region}&target_group={target_group}"
+        f"&region={region}&targetGroup={target_group}"
     )
     page_path = (
         f"/beschikbaarheid?van={night_from.isoformat()}&tot={night_to.isoformat()}"

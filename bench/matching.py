@@ -9,7 +9,7 @@ week ahead: the window and filters of `bench.availability`), and then, interleav
 request on the same gunicorn server (2 sync workers), this client measures
 `GET /api/v1/requests/{reference}/matches` with the second token (so it sees the request
 because its provider is on duty, not because it made it) and
-`GET /api/v1/availability?from=..&to=..&region=..&target_group=..`.
+`GET /api/v1/availability?from=..&to=..&region=..&targetGroup=..`.
 
 Each `/matches` call records the options shown (`request_option` rows) and writes an access-log
 row: that is part of the cost and kept. Goal: matches p95 <= 2 x availability p95.
@@ -106,7 +106,7 @@ def run(
     departure = arrival + timedelta(days=nights)
     availability_path = (
         f"/api/v1/availability?from={arrival.isoformat()}&to={departure.isoformat()}"
-        f"&region={region}&target_group={target_group}"
+        f"&region={region}&targetGroup={target_group}"
     )
     body = {
         "client": {"first_name": "J.", "birth_year": 1941},

@@ -182,12 +182,14 @@ SETTINGS: tuple[Setting, ...] = (
     # Bed registry.
     _whole("RESPIJT_HORIZON_DAYS", 400, 1, 3660),
     _whole("RESPIJT_STALE_AFTER_HOURS", 72, 1, 8760),
+    _whole("RESPIJT_NEAR_MAX_KM", 30, 1, 300),
     _whole("RESPIJT_MAX_CAPACITY", 200, 1, 10_000),
     # Reservations and care requests.
     _whole("RESPIJT_HOLD_MINUTES", 15, 1, 1440),
     _whole("RESPIJT_PROVIDER_CONFIRM_HOURS", 24, 1, 720),
     _whole("RESPIJT_OFFER_HOURS", 24, 1, 720),
     _whole("RESPIJT_REQUEST_LINK_DAYS", 90, 1, 3660),
+    _whole("RESPIJT_FAMILY_CANCEL_HOURS", 24, 0, 720),
     _whole("RESPIJT_SATISFACTION_REPLY_DAYS", 7, 1, 365),
     _whole("RESPIJT_DUTY_GRACE_MINUTES", 60, 0, 1440),
     _whole("RESPIJT_ALERT_SOON_DAYS", 3, 0, 60),

@@ -13,7 +13,11 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from respijt import clock, database
-from respijt.api import security
+from respijt.api import (
+    dutch,  # noqa: F401 - Dutch marshmallow messages before any schema
+    security,
+)
+from respijt.api.openapi import RespijtApi, spec_options
 from respijt.config import API_VERSION
 from respijt.errors import DomainError, exception_summary
 from respijt.extensions import db
@@ -55,20 +59,16 @@ def unavailable(retry_after: int) -> Response | tuple[str, int, dict[str, str]]:
 def register_api(app: Flask) -> Api:
     # The unit routes (api/units.py) join the registry blueprint and the rota routes (api/rota.py)
     # the meldpunt one: importing them adds their routes before the blueprints are registered.
-    from respijt.api import access_log, registry, reservations, rota, units  # noqa: F401
+    from respijt.api import access_log, open_data, registry, reservations, rota, units  # noqa: F401
 
-    api = Api(
-        app,
-        spec_kwargs={
-            "info": {"description": "Logeerbedden: beschikbaarheid, meldpunt en reserveringen."}
-        },
-    )
+    api = RespijtApi(app, spec_kwargs=spec_options())
     api.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "API-token"}
     )
     api.register_blueprint(registry.blp, url_prefix="/api/v1")
     api.register_blueprint(reservations.blp, url_prefix="/api/v1")
+    from respijt.api import request_choices  # noqa: F401 - joins the requests blueprint
     from respijt.api import requests as care_requests_api
 
     api.register_blueprint(care_requests_api.blp, url_prefix="/api/v1")
@@ -94,6 +94,9 @@ def register_api(app: Flask) -> Api:
     )
     api.register_blueprint(access_log.blp, url_prefix="/api/v1")
     app.extensions["respijt_api"] = api
+    from respijt.serving.cors import init_cors
+
+    init_cors(app)
     if app.config.get("RESPIJT_BENCH_ROUTES"):
         from respijt.api import bench
 
@@ -134,6 +137,23 @@ def _caller_is_admin() -> bool:
         return False
 
 
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def refuse_other_content_types() -> Response | None:
+    """415 for an API body that is not JSON (NLGov /core/media-types); an empty body passes,
+    for the actions whose body is optional."""
+    if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
+        return None
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+    if not has_body:
+        return None
+    mimetype = request.mimetype
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        return None
+    return problem(415, code="unsupported_media_type")
+
+
 def _register_hooks(app: Flask) -> None:
     @app.before_request
     def choose_transaction_mode() -> None:
@@ -143,6 +163,7 @@ def _register_hooks(app: Flask) -> None:
         request.environ["respijt.read_only_token"] = database.set_read_only(read_only)
 
     app.before_request(security.authorize_endpoint)
+    app.before_request(refuse_other_content_types)
 
     @app.teardown_request
     def reset_transaction_mode(exc: BaseException | None) -> None:

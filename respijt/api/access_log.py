@@ -14,7 +14,9 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from respijt import edge
-from respijt.api.schemas import StrictSchema
+from respijt.api import paging
+from respijt.api.paging import PageQuery
+from respijt.api.schemas import AliasedQuery, deprecated_alias
 from respijt.api.security import client_source, requires
 from respijt.extensions import db
 from respijt.people.caller import visible_regions
@@ -24,10 +26,17 @@ from respijt.serving.callers import current_caller
 blp = Blueprint("access_log", __name__, description="Inzage in het toegangslogboek (NEN 7513)")
 
 
-class AccessLogQuery(StrictSchema):
+class AccessLogQuery(AliasedQuery, PageQuery):
     client_reference = fields.String(
-        required=True, metadata={"description": "bijv. reservation:77 of de aanvraagreferentie"}
+        data_key="clientReference",
+        metadata={"description": "verplicht; bijv. reservation:77 of de aanvraagreferentie"},
     )
+    client_reference_deprecated = deprecated_alias("clientReference", data_key="client_reference")
+
+    @ma.validates_schema
+    def require_reference(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("client_reference") and not data.get("client_reference_deprecated"):
+            raise ma.ValidationError("Dit veld is verplicht.", "clientReference")
 
 
 class AccessLogEntrySchema(ma.Schema):
@@ -53,16 +62,18 @@ def _dump(row: Any) -> dict[str, Any]:
 
 @blp.route("/access-log", methods=["GET"])
 @blp.arguments(AccessLogQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200, AccessLogEntrySchema(many=True))
+@blp.response(200, paging.page_schema(AccessLogEntrySchema))
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
-def list_access(client_reference: str) -> ResponseReturnValue:
-    """Wie heeft de gegevens van deze cliënt ingezien of gewijzigd (oudste eerst)."""
+def list_access(client_reference: str, **args: Any) -> ResponseReturnValue:
+    """Wie heeft de gegevens van deze cliënt ingezien of gewijzigd (oudste eerst), per pagina."""
     caller = current_caller()
     reference = privacy.fit_reference(client_reference)
 
-    def work() -> list[dict[str, Any]]:
-        rows = privacy.access_log_for(db.session, reference, visible_regions(caller))
+    def work() -> dict[str, Any]:
+        rows, has_next = paging.slice_page(
+            privacy.access_log_for(db.session, reference, visible_regions(caller)), args
+        )
         # Reading who looked is itself an access to the client's log: recorded too, as on
         # the coordinator's page.
         privacy.log_access(
@@ -75,6 +86,6 @@ def list_access(client_reference: str) -> ResponseReturnValue:
             purpose="toezicht",
             source=client_source(),
         )
-        return [_dump(row) for row in rows]
+        return paging.page_body(args, [_dump(row) for row in rows], has_next)
 
     return jsonify(edge.transaction(work))

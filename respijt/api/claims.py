@@ -13,12 +13,14 @@ import marshmallow as ma
 from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
-from respijt.api import input_fields
+from respijt.api import dutch, input_fields, paging
+from respijt.api import response_schemas as rs
+from respijt.api.paging import PageQuery
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
 from respijt.care_requests.access_log import log_request_access, log_reservations_access
@@ -58,10 +60,10 @@ def _log_lines(caller: Caller, lines: list[ledger.LineView], action: str, event:
 
 
 class FormatQuery(StrictSchema):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=dutch.OneOf(["json", "csv"]))
     decimal = fields.String(
         load_default="point",
-        validate=validate.OneOf(["point", "comma"]),
+        validate=dutch.OneOf(["point", "comma"]),
         metadata={"description": "decimaalteken in de CSV: point (1.50) of comma (1,50)"},
     )
 
@@ -69,7 +71,7 @@ class FormatQuery(StrictSchema):
 class OutputQuery(FormatQuery):
     list = fields.String(
         load_default="gemeente",
-        validate=validate.OneOf(["gemeente", "overig"]),
+        validate=dutch.OneOf(["gemeente", "overig"]),
         metadata={"description": "CSV: gemeente (Wmo) of overig (ELV, Wlz, onbekend)"},
     )
 
@@ -95,8 +97,8 @@ class ExportInput(StrictSchema):
 
 class TariffInput(StrictSchema):
     municipality = fields.String(required=True, metadata={"description": "CBS-code"})
-    funding = fields.String(required=True, validate=validate.OneOf(["wmo", "elv", "wlz"]))
-    product_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    funding = fields.String(required=True, validate=dutch.OneOf(["wmo", "elv", "wlz"]))
+    product_code = fields.String(required=True, validate=dutch.Length(min=1, max=20))
     price = fields.Decimal(
         required=True, places=2, as_string=True, metadata={"description": "per nacht, in euro"}
     )
@@ -106,7 +108,7 @@ class TariffInput(StrictSchema):
     )
 
 
-class TariffQuery(StrictSchema):
+class TariffQuery(PageQuery):
     municipality = fields.String()
 
 
@@ -151,6 +153,8 @@ def render_lines(
 
 @blp.route("/claims", methods=["GET"])
 @blp.arguments(ClaimsQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.ClaimLinesSchema)
+@blp.doc(**rs.with_csv())
 @blp.doc(security=[{"bearer": []}])
 @requires(*READERS)
 def get_claims(args: dict[str, Any]) -> ResponseReturnValue:
@@ -223,6 +227,10 @@ def _render_export(
 @blp.route("/claims/exports", methods=["POST"])
 @blp.arguments(ExportInput)
 @blp.arguments(OutputQuery, location="query", unknown=ma.RAISE)
+@blp.response(201, rs.ClaimExportSchema)
+@blp.alt_response(200, schema=rs.ClaimExportSchema, description="Al eerder geëxporteerd of niets")
+@blp.doc(**rs.with_csv(201))
+@blp.doc(**rs.with_csv(200))
 @blp.doc(security=[{"bearer": []}])
 @requires(*EXPORTERS)
 def export_claims(data: dict[str, Any], args: dict[str, Any]) -> ResponseReturnValue:
@@ -272,6 +280,8 @@ def export_claims(data: dict[str, Any], args: dict[str, Any]) -> ResponseReturnV
 
 @blp.route("/claims/exports/<int:export_id>", methods=["GET"])
 @blp.arguments(OutputQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.ClaimExportSchema)
+@blp.doc(**rs.with_csv())
 @blp.doc(security=[{"bearer": []}])
 @requires(*READERS)
 def get_export(args: dict[str, Any], export_id: int) -> ResponseReturnValue:
@@ -313,20 +323,24 @@ def _tariff_dict(tariff: Any, municipality: str) -> dict[str, Any]:
 
 @blp.route("/tariffs", methods=["GET"])
 @blp.arguments(TariffQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, paging.page_schema(rs.TariffSchema))
 @blp.doc(security=[{"bearer": []}])
 @requires(*READERS)
 def get_tariffs(args: dict[str, Any]) -> ResponseReturnValue:
-    """Tarieven per gemeente en financieringsroute, met geldigheid (halfopen)."""
+    """Tarieven per gemeente en financieringsroute, met geldigheid (halfopen), per pagina."""
 
-    def work() -> list[dict[str, Any]]:
-        rows = tariffs.list_tariffs(db.session, args.get("municipality"))
-        return [_tariff_dict(t, code) for t, code in rows]
+    def work() -> dict[str, Any]:
+        rows, has_next = paging.slice_page(
+            tariffs.list_tariffs(db.session, args.get("municipality")), args
+        )
+        return paging.page_body(args, [_tariff_dict(t, code) for t, code in rows], has_next)
 
     return jsonify(edge.transaction(work))
 
 
 @blp.route("/tariffs", methods=["POST"])
 @blp.arguments(TariffInput)
+@blp.response(201, rs.TariffSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*TARIFF_MANAGERS)
 def create_tariff(data: dict[str, Any]) -> ResponseReturnValue:

@@ -15,6 +15,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from respijt.api import dutch
 from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.serving.input_limits import (
     DATE_RANGE_TEXT,
@@ -32,14 +33,14 @@ class Integer(fields.Integer):
     A JSON number must be integral (4.5, 4.0 and true are refused); a query string or path
     gives digits, which are accepted."""
 
-    default_error_messages = {"invalid": "Not a valid integer."}
+    default_error_messages = {"invalid": "Geen geheel getal."}
 
     def __init__(self, *, minimum: int = INT_MIN, maximum: int = INT_MAX, **kwargs: Any) -> None:
         kwargs.pop("strict", None)
         super().__init__(**kwargs)
         self.validators.insert(
             0,
-            validate.Range(
+            dutch.Range(
                 min=minimum,
                 max=maximum,
                 error=f"Kies een geheel getal van {minimum} tot {maximum}.",
@@ -104,8 +105,10 @@ def check_input_field(name: str, field: fields.Field) -> None:
     """TypeError at start-up for an input field of an unsafe plain type (also in a list)."""
     if isinstance(field, fields.List):
         check_input_field(name, field.inner)
-        return
     if field.dump_only:
+        return
+    dutch.check_validators(name, field)
+    if isinstance(field, fields.List):
         return
     if isinstance(field, UNSAFE_FIELDS) and not isinstance(field, SAFE_FIELDS):
         raise TypeError(

@@ -17,7 +17,9 @@ from marshmallow import fields
 from sqlalchemy import select
 
 from respijt import clock, edge
-from respijt.api import input_fields
+from respijt.api import input_fields, paging
+from respijt.api import response_schemas as rs
+from respijt.api.paging import PageQuery
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
 from respijt.errors import Forbidden, InvalidInput, NotFound
@@ -96,7 +98,7 @@ class DutyQuery(StrictSchema):
     region = fields.String(metadata={"description": "regiocode, bijvoorbeeld H5"})
 
 
-class VoicemailQuery(StrictSchema):
+class VoicemailQuery(PageQuery):
     region = fields.String(required=True)
     open = fields.Boolean(load_default=False)
 
@@ -237,17 +239,21 @@ def _voicemail(item: Voicemail) -> dict[str, Any]:
 
 @blp.route("/meldpunt/voicemails", methods=["GET"])
 @blp.arguments(VoicemailQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, paging.page_schema(rs.VoicemailSchema))
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
-def list_voicemails(region: str, open: bool = False) -> ResponseReturnValue:  # noqa: A002
-    """Terugbellijst: voicemails van een regio (`open=true`: alleen nog niet afgehandeld)."""
+def list_voicemails(region: str, open: bool = False, **args: Any) -> ResponseReturnValue:  # noqa: A002
+    """Terugbellijst: voicemails van een regio (`open=true`: alleen nog niet afgehandeld), per
+    pagina."""
     caller = current_caller()
 
-    def work() -> list[dict[str, Any]]:
+    def work() -> dict[str, Any]:
         item = visible_region(region)
         ensure_region_access(caller, item.id, on_duty=True)
-        found = [_voicemail(v) for v in phone.voicemails(db.session, item.id, open_only=open)]
+        shown, has_next = paging.slice_page(
+            phone.voicemails(db.session, item.id, open_only=open), args
+        )
+        found = paging.page_body(args, [_voicemail(v) for v in shown], has_next)
         _log_phone_access(caller, "voicemail.list", f"voicemails:{item.code}", item.id)
         return found
 
@@ -255,7 +261,7 @@ def list_voicemails(region: str, open: bool = False) -> ResponseReturnValue:  # 
 
 
 @blp.route("/meldpunt/voicemails/<int:voicemail_id>/done", methods=["POST"])
-@blp.response(200)
+@blp.response(200, rs.VoicemailSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
 def voicemail_done(voicemail_id: int) -> ResponseReturnValue:
@@ -308,7 +314,7 @@ def _call(call: MeldpuntCall) -> dict[str, Any]:
 
 @blp.route("/meldpunt/calls", methods=["GET"])
 @blp.arguments(CallsQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, rs.CallSchema(many=True))
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
 def list_calls(region: str, day_from: date, day_to: date) -> ResponseReturnValue:
@@ -336,7 +342,7 @@ def list_calls(region: str, day_from: date, day_to: date) -> ResponseReturnValue
 
 @blp.route("/meldpunt/calls/<int:call_id>/request", methods=["POST"])
 @blp.arguments(LinkBody, as_kwargs=True)
-@blp.response(200)
+@blp.response(200, rs.CallSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires("meldpunt", *COORDINATORS)
 def link_call(call_id: int, request: str) -> ResponseReturnValue:
@@ -356,7 +362,7 @@ def link_call(call_id: int, request: str) -> ResponseReturnValue:
 
 @blp.route("/meldpunt/stats", methods=["GET"])
 @blp.arguments(StatsQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, rs.WeeklyStatsSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*COORDINATORS)
 @read_only

@@ -14,10 +14,11 @@ from typing import Any
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from respijt import edge
-from respijt.api import input_fields
+from respijt.api import dutch, input_fields, paging
+from respijt.api.paging import PageQuery
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
 from respijt.extensions import db
@@ -33,12 +34,18 @@ blp = Blueprint("messages", __name__, description="Verstuurde en mislukte berich
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
-class MessagesQuery(StrictSchema):
+class MessagesQuery(PageQuery):
     status = fields.String(
-        validate=validate.OneOf(OUTBOX_STATUSES),
+        validate=dutch.OneOf(OUTBOX_STATUSES),
         metadata={"description": "alleen berichten met deze status, bv. `failed`"},
     )
-    limit = input_fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    limit = input_fields.Integer(
+        validate=dutch.Range(min=1, max=1000),
+        metadata={
+            "deprecated": True,
+            "description": "Verouderd: gebruik pageSize. Hoogstens zoveel berichten in totaal.",
+        },
+    )
 
 
 class MessageSchema(StrictSchema):
@@ -47,7 +54,7 @@ class MessageSchema(StrictSchema):
     id = input_fields.Id()
     template = fields.String()
     recipient = fields.String(metadata={"description": "gemaskeerd, bv. +316******78"})
-    status = fields.String(validate=validate.OneOf(OUTBOX_STATUSES))
+    status = fields.String(validate=dutch.OneOf(OUTBOX_STATUSES))
     urgent = fields.Boolean()
     attempts = input_fields.Integer()
     next_attempt_at = fields.String(metadata={"description": "UTC, ISO 8601 met Z"})
@@ -85,20 +92,30 @@ def message_dict(message: OutboxMessage, *, with_body: bool) -> dict[str, Any]:
 
 @blp.route("/messages", methods=["GET"])
 @blp.arguments(MessagesQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200, MessageSchema(many=True))
+@blp.response(200, paging.page_schema(MessageSchema))
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
-def list_messages(status: str | None = None, limit: int = 100) -> ResponseReturnValue:
-    """Berichten uit de outbox, nieuwste eerst (`status=failed`: wat niet kon worden verstuurd).
-    Nummers gemaskeerd; de tekst alleen voor een beheerder."""
+def list_messages(
+    status: str | None = None, limit: int | None = None, **args: Any
+) -> ResponseReturnValue:
+    """Berichten uit de outbox, nieuwste eerst (`status=failed`: wat niet kon worden verstuurd),
+    per pagina. Nummers gemaskeerd; de tekst alleen voor een beheerder."""
     caller = current_caller()
     with_body = caller.role == "admin"
 
-    def work() -> list[dict[str, Any]]:
-        messages = outbox.list_messages(
-            db.session, status=status, limit=limit, regions=visible_regions(caller)
+    def work() -> dict[str, Any]:
+        upto = args["page"] * args["page_size"] + 1
+        if limit is not None:
+            upto = min(upto, limit)
+        messages, has_next = paging.slice_page(
+            outbox.list_messages(
+                db.session, status=status, limit=upto, regions=visible_regions(caller)
+            ),
+            args,
         )
-        found = [message_dict(m, with_body=with_body) for m in messages]
+        found = paging.page_body(
+            args, [message_dict(m, with_body=with_body) for m in messages], has_next
+        )
         # Recipients (masked) and, for an admin, texts: personal data, so the access is logged.
         privacy.log_access(
             db.session,

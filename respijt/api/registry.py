@@ -17,8 +17,8 @@ from sqlalchemy import select
 from respijt import clock, edge
 from respijt.api import schemas
 from respijt.api.security import requires
-from respijt.beds import availability, registry
-from respijt.errors import Forbidden
+from respijt.beds import availability, nearby, registry
+from respijt.errors import Forbidden, InvalidInput
 from respijt.extensions import db
 from respijt.models import (
     Location,
@@ -122,12 +122,41 @@ def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseRet
     """Vrije bedden per locatie, eenheid en nacht (halfopen periode: from t/m to-1)."""
     filters, now = _filters(args), clock.now()
     stale_after = current_app.config["RESPIJT_STALE_AFTER_HOURS"]
+    care_level, funding = args.get("care_level"), args.get("funding")
 
     def work() -> Any:
         begin_read()
-        return availability.search(
+        if args.get("near"):
+            home = nearby.find_home(db.session, args["near"])
+            if home is None:
+                raise InvalidInput(
+                    "Deze gemeente kennen we niet.",
+                    [
+                        {
+                            "name": "near",
+                            "code": "unknown",
+                            "reason": "Onbekende CBS-code van een gemeente.",
+                        }
+                    ],
+                )
+            return nearby.search_near(
+                db.session,
+                filters,
+                home,
+                float(current_app.config["RESPIJT_NEAR_MAX_KM"]),
+                night_from,
+                night_to,
+                now,
+                stale_after,
+                care_level=care_level,
+                funding=funding,
+                encoded=True,
+            )
+        result = availability.search(
             db.session, filters, night_from, night_to, now, stale_after, encoded=True
         )
+        result["locations"] = nearby.narrow(result["locations"], care_level, funding)
+        return result
 
     # Through the edge although nothing is written: it ends the read with COMMIT rather than the
     # ROLLBACK of session teardown, and psycopg forgets its prepared statements on a ROLLBACK,

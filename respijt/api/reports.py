@@ -12,6 +12,7 @@ from marshmallow import fields
 
 from respijt import clock, formatting
 from respijt.api import input_fields
+from respijt.api import response_schemas as rs
 from respijt.api.claims import FormatQuery, scope_provider
 from respijt.api.schemas import _range_check
 from respijt.api.security import requires
@@ -22,23 +23,6 @@ from respijt.serving.callers import current_caller, read_only
 from respijt.serving.downloads import csv_response
 
 blp = Blueprint("reports", __name__, description="Leegstand en kerncijfers voor gemeenten")
-
-# The words of the monthly report's leegstand table.
-LEEGSTAND_HEADER = (
-    "Maand",
-    "Aanbieder",
-    "Locatie",
-    "Eenheidnummer",
-    "Eenheid",
-    "Gemeentecode",
-    "Gemeente",
-    "Nachten",
-    "Bednachten beschikbaar gesteld",
-    "Bednachten gebruikt",
-    "Bednachten vrijgehouden, niet gebruikt",
-    "Bezetting",
-    "Voorlopig",
-)
 
 
 class LeegstandQuery(FormatQuery):
@@ -68,6 +52,8 @@ def _ratio(value: float | None, comma: bool) -> str:
 
 @blp.route("/reports/leegstand", methods=["GET"])
 @blp.arguments(LeegstandQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.LeegstandSchema)
+@blp.doc(**rs.with_csv())
 @blp.doc(security=[{"bearer": []}])
 @requires("provider", "coordinator", "admin")
 @read_only
@@ -94,25 +80,8 @@ def get_leegstand(args: dict[str, Any]) -> ResponseReturnValue:
     if args["format"] == "csv":
         comma = args["decimal"] == "comma"
         text = formats.table_csv(
-            LEEGSTAND_HEADER,
-            (
-                (
-                    str(month),
-                    r.provider_name,
-                    r.location_name,
-                    r.unit_id,
-                    r.unit_name,
-                    r.municipality_code,
-                    r.municipality_name,
-                    r.nights,
-                    r.published,
-                    r.used,
-                    r.kept_free,
-                    _ratio(r.occupancy, comma),
-                    "nee" if complete else "ja",
-                )
-                for r in rows
-            ),
+            leegstand.REGISTER_HEADER,
+            leegstand.register_rows(rows, str(month), complete=complete, decimal_comma=comma),
         )
         return csv_response(text, f"leegstandregister-{month}.csv")
     return jsonify(
@@ -154,6 +123,8 @@ def _period(args: dict[str, Any]) -> str:
 
 @blp.route("/reports/kpis/months", methods=["GET"])
 @blp.arguments(KpiQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.KpiMonthSchema(many=True))
+@blp.doc(**rs.with_csv())
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
 @read_only
@@ -177,6 +148,8 @@ def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
 
 @blp.route("/reports/kpis", methods=["GET"])
 @blp.arguments(KpiQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.KpiFiguresSchema)
+@blp.doc(**rs.with_csv())
 @blp.doc(security=[{"bearer": []}])
 @requires("coordinator", "admin")
 @read_only

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from respijt.api import input_fields
+from respijt.api import dutch, input_fields
+from respijt.api.paging import PageQuery
+from respijt.api.response_schemas import RequestSchema as RequestSchema
 from respijt.api.schemas import ReservationSchema, StrictSchema
 from respijt.care_requests import lifecycle
 from respijt.care_requests import offers as request_offers
@@ -30,37 +31,55 @@ ISO = "%Y-%m-%dT%H:%M:%SZ"
 class ClientInput(StrictSchema):
     first_name = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=40),
+        validate=dutch.Length(min=1, max=40),
         metadata={"description": "voornaam of voorletters; nooit een BSN"},
     )
-    birth_year = input_fields.Integer(required=True, validate=validate.Range(min=1900, max=2100))
+    birth_year = input_fields.Integer(required=True, validate=dutch.Range(min=1900, max=2100))
 
 
 class ContactInput(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    mobile = fields.String(required=True, metadata={"description": "mobiel nummer, bijv. 06 …"})
+    name = fields.String(required=True, validate=dutch.Length(min=1, max=80))
+    mobile = fields.String(
+        validate=dutch.Length(max=40),
+        metadata={"description": "mobiel nummer, bijv. 06 …; zonder mobiel: phone en/of email"},
+    )
+    phone = fields.String(
+        validate=dutch.Length(max=40),
+        metadata={"description": "vast nummer, als er geen mobiel is: het meldpunt belt terug"},
+    )
+    email = fields.String(
+        validate=dutch.Length(max=254),
+        metadata={"description": "e-mailadres, als er geen mobiel is: berichten per e-mail"},
+    )
+    family = fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": "false (alleen een verwijzer): de familie niet benaderen; de "
+            "contactpersoon is dan de verwijzer zelf, die de berichten krijgt (zonder link)"
+        },
+    )
 
 
 class SeriesInput(StrictSchema):
-    every_days = input_fields.Integer(required=True, validate=validate.Range(min=7, max=91))
+    every_days = input_fields.Integer(required=True, validate=dutch.Range(min=7, max=91))
     until = input_fields.Date(required=True, metadata={"description": "laatste mogelijke aankomst"})
 
 
 class RequestInput(StrictSchema):
-    requester = fields.String(validate=validate.OneOf(list(REQUESTER_TYPES)))
-    channel = fields.String(validate=validate.OneOf(list(REQUEST_CHANNELS)))
+    requester = fields.String(validate=dutch.OneOf(list(REQUESTER_TYPES)))
+    channel = fields.String(validate=dutch.OneOf(list(REQUEST_CHANNELS)))
     client = fields.Nested(ClientInput, required=True)
     municipality = fields.String(required=True, metadata={"description": "CBS-code"})
     target_group = fields.String(required=True)
     care_level = fields.String(load_default="basic")
     wheelchair = fields.Boolean(load_default=False)
-    language = fields.String(validate=validate.OneOf(list(LANGUAGES)))
+    language = fields.String(validate=dutch.OneOf(list(LANGUAGES)))
     arrival = input_fields.Date(required=True)
     departure = input_fields.Date(required=True)
-    flexibility_days = input_fields.Integer(load_default=0, validate=validate.Range(min=0, max=30))
-    urgency = fields.String(load_default="planned", validate=validate.OneOf(list(URGENCIES)))
-    reason = fields.String(required=True, validate=validate.OneOf(list(REQUEST_REASONS)))
-    funding = fields.String(load_default="onbekend", validate=validate.OneOf(list(REQUEST_FUNDING)))
+    flexibility_days = input_fields.Integer(load_default=0, validate=dutch.Range(min=0, max=30))
+    urgency = fields.String(load_default="planned", validate=dutch.OneOf(list(URGENCIES)))
+    reason = fields.String(required=True, validate=dutch.OneOf(list(REQUEST_REASONS)))
+    funding = fields.String(load_default="onbekend", validate=dutch.OneOf(list(REQUEST_FUNDING)))
     contact = fields.Nested(ContactInput, required=True)
     consent = fields.Boolean(load_default=False)
     previous_request = fields.String(
@@ -71,12 +90,12 @@ class RequestInput(StrictSchema):
 
 class MatchesQuery(StrictSchema):
     limit = input_fields.Integer(
-        load_default=request_offers.OPTIONS_SHOWN, validate=validate.Range(min=1, max=50)
+        load_default=request_offers.OPTIONS_SHOWN, validate=dutch.Range(min=1, max=50)
     )
 
 
-class ListQuery(StrictSchema):
-    status = fields.String(validate=validate.OneOf(["open", *REQUEST_LABELS]))
+class ListQuery(PageQuery):
+    status = fields.String(validate=dutch.OneOf(["open", *REQUEST_LABELS]))
     attention = fields.Boolean(load_default=False)
 
 
@@ -84,17 +103,17 @@ class PreferenceInput(StrictSchema):
     unit_id = input_fields.Id(required=True)
 
 
+class ChoiceInput(StrictSchema):
+    """The requester's (or verwijzer's) choice among the options shown: the unit, and the
+    dates of the option when a unit was shown with more than one."""
+
+    unit_id = input_fields.Id(required=True)
+    arrival = input_fields.Date()
+    departure = input_fields.Date()
+
+
 class CloseInput(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
-
-
-class RequestSchema(ma.Schema):
-    """Documented shape; `request_dict` below builds it as a dict."""
-
-    reference = fields.String()
-    status = fields.String()
-    status_label = fields.String()
-    link_token = fields.String(metadata={"description": "alleen bij een publieke aanvraag"})
+    reason = fields.String(required=True, validate=dutch.Length(min=1, max=300))
 
 
 def iso_time(value: Any) -> str | None:
@@ -124,7 +143,13 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
         "urgency": care_request.urgency,
         "reason": care_request.reason,
         "funding": care_request.funding,
-        "contact": {"name": care_request.contact_name, "mobile": care_request.contact_mobile},
+        "contact": {
+            "name": care_request.contact_name,
+            "mobile": care_request.contact_mobile or None,
+            "phone": care_request.contact_phone,
+            "email": care_request.contact_email,
+            "family": care_request.contact_family,
+        },
         "previous_request": care_request.previous_request.reference
         if care_request.previous_request
         else None,

@@ -11,13 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
+from respijt.api import paging
+from respijt.api import response_schemas as rs
 from respijt.api.request_idempotency import (
     IDEMPOTENCY_KEY_MAX,
     body_fingerprint,
@@ -37,7 +39,7 @@ from respijt.api.request_schemas import (
 from respijt.api.schemas import ReasonInput, ReservationSchema
 from respijt.api.security import allow_roles, credentials_required, refusals_logged
 from respijt.beds.registry import normalise_phone
-from respijt.care_requests import access, answers, common, lifecycle, series
+from respijt.care_requests import access, answers, choices, common, lifecycle, series
 from respijt.care_requests import links as request_links
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import (
@@ -46,8 +48,9 @@ from respijt.care_requests.access_log import (
     reference_as_logged,
 )
 from respijt.care_requests.common import PUBLIC, link_caller
+from respijt.care_requests.option_facts import option_facts
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
-from respijt.errors import InvalidInput, NotFound, Unauthorized
+from respijt.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from respijt.extensions import db
 from respijt.models import CareRequest, RequestIdempotency
 from respijt.people.caller import Caller
@@ -86,11 +89,14 @@ def request_caller(reference: str) -> Caller:
     token = request.headers.get(LINK_HEADER)
     if token:
         max_age = int(current_app.config["RESPIJT_REQUEST_LINK_DAYS"]) * 86400
-        linked = request_links.reference_from_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
-        if linked is None:
+        found = request_links.read_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
+        if found is None:
             raise Unauthorized("De link is ongeldig of verlopen. Vraag het meldpunt om een nieuwe.")
+        linked, by_sms = found
         if linked != common.normalise_reference(reference):
             raise NotFound("Deze aanvraag bestaat niet.")
+        # The token of the SMS link proves the phone: `_load` records the link as opened.
+        g.request_link_by_sms = by_sms
         return link_caller(linked)
     caller = current_caller()
     if caller.role not in VIEWERS:
@@ -104,6 +110,8 @@ def _load(caller: Caller, reference: str, action: str) -> CareRequest:
     log_request_access(
         db.session, action=action, caller=caller, reference=found.reference, outcome="granted"
     )
+    if g.get("request_link_by_sms"):
+        choices.link_opened(found, now=clock.now())
     return found
 
 
@@ -128,7 +136,7 @@ def _logged(caller: Caller, reference: str, action: str, work: Any) -> Any:
 
 def _public_mobile(data: dict[str, Any]) -> str | None:
     try:
-        return normalise_phone(data["contact"]["mobile"], "contact.mobile", mobile=True)
+        return normalise_phone(data["contact"].get("mobile") or "", "contact.mobile", mobile=True)
     except InvalidInput:
         return None  # refused by the request's own validation; no SMS goes out
 
@@ -232,14 +240,15 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
 @allow_roles(*LISTERS)
 @refusals_logged("care_request.search", "search")
 @blp.arguments(ListQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, paging.page_schema(rs.RequestListItem))
 @blp.doc(security=[{"bearer": []}])
 def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
     """Werklijst: aanvragen die deze gebruiker mag zien (open, of met `attention=true` spoed
-    zonder passend aanbod)."""
+    zonder passend aanbod), spoed met aandacht eerst, dan de oudste. Per pagina, met links."""
     caller = current_caller()
     workflow.ensure_may(caller.role, workflow.REQUEST_LIST)
 
-    def work() -> list[dict[str, Any]]:
+    def work() -> dict[str, Any]:
         query = access.restrict_to_visible(select(CareRequest), caller, clock.now())
         status = args.get("status")
         if status == "open":
@@ -248,13 +257,14 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
             query = query.where(CareRequest.status == status)
         if args.get("attention"):
             query = query.where(CareRequest.attention_at.is_not(None))
-        rows = db.session.scalars(
-            query.order_by(CareRequest.attention_at.is_(None), CareRequest.created_at).limit(200)
-        ).all()
+        order = (CareRequest.attention_at.is_(None), CareRequest.created_at, CareRequest.id)
+        rows, has_next = paging.split(
+            list(db.session.scalars(paging.window(query.order_by(*order), args))), args
+        )
         log_request_access(
             db.session, action="search", caller=caller, reference=None, outcome="granted"
         )
-        return [
+        items = [
             {
                 "reference": r.reference,
                 "status": r.status,
@@ -266,6 +276,7 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
             }
             for r in rows
         ]
+        return paging.page_body(args, items, has_next)
 
     return jsonify(edge.transaction(work))
 
@@ -290,6 +301,7 @@ def get_request(reference: str) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/matches", methods=["GET"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(MatchesQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, rs.MatchSchema(many=True))
 @blp.doc(
     security=_security,
     parameters=[{"in": "header", "name": LINK_HEADER, "schema": {"type": "string"}}],
@@ -310,7 +322,8 @@ def get_matches(args: dict[str, Any], reference: str) -> ResponseReturnValue:
             stale_after_hours=_stale_after(),
             limit=args["limit"],
         )
-        return [m.as_dict() for m in matches]
+        facts = option_facts(db.session, care_request, matches)
+        return [m.as_dict() | facts[m.unit_id].as_dict() for m in matches]
 
     return jsonify(_logged(caller, reference, "search", work))
 
@@ -328,6 +341,7 @@ def _change(reference: str, action: Any) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/preference", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(PreferenceInput)
+@blp.response(200, rs.PreferenceSchema)
 @blp.doc(security=_security)
 def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """De voorkeur van de aanvrager onder de getoonde mogelijkheden."""
@@ -344,6 +358,7 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/accept", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=_security)
 def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod aannemen: de vastgehouden plek wordt bevestigd (of wacht op de aanbieder)."""
@@ -366,6 +381,7 @@ def accept_offer(reference: str, reservation_id: int) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/offers/<int:reservation_id>/decline", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ReasonInput, required=False)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=_security)
 def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> ResponseReturnValue:
     """Aanbod afslaan: de plek komt vrij en de aanvraag gaat terug naar het zoeken."""
@@ -387,6 +403,7 @@ def decline_offer(data: dict[str, Any], reference: str, reservation_id: int) -> 
 @blp.route("/requests/<reference>/withdraw", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ReasonInput, required=False)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=_security)
 def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """Aanvraag intrekken; vastgehouden plekken komen vrij."""
@@ -404,6 +421,7 @@ def withdraw(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/close", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(CloseInput)
+@blp.response(200, rs.RequestSchema)
 @blp.doc(security=[{"bearer": []}])
 def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
     """Meldpunt sluit de aanvraag: geen passend aanbod (met reden)."""
@@ -420,6 +438,7 @@ def close_request(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
 @blp.route("/requests/<reference>/series/hold", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
+@blp.response(200, rs.SeriesHoldSchema)
 @blp.doc(security=[{"bearer": []}])
 def hold_series(reference: str) -> ResponseReturnValue:
     """Elk open verblijf van een reeks apart matchen en vasthouden, bij voorkeur op dezelfde
@@ -428,6 +447,8 @@ def hold_series(reference: str) -> ResponseReturnValue:
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
         workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
+        if caller.role == workflow.PUBLIC_ROLE:
+            raise Forbidden("Een reeks plaatst het meldpunt of de verwijzer, per verblijf.")
         result = series.hold_series(
             db.session,
             care_request,
@@ -448,3 +469,8 @@ def hold_series(reference: str) -> ResponseReturnValue:
         }
 
     return _change(reference, action)
+
+
+# Used by the routes that join this blueprint (api/request_stays.py).
+change_request = _change
+LINK_SECURITY = _security

@@ -9,7 +9,6 @@ rollback as "denied" (not visible to this caller) or "failed" (refused by a doma
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import marshmallow as ma
 from flask import current_app, jsonify, request
@@ -18,7 +17,8 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
-from respijt.api import schemas
+from respijt.api import paging, schemas
+from respijt.api import response_schemas as rs
 from respijt.api.registry import json_response
 from respijt.api.security import allow_roles, client_source, refusals_logged, requires
 from respijt.care_requests import access, offers
@@ -35,7 +35,8 @@ blp = Blueprint("reservations", __name__, description="Reserveringen van logeerb
 
 # Who may take which step is the workflow's data (respijt/reservations/workflow.py WHO_MAY); here
 # only the roles that may reach an endpoint at all, read from it.
-HOLDERS = workflow.roles_that_may(workflow.RESERVATION_HOLD)
+# The public holds only through its own request's signed link (`/requests/<ref>/choice`).
+HOLDERS = workflow.account_roles_that_may(workflow.RESERVATION_HOLD)
 VIEWERS = workflow.account_roles_that_may(workflow.RESERVATION_READ)
 PROVIDER_ANSWER = workflow.roles_that_may(workflow.RESERVATION_ANSWER)
 ATTENDANCE = workflow.roles_that_may(workflow.RESERVATION_ATTENDANCE)
@@ -203,17 +204,6 @@ def _create_reservation(data: dict[str, Any]) -> ResponseReturnValue:
     return response
 
 
-def _page_link(args: dict[str, Any], page: int) -> dict[str, str]:
-    """A HAL link to another page of the same list, with the same filters."""
-    query = {
-        key: value
-        for key, value in request.args.items(multi=False)
-        if key not in ("page", "pageSize")
-    }
-    query.update({"page": str(page), "pageSize": str(args["page_size"])})
-    return {"href": f"{request.path}?{urlencode(query)}"}
-
-
 def _list_item(row: access.ReservationRow, caller: Caller) -> dict[str, Any]:
     reservation = row.reservation
     item: dict[str, Any] = {
@@ -235,6 +225,7 @@ def _list_item(row: access.ReservationRow, caller: Caller) -> dict[str, Any]:
 @allow_roles(*VIEWERS)
 @refusals_logged("reservation.search", "search")
 @blp.arguments(schemas.ReservationListQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, paging.page_schema(rs.ReservationListItem))
 @blp.doc(security=[{"bearer": []}])
 def list_reservations(args: dict[str, Any]) -> ResponseReturnValue:
     """De reserveringen die u mag zien, op aankomst: een aanbieder die van de eigen locaties,
@@ -266,13 +257,7 @@ def _list_reservations(args: dict[str, Any]) -> ResponseReturnValue:
         return [_list_item(row, caller) for row in rows], has_next
 
     items, has_next = edge.transaction(work)
-    page = args["page"]
-    links = {"self": _page_link(args, page), "first": _page_link(args, 1)}
-    if page > 1:
-        links["prev"] = _page_link(args, page - 1)
-    if has_next:
-        links["next"] = _page_link(args, page + 1)
-    return jsonify({"_links": links, "page": page, "pageSize": args["page_size"], "items": items})
+    return jsonify(paging.page_body(args, items, has_next))
 
 
 @blp.route("/reservations/<int:reservation_id>", methods=["GET"])

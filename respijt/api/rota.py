@@ -9,11 +9,12 @@ from typing import Any
 
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
-from marshmallow import fields, validate
+from marshmallow import fields
 from sqlalchemy import select
 
 from respijt import clock, edge
-from respijt.api import input_fields
+from respijt.api import dutch, input_fields, paging
+from respijt.api import response_schemas as rs
 from respijt.api.meldpunt import (
     COORDINATORS,
     POOL_STAFF,
@@ -28,6 +29,7 @@ from respijt.api.meldpunt import (
     region_ref,
     visible_region,
 )
+from respijt.api.paging import PageQuery
 from respijt.api.schemas import StrictSchema
 from respijt.api.security import requires
 from respijt.extensions import db
@@ -71,11 +73,13 @@ class RegionQuery(StrictSchema):
     region = fields.String(required=True)
 
 
-class SwapsQuery(StrictSchema):
+class HistoryQuery(RegionQuery, PageQuery):
+    pass
+
+
+class SwapsQuery(PageQuery):
     region = fields.String(required=True)
-    status = fields.String(
-        validate=validate.OneOf(("open", "taken", "done", "withdrawn", "refused"))
-    )
+    status = fields.String(validate=dutch.OneOf(("open", "taken", "done", "withdrawn", "refused")))
 
 
 class OverrideBody(StrictSchema):
@@ -83,16 +87,16 @@ class OverrideBody(StrictSchema):
     provider_id = input_fields.Id(required=True, allow_none=True)
     starts_at = input_fields.AwareDateTime(required=True)
     ends_at = input_fields.AwareDateTime(required=True)
-    reason = fields.String(load_default=None, validate=validate.Length(max=300))
+    reason = fields.String(load_default=None, validate=dutch.Length(max=300))
 
 
 class SwapOfferBody(StrictSchema):
-    note = fields.String(load_default=None, validate=validate.Length(max=300))
+    note = fields.String(load_default=None, validate=dutch.Length(max=300))
 
 
 class NoteBody(StrictSchema):
     region = fields.String(required=True)
-    body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    body = fields.String(required=True, validate=dutch.Length(min=1, max=2000))
 
 
 # --- the rota -------------------------------------------------------------------------------
@@ -100,7 +104,7 @@ class NoteBody(StrictSchema):
 
 @blp.route("/rota/shifts", methods=["GET"])
 @blp.arguments(ShiftsQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, rs.ShiftsSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*ROTA_READERS)
 @read_only
@@ -124,7 +128,7 @@ def list_shifts(region: str, day_from: date, day_to: date) -> ResponseReturnValu
 
 @blp.route("/rota/overrides", methods=["POST"])
 @blp.arguments(OverrideBody, as_kwargs=True)
-@blp.response(201)
+@blp.response(201, rs.OverrideResultSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*COORDINATORS)
 def create_override(
@@ -159,52 +163,57 @@ def create_override(
 
 
 @blp.route("/rota/history", methods=["GET"])
-@blp.arguments(RegionQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.arguments(HistoryQuery, location="query", unknown="raise", as_kwargs=True)
+@blp.response(200, paging.page_schema(rs.RotaEventSchema))
 @blp.doc(security=[{"bearer": []}])
 @requires(*COORDINATORS)
 @read_only
-def history(region: str) -> ResponseReturnValue:
-    """Coördinator: de geschiedenis van het rooster (alleen toegevoegd, nooit gewijzigd)."""
+def history(region: str, **args: Any) -> ResponseReturnValue:
+    """Coördinator: de geschiedenis van het rooster (alleen toegevoegd, nooit gewijzigd), oudste
+    eerst, per pagina."""
     item = visible_region(region)
-    events = db.session.scalars(
-        select(RotaEvent).where(RotaEvent.region_id == item.id).order_by(RotaEvent.id)
-    )
+    query = select(RotaEvent).where(RotaEvent.region_id == item.id).order_by(RotaEvent.id)
+    events, has_next = paging.split(list(db.session.scalars(paging.window(query, args))), args)
     return jsonify(
-        [
-            {
-                "id": e.id,
-                "kind": e.kind,
-                "at": iso_utc(e.at),
-                "actor": e.actor,
-                "shift_id": e.shift_id,
-                "swap_id": e.swap_id,
-                "detail": e.detail,
-            }
-            for e in events
-        ]
+        paging.page_body(
+            args,
+            [
+                {
+                    "id": e.id,
+                    "kind": e.kind,
+                    "at": iso_utc(e.at),
+                    "actor": e.actor,
+                    "shift_id": e.shift_id,
+                    "swap_id": e.swap_id,
+                    "detail": e.detail,
+                }
+                for e in events
+            ],
+            has_next,
+        )
     )
 
 
 @blp.route("/rota/swaps", methods=["GET"])
 @blp.arguments(SwapsQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, paging.page_schema(rs.SwapSchema))
 @blp.doc(security=[{"bearer": []}])
 @requires(*ROTA_READERS)
 @read_only
-def list_swaps(region: str, status: str | None = None) -> ResponseReturnValue:
-    """Ruilverzoeken van een regio."""
+def list_swaps(region: str, status: str | None = None, **args: Any) -> ResponseReturnValue:
+    """Ruilverzoeken van een regio, oudste eerst, per pagina."""
     item = visible_region(region)
     ensure_region_access(current_caller(), item.id)
     query = select(RotaSwap).where(RotaSwap.region_id == item.id).order_by(RotaSwap.id)
     if status:
         query = query.where(RotaSwap.status == status)
-    return jsonify([_swap(s) for s in db.session.scalars(query)])
+    swaps, has_next = paging.split(list(db.session.scalars(paging.window(query, args))), args)
+    return jsonify(paging.page_body(args, [_swap(s) for s in swaps], has_next))
 
 
 @blp.route("/rota/shifts/<int:shift_id>/swaps", methods=["POST"])
 @blp.arguments(SwapOfferBody, as_kwargs=True)
-@blp.response(201)
+@blp.response(201, rs.SwapSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*POOL_STAFF)
 def offer_swap(shift_id: int, note: str | None) -> ResponseReturnValue:
@@ -250,7 +259,7 @@ def _swap_action(swap_id: int, action: str) -> ResponseReturnValue:
 
 
 @blp.route("/rota/swaps/<int:swap_id>/take", methods=["POST"])
-@blp.response(200)
+@blp.response(200, rs.SwapSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*POOL_STAFF)
 def take_swap(swap_id: int) -> ResponseReturnValue:
@@ -259,7 +268,7 @@ def take_swap(swap_id: int) -> ResponseReturnValue:
 
 
 @blp.route("/rota/swaps/<int:swap_id>/withdraw", methods=["POST"])
-@blp.response(200)
+@blp.response(200, rs.SwapSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*POOL_STAFF)
 def withdraw_swap(swap_id: int) -> ResponseReturnValue:
@@ -268,7 +277,7 @@ def withdraw_swap(swap_id: int) -> ResponseReturnValue:
 
 
 @blp.route("/rota/swaps/<int:swap_id>/approve", methods=["POST"])
-@blp.response(200)
+@blp.response(200, rs.SwapSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*COORDINATORS)
 def approve_swap(swap_id: int) -> ResponseReturnValue:
@@ -277,7 +286,7 @@ def approve_swap(swap_id: int) -> ResponseReturnValue:
 
 
 @blp.route("/rota/swaps/<int:swap_id>/refuse", methods=["POST"])
-@blp.response(200)
+@blp.response(200, rs.SwapSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*COORDINATORS)
 def refuse_swap(swap_id: int) -> ResponseReturnValue:
@@ -290,7 +299,7 @@ def refuse_swap(swap_id: int) -> ResponseReturnValue:
 
 @blp.route("/rota/handover-notes", methods=["GET"])
 @blp.arguments(RegionQuery, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200)
+@blp.response(200, rs.HandoverNoteSchema(many=True))
 @blp.doc(security=[{"bearer": []}])
 @requires(*ROTA_READERS)
 @read_only
@@ -315,7 +324,7 @@ def _note(note: HandoverNote) -> dict[str, Any]:
 
 @blp.route("/rota/handover-notes", methods=["POST"])
 @blp.arguments(NoteBody, as_kwargs=True)
-@blp.response(201)
+@blp.response(201, rs.HandoverNoteSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*POOL_STAFF)
 def add_note(region: str, body: str) -> ResponseReturnValue:
@@ -339,7 +348,7 @@ def add_note(region: str, body: str) -> ResponseReturnValue:
 
 
 @blp.route("/rota/ical-token", methods=["POST"])
-@blp.response(201)
+@blp.response(201, rs.IcalLinkSchema)
 @blp.doc(security=[{"bearer": []}])
 @requires(*POOL_STAFF)
 def create_ical_token() -> ResponseReturnValue:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from respijt.api import input_fields
+from respijt.api import dutch, input_fields
 from respijt.care_requests.access import PAGE_SIZE_MAX
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
 from respijt.reservations.workflow import RESERVATION_LABELS
@@ -20,8 +20,38 @@ class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
+    error_messages = dutch.SCHEMA_MESSAGES
+
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         input_fields.check_input_field(f"{type(self).__name__}.{field_name}", field_obj)
+
+
+DEPRECATED_SUFFIX = "_deprecated"
+
+
+def deprecated_alias(new_key: str, **kwargs: Any) -> fields.String:
+    """The old snake_case query key of a parameter renamed to camelCase (NLGov
+    /core/query-keys-camel-case), accepted for one more major version (docs/api-changelog.md).
+    Name the field `<attribute>_deprecated`; `AliasedQuery` folds it into `<attribute>`."""
+    return fields.String(
+        metadata={
+            "deprecated": True,
+            "description": f"Verouderd: gebruik {new_key}. Vervalt in versie 2 van de API.",
+        },
+        **kwargs,
+    )
+
+
+class AliasedQuery(StrictSchema):
+    """A query schema with deprecated aliases: `x_deprecated` is read into `x` unless the new
+    key is given too (then the new key wins)."""
+
+    @ma.post_load
+    def fold_aliases(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        for key in [k for k in data if k.endswith(DEPRECATED_SUFFIX)]:
+            value = data.pop(key)
+            data.setdefault(key.removesuffix(DEPRECATED_SUFFIX), value)
+        return data
 
 
 def _range_check(data: dict[str, Any], max_nights: int = 366) -> None:
@@ -47,26 +77,56 @@ class RangeQuery(StrictSchema):
         _range_check(data)
 
 
-class AvailabilityQuery(RangeQuery):
-    municipality = fields.String(metadata={"description": "CBS-code, bijv. GM0503"})
+TARGET_GROUP_CHOICE = dutch.OneOf(list(TARGET_GROUPS))
+
+
+class AvailabilityQuery(RangeQuery, AliasedQuery):
+    near = fields.String(
+        validate=dutch.Regexp(
+            r"^[Gg][Mm]\d{4}$", error="Geef de CBS-code van een gemeente, bijv. GM0503."
+        ),
+        metadata={
+            "description": "CBS-code van de gemeente waar de cliënt woont: de plekken in de "
+            "eigen regio en tot RESPIJT_NEAR_MAX_KM km daarbuiten, dichtstbijzijnde eerst, "
+            "elk met distance_km"
+        },
+    )
+    municipality = fields.String(
+        metadata={"description": "CBS-code van de gemeente van de locatie, bijv. GM0503"}
+    )
     region = fields.String(metadata={"description": "regiocode, bijv. H5"})
-    target_group = fields.String(validate=validate.OneOf(list(TARGET_GROUPS)))
+    target_group = fields.String(data_key="targetGroup", validate=TARGET_GROUP_CHOICE)
+    target_group_deprecated = deprecated_alias(
+        "targetGroup", data_key="target_group", validate=TARGET_GROUP_CHOICE
+    )
+    care_level = fields.String(
+        data_key="careLevel",
+        validate=dutch.OneOf(list(CARE_LEVELS), error="Onbekend zorgniveau."),
+        metadata={"description": "nodige zorg; een eenheid met meer zorg telt ook"},
+    )
+    funding = fields.String(
+        validate=dutch.OneOf(list(FUNDING_ROUTES), error="Onbekende financiering."),
+        metadata={"description": "financiering: wmo, elv of wlz"},
+    )
     wheelchair = fields.Boolean(
         load_default=False, metadata={"description": "alleen rolstoeltoegankelijk als true"}
     )
 
 
-class LocationsQuery(StrictSchema):
+class LocationsQuery(AliasedQuery):
     municipality = fields.String()
     region = fields.String()
-    target_group = fields.String(validate=validate.OneOf(list(TARGET_GROUPS)))
+    target_group = fields.String(data_key="targetGroup", validate=TARGET_GROUP_CHOICE)
+    target_group_deprecated = deprecated_alias(
+        "targetGroup", data_key="target_group", validate=TARGET_GROUP_CHOICE
+    )
     wheelchair = fields.Boolean(load_default=False)
 
 
 class ReservationListQuery(StrictSchema):
     """The filters and page of GET /reservations (arrivals in a closed period)."""
 
-    status = fields.String(validate=validate.OneOf(list(RESERVATION_LABELS)))
+    status = fields.String(validate=dutch.OneOf(list(RESERVATION_LABELS)))
     location = input_fields.Id(metadata={"description": "alleen deze locatie"})
     arrival_from = input_fields.Date(
         data_key="arrivalFrom", metadata={"description": "aankomst op of na deze dag"}
@@ -74,9 +134,15 @@ class ReservationListQuery(StrictSchema):
     arrival_to = input_fields.Date(
         data_key="arrivalTo", metadata={"description": "aankomst op of voor deze dag"}
     )
-    page = input_fields.Integer(minimum=1, maximum=10_000, load_default=1)
+    page = input_fields.Integer(
+        minimum=1, maximum=10_000, load_default=1, metadata={"description": "pagina, vanaf 1"}
+    )
     page_size = input_fields.Integer(
-        minimum=1, maximum=PAGE_SIZE_MAX, load_default=25, data_key="pageSize"
+        minimum=1,
+        maximum=PAGE_SIZE_MAX,
+        load_default=25,
+        data_key="pageSize",
+        metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
     )
 
     @ma.validates_schema
@@ -102,7 +168,11 @@ class NightSchema(ma.Schema):
 
 
 class UnitSchema(ma.Schema):
+    """A unit: in availability and locations without the management fields (location_id …
+    retired), which GET/POST/PATCH /units give."""
+
     id = fields.Integer()
+    location_id = fields.Integer()
     name = fields.String()
     target_groups = fields.List(fields.String())
     wheelchair = fields.Boolean()
@@ -114,6 +184,11 @@ class UnitSchema(ma.Schema):
     nights = fields.List(
         fields.Nested(NightSchema), metadata={"description": "alleen bij availability"}
     )
+    arrival_weekdays = fields.String(
+        allow_none=True, metadata={"description": "aankomstdagen, 1=maandag … 7=zondag"}
+    )
+    default_capacity = fields.Integer(allow_none=True)
+    retired = fields.Boolean(metadata={"description": "buiten gebruik gesteld"})
 
 
 class LocationSchema(ma.Schema):
@@ -126,6 +201,10 @@ class LocationSchema(ma.Schema):
     updated_at = fields.String(metadata={"description": "UTC, ISO 8601 met Z"})
     stale = fields.Boolean()
     units = fields.List(fields.Nested(UnitSchema))
+    distance_km = fields.Float(
+        allow_none=True,
+        metadata={"description": "afstand tot het midden van de gemeente uit near (km)"},
+    )
 
 
 class AvailabilitySchema(ma.Schema):
@@ -145,20 +224,20 @@ class RegionSchema(ma.Schema):
 class MembershipSchema(StrictSchema):
     code = fields.String(required=True)
     in_pool = fields.Boolean(load_default=False)
-    pool_weight = input_fields.Integer(load_default=1, validate=validate.Range(min=0, max=100))
+    pool_weight = input_fields.Integer(load_default=1, validate=dutch.Range(min=0, max=100))
 
 
 class ProviderInput(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    agb_code = fields.String(validate=validate.Regexp(r"^\d{8}$", error="AGB-code: 8 cijfers."))
-    kvk_number = fields.String(validate=validate.Regexp(r"^\d{8}$", error="KvK-nummer: 8 cijfers."))
+    name = fields.String(required=True, validate=dutch.Length(min=1, max=200))
+    agb_code = fields.String(validate=dutch.Regexp(r"^\d{8}$", error="AGB-code: 8 cijfers."))
+    kvk_number = fields.String(validate=dutch.Regexp(r"^\d{8}$", error="KvK-nummer: 8 cijfers."))
     duty_phone = fields.String()
     staff_mobiles = fields.List(fields.String())
     regions = fields.List(fields.Nested(MembershipSchema))
 
 
 class ProviderPatch(ProviderInput):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = fields.String(validate=dutch.Length(min=1, max=200))
 
 
 class ProviderSchema(ma.Schema):
@@ -172,44 +251,44 @@ class ProviderSchema(ma.Schema):
 
 class LocationInput(StrictSchema):
     provider_id = input_fields.Id(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=dutch.Length(min=1, max=200))
+    address = fields.String(required=True, validate=dutch.Length(min=1, max=200))
     postcode = fields.String(required=True)
     municipality = fields.String(required=True)
-    latitude = fields.Float(validate=validate.Range(min=50.5, max=53.7), allow_none=True)
-    longitude = fields.Float(validate=validate.Range(min=3.2, max=7.3), allow_none=True)
+    latitude = fields.Float(validate=dutch.Range(min=50.5, max=53.7), allow_none=True)
+    longitude = fields.Float(validate=dutch.Range(min=3.2, max=7.3), allow_none=True)
     contact_mobile = fields.String()
-    languages = fields.List(fields.String(validate=validate.Length(min=2, max=3)))
+    languages = fields.List(fields.String(validate=dutch.Length(min=2, max=3)))
 
 
 class LocationPatch(LocationInput):
     provider_id = input_fields.Id(dump_only=True)
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    address = fields.String(validate=validate.Length(min=1, max=200))
+    name = fields.String(validate=dutch.Length(min=1, max=200))
+    address = fields.String(validate=dutch.Length(min=1, max=200))
     postcode = fields.String()
     municipality = fields.String()
 
 
 class UnitInput(StrictSchema):
     location_id = input_fields.Id(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=dutch.Length(min=1, max=200))
     target_groups = fields.List(
-        fields.String(validate=validate.OneOf(list(TARGET_GROUPS))), required=True
+        fields.String(validate=dutch.OneOf(list(TARGET_GROUPS))), required=True
     )
-    care_level = fields.String(validate=validate.OneOf(list(CARE_LEVELS)))
+    care_level = fields.String(validate=dutch.OneOf(list(CARE_LEVELS)))
     wheelchair = fields.Boolean()
-    funding_routes = fields.List(fields.String(validate=validate.OneOf(list(FUNDING_ROUTES))))
-    min_nights = input_fields.Integer(validate=validate.Range(min=1, max=366))
-    max_nights = input_fields.Integer(validate=validate.Range(min=1, max=366))
-    arrival_weekdays = fields.String(validate=validate.Regexp(r"^[1-7]{1,7}$"))
+    funding_routes = fields.List(fields.String(validate=dutch.OneOf(list(FUNDING_ROUTES))))
+    min_nights = input_fields.Integer(validate=dutch.Range(min=1, max=366))
+    max_nights = input_fields.Integer(validate=dutch.Range(min=1, max=366))
+    arrival_weekdays = fields.String(validate=dutch.Regexp(r"^[1-7]{1,7}$"))
     requires_provider_confirmation = fields.Boolean()
-    default_capacity = input_fields.Integer(validate=validate.Range(min=0, max=200))
+    default_capacity = input_fields.Integer(validate=dutch.Range(min=0, max=200))
 
 
 class UnitPatch(UnitInput):
     location_id = input_fields.Id(dump_only=True)
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    target_groups = fields.List(fields.String(validate=validate.OneOf(list(TARGET_GROUPS))))
+    name = fields.String(validate=dutch.Length(min=1, max=200))
+    target_groups = fields.List(fields.String(validate=dutch.OneOf(list(TARGET_GROUPS))))
 
 
 class CapacityRangeSchema(StrictSchema):
@@ -220,7 +299,7 @@ class CapacityRangeSchema(StrictSchema):
 
 class CapacityInput(StrictSchema):
     ranges = fields.List(
-        fields.Nested(CapacityRangeSchema), required=True, validate=validate.Length(min=1, max=400)
+        fields.Nested(CapacityRangeSchema), required=True, validate=dutch.Length(min=1, max=400)
     )
 
 
@@ -245,22 +324,22 @@ class ReservationInput(StrictSchema):
     arrival = input_fields.Date(required=True)
     departure = input_fields.Date(required=True)
     confirm = fields.Boolean(load_default=False)
-    expected_arrival_time = fields.String(validate=validate.Regexp(ARRIVAL_TIME_PATTERN))
+    expected_arrival_time = fields.String(validate=dutch.Regexp(ARRIVAL_TIME_PATTERN))
     request = fields.String(metadata={"description": "referentie van de aanvraag"})
     choice_reason = fields.String(
-        validate=validate.Length(max=300),
+        validate=dutch.Length(max=300),
         metadata={"description": "verplicht als het meldpunt afwijkt van de voorkeur"},
     )
 
 
 class ReasonInput(StrictSchema):
-    reason = fields.String(validate=validate.Length(max=300))
+    reason = fields.String(validate=dutch.Length(max=300))
 
 
 class DatesInput(StrictSchema):
     arrival = input_fields.Date(required=True)
     departure = input_fields.Date(required=True)
-    reason = fields.String(validate=validate.Length(max=300))
+    reason = fields.String(validate=dutch.Length(max=300))
 
 
 class ReservationEventSchema(ma.Schema):

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from respijt import clock, edge
-from respijt.api import schemas
+from respijt.api import paging, schemas
 from respijt.api.registry import MANAGERS, blp, ensure_manages
 from respijt.api.security import requires
 from respijt.beds import capacity, registry
@@ -138,13 +139,18 @@ def put_capacity(data: dict[str, Any], unit_id: int) -> ResponseReturnValue:
 
 
 @blp.route("/units/<int:unit_id>/changes", methods=["GET"])
-@blp.response(200, schemas.ChangeSchema(many=True))
+@blp.arguments(paging.PageQuery, location="query", unknown=ma.RAISE)
+@blp.response(200, paging.page_schema(schemas.ChangeSchema))
 @blp.doc(security=[{"bearer": []}])
 @requires(*MANAGERS)
-def list_changes(unit_id: int) -> ResponseReturnValue:
-    """Het logboek van capaciteitswijzigingen van een eenheid (nieuwste eerst)."""
+def list_changes(args: dict[str, Any], unit_id: int) -> ResponseReturnValue:
+    """Het logboek van capaciteitswijzigingen van een eenheid (nieuwste eerst), per pagina."""
     caller = current_caller()
     unit = registry.get_or_404(db.session, Unit, unit_id, "Eenheid")
     ensure_manages(caller, unit.location.provider_id)
-    changes = capacity.capacity_changes(db.session, unit_id, limit=500)
-    return jsonify(schemas.ChangeSchema(many=True).dump(changes))
+    upto = args["page"] * args["page_size"] + 1
+    changes, has_next = paging.slice_page(
+        capacity.capacity_changes(db.session, unit_id, limit=upto), args
+    )
+    items = schemas.ChangeSchema(many=True).dump(changes)
+    return jsonify(paging.page_body(args, items, has_next))

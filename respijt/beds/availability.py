@@ -43,6 +43,8 @@ class SearchFilters:
     target_group: str | None = None
     wheelchair: bool = False
     location_id: int | None = None
+    # Locations in any of these municipalities (CBS codes): the search near a client's home.
+    municipalities: tuple[str, ...] | None = None
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -65,6 +67,8 @@ def _unit_conditions(filters: SearchFilters) -> list[Any]:
         conditions.append(Location.id == bindparam("location_id"))
     if filters.municipality:
         conditions.append(Municipality.code == bindparam("municipality"))
+    if filters.municipalities is not None:
+        conditions.append(Municipality.code.in_(bindparam("municipalities", expanding=True)))
     if filters.region:
         conditions.append(Region.code == bindparam("region"))
     if filters.target_group:
@@ -89,6 +93,8 @@ def _unit_params(filters: SearchFilters) -> dict[str, Any]:
         params["region"] = filters.region
     if filters.target_group:
         params["target_group"] = filters.target_group
+    if filters.municipalities is not None:
+        params["municipalities"] = list(filters.municipalities)
     return params
 
 
@@ -99,6 +105,7 @@ def _shape(filters: SearchFilters) -> tuple[bool, ...]:
         bool(filters.region),
         bool(filters.target_group),
         filters.wheelchair,
+        filters.municipalities is not None,
     )
 
 
@@ -123,6 +130,7 @@ def _location_rows_statement(shape: tuple[bool, ...]) -> Any:
         region="x" if shape[2] else None,
         target_group="x" if shape[3] else None,
         wheelchair=shape[4],
+        municipalities=("x",) if shape[5] else None,
     )
     groups = (
         select(func.aggregate_strings(UnitTargetGroup.target_group, ","))

@@ -35,6 +35,8 @@ class Criteria:
     departure: date
     flexibility_days: int = 0
     previous_location_ids: frozenset[int] = frozenset()
+    # The place the family chose in the search (CareRequest.preferred_location_id).
+    preferred_location_id: int | None = None
 
     @property
     def nights(self) -> int:
@@ -86,4 +88,5 @@ def criteria_for(
         departure=departure or care_request.departure,
         flexibility_days=care_request.flexibility_days,
         previous_location_ids=previous_location_ids(session, care_request),
+        preferred_location_id=care_request.preferred_location_id,
     )

@@ -29,6 +29,7 @@ from respijt.errors import InvalidInput
 from respijt.models import (
     CareRequest,
     CareRequestStay,
+    Location,
     Municipality,
     Unit,
 )
@@ -168,10 +169,7 @@ def validate_request(
         )
     values["client_name"] = client_name
     contact = data["contact"]
-    try:
-        values["contact_mobile"] = normalise_phone(contact["mobile"], "contact.mobile", mobile=True)
-    except InvalidInput as exc:
-        problems.extend(exc.params)
+    problems.extend(_contact_values(contact, values))
     series = data.get("series")
     if series is not None:
         if series["until"] < arrival:
@@ -208,6 +206,55 @@ def validate_request(
     if problems:
         raise InvalidInput("De aanvraag is niet volledig of niet juist.", problems)
     return values
+
+
+def _known_location(session: DbSession, location_id: int | None) -> int | None:
+    """The place chosen in the search, kept as the request's preference when it exists (a
+    preference never stops a request: an unknown or removed place is left out)."""
+    if not location_id:
+        return None
+    return session.scalar(select(Location.id).where(Location.id == location_id))
+
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def _contact_values(contact: dict[str, Any], values: dict[str, Any]) -> list[dict[str, str]]:
+    """The contact's mobile, or instead a landline and/or an e-mail address (a family without
+    a mobile: docs/family.md). `contact_mobile` is "" without a mobile."""
+    problems: list[dict[str, str]] = []
+    mobile = (contact.get("mobile") or "").strip()
+    phone = (contact.get("phone") or "").strip()
+    email = (contact.get("email") or "").strip().lower()
+    values["contact_mobile"] = ""
+    if mobile:
+        try:
+            values["contact_mobile"] = normalise_phone(mobile, "contact.mobile", mobile=True)
+        except InvalidInput as exc:
+            problems.extend(exc.params)
+    if phone:
+        try:
+            values["contact_phone"] = normalise_phone(phone, "contact.phone", mobile=False)
+        except InvalidInput as exc:
+            problems.extend(exc.params)
+    if email:
+        if _EMAIL.match(email) and len(email) <= 254:
+            values["contact_email"] = email
+        else:
+            problems.append(
+                problem(
+                    "contact.email", "email", "Geen geldig e-mailadres, bijv. naam@voorbeeld.nl."
+                )
+            )
+    if not (mobile or phone or email):
+        problems.append(
+            problem(
+                "contact.mobile",
+                "required",
+                "Vul een mobiel nummer in, of anders een vast nummer of e-mailadres.",
+            )
+        )
+    return problems
 
 
 def create_request(
@@ -255,8 +302,14 @@ def create_request(
         funding=data.get("funding") or "onbekend",
         contact_name=data["contact"]["name"].strip(),
         contact_mobile=values["contact_mobile"],
+        contact_phone=values.get("contact_phone"),
+        contact_email=values.get("contact_email"),
+        # Only a verwijzer may keep the family out of the messages (then they get them).
+        contact_family=caller.role != "verwijzer"
+        or data["contact"].get("family", True) is not False,
         consent_at=now,
         previous_request=values.get("previous_request"),
+        preferred_location_id=_known_location(session, data.get("preferred_location_id")),
         series_every_days=series["every_days"] if series else None,
         series_until=series["until"] if series else None,
         status=REQUEST_NEW,

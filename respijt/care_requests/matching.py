@@ -43,12 +43,13 @@ from respijt.models import (
     UnitTargetGroup,
 )
 
-# Score weights (sum 1.0); see docs/matching.md.
+# Score weights; see docs/matching.md (at most 2.0 with a preference, 1.0 without).
 W_SAME_MUNICIPALITY = 0.40
 W_SAME_REGION = 0.20
 W_CLOSENESS = 0.10  # scaled down linearly to 0 at CLOSENESS_KM
 CLOSENESS_KM = 100.0
 W_CONTINUITY = 0.25
+W_PREFERENCE = 1.0  # the place the family chose in the search: first whenever it fits
 W_LANGUAGE = 0.15
 W_FRESHNESS = 0.10  # scaled down per whole day to 0 when the figures go stale
 
@@ -168,8 +169,11 @@ def _candidate_rows(session: DbSession, criteria: Criteria, *, nearby: bool = Fa
         query = query.where(Unit.wheelchair.is_(True))
     if nearby:
         in_region = Municipality.region_id == criteria.region_id
-        if criteria.previous_location_ids:
-            in_region = or_(in_region, Location.id.in_(sorted(criteria.previous_location_ids)))
+        kept = set(criteria.previous_location_ids)
+        if criteria.preferred_location_id is not None:
+            kept.add(criteria.preferred_location_id)
+        if kept:
+            in_region = or_(in_region, Location.id.in_(sorted(kept)))
         query = query.where(in_region)
     rows = session.connection().execute(query).all()
     if criteria.funding == "onbekend":
@@ -252,6 +256,10 @@ def _score_value(
         score += W_CONTINUITY
         if reasons is not None:
             reasons.append("eerder gelogeerd")
+    if location_id == criteria.preferred_location_id:
+        score += W_PREFERENCE
+        if reasons is not None:
+            reasons.append("voorkeur van de aanvrager")
     if (
         criteria.language
         and criteria.language != "nl"
@@ -272,7 +280,8 @@ def _score_value(
 
 
 def _elsewhere_ceiling(criteria: Criteria) -> float:
-    """The highest score a unit outside the region, at no location of an earlier stay, can get:
+    """The highest score a unit outside the region, at no location of an earlier stay nor the
+    preferred one (both are read with the region's candidates), can get:
     no place or continuity points, full closeness and freshness, the language if asked."""
     ceiling = W_CLOSENESS + W_FRESHNESS
     if criteria.language and criteria.language != "nl":

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from respijt.care_requests import status_link
+from respijt.care_requests import no_mobile, status_link
 from respijt.care_requests.workflow import (
     REQUEST_EXPIRED,
     REQUEST_NEW,
@@ -25,6 +25,7 @@ from respijt.database import DbSession
 from respijt.meldpunt import alerts
 from respijt.messages import outbox
 from respijt.models import CareRequest
+from respijt.reservations import notices as reservation_notices
 from respijt.reservations.notices import reservation_context
 from respijt.reservations.workflow import HELD
 
@@ -40,11 +41,85 @@ _REQUEST_TEMPLATES: dict[str, str] = {
 
 
 def _request_link(care_request: CareRequest) -> str | None:
-    """The signed status link, for requests made through the public form (whoever made a
-    request with an account follows it there)."""
-    if care_request.caller_role != "public":
+    """The signed status link in every SMS to the family, whoever made the request (the public
+    form, the meldpunt on the phone, a verwijzer): none when the verwijzer said the family is
+    not to be contacted, as the messages then go to the verwijzer, who follows the request
+    with their account."""
+    if not care_request.contact_family:
         return None
     return status_link.request_status_link(care_request.reference)
+
+
+def _tell_family(
+    session: DbSession,
+    care_request: Any,
+    *,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    urgent: bool,
+    region_id: int | None,
+    now: datetime,
+) -> None:
+    """An SMS to the family's mobile; without one, an e-mail or a call-back task
+    (`no_mobile`): never dropped."""
+    if not care_request.contact_mobile:
+        no_mobile.tell(
+            session,
+            care_request,
+            template=template,
+            context=context,
+            dedupe_key=dedupe_key,
+            now=now,
+        )
+        return
+    outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+        urgent=urgent,
+        region_id=region_id,
+        now=now,
+    )
+
+
+def _without_mobile(
+    session: DbSession,
+    reservation: Any,
+    *,
+    template: str,
+    context: dict[str, Any],
+    dedupe_key: str,
+    now: datetime,
+) -> None:
+    """A reservation message for the requester of a care request without a mobile."""
+    if reservation.request_id is None:
+        return
+    care_request = session.get(CareRequest, reservation.request_id)
+    if care_request is None or care_request.contact_mobile or care_request.anonymised_at:
+        return
+    no_mobile.tell(
+        session,
+        care_request,
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+        now=now,
+    )
+
+
+def _reservation_link(session: DbSession, reservation: Any) -> str | None:
+    if reservation.request_id is None:
+        return None
+    care_request = session.get(CareRequest, reservation.request_id)
+    return _request_link(care_request) if care_request is not None else None
+
+
+# Every reservation message to the requester of a care request carries the link too.
+reservation_notices.requester_link = _reservation_link
+reservation_notices.requester_without_mobile = _without_mobile
 
 
 def request_changed(
@@ -64,11 +139,10 @@ def request_changed(
     if status == REQUEST_WAITLISTED and previous != REQUEST_OFFERED:
         return
     context: dict[str, Any] = {"reference": care_request.reference}
-    if status == REQUEST_NEW:
-        context["link"] = _request_link(care_request)
-    outbox.queue(
+    context["link"] = _request_link(care_request)
+    _tell_family(
         session,
-        recipient=care_request.contact_mobile,
+        care_request,
         template=template,
         context=context,
         dedupe_key=f"request:{care_request.id}:{status}:{now.isoformat()}"
@@ -102,9 +176,9 @@ def queue_offer(session: DbSession, care_request: Any, reservation: Any, *, now:
     context["reference"] = care_request.reference
     context["deadline"] = reservation.expires_at.isoformat() if reservation.expires_at else None
     context["link"] = _request_link(care_request)
-    outbox.queue(
+    _tell_family(
         session,
-        recipient=care_request.contact_mobile,
+        care_request,
         template="request_offer",
         context=context,
         dedupe_key=_offer_key(care_request.id, reservation.id),

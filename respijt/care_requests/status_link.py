@@ -33,5 +33,5 @@ def request_status_link(reference: str) -> str | None:
     secret, public_url = settings
     if not secret:
         return None
-    token = links.make_link_token(secret, reference)
+    token = links.make_sms_token(secret, reference)
     return f"{public_url}{STATUS_PATH}{token}"

@@ -138,6 +138,56 @@ def unit_occupancy(
     return sorted(result, key=lambda r: (r.provider_name, r.location_name, r.unit_id))
 
 
+# The register's columns as in the monthly report and docs/exports.md.
+REGISTER_HEADER = (
+    "Maand",
+    "Aanbieder",
+    "Locatie",
+    "Eenheidnummer",
+    "Eenheid",
+    "Gemeentecode",
+    "Gemeente",
+    "Nachten",
+    "Bednachten beschikbaar gesteld",
+    "Bednachten gebruikt",
+    "Bednachten vrijgehouden, niet gebruikt",
+    "Bezetting",
+    "Voorlopig",
+)
+
+
+def share(value: float | None, decimal_comma: bool) -> str:
+    """An occupancy (0 to 1) as a CSV cell: four decimals, empty when there is none."""
+    if value is None:
+        return ""
+    text = f"{value:.4f}"
+    return text.replace(".", ",") if decimal_comma else text
+
+
+def register_rows(
+    rows: list[UnitOccupancy], month: str, *, complete: bool, decimal_comma: bool
+) -> list[tuple[object, ...]]:
+    """The register's CSV rows (`REGISTER_HEADER`); `complete`: the month is over."""
+    return [
+        (
+            month,
+            r.provider_name,
+            r.location_name,
+            r.unit_id,
+            r.unit_name,
+            r.municipality_code,
+            r.municipality_name,
+            r.nights,
+            r.published,
+            r.used,
+            r.kept_free,
+            share(r.occupancy, decimal_comma),
+            "nee" if complete else "ja",
+        )
+        for r in rows
+    ]
+
+
 def total_occupancy(rows: list[UnitOccupancy]) -> dict[str, object]:
     published = sum(r.published for r in rows)
     used = sum(r.used for r in rows)

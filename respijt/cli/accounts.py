@@ -218,3 +218,19 @@ def user_list() -> None:
             f"{'actief' if u.active else 'uitgeschakeld'}"
         )
     db.session.rollback()
+
+
+@user_group.command("reset-2fa")
+@click.argument("user_ref")
+@with_appcontext
+def user_reset_second_factor(user_ref: str) -> None:
+    """Wipe a lost second factor: the person enrols a new app (QR code) at the next sign-in."""
+    user = _user_or_fail(user_ref)
+    if user is None:
+        return
+    accounts.reset_second_factor(db.session, user, clock.now())
+    db.session.commit()
+    click.echo(
+        f"Tweestapsverificatie van {user.email} gewist; sessies beëindigd. Bij de volgende "
+        "aanmelding stelt de gebruiker een nieuwe app in."
+    )

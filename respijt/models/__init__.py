@@ -14,6 +14,7 @@ from respijt.models.care_request import (
     CareRequest,
     CareRequestEvent,
     CareRequestStay,
+    FamilyNotice,
     RequestIdempotency,
     RequestOption,
 )
@@ -39,6 +40,7 @@ from respijt.models.scheduler import JobRun, SchedulerLease
 from respijt.models.sms import InboundMessage, MessageStatusEvent, SmsOptOut, TwilioWebhookReceipt
 
 __all__ = [
+    "FamilyNotice",
     "AccessLog",
     "LoginThrottle",
     "RequestIdempotency",

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,8 +81,21 @@ class CareRequest(Base):
     funding: Mapped[str] = mapped_column(String(10))
     contact_name: Mapped[str] = mapped_column(String(80))
     contact_mobile: Mapped[str] = mapped_column(String(20))  # E.164
+    # A family without a mobile (contact_mobile is then ""): a landline and/or an e-mail
+    # address; messages go by e-mail, or the meldpunt calls back (FamilyNotice).
+    contact_phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    # False when the verwijzer says the family is not to be contacted: the verwijzer gets
+    # the messages instead.
+    contact_family: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the signed SMS link was first opened: possession of the phone, which a family's
+    # choice (a hold) needs (care_requests/choices.py).
+    link_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     previous_request_id: Mapped[int | None] = mapped_column(ForeignKey("care_request.id"))
+    # The place chosen in the search ("Vraag een logeerbed aan" from a result): matching
+    # prefers its units; nothing is held by it.
+    preferred_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     series_every_days: Mapped[int | None] = mapped_column(Integer)
     series_until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))
@@ -197,3 +211,29 @@ class RequestIdempotency(Base):
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[int] = mapped_column(ForeignKey("care_request.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FamilyNotice(Base):
+    """A message for a family without a mobile: an e-mail to send, or a call-back task for the
+    meldpunt (visible on its console). The same text the SMS would have had: no client data."""
+
+    __tablename__ = "family_notice"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("email", "callback")), name="kind_known"),
+        CheckConstraint(_in("status", ("pending", "sent", "done", "failed")), name="status_known"),
+        Index("ix_family_notice_status", "status", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("care_request.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    template: Mapped[str] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(40))
+
+    care_request: Mapped[CareRequest] = relationship()

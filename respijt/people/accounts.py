@@ -22,7 +22,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from respijt import clock
@@ -30,15 +30,14 @@ from respijt.database import DbSession
 from respijt.errors import DomainError, InvalidInput
 from respijt.models import (
     ApiToken,
-    Provider,
     RecoveryCode,
-    Region,
     User,
     UserRegion,
     UserRole,
     WebSession,
 )
-from respijt.people.caller import PROVIDER_BOUND_ROLES, ROLES, Caller, caller_for_user
+from respijt.people.account_rules import checked_account
+from respijt.people.caller import ROLES, Caller, caller_for_user
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
@@ -158,25 +157,15 @@ def create_user(
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise InvalidInput("Geef een geldig e-mailadres.", [_param("email", "Ongeldig adres.")])
-    if not roles or any(role not in ROLES for role in roles):
-        raise InvalidInput(f"Kies een of meer rollen uit: {', '.join(ROLES)}.")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise InvalidInput(f"Er bestaat al een gebruiker met e-mailadres {email}.")
-    if any(role in PROVIDER_BOUND_ROLES for role in roles):
-        if provider_id is None or session.get(Provider, provider_id) is None:
-            raise InvalidInput("Rollen aanbieder en meldpunt horen bij één bestaande aanbieder.")
-    elif provider_id is not None:
-        raise InvalidInput("Alleen aanbieder- en meldpuntaccounts horen bij een aanbieder.")
-    if "verwijzer" in roles and not (organisation or "").strip():
-        raise InvalidInput("Een verwijzer hoort bij een organisatie.")
-    region_ids: list[int] = []
-    for code in region_codes or []:
-        region_id = session.scalar(select(Region.id).where(Region.code == code))
-        if region_id is None:
-            raise InvalidInput(f"Regio '{code}' bestaat niet.")
-        region_ids.append(region_id)
-    if "coordinator" in roles and not region_ids:
-        raise InvalidInput("Een coördinator hoort bij een of meer regio's.")
+    region_ids = checked_account(
+        session,
+        roles=roles,
+        provider_id=provider_id,
+        organisation=organisation,
+        region_codes=region_codes or [],
+    )
     user = User(
         email=email,
         name=name.strip() or email,
@@ -411,6 +400,16 @@ def verify_second_factor(
         web_session.second_factor_at = now
         session.flush()
     return ok
+
+
+def reset_second_factor(session: DbSession, user: User, now: datetime) -> None:
+    """Forget the person's authenticator and recovery codes (a lost phone): at the next
+    sign-in they enrol a new one by its QR code. Every session of the person ends now."""
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    revoke_all_sessions(session, user.id, now)
+    session.flush()
 
 
 def unused_recovery_codes(session: DbSession, user_id: int) -> int:

@@ -280,6 +280,7 @@ def _anonymise_requests(
         update(CareRequest)
         .where(_requests_due(cutoff, open_request_statuses))
         .values(client_name="", contact_name="", contact_mobile="", anonymised_at=now)
+        .values(contact_phone=None, contact_email=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -14,7 +14,7 @@ machine enters at most once, so a rule that runs twice queues one message.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,34 @@ from respijt.reservations.workflow import (
 )
 
 # --- recipients -----------------------------------------------------------------------------
+
+
+def _no_link(session: DbSession, reservation: Any) -> str | None:
+    return None
+
+
+# The requester's signed link (rendered into the text, never stored) for a reservation made for
+# a care request: set by care_requests.notices, which knows who may have one; none without.
+requester_link: Callable[[DbSession, Any], str | None] = _no_link
+
+
+def _nobody(session: DbSession, reservation: Any, **message: Any) -> None:
+    return None
+
+
+# A requester without a mobile gets the message another way (e-mail or a call-back task): set
+# by care_requests.notices; nothing without.
+requester_without_mobile: Callable[..., None] = _nobody
+
+
+def _party_context(
+    session: DbSession, reservation: Any, party: str, context: dict[str, Any]
+) -> dict[str, Any]:
+    """A copy of `context`, with the requester's signed link for the requester (None for the
+    provider, and where there is none: the templates say `{% if link %}`)."""
+    message_context = dict(context)
+    message_context["link"] = requester_link(session, reservation) if party == "requester" else None
+    return message_context
 
 
 def provider_recipient(location: Location) -> str | None:
@@ -122,10 +150,21 @@ def reservation_changed(
     for party, template in _messages_for(session, reservation, previous):
         recipient = _recipient(session, reservation, party)
         if not recipient:
+            if party == "requester":
+                requester_without_mobile(
+                    session,
+                    reservation,
+                    template=template,
+                    context=_party_context(
+                        session, reservation, party, reservation_context(reservation)
+                    ),
+                    dedupe_key=f"reservation:{reservation.id}:{reservation.status}:{party}",
+                    now=now,
+                )
             continue
         if context is None:
             context = reservation_context(reservation)
-        message_context = dict(context)
+        message_context = _party_context(session, reservation, party, context)
         if template == "reservation_confirm_request" and reservation.expires_at is not None:
             message_context["deadline"] = reservation.expires_at.isoformat()
         outbox.queue(
@@ -148,12 +187,24 @@ def reservation_dates_changed(session: DbSession, reservation: Any, *, now: date
     for party in ("provider", "requester"):
         recipient = _recipient(session, reservation, party)
         if not recipient:
+            if party == "requester":
+                requester_without_mobile(
+                    session,
+                    reservation,
+                    template="reservation_dates_changed",
+                    context=_party_context(session, reservation, party, context),
+                    dedupe_key=(
+                        f"reservation:{reservation.id}:dates:{reservation.arrival.isoformat()}:"
+                        f"{reservation.departure.isoformat()}:{now.isoformat()}:{party}"
+                    ),
+                    now=now,
+                )
             continue
         outbox.queue(
             session,
             recipient=recipient,
             template="reservation_dates_changed",
-            context=context,
+            context=_party_context(session, reservation, party, context),
             dedupe_key=(
                 f"reservation:{reservation.id}:dates:{reservation.arrival.isoformat()}:"
                 f"{reservation.departure.isoformat()}:{now.isoformat()}:{party}"
@@ -179,12 +230,24 @@ def remind_arrivals_tomorrow(session: DbSession, *, now: datetime) -> int:
     for reservation in reservations:
         recipient = requester_recipient(session, reservation)
         if not recipient:
+            requester_without_mobile(
+                session,
+                reservation,
+                template="reservation_reminder",
+                context=_party_context(
+                    session, reservation, "requester", reservation_context(reservation)
+                ),
+                dedupe_key=f"reservation:{reservation.id}:reminder:{reservation.arrival.isoformat()}",
+                now=now,
+            )
             continue
         queued += outbox.queue(
             session,
             recipient=recipient,
             template="reservation_reminder",
-            context=reservation_context(reservation),
+            context=_party_context(
+                session, reservation, "requester", reservation_context(reservation)
+            ),
             dedupe_key=f"reservation:{reservation.id}:reminder:{reservation.arrival.isoformat()}",
             region_id=region_of(reservation),
             now=now,

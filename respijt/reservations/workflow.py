@@ -146,7 +146,8 @@ WHO_MAY: dict[str, dict[str, str]] = {
         "admin": ALL,
     },
     # Place a hold or an offer (one stay, or every open stay of a series).
-    RESERVATION_HOLD: {"verwijzer": OWN, "meldpunt": NEED_TO_KNOW},
+    # The public: the family's own choice through the signed SMS link (care_requests/choices.py).
+    RESERVATION_HOLD: {PUBLIC_ROLE: OWN, "verwijzer": OWN, "meldpunt": NEED_TO_KNOW},
     # A hold or offer (held): accept it, or cancel or move it while it is held or awaits the
     # provider's yes.
     RESERVATION_CONFIRM_HOLD: {**_REQUESTER, "meldpunt": NEED_TO_KNOW},

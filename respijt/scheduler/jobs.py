@@ -25,7 +25,7 @@ from sqlalchemy import delete
 from respijt import clock
 from respijt.beds import notices as location_notices
 from respijt.beds import registry
-from respijt.care_requests import waitlist
+from respijt.care_requests import no_mobile, waitlist
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import exception_summary
@@ -160,6 +160,31 @@ def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
             close()
 
 
+def send_family_mail(session: DbSession, now: datetime, config: Config) -> int:
+    """E-mail the messages for families without a mobile (care_requests/no_mobile.py) through
+    the mail backend: each marked sent and committed before it goes (at most once; a failed
+    send is marked failed and logged by its id, and shows on the request's page)."""
+    settings = mail.MailSettings.from_config(config)
+    sent = 0
+    for notice in no_mobile.pending_mail(session):
+        address = notice.care_request.contact_email
+        notice_id, body = notice.id, notice.body
+        notice.status = "sent" if address else "failed"
+        notice.done_at = now
+        session.commit()
+        if not address:
+            continue
+        try:
+            mail.send_mail(settings, address, no_mobile.SUBJECT, body)
+        except Exception as exc:
+            log.error("family mail %s: not sent: %s", notice_id, exception_summary(exc))
+            no_mobile.mark_failed(session, notice_id)
+            session.commit()
+            continue
+        sent += 1
+    return sent
+
+
 def release_stuck_messages(session: DbSession, now: datetime, config: Config) -> int:
     timeout = timedelta(seconds=float(config["RESPIJT_OUTBOX_SENDING_TIMEOUT_SECONDS"]))
     return outbox.release_stuck(session, now, timeout)
@@ -236,6 +261,12 @@ JOBS: tuple[JobSpec, ...] = (
         "dispatch_outbox",
         "berichten uit de outbox versturen",
         dispatch_outbox,
+        _every("RESPIJT_SCHEDULER_DISPATCH_SECONDS"),
+    ),
+    JobSpec(
+        "send_family_mail",
+        "berichten per e-mail aan families zonder mobiel",
+        send_family_mail,
         _every("RESPIJT_SCHEDULER_DISPATCH_SECONDS"),
     ),
     JobSpec(

@@ -39,23 +39,13 @@ STATUS_DETAILS = {
     503: "De dienst is tijdelijk druk. Probeer het zo opnieuw.",
 }
 
-# marshmallow / webargs messages → (code, Dutch reason)
-_MESSAGES = {
-    "Missing data for required field.": ("required", "Dit veld is verplicht."),
-    "Unknown field.": ("unknown", "Onbekend veld of onbekende parameter."),
-    "Not a valid date.": ("date", "Geen geldige datum; gebruik JJJJ-MM-DD."),
-    "Not a valid datetime.": ("datetime", "Geen geldig tijdstip; gebruik ISO 8601 in UTC."),
-    "Not a valid integer.": ("integer", "Geen geheel getal."),
-    "Not a valid number.": ("number", "Geen getal."),
-    "Not a valid boolean.": ("boolean", "Gebruik true of false."),
-    "Not a valid string.": ("string", "Geen tekst."),
-    "Not a valid list.": ("list", "Verwacht een lijst."),
-    "Invalid input type.": ("type", "Verkeerd type."),
-    "Field may not be null.": ("null", "Dit veld mag niet leeg zijn."),
-    "Invalid JSON body.": ("json", "De body is geen geldige JSON."),
-    "Invalid value.": ("invalid", "Ongeldige waarde."),
-    "Shorter than minimum length 1.": ("length", "Mag niet leeg zijn."),
-}
+# The Dutch messages of respijt/api/dutch.py that carry their own code in invalidParams; every
+# other reason comes from a schema's own Dutch `error=` and has the code "invalid".
+REQUIRED = "Dit veld is verplicht."
+UNKNOWN = "Onbekend veld of onbekende parameter."
+NULL = "Dit veld mag niet leeg (null) zijn."
+CHOICE_PREFIX = "Kies uit:"
+_CODES = {REQUIRED: "required", UNKNOWN: "unknown", NULL: "null"}
 
 
 def problem(
@@ -111,10 +101,8 @@ def invalid_params_from_messages(messages: Any) -> list[dict[str, str]]:
     else:
         merged = _flatten(messages)
     for name, message in merged:
-        code, reason = _MESSAGES.get(message, ("invalid", message))
-        if message.startswith("Must be one of:"):
-            code, reason = "choice", "Kies uit: " + message.removeprefix("Must be one of:").strip()
-        params.append({"name": name or "body", "code": code, "reason": reason})
+        code = "choice" if message.startswith(CHOICE_PREFIX) else _CODES.get(message, "invalid")
+        params.append({"name": name or "body", "code": code, "reason": message})
     return params
 
 

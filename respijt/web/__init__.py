@@ -28,6 +28,7 @@ ROLE_NAVIGATION: dict[str, list[tuple[str, str]]] = {role: [] for role in ROLE_L
 ROLE_NAVIGATION["provider"] = [
     ("web.provider_home", "Aanbiedersportaal"),
     ("web.provider_reservations", "Reserveringen"),
+    ("web.provider_figures", "Declaratie en leegstand"),
 ]
 ROLE_NAVIGATION["verwijzer"] = [
     ("web.verwijzer_requests", "Mijn aanvragen"),
@@ -42,6 +43,13 @@ ROLE_NAVIGATION["coordinator"] = [
     ("web.coordinator_kpis", "Cijfers"),
     ("web.coordinator_access_log", "Inzage aanvragen"),
     ("web.coordinator_complaints", "Reacties"),
+    ("web.coordinator_claims", "Declaratie"),
+    ("web.coordinator_leegstand", "Leegstand"),
+    ("web.coordinator_tariffs", "Tarieven"),
+]
+ROLE_NAVIGATION["admin"] = [
+    ("web.admin_users", "Gebruikers"),
+    ("web.admin_tokens", "API-tokens"),
 ]
 
 # RFC 9116 advises an expiry less than a year ahead; computed per request, so it never lapses.
@@ -104,13 +112,20 @@ def _context() -> dict[str, Any]:
 def register_web(app: Flask) -> None:
     """Blueprints, then security (CSRF, login, rate limits, headers), which wraps them all."""
     from respijt.web import (  # noqa: F401 - routes register on import
+        admin,
+        admin_tokens,
         auth,
         coordinator,
+        coordinator_claims,
         coordinator_kpis,
         coordinator_rota,
+        embed,
+        family_actions,
         meldpunt,
         meldpunt_console,
+        meldpunt_family,
         provider,
+        provider_figures,
         provider_locations,
         provider_reservations,
         provider_stays,
@@ -130,6 +145,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["lang"] = fmt.long_date
     app.jinja_env.filters["bedden"] = fmt.beds
     app.jinja_env.filters["lokaal"] = fmt.local_datetime
+    app.jinja_env.filters["telefoon"] = public.phone_display  # +31701234567 → 070 123 4567
     # The rest of the one formatting layer (respijt.formatting), for pages to come.
     app.jinja_env.filters["tijd"] = formatting.time_short
     app.jinja_env.filters["maand"] = formatting.month_long

@@ -32,6 +32,7 @@ from respijt.codes import (
     CARE_LEVELS,
     DATE_MAX,
     DATE_MIN,
+    FUNDING_ROUTES,
     LANGUAGES,
     REQUEST_FUNDING,
     REQUEST_REASONS,
@@ -172,12 +173,25 @@ class SearchForm(FlaskForm):
 
     van = StringField("Eerste nacht", validators=[Optional(), IsoDate()])
     tot = StringField("Vertrekdag", validators=[Optional(), IsoDate()])
-    gemeente = SelectField("Gemeente", choices={}, validate_choice=False)
-    regio = SelectField("Regio", choices={}, validate_choice=False)
+    # The client's home: the search answers the places near it, nearest first.
+    gemeente = SelectField("Gemeente waar hij of zij woont", choices={}, validate_choice=False)
+    regio = SelectField("Regio van het logeeradres", choices={}, validate_choice=False)
     doelgroep = SelectField(
         "Voor wie",
         choices=_choices(TARGET_GROUPS, "Alle doelgroepen"),
         validators=[OneOf(TARGET_GROUPS)],
+        validate_choice=False,
+    )
+    zorg = SelectField(
+        "Hoeveel zorg is nodig?",
+        choices=_choices(CARE_LEVELS, "Maakt niet uit"),
+        validators=[OneOf(CARE_LEVELS)],
+        validate_choice=False,
+    )
+    financiering = SelectField(
+        "Wie betaalt?",
+        choices=_choices(FUNDING_ROUTES, "Maakt niet uit"),
+        validators=[OneOf(FUNDING_ROUTES)],
         validate_choice=False,
     )
     rolstoel = BooleanField("Alleen rolstoeltoegankelijk")
@@ -259,7 +273,20 @@ class RequestForm(FlaskForm):
     contact_name = StringField(
         "Uw naam", validators=[required(), Length(max=80, message="Hooguit 80 tekens.")]
     )
-    contact_mobile = StringField("Uw mobiele nummer", validators=[required()])
+    # A mobile, or instead a landline and/or an e-mail address (the domain asks for one).
+    contact_mobile = StringField(
+        "Uw mobiele nummer", validators=[Optional(), Length(max=40, message="Hooguit 40 tekens.")]
+    )
+    contact_phone = StringField(
+        "Vast telefoonnummer (als u geen mobiel hebt)",
+        validators=[Optional(), Length(max=40, message="Hooguit 40 tekens.")],
+    )
+    contact_email = StringField(
+        "E-mailadres (als u geen mobiel hebt)",
+        validators=[Optional(), Length(max=254, message="Hooguit 254 tekens.")],
+    )
+    # The place chosen in the search (a location id): a preference, see web/request_preference.py.
+    preferred_location = HiddenField(validators=[Optional(), WholeNumber()])
     consent = BooleanField(
         "Ik geef toestemming om deze gegevens te gebruiken voor het vinden van een logeerbed",
         validators=[
@@ -274,6 +301,8 @@ class RequestForm(FlaskForm):
         "client.first_name": "first_name",
         "client.birth_year": "birth_year",
         "contact.mobile": "contact_mobile",
+        "contact.phone": "contact_phone",
+        "contact.email": "contact_email",
         "contact.name": "contact_name",
     }
 
@@ -296,8 +325,14 @@ class RequestForm(FlaskForm):
             "urgency": self.urgency.data,
             "reason": self.reason.data,
             "funding": self.funding.data or "onbekend",
-            "contact": {"name": self.contact_name.data or "", "mobile": self.contact_mobile.data},
+            "contact": {
+                "name": self.contact_name.data or "",
+                "mobile": self.contact_mobile.data or "",
+                "phone": self.contact_phone.data or "",
+                "email": self.contact_email.data or "",
+            },
             "consent": bool(self.consent.data),
+            "preferred_location_id": int(self.preferred_location.data or 0) or None,
         }
 
     def add_domain_errors(self, params: list[dict[str, str]]) -> list[str]:

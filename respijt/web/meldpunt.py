@@ -26,9 +26,10 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from respijt import clock, edge
-from respijt.care_requests import access, answers, common, summary
+from respijt.care_requests import access, answers, choices, common, summary
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import PURPOSE, log_request_access
+from respijt.care_requests.option_facts import option_facts
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.errors import DomainError, Forbidden, NotFound
 from respijt.extensions import db
@@ -209,6 +210,8 @@ def request_page_context(found: CareRequest, caller: Caller, now: datetime) -> d
         "fit": summary.fit_words(found),
         "history": summary.offer_history(db.session, found),
         "placements": summary.placements(db.session, found),
+        "facts": option_facts(db.session, found, matches),
+        "family_choice": choices.family_choice(db.session, found),
     }
 
 

@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from respijt import clock, edge
-from respijt.care_requests import access
+from respijt.care_requests import access, no_mobile
 from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.errors import DomainError, NotFound
@@ -105,6 +105,7 @@ def meldpunt_console() -> ResponseReturnValue:
             for n in notices.handover_notes(db.session, r["region"].id, now)
         ]
         return {
+            "family_callbacks": no_mobile.open_callbacks(db.session, region_ids),
             "regions": regions,
             "urgent": urgent,
             "waitlist": waitlist,

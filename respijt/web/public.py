@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from respijt import clock, edge
+from respijt.beds import nearby
 from respijt.beds.availability import SearchFilters, search
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, LANGUAGES, TARGET_GROUPS
 from respijt.extensions import db
@@ -136,12 +137,64 @@ def _locations_shown(nights: int) -> int:
     return max(5, min(MAX_LOCATIONS_SHOWN, MAX_NIGHT_CELLS * 2 // (max(nights, 1) * 5)))
 
 
+def _home(form: SearchForm) -> nearby.Home | None:
+    """The client's gemeente chosen in the search, or None; an unknown code is an error."""
+    if not form.gemeente.data:
+        return None
+    home = nearby.find_home(db.session, form.gemeente.data)
+    if home is None:
+        form.gemeente.errors = [*form.gemeente.errors, "Kies een gemeente uit de lijst."]
+    return home
+
+
+def _search(
+    form: SearchForm, home: nearby.Home | None, night_from: date, night_to: date
+) -> dict[str, Any]:
+    filters = SearchFilters(
+        region=form.regio.data or None,
+        target_group=form.doelgroep.data or None,
+        wheelchair=bool(form.rolstoel.data),
+    )
+    care_level, funding = form.zorg.data or None, form.financiering.data or None
+    if home is not None:
+        return nearby.search_near(
+            db.session,
+            filters,
+            home,
+            float(current_app.config["RESPIJT_NEAR_MAX_KM"]),
+            night_from,
+            night_to,
+            clock.now(),
+            _stale_after(),
+            care_level=care_level,
+            funding=funding,
+        )
+    result = search(db.session, filters, night_from, night_to, clock.now(), _stale_after())
+    result["locations"] = nearby.narrow(result["locations"], care_level, funding)
+    return result
+
+
+def _request_args(form: SearchForm, night_from: date, night_to: date) -> dict[str, str]:
+    """What "Vraag een logeerbed aan" carries to the form: the client's gemeente (never the
+    location's), the filters and the dates; the link adds the chosen place."""
+    args = {
+        "gemeente": form.gemeente.data or "",
+        "doelgroep": form.doelgroep.data or "",
+        "zorg": form.zorg.data or "",
+        "financiering": form.financiering.data or "",
+        "rolstoel": "1" if form.rolstoel.data else "",
+        "van": night_from.isoformat(),
+        "tot": night_to.isoformat(),
+    }
+    return {key: value for key, value in args.items() if value}
+
+
 @blp.route("/beschikbaarheid")
 @read_only
 def availability() -> ResponseReturnValue:
     regions = regions_with_municipalities()
     form = SearchForm(request.args)
-    form.gemeente.choices = municipality_choices(regions, "Alle gemeenten")
+    form.gemeente.choices = municipality_choices(regions, "Kies een gemeente…")
     form.regio.choices = {"": "Alle regio's", **{r.code: r.name for r in regions}}
     today = clock.today()
     form.validate()
@@ -150,30 +203,21 @@ def availability() -> ResponseReturnValue:
         form.van.data = night_from.isoformat()
     if not form.tot.data:
         form.tot.data = night_to.isoformat()
+    home = _home(form)
     has_errors = any(field.errors for field in form)
     result: dict[str, Any] = {"locations": []}
     if not has_errors:
-        result = search(
-            db.session,
-            SearchFilters(
-                municipality=form.gemeente.data or None,
-                region=form.regio.data or None,
-                target_group=form.doelgroep.data or None,
-                wheelchair=bool(form.rolstoel.data),
-            ),
-            night_from,
-            night_to,
-            clock.now(),
-            _stale_after(),
-        )
+        result = _search(form, home, night_from, night_to)
     locations = result["locations"]
-    # Places with a bed free on some night first; the order within stays the search's.
+    # Places with a bed free on some night first; within, the search's order (nearest first
+    # when the client's gemeente is given).
     locations.sort(
         key=lambda loc: not any(n["free"] > 0 for u in loc["units"] for n in u["nights"])
     )
     context = {
         "form": form,
         "has_errors": has_errors,
+        "home": home,
         "locations": locations[: _locations_shown((night_to - night_from).days)],
         "total": len(locations),
         "night_from": night_from,
@@ -181,6 +225,8 @@ def availability() -> ResponseReturnValue:
         "nights": (night_to - night_from).days,
         "target_groups": TARGET_GROUPS,
         "care_levels": CARE_LEVELS,
+        "request_args": _request_args(form, night_from, night_to),
+        "distance_words": nearby.distance_words,
     }
     if request.headers.get("HX-Request") == "true":
         return render_template("web/_results.html", **context)

@@ -23,12 +23,11 @@ from sqlalchemy import select
 
 from respijt import clock, edge
 from respijt.beds.registry import normalise_phone
-from respijt.care_requests import access, answers, lifecycle, notices
+from respijt.care_requests import access, answers, choices, lifecycle, notices
 from respijt.care_requests import links as request_links
-from respijt.care_requests import offers as request_offers
 from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.common import PUBLIC, link_caller
-from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS, REQUEST_PLACED
 from respijt.codes import TARGET_GROUPS
 from respijt.errors import DomainError, InvalidInput, NotFound
 from respijt.extensions import db
@@ -38,6 +37,7 @@ from respijt.reservations import workflow
 from respijt.reservations.workflow import HELD, RESERVATION_LABELS
 from respijt.serving import public_limits
 from respijt.web import blp
+from respijt.web.family import family_page_context
 from respijt.web.forms import ActionForm, RequestForm, ResendLinkForm, WithdrawForm
 from respijt.web.public import (
     municipality_choices,
@@ -45,10 +45,12 @@ from respijt.web.public import (
     regions_with_municipalities,
     too_many,
 )
+from respijt.web.request_preference import prefill_from_search
 from respijt.web.request_submission import submit_request
 
 SESSION_TOKEN = "request_link"
 SESSION_CREATED = "request_created"
+SESSION_REACHED_BY = "request_reached_by"
 OPEN_REQUESTS_PER_NUMBER = 5
 
 
@@ -58,6 +60,10 @@ def _link(token: str) -> str:
 
 def _token_for(reference: str) -> str:
     return request_links.make_link_token(current_app.secret_key, reference)  # type: ignore[arg-type]
+
+
+def _sms_token_for(reference: str) -> str:
+    return request_links.make_sms_token(current_app.secret_key, reference)  # type: ignore[arg-type]
 
 
 def _prefill(form: RequestForm) -> None:
@@ -73,6 +79,7 @@ def _prefill(form: RequestForm) -> None:
         form.departure.data = args["tot"]
     if args.get("rolstoel"):
         form.wheelchair.data = True
+    prefill_from_search(form, args)
 
 
 @blp.route("/aanvragen", methods=["GET", "POST"])
@@ -95,6 +102,13 @@ def new_request() -> ResponseReturnValue:
                 if reference is not None:
                     session[SESSION_TOKEN] = _token_for(reference)
                     session[SESSION_CREATED] = reference
+                    session[SESSION_REACHED_BY] = (
+                        "sms"
+                        if form.contact_mobile.data
+                        else "email"
+                        if form.contact_email.data
+                        else "phone"
+                    )
                     return redirect(url_for("web.request_sent"), code=303)
             else:
                 _check_mobile(form)
@@ -129,7 +143,9 @@ def request_sent() -> ResponseReturnValue:
     reference = session.get(SESSION_CREATED)
     if not reference:
         return redirect(url_for("web.new_request"))
-    return render_template("web/request_sent.html", reference=reference)
+    return render_template(
+        "web/request_sent.html", reference=reference, reached_by=session.get(SESSION_REACHED_BY)
+    )
 
 
 @blp.route("/a/<token>")
@@ -139,12 +155,18 @@ def open_link(token: str) -> ResponseReturnValue:
     return redirect(url_for("web.my_request"), code=303)
 
 
-def _linked_reference() -> str | None:
+def _linked() -> tuple[str, bool] | None:
+    """(reference, came by SMS) of the link in this browser's session."""
     token = session.get(SESSION_TOKEN)
     if not token:
         return None
     max_age = int(current_app.config["RESPIJT_REQUEST_LINK_DAYS"]) * 86400
-    return request_links.reference_from_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
+    return request_links.read_token(current_app.secret_key, token, max_age)  # type: ignore[arg-type]
+
+
+def _linked_reference() -> str | None:
+    linked = _linked()
+    return linked[0] if linked is not None else None
 
 
 def _load(reference: str, action: str) -> CareRequest:
@@ -169,21 +191,19 @@ def _no_link() -> ResponseReturnValue:
 
 @blp.route("/mijn-aanvraag")
 def my_request() -> ResponseReturnValue:
-    reference = _linked_reference()
-    if reference is None:
+    linked = _linked()
+    if linked is None:
         return _no_link()
+    reference, by_sms = linked
 
     def work() -> dict[str, Any] | None:
         try:
             found = _load(reference, "read")
         except NotFound:
             return None
-        offers = request_offers.offers_of(db.session, found)
-        return {
-            "care_request": found,
-            "offers": offers,
-            "region": found.municipality.region,
-        }
+        if by_sms:
+            choices.link_opened(found, now=clock.now())
+        return family_page_context(found, link_caller(reference))
 
     context = edge.transaction(work)
     if context is None:
@@ -201,10 +221,11 @@ def my_request() -> ResponseReturnValue:
         withdraw_form=WithdrawForm(),
         meldpunt=phone_display(region.meldpunt_number if region else None),
         target_groups=TARGET_GROUPS,
+        offer_hours=current_app.config["RESPIJT_OFFER_HOURS"],
     )
 
 
-def _act(step: Any, done: str) -> ResponseReturnValue:
+def act_on_linked_request(step: Any, done: str) -> ResponseReturnValue:
     """Run one change for the linked request; success and domain refusals come back as a
     message on the status page."""
     reference = _linked_reference()
@@ -241,7 +262,7 @@ def accept_offer(reservation_id: int) -> ResponseReturnValue:
             provider_confirm_hours=hours,
         )
 
-    return _act(step, "U hebt het aanbod aangenomen.")
+    return act_on_linked_request(step, "U hebt het aanbod aangenomen.")
 
 
 @blp.route("/mijn-aanvraag/aanbod/<int:reservation_id>/afslaan", methods=["POST"])
@@ -251,7 +272,7 @@ def decline_offer(reservation_id: int) -> ResponseReturnValue:
             db.session, care_request, reservation_id, caller=caller, now=clock.now()
         )
 
-    return _act(step, "U hebt het aanbod afgeslagen. We zoeken verder.")
+    return act_on_linked_request(step, "U hebt het aanbod afgeslagen. We zoeken verder.")
 
 
 @blp.route("/mijn-aanvraag/intrekken", methods=["POST"])
@@ -312,7 +333,9 @@ def resend_link() -> ResponseReturnValue:
                 select(CareRequest)
                 .where(
                     CareRequest.contact_mobile == found_mobile,
-                    CareRequest.status.in_(OPEN_REQUEST_STATUSES),
+                    # Open requests, and placed ones: the family follows and may cancel
+                    # their stay there.
+                    CareRequest.status.in_((*OPEN_REQUEST_STATUSES, REQUEST_PLACED)),
                 )
                 .order_by(CareRequest.created_at.desc())
                 .limit(OPEN_REQUESTS_PER_NUMBER)
@@ -320,7 +343,8 @@ def resend_link() -> ResponseReturnValue:
                 notices.request_link_again(
                     db.session,
                     care_request,
-                    link=_link(_token_for(care_request.reference)),
+                    # The SMS token: opening it proves the phone, as the first SMS does.
+                    link=_link(_sms_token_for(care_request.reference)),
                     now=now,
                 )
 

@@ -59,6 +59,8 @@ RATE_LIMITS: dict[str, tuple[str, list[str] | None, bool]] = {
     "auth.invitation": ("10 per hour", ["POST"], False),
     "registry.get_availability": ("120 per minute", None, False),
     "web.availability": ("120 per minute", None, False),  # the same search as a page
+    "registry.free_beds": ("60 per minute", None, False),  # the open feed (docs/open-data.md)
+    "web.embed_free_beds": ("120 per minute", None, False),
 }
 # The public writes (the request form on the web and in the API, "stuur mijn link opnieuw",
 # complaints) are limited per address and per target mobile in respijt.serving.public_limits.
@@ -237,7 +239,8 @@ def init_security(app: Flask) -> None:
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if not _embeddable():
+            headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", REFERRER_POLICY)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
@@ -268,6 +271,12 @@ def _seconds_until_reset(app: Flask) -> int:
         return 60
     # reset_at is a whole second, so the rounded wait can exceed the window by one.
     return max(1, min(math.ceil(current.reset_at - time.time()), current.limit.get_expiry()))
+
+
+def _embeddable() -> bool:
+    """The one page other sites may frame (web/embed.py sets its own CSP)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "_respijt_embeddable", False))
 
 
 def _may_hold_personal_data() -> bool:

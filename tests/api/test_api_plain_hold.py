@@ -140,7 +140,7 @@ def test_bodies_off_the_plain_way_still_load_or_fail_in_dutch(client, db, make, 
         data="unit_id=1",
         headers={**meldpunt, "Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert_problem(not_json, 422)
+    assert_problem(not_json, 415)
 
 
 def test_a_plain_hold_needs_a_requester_role(client, db, make, today, ways):

@@ -302,9 +302,9 @@ def test_meldpunt_work_list_shows_urgent_requests_without_a_fit_first(client, ma
         ),
     ).get_json()
     assert urgent["status"] == "waitlisted" and urgent["attention"]["reason"].startswith("Spoed")
-    listed = client.get("/api/v1/requests?status=open", headers=meldpunt).get_json()
+    listed = client.get("/api/v1/requests?status=open", headers=meldpunt).get_json()["items"]
     assert [r["reference"] for r in listed] == [urgent["reference"], fits["reference"]]
-    flagged = client.get("/api/v1/requests?attention=true", headers=meldpunt).get_json()
+    flagged = client.get("/api/v1/requests?attention=true", headers=meldpunt).get_json()["items"]
     assert [r["reference"] for r in flagged] == [urgent["reference"]]
     closed = client.post(
         f"/api/v1/requests/{urgent['reference']}/close",

@@ -110,6 +110,10 @@ def test_mantelzorger_searches_and_requests_a_bed_on_a_phone(server, browser, db
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_label("Voornaam of voorletters").fill("Ans")
     page.get_by_label("Geboortejaar").fill("1938")
+    # The search was not from the client's gemeente: the form does not guess it (it took the
+    # location's before, a carer whose mother lives elsewhere included).
+    assert page.get_by_label("Gemeente waar hij of zij woont").input_value() == ""
+    page.get_by_label("Gemeente waar hij of zij woont").select_option("GM0503")
     page.get_by_label("Wat past het best?").select_option("ouderen")
     page.get_by_label("Waarom logeren?").select_option("vakantie")
     page.get_by_label("Uw naam").fill("Marja de Vries")

@@ -46,12 +46,20 @@ pytestmark = web_browser.pytestmark
 SECRET_KEY = "browser-test"  # the live server's, to sign the links
 
 WEB_BLUEPRINTS = ("web", "auth", "report_pages")
-# CSV and PDF files, not HTML pages (the PDF is tested in tests/web/test_report_pdf.py).
+# CSV and PDF files and a stylesheet, not HTML pages (the PDF is tested in
+# tests/web/test_report_pdf.py, the embed page's theme in tests/web/test_web_embed.py).
 DOWNLOADS = {
+    "web.embed_theme",
     "web.coordinator_kpis_csv",
     "web.coordinator_kpi_months_csv",
     "report_pages.monthly_pdf",
     "web.meldpunt_voicemail_recording",  # audio, streamed from Twilio (tests/api/test_voicemail_…)
+    "web.coordinator_claims_csv",
+    "web.coordinator_export_csv",
+    "web.coordinator_leegstand_csv",
+    "web.provider_claims_csv",
+    "web.provider_leegstand_csv",
+    "web.provider_export_csv",
 }
 PRINCIPALS = ("anonymous", *ROLES)
 # The pages between password and second factor, and who must have seen each.
@@ -164,6 +172,7 @@ def _data(db: Any, make: Any) -> Data:
         "month": clock.today().strftime("%Y-%m"),
         "reference": reference,
         "unit_id": str(unit.id),
+        "user_id": str(enrolling.id),
     }
     values["tokens"] = {
         "/a/<token>": request_links.make_link_token(SECRET_KEY, reference),
@@ -205,6 +214,8 @@ def _anonymous_extras(walk: Walk, who: str, page: Any, traffic: Traffic, v: Any)
     """A search with a wrong date, a missing place, forms sent with errors, a request sent."""
     walk.visit(who, page, traffic, f"/beschikbaarheid?regio=H5&van={clock.today()}&tot=x")
     walk.visit(who, page, traffic, "/locaties/999999", 404)
+    walk.visit(who, page, traffic, "/ingebed/vrije-logeerbedden?gemeente=GM0503")
+    walk.visit(who, page, traffic, "/ingebed/vrije-logeerbedden?gemeente=GM0001", 404)
     for path, button in (
         ("/aanvragen", "Aanvraag versturen"),
         ("/klachten", "Reactie versturen"),

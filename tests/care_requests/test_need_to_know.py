@@ -105,11 +105,11 @@ def test_the_meldpunt_on_duty_lists_and_reads_only_the_open_requests_of_its_regi
 ):
     w = region_world
     refs = _closed_and_open(client, db, w)
-    listed = client.get("/api/v1/requests", headers=w["meldpunt"]).get_json()
+    listed = client.get("/api/v1/requests", headers=w["meldpunt"]).get_json()["items"]
     assert {r["reference"] for r in listed} == {refs["open"]}
     for status in ("withdrawn", "placed", "expired"):
         narrowed = client.get(f"/api/v1/requests?status={status}", headers=w["meldpunt"])
-        assert narrowed.get_json() == [], status
+        assert narrowed.get_json()["items"] == [], status
     assert client.get(f"/api/v1/requests/{refs['open']}", headers=w["meldpunt"]).status_code == 200
     for name in ("withdrawn", "placed", "expired"):
         response = client.get(f"/api/v1/requests/{refs[name]}", headers=w["meldpunt"])
@@ -118,7 +118,7 @@ def test_the_meldpunt_on_duty_lists_and_reads_only_the_open_requests_of_its_regi
         assert "Marja" not in body and "+31612345678" not in body
     # The coordinator still reads them all (every read logged).
     coordinator = make.token("coordinator", regions=[w["region"]])
-    everything = client.get("/api/v1/requests", headers=coordinator).get_json()
+    everything = client.get("/api/v1/requests", headers=coordinator).get_json()["items"]
     assert {r["reference"] for r in everything} == set(refs.values())
     # The confirmed stay of the placed request is out of view as well.
     db.session.expire_all()
@@ -172,7 +172,9 @@ def test_after_the_shift_the_meldpunt_keeps_what_it_handled_until_it_is_placed(
 
     _end_shift(db, w, app)
     assert client.get(f"/api/v1/requests/{untouched}", headers=meldpunt).status_code == 404
-    listed = {r["reference"] for r in client.get("/api/v1/requests", headers=meldpunt).get_json()}
+    listed = {
+        r["reference"] for r in client.get("/api/v1/requests", headers=meldpunt).get_json()["items"]
+    }
     assert listed == {offered, confirmed_by_it}
     assert client.get(f"/api/v1/requests/{offered}", headers=meldpunt).status_code == 200
     assert client.get(f"/api/v1/reservations/{offer['id']}", headers=meldpunt).status_code == 200
@@ -187,5 +189,7 @@ def test_after_the_shift_the_meldpunt_keeps_what_it_handled_until_it_is_placed(
     assert link_accept.status_code == 200 and link_accept.get_json()["status"] == "placed"
     assert client.get(f"/api/v1/requests/{offered}", headers=meldpunt).status_code == 404
     assert client.get(f"/api/v1/reservations/{offer['id']}", headers=meldpunt).status_code == 404
-    listed = {r["reference"] for r in client.get("/api/v1/requests", headers=meldpunt).get_json()}
+    listed = {
+        r["reference"] for r in client.get("/api/v1/requests", headers=meldpunt).get_json()["items"]
+    }
     assert listed == {confirmed_by_it}

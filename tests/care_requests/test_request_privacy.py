@@ -52,7 +52,7 @@ def test_each_request_access_writes_one_row_and_coordinators_see_their_regions(c
     assert client.get(f"/api/v1/requests/{reference}", headers=own).status_code == 200
     assert len(rows(db)) == before + 1 and rows(db)[-1].action == "care_request.read"
     assert client.get(f"/api/v1/requests/{reference}", headers=other).status_code == 404
-    listed = client.get("/api/v1/requests", headers=other).get_json()
+    listed = client.get("/api/v1/requests", headers=other).get_json()["items"]
     assert reference not in {r["reference"] for r in listed}
 
     held = client.post(
@@ -69,7 +69,9 @@ def test_each_request_access_writes_one_row_and_coordinators_see_their_regions(c
     last = rows(db)[-1]
     assert (last.action, last.client_reference) == ("reservation.create", reference)
     client.get(f"/api/v1/reservations/{held.get_json()['id']}", headers=own)
-    log = client.get(f"/api/v1/access-log?client_reference={reference}", headers=own).get_json()
+    log = client.get(f"/api/v1/access-log?client_reference={reference}", headers=own).get_json()[
+        "items"
+    ]
     assert [(e["action"], e["outcome"]) for e in log] == [
         ("care_request.create", "success"),
         ("care_request.read", "success"),
@@ -78,7 +80,9 @@ def test_each_request_access_writes_one_row_and_coordinators_see_their_regions(c
         ("reservation.read", "success"),
     ]
     assert (
-        client.get(f"/api/v1/access-log?client_reference={reference}", headers=other).get_json()
+        client.get(f"/api/v1/access-log?client_reference={reference}", headers=other).get_json()[
+            "items"
+        ]
         == []
     )
 
@@ -225,6 +229,8 @@ def test_every_care_request_endpoint_writes_exactly_one_row_per_access(client, d
     call("GET", base, verwijzer, 404, "denied")
     call("GET", f"{base}/matches", meldpunt, 200, "success")
     call("POST", f"{base}/preference", link, 200, "success", json={"unit_id": unit.id})
+    # The form's own token may look, not hold: only the SMS link proves the phone.
+    call("POST", f"{base}/choice", link, 403, "denied", json={"unit_id": unit.id})
     held = client.post(
         "/api/v1/reservations",
         headers=meldpunt,
@@ -251,6 +257,13 @@ def test_every_care_request_endpoint_writes_exactly_one_row_per_access(client, d
     # Placed: out of the meldpunt's view (need to know), so as if it did not exist.
     call("POST", f"{base}/series/hold", meldpunt, 404, "denied")
     call("POST", f"{base}/withdraw", link, 409, "failed", json={})  # placed already
+    reason = {"reason": "Het gaat weer"}
+    call("POST", f"{base}/stays/{held['id']}/cancel", link, 200, "success", json=reason)
+    sms_body = db.session.scalar(
+        select(OutboxMessage.body).where(OutboxMessage.template == "request_received")
+    )
+    sms_link = {"X-Request-Token": sms_body.split("/a/", 1)[1].strip()}
+    call("POST", f"{base}/choice", sms_link, 200, "success", json={"unit_id": unit.id})
     routes = {
         (method, rule.rule)
         for rule in client.application.url_map.iter_rules()

@@ -187,7 +187,7 @@ def test_overrides_and_swaps_are_reflected_in_duty_current(db, make, client, app
     kinds = [e.kind for e in db.session.scalars(select(RotaEvent).order_by(RotaEvent.id))]
     assert kinds == ["generated", "override", "swap_offered", "swap_taken", "swap_done"]
     history = client.get(f"/api/v1/rota/history?region={region.code}", headers=coordinator)
-    assert [e["kind"] for e in history.get_json()] == kinds
+    assert [e["kind"] for e in history.get_json()["items"]] == kinds
 
 
 def test_swap_with_approval_waits_for_the_coordinator_and_can_be_withdrawn_before(

@@ -159,15 +159,22 @@ def test_a_transient_failure_past_the_limit_is_failed_and_shown_to_the_coordinat
     (row,) = rows(db)
     assert (row.status, row.attempts, row.error_code) == ("failed", 3, "20429")
     assert fake_twilio_server.messages() == []
-    coordinator = client.get("/api/v1/messages?status=failed", headers=own_region).get_json()
+    coordinator = client.get("/api/v1/messages?status=failed", headers=own_region).get_json()[
+        "items"
+    ]
     assert [m["id"] for m in coordinator] == [row.id]
     # A coordinator of another region does not see it (the message is about this region).
-    assert client.get("/api/v1/messages?status=failed", headers=other_region).get_json() == []
+    assert (
+        client.get("/api/v1/messages?status=failed", headers=other_region).get_json()["items"] == []
+    )
     assert coordinator[0]["recipient"] == "+316******01" and "body" not in coordinator[0]
     assert "Twilio" in coordinator[0]["last_error"]
-    admin = client.get("/api/v1/messages?status=failed", headers=make.token("admin")).get_json()
+    admin = client.get("/api/v1/messages?status=failed", headers=make.token("admin")).get_json()[
+        "items"
+    ]
     assert admin[0]["body"] == row.body and admin[0]["recipient"] == "+316******01"
-    assert client.get("/api/v1/messages?status=sent", headers=make.token("admin")).get_json() == []
+    sent = client.get("/api/v1/messages?status=sent", headers=make.token("admin"))
+    assert sent.get_json()["items"] == []
     assert_problem(
         client.get("/api/v1/messages", headers=make.token("provider", make.provider())), 403
     )

@@ -57,7 +57,7 @@ def test_a_request_from_the_public_form_is_acknowledged_with_its_signed_link(app
     assert message.body.startswith("respijt: aanvraag") and len(message.body) <= 160
 
 
-def test_a_request_made_with_an_account_is_acknowledged_without_a_link(db, make):
+def test_a_request_made_with_an_account_is_acknowledged_with_the_familys_link(db, make):
     today = freeze_start()
     municipality = make.municipality()
     make.unit(location=make.location(municipality=municipality))
@@ -68,7 +68,8 @@ def test_a_request_made_with_an_account_is_acknowledged_without_a_link(db, make)
 
     (message,) = messages(db)
     assert message.template == "request_received" and care_request.reference in message.body
-    assert "http" not in message.body
+    assert "/a/" in message.body and "link" not in message.context
+    assert_no_client_data(message)
 
 
 def test_a_waitlist_offer_reaches_the_contact_and_a_lapsed_one_says_so(db, make):

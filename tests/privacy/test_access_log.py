@@ -178,7 +178,7 @@ def test_coordinator_sees_only_their_regions_and_lists_who_looked(client, db, ma
         f"/api/v1/access-log?client_reference=reservation:{rid}", headers=own_token
     )
     assert response.status_code == 200
-    entries = response.get_json()
+    entries = response.get_json()["items"]
     assert [(e["action"], e["role"], e["outcome"]) for e in entries] == [
         ("reservation.create", "meldpunt", "success"),
         ("reservation.read", "coordinator", "success"),
@@ -189,7 +189,7 @@ def test_coordinator_sees_only_their_regions_and_lists_who_looked(client, db, ma
     response = client.get(
         f"/api/v1/access-log?client_reference=reservation:{rid}", headers=other_token
     )
-    assert response.get_json() == []
+    assert response.get_json()["items"] == []
 
 
 def test_verwijzer_sees_only_their_own_reservations(client, make, world):

@@ -113,6 +113,7 @@ DAILY = [
     not in (
         "expire_holds",
         "dispatch_outbox",
+        "send_family_mail",
         "release_stuck_messages",
         "offer_waitlist",
         "remind_rota",

@@ -400,9 +400,9 @@ def test_a_coordinator_lists_only_the_messages_about_their_own_regions(client, d
         rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
         return {m.region_id for m in rows}
 
-    mine = client.get("/api/v1/messages", headers=headers).get_json()
+    mine = client.get("/api/v1/messages", headers=headers).get_json()["items"]
     assert regions(mine) == {w.a.region.id}
-    everyone = client.get("/api/v1/messages", headers=w.admin).get_json()
+    everyone = client.get("/api/v1/messages", headers=w.admin).get_json()["items"]
     assert regions(everyone) == {w.a.region.id, w.b.region.id, None}
 
 
