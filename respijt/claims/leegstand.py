@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from respijt import formatting
 from respijt.claims.months import overlap
 from respijt.database import DbSession
 from respijt.models import Location, Municipality, NightInventory, Provider, Reservation, Unit
@@ -158,10 +159,7 @@ REGISTER_HEADER = (
 
 def share(value: float | None, decimal_comma: bool) -> str:
     """An occupancy (0 to 1) as a CSV cell: four decimals, empty when there is none."""
-    if value is None:
-        return ""
-    text = f"{value:.4f}"
-    return text.replace(".", ",") if decimal_comma else text
+    return formatting.csv_number(value, 4, comma=decimal_comma)
 
 
 def register_rows(

@@ -226,6 +226,7 @@ HAND_FORMATTING = re.compile(
     r"|\.replace\(\s*['\"]\.['\"]\s*,\s*['\"],['\"]\s*\)"  # a decimal comma by hand
     r"|\.replace\(\s*['\"],['\"]\s*,\s*['\"] ['\"]\s*\)"  # a thousands space by hand
     r"|:%[dmHYy]"  # a date format inside an f-string
+    r"|:,[.}]"  # thousands grouping by hand ("{x:,}", "{x:,.1f}")
 )
 # ISO 8601 / API / machine uses that stay, by file and by the text on the line.
 ALLOWED = {
@@ -277,6 +278,7 @@ def test_the_hand_formatting_check_finds_what_it_looks_for() -> None:
         'f"{value:.1f}".replace(".", ",")',
         "text.replace(',', ' ')",
         'f"{reservation.arrival:%d-%m}"',
+        'f"{abs(cents) // 100:,}".replace(",", ".")',
     ):
         assert HAND_FORMATTING.search(line), line
     assert not HAND_FORMATTING.search("formatting.number(value, 1)")
