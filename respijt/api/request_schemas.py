@@ -61,7 +61,17 @@ class ContactInput(StrictSchema):
 
 
 class SeriesInput(StrictSchema):
-    every_days = input_fields.Integer(required=True, validate=dutch.Range(min=7, max=91))
+    """One rule: `weekend_of_month` (1–4, -1 the last), `every_weeks`, or `every_days`."""
+
+    weekend_of_month = input_fields.Integer(
+        validate=dutch.OneOf([1, 2, 3, 4, -1]),
+        metadata={"description": "één weekend per maand: het 1e–4e, of -1 het laatste"},
+    )
+    every_weeks = input_fields.Integer(validate=dutch.Range(min=1, max=13))
+    every_days = input_fields.Integer(
+        validate=dutch.Range(min=7, max=91),
+        metadata={"description": "elke N dagen (ouder veld; 28 is niet 'een weekend per maand')"},
+    )
     until = input_fields.Date(required=True, metadata={"description": "laatste mogelijke aankomst"})
 
 
@@ -178,8 +188,12 @@ def request_dict(care_request: CareRequest, *, link_token: str | None = None) ->
         ],
     }
     if care_request.is_series:
+        kind, _, n = (care_request.series_rule or "").partition(":")
         body["series"] = {
             "every_days": care_request.series_every_days,
+            "weekend_of_month": int(n) if kind == "month" else None,
+            "every_weeks": int(n) if kind == "weeks" else None,
+            "rule": care_request.series_words,
             "until": care_request.series_until.isoformat() if care_request.series_until else None,
             "stays": [
                 {

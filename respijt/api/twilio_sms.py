@@ -121,6 +121,7 @@ def sms_inbound() -> Response:
             now=clock.now(),
             satisfaction_reply_days=reply_days,
             idempotency_token=token,
+            provider_confirm_hours=current_app.config["RESPIJT_PROVIDER_CONFIRM_HOURS"],
         )
 
     return twiml(edge.transaction(work).reply)

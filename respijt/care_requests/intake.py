@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from respijt import database
 from respijt.beds.registry import municipality_by_code, normalise_phone
-from respijt.care_requests import notices
+from respijt.care_requests import notices, recurrence
 from respijt.care_requests.access import restrict_to_visible
 from respijt.care_requests.common import (
-    MAX_SERIES_STAYS,
     new_reference,
     normalise_reference,
     problem,
@@ -59,13 +58,10 @@ def stay_limits(session: DbSession) -> StayLimits | None:
 def series_dates(
     arrival: date, departure: date, every_days: int, until: date
 ) -> list[tuple[date, date]]:
-    nights = (departure - arrival).days
-    out: list[tuple[date, date]] = []
-    start = arrival
-    while start <= until and len(out) < MAX_SERIES_STAYS:
-        out.append((start, start + timedelta(days=nights)))
-        start += timedelta(days=every_days)
-    return out
+    """The stays of an every-N-days series (the API's older `every_days`)."""
+    return recurrence.stay_dates(
+        arrival, departure, recurrence.SeriesRule("days", every_days), until
+    )
 
 
 def _linkable_previous(
@@ -79,6 +75,8 @@ def _linkable_previous(
 ) -> CareRequest | None:
     """The earlier request `reference` names, if this caller may link it: one they may see
     (the public: one sent from the same mobile number) of a client with the same birth year.
+    The meldpunt links by the reference and birth year the caller tells on the phone: the
+    earlier stay is usually over, and a placed or closed request has left its view.
     Anything else is None, whether the reference exists or not, so the answer tells a
     stranger neither that nor the birth year behind it."""
     query = select(CareRequest).where(
@@ -89,10 +87,44 @@ def _linkable_previous(
         if contact_mobile is None:
             return None
         query = query.where(CareRequest.contact_mobile == contact_mobile)
-    else:
+    elif caller.role != "meldpunt":
         query = restrict_to_visible(query, caller, now)
     found: CareRequest | None = session.scalar(query)
     return found
+
+
+def _series_problems(
+    series: dict[str, Any], arrival: date, departure: date
+) -> list[dict[str, str]]:
+    """What is wrong with a series: one rule, an end after the arrival, no overlap."""
+    given = [k for k in ("every_days", "every_weeks", "weekend_of_month") if series.get(k)]
+    if len(given) != 1:
+        return [
+            problem(
+                "series",
+                "rule",
+                "Kies één regel voor de reeks: elke maand een weekend, of elke paar weken.",
+            )
+        ]
+    name = given[0]
+    if name == "weekend_of_month" and series[name] not in recurrence.WEEKEND_WORDS:
+        return [
+            problem("series.weekend_of_month", "range", "Kies het 1e tot 4e of laatste weekend.")
+        ]
+    if name == "every_weeks" and not 1 <= series[name] <= 13:
+        return [problem("series.every_weeks", "range", "Kies elke 1 tot 13 weken.")]
+    rule = recurrence.rule_from_input(series)
+    if series["until"] < arrival:
+        return [problem("series.until", "range", "Het einde van de reeks ligt vóór de aankomst.")]
+    if departure > arrival and (departure - arrival).days >= rule.every_days:
+        return [
+            problem(
+                f"series.{name}",
+                "overlap",
+                "De verblijven van de reeks overlappen; kies een langere tussenpoos.",
+            )
+        ]
+    return []
 
 
 def validate_request(
@@ -172,18 +204,7 @@ def validate_request(
     problems.extend(_contact_values(contact, values))
     series = data.get("series")
     if series is not None:
-        if series["until"] < arrival:
-            problems.append(
-                problem("series.until", "range", "Het einde van de reeks ligt vóór de aankomst.")
-            )
-        elif departure > arrival and (departure - arrival).days >= series["every_days"]:
-            problems.append(
-                problem(
-                    "series.every_days",
-                    "overlap",
-                    "De verblijven van de reeks overlappen; kies een langere tussenpoos.",
-                )
-            )
+        problems.extend(_series_problems(series, arrival, departure))
     previous_ref = data.get("previous_request")
     if previous_ref:
         previous = _linkable_previous(
@@ -279,6 +300,7 @@ def create_request(
     if caller.role == "public" and data.get("requester") == "verwijzer":
         requester_type = "verwijzer"
     series = data.get("series")
+    rule = recurrence.rule_from_input(series) if series else None
     care_request = CareRequest(
         reference=_unique_reference(session),
         channel=channel,
@@ -310,7 +332,8 @@ def create_request(
         consent_at=now,
         previous_request=values.get("previous_request"),
         preferred_location_id=_known_location(session, data.get("preferred_location_id")),
-        series_every_days=series["every_days"] if series else None,
+        series_every_days=rule.every_days if rule else None,
+        series_rule=rule.code if rule else None,
         series_until=series["until"] if series else None,
         status=REQUEST_NEW,
         created_at=now,
@@ -318,10 +341,10 @@ def create_request(
     )
     session.add(care_request)
     session.flush()
-    if series:
+    if series and rule:
         for seq, (arrival, departure) in enumerate(
-            series_dates(
-                care_request.arrival, care_request.departure, series["every_days"], series["until"]
+            recurrence.stay_dates(
+                care_request.arrival, care_request.departure, rule, series["until"]
             )
         ):
             session.add(

@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from respijt.care_requests import no_mobile, status_link
 from respijt.care_requests.workflow import (
     REQUEST_EXPIRED,
@@ -24,9 +26,9 @@ from respijt.care_requests.workflow import (
 from respijt.database import DbSession
 from respijt.meldpunt import alerts
 from respijt.messages import outbox
-from respijt.models import CareRequest
+from respijt.models import CareRequest, Reservation
 from respijt.reservations import notices as reservation_notices
-from respijt.reservations.notices import reservation_context
+from respijt.reservations.notices import reservation_context, stays_in_words
 from respijt.reservations.workflow import HELD
 
 # --- the request's status ----------------------------------------------------------------
@@ -170,8 +172,57 @@ def _offer_key(request_id: int, reservation_id: int) -> str:
     return f"request:{request_id}:offer:{reservation_id}"
 
 
+def _series_offer_key(request_id: int, now: datetime, count: int) -> str:
+    return f"request:{request_id}:series-offer:{now.isoformat()}:{count}"
+
+
+def queue_series_offer(session: DbSession, care_request: Any, *, now: datetime) -> None:
+    """The offers of a series arrive in one SMS: every stay held for the request now, answered
+    together with one JA or NEE (`replies`), or one by one through the link.
+
+    Each hold of a series run (one transaction, one `now`) queues the message again with the
+    stays held so far and withdraws the one before it, so one message with all of them goes
+    out (the withdrawn rows stay as `skipped`, "superseded")."""
+    held = list(
+        session.scalars(
+            select(Reservation)
+            .where(Reservation.request_id == care_request.id, Reservation.status == HELD)
+            .order_by(Reservation.arrival, Reservation.id)
+        )
+    )
+    if not held:
+        return
+    deadlines = [r.expires_at for r in held if r.expires_at is not None]
+    context: dict[str, Any] = {
+        "reference": care_request.reference,
+        "count": len(held),
+        "stays_text": stays_in_words(held),
+        "deadline": min(deadlines).isoformat() if deadlines else None,
+        "link": _request_link(care_request),
+    }
+    outbox.skip_if_pending(
+        session,
+        _series_offer_key(care_request.id, now, len(held) - 1),
+        "Niet verstuurd: vervangen door het bericht met alle verblijven van de reeks.",
+    )
+    outbox.queue(
+        session,
+        recipient=care_request.contact_mobile,
+        template="request_series_offer",
+        context=context,
+        dedupe_key=_series_offer_key(care_request.id, now, len(held)),
+        urgent=care_request.urgency == "urgent",
+        region_id=care_request.region_id,
+        now=now,
+    )
+
+
 def queue_offer(session: DbSession, care_request: Any, reservation: Any, *, now: datetime) -> None:
-    """The requester may accept or decline the held bed: where, when, until when, and how."""
+    """The requester may accept or decline the held bed: where, when, until when, and how.
+    For a series, one message names every held stay (`queue_series_offer`)."""
+    if care_request.is_series:
+        queue_series_offer(session, care_request, now=now)
+        return
     context = reservation_context(reservation)
     context["reference"] = care_request.reference
     context["deadline"] = reservation.expires_at.isoformat() if reservation.expires_at else None

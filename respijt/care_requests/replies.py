@@ -21,6 +21,8 @@ from sqlalchemy import select
 
 from respijt import formatting
 from respijt.beds import registry
+from respijt.care_requests import answers
+from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import HoldExpired, InvalidTransition
 from respijt.messages import delivery
@@ -33,6 +35,7 @@ from respijt.reservations.workflow import (
     CONFIRMED,
     DECLINED,
     EXPIRED,
+    HELD,
     RESERVATION_LABELS,
 )
 
@@ -45,8 +48,12 @@ OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
 _ANSWER = re.compile(r"^(JA|NEE)\b[\s:.,!-]*([A-Za-z0-9]*)[\s.!]*$", re.IGNORECASE)
 _WORD = re.compile(r"^[\s.!]*([A-Za-z]+)[\s.!]*$")
 
+# RESPIJT_PROVIDER_CONFIRM_HOURS' default, when the webhook does not pass the setting.
+DEFAULT_PROVIDER_CONFIRM_HOURS = 24
+
 HELP = (
-    "Dit nummer verwerkt alleen: JA <code> of NEE <code> (reservering bevestigen of afwijzen), "
+    "Dit nummer verwerkt alleen: JA of NEE (ons aanbod aannemen of afslaan), JA <code> of "
+    "NEE <code> (reservering bevestigen of afwijzen), "
     "OK (beschikbaarheid ongewijzigd) en STOP. Voor vragen: bel het meldpunt."
 )
 
@@ -88,6 +95,7 @@ def handle_inbound(
     now: datetime,
     satisfaction_reply_days: int = satisfaction.DEFAULT_REPLY_DAYS,
     idempotency_token: str | None = None,
+    provider_confirm_hours: float = DEFAULT_PROVIDER_CONFIRM_HOURS,
 ) -> InboundResult:
     """Act on one received SMS once: a repeated MessageSid, or a webhook retry with an
     idempotency token seen before, has no second effect and gets no reply.
@@ -109,7 +117,9 @@ def handle_inbound(
         delivery.remove_opt_out(session, from_number)
         result = InboundResult(command, "opted_in", None)
     elif command in ("confirm", "decline"):
-        result = _answer_reservation(session, command, argument, from_number, now)
+        result = _answer_reservation(
+            session, command, argument, from_number, now, provider_confirm_hours
+        )
     elif command == "location_ok":
         result = _confirm_locations(session, from_number, now)
     else:
@@ -151,10 +161,18 @@ def _stay(reservation: Reservation) -> str:
 
 
 def _answer_reservation(
-    session: DbSession, command: str, code: str | None, from_number: str, now: datetime
+    session: DbSession,
+    command: str,
+    code: str | None,
+    from_number: str,
+    now: datetime,
+    provider_confirm_hours: float = 24,
 ) -> InboundResult:
     word = "JA" if command == "confirm" else "NEE"
     if not code:
+        answered = answer_offers(session, command, from_number, now, provider_confirm_hours)
+        if answered is not None:
+            return answered
         return InboundResult(
             command,
             "no_code",
@@ -281,4 +299,79 @@ def _confirm_locations(session: DbSession, from_number: str, now: datetime) -> I
         "location_ok",
         "confirmed",
         f"Bedankt. De beschikbaarheid van {names} staat als ongewijzigd genoteerd.",
+    )
+
+
+def answer_offers(
+    session: DbSession,
+    command: str,
+    from_number: str,
+    now: datetime,
+    provider_confirm_hours: float = 24,
+) -> InboundResult | None:
+    """A plain JA or NEE from the contact of a request with beds held for it: accept (or
+    decline) every held offer of that request at once, as for a series offered in one SMS.
+    Possession of the phone the offer went to is what authorises it, as with the signed link.
+    None when this number has no held offer (the provider's JA without a code, say); a number
+    with offers for more than one request is asked to answer through the link."""
+    rows = session.execute(
+        select(CareRequest, Reservation)
+        .join(Reservation, Reservation.request_id == CareRequest.id)
+        .where(
+            CareRequest.contact_mobile == from_number,
+            CareRequest.status.in_(OPEN_REQUEST_STATUSES),
+            Reservation.status == HELD,
+            Reservation.expires_at > now,
+        )
+        .order_by(Reservation.arrival, Reservation.id)
+    ).all()
+    if not rows:
+        return None
+    requests = {care_request.id: care_request for care_request, _ in rows}
+    if len(requests) > 1:
+        return InboundResult(
+            command,
+            "ambiguous",
+            "U heeft aanbod voor meer dan één aanvraag. Reageer per aanvraag via de link in ons "
+            "bericht, of bel het meldpunt.",
+        )
+    care_request = rows[0][0]
+    caller = Caller(key=f"sms:{from_number}", role="public")
+    done: list[Reservation] = []
+    for _, reservation in rows:
+        try:
+            if command == "confirm":
+                answers.accept_offer(
+                    session,
+                    care_request,
+                    reservation.id,
+                    caller=caller,
+                    now=now,
+                    provider_confirm_hours=provider_confirm_hours,
+                )
+            else:
+                answers.decline_offer(session, care_request, reservation.id, caller=caller, now=now)
+        except (HoldExpired, InvalidTransition):
+            _log_answer(session, reservation, caller, command, "failed", now)
+            continue
+        _log_answer(session, reservation, caller, command, "success", now)
+        done.append(reservation)
+    stays = "; ".join(_stay(r) for r in done)
+    if not done:
+        text = f"Het aanbod voor aanvraag {care_request.reference} is niet meer geldig."
+    elif command == "confirm":
+        text = (
+            f"Bedankt. U heeft {len(done)} logeerbed(den) aangenomen voor aanvraag "
+            f"{care_request.reference}: {stays}."
+        )
+    else:
+        text = (
+            f"U heeft {len(done)} logeerbed(den) afgeslagen voor aanvraag "
+            f"{care_request.reference}; we zoeken verder."
+        )
+    return InboundResult(
+        command,
+        ("confirmed" if command == "confirm" else "declined") if done else "expired",
+        text,
+        done[0].id if done else None,
     )

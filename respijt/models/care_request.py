@@ -98,6 +98,9 @@ class CareRequest(Base):
     preferred_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     series_every_days: Mapped[int | None] = mapped_column(Integer)
     series_until: Mapped[date | None] = mapped_column(Date)
+    # The series' rule: "month:1" … "month:4", "month:-1" (a weekend a month), "weeks:N";
+    # None with `series_every_days` set: every N days (care_requests/recurrence.py).
+    series_rule: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     # An urgent request without a fit waits for the meldpunt on duty; never silently.
     attention_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -129,6 +132,19 @@ class CareRequest(Base):
     @property
     def is_series(self) -> bool:
         return self.series_every_days is not None
+
+    @property
+    def series_words(self) -> str | None:
+        """The series' rule in plain Dutch ("Elke maand het eerste weekend"), or None."""
+        if self.series_every_days is None:
+            return None
+        kind, _, n = (self.series_rule or "").partition(":")
+        if kind == "month":
+            which = {"1": "eerste", "2": "tweede", "3": "derde", "4": "vierde", "-1": "laatste"}
+            return f"Elke maand het {which.get(n, n)} weekend"
+        if kind == "weeks":
+            return "Elke week" if n == "1" else f"Elke {n} weken"
+        return f"Elke {self.series_every_days} dagen"
 
 
 class CareRequestEvent(Base):

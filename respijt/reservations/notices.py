@@ -23,7 +23,7 @@ from sqlalchemy import select
 from respijt import clock
 from respijt.database import DbSession
 from respijt.messages import outbox
-from respijt.models import CareRequest, Location, Provider, Reservation
+from respijt.models import CareRequest, CareRequestStay, Location, Provider, Reservation
 from respijt.reservations import satisfaction
 from respijt.reservations.workflow import (
     AWAITING_PROVIDER,
@@ -162,6 +162,10 @@ def reservation_changed(
                     now=now,
                 )
             continue
+        if template == "reservation_confirmed" and _series_confirmed(
+            session, reservation, recipient, now
+        ):
+            continue
         if context is None:
             context = reservation_context(reservation)
         message_context = _party_context(session, reservation, party, context)
@@ -177,6 +181,85 @@ def reservation_changed(
             region_id=region_of(reservation),
             now=now,
         )
+
+
+# A series' message names this many arrival dates, then "en N meer".
+STAYS_NAMED = 4
+
+
+def stays_in_words(reservations: list[Reservation]) -> str:
+    """The stays of a series, short enough for an SMS: "De Linde 5 mrt, 2 apr (2 nachten)";
+    per location when they are at several, at most STAYS_NAMED dates, then "en N meer"."""
+    by_location: dict[str, list[Reservation]] = {}
+    for reservation in reservations:
+        by_location.setdefault(reservation.unit.location.name, []).append(reservation)
+    parts, named = [], 0
+    for name, stays in by_location.items():
+        dates = [outbox.format_date_nl(r.arrival) for r in stays[: max(STAYS_NAMED - named, 0)]]
+        named += len(dates)
+        if dates:
+            parts.append(f"{name} {', '.join(dates)}")
+    text = "; ".join(parts)
+    if len(reservations) > named:
+        text += f" en {len(reservations) - named} meer"
+    nights = {r.nights for r in reservations}
+    if len(nights) == 1:
+        count = nights.pop()
+        text += f" (telkens {count} {'nacht' if count == 1 else 'nachten'})"
+    return text
+
+
+def _series_confirmed(
+    session: DbSession, reservation: Reservation, recipient: str, now: datetime
+) -> bool:
+    """A stay of a series was confirmed: one message names every confirmed stay of the series
+    (when one JA accepts them all, one SMS, not one per stay). Each confirmation in the same
+    transaction queues it again with the stays so far and withdraws the one before. False for a
+    reservation that is no series stay."""
+    if reservation.request_id is None or (
+        session.scalar(
+            select(CareRequestStay.id).where(CareRequestStay.reservation_id == reservation.id)
+        )
+        is None
+    ):
+        return False
+    confirmed = list(
+        session.scalars(
+            select(Reservation)
+            .join(CareRequestStay, CareRequestStay.reservation_id == Reservation.id)
+            .where(
+                CareRequestStay.request_id == reservation.request_id,
+                Reservation.status == CONFIRMED,
+            )
+            .order_by(Reservation.arrival, Reservation.id)
+        )
+    )
+    reference = session.scalar(
+        select(CareRequest.reference).where(CareRequest.id == reservation.request_id)
+    )
+
+    def key(count: int) -> str:
+        return f"request:{reservation.request_id}:series-confirmed:{now.isoformat()}:{count}"
+
+    outbox.skip_if_pending(
+        session,
+        key(len(confirmed) - 1),
+        "Niet verstuurd: vervangen door het bericht met alle bevestigde verblijven.",
+    )
+    outbox.queue(
+        session,
+        recipient=recipient,
+        template="reservation_series_confirmed",
+        context={
+            "reference": reference,
+            "count": len(confirmed),
+            "stays_text": stays_in_words(confirmed),
+        },
+        dedupe_key=key(len(confirmed)),
+        region_id=region_of(reservation),
+        now=now,
+    )
+    return True
 
 
 def reservation_dates_changed(session: DbSession, reservation: Any, *, now: datetime) -> None:

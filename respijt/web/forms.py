@@ -7,7 +7,7 @@ gets a Dutch message beside the field and stays in the field as typed.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import wtforms
@@ -16,9 +16,6 @@ from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     Field,
-    FieldList,
-    Form,
-    FormField,
     HiddenField,
     RadioField,
     StringField,
@@ -27,7 +24,6 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import Select, html_params
 
-from respijt.beds.capacity import CapacityRange
 from respijt.codes import (
     CARE_LEVELS,
     DATE_MAX,
@@ -49,6 +45,21 @@ URGENCY_CHOICES = {
     "soon": "Binnenkort, binnen een week",
     "urgent": "Spoed, zo snel mogelijk",
 }
+
+
+REPEAT_CHOICES = {
+    "": "Nee, één keer",
+    "weekend": "Ja, één weekend per maand",
+    "weeks": "Ja, elke paar weken",
+}
+WEEKEND_CHOICES = {
+    "1": "Het eerste weekend",
+    "2": "Het tweede weekend",
+    "3": "Het derde weekend",
+    "4": "Het vierde weekend",
+    "-1": "Het laatste weekend",
+}
+EVERY_WEEKS_CHOICES = {"1": "Elke week"} | {str(n): f"Elke {n} weken" for n in (2, 3, 4, 5, 6, 8)}
 
 
 class LeanSelect(Select):
@@ -287,6 +298,34 @@ class RequestForm(FlaskForm):
     )
     # The place chosen in the search (a location id): a preference, see web/request_preference.py.
     preferred_location = HiddenField(validators=[Optional(), WholeNumber()])
+    # Continuity: the earlier request of the same client (its place is preferred).
+    previous_request = StringField(
+        "Kenmerk van een eerdere aanvraag",
+        validators=[Optional(), Length(max=20, message="Hooguit 20 tekens.")],
+    )
+    # Recurring stays: none, one weekend a month, or every N weeks, until a date.
+    repeat = RadioField(
+        "Vaker logeren?",
+        choices=REPEAT_CHOICES,
+        default="",
+        validators=[Optional(), OneOf(REPEAT_CHOICES)],
+        validate_choice=False,
+    )
+    weekend_of_month = SelectField(
+        "Welk weekend van de maand?",
+        choices=WEEKEND_CHOICES,
+        default="1",
+        validators=[OneOf(WEEKEND_CHOICES)],
+        validate_choice=False,
+    )
+    every_weeks = SelectField(
+        "Om de hoeveel weken?",
+        choices=EVERY_WEEKS_CHOICES,
+        default="2",
+        validators=[OneOf(EVERY_WEEKS_CHOICES)],
+        validate_choice=False,
+    )
+    series_until = StringField("Tot en met (laatste aankomst)", validators=[IsoDate()])
     consent = BooleanField(
         "Ik geef toestemming om deze gegevens te gebruiken voor het vinden van een logeerbed",
         validators=[
@@ -304,7 +343,26 @@ class RequestForm(FlaskForm):
         "contact.phone": "contact_phone",
         "contact.email": "contact_email",
         "contact.name": "contact_name",
+        "series.until": "series_until",
+        "series.every_days": "every_weeks",
+        "series.weekend_of_month": "weekend_of_month",
     }
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        if self.repeat.data and not self.series_until.data and not self.series_until.errors:
+            self.series_until.errors = [*self.series_until.errors, REQUIRED]
+            valid = False
+        return valid
+
+    def series_data(self) -> dict[str, Any] | None:
+        """The series the form asks for (the API's `series` shape), or None for one stay."""
+        until = parse_date(self.series_until.data)
+        if not self.repeat.data or until is None:
+            return None
+        if self.repeat.data == "weekend":
+            return {"weekend_of_month": int(self.weekend_of_month.data), "until": until}
+        return {"every_weeks": int(self.every_weeks.data), "until": until}
 
     def as_request_data(self) -> dict[str, Any]:
         """The body `care_requests.create_request` takes (the API's shape)."""
@@ -333,6 +391,8 @@ class RequestForm(FlaskForm):
             },
             "consent": bool(self.consent.data),
             "preferred_location_id": int(self.preferred_location.data or 0) or None,
+            "previous_request": (self.previous_request.data or "").strip() or None,
+            "series": self.series_data(),
         }
 
     def add_domain_errors(self, params: list[dict[str, str]]) -> list[str]:
@@ -378,73 +438,3 @@ class FeedbackForm(FlaskForm):
         ],
     )
     page = StringField("Over welke pagina?", validators=[Optional(), Length(max=200)])
-
-
-class CapacityRangeForm(Form):
-    """One period of the capacity form: first night, last night (inclusive), beds."""
-
-    night_from = StringField("Eerste nacht", validators=[Optional(), IsoDate()])
-    night_to = StringField("Laatste nacht", validators=[Optional(), IsoDate()])
-    capacity = StringField("Bedden", validators=[Optional(), WholeNumber()])
-
-    def is_empty(self) -> bool:
-        return not (self.night_from.data or self.night_to.data or self.capacity.data)
-
-
-class CapacityForm(FlaskForm):
-    """Capacity per period; empty rows are skipped, a half-filled row says what is missing."""
-
-    ranges = FieldList(FormField(CapacityRangeForm), min_entries=3, max_entries=3)
-    maand = HiddenField()
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        valid = bool(super().validate(extra_validators))
-        for entry in self.ranges.entries:
-            sub = entry.form
-            if sub.is_empty():
-                continue
-            for part in (sub.night_from, sub.night_to, sub.capacity):
-                if not part.data and not part.errors:
-                    part.errors = [REQUIRED]
-                    valid = False
-            first, last = parse_date(sub.night_from.data), parse_date(sub.night_to.data)
-            if first and last and last < first:
-                sub.night_to.errors = [
-                    *sub.night_to.errors,
-                    "De laatste nacht ligt vóór de eerste.",
-                ]
-                valid = False
-        return valid
-
-    def filled_ranges(self) -> tuple[list[int], list[CapacityRange]]:
-        """Row indexes and the half-open ranges of the filled rows."""
-        rows: list[int] = []
-        ranges: list[CapacityRange] = []
-        for index, entry in enumerate(self.ranges.entries):
-            sub = entry.form
-            if sub.is_empty():
-                continue
-            first, last = parse_date(sub.night_from.data), parse_date(sub.night_to.data)
-            assert first is not None and last is not None
-            rows.append(index)
-            ranges.append(
-                CapacityRange(first, last + timedelta(days=1), int(str(sub.capacity.data).strip()))
-            )
-        return rows, ranges
-
-
-class WeekForm(FlaskForm):
-    """'Hele week': one number for every night of a week."""
-
-    monday = HiddenField(validators=[required(), IsoDate()])
-    capacity = StringField("Bedden", validators=[required(), WholeNumber()])
-    maand = HiddenField()
-
-    def monday_date(self) -> date | None:
-        return parse_date(self.monday.data)
-
-    def first_error(self) -> str | None:
-        for field in self:
-            if field.errors:
-                return str(field.errors[0])
-        return None

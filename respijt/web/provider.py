@@ -39,7 +39,8 @@ from respijt.reservations.workflow import (
     RESERVATION_LABELS,
 )
 from respijt.web import blp
-from respijt.web.forms import ActionForm, CapacityForm, WeekForm
+from respijt.web.capacity_forms import CapacityForm, WeekForm
+from respijt.web.forms import ActionForm
 from respijt.web.security import current_principal, login_required
 
 UPCOMING_DAYS = 7

@@ -7,14 +7,16 @@ client's name), and each new request one.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from respijt import clock, edge
+from respijt.care_requests import access
 from respijt.care_requests.access import restrict_to_visible
-from respijt.care_requests.access_log import log_requests_shown
+from respijt.care_requests.access_log import log_request_access, log_requests_shown
 from respijt.care_requests.workflow import REQUEST_LABELS
+from respijt.errors import NotFound
 from respijt.extensions import db
 from respijt.models import CareRequest
 from respijt.people.caller import Caller
@@ -52,6 +54,37 @@ def verwijzer_requests() -> ResponseReturnValue:
     )
 
 
+def _prefill_from(form: RequestForm, caller: Caller, reference: str) -> bool:
+    """A new request for the same client as an earlier one of this verwijzer (continuity):
+    the client's details and needs, the contact, and the link to the earlier request. False
+    when it is not one of theirs. The read is logged."""
+
+    def work() -> CareRequest:
+        found = access.get_request(db.session, caller, reference, clock.now())
+        log_request_access(
+            db.session, action="read", caller=caller, reference=found.reference, outcome="granted"
+        )
+        return found
+
+    try:
+        earlier = edge.transaction(work)
+    except NotFound:
+        return False
+    form.first_name.data = earlier.client_name
+    form.birth_year.data = str(earlier.birth_year)
+    form.municipality.data = earlier.municipality.code
+    form.target_group.data = earlier.target_group
+    form.care_level.data = earlier.care_level
+    form.wheelchair.data = earlier.wheelchair
+    form.language.data = earlier.language or ""
+    form.funding.data = earlier.funding
+    form.reason.data = earlier.reason
+    form.contact_name.data = earlier.contact_name
+    form.contact_mobile.data = earlier.contact_mobile
+    form.previous_request.data = earlier.reference
+    return True
+
+
 @blp.route("/verwijzer/aanvragen/nieuw", methods=["GET", "POST"])
 @login_required("verwijzer")
 def verwijzer_new_request() -> ResponseReturnValue:
@@ -63,8 +96,14 @@ def verwijzer_new_request() -> ResponseReturnValue:
     form.municipality.choices = municipality_choices(
         regions_with_municipalities(), "Kies een gemeente…"
     )
+    # The copy speaks to the professional: whose contact details go here.
+    form.contact_name.label.text = "Naam contactpersoon van de cliënt"
+    form.contact_mobile.label.text = "Mobiel nummer contactpersoon van de cliënt"
     other_problems: list[str] = []
-    if request.method == "GET":
+    earlier = request.args.get("eerder") if request.method == "GET" else None
+    if earlier and not _prefill_from(form, caller, earlier):
+        abort(404)
+    elif request.method == "GET":
         form.contact_name.data = user.name
     else:
         # A verwijzer always asks as verwijzer, whatever the post says.
@@ -82,3 +121,7 @@ def verwijzer_new_request() -> ResponseReturnValue:
         other_problems=other_problems,
         organisation=user.organisation,
     ), status
+
+
+# The page of one request and its actions (registers its routes on import).
+from respijt.web import verwijzer_request  # noqa: E402, F401

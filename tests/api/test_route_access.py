@@ -192,6 +192,19 @@ ROUTES: dict[tuple[str, str], object] = {
     ("GET", "/verwijzer/aanvragen"): {"verwijzer"},
     ("GET", "/verwijzer/aanvragen/nieuw"): {"verwijzer"},
     ("POST", "/verwijzer/aanvragen/nieuw"): {"verwijzer"},
+    # The verwijzer's page of one request and its actions (issue 21).
+    ("GET", "/verwijzer/aanvragen/<reference>"): {"verwijzer"},
+    ("POST", "/verwijzer/aanvragen/<reference>/vasthouden"): {"verwijzer"},
+    ("POST", "/verwijzer/aanvragen/<reference>/reeks/vasthouden"): {"verwijzer"},
+    ("POST", "/verwijzer/aanvragen/<reference>/intrekken"): {"verwijzer"},
+    ("POST", "/verwijzer/aanvragen/<reference>/aanbod/<int:reservation_id>/aannemen"): {
+        "verwijzer"
+    },
+    ("POST", "/verwijzer/aanvragen/<reference>/aanbod/<int:reservation_id>/afslaan"): {"verwijzer"},
+    ("POST", "/verwijzer/aanvragen/<reference>/aanbod/<int:reservation_id>/data"): {"verwijzer"},
+    ("POST", "/verwijzer/aanvragen/<reference>/aanbod/<int:reservation_id>/annuleren"): {
+        "verwijzer"
+    },
     # The meldpunt console and the coordinator pages (issue 9, second round).
     ("GET", "/meldpunt"): {"meldpunt"},
     ("GET", "/meldpunt/aanvraag"): {"meldpunt"},

@@ -162,6 +162,9 @@ def _data(db: Any, make: Any) -> Data:
         "coordinator": make.user("coordinator", regions=[region], name="Cor Coördinator"),
         "admin": make.user("admin", name="Ada Beheer"),
     }
+    # The verwijzer made the request (only then is its page theirs to open).
+    care_request.caller = f"user:{people['verwijzer'].id}"
+    db.session.flush()
     enrolling = make.user("provider", provider=location.provider, totp=False, name="Nina Nieuw")
     invited = make.user("verwijzer", name="Ivo Uitgenodigd")
     reset = make.user("verwijzer", name="Rob Vergeten")

@@ -236,11 +236,17 @@ def test_every_template_fits_one_sms_segment_in_gsm7(template, link):
         # the alert after a declined or expired offer: a link to the meldpunt's request page
         "declined": True,
         "page": "https://respijt.example.nl/meldpunt/aanvragen/R-7K3P9Q",
+        # the series' offer and confirmation: every stay in one message
+        "count": 6,
+        "stays_text": "Zorgcentrum De Lindehof 24 dec, 21 jan, 18 feb, 18 mrt en 22 meer "
+        "(telkens 2 nachten)",
     }
     body = outbox.render(template, context)
     # A message with the family's signed link may take a second segment (153 characters each):
-    # every SMS to the family carries it (docs/sms.md); without it, one segment.
-    limit = 306 if link else 160
+    # every SMS to the family carries it (docs/sms.md); so may a series' message that names all
+    # its stays at once (instead of one SMS per stay). Anything else: one segment.
+    series = template in ("request_series_offer", "reservation_series_confirmed")
+    limit = 306 if link or series else 160
     assert len(body) <= limit, (len(body), body)
     assert set(body) <= GSM7, set(body) - GSM7
     # Each uses its context: a code, place, reference or region (the satisfaction question: the
