@@ -130,14 +130,16 @@ def meldpunt_console() -> ResponseReturnValue:
     )
 
 
-def _log_phone_access(caller: Caller, action: str, reference: str, region_id: int | None) -> None:
+def _log_phone_access(
+    caller: Caller, action: str, reference: str, region_id: int | None, outcome: str = "success"
+) -> None:
     """Callers' numbers and voices are personal data: every read or change is logged."""
     privacy.log_access(
         db.session,
         action=action,
         caller=caller,
         client_reference=reference,
-        outcome="success",
+        outcome=outcome,
         purpose=PHONE_PURPOSE,
         source=None,
         region_id=region_id,
@@ -157,16 +159,24 @@ def _voicemail_on_duty(caller: Caller, voicemail_id: int) -> Voicemail:
 @blp.route("/meldpunt/terugbellen/<int:voicemail_id>/opname")
 @login_required("meldpunt")
 def meldpunt_voicemail_recording(voicemail_id: int) -> ResponseReturnValue:
-    """Play a voicemail: fetched from Twilio by the server and streamed, never a public URL."""
+    """Play a voicemail: fetched from Twilio by the server and streamed, never a public URL.
+    Every play is a read in the access log, a refused one too."""
     caller = _caller()
+    reference = f"voicemail:{voicemail_id}"
 
     def work() -> str | None:
         item = _voicemail_on_duty(caller, voicemail_id)
-        _log_phone_access(caller, "voicemail.play", f"voicemail:{item.id}", item.region_id)
+        _log_phone_access(caller, "voicemail.play", reference, item.region_id)
         return item.recording_url
 
+    def log_refusal(outcome: str) -> None:
+        region_id = db.session.scalar(
+            select(Voicemail.region_id).where(Voicemail.id == voicemail_id)
+        )
+        _log_phone_access(caller, "voicemail.play", reference, region_id, outcome)
+
     try:
-        url = edge.transaction(work)
+        url = edge.transaction_logging_refusal(work, log_refusal)
     except NotFound:
         abort(404)
     try:
