@@ -22,7 +22,7 @@ from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
 from respijt.errors import Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
-from respijt.meldpunt import duty, generation, phone
+from respijt.meldpunt import duty, generation, phone, phone_access
 from respijt.models import (
     CallLeg,
     MeldpuntCall,
@@ -33,7 +33,6 @@ from respijt.models import (
     Voicemail,
 )
 from respijt.people.caller import Caller, in_visible_regions, visible_regions
-from respijt.privacy import access_log as privacy
 from respijt.serving.callers import current_caller, read_only
 
 blp = Blueprint("rota", __name__, description="Meldpunt: dienstrooster en telefonie")
@@ -205,20 +204,10 @@ def duty_current(region: str | None = None) -> ResponseReturnValue:
 # --- the phone console ----------------------------------------------------------------------
 
 
-PHONE_PURPOSE = "terugbellen meldpunt"
-
-
 def _log_phone_access(caller: Caller, action: str, reference: str, region_id: int) -> None:
     """Callers' numbers are personal data: every read or change is in the access log."""
-    privacy.log_access(
-        db.session,
-        action=action,
-        caller=caller,
-        client_reference=reference,
-        outcome="success",
-        purpose=PHONE_PURPOSE,
-        source=client_source(),
-        region_id=region_id,
+    phone_access.log_phone_access(
+        db.session, caller, action, reference, region_id, source=client_source()
     )
 
 
@@ -248,7 +237,9 @@ def list_voicemails(region: str, open: bool = False) -> ResponseReturnValue:  # 
         item = visible_region(region)
         ensure_region_access(caller, item.id, on_duty=True)
         found = [_voicemail(v) for v in phone.voicemails(db.session, item.id, open_only=open)]
-        _log_phone_access(caller, "voicemail.list", f"voicemails:{item.code}", item.id)
+        _log_phone_access(
+            caller, "voicemail.list", phone_access.voicemails_reference(item.code), item.id
+        )
         return found
 
     return jsonify(edge.transaction(work))
@@ -270,7 +261,9 @@ def voicemail_done(voicemail_id: int) -> ResponseReturnValue:
             ensure_region_access(caller, item.region_id, on_duty=True)
         except Forbidden as exc:
             raise NotFound(f"Voicemail {voicemail_id} bestaat niet.") from exc
-        _log_phone_access(caller, "voicemail.done", f"voicemail:{voicemail_id}", item.region_id)
+        _log_phone_access(
+            caller, "voicemail.done", phone_access.voicemail_reference(voicemail_id), item.region_id
+        )
         return _voicemail(
             phone.mark_voicemail_done(db.session, voicemail_id, actor=caller.key, now=clock.now())
         )
@@ -328,7 +321,7 @@ def list_calls(region: str, day_from: date, day_to: date) -> ResponseReturnValue
             .order_by(MeldpuntCall.started_at)
         )
         found = [_call(c) for c in calls]
-        _log_phone_access(caller, "call.list", f"calls:{item.code}", item.id)
+        _log_phone_access(caller, "call.list", phone_access.calls_reference(item.code), item.id)
         return found
 
     return jsonify(edge.transaction(work))
@@ -348,7 +341,7 @@ def link_call(call_id: int, request: str) -> ResponseReturnValue:
         if call.region_id is None:
             raise InvalidInput("Dit gesprek hoort bij geen regio.")
         ensure_region_access(caller, call.region_id, on_duty=True)
-        _log_phone_access(caller, "call.link", f"call:{call_id}", call.region_id)
+        _log_phone_access(caller, "call.link", phone_access.call_reference(call_id), call.region_id)
         return _call(phone.link_request(db.session, call_id, request))
 
     return jsonify(edge.transaction(work))

@@ -27,12 +27,11 @@ from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.errors import DomainError, NotFound
 from respijt.extensions import db
-from respijt.meldpunt import alerts, notices
+from respijt.meldpunt import alerts, notices, phone_access
 from respijt.meldpunt import phone as voice
 from respijt.messages import recordings
 from respijt.models import CareRequest, MeldpuntCall, Voicemail
 from respijt.people.caller import Caller
-from respijt.privacy import access_log as privacy
 from respijt.web import blp
 from respijt.web.forms import ActionForm
 from respijt.web.meldpunt import (
@@ -52,7 +51,6 @@ CALL_OUTCOMES = {
     "missed": "gemist",
     "after_hours": "buiten openingstijden",
 }
-PHONE_PURPOSE = "terugbellen meldpunt"
 # How far back the console lists alerts that reached nobody.
 UNDELIVERED_WINDOW = timedelta(hours=24)
 
@@ -93,6 +91,14 @@ def meldpunt_console() -> ResponseReturnValue:
             .order_by(MeldpuntCall.started_at.desc())
             .limit(100)
         ).all()
+        for r in regions:  # the callers' numbers shown: one row per list, as the API writes
+            region = r["region"]
+            _log_phone_access(
+                caller, "voicemail.list", phone_access.voicemails_reference(region.code), region.id
+            )
+            _log_phone_access(
+                caller, "call.list", phone_access.calls_reference(region.code), region.id
+            )
         linked_ids = {c.care_request_id for c in calls if c.care_request_id is not None}
         linked = dict(
             db.session.execute(
@@ -133,17 +139,9 @@ def meldpunt_console() -> ResponseReturnValue:
 def _log_phone_access(
     caller: Caller, action: str, reference: str, region_id: int | None, outcome: str = "success"
 ) -> None:
-    """Callers' numbers and voices are personal data: every read or change is logged."""
-    privacy.log_access(
-        db.session,
-        action=action,
-        caller=caller,
-        client_reference=reference,
-        outcome=outcome,
-        purpose=PHONE_PURPOSE,
-        source=None,
-        region_id=region_id,
-    )
+    """Callers' numbers and voices are personal data: every read or change is logged, as the
+    API does (`meldpunt.phone_access`)."""
+    phone_access.log_phone_access(db.session, caller, action, reference, region_id, outcome=outcome)
 
 
 def _voicemail_on_duty(caller: Caller, voicemail_id: int) -> Voicemail:
@@ -162,7 +160,7 @@ def meldpunt_voicemail_recording(voicemail_id: int) -> ResponseReturnValue:
     """Play a voicemail: fetched from Twilio by the server and streamed, never a public URL.
     Every play is a read in the access log, a refused one too."""
     caller = _caller()
-    reference = f"voicemail:{voicemail_id}"
+    reference = phone_access.voicemail_reference(voicemail_id)
 
     def work() -> str | None:
         item = _voicemail_on_duty(caller, voicemail_id)
@@ -203,7 +201,10 @@ def meldpunt_voicemail_done(voicemail_id: int) -> ResponseReturnValue:
         abort(400)
 
     def work() -> None:
-        _voicemail_on_duty(caller, voicemail_id)
+        item = _voicemail_on_duty(caller, voicemail_id)
+        _log_phone_access(
+            caller, "voicemail.done", phone_access.voicemail_reference(item.id), item.region_id
+        )
         voice.mark_voicemail_done(db.session, voicemail_id, actor=caller.key, now=clock.now())
 
     try:
@@ -235,6 +236,7 @@ def meldpunt_link_call(call_id: int) -> ResponseReturnValue:
         if call is None or call.region_id not in allowed:
             raise NotFound("Dit gesprek bestaat niet.")
         found = access.get_request(db.session, caller, reference, clock.now())
+        _log_phone_access(caller, "call.link", phone_access.call_reference(call.id), call.region_id)
         voice.link_request(db.session, call.id, found.reference)
         log_request_access(
             db.session,

@@ -16,6 +16,7 @@ from respijt import clock
 from respijt.messages.outbox import format_datetime_nl
 from respijt.models import AccessLog, MeldpuntCall, Voicemail
 from tests.accounts_support import web_login
+from tests.browser.web_helpers import csrf_token
 
 AUDIO = b"ID3\x03\x00fake-mp3" * 40
 CALLER = "+31687654321"
@@ -119,3 +120,27 @@ def test_the_play_event_is_a_read_in_the_log_rules():
         "beluisterde voicemail van 5 dec 14:32"
     )
 
+
+
+def test_the_console_logs_the_lists_and_the_call_back_as_the_api_does(client, db, make, desk):
+    region = desk["region"]
+    voicemail = _voicemail(db, region, "https://api.twilio.com/rec/1")
+    web_login(client, desk["meldpunt"])
+    page = client.get("/meldpunt").get_data(as_text=True)
+    assert CALLER in page  # the numbers are on the page …
+    assert _rows(db, "voicemail.list") == [("search", "voicemails:H5", "success")]
+    assert _rows(db, "call.list") == [("search", "calls:H5", "success")]  # … and in the log
+    phone_rows = select(AccessLog.region_id).where(AccessLog.purpose == "terugbellen meldpunt")
+    assert db.session.scalars(phone_rows).all() == [region.id] * 2
+
+    done = client.post(
+        f"/meldpunt/terugbellen/{voicemail.id}/afgehandeld", data={"csrf_token": csrf_token(page)}
+    )
+    assert done.status_code == 303
+    assert _rows(db, "voicemail.done") == [("change", f"voicemail:{voicemail.id}", "success")]
+
+    # The same rows as the API writes for the same reads.
+    token = make.token("meldpunt", provider=desk["provider"])
+    answer = client.get("/api/v1/meldpunt/voicemails?region=H5", headers=token)
+    assert answer.status_code == 200
+    assert _rows(db, "voicemail.list")[-1] == ("search", "voicemails:H5", "success")
