@@ -8,7 +8,8 @@ is linked to, and the handover notes.
 
 The recording is fetched by the server from Twilio with the account's credentials
 (`messages.recordings`) and streamed to the signed-in meldpunt on duty in the voicemail's
-region only; anyone else gets 403 (another role) or 404; every play is an access-log row.
+region only (in the grace after its duty, only voicemails left before its duty ended); anyone
+else gets 403 (another role) or 404; every play, and every refused one, is an access-log row.
 The request page and its actions are in `web/meldpunt.py`.
 """
 
@@ -116,7 +117,12 @@ def meldpunt_console() -> ResponseReturnValue:
             "waitlist": waitlist,
             "others": others,
             "callbacks": callbacks,
-            "playable": {v.id for v in callbacks if recordings.recording_sid(v.recording_url)},
+            "playable": {
+                v.id
+                for v in callbacks
+                if recordings.recording_sid(v.recording_url) and _may_play(regions, v)
+            },
+            "for_next": {v.id for v in callbacks if not _may_play(regions, v)},
             "calls": calls,
             "linked": linked,
             "undelivered": alerts.undelivered_alerts(
@@ -154,6 +160,25 @@ def _voicemail_on_duty(caller: Caller, voicemail_id: int) -> Voicemail:
     return item
 
 
+def _may_play(regions: list[dict[str, Any]], item: Voicemail) -> bool:
+    """A voicemail's recording plays for the meldpunt on duty in its region now, or, within
+    the grace after its duty ended, for voicemails left before that end: not for those left
+    for the next one."""
+    return any(
+        r["region"].id == item.region_id
+        and (not r["grace"] or (r["until"] is not None and item.created_at < r["until"]))
+        for r in regions
+    )
+
+
+def _voicemail_to_play(caller: Caller, voicemail_id: int) -> Voicemail:
+    """The voicemail, when this meldpunt may play it (`_may_play`); NotFound otherwise."""
+    item = db.session.get(Voicemail, voicemail_id)
+    if item is None or not _may_play(duty_regions(caller, clock.now()), item):
+        raise NotFound("Deze voicemail bestaat niet.")
+    return item
+
+
 @blp.route("/meldpunt/terugbellen/<int:voicemail_id>/opname")
 @login_required("meldpunt")
 def meldpunt_voicemail_recording(voicemail_id: int) -> ResponseReturnValue:
@@ -163,7 +188,7 @@ def meldpunt_voicemail_recording(voicemail_id: int) -> ResponseReturnValue:
     reference = phone_access.voicemail_reference(voicemail_id)
 
     def work() -> str | None:
-        item = _voicemail_on_duty(caller, voicemail_id)
+        item = _voicemail_to_play(caller, voicemail_id)
         _log_phone_access(caller, "voicemail.play", reference, item.region_id)
         return item.recording_url
 

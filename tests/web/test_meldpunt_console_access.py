@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.messages.outbox import format_datetime_nl
-from respijt.models import AccessLog, MeldpuntCall, Voicemail
+from respijt.models import AccessLog, MeldpuntCall, RotaShift, Voicemail
 from tests.accounts_support import web_login
 from tests.browser.web_helpers import csrf_token
 
@@ -121,7 +121,6 @@ def test_the_play_event_is_a_read_in_the_log_rules():
     )
 
 
-
 def test_the_console_logs_the_lists_and_the_call_back_as_the_api_does(client, db, make, desk):
     region = desk["region"]
     voicemail = _voicemail(db, region, "https://api.twilio.com/rec/1")
@@ -144,3 +143,27 @@ def test_the_console_logs_the_lists_and_the_call_back_as_the_api_does(client, db
     answer = client.get("/api/v1/meldpunt/voicemails?region=H5", headers=token)
     assert answer.status_code == 200
     assert _rows(db, "voicemail.list")[-1] == ("search", "voicemails:H5", "success")
+
+
+def test_after_the_shift_only_voicemails_of_the_own_shift_play(
+    client, db, make, desk, fake_twilio_server
+):
+    region = desk["region"]
+    now = clock.now()
+    shift = db.session.scalars(
+        select(RotaShift).where(RotaShift.provider_id == desk["provider"].id)
+    ).one()
+    shift.ends_at = now - timedelta(minutes=30)  # in the grace: the meldpunt may still finish
+    db.session.commit()
+    own = _voicemail(db, region, fake_twilio_server.add_recording(AUDIO), now - timedelta(hours=1))
+    later = _voicemail(
+        db, region, fake_twilio_server.add_recording(AUDIO), now - timedelta(minutes=5)
+    )
+    web_login(client, desk["meldpunt"])
+    page = client.get("/meldpunt").get_data(as_text=True)
+    assert f'src="/meldpunt/terugbellen/{own.id}/opname"' in page
+    assert f'src="/meldpunt/terugbellen/{later.id}/opname"' not in page
+    assert "ingesproken na uw dienst" in page
+    assert client.get(f"/meldpunt/terugbellen/{own.id}/opname").data == AUDIO
+    assert client.get(f"/meldpunt/terugbellen/{later.id}/opname").status_code == 404
+    assert [outcome for *_, outcome in _rows(db, "voicemail.play")] == ["success", "denied"]
