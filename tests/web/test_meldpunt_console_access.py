@@ -167,3 +167,14 @@ def test_after_the_shift_only_voicemails_of_the_own_shift_play(
     assert client.get(f"/meldpunt/terugbellen/{own.id}/opname").data == AUDIO
     assert client.get(f"/meldpunt/terugbellen/{later.id}/opname").status_code == 404
     assert [outcome for *_, outcome in _rows(db, "voicemail.play")] == ["success", "denied"]
+
+
+def test_a_recording_is_always_served_as_mp3_whatever_twilio_says(
+    client, db, desk, fake_twilio_server
+):
+    url = fake_twilio_server.add_recording(b"<script>alert(1)</script>", content_type="text/html")
+    voicemail = _voicemail(db, desk["region"], url)
+    web_login(client, desk["meldpunt"])
+    played = client.get(f"/meldpunt/terugbellen/{voicemail.id}/opname")
+    assert played.status_code == 200
+    assert played.headers["Content-Type"] == "audio/mpeg"
