@@ -1,11 +1,12 @@
 """Declines and expiries reach someone: the meldpunt on duty hears when an offer ends.
 
 When a provider declines an offer, or an offer or hold expires, on a request that is urgent or
-"soon" by its own urgency, or whose arrival is within `RESPIJT_ALERT_SOON_DAYS` days (local date), the request goes
-back to the top of the meldpunt's console with the reason ("Afgewezen door <aanbieder>: …"),
-and one alert goes out by the rule of `meldpunt.alerts` (duty mobile, backup, coordinator,
-e-mail, or a visible failure). The SMS holds the reference, the arrival date and a link to the
-request page: never the client's name, needs or the provider's free-text reason.
+"soon" by its own urgency, or whose arrival is within `RESPIJT_ALERT_SOON_DAYS` days (local
+date), the request goes back to the top of the meldpunt's console with the reason ("Afgewezen
+door <aanbieder>: …"), and one alert goes out by the rule of `meldpunt.alerts` (duty mobile,
+backup, coordinator, e-mail, or a visible failure). The SMS holds the reference, the arrival
+date and a link to the request page: never the client's name, needs or the provider's
+free-text reason.
 
 The flag (`attention_at`, `attention_reason`) clears when someone acts on the request: any
 status change other than back to matching (`status.set_status`), such as a new hold.
