@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -60,7 +61,8 @@ def apply_override(
 
     Shifts that overlap are shortened (the part before), continued by a new row (the part after),
     or replaced when covered entirely. The providers concerned get an SMS; who did, and who has
-    no mobile, is added to `told` when given (for the page's message).
+    no mobile, is added to `told` when given (for the page's message). A gap it opens (nobody on
+    duty) is alerted to the coordinator at once.
     """
     if ends_at <= starts_at:
         raise InvalidInput(
@@ -163,6 +165,12 @@ def apply_override(
     )
     if told is not None:
         told += heard
+    if provider_id is None:
+        # An override to nobody opens a gap: the coordinator hears it now, not at the nightly
+        # check (`notices.alert_gaps`, deduped by the gap's start, so that check adds nothing).
+        session.flush()
+        days = max(1, math.ceil((ends_at - now) / timedelta(days=1)))
+        notices.alert_gaps(session, now=now, horizon_days=days, region_id=region_id)
     session.flush()
     return created
 

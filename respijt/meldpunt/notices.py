@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -200,7 +200,9 @@ def alert_gaps(
                     "starts_at": gap_start.isoformat(),
                     "ends_at": gap_end.isoformat(),
                 },
-                key=f"rota-gap:{region.id}:{gap_start.isoformat()}",
+                # In UTC: the same gap read back from the database or still in memory (a
+                # shift just shortened, in local time) gives the same key.
+                key=f"rota-gap:{region.id}:{gap_start.astimezone(UTC).isoformat()}",
                 now=now,
                 start="coordinator",
                 urgent=gap_start - now < timedelta(hours=24),

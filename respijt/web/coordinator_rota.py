@@ -253,13 +253,6 @@ def _apply(caller: Caller, parsed: dict[str, Any]) -> notices.Told:
         reason=parsed["reason"],
         told=told,
     )
-    # An override to nobody opens a gap: tell the coordinator line now, as the API does.
-    notices.alert_gaps(
-        db.session,
-        now=now,
-        horizon_days=int(current_app.config["RESPIJT_ROTA_HORIZON_DAYS"]),
-        region_id=region.id,
-    )
     return told
 
 

@@ -5,7 +5,7 @@ both sides), Dutch messages beside the fields, and nothing of another region."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 from sqlalchemy import select
@@ -220,3 +220,42 @@ def test_a_provider_without_a_mobile_is_named_and_its_message_is_a_visible_failu
     assert off.dedupe_key.startswith("alert:") and owner.name in (off.last_error or "")
     health = client.get("/health", headers=make.token("admin")).get_json()
     assert health["outbox"]["alerts_undelivered"] == 1
+
+
+def test_an_override_to_nobody_alerts_the_gap_once_on_the_web_and_in_the_api(client, db, make):
+    region, pool = _rota(db, make)
+    shift = active(db, region)[1]
+    web_login(client, make.user("coordinator", regions=[region]))
+    page = client.get(f"/coordinator/rooster/wijziging?regio={region.code}").get_data(True)
+    start = shift.starts_at.astimezone(clock.LOCAL_TZ) + timedelta(days=1)
+    form = {
+        "csrf_token": csrf_token(page),
+        "regio": region.code,
+        "aanbieder": "",
+        "van": start.date().isoformat(),
+        "van_tijd": "18:00",
+        "tot": (start.date() + timedelta(days=1)).isoformat(),
+        "tot_tijd": "09:00",
+    }
+    assert client.post("/coordinator/rooster/wijziging", data=form).status_code == 303
+    db.session.expire_all()
+    gaps = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "rota_gap"))
+    [alert] = list(gaps)
+    assert alert.context["starts_at"] == datetime.combine(
+        start.date(), datetime.min.time().replace(hour=18), clock.LOCAL_TZ
+    ).isoformat()
+    # The API's override runs the same function: a second gap, one more alert.
+    later = start + timedelta(days=3)
+    body = {
+        "region": region.code,
+        "provider_id": None,
+        "starts_at": later.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ends_at": (later + timedelta(hours=3)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    answer = client.post(
+        "/api/v1/rota/overrides", json=body, headers=make.token("coordinator", regions=[region])
+    )
+    assert answer.status_code == 201, answer.get_json()
+    db.session.expire_all()
+    count = select(OutboxMessage).where(OutboxMessage.template == "rota_gap")
+    assert len(db.session.scalars(count).all()) == 2
