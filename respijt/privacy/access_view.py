@@ -61,7 +61,7 @@ VERBS = {
     "hold": "hield een bed vast voor",
     "check_in": "meldde de aankomst van",
     "check_out": "meldde het vertrek van",
-    "no_show": "meldde 'niet gekomen' bij",
+    "no_show": "meldde 'niet verschenen' bij",
     "attendance": "bekeek de aanwezigheid bij",
     "export": "exporteerde",
     "export_read": "bekeek de export van",

@@ -267,7 +267,7 @@ def _check_in_day(reservation: Reservation, today: date) -> str | None:
     if reservation.arrival <= today < reservation.departure:
         return None
     return (
-        f"Inchecken kan vanaf de aankomstdag ({reservation.arrival.isoformat()}) tot het vertrek."
+        f"Aankomst melden kan vanaf de aankomstdag ({reservation.arrival.isoformat()}) tot het vertrek."
     )
 
 
