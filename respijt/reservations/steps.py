@@ -267,7 +267,8 @@ def _check_in_day(reservation: Reservation, today: date) -> str | None:
     if reservation.arrival <= today < reservation.departure:
         return None
     return (
-        f"Aankomst melden kan vanaf de aankomstdag ({reservation.arrival.isoformat()}) tot het vertrek."
+        "Aankomst melden kan vanaf de aankomstdag "
+        f"({reservation.arrival.isoformat()}) tot het vertrek."
     )
 
 
