@@ -163,7 +163,7 @@ def test_a_coordinator_changes_the_rota_approves_a_swap_and_reads_the_figures(
 
     # The neutrality page, linked from the KPI page.
     traffic.reset()
-    page.get_by_role("link", name=re.compile("Neutraliteit van het meldpunt")).click()
+    page.get_by_role("link", name="Eigen bedden aangeboden per dienst", exact=True).click()
     page.wait_for_load_state("load")
     _check_page(page, traffic, "neutrality")
     _fits(page, "neutrality")
