@@ -241,9 +241,12 @@ def test_an_override_to_nobody_alerts_the_gap_once_on_the_web_and_in_the_api(cli
     db.session.expire_all()
     gaps = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "rota_gap"))
     [alert] = list(gaps)
-    assert alert.context["starts_at"] == datetime.combine(
-        start.date(), datetime.min.time().replace(hour=18), clock.LOCAL_TZ
-    ).isoformat()
+    assert (
+        alert.context["starts_at"]
+        == datetime.combine(
+            start.date(), datetime.min.time().replace(hour=18), clock.LOCAL_TZ
+        ).isoformat()
+    )
     # The API's override runs the same function: a second gap, one more alert.
     later = start + timedelta(days=3)
     body = {
