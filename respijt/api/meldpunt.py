@@ -237,9 +237,7 @@ def list_voicemails(region: str, open: bool = False) -> ResponseReturnValue:  # 
         item = visible_region(region)
         ensure_region_access(caller, item.id, on_duty=True)
         found = [_voicemail(v) for v in phone.voicemails(db.session, item.id, open_only=open)]
-        _log_phone_access(
-            caller, "voicemail.list", phone_access.voicemails_reference(item.code), item.id
-        )
+        _log_phone_access(caller, "voicemail.list", f"voicemails:{item.code}", item.id)
         return found
 
     return jsonify(edge.transaction(work))
@@ -261,9 +259,7 @@ def voicemail_done(voicemail_id: int) -> ResponseReturnValue:
             ensure_region_access(caller, item.region_id, on_duty=True)
         except Forbidden as exc:
             raise NotFound(f"Voicemail {voicemail_id} bestaat niet.") from exc
-        _log_phone_access(
-            caller, "voicemail.done", phone_access.voicemail_reference(voicemail_id), item.region_id
-        )
+        _log_phone_access(caller, "voicemail.done", f"voicemail:{voicemail_id}", item.region_id)
         return _voicemail(
             phone.mark_voicemail_done(db.session, voicemail_id, actor=caller.key, now=clock.now())
         )
@@ -321,7 +317,7 @@ def list_calls(region: str, day_from: date, day_to: date) -> ResponseReturnValue
             .order_by(MeldpuntCall.started_at)
         )
         found = [_call(c) for c in calls]
-        _log_phone_access(caller, "call.list", phone_access.calls_reference(item.code), item.id)
+        _log_phone_access(caller, "call.list", f"calls:{item.code}", item.id)
         return found
 
     return jsonify(edge.transaction(work))
@@ -341,7 +337,7 @@ def link_call(call_id: int, request: str) -> ResponseReturnValue:
         if call.region_id is None:
             raise InvalidInput("Dit gesprek hoort bij geen regio.")
         ensure_region_access(caller, call.region_id, on_duty=True)
-        _log_phone_access(caller, "call.link", phone_access.call_reference(call_id), call.region_id)
+        _log_phone_access(caller, "call.link", f"call:{call_id}", call.region_id)
         return _call(phone.link_request(db.session, call_id, request))
 
     return jsonify(edge.transaction(work))
