@@ -214,7 +214,8 @@ def _neutrality(
     session: DbSession, f: KpiFilter, requests: list[CareRequest], s: Suppressor
 ) -> list[dict[str, Any]]:
     """Per meldpunt provider: placements it made in its own beds, against the share of its own
-    units among the options shown for those same requests."""
+    units among the options shown for those same requests ("Plaatsingen in eigen bedden"). Not
+    the per-shift count of `claims.neutrality`, which weighs offers against the free beds."""
     request_ids = {r.id for r in requests}
     if not request_ids:
         return []

@@ -170,9 +170,10 @@ def record_undeliverable(
     dedupe_key: str,
     now: datetime,
     region_id: int | None,
+    reason: str | None = None,
 ) -> bool:
     """An alert with nobody to send it to: kept as a `failed` row (never a quiet `skipped`),
-    so the console and /health show it. True if it was new."""
+    so the console and /health show it, with `reason` (why, and what to do). True if new."""
     values = {
         "dedupe_key": dedupe_key,
         "channel": "sms",
@@ -187,8 +188,11 @@ def record_undeliverable(
         "created_at": now,
         "region_id": region_id,
         "error_code": NO_RECIPIENT,
-        "last_error": "Niet verstuurd: geen mobiel nummer en geen e-mailadres bekend "
-        "voor dienst, achterwacht of coördinator.",
+        "last_error": (
+            reason
+            or "Niet verstuurd: geen mobiel nummer en geen e-mailadres bekend "
+            "voor dienst, achterwacht of coördinator."
+        )[:500],
     }
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert

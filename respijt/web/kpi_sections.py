@@ -317,15 +317,19 @@ def _neutrality(rows: list[dict[str, Any]], hidden: set[str]) -> Section:
         )
     section = _section(
         "neutraliteit",
-        "Neutraliteit meldpunt",
-        "Per aanbieder die meldpunt was: het aandeel eigen bedden bij de opties die het "
-        "meldpunt zag, en bij de plaatsingen die het deed.",
+        "Plaatsingen in eigen bedden",
+        "Geteld over de aanvragen van deze periode: per aanbieder die als meldpunt een logé "
+        "plaatste, welk deel van die plaatsingen in eigen bedden was, en welk deel van de "
+        "opties bij dezelfde aanvragen eigen bedden waren.",
         items,
         hidden,
         shares=True,
         patterns=True,
     )
-    section.link = ("web.coordinator_neutrality", "Neutraliteit per dienst en maand")
+    section.link = (
+        "web.coordinator_neutrality",
+        "Eigen bedden aangeboden per dienst (een andere telling: per dienst en maand)",
+    )
     return section
 
 
