@@ -16,6 +16,7 @@ ten years are generated: a region-month report answers about the same at either 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -278,6 +279,8 @@ def _year(
                 {
                     "id": message_id,
                     "dedupe_key": f"bench:{message_id}",
+                    "channel": "sms",
+                    "urgent": False,
                     "recipient": f"+3161{request_id % 10_000_000:07d}",
                     "template": template,
                     "context": {},
@@ -307,6 +310,25 @@ def _year(
                 }
             )
     return rows
+
+
+def _copy(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """COPY into PostgreSQL: many times faster than INSERT for a million rows. Times go in as
+    naive UTC, as the UTCDateTime columns store them."""
+    columns = list(rows[0])
+
+    def value(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return v.astimezone(UTC).replace(tzinfo=None)
+        if isinstance(v, dict | list):
+            return json.dumps(v)
+        return v
+
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([value(row[c]) for c in columns])
 
 
 def _nights(
@@ -406,7 +428,9 @@ def add_history(
                     taken=taken,
                 )
                 for table, model in models.items():
-                    if rows[table]:
+                    if rows[table] and dialect == "postgresql":
+                        _copy(conn, table, rows[table])
+                    elif rows[table]:
                         conn.execute(insert(model), rows[table])
                     counts[table] = counts.get(table, 0) + len(rows[table])
                 progress(f"  … jaar -{back}: {len(rows['reservation']):,} verblijven")
