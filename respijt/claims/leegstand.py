@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy import and_, case, func, select
 
+from respijt.claims.months import stays_in
 from respijt.database import DbSession
 from respijt.models import Location, Municipality, NightInventory, Provider, Reservation, Unit
 from respijt.people.caller import in_visible_regions
@@ -130,9 +131,8 @@ def unit_occupancy(
             ),
         )
         .where(
+            Reservation.id.in_(stays_in(night_from, night_to)),
             Reservation.status.in_(USED_STATUSES),
-            Reservation.arrival < night_to,
-            Reservation.departure > night_from,
             Reservation.unit_id.in_(unit_ids),
             NightInventory.capacity > 0,
         )

@@ -1,13 +1,18 @@
-"""Calendar months as half-open date ranges, and the nights of a stay that fall in one."""
+"""Calendar months as half-open date ranges, the nights of a stay that fall in one, and the
+stays with a night in a period."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select
 
 from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.errors import InvalidInput
+from respijt.models import Reservation
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -71,3 +76,12 @@ def overlap(a_from: date, a_to: date, b_from: date, b_to: date) -> tuple[date, d
     """The intersection of two half-open ranges, or None."""
     start, end = max(a_from, b_from), min(a_to, b_to)
     return (start, end) if start < end else None
+
+
+def stays_in(night_from: date, night_to: date) -> Select[Any]:
+    """The ids of the reservations with a night in [night_from, night_to), found from the
+    departure index: a report of one month reads that month's stays, not the years before it
+    (bench/reports.py)."""
+    return select(Reservation.id).where(
+        Reservation.departure > night_from, Reservation.arrival < night_to
+    )
