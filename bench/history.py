@@ -32,14 +32,8 @@ from bench.common import sqlalchemy_url
 from respijt import clock, create_app
 from respijt.extensions import db
 from respijt.models import (
-    AccessLog,
-    CareRequest,
-    CareRequestEvent,
     Location,
     Municipality,
-    OutboxMessage,
-    Reservation,
-    ReservationEvent,
     Tariff,
     Unit,
     UnitTargetGroup,
@@ -331,6 +325,25 @@ def _copy(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
                 copy.write_row([value(row[c]) for c in columns])
 
 
+def _insert_sqlite(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """executemany on the driver, in the formats SQLAlchemy stores on SQLite (ISO text)."""
+    columns = list(rows[0])
+
+    def value(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(v, date):
+            return v.isoformat()
+        if isinstance(v, dict | list):
+            return json.dumps(v)
+        return v
+
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+    raw = conn.connection.driver_connection
+    raw.executemany(sql, [[value(row[c]) for c in columns] for row in rows])  # type: ignore[union-attr]
+
+
 def _nights(
     conn: Connection,
     dialect: str,
@@ -406,14 +419,15 @@ def add_history(
             first_day = today - timedelta(days=DAYS_PER_YEAR * years)
             counts["tariffs"] = _tariffs(conn, first_day, now)
             taken: dict[tuple[int, int], int] = {}
-            models = {
-                "care_request": CareRequest,
-                "care_request_event": CareRequestEvent,
-                "reservation": Reservation,
-                "reservation_event": ReservationEvent,
-                "outbox_message": OutboxMessage,
-                "access_log": AccessLog,
-            }
+            # In the order of their foreign keys.
+            tables = (
+                "care_request",
+                "care_request_event",
+                "reservation",
+                "reservation_event",
+                "outbox_message",
+                "access_log",
+            )
             # Oldest year first; the stream of each year does not depend on how many there are.
             for back in range(years, 0, -1):
                 year_first = today - timedelta(days=DAYS_PER_YEAR * back)
@@ -427,11 +441,11 @@ def add_history(
                     ids=ids,
                     taken=taken,
                 )
-                for table, model in models.items():
+                for table in tables:
                     if rows[table] and dialect == "postgresql":
                         _copy(conn, table, rows[table])
                     elif rows[table]:
-                        conn.execute(insert(model), rows[table])
+                        _insert_sqlite(conn, table, rows[table])
                     counts[table] = counts.get(table, 0) + len(rows[table])
                 progress(f"  … jaar -{back}: {len(rows['reservation']):,} verblijven")
             counts["nights"] = _nights(conn, dialect, units, first_day, DAYS_PER_YEAR * years)
