@@ -131,7 +131,7 @@ def unit_occupancy(
             ),
         )
         .where(
-            Reservation.id.in_(stays_in(night_from, night_to)),
+            *stays_in(night_from, night_to),
             Reservation.status.in_(USED_STATUSES),
             Reservation.unit_id.in_(unit_ids),
             NightInventory.capacity > 0,

@@ -140,7 +140,7 @@ def month_segments(
         .join(Location, Location.id == Unit.location_id)
         .outerjoin(CareRequest, CareRequest.id == Reservation.request_id)
         .where(
-            Reservation.id.in_(stays_in(month.first, month.end)),
+            *stays_in(month.first, month.end),
             Reservation.status.in_(CLAIMABLE_STATUSES),
             municipality_in_visible_regions(
                 regions, func.coalesce(CareRequest.municipality_id, Location.municipality_id)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, select
 
 from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.errors import InvalidInput
@@ -78,10 +77,18 @@ def overlap(a_from: date, a_to: date, b_from: date, b_to: date) -> tuple[date, d
     return (start, end) if start < end else None
 
 
-def stays_in(night_from: date, night_to: date) -> Select[Any]:
-    """The ids of the reservations with a night in [night_from, night_to), found from the
-    departure index: a report of one month reads that month's stays, not the years before it
-    (bench/reports.py)."""
-    return select(Reservation.id).where(
+def stays_in(night_from: date, night_to: date) -> tuple[ColumnElement[bool], ...]:
+    """WHERE conditions for the reservations with a night in [night_from, night_to).
+
+    The overlap is written twice on purpose, so a report of one month reads that month's stays
+    and not the years before it (bench/reports.py): as ids found from the departure index
+    (SQLite then starts there instead of at every unit's whole history) and as plain bounds
+    (PostgreSQL then expects few rows and reads the joined rows by index)."""
+    ids = select(Reservation.id).where(
         Reservation.departure > night_from, Reservation.arrival < night_to
+    )
+    return (
+        Reservation.departure > night_from,
+        Reservation.arrival < night_to,
+        Reservation.id.in_(ids),
     )
