@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install install-test bench
+.PHONY: run test lint install install-test bench bench-reports
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,8 @@ test: install-test
 bench: install-test
 	bash scripts/ensure-test-services
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
+
+## The reports on years of history (bench/reports.py): 1 and 10 years on SQLite and PostgreSQL.
+bench-reports: install-test
+	bash scripts/ensure-test-services
+	$(BIN)/python -m bench.reports $(BENCH_ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
@@ -28,6 +29,7 @@ def freeze(at: datetime | None) -> None:
     _frozen = at.astimezone(UTC) if at is not None else None
 
 
+@lru_cache(maxsize=4096)
 def local_midnight_utc(day: date) -> datetime:
     """The UTC instant at which `day` starts in Europe/Amsterdam."""
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(UTC)

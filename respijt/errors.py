@@ -7,6 +7,8 @@ import traceback
 from datetime import date
 from typing import Any
 
+from respijt import formatting
+
 
 class DomainError(Exception):
     """Base: `status` is the HTTP status the API answers with, `title` a short Dutch title."""
@@ -52,7 +54,8 @@ class InvalidInput(DomainError):
 
 
 def format_nights(nights: list[date]) -> str:
-    return ", ".join(n.isoformat() for n in nights)
+    """The nights in words for the detail ('za 5 dec, zo 6 dec'); `nights` keeps ISO 8601."""
+    return ", ".join(formatting.date_short(n) for n in nights)
 
 
 class CapacityBelowReserved(DomainError):

@@ -24,7 +24,7 @@ from respijt.api.schemas import StrictSchema
 from respijt.api.security import client_source, requires
 from respijt.errors import Forbidden, InvalidInput, NotFound
 from respijt.extensions import db
-from respijt.meldpunt import duty, generation, phone
+from respijt.meldpunt import duty, generation, phone, phone_access
 from respijt.models import (
     CallLeg,
     MeldpuntCall,
@@ -35,7 +35,6 @@ from respijt.models import (
     Voicemail,
 )
 from respijt.people.caller import Caller, in_visible_regions, visible_regions
-from respijt.privacy import access_log as privacy
 from respijt.serving.callers import current_caller, read_only
 
 blp = Blueprint("rota", __name__, description="Meldpunt: dienstrooster en telefonie")
@@ -207,20 +206,10 @@ def duty_current(region: str | None = None) -> ResponseReturnValue:
 # --- the phone console ----------------------------------------------------------------------
 
 
-PHONE_PURPOSE = "terugbellen meldpunt"
-
-
 def _log_phone_access(caller: Caller, action: str, reference: str, region_id: int) -> None:
     """Callers' numbers are personal data: every read or change is in the access log."""
-    privacy.log_access(
-        db.session,
-        action=action,
-        caller=caller,
-        client_reference=reference,
-        outcome="success",
-        purpose=PHONE_PURPOSE,
-        source=client_source(),
-        region_id=region_id,
+    phone_access.log_phone_access(
+        db.session, caller, action, reference, region_id, source=client_source()
     )
 
 

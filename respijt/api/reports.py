@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.api import input_fields
 from respijt.api import response_schemas as rs
 from respijt.api.claims import FormatQuery, scope_provider
@@ -47,10 +47,7 @@ class KpiQuery(FormatQuery):
 
 
 def _ratio(value: float | None, comma: bool) -> str:
-    if value is None:
-        return ""
-    text = f"{value:.4f}"
-    return text.replace(".", ",") if comma else text
+    return formatting.csv_number(value, 4, comma=comma)
 
 
 @blp.route("/reports/leegstand", methods=["GET"])

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from respijt import clock
-from respijt.api.request_schemas import ChoiceInput, request_dict
+from respijt.api.request_schemas import ChoiceInput, RequestSchema, request_dict
 from respijt.api.requests import LINK_HEADER, LINK_SECURITY, blp, change_request, offer_step
 from respijt.api.schemas import ReasonInput
 from respijt.api.security import credentials_required
@@ -24,6 +24,7 @@ from respijt.people.caller import Caller
 @blp.route("/requests/<reference>/choice", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ChoiceInput)
+@blp.response(200, RequestSchema)
 @blp.alt_response(403, description="De link uit de sms is nog nooit geopend")
 @blp.alt_response(409, description="Er loopt al een aanbod, of het bed is net bezet")
 @blp.doc(
@@ -56,6 +57,7 @@ def choose(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 @blp.route("/requests/<reference>/stays/<int:reservation_id>/cancel", methods=["POST"])
 @credentials_required("Authorization", LINK_HEADER)
 @blp.arguments(ReasonInput)
+@blp.response(200, RequestSchema)
 @blp.alt_response(409, description="Te kort voor de aankomst: bel de logeerlocatie")
 @blp.doc(
     security=LINK_SECURITY,

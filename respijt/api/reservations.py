@@ -388,7 +388,7 @@ def check_out(reservation_id: int) -> ResponseReturnValue:
 @requires(*ATTENDANCE)
 @refusals_logged("reservation.no_show", "new")
 def no_show(reservation_id: int) -> ResponseReturnValue:
-    """De logé is niet gekomen; de nachten komen vrij."""
+    """De logé is niet verschenen; de nachten komen vrij."""
     return _provider_step(reservation_id, steps.mark_no_show)
 
 

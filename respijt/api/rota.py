@@ -150,13 +150,6 @@ def create_override(
             now=clock.now(),
             reason=reason,
         )
-        # An override to nobody opens a gap: tell the coordinator line now, not at 00:45.
-        notices.alert_gaps(
-            db.session,
-            now=clock.now(),
-            horizon_days=int(current_app.config["RESPIJT_ROTA_HORIZON_DAYS"]),
-            region_id=item.id,
-        )
         return {"shift": _shift(shift) if shift else None}
 
     return jsonify(edge.transaction(work)), 201

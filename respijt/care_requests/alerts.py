@@ -1,11 +1,12 @@
 """Declines and expiries reach someone: the meldpunt on duty hears when an offer ends.
 
 When a provider declines an offer, or an offer or hold expires, on a request that is urgent or
-whose arrival is soon (within `RESPIJT_ALERT_SOON_DAYS` days, local date), the request goes
-back to the top of the meldpunt's console with the reason ("Afgewezen door <aanbieder>: …"),
-and one alert goes out by the rule of `meldpunt.alerts` (duty mobile, backup, coordinator,
-e-mail, or a visible failure). The SMS holds the reference, the arrival date and a link to the
-request page: never the client's name, needs or the provider's free-text reason.
+"soon" by its own urgency, or whose arrival is within `RESPIJT_ALERT_SOON_DAYS` days (local
+date), the request goes back to the top of the meldpunt's console with the reason ("Afgewezen
+door <aanbieder>: …"), and one alert goes out by the rule of `meldpunt.alerts` (duty mobile,
+backup, coordinator, e-mail, or a visible failure). The SMS holds the reference, the arrival
+date and a link to the request page: never the client's name, needs or the provider's
+free-text reason.
 
 The flag (`attention_at`, `attention_reason`) clears when someone acts on the request: any
 status change other than back to matching (`status.set_status`), such as a new hold.
@@ -26,6 +27,8 @@ from respijt.models import CareRequest, ReservationEvent
 from respijt.reservations.workflow import AWAITING_PROVIDER, DECLINED, EXPIRED
 
 DEFAULT_SOON_DAYS = 3
+# The requester's own urgency that makes every ended offer pressing ("Spoed", "Binnenkort").
+PRESSING_URGENCIES = ("urgent", "soon")
 DEFAULT_PUBLIC_URL = "http://localhost:5000"
 
 # Set once by the app factory: (RESPIJT_ALERT_SOON_DAYS, RESPIJT_PUBLIC_URL), or None outside
@@ -44,10 +47,11 @@ def _settings() -> tuple[int, str]:
 
 
 def is_pressing(care_request: CareRequest, now: datetime, soon_days: int | None = None) -> bool:
-    """Urgent, or the arrival is at most `soon_days` days away (local date)."""
+    """Urgent or "Binnenkort" (`soon`) by the request itself, or the arrival is at most
+    `soon_days` days away (local date)."""
     days = _settings()[0] if soon_days is None else soon_days
     today = now.astimezone(clock.LOCAL_TZ).date()
-    return care_request.urgency == "urgent" or (care_request.arrival - today).days <= days
+    return care_request.urgency in PRESSING_URGENCIES or (care_request.arrival - today).days <= days
 
 
 def request_page(reference: str) -> str:

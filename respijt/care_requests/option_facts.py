@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
+from respijt import formatting
 from respijt.care_requests.matching import Match
 from respijt.codes import FUNDING_ROUTES
 from respijt.database import DbSession
@@ -43,9 +44,8 @@ class OptionFacts:
 
 
 def euros(cents: int) -> str:
-    """€ 95 or € 95,50 (Dutch decimal comma)."""
-    whole, rest = divmod(cents, 100)
-    return f"€ {whole}" if rest == 0 else f"€ {whole},{rest:02d}"
+    """'€ 95,50' (formatting.money)."""
+    return formatting.money(cents)
 
 
 def _price_per_night(session: DbSession, care_request: CareRequest, match: Match) -> int | None:
@@ -90,15 +90,15 @@ def option_facts(
         cents = _price_per_night(session, care_request, match)
         nights = (match.departure - match.arrival).days
         cost = (
-            f"{euros(cents)} per nacht, {euros(cents * nights)} voor {nights} "
-            f"{'nacht' if nights == 1 else 'nachten'}; betaald via {funding}"
+            f"{euros(cents)} per nacht, {euros(cents * nights)} voor "
+            f"{formatting.nights(nights)}; betaald via {funding}"
             if cents is not None
             else None
         )
         given = scores.get(match.provider_id, [])
         mean = round(statistics.mean(given), 1) if len(given) >= MIN_ANSWERS else None
         satisfaction = (
-            f"gasten gaven gemiddeld {str(mean).replace('.', ',')} van de 5 "
+            f"gasten gaven gemiddeld {formatting.number(mean, 1)} van de 5 "
             f"({len(given)} antwoorden)"
             if mean is not None
             else None

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from respijt import formatting
 from respijt.beds import registry
 from respijt.care_requests import answers
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
@@ -153,7 +154,10 @@ def _answer_satisfaction(
 
 def _stay(reservation: Reservation) -> str:
     location = reservation.unit.location.name
-    return f"{location}, {reservation.arrival:%d-%m} tot {reservation.departure:%d-%m-%Y}"
+    return (
+        f"{location}, {formatting.day_month(reservation.arrival)} tot "
+        f"{formatting.day_month(reservation.departure)}"
+    )
 
 
 def _answer_reservation(

@@ -12,17 +12,18 @@ from typing import Any
 
 from sqlalchemy import select
 
+from respijt import formatting
 from respijt.claims.ledger import LineView
 from respijt.database import DbSession
 from respijt.models import Location, Municipality, Provider
 
 
-def money(cents: int | None, decimal_comma: bool = False) -> str | None:
+def money(cents: int | None) -> str | None:
+    """An amount for the API's JSON: '145.00', '-12.50' (a decimal point, as JSON has it)."""
     if cents is None:
         return None
     sign = "-" if cents < 0 else ""
-    text = f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-    return text.replace(".", ",") if decimal_comma else text
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 def iso_utc(moment: datetime | None) -> str | None:
@@ -181,8 +182,8 @@ def lines_csv(lines: Sequence[LineView], names: Names, *, decimal_comma: bool = 
                 line.period_from.isoformat(),
                 (line.period_to - timedelta(days=1)).isoformat(),
                 line.nights,
-                money(line.price_cents, decimal_comma) or "",
-                money(line.amount_cents, decimal_comma) or "",
+                formatting.csv_money(line.price_cents, comma=decimal_comma),
+                formatting.csv_money(line.amount_cents, comma=decimal_comma),
                 "ja" if line.provisional else "nee",
                 line.export_seq or "",
             )

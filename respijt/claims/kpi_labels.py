@@ -40,7 +40,7 @@ FIGURES = {
     "funding_chosen": "Gekozen financiering",
     "occupancy": "Bezetting",
     "freshness": "Actualiteit van het aanbod",
-    "neutrality": "Neutraliteit meldpunt",
+    "neutrality": "Plaatsingen in eigen bedden",
     "meldpunt_calls": "Telefoon meldpunt",
     "satisfaction": "Tevredenheid",
 }

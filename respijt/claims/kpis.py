@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.beds.registry import is_stale
 from respijt.care_requests.workflow import (
     REQUEST_EXPIRED,
@@ -104,8 +104,21 @@ def _share(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
 
-def _requests(session: DbSession, f: KpiFilter) -> list[CareRequest]:
-    query = select(CareRequest).where(
+# What the figures read of a request: columns, not ORM objects (a national year is 100,000).
+REQUEST_COLUMNS = (
+    CareRequest.id,
+    CareRequest.status,
+    CareRequest.created_at,
+    CareRequest.placed_at,
+    CareRequest.arrival,
+    CareRequest.municipality_id,
+    CareRequest.target_group,
+    CareRequest.funding,
+)
+
+
+def _request_query(f: KpiFilter) -> Any:
+    query = select(*REQUEST_COLUMNS).where(
         CareRequest.created_at >= clock.local_midnight_utc(f.night_from),
         CareRequest.created_at < clock.local_midnight_utc(f.night_to),
         municipality_in_visible_regions(f.regions, CareRequest.municipality_id),
@@ -114,10 +127,14 @@ def _requests(session: DbSession, f: KpiFilter) -> list[CareRequest]:
         query = query.join(Municipality, Municipality.id == CareRequest.municipality_id).where(
             Municipality.code == f.municipality
         )
-    return list(session.scalars(query.order_by(CareRequest.id)))
+    return query
 
 
-def _demand(session: DbSession, requests: list[CareRequest], s: Suppressor) -> dict[str, Any]:
+def _requests(session: DbSession, f: KpiFilter) -> list[Any]:
+    return list(session.execute(_request_query(f).order_by(CareRequest.id)).all())
+
+
+def _demand(session: DbSession, requests: list[Any], s: Suppressor) -> dict[str, Any]:
     total = len(requests)
     by_status = Counter(r.status for r in requests)
     placed = [r for r in requests if r.status == REQUEST_PLACED and r.placed_at is not None]
@@ -211,13 +228,15 @@ def _freshness(
 
 
 def _neutrality(
-    session: DbSession, f: KpiFilter, requests: list[CareRequest], s: Suppressor
+    session: DbSession, f: KpiFilter, requests: list[Any], s: Suppressor
 ) -> list[dict[str, Any]]:
     """Per meldpunt provider: placements it made in its own beds, against the share of its own
-    units among the options shown for those same requests."""
-    request_ids = {r.id for r in requests}
-    if not request_ids:
+    units among the options shown for those same requests ("Plaatsingen in eigen bedden"). Not
+    the per-shift count of `claims.neutrality`, which weighs offers against the free beds."""
+    if not requests:
         return []
+    # The same requests as a subquery: an IN list of a national year's ids is too long.
+    request_ids = _request_query(f).with_only_columns(CareRequest.id).scalar_subquery()
     query = (
         select(Reservation.caller_provider_id, Reservation.request_id, Location.provider_id)
         .join(Unit, Unit.id == Reservation.unit_id)
@@ -237,7 +256,7 @@ def _neutrality(
         placements[meldpunt].append((request_id, owner == meldpunt))
     if not placements:
         return []
-    handled = {rid for rows in placements.values() for rid, _ in rows}
+    handled = query.with_only_columns(Reservation.request_id).scalar_subquery()
     options: dict[int, set[tuple[int, int]]] = defaultdict(set)
     for request_id, unit_id, owner in session.execute(
         select(RequestOption.request_id, RequestOption.unit_id, Location.provider_id)
@@ -381,8 +400,7 @@ def flatten(figures: dict[str, Any], decimal_comma: bool = False) -> list[tuple[
         elif isinstance(value, bool):
             rows.append((path, "ja" if value else "nee"))
         elif isinstance(value, float):
-            text = repr(value)
-            rows.append((path, text.replace(".", ",") if decimal_comma else text))
+            rows.append((path, formatting.csv_number(value, comma=decimal_comma)))
         else:
             rows.append((path, str(value)))
 

@@ -10,13 +10,13 @@ Per night, used is capped at capacity, so kept free = Σ max(capacity − used, 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 
-from respijt.claims.months import overlap
+from respijt import formatting
+from respijt.claims.months import stays_in
 from respijt.database import DbSession
 from respijt.models import Location, Municipality, NightInventory, Provider, Reservation, Unit
 from respijt.people.caller import in_visible_regions
@@ -90,36 +90,73 @@ def unit_occupancy(
     unit_rows = {row[0]: row for row in session.execute(units.order_by(Unit.id))}
     if not unit_rows:
         return []
-    capacity: dict[int, dict[date, int]] = defaultdict(dict)
-    for unit_id, night, beds in session.execute(
-        select(NightInventory.unit_id, NightInventory.night, NightInventory.capacity).where(
-            NightInventory.unit_id.in_(unit_rows.keys()),
-            NightInventory.night >= night_from,
-            NightInventory.night < night_to,
+    # Counted in the database, not night by night in Python: a national year is millions of
+    # nights. The units are given as the same query, never as a list of ids.
+    unit_ids = units.with_only_columns(Unit.id).scalar_subquery()
+    published_nights = (
+        NightInventory.night >= night_from,
+        NightInventory.night < night_to,
+        NightInventory.capacity > 0,
+        NightInventory.unit_id.in_(unit_ids),
+    )
+    published = {
+        unit_id: (nights, beds)
+        for unit_id, nights, beds in session.execute(
+            select(
+                NightInventory.unit_id,
+                func.count(),
+                func.sum(NightInventory.capacity),
+            )
+            .where(*published_nights)
+            .group_by(NightInventory.unit_id)
+        )
+    }
+    # Per published night the stays on it, capped at that night's capacity. Driven by the
+    # stays: each one looks up only its own nights, clipped to the period (a night bound that
+    # is a constant would make the database walk every night of the period per stay).
+    first = case((Reservation.arrival > night_from, Reservation.arrival), else_=night_from)
+    last = case((Reservation.departure < night_to, Reservation.departure), else_=night_to)
+    per_night = (
+        select(
+            NightInventory.unit_id.label("unit_id"),
+            NightInventory.capacity.label("capacity"),
+            func.count().label("used"),
+        )
+        .select_from(Reservation)
+        .join(
+            NightInventory,
+            and_(
+                NightInventory.unit_id == Reservation.unit_id,
+                NightInventory.night >= first,
+                NightInventory.night < last,
+            ),
+        )
+        .where(
+            *stays_in(night_from, night_to),
+            Reservation.status.in_(USED_STATUSES),
+            Reservation.unit_id.in_(unit_ids),
             NightInventory.capacity > 0,
         )
-    ):
-        capacity[unit_id][night] = beds
-    used: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    for unit_id, arrival, departure in session.execute(
-        select(Reservation.unit_id, Reservation.arrival, Reservation.departure).where(
-            Reservation.unit_id.in_(capacity.keys()),
-            Reservation.status.in_(USED_STATUSES),
-            Reservation.arrival < night_to,
-            Reservation.departure > night_from,
-        )
-    ):
-        span = overlap(arrival, departure, night_from, night_to)
-        assert span is not None
-        night = span[0]
-        while night < span[1]:
-            used[unit_id][night] += 1
-            night += timedelta(days=1)
+        .group_by(NightInventory.unit_id, NightInventory.night, NightInventory.capacity)
+        .subquery()
+    )
+    used = dict(
+        session.execute(
+            select(
+                per_night.c.unit_id,
+                func.sum(
+                    case(
+                        (per_night.c.used < per_night.c.capacity, per_night.c.used),
+                        else_=per_night.c.capacity,
+                    )
+                ),
+            ).group_by(per_night.c.unit_id)
+        ).all()
+    )
     result = []
-    for unit_id, nights in capacity.items():
+    for unit_id, (nights, beds) in published.items():
         row = unit_rows[unit_id]
-        taken = sum(min(used[unit_id].get(n, 0), beds) for n, beds in nights.items())
-        published = sum(nights.values())
+        taken = int(used.get(unit_id) or 0)
         result.append(
             UnitOccupancy(
                 unit_id=unit_id,
@@ -129,10 +166,10 @@ def unit_occupancy(
                 provider_name=row[4],
                 municipality_code=row[5],
                 municipality_name=row[6],
-                nights=len(nights),
-                published=published,
+                nights=int(nights),
+                published=int(beds),
                 used=taken,
-                kept_free=published - taken,
+                kept_free=int(beds) - taken,
             )
         )
     return sorted(result, key=lambda r: (r.provider_name, r.location_name, r.unit_id))
@@ -158,10 +195,7 @@ REGISTER_HEADER = (
 
 def share(value: float | None, decimal_comma: bool) -> str:
     """An occupancy (0 to 1) as a CSV cell: four decimals, empty when there is none."""
-    if value is None:
-        return ""
-    text = f"{value:.4f}"
-    return text.replace(".", ",") if decimal_comma else text
+    return formatting.csv_number(value, 4, comma=decimal_comma)
 
 
 def register_rows(

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from respijt.claims.months import Month, overlap
+from respijt.claims.months import Month, overlap, stays_in
 from respijt.database import DbSession
 from respijt.models import CareRequest, Location, Reservation, Tariff, Unit
 from respijt.people.caller import municipality_in_visible_regions
@@ -140,9 +140,8 @@ def month_segments(
         .join(Location, Location.id == Unit.location_id)
         .outerjoin(CareRequest, CareRequest.id == Reservation.request_id)
         .where(
+            *stays_in(month.first, month.end),
             Reservation.status.in_(CLAIMABLE_STATUSES),
-            Reservation.arrival < month.end,
-            Reservation.departure > month.first,
             municipality_in_visible_regions(
                 regions, func.coalesce(CareRequest.municipality_id, Location.municipality_id)
             ),

@@ -1,4 +1,5 @@
-"""Calendar months as half-open date ranges, and the nights of a stay that fall in one."""
+"""Calendar months as half-open date ranges, the nights of a stay that fall in one, and the
+stays with a night in a period."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import ColumnElement, select
+
 from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.errors import InvalidInput
+from respijt.models import Reservation
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -71,3 +75,20 @@ def overlap(a_from: date, a_to: date, b_from: date, b_to: date) -> tuple[date, d
     """The intersection of two half-open ranges, or None."""
     start, end = max(a_from, b_from), min(a_to, b_to)
     return (start, end) if start < end else None
+
+
+def stays_in(night_from: date, night_to: date) -> tuple[ColumnElement[bool], ...]:
+    """WHERE conditions for the reservations with a night in [night_from, night_to).
+
+    The overlap is written twice on purpose, so a report of one month reads that month's stays
+    and not the years before it (bench/reports.py): as ids found from the departure index
+    (SQLite then starts there instead of at every unit's whole history) and as plain bounds
+    (PostgreSQL then expects few rows and reads the joined rows by index)."""
+    ids = select(Reservation.id).where(
+        Reservation.departure > night_from, Reservation.arrival < night_to
+    )
+    return (
+        Reservation.departure > night_from,
+        Reservation.arrival < night_to,
+        Reservation.id.in_(ids),
+    )

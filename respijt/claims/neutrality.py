@@ -1,7 +1,11 @@
-"""Neutrality of the meldpunt per region and month: for each duty shift, how often the provider
-on duty put its own beds forward, against its share of the region's free beds.
+"""Neutrality of the meldpunt per region and month ("Eigen bedden aangeboden per dienst"): for
+each duty shift, how often the provider on duty put its own beds forward, against its share of
+the region's free beds.
 
-The same figures as the KPI `neutrality` (`claims.kpis`), per shift instead of per period:
+Not the same figures as the KPI `neutrality` ("Plaatsingen in eigen bedden", `claims.kpis`):
+that one counts, per meldpunt provider, the placements it made for the requests of a period and
+the share of its own beds among their options, with no shifts and no free beds. This one counts
+by the shift in which things happened:
 
 - shown: the fitting beds the meldpunt saw during the shift (distinct request and unit,
   `request_option.shown_at` in the shift), and how many were the duty provider's own;

@@ -36,9 +36,14 @@ class ClaimSummary:
 def _claim_summaries(
     session: DbSession, month: Month, municipality_id: int, today: date, s: Suppressor
 ) -> tuple[list[ClaimSummary], dict[str, int]]:
+    # Only the lines of the gemeente's region are built: the nation's would be thrown away.
+    region_id = session.scalar(
+        select(Municipality.region_id).where(Municipality.id == municipality_id)
+    )
+    regions = frozenset({region_id}) if region_id is not None else None
     lines = [
         line
-        for line in month_lines(session, month, today=today)
+        for line in month_lines(session, month, today=today, regions=regions)
         if line.municipality_id == municipality_id
     ]
     stays: dict[int, set[int]] = defaultdict(set)

@@ -194,6 +194,7 @@ class FakeTwilio:
         self.post_attempts = 0
         self._messages: dict[str, FakeMessage] = {}
         self._recordings: dict[str, bytes] = {}  # voicemail recordings by RE… sid
+        self._recording_types: dict[str, str] = {}  # the Content-Type each is served with
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -285,17 +286,23 @@ class FakeTwilio:
         with self._lock:
             return self._messages[sid]
 
-    def add_recording(self, audio: bytes) -> str:
+    def add_recording(self, audio: bytes, content_type: str = "audio/mpeg") -> str:
         """Store a voicemail recording; returns the `RecordingUrl` Twilio would post (without an
-        extension; the audio is served, to the account's credentials only, at that URL + .mp3)."""
+        extension; the audio is served, to the account's credentials only, at that URL + .mp3,
+        as `content_type`)."""
         sid = "RE" + secrets.token_hex(16)
         with self._lock:
             self._recordings[sid] = audio
+            self._recording_types[sid] = content_type
         return f"https://api.twilio.com{API_PREFIX}{self.account_sid}/Recordings/{sid}"
 
     def recording(self, sid: str) -> bytes | None:
         with self._lock:
             return self._recordings.get(sid)
+
+    def recording_type(self, sid: str) -> str:
+        with self._lock:
+            return self._recording_types.get(sid, "audio/mpeg")
 
     # --- the Messages API -------------------------------------------------------------------
 

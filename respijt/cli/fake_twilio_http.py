@@ -88,7 +88,7 @@ def make_handler(fake: Any) -> type[BaseHTTPRequestHandler]:
                 self._send_json(404, twilio_error(404, 20404, NOT_FOUND))
                 return
             self.send_response(200)
-            self.send_header("Content-Type", "audio/mpeg")
+            self.send_header("Content-Type", fake.recording_type(sid))
             self.send_header("Content-Length", str(len(audio)))
             self.end_headers()
             self.wfile.write(audio)

@@ -132,6 +132,30 @@ def send_alert(
     )
 
 
+def record_undeliverable(
+    session: DbSession,
+    *,
+    region_id: int,
+    template: str,
+    context: Mapping[str, Any],
+    key: str,
+    now: datetime,
+    reason: str | None = None,
+) -> bool:
+    """A message for a phone that has no number to go to (a provider without a mobile): a
+    visible `failed` row, on the console ("Melding niet bezorgd") and in /health, never a quiet
+    `skipped`. True when it is new."""
+    return outbox.record_undeliverable(
+        session,
+        template=template,
+        context=context,
+        dedupe_key=outbox.ALERT_PREFIX + key,
+        now=now,
+        region_id=region_id,
+        reason=reason,
+    )
+
+
 def undelivered_alerts(session: DbSession, region_ids: list[int], *, since: datetime) -> list[Any]:
     """Alerts about these regions since `since` that reached nobody (the console shows them)."""
     return outbox.undelivered_alerts(session, region_ids, since=since)

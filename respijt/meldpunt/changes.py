@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -54,11 +55,14 @@ def apply_override(
     actor: str,
     now: datetime,
     reason: str | None = None,
+    told: notices.Told | None = None,
 ) -> RotaShift | None:
     """The coordinator puts `provider_id` on duty for [starts_at, ends_at) (None: nobody).
 
     Shifts that overlap are shortened (the part before), continued by a new row (the part after),
-    or replaced when covered entirely.
+    or replaced when covered entirely. The providers concerned get an SMS; who did, and who has
+    no mobile, is added to `told` when given (for the page's message). A gap it opens (nobody on
+    duty) is alerted to the coordinator at once.
     """
     if ends_at <= starts_at:
         raise InvalidInput(
@@ -150,7 +154,7 @@ def apply_override(
         reason=reason,
         touched=[s.id for s in overlapping],
     )
-    notices.tell_override(
+    heard = notices.tell_override(
         session,
         region_id,
         provider_id=provider_id,
@@ -159,6 +163,14 @@ def apply_override(
         cut=cut,
         now=now,
     )
+    if told is not None:
+        told += heard
+    if provider_id is None:
+        # An override to nobody opens a gap: the coordinator hears it now, not at the nightly
+        # check (`notices.alert_gaps`, deduped by the gap's start, so that check adds nothing).
+        session.flush()
+        days = max(1, math.ceil((ends_at - now) / timedelta(days=1)))
+        notices.alert_gaps(session, now=now, horizon_days=days, region_id=region_id)
     session.flush()
     return created
 
@@ -205,7 +217,13 @@ def _swap_for_update(session: DbSession, swap_id: int) -> RotaSwap:
     return swap
 
 
-def _complete_swap(session: DbSession, swap: RotaSwap, now: datetime, actor: str) -> RotaShift:
+def _complete_swap(
+    session: DbSession,
+    swap: RotaSwap,
+    now: datetime,
+    actor: str,
+    told: notices.Told | None = None,
+) -> RotaShift:
     shift = _shift_for_update(session, swap.shift_id)
     if shift.status != "active" or shift.provider_id != swap.offered_by_id or shift.ends_at <= now:
         swap.status = "refused"
@@ -241,7 +259,9 @@ def _complete_swap(session: DbSession, swap: RotaSwap, now: datetime, actor: str
         from_provider=swap.offered_by_id,
         to_provider=swap.taken_by_id,
     )
-    notices.tell_swap_done(session, swap, replacement, now)
+    heard = notices.tell_swap_done(session, swap, replacement, now)
+    if told is not None:
+        told += heard
     session.flush()
     return replacement
 
@@ -267,22 +287,40 @@ def take_swap(
     return swap
 
 
-def approve_swap(session: DbSession, swap_id: int, *, actor: str, now: datetime) -> RotaSwap:
+def approve_swap(
+    session: DbSession,
+    swap_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    told: notices.Told | None = None,
+) -> RotaSwap:
+    """The coordinator approves a taken swap; both sides hear it (added to `told`, as in
+    `apply_override`)."""
     swap = _swap_for_update(session, swap_id)
     if swap.status != "taken":
         raise RotaConflict("Alleen een overgenomen ruilverzoek kan worden goedgekeurd.")
-    _complete_swap(session, swap, now, actor)
+    _complete_swap(session, swap, now, actor, told)
     return swap
 
 
-def refuse_swap(session: DbSession, swap_id: int, *, actor: str, now: datetime) -> RotaSwap:
+def refuse_swap(
+    session: DbSession,
+    swap_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    told: notices.Told | None = None,
+) -> RotaSwap:
     swap = _swap_for_update(session, swap_id)
     if swap.status not in ("open", "taken"):
         raise RotaConflict("Dit ruilverzoek is al afgehandeld.")
     swap.status = "refused"
     swap.decided_at = now
     _swap_event(session, swap, "swap_refused", actor, now)
-    notices.tell_swap_refused(session, swap, now)
+    heard = notices.tell_swap_refused(session, swap, now)
+    if told is not None:
+        told += heard
     session.flush()
     return swap
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -20,6 +21,20 @@ from respijt.models import HandoverNote, Provider, Region, RotaShift, RotaSwap
 SOON = timedelta(hours=24)
 
 
+@dataclass
+class Told:
+    """Who hears of a rota change: the providers an SMS was queued for, and those without a
+    mobile number (a visible failed row instead: someone must call them)."""
+
+    sent: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: Told) -> Told:
+        self.sent += other.sent
+        self.unreachable += other.unreachable
+        return self
+
+
 def _tell(
     session: DbSession,
     provider_id: int,
@@ -29,35 +44,51 @@ def _tell(
     ends_at: datetime,
     dedupe_key: str,
     now: datetime,
-) -> bool:
+) -> Told:
     provider = session.get(Provider, provider_id)
     region = session.get(Region, region_id)
     assert region is not None
+    told = Told()
+    if provider is None:
+        return told
+    context = {
+        "region": region.code,
+        "starts_at": starts_at.isoformat(),
+        "ends_at": ends_at.isoformat(),
+    }
     recipient = alerts.provider_mobile(provider)
-    if provider is None or not (recipient or provider.duty_phone):
-        return False
-    return outbox.queue(
+    if recipient is None:
+        alerts.record_undeliverable(
+            session,
+            region_id=region_id,
+            template=template,
+            context=context,
+            key=dedupe_key,
+            now=now,
+            reason=f"Niet verstuurd: {provider.name} heeft geen mobiel nummer. Bel de aanbieder "
+            "en vraag een mobiel nummer voor het meldpunt.",
+        )
+        told.unreachable.append(provider.name)
+        return told
+    if outbox.queue(
         session,
-        recipient=recipient or provider.duty_phone or "",
+        recipient=recipient,
         template=template,
-        context={
-            "region": region.code,
-            "starts_at": starts_at.isoformat(),
-            "ends_at": ends_at.isoformat(),
-        },
+        context=context,
         dedupe_key=dedupe_key,
         urgent=starts_at - now < SOON,
         now=now,
         region_id=region_id,
-    )
+    ):
+        told.sent.append(provider.name)
+    return told
 
 
-def tell_swap_done(session: DbSession, swap: RotaSwap, shift: RotaShift, now: datetime) -> int:
+def tell_swap_done(session: DbSession, swap: RotaSwap, shift: RotaShift, now: datetime) -> Told:
     """A completed swap: the one who offered the shift hears it was taken over, the one who
     took it that the duty is theirs."""
     assert swap.taken_by_id is not None
-    sent = 0
-    sent += _tell(
+    told = _tell(
         session,
         swap.offered_by_id,
         swap.region_id,
@@ -67,7 +98,7 @@ def tell_swap_done(session: DbSession, swap: RotaSwap, shift: RotaShift, now: da
         f"rota-swap:{swap.id}:done:offered",
         now,
     )
-    sent += _tell(
+    told += _tell(
         session,
         swap.taken_by_id,
         swap.region_id,
@@ -77,10 +108,10 @@ def tell_swap_done(session: DbSession, swap: RotaSwap, shift: RotaShift, now: da
         f"rota-swap:{swap.id}:done:taken",
         now,
     )
-    return sent
+    return told
 
 
-def tell_swap_refused(session: DbSession, swap: RotaSwap, now: datetime) -> int:
+def tell_swap_refused(session: DbSession, swap: RotaSwap, now: datetime) -> Told:
     """A refused swap: both sides hear the rota stays as it was (the taker only if there was
     one)."""
     shift = session.get(RotaShift, swap.shift_id)
@@ -88,8 +119,9 @@ def tell_swap_refused(session: DbSession, swap: RotaSwap, now: datetime) -> int:
     sides = [("offered", swap.offered_by_id)]
     if swap.taken_by_id is not None:
         sides.append(("taken", swap.taken_by_id))
-    return sum(
-        _tell(
+    told = Told()
+    for side, provider_id in sides:
+        told += _tell(
             session,
             provider_id,
             swap.region_id,
@@ -99,8 +131,7 @@ def tell_swap_refused(session: DbSession, swap: RotaSwap, now: datetime) -> int:
             f"rota-swap:{swap.id}:refused:{side}",
             now,
         )
-        for side, provider_id in sides
-    )
+    return told
 
 
 def tell_override(
@@ -112,15 +143,15 @@ def tell_override(
     ends_at: datetime,
     cut: list[tuple[int, datetime, datetime]],
     now: datetime,
-) -> int:
+) -> Told:
     """An override: the provider put on duty hears its new shift, every provider whose duty it
     cut hears which part it no longer has (`cut`: provider, from, to)."""
     key = (
         f"rota-override:{region_id}:{starts_at.isoformat()}:{ends_at.isoformat()}:{now.isoformat()}"
     )
-    sent = 0
+    told = Told()
     if provider_id is not None:
-        sent += _tell(
+        told += _tell(
             session,
             provider_id,
             region_id,
@@ -132,10 +163,10 @@ def tell_override(
         )
     for other, frm, to in cut:
         if other != provider_id:
-            sent += _tell(
+            told += _tell(
                 session, other, region_id, "rota_override_off", frm, to, f"{key}:off:{other}", now
             )
-    return sent
+    return told
 
 
 # --- gaps and reminders ---------------------------------------------------------------------
@@ -169,7 +200,9 @@ def alert_gaps(
                     "starts_at": gap_start.isoformat(),
                     "ends_at": gap_end.isoformat(),
                 },
-                key=f"rota-gap:{region.id}:{gap_start.isoformat()}",
+                # In UTC: the same gap read back from the database or still in memory (a
+                # shift just shortened, in local time) gives the same key.
+                key=f"rota-gap:{region.id}:{gap_start.astimezone(UTC).isoformat()}",
                 now=now,
                 start="coordinator",
                 urgent=gap_start - now < timedelta(hours=24),

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.database import DbSession
 from respijt.messages import delivery
 from respijt.messages.backends import SendResult
@@ -52,20 +52,16 @@ NO_RECIPIENT = "no_recipient"
 UNDELIVERED_STATUSES = ("failed", "undelivered", "skipped")
 # How far back /health looks for alerts that reached nobody.
 ALERT_WINDOW = timedelta(days=7)
-MONTHS_NL = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
 def format_date_nl(value: str | date) -> str:
-    """'2026-12-04' → '4 dec'. Short, so an SMS stays one segment."""
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day.day} {MONTHS_NL[day.month - 1]}"
+    """'2026-12-04' → '4 dec'. Short, so an SMS stays one segment (formatting.day_month)."""
+    return formatting.day_month(value)
 
 
 def format_datetime_nl(value: str | datetime) -> str:
-    """A UTC instant as local wall-clock time: '4 dec 14:30'."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.astimezone(clock.LOCAL_TZ)
-    return f"{format_date_nl(local.date())} {local:%H:%M}"
+    """A UTC instant as local wall-clock time: '4 dec 14:30' (formatting.sms_datetime)."""
+    return formatting.sms_datetime(value)
 
 
 _env = jinja2.Environment(
@@ -179,9 +175,10 @@ def record_undeliverable(
     dedupe_key: str,
     now: datetime,
     region_id: int | None,
+    reason: str | None = None,
 ) -> bool:
     """An alert with nobody to send it to: kept as a `failed` row (never a quiet `skipped`),
-    so the console and /health show it. True if it was new."""
+    so the console and /health show it, with `reason` (why, and what to do). True if new."""
     values = {
         "dedupe_key": dedupe_key,
         "channel": "sms",
@@ -196,8 +193,11 @@ def record_undeliverable(
         "created_at": now,
         "region_id": region_id,
         "error_code": NO_RECIPIENT,
-        "last_error": "Niet verstuurd: geen mobiel nummer en geen e-mailadres bekend "
-        "voor dienst, achterwacht of coördinator.",
+        "last_error": (
+            reason
+            or "Niet verstuurd: geen mobiel nummer en geen e-mailadres bekend "
+            "voor dienst, achterwacht of coördinator."
+        )[:500],
     }
     return _insert_once(session, values)
 

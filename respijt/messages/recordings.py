@@ -20,6 +20,7 @@ import requests
 
 _RECORDING_SID = re.compile(r"/Recordings/(RE[0-9a-fA-F]{32})(?:\.\w+)?$")
 CHUNK = 64 * 1024
+MEDIA_TYPE = "audio/mpeg"
 
 
 class RecordingUnavailable(Exception):
@@ -67,8 +68,10 @@ def open_recording(config: Mapping[str, Any], url: str | None) -> Recording:
     if response.status_code != 200:
         response.close()
         raise RecordingUnavailable(f"Twilio antwoordde {response.status_code}")
+    # Always served as MP3 (what was asked for): the upstream's Content-Type is not passed on,
+    # so a wrong or hostile one (text/html) can never reach the browser from our origin.
     return Recording(
         response=response,
-        content_type=response.headers.get("Content-Type", "audio/mpeg").split(";")[0],
+        content_type=MEDIA_TYPE,
         length=response.headers.get("Content-Length"),
     )

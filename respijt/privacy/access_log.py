@@ -171,6 +171,7 @@ def write_access(
 
 _VERB_EVENTS = {
     "read": "read",
+    "play": "read",  # listening to a voicemail
     "list": "search",
     "search": "search",
     "create": "create",

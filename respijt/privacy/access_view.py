@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from respijt.database import DbSession
-from respijt.models import AccessLog, ApiToken, Provider, User
+from respijt.messages.outbox import format_datetime_nl
+from respijt.models import AccessLog, ApiToken, MeldpuntCall, Provider, Region, User, Voicemail
 from respijt.people.caller import in_visible_regions
 
 ROLE_WORDS = {
@@ -60,13 +61,14 @@ VERBS = {
     "hold": "hield een bed vast voor",
     "check_in": "meldde de aankomst van",
     "check_out": "meldde het vertrek van",
-    "no_show": "meldde 'niet gekomen' bij",
+    "no_show": "meldde 'niet verschenen' bij",
     "attendance": "bekeek de aanwezigheid bij",
     "export": "exporteerde",
     "export_read": "bekeek de export van",
     "done": "handelde af:",
     "link": "koppelde",
     "mobile": "bekeek",
+    "play": "beluisterde",
 }
 EVENT_VERBS = {
     "read": "bekeek",
@@ -78,6 +80,13 @@ EVENT_VERBS = {
 }
 # Client references that name no single request.
 NO_REFERENCE = ("search", "klachten")
+# The phone desk's references (`web/meldpunt_console.py`, `api/meldpunt.py`): one voicemail or
+# call ("voicemail:12", shown by its time), or a region's list of them ("voicemails:UT").
+ONE_BY_TIME = {
+    "voicemail": (Voicemail.id, Voicemail.created_at),
+    "call": (MeldpuntCall.id, MeldpuntCall.started_at),
+}
+LISTS = {"voicemails": "de terugbellijst van", "calls": "de gesprekken van"}
 
 
 @dataclass(frozen=True)
@@ -95,8 +104,9 @@ def _search_words(obj: str) -> str:
     return {"care_request": "aanvragen", "reservation": "reserveringen"}.get(obj, "gegevens")
 
 
-def action_words(action: str, event: str, reference: str) -> str:
-    """`care_request.read`, R-7K3P9Q → 'bekeek aanvraag R-7K3P9Q'."""
+def action_words(action: str, event: str, reference: str, shown: str | None = None) -> str:
+    """`care_request.read`, R-7K3P9Q → 'bekeek aanvraag R-7K3P9Q'. `shown`: the reference in
+    words (`reference_words`), when it is not said as it is."""
     obj, _, verb = action.rpartition(".")
     if not obj:  # an action of one word ("search", "read"): a care request's
         obj, verb = "care_request", action
@@ -104,9 +114,39 @@ def action_words(action: str, event: str, reference: str) -> str:
         if obj == "complaint":
             return "bekeek de klachten en reacties"
         return f"zocht {_search_words(obj)}"
+    head = reference.partition(":")[0]
+    if head in LISTS:
+        return f"bekeek {LISTS[head]} {shown or reference}"
     noun = OBJECTS.get(obj, "gegevens van")
     said = VERBS.get(verb) or EVENT_VERBS.get(event, "deed iets met")
-    return f"{said} {noun} {reference}"
+    return f"{said} {noun} {shown or reference}"
+
+
+def reference_words(session: DbSession, references: Iterable[str]) -> dict[str, str]:
+    """The phone desk's references in words: a voicemail or call by the time it came in ("5 dec
+    14:32", not "voicemail:12"), a list by its region ("regio Utrecht"). Other references are
+    said as they are (not in the answer)."""
+    references = set(references)
+    words: dict[str, str] = {}
+    for head, (key, moment) in ONE_BY_TIME.items():
+        ids = {int(tail) for h, _, tail in map(_split, references) if h == head and tail.isdigit()}
+        if ids:
+            for item_id, at in session.execute(select(key, moment).where(key.in_(ids))):
+                words[f"{head}:{item_id}"] = format_datetime_nl(at)
+    codes = {tail for head, _, tail in map(_split, references) if head in LISTS}
+    if codes:
+        names = dict(
+            session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))).all()
+        )
+        for reference in references:
+            head, _, tail = reference.partition(":")
+            if head in LISTS:
+                words[reference] = f"regio {names.get(tail, tail)}"
+    return words
+
+
+def _split(reference: str) -> tuple[str, str, str]:
+    return reference.partition(":")
 
 
 def _ids(actors: Iterable[str], prefix: str) -> set[int]:
@@ -163,6 +203,7 @@ def actor_names(session: DbSession, actors: Iterable[str]) -> dict[str, str]:
 
 def entries(session: DbSession, rows: list[AccessLog]) -> list[Entry]:
     names = actor_names(session, (row.actor for row in rows))
+    shown = reference_words(session, (row.client_reference for row in rows))
     providers = dict(
         session.execute(
             select(Provider.id, Provider.name).where(
@@ -180,7 +221,9 @@ def entries(session: DbSession, rows: list[AccessLog]) -> list[Entry]:
                 at=row.at,
                 who=who,
                 role=ROLE_WORDS.get(row.role, row.role),
-                what=action_words(row.action, row.event, row.client_reference),
+                what=action_words(
+                    row.action, row.event, row.client_reference, shown.get(row.client_reference)
+                ),
                 outcome=OUTCOME_WORDS.get(row.outcome, row.outcome),
                 reference=row.client_reference,
                 actor=row.actor,

@@ -7,11 +7,13 @@ callers racing for one step cannot both pass. Functions flush, never commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
 
+from respijt import formatting
 from respijt.database import DbSession
 from respijt.errors import (
     HoldExpired,
@@ -214,11 +216,8 @@ def cancel(
 def check_in(
     session: DbSession, reservation: Reservation, *, caller: Caller, now: datetime, today: date
 ) -> Reservation:
-    if reservation.status == CONFIRMED and not reservation.arrival <= today < reservation.departure:
-        raise InvalidInput(
-            "Inchecken kan vanaf de aankomstdag "
-            f"({reservation.arrival.isoformat()}) tot het vertrek."
-        )
+    if reservation.status == CONFIRMED and (problem := _check_in_day(reservation, today)):
+        raise InvalidInput(problem)
     if reservation.status != CONFIRMED:
         _refuse(reservation, CHECKED_IN, now)
     check_transition(CONFIRMED, CHECKED_IN, "provider")
@@ -257,21 +256,57 @@ def check_out(
 def mark_no_show(
     session: DbSession, reservation: Reservation, *, caller: Caller, now: datetime, today: date
 ) -> Reservation:
-    if reservation.status == CONFIRMED and today < reservation.arrival:
-        raise InvalidInput("Niet verschenen kan pas vanaf de aankomstdag worden gemeld.")
+    if reservation.status == CONFIRMED and (problem := _no_show_day(reservation, today)):
+        raise InvalidInput(problem)
     return _end(session, reservation, target=NO_SHOW, party="provider", caller=caller, now=now)
 
 
+# --- attendance: one set of conditions for the steps and the buttons ------------------------
+
+
+def _check_in_day(reservation: Reservation, today: date) -> str | None:
+    if reservation.arrival <= today < reservation.departure:
+        return None
+    return (
+        "Aankomst melden kan vanaf de aankomstdag "
+        f"({formatting.date_long(reservation.arrival)}) tot het vertrek."
+    )
+
+
+def _no_show_day(reservation: Reservation, today: date) -> str | None:
+    if today < reservation.arrival:
+        return "Niet verschenen kan pas vanaf de aankomstdag worden gemeld."
+    return None
+
+
+def _any_day(reservation: Reservation, today: date) -> str | None:
+    return None  # check-out: any day of a checked-in stay (an early one shortens it)
+
+
+# step → (the status it starts from, why not on this day); `check_in`, `check_out` and
+# `mark_no_show` raise these reasons, `attendance_steps` offers what none refuses.
+ATTENDANCE: dict[str, tuple[str, Callable[[Reservation, date], str | None]]] = {
+    "check_in": (CONFIRMED, _check_in_day),
+    "no_show": (CONFIRMED, _no_show_day),
+    "check_out": (CHECKED_IN, _any_day),
+}
+
+
+def attendance_refusal(step: str, reservation: Reservation, today: date) -> str | None:
+    """Why the attendance `step` ("check_in", "check_out", "no_show") cannot be taken on this
+    stay today, in Dutch; None when it can."""
+    start, day_rule = ATTENDANCE[step]
+    if reservation.status != start:
+        return "Dit past niet bij de status van de reservering."
+    return day_rule(reservation, today)
+
+
 def attendance_steps(reservation: Reservation, today: date) -> tuple[str, ...]:
-    """The attendance steps ("check_in", "check_out", "no_show") this stay allows today, as
-    `check_in`, `check_out` and `mark_no_show` would: the buttons a provider is shown."""
-    if reservation.status == CONFIRMED and reservation.arrival <= today:
-        if today < reservation.departure:
-            return ("check_in", "no_show")
-        return ("no_show",)
-    if reservation.status == CHECKED_IN:
-        return ("check_out",)
-    return ()
+    """The attendance steps this stay allows today, by the same conditions as `check_in`,
+    `check_out` and `mark_no_show`: the buttons a provider is shown."""
+    return tuple(
+        step for step in ATTENDANCE if attendance_refusal(step, reservation, today) is None
+    )
 
 
 def change_dates(

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.people.accounts import ROLE_LABELS
 from respijt.web import format as fmt
 
@@ -146,6 +146,14 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["bedden"] = fmt.beds
     app.jinja_env.filters["lokaal"] = fmt.local_datetime
     app.jinja_env.filters["telefoon"] = public.phone_display  # +31701234567 → 070 123 4567
+    # The rest of the one formatting layer (respijt.formatting), for pages to come.
+    app.jinja_env.filters["tijd"] = formatting.time_short
+    app.jinja_env.filters["maand"] = formatting.month_long
+    app.jinja_env.filters["getal"] = formatting.number
+    app.jinja_env.filters["procent"] = formatting.percent
+    app.jinja_env.filters["euro"] = formatting.money
+    app.jinja_env.filters["duur"] = formatting.duration
+    app.jinja_env.filters["nachten"] = formatting.nights
     app.jinja_env.globals["calendar"] = fmt.calendar  # free beds per night of a unit
     app.jinja_env.globals["geleden"] = lambda value: fmt.ago(value, clock.now())
 

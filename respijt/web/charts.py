@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from respijt import formatting
+
 WIDTH = 320
 LABEL_HEIGHT = 15
 BAR_HEIGHT = 12
@@ -99,13 +101,11 @@ def percent(value: float | None, suppressed: bool = False) -> str:
     """0.25 → '25%'; unknown: '–', suppressed: '<5'."""
     if value is None:
         return "<5" if suppressed else "–"
-    return f"{value * 100:.0f}%"
+    return formatting.percent(value)
 
 
 def number(value: float | None, suppressed: bool = False, decimals: int = 0) -> str:
     """A count or a figure with a decimal comma; unknown: '–', suppressed: '<5'."""
     if value is None:
         return "<5" if suppressed else "–"
-    if decimals:
-        return f"{value:.{decimals}f}".replace(".", ",")
-    return f"{value:.0f}"
+    return formatting.number(value, decimals)

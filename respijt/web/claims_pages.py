@@ -17,7 +17,7 @@ from typing import Any
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.care_requests.access_log import log_reservations_access
 from respijt.claims import formats, ledger, leegstand, summary
 from respijt.claims.months import Month
@@ -32,12 +32,8 @@ LISTS = {"gemeente": "gemeente-wmo", "overig": "overige-betalers"}
 
 
 def euro(cents: int | None) -> str:
-    """'€ 1.234,50'; a dash without an amount."""
-    if cents is None:
-        return "–"
-    sign = "-" if cents < 0 else ""
-    whole = f"{abs(cents) // 100:,}".replace(",", ".")
-    return f"{sign}€ {whole},{abs(cents) % 100:02d}"
+    """'€ 1.234,50'; a dash without an amount (formatting.money)."""
+    return formatting.money(cents)
 
 
 def month_arg(errors: dict[str, str] | None = None) -> Month:
@@ -154,7 +150,7 @@ def register_csv(month: Month, rows: list[leegstand.UnitOccupancy]) -> ResponseR
 
 
 def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.0f}%"
+    return formatting.percent(value)
 
 
 def page_context(month: Month) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.claims import kpi_labels, kpis, neutrality
 from respijt.claims.kpis import SERIES_FIELDS
 from respijt.claims.months import Month
@@ -31,7 +31,6 @@ from respijt.serving.downloads import csv_response
 from respijt.serving.input_limits import parse_id
 from respijt.web import blp, charts, kpi_sections
 from respijt.web.coordinator import _caller, _regions
-from respijt.web.format import MONTHS_LONG
 from respijt.web.forms import parse_date
 from respijt.web.security import login_required
 
@@ -87,8 +86,8 @@ def _series_cell(row: dict[str, Any], name: str) -> str:
         return "<5" if name in row["suppressed"] else "–"
     if isinstance(value, float):
         if name in ("placement_rate", "occupancy"):
-            return f"{value * 100:.0f}%"
-        return f"{value:.1f}".replace(".", ",")
+            return formatting.percent(value)
+        return formatting.number(value, 1)
     return str(value)
 
 
@@ -255,7 +254,7 @@ def coordinator_neutrality() -> ResponseReturnValue:
             errors["maand"] = "Geef een maand als JJJJ-MM, bijvoorbeeld 2026-12."
     figures = neutrality.neutrality_month(db.session, region.id, month) if region else None
     hidden = set(figures["suppressed"]) if figures else set()
-    month_words = f"{MONTHS_LONG[month.month - 1]} {month.year}"
+    month_words = formatting.month_long(month.first)
     providers = [
         {
             "row": row,

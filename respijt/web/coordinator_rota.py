@@ -15,7 +15,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock, edge
+from respijt import clock, edge, formatting
 from respijt.errors import DomainError, InvalidInput, NotFound
 from respijt.extensions import db
 from respijt.meldpunt import changes, generation, notices
@@ -49,7 +49,7 @@ def _shift_holidays(shift: RotaShift, names: dict[date, str]) -> list[str]:
         if noon >= shift.ends_at:
             return found
         if noon >= shift.starts_at and day in names:
-            found.append(f"{names[day]} ({day.day}-{day.month})")
+            found.append(f"{names[day]} ({formatting.day_month(day)})")
         day += timedelta(days=1)
 
 
@@ -199,7 +199,7 @@ def coordinator_override() -> ResponseReturnValue:
     if errors:
         return _render_override(regions, values, errors, 422)
     try:
-        edge.transaction(lambda: _apply(caller, parsed))
+        told = edge.transaction(lambda: _apply(caller, parsed))
     except InvalidInput as exc:
         for param in exc.params:
             errors[_FIELD_OF.get(param.get("name", ""), "form")] = exc.detail
@@ -208,10 +208,7 @@ def coordinator_override() -> ResponseReturnValue:
     except DomainError as exc:
         return _render_override(regions, values, {"form": exc.detail}, 409)
     who = dict(_serving(parsed["region"].id)).get(parsed["provider_id"], "niemand")
-    flash(
-        f"Het rooster is gewijzigd: {who} heeft dienst. De aanbieders hebben een sms gekregen.",
-        "info",
-    )
+    flash(f"Het rooster is gewijzigd: {who} heeft dienst. {told_in_words(told)}", "info")
     return redirect(
         url_for("web.coordinator_rota", van=parsed["starts_at"].date().isoformat()), code=303
     )
@@ -220,9 +217,31 @@ def coordinator_override() -> ResponseReturnValue:
 _EXPIRED = "Het formulier was verlopen. Probeer het opnieuw."
 
 
-def _apply(caller: Caller, parsed: dict[str, Any]) -> None:
+def told_in_words(told: notices.Told) -> str:
+    """Who got an SMS about the change, and whom to call because they have no mobile: from
+    what was actually queued, never a promise."""
+    sent = list(dict.fromkeys(told.sent))
+    unreachable = list(dict.fromkeys(told.unreachable))
+    words = []
+    if sent:
+        words.append(f"{_names(sent)} {'krijgt' if len(sent) == 1 else 'krijgen'} een sms.")
+    if unreachable:
+        has = "heeft" if len(unreachable) == 1 else "hebben"
+        words.append(
+            f"{_names(unreachable)} {has} geen mobiel nummer en "
+            f"{'krijgt' if len(unreachable) == 1 else 'krijgen'} geen sms: bel zelf."
+        )
+    return " ".join(words) or "Er is geen sms verstuurd."
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
+
+
+def _apply(caller: Caller, parsed: dict[str, Any]) -> notices.Told:
     region = parsed["region"]
     now = clock.now()
+    told = notices.Told()
     changes.apply_override(
         db.session,
         region.id,
@@ -232,14 +251,9 @@ def _apply(caller: Caller, parsed: dict[str, Any]) -> None:
         actor=caller.key,
         now=now,
         reason=parsed["reason"],
+        told=told,
     )
-    # An override to nobody opens a gap: tell the coordinator line now, as the API does.
-    notices.alert_gaps(
-        db.session,
-        now=now,
-        horizon_days=int(current_app.config["RESPIJT_ROTA_HORIZON_DAYS"]),
-        region_id=region.id,
-    )
+    return told
 
 
 # --- swaps ----------------------------------------------------------------------------------
@@ -252,27 +266,25 @@ def _decide(swap_id: int, approve: bool) -> ResponseReturnValue:
         return redirect(url_for("web.coordinator_rota"), code=303)
     visible = {r.id for r in _regions(caller)}
 
-    def work() -> None:
+    def work() -> notices.Told:
         region_id = db.session.scalar(select(RotaSwap.region_id).where(RotaSwap.id == swap_id))
         if region_id not in visible:
             raise NotFound("Dit ruilverzoek bestaat niet of hoort niet bij uw regio's.")
         decide = changes.approve_swap if approve else changes.refuse_swap
-        decide(db.session, swap_id, actor=caller.key, now=clock.now())
+        told = notices.Told()
+        decide(db.session, swap_id, actor=caller.key, now=clock.now(), told=told)
+        return told
 
     try:
-        edge.transaction(work)
+        told = edge.transaction(work)
     except NotFound as exc:
         flash(exc.detail, "fout")
         return redirect(url_for("web.coordinator_rota"), code=303)
     except DomainError as exc:
         flash(exc.detail, "fout")
     else:
-        flash(
-            "De ruil is goedgekeurd; beide aanbieders hebben een sms gekregen."
-            if approve
-            else "De ruil is afgewezen; beide aanbieders hebben een sms gekregen.",
-            "info",
-        )
+        done = "De ruil is goedgekeurd." if approve else "De ruil is afgewezen."
+        flash(f"{done} {told_in_words(told)}", "info")
     return redirect(url_for("web.coordinator_rota"), code=303)
 
 

@@ -1,4 +1,5 @@
-"""Dutch wording of dates, nights and ages of figures for the pages (no Flask)."""
+"""Dutch wording of dates, nights and ages of figures for the pages (no Flask); dates and
+numbers come from the one formatting layer, `respijt.formatting`."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from respijt import clock
+from respijt import formatting
 
-DAYS_SHORT = ("ma", "di", "wo", "do", "vr", "za", "zo")
-DAYS_LONG = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+# Kept for code on other branches that still names them; new code writes a month with
+# formatting.month_long / month_short (Babel's words, the same as these).
 MONTHS_SHORT = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 MONTHS_LONG = (
     "januari",
@@ -30,15 +31,11 @@ MONTHS_LONG = (
 )
 
 
-def _as_date(value: str | date) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 @lru_cache(maxsize=1024)
 def short_date(value: str | date) -> str:
-    """'2026-12-04' → 'vr 4 dec'. Cached: a search page writes the same nights for every unit."""
-    day = _as_date(value)
-    return f"{DAYS_SHORT[day.weekday()]} {day.day} {MONTHS_SHORT[day.month - 1]}"
+    """'2026-12-04' → 'vr 4 dec' (formatting.date_short). Cached: a search page writes the same
+    nights for every unit."""
+    return formatting.date_short(value)
 
 
 def calendar(unit: Mapping[str, Any]) -> Markup:
@@ -62,15 +59,12 @@ def calendar(unit: Mapping[str, Any]) -> Markup:
 
 def long_date(value: str | date) -> str:
     """'2026-12-04' → 'vrijdag 4 december 2026'."""
-    day = _as_date(value)
-    return f"{DAYS_LONG[day.weekday()]} {day.day} {MONTHS_LONG[day.month - 1]} {day.year}"
+    return formatting.date_long(value)
 
 
 def local_datetime(value: datetime | None) -> str:
-    if value is None:
-        return "onbekend"
-    local = value.astimezone(clock.LOCAL_TZ)
-    return f"{long_date(local.date())} om {local:%H:%M}"
+    """'vrijdag 4 december 2026 om 14:30' on Amsterdam's clock; None → 'onbekend'."""
+    return formatting.datetime_long(value)
 
 
 def beds(count: int) -> str:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from markupsafe import Markup
 
+from respijt import formatting
 from respijt.claims import kpi_labels
 from respijt.claims.kpis import SERIES_FIELDS
 from respijt.web import charts
 from respijt.web.charts import Bar
-from respijt.web.format import MONTHS_SHORT
 
 SHARE_FIELDS = ("placement_rate", "occupancy")
 # Parts of a figure's path that are a share (0–1), shown as a percentage.
@@ -45,7 +46,7 @@ class Section:
 def month_label(month: str) -> str:
     """'2026-12' → 'dec 2026'."""
     year, number = month.split("-")
-    return f"{MONTHS_SHORT[int(number) - 1]} {year}"
+    return formatting.month_short(date(int(year), int(number), 1))
 
 
 def _is_share(path: str) -> bool:
@@ -62,8 +63,8 @@ def value_text(path: str, value: Any, hidden: set[str]) -> str:
     if isinstance(value, float):
         if _is_share(path):
             return charts.percent(value)
-        text = f"{value:.2f}".rstrip("0")  # 8.0 → "8,0", 4.25 → "4,25"
-        return (text + "0" if text.endswith(".") else text).replace(".", ",")
+        # 8.0 → "8,0", 4.25 → "4,25": one decimal at least, two where the figure has them.
+        return formatting.number(value, 2 if round(value, 2) != round(value, 1) else 1)
     return str(value)
 
 
@@ -316,15 +317,19 @@ def _neutrality(rows: list[dict[str, Any]], hidden: set[str]) -> Section:
         )
     section = _section(
         "neutraliteit",
-        "Neutraliteit meldpunt",
-        "Per aanbieder die meldpunt was: het aandeel eigen bedden bij de opties die het "
-        "meldpunt zag, en bij de plaatsingen die het deed.",
+        "Plaatsingen in eigen bedden",
+        "Geteld over de aanvragen van deze periode: per aanbieder die als meldpunt een logé "
+        "plaatste, welk deel van die plaatsingen in eigen bedden was, en welk deel van de "
+        "opties bij dezelfde aanvragen eigen bedden waren.",
         items,
         hidden,
         shares=True,
         patterns=True,
     )
-    section.link = ("web.coordinator_neutrality", "Neutraliteit per dienst en maand")
+    section.link = (
+        "web.coordinator_neutrality",
+        "Eigen bedden aangeboden per dienst (een andere telling: per dienst en maand)",
+    )
     return section
 
 

@@ -8,7 +8,8 @@ is linked to, and the handover notes.
 
 The recording is fetched by the server from Twilio with the account's credentials
 (`messages.recordings`) and streamed to the signed-in meldpunt on duty in the voicemail's
-region only; anyone else gets 403 (another role) or 404; every play is an access-log row.
+region only (in the grace after its duty, only voicemails left before its duty ended); anyone
+else gets 403 (another role) or 404; every play, and every refused one, is an access-log row.
 The request page and its actions are in `web/meldpunt.py`.
 """
 
@@ -27,12 +28,11 @@ from respijt.care_requests.access_log import log_request_access
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.errors import DomainError, NotFound
 from respijt.extensions import db
-from respijt.meldpunt import alerts, notices
+from respijt.meldpunt import alerts, notices, phone_access
 from respijt.meldpunt import phone as voice
 from respijt.messages import recordings
 from respijt.models import CareRequest, MeldpuntCall, Voicemail
 from respijt.people.caller import Caller
-from respijt.privacy import access_log as privacy
 from respijt.web import blp
 from respijt.web.forms import ActionForm
 from respijt.web.meldpunt import (
@@ -52,7 +52,6 @@ CALL_OUTCOMES = {
     "missed": "gemist",
     "after_hours": "buiten openingstijden",
 }
-PHONE_PURPOSE = "terugbellen meldpunt"
 # How far back the console lists alerts that reached nobody.
 UNDELIVERED_WINDOW = timedelta(hours=24)
 
@@ -93,6 +92,14 @@ def meldpunt_console() -> ResponseReturnValue:
             .order_by(MeldpuntCall.started_at.desc())
             .limit(100)
         ).all()
+        for r in regions:  # the callers' numbers shown: one row per list, as the API writes
+            region = r["region"]
+            _log_phone_access(
+                caller, "voicemail.list", phone_access.voicemails_reference(region.code), region.id
+            )
+            _log_phone_access(
+                caller, "call.list", phone_access.calls_reference(region.code), region.id
+            )
         linked_ids = {c.care_request_id for c in calls if c.care_request_id is not None}
         linked = dict(
             db.session.execute(
@@ -111,7 +118,12 @@ def meldpunt_console() -> ResponseReturnValue:
             "waitlist": waitlist,
             "others": others,
             "callbacks": callbacks,
-            "playable": {v.id for v in callbacks if recordings.recording_sid(v.recording_url)},
+            "playable": {
+                v.id
+                for v in callbacks
+                if recordings.recording_sid(v.recording_url) and _may_play(regions, v)
+            },
+            "for_next": {v.id for v in callbacks if not _may_play(regions, v)},
             "calls": calls,
             "linked": linked,
             "undelivered": alerts.undelivered_alerts(
@@ -131,18 +143,12 @@ def meldpunt_console() -> ResponseReturnValue:
     )
 
 
-def _log_phone_access(caller: Caller, action: str, reference: str, region_id: int | None) -> None:
-    """Callers' numbers and voices are personal data: every read or change is logged."""
-    privacy.log_access(
-        db.session,
-        action=action,
-        caller=caller,
-        client_reference=reference,
-        outcome="success",
-        purpose=PHONE_PURPOSE,
-        source=None,
-        region_id=region_id,
-    )
+def _log_phone_access(
+    caller: Caller, action: str, reference: str, region_id: int | None, outcome: str = "success"
+) -> None:
+    """Callers' numbers and voices are personal data: every read or change is logged, as the
+    API does (`meldpunt.phone_access`)."""
+    phone_access.log_phone_access(db.session, caller, action, reference, region_id, outcome=outcome)
 
 
 def _voicemail_on_duty(caller: Caller, voicemail_id: int) -> Voicemail:
@@ -155,19 +161,46 @@ def _voicemail_on_duty(caller: Caller, voicemail_id: int) -> Voicemail:
     return item
 
 
+def _may_play(regions: list[dict[str, Any]], item: Voicemail) -> bool:
+    """A voicemail's recording plays for the meldpunt on duty in its region now, or, within
+    the grace after its duty ended, for voicemails left before that end: not for those left
+    for the next one."""
+    return any(
+        r["region"].id == item.region_id
+        and (not r["grace"] or (r["until"] is not None and item.created_at < r["until"]))
+        for r in regions
+    )
+
+
+def _voicemail_to_play(caller: Caller, voicemail_id: int) -> Voicemail:
+    """The voicemail, when this meldpunt may play it (`_may_play`); NotFound otherwise."""
+    item = db.session.get(Voicemail, voicemail_id)
+    if item is None or not _may_play(duty_regions(caller, clock.now()), item):
+        raise NotFound("Deze voicemail bestaat niet.")
+    return item
+
+
 @blp.route("/meldpunt/terugbellen/<int:voicemail_id>/opname")
 @login_required("meldpunt")
 def meldpunt_voicemail_recording(voicemail_id: int) -> ResponseReturnValue:
-    """Play a voicemail: fetched from Twilio by the server and streamed, never a public URL."""
+    """Play a voicemail: fetched from Twilio by the server and streamed, never a public URL.
+    Every play is a read in the access log, a refused one too."""
     caller = _caller()
+    reference = phone_access.voicemail_reference(voicemail_id)
 
     def work() -> str | None:
-        item = _voicemail_on_duty(caller, voicemail_id)
-        _log_phone_access(caller, "voicemail.play", f"voicemail:{item.id}", item.region_id)
+        item = _voicemail_to_play(caller, voicemail_id)
+        _log_phone_access(caller, "voicemail.play", reference, item.region_id)
         return item.recording_url
 
+    def log_refusal(outcome: str) -> None:
+        region_id = db.session.scalar(
+            select(Voicemail.region_id).where(Voicemail.id == voicemail_id)
+        )
+        _log_phone_access(caller, "voicemail.play", reference, region_id, outcome)
+
     try:
-        url = edge.transaction(work)
+        url = edge.transaction_logging_refusal(work, log_refusal)
     except NotFound:
         abort(404)
     try:
@@ -194,7 +227,10 @@ def meldpunt_voicemail_done(voicemail_id: int) -> ResponseReturnValue:
         abort(400)
 
     def work() -> None:
-        _voicemail_on_duty(caller, voicemail_id)
+        item = _voicemail_on_duty(caller, voicemail_id)
+        _log_phone_access(
+            caller, "voicemail.done", phone_access.voicemail_reference(item.id), item.region_id
+        )
         voice.mark_voicemail_done(db.session, voicemail_id, actor=caller.key, now=clock.now())
 
     try:
@@ -226,6 +262,7 @@ def meldpunt_link_call(call_id: int) -> ResponseReturnValue:
         if call is None or call.region_id not in allowed:
             raise NotFound("Dit gesprek bestaat niet.")
         found = access.get_request(db.session, caller, reference, clock.now())
+        _log_phone_access(caller, "call.link", phone_access.call_reference(call.id), call.region_id)
         voice.link_request(db.session, call.id, found.reference)
         log_request_access(
             db.session,

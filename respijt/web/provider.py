@@ -15,7 +15,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from sqlalchemy import and_, or_, select
 
-from respijt import clock, edge
+from respijt import clock, edge, formatting
 from respijt.beds import capacity, registry
 from respijt.care_requests import access
 from respijt.care_requests.access_log import PURPOSE, reservation_reference
@@ -39,7 +39,6 @@ from respijt.reservations.workflow import (
     RESERVATION_LABELS,
 )
 from respijt.web import blp
-from respijt.web import format as fmt
 from respijt.web.capacity_forms import CapacityForm, WeekForm
 from respijt.web.forms import ActionForm
 from respijt.web.security import current_principal, login_required
@@ -266,7 +265,7 @@ def _unit_page(
         weeks=_month_grid(unit, first, today),
         changes=_changes(unit),
         max_capacity=int(current_app.config["RESPIJT_MAX_CAPACITY"]),
-        month_label=f"{fmt.MONTHS_LONG[first.month - 1]} {first.year}",
+        month_label=formatting.month_long(first),
         today_value=today,
         timedelta=timedelta,
     ), status

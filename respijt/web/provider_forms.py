@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, SelectMultipleField, StringField
 from wtforms.validators import Length, ValidationError
 
+from respijt import formatting
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, LANGUAGES, TARGET_GROUPS, WEEKDAYS_NL
 from respijt.errors import DomainError, InvalidInput
 from respijt.web.forms import CHOOSE, OneOf, SelectField, WholeNumber, required
@@ -56,7 +57,7 @@ class Degrees:
         if str(field.data or "").strip() and value is None:
             raise ValidationError("Vul een getal in, bijv. 52,01.")
         if value is not None and not self.low <= value <= self.high:
-            low, high = (f"{n:.1f}".replace(".", ",") for n in (self.low, self.high))
+            low, high = (formatting.number(n, 1) for n in (self.low, self.high))
             raise ValidationError(f"Vul een getal in tussen {low} en {high} (Nederland).")
 
 

@@ -13,7 +13,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from respijt import clock, edge
+from respijt import clock, edge, formatting
 from respijt.beds import registry
 from respijt.errors import DomainError, NotFound
 from respijt.extensions import db
@@ -70,7 +70,8 @@ def _location_form(location: Location | None = None) -> LocationForm:
 
 
 def _degrees(value: float | None) -> str:
-    return "" if value is None else f"{value}".replace(".", ",")
+    # A form field's value: every digit, a decimal comma, no grouping (as typed).
+    return formatting.csv_number(value)
 
 
 def _location_page(

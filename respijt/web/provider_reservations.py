@@ -21,7 +21,7 @@ from respijt.codes import DATE_MAX, DATE_MIN
 from respijt.extensions import db
 from respijt.people.caller import Caller
 from respijt.reservations import steps
-from respijt.reservations.workflow import AWAITING_PROVIDER, RESERVATION_LABELS
+from respijt.reservations.workflow import AWAITING_PROVIDER, CONFIRMED, RESERVATION_LABELS
 from respijt.web import blp
 from respijt.web.forms import ActionForm
 from respijt.web.provider import client_needs
@@ -92,6 +92,23 @@ def _page_url(page: int) -> str:
     return url_for("web.provider_reservations", **query)
 
 
+def _needs_to_know(rows: list[access.ReservationRow], today: date) -> dict[int, list[str]]:
+    """The client's needs by reservation id, only where the provider needs them to decide or
+    to prepare: a stay waiting for its answer, or a confirmed stay still to come. Not on past,
+    cancelled, declined or completed stays."""
+    shown = [
+        row.reservation
+        for row in rows
+        if row.client_first_name is not None
+        and (
+            row.reservation.status == AWAITING_PROVIDER
+            or (row.reservation.status == CONFIRMED and row.reservation.arrival >= today)
+        )
+    ]
+    by_request = client_needs(shown)
+    return {r.id: by_request[r.request_id] for r in shown if r.request_id in by_request}
+
+
 @blp.route("/aanbieder/reserveringen")
 @login_required("provider")
 def provider_reservations() -> ResponseReturnValue:
@@ -110,7 +127,7 @@ def provider_reservations() -> ResponseReturnValue:
         return {
             "locations": [(location.id, location.name) for location in locations],
             "rows": rows,
-            "needs": client_needs([r.reservation for r in rows if r.client_first_name]),
+            "needs": _needs_to_know(rows, clock.today()),
             "wanted": wanted,
             "problems": problems,
             "previous_url": _page_url(wanted.page - 1) if wanted.page > 1 else None,

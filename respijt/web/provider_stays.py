@@ -36,9 +36,9 @@ def provider_check_in(reservation_id: int) -> ResponseReturnValue:
     def step(caller: Caller, reservation: Reservation) -> str:
         _ensure_attendance(caller)
         steps.check_in(db.session, reservation, caller=caller, now=clock.now(), today=clock.today())
-        return f"Ingecheckt: de logé van {reservation.short_code} is aangekomen."
+        return f"Gemeld: de logé van {reservation.short_code} is aangekomen."
 
-    return reservation_step(reservation_id, "reservation.check_in", step, "Ingecheckt.")
+    return reservation_step(reservation_id, "reservation.check_in", step, "Aankomst gemeld.")
 
 
 @blp.route("/aanbieder/reserveringen/<int:reservation_id>/uitchecken", methods=["POST"])
@@ -49,12 +49,12 @@ def provider_check_out(reservation_id: int) -> ResponseReturnValue:
         today = clock.today()
         early = reservation.status == CHECKED_IN and today < reservation.departure
         steps.check_out(db.session, reservation, caller=caller, now=clock.now(), today=today)
-        message = f"Uitgecheckt: de logé van {reservation.short_code} is vertrokken."
+        message = f"Gemeld: de logé van {reservation.short_code} is vertrokken."
         if early:
             message += " De nachten vanaf vandaag zijn weer vrij."
         return message
 
-    return reservation_step(reservation_id, "reservation.check_out", step, "Uitgecheckt.")
+    return reservation_step(reservation_id, "reservation.check_out", step, "Vertrek gemeld.")
 
 
 @blp.route("/aanbieder/reserveringen/<int:reservation_id>/niet-verschenen", methods=["POST"])
@@ -66,11 +66,11 @@ def provider_no_show(reservation_id: int) -> ResponseReturnValue:
             db.session, reservation, caller=caller, now=clock.now(), today=clock.today()
         )
         return (
-            f"Gemeld: de logé van {reservation.short_code} is niet gekomen. "
+            f"Gemeld: de logé van {reservation.short_code} is niet verschenen. "
             "De nachten zijn weer vrij."
         )
 
-    return reservation_step(reservation_id, "reservation.no_show", step, "Niet verschenen.")
+    return reservation_step(reservation_id, "reservation.no_show", step, "Niet verschenen gemeld.")
 
 
 @blp.route("/aanbieder/locaties/bevestigen", methods=["POST"])

@@ -19,8 +19,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from respijt import clock, edge
-from respijt.claims.formats import money
+from respijt import clock, edge, formatting
 from respijt.claims.months import Month
 from respijt.claims.report import monthly_report
 from respijt.errors import Forbidden, NotFound, ServiceUnavailable
@@ -60,19 +59,12 @@ def report_viewer(municipality_code: str) -> Caller:
     return caller
 
 
-def _nl_number(value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.{digits}f}".replace(",", " ").replace(".", ",")
+def _number(value: float | None, digits: int = 1) -> str:
+    return formatting.number(value, digits)
 
 
-def _nl_percent(value: float | None) -> str:
-    return "–" if value is None else _nl_number(value * 100, 1) + "%"
-
-
-def _euro(cents: int | None) -> str:
-    text = money(cents, decimal_comma=True)
-    return "–" if text is None else f"€ {text}"
+def _percent(value: float | None) -> str:
+    return formatting.percent(value, 1)
 
 
 def _monthly_html(municipality: str, month: str) -> str:
@@ -93,10 +85,10 @@ def _monthly_html(municipality: str, month: str) -> str:
         "reports/monthly.html",
         r=data,
         pdf_url=url_for("report_pages.monthly_pdf", municipality=municipality, month=month),
-        number=_nl_number,
-        percent=_nl_percent,
-        euro=_euro,
-        local=lambda moment: moment.astimezone(clock.LOCAL_TZ).strftime("%d-%m-%Y %H:%M"),
+        number=_number,
+        percent=_percent,
+        euro=formatting.money,
+        local=formatting.datetime_long,
     )
 
 

@@ -21,7 +21,7 @@ def test_near_the_clients_gemeente_answers_her_region_and_neighbours_nearest_fir
     assert response.status_code == 200
     locations = response.get_json()["locations"]
     names = [loc["name"] for loc in locations]
-    # Delft itself, Westland (H5, ~10 km), Leiden (another region but ~19 km); not the
+    # Delft itself, Westland (H5, ~10 km), Leiden (another region but ~20 km); not the
     # Veluwe (~94 km) and not the place without wheelchair access.
     assert names == ["De Delftse Hof", "Het Westduin", "Rijnzicht"]
     distances = [loc["distance_km"] for loc in locations]

@@ -224,7 +224,8 @@ def test_options_carry_cost_and_satisfaction_where_known(client, db, make):
     token = {"X-Request-Token": created.get_json()["link_token"]}
     (option,) = client.get(f"/api/v1/requests/{reference}/matches", headers=token).get_json()
     assert option["price_cents_per_night"] == 9550
-    assert option["cost"].startswith("€ 95,50 per nacht, € 191 voor 2 nachten")
+    # Babel's euro: a no-break space after the sign, always the cents.
+    assert option["cost"].startswith("€\xa095,50 per nacht, €\xa0191,00 voor 2 nachten")
     assert option["satisfaction_mean"] == 4.2 and option["satisfaction_answers"] == 5
     assert "4,2 van de 5" in option["satisfaction"]
 

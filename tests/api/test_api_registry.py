@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.models import AvailabilityChange, NightInventory
 
 PROBLEM = "application/problem+json"
@@ -198,7 +198,8 @@ def test_capacity_below_reserved_is_refused_naming_the_nights(client, make, db, 
         ],
     )
     body = assert_problem(response, 409)
-    assert night.isoformat() in body["detail"] and body["nights"] == [night.isoformat()]
+    # The detail names the night in words ("di 8 dec"), the field keeps ISO 8601.
+    assert formatting.date_short(night) in body["detail"] and body["nights"] == [night.isoformat()]
     db.session.expire_all()
     assert db.session.get(NightInventory, (unit.id, today)).capacity == 2  # nothing applied
     assert db.session.query(AvailabilityChange).count() == 0

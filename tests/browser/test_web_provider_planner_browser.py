@@ -145,13 +145,15 @@ def test_planner_on_a_phone(server, browser, db, make, client):
     code = guest["short_code"]
     traffic.reset()
     page.goto(server + "/aanbieder", wait_until="load")
-    page.get_by_test_id("arrivals").get_by_role("button", name=f"Inchecken {code}").click()
+    page.get_by_test_id("arrivals").get_by_role("button", name=f"Aangekomen melden {code}").click()
     page.wait_for_load_state("load")
     assert f"de logé van {code} is aangekomen" in page.get_by_role("status").first.inner_text()
     _check_page(page, traffic, "portal after check-in")
     _no_sideways_scroll(page, "portal after check-in")
     traffic.reset()
-    page.get_by_test_id("departures").get_by_role("button", name=f"Uitchecken {code}").click()
+    page.get_by_test_id("departures").get_by_role(
+        "button", name=f"Vertrokken melden {code}"
+    ).click()
     page.wait_for_load_state("load")
     assert f"de logé van {code} is vertrokken" in page.get_by_role("status").first.inner_text()
     _check_page(page, traffic, "portal after check-out")

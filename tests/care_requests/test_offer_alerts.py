@@ -118,6 +118,19 @@ def test_an_urgent_request_far_ahead_is_alerted_too(db, region_on_duty):
     assert [a.recipient for a in _alerts(db)] == [DUTY_MOBILE]
 
 
+def test_a_soon_request_far_ahead_is_alerted_too(db, region_on_duty):
+    today, municipality, unit = region_on_duty
+    arrival = today + timedelta(days=20)  # beyond RESPIJT_ALERT_SOON_DAYS, but "Binnenkort"
+    soon = create(
+        db.session, body(municipality, arrival, arrival + timedelta(days=2), urgency="soon")
+    )
+    db.session.commit()
+    _declined(db, soon, unit)
+    db.session.refresh(soon)
+    assert soon.attention_reason.startswith("Afgewezen door Zorg Rijswijk")
+    assert [a.recipient for a in _alerts(db)] == [DUTY_MOBILE]
+
+
 def test_an_expired_offer_alerts_once_and_the_flag_clears_when_someone_acts(db, region_on_duty):
     today, municipality, unit = region_on_duty
     arrival = today + timedelta(days=1)

@@ -27,10 +27,10 @@ import pytest
 from sqlalchemy import update
 
 from respijt import clock
-from respijt.claims import kpis
+from respijt.claims import kpis, leegstand
 from respijt.claims import kpis as kpi_module
 from respijt.claims.suppression import Suppressor
-from respijt.models import CareRequest, Location, RequestOption
+from respijt.models import CareRequest, Location, NightInventory, RequestOption, Reservation
 from respijt.people.caller import Caller
 from respijt.reservations import steps
 from tests.api.test_api_registry import assert_problem
@@ -264,6 +264,39 @@ def test_kpi_api_answers_json_and_csv_to_coordinators_only(client, db, make):
     assert missing["invalidParams"][0]["name"] == "from"
 
 
+def test_leegstand_counts_only_published_nights_and_never_more_beds_than_a_night_had(db, make):
+    data = build(db, make)
+    # A stay that ended no longer counts in `reserved`; afterwards the night shows 0 beds
+    # (closed) on UP the 11th, and a second, completed stay sits on UQ's one bed the 5th.
+    db.session.execute(
+        update(NightInventory)
+        .where(NightInventory.unit_id == data.up.id, NightInventory.night == date(2027, 3, 11))
+        .values(capacity=0, reserved=0)
+    )
+    db.session.add(
+        Reservation(
+            unit_id=data.uq.id,
+            arrival=date(2027, 3, 5),
+            departure=date(2027, 3, 6),
+            status="completed",
+            short_code="EXTRA1",
+            caller="token:test",
+            caller_role="provider",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
+    db.session.flush()
+    rows = {
+        r.unit_id: r
+        for r in leegstand.unit_occupancy(db.session, date(2027, 3, 1), date(2027, 4, 1))
+    }
+
+    up, uq = rows[data.up.id], rows[data.uq.id]
+    assert (up.nights, up.published, up.used, up.kept_free) == (30, 60, 7, 53)
+    assert (uq.nights, uq.published, uq.used, uq.kept_free) == (31, 31, 7, 24)
+
+
 def test_leegstand_register_per_unit_as_json_and_csv(client, db, make):
     data = build(db, make)
     own = make.token("provider", data.p)
@@ -323,6 +356,10 @@ def test_monthly_report_page_is_printable_and_the_same_for_every_municipality(cl
     assert '<th scope="row">Pool Zorg</th><td class="num">–</td>' in html
     assert 'ELV (zorgverzekeraar)</th><td class="num">4</td>' in html
     assert html.count("<caption>") == 8
+    # Figures and the time through respijt.formatting: Dutch words, Amsterdam's clock (CEST).
+    assert "<dt>Opgesteld</dt><dd>zaterdag 10 april 2027 om 11:00</dd>" in html
+    assert 'mediaan (uur)</th><td class="num">8,0</td>' in html
+    assert 'Plaatsingsgraad</th><td class="num">40,0%</td>' in html
     empty = client.get("/reports/monthly/GM0546/2027-03", headers=coordinator)
     assert empty.get_data(as_text=True).count("<caption>") == 8
 

@@ -50,3 +50,35 @@ def test_the_buttons_are_the_steps_the_domain_accepts(client, db, make, today):
         assert _accepted(db, stay["id"], "check_out", day)
         assert not _accepted(db, stay["id"], "check_in", day)
     db.session.rollback()
+
+
+def _refused(db, reservation_id, step, day) -> str | None:
+    """The domain's reason for refusing `step` on `day` (None when it takes it)."""
+    savepoint = db.session.begin_nested()
+    reservation = db.session.get(Reservation, reservation_id)
+    try:
+        TAKE[step](db.session, reservation, caller=PROVIDER, now=clock.now(), today=day)
+    except DomainError as exc:
+        return exc.detail
+    finally:
+        savepoint.rollback()
+        db.session.expire_all()
+    return None
+
+
+def test_a_step_refused_on_its_day_gives_the_reason_the_buttons_go_by(client, db, make, today):
+    unit = make.unit(capacity=2)
+    arrival = today + timedelta(days=2)
+    stay = hold(client, make.token("verwijzer"), unit, arrival, nights=3, confirm=True)
+    for offset in range(-2, 5):
+        day = arrival + timedelta(days=offset)
+        reservation = db.session.get(Reservation, stay["id"])
+        for step in ("check_in", "no_show"):  # the day rules of a confirmed stay
+            said = steps.attendance_refusal(step, reservation, day)
+            assert said == _refused(db, stay["id"], step, day), (step, day)
+    early = arrival - timedelta(days=1)
+    reservation = db.session.get(Reservation, stay["id"])
+    assert "vanaf de aankomstdag" in (
+        steps.attendance_refusal("check_in", reservation, early) or ""
+    )
+    assert steps.attendance_refusal("check_out", reservation, arrival) is not None  # not yet in

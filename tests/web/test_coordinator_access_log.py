@@ -118,3 +118,12 @@ def test_action_words_cover_every_kind_of_action():
     assert words("access_log.read", "read", "R-X") == "bekeek inzage van R-X"
     assert words("complaint.read", "read", "klachten") == "bekeek de klachten en reacties"
     assert words("something.new_verb", "export", "R-X") == "exporteerde gegevens van R-X"
+
+
+def test_the_attendance_steps_read_with_the_words_of_the_glossary():
+    assert access_view.action_words("reservation.no_show", "change", "R-AAAA11") == (
+        "meldde 'niet verschenen' bij reservering van aanvraag R-AAAA11"
+    )
+    assert access_view.action_words("reservation.check_in", "change", "R-AAAA11") == (
+        "meldde de aankomst van reservering van aanvraag R-AAAA11"
+    )

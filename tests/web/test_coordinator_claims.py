@@ -64,7 +64,7 @@ def test_the_claims_page_sums_the_own_regions_per_provider_and_gemeente(client, 
     assert "Zorg Aadorp" in html and "Aadorp (GM0001)" in html
     assert "Beekbergen" not in html  # not B's provider, gemeente or lines
     # 4 nights at € 125,50
-    assert "Totaal Wmo: 1 regel(s), 4 nachten, € 502,00." in html
+    assert "Totaal Wmo: 1 regel(s), 4 nachten, €\xa0502,00." in html  # Babel's euro
     # Another month has nothing; a month typed wrongly keeps the page with a Dutch message.
     assert "Totaal Wmo: 0 regel(s)" in client.get("/coordinator/declaratie?maand=2027-05").text
     wrong = client.get("/coordinator/declaratie?maand=maart")
@@ -188,7 +188,7 @@ def test_a_coordinator_sets_a_tariff_in_the_own_regions_only(client, db, make):
         (13125, date(2027, 7, 1), None),
     ]
     listed = client.get("/coordinator/tarieven").text
-    assert "€ 131,25" in listed and "Het tarief is opgeslagen." in listed
+    assert "€\xa0131,25" in listed and "Het tarief is opgeslagen." in listed
     overlap = client.post(
         "/coordinator/tarieven",
         data={

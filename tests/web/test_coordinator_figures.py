@@ -49,7 +49,7 @@ def test_the_kpi_page_has_dutch_labels_and_a_chart_per_figure(client, db, make):
     assert "Doorlooptijd (uren), mediaan" in text and "8,0" in text
     assert "Plaatsingsgraad" in text and "38%" in text  # 6 of 16
     assert "Onvervulde vraag, per gemeente, Delft" in text
-    assert "Neutraliteit meldpunt, Pool Zorg, aandeel eigen opties" in text
+    assert "Plaatsingen in eigen bedden, Pool Zorg, aandeel eigen opties" in text
     sections = _sections(html)
     assert len(sections) >= 16  # 6 per month and 10 over the period, at least
     for section in sections:
@@ -61,6 +61,9 @@ def test_the_kpi_page_has_dutch_labels_and_a_chart_per_figure(client, db, make):
     # A suppressed count draws no bar, only "<5".
     assert "&lt;5</text>" in html
     assert 'href="/coordinator/neutraliteit"' in html
+    # Two different counts, two names: the page it links to is not the same figure.
+    assert "Plaatsingen in eigen bedden" in text and "Neutraliteit meldpunt" not in text
+    assert "Eigen bedden aangeboden per dienst" in text
 
 
 def test_the_neutrality_page_says_in_words_what_the_duty_provider_did(client, db, make):
@@ -71,6 +74,8 @@ def test_the_neutrality_page_says_in_words_what_the_duty_provider_did(client, db
     page = client.get(f"/coordinator/neutraliteit?regio={region.code}&maand=2027-03")
     assert page.status_code == 200
     text = " ".join(_text(page.get_data(as_text=True)).split())
+    assert "Eigen bedden aangeboden per dienst" in text
+    assert 'Dit is een andere telling dan "Plaatsingen in eigen bedden"' in text
     assert "Pool Zorg had 1 dienst in maart 2027 en had toen 69% van de vrije bedden" in text
     assert "10 passende bedden; 5 daarvan waren eigen bedden (50%)" in text
     assert (

@@ -5,7 +5,7 @@ both sides), Dutch messages beside the fields, and nothing of another region."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 from sqlalchemy import select
@@ -122,7 +122,9 @@ def test_the_coordinator_approves_one_swap_and_refuses_another(client, app, db, 
         f"/coordinator/rooster/ruil/{first}/goedkeuren", data={"csrf_token": token}
     )
     assert answer.status_code == 303
-    assert "De ruil is goedgekeurd" in client.get(answer.headers["Location"]).get_data(True)
+    said = _text(client.get(answer.headers["Location"]).get_data(True))
+    name = {p.id: p.name for p in pool}
+    assert f"De ruil is goedgekeurd. {name[offerer]} en {name[taker]} krijgen een sms." in said
     answer = client.post(f"/coordinator/rooster/ruil/{second}/afwijzen", data={"csrf_token": token})
     assert answer.status_code == 303
     mobile = {p.id: m for p, m in zip(pool, MOBILES, strict=True)}
@@ -177,4 +179,86 @@ def test_public_holidays_are_marked_in_the_rota(client, db, make):
     text = _text(html)
     assert "Feestdagen in deze periode" in text
     assert f"25 december {year}: Eerste kerstdag" in text
-    assert "Feestdag: Eerste kerstdag (25-12), Tweede kerstdag (26-12)" in text
+    assert "Feestdag: Eerste kerstdag (25 dec), Tweede kerstdag (26 dec)" in text
+
+
+def test_a_provider_without_a_mobile_is_named_and_its_message_is_a_visible_failure(
+    client, db, make
+):
+    region, pool = _rota(db, make)
+    shift = active(db, region)[1]
+    owner = db.session.get(type(pool[0]), shift.provider_id)
+    other = next(p for p in pool if p.id != owner.id)
+    owner.staff_mobiles = []  # a landline duty phone only: no SMS can reach it
+    db.session.commit()
+    web_login(client, make.user("coordinator", regions=[region]))
+    page = client.get(f"/coordinator/rooster/wijziging?regio={region.code}").get_data(True)
+    start = shift.starts_at.astimezone(clock.LOCAL_TZ) + timedelta(days=1)
+    done = client.post(
+        "/coordinator/rooster/wijziging",
+        data={
+            "csrf_token": csrf_token(page),
+            "regio": region.code,
+            "aanbieder": str(other.id),
+            "van": start.date().isoformat(),
+            "van_tijd": "18:00",
+            "tot": (start.date() + timedelta(days=1)).isoformat(),
+            "tot_tijd": "09:00",
+        },
+    )
+    assert done.status_code == 303
+    text = _text(client.get(done.headers["Location"]).get_data(as_text=True))
+    assert f"{other.name} krijgt een sms." in text
+    assert f"{owner.name} heeft geen mobiel nummer en krijgt geen sms: bel zelf." in text
+    assert "hebben een sms gekregen" not in text
+    db.session.expire_all()
+    off = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "rota_override_off")
+    ).one()
+    # Not a quiet `skipped` to the landline: a failed alert the console and /health show.
+    assert (off.status, off.recipient, off.error_code) == ("failed", "", "no_recipient")
+    assert off.dedupe_key.startswith("alert:") and owner.name in (off.last_error or "")
+    health = client.get("/health", headers=make.token("admin")).get_json()
+    assert health["outbox"]["alerts_undelivered"] == 1
+
+
+def test_an_override_to_nobody_alerts_the_gap_once_on_the_web_and_in_the_api(client, db, make):
+    region, pool = _rota(db, make)
+    shift = active(db, region)[1]
+    web_login(client, make.user("coordinator", regions=[region]))
+    page = client.get(f"/coordinator/rooster/wijziging?regio={region.code}").get_data(True)
+    start = shift.starts_at.astimezone(clock.LOCAL_TZ) + timedelta(days=1)
+    form = {
+        "csrf_token": csrf_token(page),
+        "regio": region.code,
+        "aanbieder": "",
+        "van": start.date().isoformat(),
+        "van_tijd": "18:00",
+        "tot": (start.date() + timedelta(days=1)).isoformat(),
+        "tot_tijd": "09:00",
+    }
+    assert client.post("/coordinator/rooster/wijziging", data=form).status_code == 303
+    db.session.expire_all()
+    gaps = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "rota_gap"))
+    [alert] = list(gaps)
+    assert (
+        alert.context["starts_at"]
+        == datetime.combine(
+            start.date(), datetime.min.time().replace(hour=18), clock.LOCAL_TZ
+        ).isoformat()
+    )
+    # The API's override runs the same function: a second gap, one more alert.
+    later = start + timedelta(days=3)
+    body = {
+        "region": region.code,
+        "provider_id": None,
+        "starts_at": later.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ends_at": (later + timedelta(hours=3)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    answer = client.post(
+        "/api/v1/rota/overrides", json=body, headers=make.token("coordinator", regions=[region])
+    )
+    assert answer.status_code == 201, answer.get_json()
+    db.session.expire_all()
+    count = select(OutboxMessage).where(OutboxMessage.template == "rota_gap")
+    assert len(db.session.scalars(count).all()) == 2

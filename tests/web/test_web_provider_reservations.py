@@ -132,3 +132,41 @@ def test_the_clients_needs_show_before_confirming(client, db, world, today):
     assert "Taal: Turks" in html
     assert "Doelgroep: mensen met dementie" in html
     assert "06 12345678" not in html and "Marja" not in html  # the contact stays out
+
+
+def _item(html: str, short_code: str) -> str:
+    start = html.index(f'data-testid="reservation-{short_code}"')
+    return html[start : html.index("</li>", start)]
+
+
+def test_the_needs_show_only_where_the_provider_needs_to_know(client, db, world, today):
+    waiting = hold(
+        client, world["verwijzer"], world["unit_near"], today + timedelta(days=10), confirm=True
+    )
+    coming = hold(
+        client, world["verwijzer"], world["unit_far"], today + timedelta(days=5), confirm=True
+    )
+    cancelled = hold(
+        client, world["verwijzer"], world["unit_far"], today + timedelta(days=20), confirm=True
+    )
+    completed = hold(
+        client, world["verwijzer"], world["unit_far"], today + timedelta(days=30), confirm=True
+    )
+    assert (waiting["status"], coming["status"]) == ("awaiting_provider", "confirmed")
+    for stay in (waiting, coming, cancelled, completed):
+        _for_request(db, world, stay["id"], today + timedelta(days=5), wheelchair=True)
+    # Both share one request with the upcoming stay too (a series): the needs go by the stay.
+    db.session.get(Reservation, completed["id"]).request_id = db.session.get(
+        Reservation, coming["id"]
+    ).request_id
+    db.session.get(Reservation, cancelled["id"]).status = "cancelled"
+    db.session.get(Reservation, completed["id"]).status = "completed"
+    db.session.commit()
+    web_login(client, world["user_a"])
+    html = client.get("/aanbieder/reserveringen").get_data(as_text=True)
+    for stay in (waiting, coming):
+        assert "Rolstoel: ja" in _item(html, stay["short_code"]), stay["status"]
+    for stay in (cancelled, completed):
+        item = _item(html, stay["short_code"])
+        assert "Jan (1941)" in item  # still listed, with the first name …
+        assert 'data-testid="needs"' not in item and "Rolstoel" not in item  # … not the needs

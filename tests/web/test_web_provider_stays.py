@@ -66,22 +66,22 @@ def test_check_in_and_out_of_todays_arrival_from_the_portal(client, db, world, t
     assert stay["status"] == "confirmed"
     web_login(client, world["user"])
     portal = client.get("/aanbieder").get_data(as_text=True)
-    assert f"Inchecken {stay['short_code']}" in portal
-    assert f"Niet verschenen {stay['short_code']}" in portal
-    assert f"Uitchecken {stay['short_code']}" not in portal
+    assert f"Aangekomen melden {stay['short_code']}" in portal
+    assert f"Niet verschenen melden {stay['short_code']}" in portal
+    assert f"Vertrokken melden {stay['short_code']}" not in portal
 
     page = _press(client, f"/aanbieder/reserveringen/{stay['id']}/inchecken")
-    assert f"Ingecheckt: de logé van {stay['short_code']} is aangekomen." in page
+    assert f"Gemeld: de logé van {stay['short_code']} is aangekomen." in page
     assert _status(db, stay["id"]) == "checked_in"
-    assert f"Uitchecken {stay['short_code']}" in page
-    assert f"Inchecken {stay['short_code']}" not in page
+    assert f"Vertrokken melden {stay['short_code']}" in page
+    assert f"Aangekomen melden {stay['short_code']}" not in page
     [row] = _rows(db, "reservation.check_in")
     assert row.outcome == "success" and row.actor == f"user:{world['user'].id}"
 
     # Leaving on the arrival day: the stay ends, the nights from today on are free again.
     assert _reserved(db, unit, today + timedelta(days=1)) == 1
     page = _press(client, f"/aanbieder/reserveringen/{stay['id']}/uitchecken")
-    assert f"Uitgecheckt: de logé van {stay['short_code']} is vertrokken." in page
+    assert f"Gemeld: de logé van {stay['short_code']} is vertrokken." in page
     assert _status(db, stay["id"]) == "completed"
     assert _reserved(db, unit, today + timedelta(days=1)) == 0
     [row] = _rows(db, "reservation.check_out")
@@ -99,7 +99,7 @@ def test_no_show_frees_the_nights(client, db, world, today):
     stay = hold(client, world["verwijzer"], unit, today, nights=2, confirm=True)
     web_login(client, world["user"])
     page = _press(client, f"/aanbieder/reserveringen/{stay['id']}/niet-verschenen")
-    assert "is niet gekomen. De nachten zijn weer vrij." in page
+    assert "is niet verschenen. De nachten zijn weer vrij." in page
     assert _status(db, stay["id"]) == "no_show"
     assert _reserved(db, unit, today) == 0
     assert [r.outcome for r in _rows(db, "reservation.no_show")] == ["success"]
@@ -109,9 +109,9 @@ def test_check_in_before_the_arrival_day_is_refused_in_dutch(client, db, world, 
     stay = hold(client, world["verwijzer"], world["unit"], today + timedelta(days=3), confirm=True)
     web_login(client, world["user"])
     portal = client.get("/aanbieder").get_data(as_text=True)
-    assert stay["short_code"] in portal and f"Inchecken {stay['short_code']}" not in portal
+    assert stay["short_code"] in portal and f"Aangekomen melden {stay['short_code']}" not in portal
     page = _press(client, f"/aanbieder/reserveringen/{stay['id']}/inchecken")
-    assert "Inchecken kan vanaf de aankomstdag" in page
+    assert "Aankomst melden kan vanaf de aankomstdag" in page
     assert _status(db, stay["id"]) == "confirmed"
     [row] = _rows(db, "reservation.check_in")
     assert row.outcome == "failed"
@@ -140,7 +140,7 @@ def test_buttons_on_the_reservations_list_return_to_the_list(client, db, world, 
     web_login(client, world["user"])
     back = "/aanbieder/reserveringen?status=confirmed"
     listed = client.get(back).get_data(as_text=True)
-    assert f"Inchecken {stay['short_code']}" in listed
+    assert f"Aangekomen melden {stay['short_code']}" in listed
     response = client.post(
         f"/aanbieder/reserveringen/{stay['id']}/inchecken",
         data={"csrf_token": csrf_token(client, back), "terug": back},
@@ -226,14 +226,14 @@ def test_an_overdue_check_in_keeps_its_button_for_a_while(client, db, world, tod
         clock.freeze(later + timedelta(days=2))
         web_login(client, world["user"])
         portal = client.get("/aanbieder").get_data(as_text=True)
-        assert "Nog niet ingecheckt." in portal
-        assert f"Inchecken {stay['short_code']}" in portal
+        assert "Aankomst nog niet gemeld." in portal
+        assert f"Aangekomen melden {stay['short_code']}" in portal
         clock.freeze(later + timedelta(days=40))
         web_login(client, world["user"])
         portal = client.get("/aanbieder").get_data(as_text=True)
         assert stay["short_code"] not in portal  # long past: the reservations list has it
         listed = client.get("/aanbieder/reserveringen?status=confirmed").get_data(as_text=True)
-        assert f"Niet verschenen {stay['short_code']}" in listed
-        assert f"Inchecken {stay['short_code']}" not in listed  # its nights are over
+        assert f"Niet verschenen melden {stay['short_code']}" in listed
+        assert f"Aangekomen melden {stay['short_code']}" not in listed  # its nights are over
     finally:
         clock.freeze(None)
