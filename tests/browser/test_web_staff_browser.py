@@ -93,6 +93,7 @@ def test_the_meldpunt_books_a_bed_by_keyboard_and_the_sms_goes_out(
     keys.press("Tab")
     keys.press("Space")  # consent, asked aloud
     keys.press("Tab")  # "Meer" (closed)
+    keys.press("Tab")  # "Vaker logeren, eerder gelogeerd" (closed)
     keys.press("Tab")
     traffic.reset()
     keys.press("Enter")
