@@ -82,9 +82,10 @@ def _linkable_previous(
     query = select(CareRequest).where(
         CareRequest.reference == normalise_reference(reference),
         CareRequest.birth_year == birth_year,
+        CareRequest.anonymised_at.is_(None),
     )
     if caller is None or caller.role == "public":
-        if contact_mobile is None:
+        if not contact_mobile:
             return None
         query = query.where(CareRequest.contact_mobile == contact_mobile)
     elif caller.role != "meldpunt":
