@@ -99,7 +99,7 @@ def request_caller(reference: str) -> Caller:
             raise NotFound("Deze aanvraag bestaat niet.")
         # The token of the SMS link proves the phone: `_load` records the link as opened.
         g.request_link_by_sms = by_sms
-        return link_caller(linked)
+        return link_caller(linked, by_sms=by_sms)
     caller = current_caller()
     if caller.role not in VIEWERS:
         raise NotFound("Deze aanvraag bestaat niet.")

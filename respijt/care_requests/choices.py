@@ -87,7 +87,7 @@ def choose_option(
     already running, InvalidInput for an option never shown, NoBedFree when it went meanwhile.
     """
     workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
-    if caller.role == workflow.PUBLIC_ROLE and care_request.link_opened_at is None:
+    if caller.role == workflow.PUBLIC_ROLE and not caller.by_sms_link:
         raise Forbidden(LINK_NOT_OPENED)
     if care_request.is_series:
         raise InvalidTransition(

@@ -204,7 +204,7 @@ def my_request() -> ResponseReturnValue:
             return None
         if by_sms:
             choices.link_opened(found, now=clock.now())
-        return family_page_context(found, link_caller(reference))
+        return family_page_context(found, link_caller(reference, by_sms=by_sms))
 
     context = edge.transaction(work)
     if context is None:
@@ -229,16 +229,17 @@ def my_request() -> ResponseReturnValue:
 def act_on_linked_request(step: Any, done: str) -> ResponseReturnValue:
     """Run one change for the linked request; success and domain refusals come back as a
     message on the status page."""
-    reference = _linked_reference()
-    if reference is None:
+    linked = _linked()
+    if linked is None:
         return _no_link()
+    reference, by_sms = linked
     form = ActionForm()
     if not form.validate_on_submit():
         flash("De pagina was verlopen. Probeer het nog een keer.", "error")
         return redirect(url_for("web.my_request"), code=303)
 
     def work() -> None:
-        step(_load(reference, "change"), link_caller(reference))
+        step(_load(reference, "change"), link_caller(reference, by_sms=by_sms))
 
     try:
         edge.transaction(work)

@@ -260,3 +260,27 @@ def test_the_familys_hold_lapses_after_the_offer_time_and_a_new_choice_may_follo
         f"/api/v1/requests/{reference}/choice", json={"unit_id": unit.id}, headers=sms
     )
     assert again.status_code == 200, again.get_data(as_text=True)
+
+
+def test_the_forms_token_cannot_hold_even_after_the_sms_link_was_opened_elsewhere(
+    client, db, make
+):
+    today = freeze_start()
+    municipality, unit = _world(make)
+    created = client.post(
+        "/api/v1/requests",
+        json=json_body(municipality, today + timedelta(days=5), today + timedelta(days=7)),
+    )
+    reference = created.get_json()["reference"]
+    form_token = {"X-Request-Token": created.get_json()["link_token"]}
+    sms = {"X-Request-Token": _sms_token(db, reference)}
+    # The phone opens the SMS link: the request records it as opened.
+    assert client.get(f"/api/v1/requests/{reference}/matches", headers=sms).status_code == 200
+    assert db.session.scalar(select(CareRequest.link_opened_at)) is not None
+    # Another browser holding only the form's token still may not hold a bed.
+    client.get(f"/api/v1/requests/{reference}/matches", headers=form_token)
+    refused = client.post(
+        f"/api/v1/requests/{reference}/choice", json={"unit_id": unit.id}, headers=form_token
+    )
+    assert _problem(refused, 403)["detail"].startswith("Open eerst de link")
+    assert db.session.scalar(select(Reservation.id)) is None

@@ -127,6 +127,36 @@ def test_the_forms_own_link_shows_options_but_cannot_choose(client, db, family):
     assert db.session.scalar(select(Reservation.id)) is None
 
 
+def test_the_forms_link_cannot_choose_after_the_sms_link_was_opened_elsewhere(
+    app, client, db, family
+):
+    created = client.post(
+        "/api/v1/requests",
+        json=json_body(
+            family["municipality"],
+            clock.today() + timedelta(days=10),
+            clock.today() + timedelta(days=12),
+        ),
+    )
+    sms_token = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "request_received")
+    ).one()
+    phone = app.test_client()
+    phone.get("/a/" + sms_token.body.split("/a/", 1)[1].strip())
+    assert "Kies deze plek" in phone.get("/mijn-aanvraag").get_data(as_text=True)
+    assert db.session.scalar(select(CareRequest.link_opened_at)) is not None
+
+    client.get(f"/a/{created.get_json()['link_token']}")
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert "Het Anker" in page and "Kies deze plek" not in page
+    client.post(
+        "/mijn-aanvraag/kiezen",
+        data={"csrf_token": csrf_token(page), "unit_id": str(family["unit"].id)},
+    )
+    assert "Open eerst de link in de sms" in client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert db.session.scalar(select(Reservation.id)) is None
+
+
 def test_the_meldpunt_sees_what_the_family_chose(app, client, db, family, make):
     reference, token = _request(client, db, family["municipality"])
     client.get(f"/a/{token}")
