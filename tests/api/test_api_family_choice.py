@@ -188,6 +188,12 @@ def test_cancelling_online_ends_the_set_hours_before_arrival(client, db, make, a
     body = _problem(client.post(url, json={"reason": "ziek"}, headers=sms), 409)
     assert "Bel de logeerlocatie" in body["detail"]
     assert db.session.get(Reservation, offer["id"]).status == "confirmed"
+    # Declining the confirmed stay instead is refused too: it is no offer any more.
+    decline = f"/api/v1/requests/{reference}/offers/{offer['id']}/decline"
+    body = _problem(client.post(decline, json={}, headers=sms), 409)
+    assert "Verblijf annuleren" in body["detail"]
+    db.session.expire_all()
+    assert db.session.get(Reservation, offer["id"]).status == "confirmed"
 
 
 def test_options_carry_cost_and_satisfaction_where_known(client, db, make):
