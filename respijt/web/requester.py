@@ -337,6 +337,8 @@ def resend_link() -> ResponseReturnValue:
                 select(CareRequest)
                 .where(
                     CareRequest.contact_mobile == found_mobile,
+                    # Never to a family the verwijzer said not to contact.
+                    CareRequest.contact_family.is_(True),
                     # Open requests, and placed ones: the family follows and may cancel
                     # their stay there.
                     CareRequest.status.in_((*OPEN_REQUEST_STATUSES, REQUEST_PLACED)),

@@ -210,6 +210,27 @@ def test_send_my_link_again_also_for_a_placed_stay_and_the_link_may_choose(clien
     assert "Uw verblijf bij Het Anker" in third.get("/mijn-aanvraag").get_data(as_text=True)
 
 
+def test_send_my_link_again_skips_a_request_whose_family_is_not_to_be_contacted(
+    client, db, family
+):
+    reference, _ = _request(client, db, family["municipality"])
+    found = db.session.scalar(select(CareRequest).where(CareRequest.reference == reference))
+    found.contact_family = False
+    db.session.commit()
+    other = client.application.test_client()
+    answers = []
+    for mobile in ("06 12345678", "06 12121212"):
+        form = csrf_token(other.get("/link-opnieuw").get_data(as_text=True))
+        response = other.post("/link-opnieuw", data={"csrf_token": form, "mobile": mobile})
+        assert response.status_code == 303, response.get_data(as_text=True)[-3000:]
+        answers.append(_main(other.get(response.headers["Location"]).get_data(as_text=True)))
+    assert answers[0] == answers[1]
+    sent = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "request_link")
+    ).all()
+    assert sent == []
+
+
 def test_the_meldpunt_calls_back_a_family_without_a_mobile(app, client, db, family, make):
     today = clock.today()
     created = client.post(
