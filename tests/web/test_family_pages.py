@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from respijt import clock
-from respijt.models import CareRequest, FamilyNotice, OutboxMessage, Reservation
+from respijt.models import AccessLog, CareRequest, FamilyNotice, OutboxMessage, Reservation
 from tests.accounts_support import web_login
 from tests.browser.web_helpers import csrf_token
 from tests.care_request_helpers import freeze_start, json_body
@@ -248,6 +248,11 @@ def test_the_meldpunt_calls_back_a_family_without_a_mobile(app, client, db, fami
     page = desk.get("/meldpunt").get_data(as_text=True)
     task = page.split('data-testid="familie-terugbellen"', 1)[1].split("</ul>", 1)[0]
     assert reference in task and "070 123 4567" in task and "ontvangen" in task
+    # The name and landline shown are client data: the listing is in the access log.
+    listed = db.session.scalars(
+        select(AccessLog.action).where(AccessLog.client_reference == reference)
+    ).all()
+    assert "care_request.list" in listed
     notice_id = db.session.scalar(select(FamilyNotice.id))
     response = desk.post(
         f"/meldpunt/familie-terugbellen/{notice_id}/gebeld", data={"csrf_token": csrf_token(page)}
