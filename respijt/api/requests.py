@@ -168,6 +168,8 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
         mobile = _public_mobile(data)
         if mobile is not None:
             public_limits.check_mobile(mobile)
+        elif data["contact"].get("email"):  # no mobile: the family hears by e-mail
+            public_limits.check_email(data["contact"]["email"])
 
     def work() -> tuple[dict[str, Any], bool]:
         now = clock.now()

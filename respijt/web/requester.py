@@ -98,6 +98,8 @@ def new_request() -> ResponseReturnValue:
                 mobile = _valid_mobile(form.contact_mobile.data)
                 if mobile is not None:
                     public_limits.check_mobile(mobile)
+                elif form.contact_email.data:  # no mobile: the family hears by e-mail
+                    public_limits.check_email(form.contact_email.data)
                 # The "received" SMS with the link is queued by the request rules on creation.
                 reference, other_problems = submit_request(form, caller=PUBLIC, channel="web")
                 if reference is not None:
