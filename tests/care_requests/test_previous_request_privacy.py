@@ -111,3 +111,30 @@ def test_a_request_without_mobile_or_a_purged_one_cannot_be_linked(client, make,
     earlier.anonymised_at = clock.now()
     db.session.commit()
     assert _refusal(again(owner, {"name": "Marja", "phone": "030 1234567"})) == missing
+
+
+def test_the_meldpunt_links_only_within_the_regions_it_serves(client, make):
+    today = freeze_start()
+    here, there = make.region(), make.region()
+    municipality = make.municipality(region=there)
+    make.unit(location=make.location(municipality=municipality))
+    arrival = today + timedelta(days=7)
+    first = client.post(
+        "/api/v1/requests",
+        json=json_body(municipality, arrival, arrival + timedelta(days=3)),
+        headers=make.token("verwijzer"),
+    )
+    reference = first.get_json()["reference"]
+    later = json_body(
+        municipality,
+        arrival + timedelta(days=30),
+        arrival + timedelta(days=33),
+        previous_request=reference,
+    )
+    elsewhere = make.token("meldpunt", provider=make.provider(regions=[here], pool=True))
+    refused = _refusal(client.post("/api/v1/requests", json=later, headers=elsewhere))
+    assert [p["name"] for p in refused["invalidParams"]] == ["previous_request"]
+    on_duty = make.token("meldpunt", provider=make.provider(regions=[there], pool=True))
+    linked = client.post("/api/v1/requests", json=later, headers=on_duty)
+    assert linked.status_code == 201, linked.get_data(as_text=True)
+    assert linked.get_json()["previous_request"] == reference
