@@ -241,6 +241,25 @@ def test_continuity_from_the_verwijzers_list_prefers_the_earlier_place(client, d
     assert client.get(f"{NEW}?eerder=R-NOTMINE").status_code == 404
 
 
+def test_a_new_request_for_the_same_client_copies_landline_and_email(client, db, make, place):
+    verwijzer = make.user("verwijzer")
+    earlier = create(
+        db.session,
+        body(
+            place["municipality"],
+            date(2027, 3, 8),
+            date(2027, 3, 10),
+            client={"first_name": "Ans", "birth_year": 1938},
+            contact={"name": "Marja", "phone": "070 123 4567", "email": "marja@voorbeeld.nl"},
+        ),
+        caller=Caller(key=f"user:{verwijzer.id}", role="verwijzer"),
+    )
+    web_login(client, verwijzer)
+    form = client.get(f"{NEW}?eerder={earlier.reference}").get_data(as_text=True)
+    assert 'value="+31701234567"' in form or 'value="070 123 4567"' in form
+    assert 'value="marja@voorbeeld.nl"' in form
+
+
 def test_the_meldpunt_links_by_reference_and_birth_year(client, db, make, place):
     verwijzer = make.user("verwijzer")
     earlier = _stayed_at(db, verwijzer, place, place["other"])
