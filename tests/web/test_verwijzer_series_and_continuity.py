@@ -108,7 +108,7 @@ def test_a_weekend_a_month_is_asked_offered_in_one_sms_and_accepted_with_one_ja(
     ).first()
 
     result = fake_twilio_server.send_inbound(CONTACT, "Ja")
-    assert "4 logeerbed(den) aangenomen" in result.replies[0]
+    assert "4 logeerbedden aangenomen" in result.replies[0]
     for reservation in reservations:
         db.session.refresh(reservation)
     db.session.refresh(care_request)
@@ -131,6 +131,27 @@ def test_a_weekend_a_month_is_asked_offered_in_one_sms_and_accepted_with_one_ja(
     assert len(confirms) == 4 and all(row.source == "sms" for row in confirms)
     page = client.get(url).get_data(as_text=True)
     assert page.count("Bevestigd") >= 4
+
+
+def test_the_answer_counts_one_bed_in_the_singular(client, db, make, place, fake_twilio_server):
+    user = make.user("verwijzer")
+    care_request = create(
+        db.session,
+        body(
+            place["municipality"],
+            date(2027, 3, 5),
+            date(2027, 3, 7),
+            contact={"name": "Karin", "mobile": "06 87654321"},
+            series={"every_weeks": 2, "until": date(2027, 3, 5)},
+        ),
+        caller=Caller(key=f"user:{user.id}", role="verwijzer"),
+    )
+    assert len(care_request.stays) == 1
+    web_login(client, user)
+    url = f"/verwijzer/aanvragen/{care_request.reference}"
+    client.post(f"{url}/reeks/vasthouden", data={"csrf_token": csrf_token(client, url)})
+    result = fake_twilio_server.send_inbound("+31687654321", "JA")
+    assert "U heeft 1 logeerbed aangenomen" in result.replies[0]
 
 
 def test_nee_declines_every_held_stay_and_a_stranger_changes_nothing(
@@ -156,7 +177,7 @@ def test_nee_declines_every_held_stay_and_a_stranger_changes_nothing(
     assert "Zet de code" in stranger.replies[0]
     assert {r.status for r in db.session.scalars(select(Reservation))} == {"held"}
     result = fake_twilio_server.send_inbound(CONTACT, "NEE")
-    assert "3 logeerbed(den) afgeslagen" in result.replies[0]
+    assert "3 logeerbedden afgeslagen" in result.replies[0]
     db.session.expire_all()
     assert {r.status for r in db.session.scalars(select(Reservation))} == {"cancelled"}
 
