@@ -154,6 +154,26 @@ def test_the_answer_counts_one_bed_in_the_singular(client, db, make, place, fake
     assert "U heeft 1 logeerbed aangenomen" in result.replies[0]
 
 
+def test_a_series_problem_shows_beside_its_field(client, db, make, place):
+    web_login(client, make.user("verwijzer"))
+    response = client.post(
+        NEW,
+        data=_form(
+            client,
+            departure="2027-03-13",  # 8 nights, every week: the stays would overlap
+            repeat="weeks",
+            every_weeks="1",
+            series_until="2027-04-30",
+        ),
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    beside = r'id="every_weeks-error">\s*<p class="field-error">(<span[^>]*>[^<]*</span>)?[^<]*overl'
+    assert re.search(beside, html)
+    assert 'value="2027-04-30"' in html  # nothing typed is lost
+    assert db.session.scalar(select(CareRequest.id)) is None
+
+
 def test_nee_declines_every_held_stay_and_a_stranger_changes_nothing(
     client, db, make, place, fake_twilio_server
 ):
