@@ -268,9 +268,7 @@ def test_the_familys_hold_lapses_after_the_offer_time_and_a_new_choice_may_follo
     assert again.status_code == 200, again.get_data(as_text=True)
 
 
-def test_the_forms_token_cannot_hold_even_after_the_sms_link_was_opened_elsewhere(
-    client, db, make
-):
+def test_the_forms_token_cannot_hold_even_after_the_sms_link_was_opened_elsewhere(client, db, make):
     today = freeze_start()
     municipality, unit = _world(make)
     created = client.post(
@@ -292,9 +290,7 @@ def test_the_forms_token_cannot_hold_even_after_the_sms_link_was_opened_elsewher
     assert db.session.scalar(select(Reservation.id)) is None
 
 
-def test_only_an_option_shown_to_the_family_for_the_current_dates_may_be_chosen(
-    client, db, make
-):
+def test_only_an_option_shown_to_the_family_for_the_current_dates_may_be_chosen(client, db, make):
     today = freeze_start()
     municipality, unit = _world(make)
     arrival = today + timedelta(days=5)

@@ -210,9 +210,7 @@ def test_send_my_link_again_also_for_a_placed_stay_and_the_link_may_choose(clien
     assert "Uw verblijf bij Het Anker" in third.get("/mijn-aanvraag").get_data(as_text=True)
 
 
-def test_send_my_link_again_skips_a_request_whose_family_is_not_to_be_contacted(
-    client, db, family
-):
+def test_send_my_link_again_skips_a_request_whose_family_is_not_to_be_contacted(client, db, family):
     reference, _ = _request(client, db, family["municipality"])
     found = db.session.scalar(select(CareRequest).where(CareRequest.reference == reference))
     found.contact_family = False

@@ -168,7 +168,9 @@ def test_a_series_problem_shows_beside_its_field(client, db, make, place):
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    beside = r'id="every_weeks-error">\s*<p class="field-error">(<span[^>]*>[^<]*</span>)?[^<]*overl'
+    beside = (
+        r'id="every_weeks-error">\s*<p class="field-error">(<span[^>]*>[^<]*</span>)?[^<]*overl'
+    )
     assert re.search(beside, html)
     assert 'value="2027-04-30"' in html  # nothing typed is lost
     assert db.session.scalar(select(CareRequest.id)) is None
