@@ -99,7 +99,7 @@ def request_caller(reference: str) -> Caller:
             raise NotFound("Deze aanvraag bestaat niet.")
         # The token of the SMS link proves the phone: `_load` records the link as opened.
         g.request_link_by_sms = by_sms
-        return link_caller(linked)
+        return link_caller(linked, by_sms=by_sms)
     caller = current_caller()
     if caller.role not in VIEWERS:
         raise NotFound("Deze aanvraag bestaat niet.")
@@ -168,6 +168,8 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
         mobile = _public_mobile(data)
         if mobile is not None:
             public_limits.check_mobile(mobile)
+        elif data["contact"].get("email"):  # no mobile: the family hears by e-mail
+            public_limits.check_email(data["contact"]["email"])
 
     def work() -> tuple[dict[str, Any], bool]:
         now = clock.now()

@@ -62,6 +62,16 @@ def meldpunt_handled(caller: Caller) -> ColumnElement[bool]:
     )
 
 
+def meldpunt_may_link(caller: Caller, now: datetime) -> ColumnElement[bool]:
+    """The earlier requests the meldpunt may link by reference and birth year (any status: the
+    earlier stay is usually over): one of a region it is on duty for, or one it handled."""
+    assert caller.provider_id is not None
+    return or_(
+        CareRequest.region_id.in_(duty.on_duty_region_ids(caller.provider_id, now)),
+        meldpunt_handled(caller),
+    )
+
+
 def restrict_to_visible(query: Any, caller: Caller, now: datetime) -> Any:
     """Narrow a SELECT of care requests to those this caller may see."""
     if caller.role == "verwijzer":

@@ -15,11 +15,16 @@ from datetime import datetime
 
 from respijt.care_requests.access import get_offer
 from respijt.database import DbSession
+from respijt.errors import InvalidTransition
 from respijt.models import CareRequest, Reservation
 from respijt.people.caller import Caller
 from respijt.reservations import steps, workflow
 
 DECLINED_BY_REQUESTER = "Aanbod afgeslagen door de aanvrager"
+NOT_AN_OFFER = (
+    "Dit logeren is al geregeld; afslaan kan niet meer. Gebruik 'Verblijf annuleren' om het "
+    "te annuleren."
+)
 
 
 def accept_offer(
@@ -50,8 +55,12 @@ def decline_offer(
     now: datetime,
     reason: str | None = None,
 ) -> Reservation:
-    """Decline the offer `reservation_id` of this request: the bed is freed, the search goes on."""
+    """Decline the offer `reservation_id` of this request: the bed is freed, the search goes on.
+    Only an offer still held or awaiting the provider; a confirmed stay is cancelled instead
+    (`stays.cancel_stay`, with the family's cancel deadline)."""
     reservation = get_offer(session, care_request, reservation_id)
+    if reservation.status not in workflow.EXPIRING_RESERVATION_STATUSES:
+        raise InvalidTransition(NOT_AN_OFFER)
     workflow.ensure_may(caller.role, workflow.reservation_action("cancel", reservation.status))
     steps.cancel(
         session,

@@ -15,7 +15,7 @@ of the SMS was opened once (`link_opened`). A verwijzer chooses for the requests
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -47,16 +47,33 @@ def _shown_option(
     unit_id: int,
     arrival: date | None,
     departure: date | None,
+    *,
+    caller: Caller,
 ) -> RequestOption:
-    """The latest option shown for this unit (with these dates, when given)."""
+    """The latest option shown to this caller for this unit (with these dates, when given),
+    for the request's current dates: its nights, arriving within its flexibility. An option
+    shown to someone else, or before the dates changed, does not count."""
+    flex = timedelta(days=care_request.flexibility_days or 0)
+    nights = care_request.departure - care_request.arrival
     query = select(RequestOption).where(
-        RequestOption.request_id == care_request.id, RequestOption.unit_id == unit_id
+        RequestOption.request_id == care_request.id,
+        RequestOption.unit_id == unit_id,
+        RequestOption.shown_to == caller.key,
+        RequestOption.arrival >= care_request.arrival - flex,
+        RequestOption.arrival <= care_request.arrival + flex,
     )
     if arrival is not None:
         query = query.where(RequestOption.arrival == arrival)
     if departure is not None:
         query = query.where(RequestOption.departure == departure)
-    option = session.scalar(query.order_by(RequestOption.id.desc()).limit(1))
+    option = next(
+        (
+            shown
+            for shown in session.scalars(query.order_by(RequestOption.id.desc()).limit(20))
+            if shown.departure - shown.arrival == nights
+        ),
+        None,
+    )
     if option is None:
         raise InvalidInput(
             "Deze plek is niet als mogelijkheid getoond.",
@@ -87,13 +104,13 @@ def choose_option(
     already running, InvalidInput for an option never shown, NoBedFree when it went meanwhile.
     """
     workflow.ensure_may(caller.role, workflow.RESERVATION_HOLD)
-    if caller.role == workflow.PUBLIC_ROLE and care_request.link_opened_at is None:
+    if caller.role == workflow.PUBLIC_ROLE and not caller.by_sms_link:
         raise Forbidden(LINK_NOT_OPENED)
     if care_request.is_series:
         raise InvalidTransition(
             "Voor een reeks kiest het meldpunt of de verwijzer een plek per verblijf."
         )
-    option = _shown_option(session, care_request, unit_id, arrival, departure)
+    option = _shown_option(session, care_request, unit_id, arrival, departure, caller=caller)
     prefer_option(session, care_request, unit_id=unit_id, now=now)
     reservation, _ = offer_bed(
         session,

@@ -28,9 +28,10 @@ def normalise_reference(raw: str) -> str:
     return cleaned
 
 
-def link_caller(reference: str) -> Caller:
-    """The requester acting through the signed link of their SMS."""
-    return Caller(key=f"link:{reference}", role="public")
+def link_caller(reference: str, *, by_sms: bool = False) -> Caller:
+    """The requester acting through a signed link: the one of their SMS (`by_sms`, the
+    phone) or the form's own token handed back when the request was made."""
+    return Caller(key=f"link:{reference}", role="public", by_sms_link=by_sms)
 
 
 def problem(name: str, code: str, reason: str) -> dict[str, str]:

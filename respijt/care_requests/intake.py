@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from respijt import database
 from respijt.beds.registry import municipality_by_code, normalise_phone
 from respijt.care_requests import notices, recurrence
-from respijt.care_requests.access import restrict_to_visible
+from respijt.care_requests.access import meldpunt_may_link, restrict_to_visible
 from respijt.care_requests.common import (
     new_reference,
     normalise_reference,
@@ -75,19 +75,23 @@ def _linkable_previous(
 ) -> CareRequest | None:
     """The earlier request `reference` names, if this caller may link it: one they may see
     (the public: one sent from the same mobile number) of a client with the same birth year.
-    The meldpunt links by the reference and birth year the caller tells on the phone: the
-    earlier stay is usually over, and a placed or closed request has left its view.
+    The meldpunt links by the reference and birth year the caller tells on the phone, in the
+    regions it is on duty for (or a request it handled): the earlier stay is usually over, and
+    a placed or closed request has left its view.
     Anything else is None, whether the reference exists or not, so the answer tells a
     stranger neither that nor the birth year behind it."""
     query = select(CareRequest).where(
         CareRequest.reference == normalise_reference(reference),
         CareRequest.birth_year == birth_year,
+        CareRequest.anonymised_at.is_(None),
     )
     if caller is None or caller.role == "public":
-        if contact_mobile is None:
+        if not contact_mobile:
             return None
         query = query.where(CareRequest.contact_mobile == contact_mobile)
-    elif caller.role != "meldpunt":
+    elif caller.role == "meldpunt":
+        query = query.where(meldpunt_may_link(caller, now))
+    else:
         query = restrict_to_visible(query, caller, now)
     found: CareRequest | None = session.scalar(query)
     return found

@@ -302,6 +302,11 @@ def _confirm_locations(session: DbSession, from_number: str, now: datetime) -> I
     )
 
 
+def beds_in_words(count: int) -> str:
+    """1 → '1 logeerbed', 3 → '3 logeerbedden'."""
+    return f"{count} logeerbed" if count == 1 else f"{count} logeerbedden"
+
+
 def answer_offers(
     session: DbSession,
     command: str,
@@ -361,12 +366,12 @@ def answer_offers(
         text = f"Het aanbod voor aanvraag {care_request.reference} is niet meer geldig."
     elif command == "confirm":
         text = (
-            f"Bedankt. U heeft {len(done)} logeerbed(den) aangenomen voor aanvraag "
+            f"Bedankt. U heeft {beds_in_words(len(done))} aangenomen voor aanvraag "
             f"{care_request.reference}: {stays}."
         )
     else:
         text = (
-            f"U heeft {len(done)} logeerbed(den) afgeslagen voor aanvraag "
+            f"U heeft {beds_in_words(len(done))} afgeslagen voor aanvraag "
             f"{care_request.reference}; we zoeken verder."
         )
     return InboundResult(

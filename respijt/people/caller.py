@@ -31,6 +31,7 @@ class Caller:
     `region_ids` narrows a coordinator to their regions (a person's, or a coordinator token's;
     None: every region, for admins and roles narrowed otherwise); read it through
     `visible_regions()`. `organisation` is a verwijzer's organisation, for the access log.
+    `by_sms_link`: a requester (`link:<reference>`) who came through the SMS link.
     """
 
     key: str
@@ -39,6 +40,8 @@ class Caller:
     user_id: int | None = None
     organisation: str | None = None
     region_ids: frozenset[int] | None = None
+    # The requester came through the SMS link (the phone), not the form's own token.
+    by_sms_link: bool = False
 
 
 def caller_for_user(user: User, role: str) -> Caller:

@@ -3,10 +3,12 @@ opnieuw" and the complaints form.
 
 Each is counted per client address and per form (RESPIJT_PUBLIC_LIMIT_PER_ADDRESS), and every
 write that sends an SMS also per target mobile number, whichever form it came through
-(RESPIJT_PUBLIC_LIMIT_PER_MOBILE): so nobody can make respijt send text messages to a number
+(RESPIJT_PUBLIC_LIMIT_PER_MOBILE), and one that sends an e-mail per target address
+(RESPIJT_PUBLIC_LIMIT_PER_EMAIL): so nobody can make respijt send text messages to a number
 of their choosing, from however many addresses. The counters live in Flask-Limiter's storage
 (memory, or Redis shared by every worker) and follow RESPIJT_RATELIMIT like every other limit.
-The mobile number is counted under a keyed digest, never in the clear.
+The mobile number and the e-mail address are counted under a keyed digest, never in the
+clear.
 
 The faces decide what a refusal looks like: a page shows its form again with a Dutch message,
 the API answers 429 problem+json; both carry Retry-After.
@@ -109,6 +111,27 @@ def check_mobile(mobile: str) -> None:
     if wait is not None:
         raise TooManyRequests(
             "Voor dit mobiele nummer is het formulier vandaag al vaak verstuurd. Probeer het "
+            f"over {wait_in_words(wait)} opnieuw, of bel het meldpunt.",
+            wait,
+        )
+
+
+def check_email(address: str) -> None:
+    """Count one public write that sends an e-mail to `address` (a family without a mobile);
+    raise TooManyRequests when that address was given too often. Counted under a keyed
+    digest of the lower-cased address, never in the clear."""
+    limiter = _limiter()
+    if limiter is None:
+        return
+    key = hmac.new(
+        str(current_app.config["SECRET_KEY"]).encode(),
+        address.strip().lower().encode(),
+        hashlib.sha256,
+    ).hexdigest()[:32]
+    wait = _hit(limiter, current_app.config["RESPIJT_PUBLIC_LIMIT_PER_EMAIL"], "email", key)
+    if wait is not None:
+        raise TooManyRequests(
+            "Voor dit e-mailadres is het formulier vandaag al vaak verstuurd. Probeer het "
             f"over {wait_in_words(wait)} opnieuw, of bel het meldpunt.",
             wait,
         )

@@ -48,7 +48,7 @@ def family_page_context(found: CareRequest, caller: Caller) -> dict[str, Any]:
         "matches": matches,
         "facts": option_facts(db.session, found, matches),
         "fit": summary.fit_words(found),
-        "may_choose": found.link_opened_at is not None,
+        "may_choose": caller.by_sms_link,
         "placed": placed,
         "provider_phones": {s.reservation.id: phone_display(s.phone) for s in placed},
         "what_to_bring": stays.WHAT_TO_BRING,

@@ -345,6 +345,8 @@ class RequestForm(FlaskForm):
         "contact.name": "contact_name",
         "series.until": "series_until",
         "series.every_days": "every_weeks",
+        "series.every_weeks": "every_weeks",
+        "series": "repeat",
         "series.weekend_of_month": "weekend_of_month",
     }
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from respijt import clock, edge
 from respijt.care_requests import access, no_mobile
-from respijt.care_requests.access_log import log_request_access
+from respijt.care_requests.access_log import log_request_access, log_requests_shown
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
 from respijt.errors import DomainError, NotFound
 from respijt.extensions import db
@@ -111,8 +111,13 @@ def meldpunt_console() -> ResponseReturnValue:
             for r in regions
             for n in notices.handover_notes(db.session, r["region"].id, now)
         ]
+        family_callbacks = no_mobile.open_callbacks(db.session, region_ids)
+        if family_callbacks:  # a name and landline each: one row per request listed
+            log_requests_shown(
+                db.session, caller=caller, shown=[t.care_request for t in family_callbacks]
+            )
         return {
-            "family_callbacks": no_mobile.open_callbacks(db.session, region_ids),
+            "family_callbacks": family_callbacks,
             "regions": regions,
             "urgent": urgent,
             "waitlist": waitlist,

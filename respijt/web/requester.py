@@ -98,6 +98,8 @@ def new_request() -> ResponseReturnValue:
                 mobile = _valid_mobile(form.contact_mobile.data)
                 if mobile is not None:
                     public_limits.check_mobile(mobile)
+                elif form.contact_email.data:  # no mobile: the family hears by e-mail
+                    public_limits.check_email(form.contact_email.data)
                 # The "received" SMS with the link is queued by the request rules on creation.
                 reference, other_problems = submit_request(form, caller=PUBLIC, channel="web")
                 if reference is not None:
@@ -204,7 +206,7 @@ def my_request() -> ResponseReturnValue:
             return None
         if by_sms:
             choices.link_opened(found, now=clock.now())
-        return family_page_context(found, link_caller(reference))
+        return family_page_context(found, link_caller(reference, by_sms=by_sms))
 
     context = edge.transaction(work)
     if context is None:
@@ -229,16 +231,17 @@ def my_request() -> ResponseReturnValue:
 def act_on_linked_request(step: Any, done: str) -> ResponseReturnValue:
     """Run one change for the linked request; success and domain refusals come back as a
     message on the status page."""
-    reference = _linked_reference()
-    if reference is None:
+    linked = _linked()
+    if linked is None:
         return _no_link()
+    reference, by_sms = linked
     form = ActionForm()
     if not form.validate_on_submit():
         flash("De pagina was verlopen. Probeer het nog een keer.", "error")
         return redirect(url_for("web.my_request"), code=303)
 
     def work() -> None:
-        step(_load(reference, "change"), link_caller(reference))
+        step(_load(reference, "change"), link_caller(reference, by_sms=by_sms))
 
     try:
         edge.transaction(work)
@@ -336,6 +339,8 @@ def resend_link() -> ResponseReturnValue:
                 select(CareRequest)
                 .where(
                     CareRequest.contact_mobile == found_mobile,
+                    # Never to a family the verwijzer said not to contact.
+                    CareRequest.contact_family.is_(True),
                     # Open requests, and placed ones: the family follows and may cancel
                     # their stay there.
                     CareRequest.status.in_((*OPEN_REQUEST_STATUSES, REQUEST_PLACED)),

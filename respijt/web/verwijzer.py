@@ -81,6 +81,8 @@ def _prefill_from(form: RequestForm, caller: Caller, reference: str) -> bool:
     form.reason.data = earlier.reason
     form.contact_name.data = earlier.contact_name
     form.contact_mobile.data = earlier.contact_mobile
+    form.contact_phone.data = earlier.contact_phone or ""
+    form.contact_email.data = earlier.contact_email or ""
     form.previous_request.data = earlier.reference
     return True
 

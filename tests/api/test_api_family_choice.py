@@ -188,6 +188,12 @@ def test_cancelling_online_ends_the_set_hours_before_arrival(client, db, make, a
     body = _problem(client.post(url, json={"reason": "ziek"}, headers=sms), 409)
     assert "Bel de logeerlocatie" in body["detail"]
     assert db.session.get(Reservation, offer["id"]).status == "confirmed"
+    # Declining the confirmed stay instead is refused too: it is no offer any more.
+    decline = f"/api/v1/requests/{reference}/offers/{offer['id']}/decline"
+    body = _problem(client.post(decline, json={}, headers=sms), 409)
+    assert "Verblijf annuleren" in body["detail"]
+    db.session.expire_all()
+    assert db.session.get(Reservation, offer["id"]).status == "confirmed"
 
 
 def test_options_carry_cost_and_satisfaction_where_known(client, db, make):
@@ -260,3 +266,62 @@ def test_the_familys_hold_lapses_after_the_offer_time_and_a_new_choice_may_follo
         f"/api/v1/requests/{reference}/choice", json={"unit_id": unit.id}, headers=sms
     )
     assert again.status_code == 200, again.get_data(as_text=True)
+
+
+def test_the_forms_token_cannot_hold_even_after_the_sms_link_was_opened_elsewhere(client, db, make):
+    today = freeze_start()
+    municipality, unit = _world(make)
+    created = client.post(
+        "/api/v1/requests",
+        json=json_body(municipality, today + timedelta(days=5), today + timedelta(days=7)),
+    )
+    reference = created.get_json()["reference"]
+    form_token = {"X-Request-Token": created.get_json()["link_token"]}
+    sms = {"X-Request-Token": _sms_token(db, reference)}
+    # The phone opens the SMS link: the request records it as opened.
+    assert client.get(f"/api/v1/requests/{reference}/matches", headers=sms).status_code == 200
+    assert db.session.scalar(select(CareRequest.link_opened_at)) is not None
+    # Another browser holding only the form's token still may not hold a bed.
+    client.get(f"/api/v1/requests/{reference}/matches", headers=form_token)
+    refused = client.post(
+        f"/api/v1/requests/{reference}/choice", json={"unit_id": unit.id}, headers=form_token
+    )
+    assert _problem(refused, 403)["detail"].startswith("Open eerst de link")
+    assert db.session.scalar(select(Reservation.id)) is None
+
+
+def test_only_an_option_shown_to_the_family_for_the_current_dates_may_be_chosen(client, db, make):
+    today = freeze_start()
+    municipality, unit = _world(make)
+    arrival = today + timedelta(days=5)
+    created = client.post(
+        "/api/v1/requests", json=json_body(municipality, arrival, arrival + timedelta(days=2))
+    )
+    reference = created.get_json()["reference"]
+    sms = {"X-Request-Token": _sms_token(db, reference)}
+    choice = f"/api/v1/requests/{reference}/choice"
+
+    # Shown to the meldpunt only: the family never saw it.
+    meldpunt = make.token(
+        "meldpunt", provider=make.provider(regions=[municipality.region], pool=True)
+    )
+    shown = client.get(f"/api/v1/requests/{reference}/matches", headers=meldpunt)
+    assert shown.status_code == 200, shown.get_data(as_text=True)
+    assert [o["unit_id"] for o in shown.get_json()] == [unit.id]
+    body = _problem(client.post(choice, json={"unit_id": unit.id}, headers=sms), 422)
+    assert body["invalidParams"][0]["name"] == "unit_id"
+
+    # Shown to the family, then the request's dates change: the old option is stale.
+    assert client.get(f"/api/v1/requests/{reference}/matches", headers=sms).status_code == 200
+    found = db.session.scalar(select(CareRequest).where(CareRequest.reference == reference))
+    found.arrival, found.departure = arrival + timedelta(days=14), arrival + timedelta(days=17)
+    db.session.commit()
+    body = _problem(client.post(choice, json={"unit_id": unit.id}, headers=sms), 422)
+    assert body["invalidParams"][0]["name"] == "unit_id"
+    assert db.session.scalar(select(Reservation.id)) is None
+
+    # Seen again with the new dates: now it may be held.
+    assert client.get(f"/api/v1/requests/{reference}/matches", headers=sms).status_code == 200
+    held = client.post(choice, json={"unit_id": unit.id}, headers=sms)
+    assert held.status_code == 200, held.get_data(as_text=True)
+    assert held.get_json()["offers"][0]["arrival"] == (arrival + timedelta(days=14)).isoformat()

@@ -184,7 +184,7 @@ def test_a_weekend_a_month_is_asked_on_the_form_and_accepted_with_one_sms(
     db.session.rollback()  # release SQLite for the webhook
 
     reply = fake_twilio_server.send_inbound(CONTACT, "JA")
-    assert "2 logeerbed(den) aangenomen" in reply.replies[0]
+    assert "2 logeerbedden aangenomen" in reply.replies[0]
     db.session.rollback()
 
     traffic.reset()

@@ -263,6 +263,8 @@ def test_every_care_request_endpoint_writes_exactly_one_row_per_access(client, d
         select(OutboxMessage.body).where(OutboxMessage.template == "request_received")
     )
     sms_link = {"X-Request-Token": sms_body.split("/a/", 1)[1].strip()}
+    # Only an option shown to the family itself may be chosen (not the meldpunt's list).
+    call("GET", f"{base}/matches", sms_link, 200, "success")
     call("POST", f"{base}/choice", sms_link, 200, "success", json={"unit_id": unit.id})
     routes = {
         (method, rule.rule)

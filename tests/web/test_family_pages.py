@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from respijt import clock
-from respijt.models import CareRequest, FamilyNotice, OutboxMessage, Reservation
+from respijt.models import AccessLog, CareRequest, FamilyNotice, OutboxMessage, Reservation
 from tests.accounts_support import web_login
 from tests.browser.web_helpers import csrf_token
 from tests.care_request_helpers import freeze_start, json_body
@@ -127,6 +127,36 @@ def test_the_forms_own_link_shows_options_but_cannot_choose(client, db, family):
     assert db.session.scalar(select(Reservation.id)) is None
 
 
+def test_the_forms_link_cannot_choose_after_the_sms_link_was_opened_elsewhere(
+    app, client, db, family
+):
+    created = client.post(
+        "/api/v1/requests",
+        json=json_body(
+            family["municipality"],
+            clock.today() + timedelta(days=10),
+            clock.today() + timedelta(days=12),
+        ),
+    )
+    sms_token = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "request_received")
+    ).one()
+    phone = app.test_client()
+    phone.get("/a/" + sms_token.body.split("/a/", 1)[1].strip())
+    assert "Kies deze plek" in phone.get("/mijn-aanvraag").get_data(as_text=True)
+    assert db.session.scalar(select(CareRequest.link_opened_at)) is not None
+
+    client.get(f"/a/{created.get_json()['link_token']}")
+    page = client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert "Het Anker" in page and "Kies deze plek" not in page
+    client.post(
+        "/mijn-aanvraag/kiezen",
+        data={"csrf_token": csrf_token(page), "unit_id": str(family["unit"].id)},
+    )
+    assert "Open eerst de link in de sms" in client.get("/mijn-aanvraag").get_data(as_text=True)
+    assert db.session.scalar(select(Reservation.id)) is None
+
+
 def test_the_meldpunt_sees_what_the_family_chose(app, client, db, family, make):
     reference, token = _request(client, db, family["municipality"])
     client.get(f"/a/{token}")
@@ -180,6 +210,25 @@ def test_send_my_link_again_also_for_a_placed_stay_and_the_link_may_choose(clien
     assert "Uw verblijf bij Het Anker" in third.get("/mijn-aanvraag").get_data(as_text=True)
 
 
+def test_send_my_link_again_skips_a_request_whose_family_is_not_to_be_contacted(client, db, family):
+    reference, _ = _request(client, db, family["municipality"])
+    found = db.session.scalar(select(CareRequest).where(CareRequest.reference == reference))
+    found.contact_family = False
+    db.session.commit()
+    other = client.application.test_client()
+    answers = []
+    for mobile in ("06 12345678", "06 12121212"):
+        form = csrf_token(other.get("/link-opnieuw").get_data(as_text=True))
+        response = other.post("/link-opnieuw", data={"csrf_token": form, "mobile": mobile})
+        assert response.status_code == 303, response.get_data(as_text=True)[-3000:]
+        answers.append(_main(other.get(response.headers["Location"]).get_data(as_text=True)))
+    assert answers[0] == answers[1]
+    sent = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.template == "request_link")
+    ).all()
+    assert sent == []
+
+
 def test_the_meldpunt_calls_back_a_family_without_a_mobile(app, client, db, family, make):
     today = clock.today()
     created = client.post(
@@ -197,6 +246,11 @@ def test_the_meldpunt_calls_back_a_family_without_a_mobile(app, client, db, fami
     page = desk.get("/meldpunt").get_data(as_text=True)
     task = page.split('data-testid="familie-terugbellen"', 1)[1].split("</ul>", 1)[0]
     assert reference in task and "070 123 4567" in task and "ontvangen" in task
+    # The name and landline shown are client data: the listing is in the access log.
+    listed = db.session.scalars(
+        select(AccessLog.action).where(AccessLog.client_reference == reference)
+    ).all()
+    assert "care_request.list" in listed
     notice_id = db.session.scalar(select(FamilyNotice.id))
     response = desk.post(
         f"/meldpunt/familie-terugbellen/{notice_id}/gebeld", data={"csrf_token": csrf_token(page)}

@@ -19,6 +19,7 @@ from tests.conftest import config_for_tests
 
 PER_ADDRESS = 3
 PER_MOBILE = 2
+PER_EMAIL = 2
 TARGET = "+31687654321"
 
 
@@ -30,6 +31,7 @@ def limited(database_url, db):
             "RESPIJT_RATELIMIT": True,
             "RESPIJT_PUBLIC_LIMIT_PER_ADDRESS": f"{PER_ADDRESS} per hour",
             "RESPIJT_PUBLIC_LIMIT_PER_MOBILE": f"{PER_MOBILE} per day",
+            "RESPIJT_PUBLIC_LIMIT_PER_EMAIL": f"{PER_EMAIL} per day",
         }
     )
     yield app
@@ -239,3 +241,29 @@ def test_the_availability_page_is_limited_like_the_api_search(limited, municipal
     refused = client.get("/beschikbaarheid")
     assert refused.status_code == 429 and "Te veel pogingen" in refused.get_data(as_text=True)
     assert 0 < int(refused.headers["Retry-After"]) <= 60
+
+
+def test_one_email_address_gets_a_few_requests_a_day_from_any_address(limited, municipality, db):
+    client = limited.test_client()
+    written = ["marja@voorbeeld.nl", "Marja@Voorbeeld.nl", "MARJA@voorbeeld.nl"]
+    statuses = [
+        client.post(
+            "/aanvragen",
+            data=_web_form(client, "", contact_email=address),
+            **_from(f"10.5.0.{i}"),
+        ).status_code
+        for i, address in enumerate(written)
+    ]
+    assert statuses[:PER_EMAIL] == [303] * PER_EMAIL and statuses[PER_EMAIL] == 429
+    assert _count(db, CareRequest) == PER_EMAIL
+    # The anonymous API counts for the same address, answered as problem+json.
+    today = clock.today()
+    body = json_body(municipality, today + timedelta(days=7), today + timedelta(days=10))
+    body["contact"] = {"name": "Marja", "email": "marja@voorbeeld.nl"}
+    api = client.post("/api/v1/requests", json=body, **_from("10.5.0.9"))
+    assert api.status_code == 429 and api.mimetype == "application/problem+json"
+    assert "e-mailadres" in api.get_json()["detail"]
+    # Another address is not affected.
+    body["contact"] = {"name": "Kees", "email": "kees@voorbeeld.nl"}
+    assert client.post("/api/v1/requests", json=body, **_from("10.5.0.10")).status_code == 201
+    assert _count(db, CareRequest) == PER_EMAIL + 1

@@ -74,6 +74,28 @@ def test_the_list_links_to_the_page_with_needs_and_reasons(client, db, make, pla
     assert ("care_request.read", "success") in _actions(db)
 
 
+def test_the_contact_shows_numbers_written_out_and_the_email(client, db, make, place):
+    user = make.user("verwijzer")
+    contact = {
+        "name": "Marja",
+        "mobile": "06 12345678",
+        "phone": "070 123 4567",
+        "email": "marja@voorbeeld.nl",
+    }
+    care_request = _request_of(db, user, place, contact=contact)
+    web_login(client, user)
+    _, page = _page(client, care_request)
+    shown = page.split("Contactpersoon van de cliënt</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert "+31" not in shown and "Marja, 06" in shown
+    assert "vast 070" in shown and "marja@voorbeeld.nl" in shown
+    without_mobile = _request_of(
+        db, user, place, contact={"name": "Kees", "email": "kees@voorbeeld.nl"}
+    )
+    _, page = _page(client, without_mobile)
+    shown = page.split("Contactpersoon van de cliënt</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert shown == "Kees, kees@voorbeeld.nl"
+
+
 def test_choose_hold_and_accept_on_behalf_of_the_client(client, db, make, place):
     user = make.user("verwijzer")
     care_request = _request_of(db, user, place)

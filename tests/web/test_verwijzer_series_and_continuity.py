@@ -108,7 +108,7 @@ def test_a_weekend_a_month_is_asked_offered_in_one_sms_and_accepted_with_one_ja(
     ).first()
 
     result = fake_twilio_server.send_inbound(CONTACT, "Ja")
-    assert "4 logeerbed(den) aangenomen" in result.replies[0]
+    assert "4 logeerbedden aangenomen" in result.replies[0]
     for reservation in reservations:
         db.session.refresh(reservation)
     db.session.refresh(care_request)
@@ -131,6 +131,49 @@ def test_a_weekend_a_month_is_asked_offered_in_one_sms_and_accepted_with_one_ja(
     assert len(confirms) == 4 and all(row.source == "sms" for row in confirms)
     page = client.get(url).get_data(as_text=True)
     assert page.count("Bevestigd") >= 4
+
+
+def test_the_answer_counts_one_bed_in_the_singular(client, db, make, place, fake_twilio_server):
+    user = make.user("verwijzer")
+    care_request = create(
+        db.session,
+        body(
+            place["municipality"],
+            date(2027, 3, 5),
+            date(2027, 3, 7),
+            contact={"name": "Karin", "mobile": "06 87654321"},
+            series={"every_weeks": 2, "until": date(2027, 3, 5)},
+        ),
+        caller=Caller(key=f"user:{user.id}", role="verwijzer"),
+    )
+    assert len(care_request.stays) == 1
+    web_login(client, user)
+    url = f"/verwijzer/aanvragen/{care_request.reference}"
+    client.post(f"{url}/reeks/vasthouden", data={"csrf_token": csrf_token(client, url)})
+    result = fake_twilio_server.send_inbound("+31687654321", "JA")
+    assert "U heeft 1 logeerbed aangenomen" in result.replies[0]
+
+
+def test_a_series_problem_shows_beside_its_field(client, db, make, place):
+    web_login(client, make.user("verwijzer"))
+    response = client.post(
+        NEW,
+        data=_form(
+            client,
+            departure="2027-03-13",  # 8 nights, every week: the stays would overlap
+            repeat="weeks",
+            every_weeks="1",
+            series_until="2027-04-30",
+        ),
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    beside = (
+        r'id="every_weeks-error">\s*<p class="field-error">(<span[^>]*>[^<]*</span>)?[^<]*overl'
+    )
+    assert re.search(beside, html)
+    assert 'value="2027-04-30"' in html  # nothing typed is lost
+    assert db.session.scalar(select(CareRequest.id)) is None
 
 
 def test_nee_declines_every_held_stay_and_a_stranger_changes_nothing(
@@ -156,7 +199,7 @@ def test_nee_declines_every_held_stay_and_a_stranger_changes_nothing(
     assert "Zet de code" in stranger.replies[0]
     assert {r.status for r in db.session.scalars(select(Reservation))} == {"held"}
     result = fake_twilio_server.send_inbound(CONTACT, "NEE")
-    assert "3 logeerbed(den) afgeslagen" in result.replies[0]
+    assert "3 logeerbedden afgeslagen" in result.replies[0]
     db.session.expire_all()
     assert {r.status for r in db.session.scalars(select(Reservation))} == {"cancelled"}
 
@@ -239,6 +282,25 @@ def test_continuity_from_the_verwijzers_list_prefers_the_earlier_place(client, d
     assert "eerder gelogeerd" in page and 'data-testid="eerder"' in page
     # Another verwijzer's request cannot be prefilled.
     assert client.get(f"{NEW}?eerder=R-NOTMINE").status_code == 404
+
+
+def test_a_new_request_for_the_same_client_copies_landline_and_email(client, db, make, place):
+    verwijzer = make.user("verwijzer")
+    earlier = create(
+        db.session,
+        body(
+            place["municipality"],
+            date(2027, 3, 8),
+            date(2027, 3, 10),
+            client={"first_name": "Ans", "birth_year": 1938},
+            contact={"name": "Marja", "phone": "070 123 4567", "email": "marja@voorbeeld.nl"},
+        ),
+        caller=Caller(key=f"user:{verwijzer.id}", role="verwijzer"),
+    )
+    web_login(client, verwijzer)
+    form = client.get(f"{NEW}?eerder={earlier.reference}").get_data(as_text=True)
+    assert 'value="+31701234567"' in form or 'value="070 123 4567"' in form
+    assert 'value="marja@voorbeeld.nl"' in form
 
 
 def test_the_meldpunt_links_by_reference_and_birth_year(client, db, make, place):
