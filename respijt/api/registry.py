@@ -174,7 +174,7 @@ def list_locations(**args: Any) -> ResponseReturnValue:
     locations, _ = availability.location_rows(
         db.session, _filters(args), clock.now(), current_app.config["RESPIJT_STALE_AFTER_HOURS"]
     )
-    ordered = sorting.sort_rows(locations, args["sort"], {"name": _name_key})
+    ordered = sorting.sort_rows(locations, args.get("sort", ()), {"name": _name_key})
     shown, has_next = paging.slice_page(ordered, args)
     return jsonify(paging.page_body(args, shown, has_next))
 

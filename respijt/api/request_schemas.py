@@ -118,7 +118,7 @@ REQUEST_SORT_FIELDS = {
 class ListQuery(PageQuery):
     status = fields.String(validate=dutch.OneOf(["open", *REQUEST_LABELS]))
     attention = fields.Boolean(load_default=False)
-    sort = Sort(list(REQUEST_SORT_FIELDS), load_default=())
+    sort = Sort(list(REQUEST_SORT_FIELDS))
 
 
 class PreferenceInput(StrictSchema):

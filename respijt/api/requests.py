@@ -251,7 +251,7 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
             query = query.where(CareRequest.attention_at.is_not(None))
         default = (CareRequest.attention_at.is_(None), CareRequest.created_at, CareRequest.id)
         columns = {k: getattr(CareRequest, v) for k, v in REQUEST_SORT_FIELDS.items()}
-        order = sorting.order_by(args["sort"], columns, default)
+        order = sorting.order_by(args.get("sort", ()), columns, default)
         rows, has_next = paging.split(
             list(db.session.scalars(paging.window(query.order_by(*order), args))), args
         )

@@ -244,7 +244,7 @@ def _list_reservations(args: dict[str, Any]) -> ResponseReturnValue:
         arrival_to=args.get("arrival_to"),
         page=args["page"],
         page_size=args["page_size"],
-        sort=args["sort"],
+        sort=args.get("sort", ()),
     )
 
     def work() -> tuple[list[dict[str, Any]], bool]:

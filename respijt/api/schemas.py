@@ -132,7 +132,7 @@ class LocationsQuery(AliasedQuery):
         data_key="pageSize",
         metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
     )
-    sort = Sort(["name"], load_default=())
+    sort = Sort(["name"])
 
 
 class ReservationListQuery(StrictSchema):
@@ -156,7 +156,7 @@ class ReservationListQuery(StrictSchema):
         data_key="pageSize",
         metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
     )
-    sort = Sort(list(RESERVATION_SORT_COLUMNS), load_default=())
+    sort = Sort(list(RESERVATION_SORT_COLUMNS))
 
     @ma.validates_schema
     def check_period(self, data: dict[str, Any], **kwargs: Any) -> None:
