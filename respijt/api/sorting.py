@@ -46,7 +46,8 @@ class Sort(fields.String):
             descending = part.startswith("-")
             name = part.removeprefix("-")
             if name not in self.allowed:
-                shown = name or "(leeg)"
+                shown = name if name.isprintable() and len(name) <= 40 else "dit veld"
+                shown = shown or "(leeg)"
                 raise ValidationError(
                     f"Op '{shown}' kunt u niet sorteren. Kies uit: {', '.join(self.allowed)}."
                 )

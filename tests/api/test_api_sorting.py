@@ -121,3 +121,11 @@ def test_the_openapi_document_describes_sort_per_list(client):
         params = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
         assert field in params["sort"]["description"]
         assert {"page", "pageSize"} <= set(params)
+
+
+def test_a_strange_sort_field_is_not_echoed(client):
+    for value, raw in (("%07x", "\x07x"), ("a" * 300, "a" * 300)):
+        response = client.get(f"/api/v1/locations?sort={value}")
+        problem = assert_problem(response, 422)
+        reasons = [p["reason"] for p in problem["invalidParams"]]
+        assert reasons and all(raw not in reason for reason in reasons), reasons
