@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from respijt import clock, edge
-from respijt.api import schemas
+from respijt.api import paging, schemas, sorting
 from respijt.api.security import requires
 from respijt.beds import availability, nearby, registry
 from respijt.errors import Forbidden, InvalidInput
@@ -166,14 +166,21 @@ def get_availability(night_from: Any, night_to: Any, **args: Any) -> ResponseRet
 
 @blp.route("/locations", methods=["GET"])
 @blp.arguments(LOCATIONS_QUERY, location="query", unknown="raise", as_kwargs=True)
-@blp.response(200, schemas.LocationSchema(many=True))
+@blp.response(200, paging.page_schema(schemas.LocationSchema))
 @read_only
 def list_locations(**args: Any) -> ResponseReturnValue:
-    """Locaties met hun eenheden (geen persoonsgegevens)."""
+    """Locaties met hun eenheden (geen persoonsgegevens), per pagina, met links; op `sort`
+    (naam) of anders in de vaste volgorde."""
     locations, _ = availability.location_rows(
         db.session, _filters(args), clock.now(), current_app.config["RESPIJT_STALE_AFTER_HOURS"]
     )
-    return jsonify(locations)
+    ordered = sorting.sort_rows(locations, args.get("sort", ()), {"name": _name_key})
+    shown, has_next = paging.slice_page(ordered, args)
+    return jsonify(paging.page_body(args, shown, has_next))
+
+
+def _name_key(location: dict[str, Any]) -> str:
+    return str(location["name"]).casefold()
 
 
 def _one_location(location_id: int) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from respijt.api import dutch, input_fields
 from respijt.api.paging import PageQuery
 from respijt.api.response_schemas import RequestSchema as RequestSchema
 from respijt.api.schemas import ReservationSchema, StrictSchema
+from respijt.api.sorting import Sort
 from respijt.care_requests import lifecycle
 from respijt.care_requests import offers as request_offers
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES, REQUEST_LABELS
@@ -104,9 +105,20 @@ class MatchesQuery(StrictSchema):
     )
 
 
+# The fields a requests list may be sorted on (API names) and the model's attributes.
+REQUEST_SORT_FIELDS = {
+    "arrival": "arrival",
+    "departure": "departure",
+    "createdAt": "created_at",
+    "status": "status",
+    "urgency": "urgency",
+}
+
+
 class ListQuery(PageQuery):
     status = fields.String(validate=dutch.OneOf(["open", *REQUEST_LABELS]))
     attention = fields.Boolean(load_default=False)
+    sort = Sort(list(REQUEST_SORT_FIELDS))
 
 
 class PreferenceInput(StrictSchema):

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from respijt import clock, edge
-from respijt.api import paging
+from respijt.api import paging, sorting
 from respijt.api import response_schemas as rs
 from respijt.api.request_idempotency import (
     IDEMPOTENCY_KEY_MAX,
@@ -28,6 +28,7 @@ from respijt.api.request_idempotency import (
     replay,
 )
 from respijt.api.request_schemas import (
+    REQUEST_SORT_FIELDS,
     CloseInput,
     ListQuery,
     MatchesQuery,
@@ -236,7 +237,8 @@ def create_request(data: dict[str, Any]) -> ResponseReturnValue:
 @blp.doc(security=[{"bearer": []}])
 def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
     """Werklijst: aanvragen die deze gebruiker mag zien (open, of met `attention=true` spoed
-    zonder passend aanbod), spoed met aandacht eerst, dan de oudste. Per pagina, met links."""
+    zonder passend aanbod), spoed met aandacht eerst, dan de oudste (of op `sort`). Per
+    pagina, met links."""
     caller = current_caller()
     workflow.ensure_may(caller.role, workflow.REQUEST_LIST)
 
@@ -249,7 +251,9 @@ def list_requests(args: dict[str, Any]) -> ResponseReturnValue:
             query = query.where(CareRequest.status == status)
         if args.get("attention"):
             query = query.where(CareRequest.attention_at.is_not(None))
-        order = (CareRequest.attention_at.is_(None), CareRequest.created_at, CareRequest.id)
+        default = (CareRequest.attention_at.is_(None), CareRequest.created_at, CareRequest.id)
+        columns = {k: getattr(CareRequest, v) for k, v in REQUEST_SORT_FIELDS.items()}
+        order = sorting.order_by(args.get("sort", ()), columns, default)
         rows, has_next = paging.split(
             list(db.session.scalars(paging.window(query.order_by(*order), args))), args
         )

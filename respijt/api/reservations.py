@@ -228,9 +228,9 @@ def _list_item(row: access.ReservationRow, caller: Caller) -> dict[str, Any]:
 @blp.response(200, paging.page_schema(rs.ReservationListItem))
 @blp.doc(security=[{"bearer": []}])
 def list_reservations(args: dict[str, Any]) -> ResponseReturnValue:
-    """De reserveringen die u mag zien, op aankomst: een aanbieder die van de eigen locaties,
-    het meldpunt en een verwijzer die van hun aanvragen. Per pagina, met links naar de volgende
-    en vorige pagina."""
+    """De reserveringen die u mag zien, op aankomst (of op `sort`): een aanbieder die van de
+    eigen locaties, het meldpunt en een verwijzer die van hun aanvragen. Per pagina, met links
+    naar de volgende en vorige pagina."""
     return _list_reservations(args)
 
 
@@ -244,6 +244,7 @@ def _list_reservations(args: dict[str, Any]) -> ResponseReturnValue:
         arrival_to=args.get("arrival_to"),
         page=args["page"],
         page_size=args["page_size"],
+        sort=args.get("sort", ()),
     )
 
     def work() -> tuple[list[dict[str, Any]], bool]:

@@ -8,7 +8,8 @@ import marshmallow as ma
 from marshmallow import fields
 
 from respijt.api import dutch, input_fields
-from respijt.care_requests.access import PAGE_SIZE_MAX
+from respijt.api.sorting import Sort
+from respijt.care_requests.access import PAGE_SIZE_MAX, RESERVATION_SORT_COLUMNS
 from respijt.codes import CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
 from respijt.reservations.workflow import RESERVATION_LABELS
 
@@ -121,6 +122,17 @@ class LocationsQuery(AliasedQuery):
         "targetGroup", data_key="target_group", validate=TARGET_GROUP_CHOICE
     )
     wheelchair = fields.Boolean(load_default=False)
+    page = input_fields.Integer(
+        minimum=1, maximum=10_000, load_default=1, metadata={"description": "pagina, vanaf 1"}
+    )
+    page_size = input_fields.Integer(
+        minimum=1,
+        maximum=PAGE_SIZE_MAX,
+        load_default=25,
+        data_key="pageSize",
+        metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
+    )
+    sort = Sort(["name"])
 
 
 class ReservationListQuery(StrictSchema):
@@ -144,6 +156,7 @@ class ReservationListQuery(StrictSchema):
         data_key="pageSize",
         metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
     )
+    sort = Sort(list(RESERVATION_SORT_COLUMNS))
 
     @ma.validates_schema
     def check_period(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -197,6 +197,16 @@ class ReservationFilter:
     arrival_to: date | None = None
     page: int = 1
     page_size: int = 25
+    sort: tuple[tuple[str, bool], ...] = ()  # (field, descending), before the default order
+
+
+# The fields a reservations list may be sorted on (API names), and their columns.
+RESERVATION_SORT_COLUMNS: dict[str, Any] = {
+    "arrival": Reservation.arrival,
+    "departure": Reservation.departure,
+    "status": Reservation.status,
+    "createdAt": Reservation.created_at,
+}
 
 
 @dataclass(frozen=True)
@@ -214,9 +224,10 @@ class ReservationRow:
 def list_reservations(
     session: DbSession, caller: Caller, wanted: ReservationFilter, now: datetime
 ) -> tuple[list[ReservationRow], bool]:
-    """One page of the reservations this caller may see (`reservation_visibility`), by arrival,
-    and whether a next page exists. The client's first name and birth year are filled in only
-    for a provider (its own stays); others see the stay, not who stays."""
+    """One page of the reservations this caller may see (`reservation_visibility`), by arrival
+    (or first by `wanted.sort`), and whether a next page exists. The client's first name and
+    birth year are filled in only for a provider (its own stays); others see the stay, not who
+    stays."""
     query = (
         select(Reservation, Unit.name, Location.id, Location.name)
         .join(Unit, Unit.id == Reservation.unit_id)
@@ -233,7 +244,16 @@ def list_reservations(
         query = query.where(Reservation.arrival <= wanted.arrival_to)
     size = max(1, min(wanted.page_size, PAGE_SIZE_MAX))
     rows = session.execute(
-        query.order_by(Reservation.arrival, Reservation.id)
+        query.order_by(
+            *[
+                RESERVATION_SORT_COLUMNS[name].desc()
+                if down
+                else RESERVATION_SORT_COLUMNS[name].asc()
+                for name, down in wanted.sort
+            ],
+            Reservation.arrival,
+            Reservation.id,
+        )
         .offset((max(wanted.page, 1) - 1) * size)
         .limit(size + 1)
     ).all()

@@ -114,7 +114,7 @@ def test_camel_case_query_keys_and_their_deprecated_aliases(client, make, today)
     assert unit.id in unit_ids("targetGroup=dementie")
     assert other.id not in unit_ids("targetGroup=dementie")
     assert unit_ids("target_group=dementie") == unit_ids("targetGroup=dementie")
-    listed = client.get("/api/v1/locations?targetGroup=ggz").get_json()
+    listed = client.get("/api/v1/locations?targetGroup=ggz").get_json()["items"]
     assert {u["id"] for loc in listed for u in loc["units"]} == {other.id}
     spec = client.get("/api/v1/openapi.json").get_json()
     names = [p["name"] for p in spec["paths"]["/availability"]["get"]["parameters"]]
