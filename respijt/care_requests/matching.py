@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -28,6 +27,7 @@ from typing import Any
 from sqlalchemy import String, cast, exists, or_, select
 
 from respijt.beds.availability import free_beds_per_night, iso_utc
+from respijt.beds.nearby import distance_km
 from respijt.beds.registry import is_stale
 from respijt.care_requests.criteria import Criteria as Criteria
 from respijt.care_requests.criteria import criteria_for as criteria_for
@@ -83,14 +83,6 @@ class Match:
             "requires_provider_confirmation": self.requires_provider_confirmation,
             "declined_reason": self.declined_reason,
         }
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
 def _nights_word(days: int) -> str:

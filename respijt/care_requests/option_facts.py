@@ -43,11 +43,6 @@ class OptionFacts:
         }
 
 
-def euros(cents: int) -> str:
-    """'€ 95,50' (formatting.money)."""
-    return formatting.money(cents)
-
-
 def _price_per_night(session: DbSession, care_request: CareRequest, match: Match) -> int | None:
     if care_request.funding not in FUNDING_ROUTES:
         return None
@@ -90,7 +85,7 @@ def option_facts(
         cents = _price_per_night(session, care_request, match)
         nights = (match.departure - match.arrival).days
         cost = (
-            f"{euros(cents)} per nacht, {euros(cents * nights)} voor "
+            f"{formatting.money(cents)} per nacht, {formatting.money(cents * nights)} voor "
             f"{formatting.nights(nights)}; betaald via {funding}"
             if cents is not None
             else None

@@ -31,11 +31,6 @@ CLAIMS_PURPOSE = "declaratie"
 LISTS = {"gemeente": "gemeente-wmo", "overig": "overige-betalers"}
 
 
-def euro(cents: int | None) -> str:
-    """'€ 1.234,50'; a dash without an amount (formatting.money)."""
-    return formatting.money(cents)
-
-
 def month_arg(errors: dict[str, str] | None = None) -> Month:
     """The month of `?maand=JJJJ-MM`; this month when empty. A wrong one: the message in
     `errors['maand']` (a page shows this month) or, without `errors`, a 400 (a download)."""
@@ -160,6 +155,5 @@ def page_context(month: Month) -> dict[str, Any]:
         "previous_month": str(Month.of(month.first - timedelta(days=1))),
         "next_month": str(month.next()),
         "provisional": not month_is_over(month),
-        "euro": euro,
         "percent": percent,
     }

@@ -227,7 +227,6 @@ def _tariff_page(form: TariffForm, regions: frozenset[int] | None, status: int =
         form=form,
         rows=rows,
         names=names,
-        euro=pages.euro,
         today=clock.today(),
     ), status
 

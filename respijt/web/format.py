@@ -12,24 +12,6 @@ from markupsafe import Markup, escape
 
 from respijt import formatting
 
-# Kept for code on other branches that still names them; new code writes a month with
-# formatting.month_long / month_short (Babel's words, the same as these).
-MONTHS_SHORT = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
-MONTHS_LONG = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-
 
 @lru_cache(maxsize=1024)
 def short_date(value: str | date) -> str:
