@@ -13,28 +13,11 @@ from flask import request
 from marshmallow import fields
 from sqlalchemy import Select
 
-from respijt.api import input_fields
 from respijt.api.response_schemas import PageSchema
-from respijt.api.schemas import StrictSchema
-from respijt.care_requests.access import PAGE_SIZE_MAX
+from respijt.api.schemas import PAGE_MAX as PAGE_MAX
+from respijt.api.schemas import PageQuery as PageQuery
 
-PAGE_MAX = 10_000
 T = TypeVar("T")
-
-
-class PageQuery(StrictSchema):
-    """The query keys of a page; a list's query schema inherits them."""
-
-    page = input_fields.Integer(
-        minimum=1, maximum=PAGE_MAX, load_default=1, metadata={"description": "pagina, vanaf 1"}
-    )
-    page_size = input_fields.Integer(
-        minimum=1,
-        maximum=PAGE_SIZE_MAX,
-        load_default=25,
-        data_key="pageSize",
-        metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
-    )
 
 
 _page_schemas: dict[type[ma.Schema], type[PageSchema]] = {}

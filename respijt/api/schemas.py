@@ -43,6 +43,24 @@ def deprecated_alias(new_key: str, **kwargs: Any) -> fields.String:
     )
 
 
+PAGE_MAX = 10_000
+
+
+class PageQuery(StrictSchema):
+    """The query keys of a page; a list's query schema inherits them."""
+
+    page = input_fields.Integer(
+        minimum=1, maximum=PAGE_MAX, load_default=1, metadata={"description": "pagina, vanaf 1"}
+    )
+    page_size = input_fields.Integer(
+        minimum=1,
+        maximum=PAGE_SIZE_MAX,
+        load_default=25,
+        data_key="pageSize",
+        metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
+    )
+
+
 class AliasedQuery(StrictSchema):
     """A query schema with deprecated aliases: `x_deprecated` is read into `x` unless the new
     key is given too (then the new key wins)."""
@@ -114,7 +132,7 @@ class AvailabilityQuery(RangeQuery, AliasedQuery):
     )
 
 
-class LocationsQuery(AliasedQuery):
+class LocationsQuery(AliasedQuery, PageQuery):
     municipality = fields.String()
     region = fields.String()
     target_group = fields.String(data_key="targetGroup", validate=TARGET_GROUP_CHOICE)
@@ -122,20 +140,10 @@ class LocationsQuery(AliasedQuery):
         "targetGroup", data_key="target_group", validate=TARGET_GROUP_CHOICE
     )
     wheelchair = fields.Boolean(load_default=False)
-    page = input_fields.Integer(
-        minimum=1, maximum=10_000, load_default=1, metadata={"description": "pagina, vanaf 1"}
-    )
-    page_size = input_fields.Integer(
-        minimum=1,
-        maximum=PAGE_SIZE_MAX,
-        load_default=25,
-        data_key="pageSize",
-        metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
-    )
     sort = Sort(["name"])
 
 
-class ReservationListQuery(StrictSchema):
+class ReservationListQuery(PageQuery):
     """The filters and page of GET /reservations (arrivals in a closed period)."""
 
     status = fields.String(validate=dutch.OneOf(list(RESERVATION_LABELS)))
@@ -145,16 +153,6 @@ class ReservationListQuery(StrictSchema):
     )
     arrival_to = input_fields.Date(
         data_key="arrivalTo", metadata={"description": "aankomst op of voor deze dag"}
-    )
-    page = input_fields.Integer(
-        minimum=1, maximum=10_000, load_default=1, metadata={"description": "pagina, vanaf 1"}
-    )
-    page_size = input_fields.Integer(
-        minimum=1,
-        maximum=PAGE_SIZE_MAX,
-        load_default=25,
-        data_key="pageSize",
-        metadata={"description": f"aantal per pagina (hoogstens {PAGE_SIZE_MAX})"},
     )
     sort = Sort(list(RESERVATION_SORT_COLUMNS))
 

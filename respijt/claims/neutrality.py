@@ -36,6 +36,7 @@ from respijt.claims.leegstand import unit_occupancy
 from respijt.claims.months import Month
 from respijt.claims.suppression import Suppressor
 from respijt.database import DbSession
+from respijt.meldpunt.generation import shifts_between
 from respijt.models import (
     CareRequest,
     Location,
@@ -43,7 +44,6 @@ from respijt.models import (
     RequestOption,
     Reservation,
     ReservationEvent,
-    RotaShift,
     Unit,
 )
 from respijt.reservations.workflow import AWAITING_PROVIDER, CONFIRMED, HELD
@@ -194,16 +194,7 @@ def neutrality_month(session: DbSession, region_id: int, month: Month) -> dict[s
     """Per duty shift of the month (clipped to the month) and per duty provider: own beds
     shown, offered, chosen and confirmed against its share of the free beds."""
     start, end = month_bounds(month)
-    rows = session.scalars(
-        select(RotaShift)
-        .where(
-            RotaShift.region_id == region_id,
-            RotaShift.status == "active",
-            RotaShift.starts_at < end,
-            RotaShift.ends_at > start,
-        )
-        .order_by(RotaShift.starts_at)
-    ).all()
+    rows = shifts_between(session, region_id, start, end)
     shifts = [
         ShiftTally(r.provider_id, max(r.starts_at, start), min(r.ends_at, end), r.holiday, r.kind)
         for r in rows
