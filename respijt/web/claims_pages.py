@@ -150,10 +150,15 @@ def percent(value: float | None) -> str:
 
 def page_context(month: Month) -> dict[str, Any]:
     """What every figures page shows: the month, the one before and after, the formatters."""
+    previous = Month.of(month.first - timedelta(days=1))
     return {
         "month": str(month),
-        "previous_month": str(Month.of(month.first - timedelta(days=1))),
+        "previous_month": str(previous),
         "next_month": str(month.next()),
+        # The months as a person reads them ("december 2026"); the codes stay in the links.
+        "month_words": formatting.month_long(month.first),
+        "previous_words": formatting.month_long(previous.first),
+        "next_words": formatting.month_long(month.next().first),
         "provisional": not month_is_over(month),
         "percent": percent,
     }

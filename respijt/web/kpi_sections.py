@@ -128,11 +128,16 @@ def _section(
     return Section(key, title, intro, chart, _rows(bars))
 
 
+def _first_up(label: str) -> str:
+    """A capital at the start only: 'ELV' stays 'ELV' ('elv'.capitalize() would not)."""
+    return label[:1].upper() + label[1:]
+
+
 def _breakdown(
     key: str, title: str, intro: str, path: str, counts: Mapping[str, Any], hidden: set[str]
 ) -> Section:
     items = [
-        (kpi_labels.PARTS.get(part, part).capitalize(), f"{path}.{part}", n)
+        (_first_up(kpi_labels.PARTS.get(part, part)), f"{path}.{part}", n)
         for part, n in counts.items()
     ]
     return _section(key, title, intro, items, hidden)
@@ -240,7 +245,7 @@ def figure_sections(
             "Telefoon meldpunt",
             "Gesprekken met het meldpuntnummer in de periode.",
             [
-                (kpi_labels.PARTS[part].capitalize(), f"meldpunt_calls.{part}", calls[part])
+                (_first_up(kpi_labels.PARTS[part]), f"meldpunt_calls.{part}", calls[part])
                 for part in ("calls", "answered_within_30s", "missed", "voicemails", "callbacks")
             ],
             hidden,
