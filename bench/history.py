@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection
 
 from bench.common import sqlalchemy_url
 from respijt import clock, create_app
+from respijt.claims import occupancy_months
 from respijt.extensions import db
 from respijt.models import (
     Location,
@@ -457,7 +458,24 @@ def add_history(
         f"{counts['access_log']:,} inzagerijen, {counts['outbox_message']:,} berichten, "
         f"{counts['nights']:,} nachten."
     )
+    counts["months"] = count_months(database_url, progress=progress)
     return counts
+
+
+def count_months(database_url: str, *, progress: Progress = print) -> int:
+    """Count every finished month's leegstand figures, as the scheduler's job
+    `count_month_occupancy` does one run at a time on a server that has run for years."""
+    started = time.perf_counter()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url)})
+    months = 0
+    with app.app_context():
+        while occupancy_months.months_to_count(db.session, clock.today()):
+            occupancy_months.count_next_month(db.session, clock.now())
+            db.session.commit()
+            months += 1
+        db.engine.dispose()
+    progress(f"Maandcijfers geteld: {months} maanden in {time.perf_counter() - started:.0f} s.")
+    return months
 
 
 def _after_load(engine: Any, dialect: str) -> None:
@@ -497,7 +515,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--years", type=int, default=1)
     parser.add_argument("--stays-per-year", type=int, default=100_000)
+    parser.add_argument(
+        "--count-months-only",
+        action="store_true",
+        help="geen geschiedenis toevoegen, alleen de maandcijfers tellen (na een upgrade)",
+    )
     args = parser.parse_args(argv)
+    if args.count_months_only:
+        count_months(args.database_url, progress=lambda msg: print(msg, flush=True))
+        return 0
     add_history(
         args.database_url,
         years=args.years,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -33,3 +33,17 @@ def freeze(at: datetime | None) -> None:
 def local_midnight_utc(day: date) -> datetime:
     """The UTC instant at which `day` starts in Europe/Amsterdam."""
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def midnight_offsets(first: date, last: date) -> list[tuple[date, timedelta]]:
+    """How far local midnight lies before midnight UTC, from `first` to `last` (inclusive):
+    (the day it starts, the offset), one entry per change, the first entry on `first`."""
+    runs: list[tuple[date, timedelta]] = []
+    day = first
+    while day <= last:
+        offset = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).utcoffset()
+        assert offset is not None
+        if not runs or runs[-1][1] != offset:
+            runs.append((day, offset))
+        day += timedelta(days=1)
+    return runs

@@ -220,6 +220,7 @@ SETTINGS: tuple[Setting, ...] = (
     _seconds("RESPIJT_SCHEDULER_DISPATCH_SECONDS", 5, 86_400),
     _seconds("RESPIJT_SCHEDULER_EXPIRE_SECONDS", 60, 86_400),
     _seconds("RESPIJT_SCHEDULER_WAITLIST_SECONDS", 60, 86_400),
+    _seconds("RESPIJT_SCHEDULER_MONTH_FIGURES_SECONDS", 300, 86_400),
     _whole("RESPIJT_JOB_RUN_KEEP_DAYS", 14, 1, 3660),
     # Outbox: batches, then retries with exponential backoff and jitter, then `failed`.
     _whole("RESPIJT_OUTBOX_BATCH", 100, 1, 10_000),

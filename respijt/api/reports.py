@@ -130,7 +130,7 @@ def _period(args: dict[str, Any]) -> str:
 @read_only
 def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
     """De kerncijfers per kalendermaand van de periode (voor grafieken); per maand onderdrukt."""
-    rows = kpis.monthly_series(db.session, _kpi_filter(args), **_counted_at())
+    rows = kpis.monthly_series(db.session, _kpi_filter(args))
     if args["format"] == "csv":
         comma = args["decimal"] == "comma"
 

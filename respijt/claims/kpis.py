@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from respijt import clock, formatting
 from respijt.beds.registry import is_stale
@@ -31,7 +31,7 @@ from respijt.care_requests.workflow import (
     REQUEST_PLACED,
     REQUEST_WAITLISTED,
 )
-from respijt.claims.leegstand import total_occupancy, unit_occupancy
+from respijt.claims.leegstand import period_occupancy
 from respijt.claims.months import Month
 from respijt.claims.suppression import THRESHOLD, Suppressor
 from respijt.codes import TARGET_GROUPS
@@ -45,6 +45,7 @@ from respijt.models import (
     Reservation,
     Unit,
 )
+from respijt.models.base import hours_before_day, seconds_between
 from respijt.people.caller import in_visible_regions, municipality_in_visible_regions
 from respijt.reservations.workflow import CHECKED_IN, COMPLETED, CONFIRMED
 
@@ -104,24 +105,18 @@ def _share(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
 
-# What the figures read of a request: columns, not ORM objects (a national year is 100,000).
-REQUEST_COLUMNS = (
-    CareRequest.id,
-    CareRequest.status,
-    CareRequest.created_at,
-    CareRequest.placed_at,
-    CareRequest.arrival,
-    CareRequest.municipality_id,
-    CareRequest.target_group,
-    CareRequest.funding,
-)
-
-
-def _request_query(f: KpiFilter) -> Any:
-    query = select(*REQUEST_COLUMNS).where(
-        CareRequest.created_at >= clock.local_midnight_utc(f.night_from),
-        CareRequest.created_at < clock.local_midnight_utc(f.night_to),
-        municipality_in_visible_regions(f.regions, CareRequest.municipality_id),
+# What the figures read of the requests: counted in the database, never loaded row by row (a
+# national year is 100,000 requests).
+def _request_query(f: KpiFilter, *columns: Any) -> Any:
+    """The period's requests (created in [from, to), local dates) within the filters."""
+    query = (
+        select(*columns)
+        .select_from(CareRequest)
+        .where(
+            CareRequest.created_at >= clock.local_midnight_utc(f.night_from),
+            CareRequest.created_at < clock.local_midnight_utc(f.night_to),
+            municipality_in_visible_regions(f.regions, CareRequest.municipality_id),
+        )
     )
     if f.municipality:
         query = query.join(Municipality, Municipality.id == CareRequest.municipality_id).where(
@@ -130,37 +125,88 @@ def _request_query(f: KpiFilter) -> Any:
     return query
 
 
-def _requests(session: DbSession, f: KpiFilter) -> list[Any]:
-    return list(session.execute(_request_query(f).order_by(CareRequest.id)).all())
+PLACED = (CareRequest.status == REQUEST_PLACED, CareRequest.placed_at.is_not(None))
 
 
-def _demand(session: DbSession, requests: list[Any], s: Suppressor) -> dict[str, Any]:
-    total = len(requests)
-    by_status = Counter(r.status for r in requests)
-    placed = [r for r in requests if r.status == REQUEST_PLACED and r.placed_at is not None]
-    hours = [(r.placed_at - r.created_at).total_seconds() / 3600 for r in placed]  # type: ignore[operator]
-    before = sum(
-        1
-        for r in placed
-        if r.placed_at is not None and r.placed_at < clock.local_midnight_utc(r.arrival)
+def _lead_time_hours(session: DbSession, f: KpiFilter) -> list[float]:
+    """From request to placement, in hours, per placed request."""
+    seconds = session.scalars(
+        _request_query(f, seconds_between(CareRequest.created_at, CareRequest.placed_at)).where(
+            *PLACED
+        )
     )
-    unmet = [r for r in requests if r.status in UNMET_STATUSES]
+    return [float(s) / 3600 for s in seconds]
+
+
+def _placed_before_arrival(session: DbSession, f: KpiFilter) -> int:
+    """Placed requests placed before the desired arrival day began (local midnight)."""
+    first, last = session.execute(
+        _request_query(f, func.min(CareRequest.arrival), func.max(CareRequest.arrival)).where(
+            *PLACED
+        )
+    ).one()
+    if first is None:
+        return 0
+    # Local midnight in UTC: an hour before midnight UTC in winter, two in summer.
+    runs = clock.midnight_offsets(first, last)
+    hours = [int(offset.total_seconds()) // 3600 for _, offset in runs]
+    midnight: Any = hours_before_day(CareRequest.arrival, hours[-1])
+    if len(runs) > 1:
+        midnight = case(
+            *(
+                (CareRequest.arrival < start, hours_before_day(CareRequest.arrival, before))
+                for (start, _), before in zip(runs[1:], hours, strict=False)
+            ),
+            else_=midnight,
+        )
+    return int(
+        session.scalar(
+            _request_query(f, func.count()).where(*PLACED, CareRequest.placed_at < midnight)
+        )
+        or 0
+    )
+
+
+def _demand(session: DbSession, f: KpiFilter, s: Suppressor) -> dict[str, Any]:
+    has_placed = CareRequest.placed_at.is_not(None)
+    keys = (
+        CareRequest.status,
+        CareRequest.target_group,
+        CareRequest.municipality_id,
+        CareRequest.funding,
+        has_placed,
+    )
+    groups = session.execute(_request_query(f, *keys, func.count()).group_by(*keys)).all()
+    total = 0
+    placed = 0
+    by_status: Counter[str] = Counter()
+    by_group: Counter[str] = Counter()
+    by_place_id: Counter[int] = Counter()
+    funding: Counter[str] = Counter()
+    for status, group, municipality_id, route, was_placed, n in groups:
+        total += n
+        by_status[status] += n
+        if status == REQUEST_PLACED and was_placed:
+            placed += n
+            funding[route] += n
+        if status in UNMET_STATUSES:
+            by_group[group] += n
+            by_place_id[municipality_id] += n
+    unmet = sum(by_group.values())
     codes = dict(
         session.execute(
-            select(Municipality.id, Municipality.code).where(
-                Municipality.id.in_({r.municipality_id for r in unmet})
-            )
+            select(Municipality.id, Municipality.code).where(Municipality.id.in_(by_place_id))
         ).all()
     )
-    by_group = Counter(r.target_group for r in unmet)
-    by_place = Counter(codes[r.municipality_id] for r in unmet)
-    funding = Counter(r.funding for r in placed)
+    by_place = Counter({codes[mid]: n for mid, n in by_place_id.items()})
+    hours = _lead_time_hours(session, f) if placed else []
+    before = _placed_before_arrival(session, f) if placed else 0
     return {
         "requests": {
             "total": s.count("requests.total", total),
-            "placed": s.count("requests.placed", len(placed)),
+            "placed": s.count("requests.placed", placed),
         },
-        "placement_rate": s.statistic("placement_rate", total, _share(len(placed), total)),
+        "placement_rate": s.statistic("placement_rate", total, _share(placed, total)),
         "lead_time_hours": {
             "count": s.count("lead_time_hours.count", len(hours)),
             "median": s.statistic(
@@ -177,11 +223,11 @@ def _demand(session: DbSession, requests: list[Any], s: Suppressor) -> dict[str,
         "placed_before_desired_arrival": {
             "count": s.count("placed_before_desired_arrival.count", before),
             "share": s.statistic(
-                "placed_before_desired_arrival.share", len(placed), _share(before, len(placed))
+                "placed_before_desired_arrival.share", placed, _share(before, placed)
             ),
         },
         "unmet_demand": {
-            "total": s.count("unmet_demand.total", len(unmet)),
+            "total": s.count("unmet_demand.total", unmet),
             "by_status": s.breakdown(
                 "unmet_demand.by_status", {k: by_status.get(k, 0) for k in UNMET_STATUSES}
             ),
@@ -227,16 +273,12 @@ def _freshness(
     }
 
 
-def _neutrality(
-    session: DbSession, f: KpiFilter, requests: list[Any], s: Suppressor
-) -> list[dict[str, Any]]:
+def _neutrality(session: DbSession, f: KpiFilter, s: Suppressor) -> list[dict[str, Any]]:
     """Per meldpunt provider: placements it made in its own beds, against the share of its own
     units among the options shown for those same requests ("Plaatsingen in eigen bedden"). Not
     the per-shift count of `claims.neutrality`, which weighs offers against the free beds."""
-    if not requests:
-        return []
-    # The same requests as a subquery: an IN list of a national year's ids is too long.
-    request_ids = _request_query(f).with_only_columns(CareRequest.id).scalar_subquery()
+    # The period's requests as a subquery: an IN list of a national year's ids is too long.
+    request_ids = _request_query(f, CareRequest.id).scalar_subquery()
     query = (
         select(Reservation.caller_provider_id, Reservation.request_id, Location.provider_id)
         .join(Unit, Unit.id == Reservation.unit_id)
@@ -293,30 +335,31 @@ def _neutrality(
     return result
 
 
+def _occupancy(session: DbSession, f: KpiFilter) -> dict[str, object]:
+    return period_occupancy(
+        session,
+        f.night_from,
+        f.night_to,
+        provider_id=f.provider_id,
+        municipality_code=f.municipality,
+        regions=f.regions,
+    )
+
+
 def kpi_figures(
     session: DbSession, f: KpiFilter, *, now: datetime, stale_after_hours: int
 ) -> dict[str, Any]:
     """Every figure for the period and filters; counts of 1–4 people are `null`, and listed in
     `suppression.cells`."""
     s = Suppressor()
-    requests = _requests(session, f)
     figures: dict[str, Any] = {
         "period": {"from": f.night_from.isoformat(), "to": f.night_to.isoformat()},
         "filters": {"municipality": f.municipality, "provider": f.provider_id},
     }
-    figures.update(_demand(session, requests, s))
-    figures["occupancy"] = total_occupancy(
-        unit_occupancy(
-            session,
-            f.night_from,
-            f.night_to,
-            provider_id=f.provider_id,
-            municipality_code=f.municipality,
-            regions=f.regions,
-        )
-    )
+    figures.update(_demand(session, f, s))
+    figures["occupancy"] = _occupancy(session, f)
     figures["freshness"] = _freshness(session, f, now, stale_after_hours)
-    figures["neutrality"] = _neutrality(session, f, requests, s)
+    figures["neutrality"] = _neutrality(session, f, s)
     for name in PLUGGABLE:
         source = _sources.get(name) or _built_in_source(name)
         figures[name] = source(session, f, s, now) if source is not None else None
@@ -339,9 +382,7 @@ SERIES_FIELDS = (
 )
 
 
-def monthly_series(
-    session: DbSession, f: KpiFilter, *, now: datetime, stale_after_hours: int
-) -> list[dict[str, Any]]:
+def monthly_series(session: DbSession, f: KpiFilter) -> list[dict[str, Any]]:
     """The headline figures per calendar month of the period, for the dashboard's charts.
     Each month is suppressed on its own; `suppressed` names the fields hidden that month."""
     rows: list[dict[str, Any]] = []
@@ -350,8 +391,9 @@ def monthly_series(
         part = replace(
             f, night_from=max(month.first, f.night_from), night_to=min(month.end, f.night_to)
         )
-        k = kpi_figures(session, part, now=now, stale_after_hours=stale_after_hours)
-        cells = set(k["suppression"]["cells"])
+        s = Suppressor()
+        k = _demand(session, part, s)
+        cells = set(s.paths)
         rows.append(
             {
                 "month": str(month),
@@ -360,7 +402,7 @@ def monthly_series(
                 "placement_rate": k["placement_rate"],
                 "lead_time_median_hours": k["lead_time_hours"]["median"],
                 "unmet_demand": k["unmet_demand"]["total"],
-                "occupancy": k["occupancy"]["occupancy"],
+                "occupancy": _occupancy(session, part)["occupancy"],
                 "suppressed": [
                     name
                     for name, path in (

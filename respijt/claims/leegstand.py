@@ -6,23 +6,24 @@ included). Used bed-nights are the nights of reservations that are `confirmed`, 
 `completed`: a completed stay no longer counts in `night_inventory.reserved`, so the register
 counts stays, not the inventory counter. Holds are transient and do not count as used.
 Per night, used is capped at capacity, so kept free = Σ max(capacity − used, 0).
+
+The months that are over are counted once and kept (`claims.occupancy_months`); the rest of a
+period is counted from the nights themselves (`claims.night_counts`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import select
 
 from respijt import formatting
-from respijt.claims.months import stays_in
+from respijt.claims import occupancy_months
 from respijt.database import DbSession
-from respijt.models import Location, Municipality, NightInventory, Provider, Reservation, Unit
+from respijt.models import Location, Municipality, Provider, Unit
 from respijt.people.caller import in_visible_regions
-from respijt.reservations.workflow import CHECKED_IN, COMPLETED, CONFIRMED
-
-USED_STATUSES = (CONFIRMED, CHECKED_IN, COMPLETED)
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,10 @@ class UnitOccupancy:
         }
 
 
-def unit_occupancy(
-    session: DbSession,
-    night_from: date,
-    night_to: date,
-    *,
-    provider_id: int | None = None,
-    municipality_code: str | None = None,
-    regions: frozenset[int] | None = None,
-) -> list[UnitOccupancy]:
-    """One row per unit that published capacity in [night_from, night_to), of locations in
-    `regions` when given (`auth.visible_regions()`)."""
+def _units(
+    provider_id: int | None, municipality_code: str | None, regions: frozenset[int] | None
+) -> Any:
+    """The units of the filters, with the names the register shows."""
     units = (
         select(
             Unit.id,
@@ -87,76 +81,30 @@ def unit_occupancy(
         units = units.where(Provider.id == provider_id)
     if municipality_code is not None:
         units = units.where(Municipality.code == municipality_code)
+    return units
+
+
+def unit_occupancy(
+    session: DbSession,
+    night_from: date,
+    night_to: date,
+    *,
+    provider_id: int | None = None,
+    municipality_code: str | None = None,
+    regions: frozenset[int] | None = None,
+) -> list[UnitOccupancy]:
+    """One row per unit that published capacity in [night_from, night_to), of locations in
+    `regions` when given (`auth.visible_regions()`)."""
+    units = _units(provider_id, municipality_code, regions)
     unit_rows = {row[0]: row for row in session.execute(units.order_by(Unit.id))}
     if not unit_rows:
         return []
-    # Counted in the database, not night by night in Python: a national year is millions of
-    # nights. The units are given as the same query, never as a list of ids.
+    # The units are given as the same query, never as a list of ids.
     unit_ids = units.with_only_columns(Unit.id).scalar_subquery()
-    published_nights = (
-        NightInventory.night >= night_from,
-        NightInventory.night < night_to,
-        NightInventory.capacity > 0,
-        NightInventory.unit_id.in_(unit_ids),
-    )
-    published = {
-        unit_id: (nights, beds)
-        for unit_id, nights, beds in session.execute(
-            select(
-                NightInventory.unit_id,
-                func.count(),
-                func.sum(NightInventory.capacity),
-            )
-            .where(*published_nights)
-            .group_by(NightInventory.unit_id)
-        )
-    }
-    # Per published night the stays on it, capped at that night's capacity. Driven by the
-    # stays: each one looks up only its own nights, clipped to the period (a night bound that
-    # is a constant would make the database walk every night of the period per stay).
-    first = case((Reservation.arrival > night_from, Reservation.arrival), else_=night_from)
-    last = case((Reservation.departure < night_to, Reservation.departure), else_=night_to)
-    per_night = (
-        select(
-            NightInventory.unit_id.label("unit_id"),
-            NightInventory.capacity.label("capacity"),
-            func.count().label("used"),
-        )
-        .select_from(Reservation)
-        .join(
-            NightInventory,
-            and_(
-                NightInventory.unit_id == Reservation.unit_id,
-                NightInventory.night >= first,
-                NightInventory.night < last,
-            ),
-        )
-        .where(
-            *stays_in(night_from, night_to),
-            Reservation.status.in_(USED_STATUSES),
-            Reservation.unit_id.in_(unit_ids),
-            NightInventory.capacity > 0,
-        )
-        .group_by(NightInventory.unit_id, NightInventory.night, NightInventory.capacity)
-        .subquery()
-    )
-    used = dict(
-        session.execute(
-            select(
-                per_night.c.unit_id,
-                func.sum(
-                    case(
-                        (per_night.c.used < per_night.c.capacity, per_night.c.used),
-                        else_=per_night.c.capacity,
-                    )
-                ),
-            ).group_by(per_night.c.unit_id)
-        ).all()
-    )
+    counts = occupancy_months.unit_counts(session, unit_ids, night_from, night_to)
     result = []
-    for unit_id, (nights, beds) in published.items():
+    for unit_id, count in counts.items():
         row = unit_rows[unit_id]
-        taken = int(used.get(unit_id) or 0)
         result.append(
             UnitOccupancy(
                 unit_id=unit_id,
@@ -166,10 +114,10 @@ def unit_occupancy(
                 provider_name=row[4],
                 municipality_code=row[5],
                 municipality_name=row[6],
-                nights=int(nights),
-                published=int(beds),
-                used=taken,
-                kept_free=int(beds) - taken,
+                nights=count.nights,
+                published=count.published,
+                used=count.used,
+                kept_free=count.published - count.used,
             )
         )
     return sorted(result, key=lambda r: (r.provider_name, r.location_name, r.unit_id))
@@ -222,9 +170,28 @@ def register_rows(
     ]
 
 
+def period_occupancy(
+    session: DbSession,
+    night_from: date,
+    night_to: date,
+    *,
+    provider_id: int | None = None,
+    municipality_code: str | None = None,
+    regions: frozenset[int] | None = None,
+) -> dict[str, object]:
+    """`total_occupancy` of the units `unit_occupancy` would list, without listing them."""
+    unit_ids = (
+        _units(provider_id, municipality_code, regions).with_only_columns(Unit.id).scalar_subquery()
+    )
+    count = occupancy_months.total_count(session, unit_ids, night_from, night_to)
+    return _totals(count.published, count.used)
+
+
 def total_occupancy(rows: list[UnitOccupancy]) -> dict[str, object]:
-    published = sum(r.published for r in rows)
-    used = sum(r.used for r in rows)
+    return _totals(sum(r.published for r in rows), sum(r.used for r in rows))
+
+
+def _totals(published: int, used: int) -> dict[str, object]:
     return {
         "published_bed_nights": published,
         "used_bed_nights": used,

@@ -18,13 +18,25 @@ from respijt.models.care_request import (
     RequestIdempotency,
     RequestOption,
 )
-from respijt.models.claims import ClaimExport, ClaimLine, Tariff
+from respijt.models.claims import (
+    ClaimExport,
+    ClaimLine,
+    CountedMonth,
+    Tariff,
+    UnitMonthOccupancy,
+)
 from respijt.models.complaint import Complaint
 from respijt.models.geo import Municipality, Region
 from respijt.models.inventory import AvailabilityChange, NightInventory
 from respijt.models.outbox import OutboxMessage
 from respijt.models.registry import Location, Provider, ProviderRegion, Unit, UnitTargetGroup
-from respijt.models.reservation import ApiToken, ApiTokenRegion, Reservation, ReservationEvent
+from respijt.models.reservation import (
+    ApiToken,
+    ApiTokenRegion,
+    Reservation,
+    ReservationEvent,
+    StayMonthChange,
+)
 from respijt.models.rota import (
     CallLeg,
     HandoverNote,
@@ -79,11 +91,14 @@ __all__ = [
     "RequestOption",
     "Reservation",
     "ReservationEvent",
+    "StayMonthChange",
     "SchedulerLease",
     "InboundMessage",
     "MessageStatusEvent",
     "SmsOptOut",
     "Tariff",
+    "UnitMonthOccupancy",
+    "CountedMonth",
     "TwilioWebhookReceipt",
     "Unit",
     "UnitTargetGroup",

@@ -106,3 +106,27 @@ class ClaimLine(Base):
     nights: Mapped[int] = mapped_column(Integer)  # negative on a credit line
     amount_cents: Mapped[int | None] = mapped_column(Integer)
     provisional: Mapped[bool] = mapped_column(Boolean)  # as it was when exported
+
+
+class UnitMonthOccupancy(Base):
+    """A unit's leegstand figures of one month that is over, counted once by the scheduler so a
+    year's report does not read every night again (`claims.occupancy_months`)."""
+
+    __tablename__ = "unit_month_occupancy"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    nights: Mapped[int] = mapped_column(Integer)  # nights with beds offered
+    published: Mapped[int] = mapped_column(Integer)  # bed-nights offered
+    used: Mapped[int] = mapped_column(Integer)  # bed-nights taken, capped per night
+
+
+class CountedMonth(Base):
+    """A month whose `UnitMonthOccupancy` rows are complete, and how many changes to its stays
+    (`StayMonthChange.changes`) they include: after another change they are out of date."""
+
+    __tablename__ = "counted_month"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    changes_seen: Mapped[int] = mapped_column(Integer)
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime)

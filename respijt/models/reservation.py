@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
 )
@@ -86,6 +87,17 @@ class ReservationEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     reservation: Mapped[Reservation] = relationship(back_populates="events")
+
+
+class StayMonthChange(Base):
+    """How often stays changed their nights in a month that was already over (a late no-show,
+    a confirmed stay moved away from past nights): the monthly figures counted before such a
+    change are out of date (`claims.occupancy_months`)."""
+
+    __tablename__ = "stay_month_change"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+    changes: Mapped[int] = mapped_column(Integer)
 
 
 class ApiToken(Base):

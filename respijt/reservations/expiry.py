@@ -16,6 +16,7 @@ from respijt.database import DbSession
 from respijt.models import Reservation, ReservationEvent
 from respijt.reservations.changes import announce
 from respijt.reservations.nights import release_nights
+from respijt.reservations.past_months import note_changed_nights
 from respijt.reservations.workflow import (
     EXPIRED,
     EXPIRING_RESERVATION_STATUSES,
@@ -52,6 +53,7 @@ def _expire_where(session: DbSession, now: datetime, *conditions: Any) -> list[R
         ).all()
         for rid, unit_id, arrival, departure in sorted(rows, key=lambda r: (r[1], r[2])):
             release_nights(session, unit_id, arrival, departure)
+            note_changed_nights(session, arrival, departure, now)
             session.add(
                 ReservationEvent(
                     reservation_id=rid,

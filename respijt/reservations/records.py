@@ -10,6 +10,7 @@ from respijt.errors import (
     InvalidInput,
 )
 from respijt.models import Reservation, ReservationEvent, Unit
+from respijt.reservations.past_months import note_changed_nights
 
 
 def validate_stay(unit: Unit, arrival: date, departure: date, today: date) -> None:
@@ -55,6 +56,8 @@ def _append_event(
     reason: str | None = None,
     detail: str | None = None,
 ) -> None:
+    """The change's history row; a change on nights of a month already over is counted too."""
+    note_changed_nights(session, reservation.arrival, reservation.departure, now)
     session.add(
         ReservationEvent(
             reservation_id=reservation.id,

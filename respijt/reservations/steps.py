@@ -29,6 +29,7 @@ from respijt.reservations.expiry import (
     hold_expiry,
 )
 from respijt.reservations.nights import release_nights, take_nights
+from respijt.reservations.past_months import note_changed_nights
 from respijt.reservations.records import _append_event, validate_stay
 from respijt.reservations.workflow import (
     ACTIVE_RESERVATION_STATUSES,
@@ -368,6 +369,8 @@ def change_dates(
     if not result.rowcount:  # type: ignore[attr-defined]
         raise InvalidTransition("De reservering is intussen gewijzigd; probeer het opnieuw.")
     session.refresh(reservation)
+    # The nights it left (the new ones are noted with the history row).
+    note_changed_nights(session, old_arrival, old_departure, now)
     _append_event(
         session,
         reservation,

@@ -27,6 +27,7 @@ from respijt.beds import notices as location_notices
 from respijt.beds import registry
 from respijt.care_requests import no_mobile, waitlist
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
+from respijt.claims import occupancy_months
 from respijt.database import DbSession
 from respijt.errors import exception_summary
 from respijt.meldpunt import generation, notices
@@ -246,6 +247,10 @@ def generate_rota(session: DbSession, now: datetime, config: Config) -> int:
     return created + notices.alert_gaps(session, now=now, horizon_days=horizon)
 
 
+def count_month_occupancy(session: DbSession, now: datetime, config: Config) -> int:
+    return occupancy_months.count_next_month(session, now)
+
+
 def remind_rota(session: DbSession, now: datetime, config: Config) -> int:
     return notices.send_reminders(session, now=now)
 
@@ -280,6 +285,12 @@ JOBS: tuple[JobSpec, ...] = (
         "wachtlijst: vrijgekomen bedden aanbieden, verlopen aanvragen sluiten",
         offer_waitlist,
         _every("RESPIJT_SCHEDULER_WAITLIST_SECONDS"),
+    ),
+    JobSpec(
+        "count_month_occupancy",
+        "leegstandcijfers van een voorbije maand tellen en bewaren",
+        count_month_occupancy,
+        _every("RESPIJT_SCHEDULER_MONTH_FIGURES_SECONDS"),
     ),
     JobSpec(
         "extend_horizon",

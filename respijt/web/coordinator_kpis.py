@@ -98,7 +98,7 @@ def coordinator_kpis() -> ResponseReturnValue:
     f, args, errors = _kpi_filter()
     now = clock.now()
     figures = kpis.kpi_figures(db.session, f, now=now, stale_after_hours=_stale_after())
-    series = kpis.monthly_series(db.session, f, now=now, stale_after_hours=_stale_after())
+    series = kpis.monthly_series(db.session, f)
     municipalities = db.session.execute(
         select(Municipality.code, Municipality.name)
         .where(in_visible_regions(f.regions, Municipality.region_id))
@@ -148,7 +148,7 @@ def coordinator_kpis_csv() -> ResponseReturnValue:
 @read_only
 def coordinator_kpi_months_csv() -> ResponseReturnValue:
     f, args = _csv_filter()
-    series = kpis.monthly_series(db.session, f, now=clock.now(), stale_after_hours=_stale_after())
+    series = kpis.monthly_series(db.session, f)
     period = f"{args['van']}_{args['tot']}"
     return csv_response(*kpi_labels.series_csv(series, period, _series_cell))
 

@@ -116,6 +116,7 @@ DAILY = [
         "send_family_mail",
         "release_stuck_messages",
         "offer_waitlist",
+        "count_month_occupancy",
         "remind_rota",
     )
 ]
