@@ -1,4 +1,4 @@
-"""month figures: kept leegstand figures of finished months, and a covering index for requests
+"""month figures: kept leegstand figures of finished months, covering indexes for requests and stays
 
 Revision ID: 20261205_monthfigures
 Revises: 20261205_reportsbench
@@ -9,7 +9,8 @@ request of the year row by row. The scheduler now counts each finished month onc
 (`unit_month_occupancy`, `counted_month`); every change to a stay in a finished month raises
 that month's count in `stay_month_change`, so kept figures that miss it are not used. The
 request figures are counted in the database from one index that holds every column they
-read; it replaces the index on `created_at` alone.
+read; it replaces the index on `created_at` alone. The stays of a month are found from an
+index on (departure, arrival), without reading the rows; it replaces the one on `departure`.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -55,9 +56,15 @@ def upgrade():
     with op.batch_alter_table('care_request', schema=None) as batch_op:
         batch_op.create_index('ix_care_request_report', REPORT_COLUMNS, unique=False)
         batch_op.drop_index('ix_care_request_created_at')
+    with op.batch_alter_table('reservation', schema=None) as batch_op:
+        batch_op.create_index('ix_reservation_overlap', ['departure', 'arrival'], unique=False)
+        batch_op.drop_index('ix_reservation_departure')
 
 
 def downgrade():
+    with op.batch_alter_table('reservation', schema=None) as batch_op:
+        batch_op.create_index('ix_reservation_departure', ['departure'], unique=False)
+        batch_op.drop_index('ix_reservation_overlap')
     with op.batch_alter_table('care_request', schema=None) as batch_op:
         batch_op.create_index('ix_care_request_created_at', ['created_at'], unique=False)
         batch_op.drop_index('ix_care_request_report')

@@ -81,9 +81,9 @@ def stays_in(night_from: date, night_to: date) -> tuple[ColumnElement[bool], ...
     """WHERE conditions for the reservations with a night in [night_from, night_to).
 
     The overlap is written twice on purpose, so a report of one month reads that month's stays
-    and not the years before it (bench/reports.py): as ids found from the departure index
-    (SQLite then starts there instead of at every unit's whole history) and as plain bounds
-    (PostgreSQL then expects few rows and reads the joined rows by index)."""
+    and not the years before it (bench/reports.py): as ids found from the (departure, arrival)
+    index alone (SQLite then starts there instead of at every unit's whole history) and as
+    plain bounds (PostgreSQL then expects few rows and reads the joined rows by index)."""
     ids = select(Reservation.id).where(
         Reservation.departure > night_from, Reservation.arrival < night_to
     )

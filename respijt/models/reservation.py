@@ -27,8 +27,8 @@ class Reservation(Base):
         UniqueConstraint("caller", "idempotency_key", name="uq_reservation_caller_idempotency"),
         Index("ix_reservation_status_expires", "status", "expires_at"),
         Index("ix_reservation_unit_arrival", "unit_id", "arrival"),
-        # Reports of a month find the stays that end after it began without reading years.
-        Index("ix_reservation_departure", "departure"),
+        # Reports of a month find the stays that overlap it from this index alone.
+        Index("ix_reservation_overlap", "departure", "arrival"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
