@@ -11,6 +11,8 @@ that month's count in `stay_month_change`, so kept figures that miss it are not 
 request figures are counted in the database from one index that holds every column they
 read; it replaces the index on `created_at` alone. The stays of a month are found from an
 index on (departure, arrival), without reading the rows; it replaces the one on `departure`.
+The nights of a period for many units are found by night, not unit by unit (PostgreSQL read
+the whole table for a few nights).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -59,9 +61,13 @@ def upgrade():
     with op.batch_alter_table('reservation', schema=None) as batch_op:
         batch_op.create_index('ix_reservation_overlap', ['departure', 'arrival'], unique=False)
         batch_op.drop_index('ix_reservation_departure')
+    op.create_index(
+        'ix_night_inventory_night', 'night_inventory', ['night', 'unit_id', 'capacity']
+    )
 
 
 def downgrade():
+    op.drop_index('ix_night_inventory_night', table_name='night_inventory')
     with op.batch_alter_table('reservation', schema=None) as batch_op:
         batch_op.create_index('ix_reservation_departure', ['departure'], unique=False)
         batch_op.drop_index('ix_reservation_overlap')

@@ -70,6 +70,9 @@ def count_nights(
                 NightInventory.unit_id == Reservation.unit_id,
                 NightInventory.night >= first,
                 NightInventory.night < last,
+                # The period's bounds too: PostgreSQL seeks a stay's nights by these.
+                NightInventory.night >= night_from,
+                NightInventory.night < night_to,
             ),
         )
         .where(

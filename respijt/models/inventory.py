@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from respijt.models.base import Base, UTCDateTime
@@ -17,6 +17,8 @@ class NightInventory(Base):
     __tablename__ = "night_inventory"
     __table_args__ = (
         CheckConstraint("reserved >= 0 AND reserved <= capacity", name="reserved_within_capacity"),
+        # Reports read a period's nights of many units at once (`claims.night_counts`).
+        Index("ix_night_inventory_night", "night", "unit_id", "capacity"),
     )
 
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
