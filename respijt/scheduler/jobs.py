@@ -25,7 +25,7 @@ from sqlalchemy import delete
 from respijt import clock
 from respijt.beds import notices as location_notices
 from respijt.beds import registry
-from respijt.care_requests import no_mobile, waitlist
+from respijt.care_requests import no_mobile, status_link, waitlist
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.database import DbSession
 from respijt.errors import exception_summary
@@ -133,6 +133,11 @@ def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
             # A plain copy: reading it while sending starts no transaction (on SQLite that
             # would hold the write lock through a slow HTTP call and block the webhooks).
             message = outbox.unattached_copy(to_send[0], session) if to_send else None
+            if message is not None:
+                # The family's link is made now, for this attempt; the row never holds it.
+                message = outbox.with_send_time_link(
+                    message, lambda key: status_link.link_when_sent(session, key)
+                )
             session.commit()
             if message is None:
                 continue  # another dispatcher took it, or the recipient opted out
@@ -168,7 +173,7 @@ def send_family_mail(session: DbSession, now: datetime, config: Config) -> int:
     sent = 0
     for notice in no_mobile.pending_mail(session):
         address = notice.care_request.contact_email
-        notice_id, body = notice.id, notice.body
+        notice_id, body = notice.id, no_mobile.mail_text(session, notice)
         notice.status = "sent" if address else "failed"
         notice.done_at = now
         session.commit()
