@@ -205,6 +205,7 @@ def test_send_my_link_again_also_for_a_placed_stay_and_the_link_may_choose(clien
         select(OutboxMessage).where(OutboxMessage.template == "request_link")
     ).all()
     assert sent.recipient == "+31612345678" and reference in sent.body
+    assert "/a/" not in sent.body and "link" not in sent.context  # made when it is sent
     # The link sent again is the phone's link: it opens the placed stay.
     third = client.application.test_client()
     third.get("/a/" + text_as_sent(db.session, sent).split("/a/", 1)[1].split()[0])
