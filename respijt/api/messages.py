@@ -4,7 +4,8 @@
 instead. A coordinator sees only the messages about their own regions (`OutboxMessage.region_id`:
 the care request's region, the stay's location's, or the rota's); messages queued before regions
 were recorded have none and only an admin lists them. Recipients are masked for everyone; only an
-admin sees message bodies (they name a location and dates of someone's stay).
+admin sees message bodies (they name a location and dates of someone's stay). A body never holds
+the family's signed link: it is stored as "[link]" and made only when the message is sent.
 """
 
 from __future__ import annotations
@@ -63,7 +64,12 @@ class MessageSchema(StrictSchema):
     provider_message_id = fields.String(allow_none=True)
     created_at = fields.String()
     sent_at = fields.String(allow_none=True)
-    body = fields.String(metadata={"description": "alleen voor een beheerder"})
+    body = fields.String(
+        metadata={
+            "description": "alleen voor een beheerder; de link van de familie staat er als "
+            "[link] (hij wordt pas bij het versturen gemaakt)"
+        }
+    )
 
 
 def _iso(value: Any) -> str | None:

@@ -3,7 +3,9 @@ gave an address) or a call-back task for the meldpunt (a landline only), never d
 
 The text is the SMS template's, rendered the same way (no client data). An e-mail carries the
 family's signed link; a call-back task does not (the meldpunt reads the news out, the link is a
-credential). E-mails go out from the scheduler (`send_family_mail`), after the commit.
+credential). The stored text holds a placeholder for the link, never the link itself: it is
+made when the e-mail goes out (`mail_text`), from the scheduler (`send_family_mail`), after
+the commit.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
 
+from respijt.care_requests import status_link
 from respijt.database import DbSession
 from respijt.messages import outbox
 from respijt.models import CareRequest, FamilyNotice
@@ -98,6 +101,13 @@ def pending_mail(session: DbSession, limit: int = 50) -> list[FamilyNotice]:
             .limit(limit)
         )
     )
+
+
+def mail_text(session: DbSession, notice: FamilyNotice) -> str:
+    """The e-mail's text as it goes out now: the family's link made now in place of the
+    placeholder, or the text without it when the request's names were cleared."""
+    link = status_link.link_when_sent(session, notice.care_request.reference)
+    return outbox.text_with_link(notice.body, link)
 
 
 def mark_failed(session: DbSession, notice_id: int) -> None:

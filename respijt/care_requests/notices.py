@@ -5,7 +5,8 @@ meldpunt on duty for an urgent request without a fit; the link sent again.
 Called inside the change's transaction (`status.set_status`, `status.follow_reservation`,
 intake and the waitlist); each message goes into the outbox in that same transaction, so a
 rolled-back change sends nothing. Contexts hold only the reference, the stay's place and dates
-and the signed link (rendered, never stored): never a client's name or care needs.
+and the signed link (made when the message is sent, never stored: `status_link`): never a
+client's name or care needs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from respijt.care_requests.workflow import (
 from respijt.database import DbSession
 from respijt.meldpunt import alerts
 from respijt.messages import outbox
+from respijt.messages.outbox import SendTimeLink
 from respijt.models import CareRequest, Reservation
 from respijt.reservations import notices as reservation_notices
 from respijt.reservations.notices import reservation_context, stays_in_words
@@ -42,14 +44,14 @@ _REQUEST_TEMPLATES: dict[str, str] = {
 }
 
 
-def _request_link(care_request: CareRequest) -> str | None:
+def _request_link(care_request: CareRequest) -> SendTimeLink | None:
     """The signed status link in every SMS to the family, whoever made the request (the public
     form, the meldpunt on the phone, a verwijzer): none when the verwijzer said the family is
     not to be contacted, as the messages then go to the verwijzer, who follows the request
     with their account."""
     if not care_request.contact_family:
         return None
-    return status_link.request_status_link(care_request.reference)
+    return status_link.send_time_link(care_request.reference)
 
 
 def _tell_family(
@@ -112,7 +114,7 @@ def _without_mobile(
     )
 
 
-def _reservation_link(session: DbSession, reservation: Any) -> str | None:
+def _reservation_link(session: DbSession, reservation: Any) -> SendTimeLink | None:
     if reservation.request_id is None:
         return None
     care_request = session.get(CareRequest, reservation.request_id)
@@ -285,14 +287,18 @@ def request_needs_attention(session: DbSession, care_request: Any, *, now: datet
 # --- the requester's link -------------------------------------------------------------------
 
 
-def request_link_again(session: DbSession, care_request: Any, *, link: str, now: datetime) -> bool:
+def request_link_again(session: DbSession, care_request: Any, *, now: datetime) -> bool:
     """The requester asked for their link again (and waits for it): at most one SMS per
-    request per hour."""
+    request per hour. The SMS link (opening it proves the phone, as the first SMS does),
+    made when the SMS is sent."""
     return outbox.queue(
         session,
         recipient=care_request.contact_mobile,
         template="request_link",
-        context={"reference": care_request.reference, "link": link},
+        context={
+            "reference": care_request.reference,
+            "link": status_link.send_time_link(care_request.reference),
+        },
         dedupe_key=f"request-link:{care_request.reference}:{now:%Y%m%d%H}",
         urgent=True,
         region_id=care_request.region_id,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -69,6 +69,16 @@ def _fold(text: str) -> str:
     (which may swap quotes, dashes and some accented letters) and whitespace changes."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if ch.isascii() and ch.isalnum()).lower()
+
+
+def _contains_in_order(text: str, parts: Sequence[str]) -> bool:
+    at = 0
+    for part in parts:
+        found = text.find(part, at)
+        if found < 0:
+            return False
+        at = found + len(part)
+    return True
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -224,13 +234,15 @@ class TwilioGateway:
     def find_sent(
         self,
         to: str,
-        body_marker: str,
+        body_marker: str | Sequence[str],
         *,
         created_after: datetime | None = None,
         exclude: Collection[str] = (),
         limit: int = 100,
     ) -> str | None:
         """The SID of a message we sent to `to` whose body contains `body_marker`, or None.
+        A sequence of markers must all be found, in that order (the text around a link that
+        differs from one attempt to the next).
 
         Lists by recipient and sender without a date filter: a queued message has no send date.
         Bodies are compared by letters and digits only (see `_fold`). SIDs in `exclude` are
@@ -239,7 +251,8 @@ class TwilioGateway:
         `created_after` (aware) narrows to messages created from then on. Network and Twilio
         errors propagate: an unreconciled message must not be sent again.
         """
-        wanted = _fold(body_marker)
+        parts = [body_marker] if isinstance(body_marker, str) else list(body_marker)
+        wanted = [folded for folded in (_fold(part) for part in parts) if folded]
         for message in self.client.messages.stream(
             to=to, from_=self.from_number, limit=limit, page_size=min(limit, 50)
         ):
@@ -248,7 +261,7 @@ class TwilioGateway:
                     continue
             if message.sid in exclude:
                 continue
-            if wanted and wanted in _fold(message.body or ""):
+            if wanted and _contains_in_order(_fold(message.body or ""), wanted):
                 return str(message.sid)
         return None
 

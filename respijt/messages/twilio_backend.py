@@ -3,7 +3,9 @@
 A send whose answer was lost (timeout after the request went out) may have reached Twilio. It is
 reported as transient with error code "ambiguous", and every later attempt of a message first
 looks it up at Twilio (by recipient and body, created since the row was queued, and not already
-the SID of another outbox row): only a message Twilio never received is sent again.
+the SID of another outbox row): only a message Twilio never received is sent again. A message
+with a send-time link (`outbox.SendTimeLink`) carries a new link on every attempt, so it is
+looked up by the text around the link.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from respijt.messages.backends import SendResult
-from respijt.messages.outbox import AMBIGUOUS, TAKEN_SIDS
+from respijt.messages.outbox import AMBIGUOUS, TAKEN_SIDS, TEXT_AROUND_LINK
 from respijt.messages.twilio import SendOutcome, TwilioGateway, is_twilio_error
 
 # Twilio's clock and ours may differ a little; look back this far before the row was queued.
@@ -49,7 +51,7 @@ class TwilioBackend:
             try:
                 sid = self.gateway.find_sent(
                     message.recipient,
-                    message.body,
+                    getattr(message, TEXT_AROUND_LINK, (message.body,)),
                     created_after=message.created_at - CLOCK_MARGIN,
                     exclude=getattr(message, TAKEN_SIDS, frozenset()),
                 )

@@ -38,7 +38,8 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     template: Mapped[str] = mapped_column(String(60))  # name under templates/sms/
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    body: Mapped[str] = mapped_column(Text)  # rendered when queued
+    # Rendered when queued; the family's signed link as "[link]", made only when sent.
+    body: Mapped[str] = mapped_column(Text)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

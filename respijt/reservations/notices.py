@@ -39,13 +39,14 @@ from respijt.reservations.workflow import (
 # --- recipients -----------------------------------------------------------------------------
 
 
-def _no_link(session: DbSession, reservation: Any) -> str | None:
+def _no_link(session: DbSession, reservation: Any) -> outbox.SendTimeLink | None:
     return None
 
 
-# The requester's signed link (rendered into the text, never stored) for a reservation made for
-# a care request: set by care_requests.notices, which knows who may have one; none without.
-requester_link: Callable[[DbSession, Any], str | None] = _no_link
+# The requester's signed link (made when the message is sent, never stored) for a reservation
+# made for a care request: set by care_requests.notices, which knows who may have one; none
+# without.
+requester_link: Callable[[DbSession, Any], outbox.SendTimeLink | None] = _no_link
 
 
 def _nobody(session: DbSession, reservation: Any, **message: Any) -> None:

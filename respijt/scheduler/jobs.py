@@ -25,7 +25,7 @@ from sqlalchemy import delete
 from respijt import clock
 from respijt.beds import notices as location_notices
 from respijt.beds import registry
-from respijt.care_requests import no_mobile, waitlist
+from respijt.care_requests import no_mobile, status_link, waitlist
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.claims import occupancy_months
 from respijt.database import DbSession
@@ -33,7 +33,7 @@ from respijt.errors import exception_summary
 from respijt.meldpunt import generation, notices
 from respijt.messages import mail, outbox
 from respijt.messages.transports import get_backend
-from respijt.models import JobRun
+from respijt.models import JobRun, OutboxMessage
 from respijt.people import login_throttle
 from respijt.privacy import retention
 from respijt.reservations import notices as reservation_notices
@@ -111,6 +111,15 @@ def expire_holds(session: DbSession, now: datetime, config: Config) -> int:
     return expire_overdue_holds(session, now)
 
 
+def copy_to_send(session: DbSession, message: OutboxMessage) -> OutboxMessage:
+    """What the backend gets of a claimed row: a plain copy, with the family's signed link
+    made now for this attempt (the row only ever holds its placeholder)."""
+    return outbox.with_send_time_link(
+        outbox.unattached_copy(message, session),
+        lambda reference: status_link.link_when_sent(session, reference),
+    )
+
+
 def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
     """Send due messages one at a time: claim one and commit, send it, record the outcome.
 
@@ -133,7 +142,7 @@ def dispatch_outbox(session: DbSession, now: datetime, config: Config) -> int:
             to_send = outbox.skip_opted_out(session, [claimed], now) if claimed else []
             # A plain copy: reading it while sending starts no transaction (on SQLite that
             # would hold the write lock through a slow HTTP call and block the webhooks).
-            message = outbox.unattached_copy(to_send[0], session) if to_send else None
+            message = copy_to_send(session, to_send[0]) if to_send else None
             session.commit()
             if message is None:
                 continue  # another dispatcher took it, or the recipient opted out
@@ -169,7 +178,7 @@ def send_family_mail(session: DbSession, now: datetime, config: Config) -> int:
     sent = 0
     for notice in no_mobile.pending_mail(session):
         address = notice.care_request.contact_email
-        notice_id, body = notice.id, notice.body
+        notice_id, body = notice.id, no_mobile.mail_text(session, notice)
         notice.status = "sent" if address else "failed"
         notice.done_at = now
         session.commit()

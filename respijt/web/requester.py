@@ -55,16 +55,8 @@ SESSION_REACHED_BY = "request_reached_by"
 OPEN_REQUESTS_PER_NUMBER = 5
 
 
-def _link(token: str) -> str:
-    return current_app.config["RESPIJT_PUBLIC_URL"] + url_for("web.open_link", token=token)
-
-
 def _token_for(reference: str) -> str:
     return request_links.make_link_token(current_app.secret_key, reference)  # type: ignore[arg-type]
-
-
-def _sms_token_for(reference: str) -> str:
-    return request_links.make_sms_token(current_app.secret_key, reference)  # type: ignore[arg-type]
 
 
 def _prefill(form: RequestForm) -> None:
@@ -348,13 +340,7 @@ def resend_link() -> ResponseReturnValue:
                 .order_by(CareRequest.created_at.desc())
                 .limit(OPEN_REQUESTS_PER_NUMBER)
             ):
-                notices.request_link_again(
-                    db.session,
-                    care_request,
-                    # The SMS token: opening it proves the phone, as the first SMS does.
-                    link=_link(_sms_token_for(care_request.reference)),
-                    now=now,
-                )
+                notices.request_link_again(db.session, care_request, now=now)
 
         edge.transaction(work)
         return redirect(url_for("web.resend_link_sent"), code=303)

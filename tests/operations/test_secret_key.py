@@ -65,6 +65,19 @@ def test_a_production_start_without_a_key_refuses(tmp_path, command):
         assert not (tmp_path / "secret_key").exists()
 
 
+# The outbox dispatch job once, in its own process, printing through the console backend.
+_DISPATCH_ONCE = """
+from respijt import clock, create_app
+from respijt.extensions import db
+from respijt.scheduler import jobs
+
+app = create_app()
+with app.app_context():
+    jobs.dispatch_outbox(db.session, clock.now(), app.config)
+    db.session.commit()
+"""
+
+
 def test_the_embedded_default_and_commands_share_the_instance_key(tmp_path, monkeypatch):
     monkeypatch.delenv("RESPIJT_SECRET_KEY", raising=False)
     monkeypatch.setenv("RESPIJT_INSTANCE_PATH", str(tmp_path))
@@ -75,10 +88,12 @@ def test_the_embedded_default_and_commands_share_the_instance_key(tmp_path, monk
     assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
 
 
-def test_an_offer_signed_by_the_waitlist_command_opens_in_the_web_app(
+def test_an_offer_made_by_the_waitlist_command_and_sent_by_another_process_opens_in_the_web(
     tmp_path, monkeypatch, database_url, db, make
 ):
-    """No RESPIJT_SECRET_KEY: `respijt waitlist offer` and the web both use instance/secret_key."""
+    """No RESPIJT_SECRET_KEY: `respijt waitlist offer` queues the offer, another process sends
+    it (the signed link is made then, never stored), and the web opens that link: all three
+    use instance/secret_key."""
     today = clock.today()
     municipality = make.municipality()
     unit = make.unit(location=make.location(municipality=municipality), capacity=1)
@@ -99,12 +114,13 @@ def test_an_offer_signed_by_the_waitlist_command_opens_in_the_web_app(
     )
     assert done.returncode == 0, done.stderr
     assert f"Aanbod voor {reference}" in done.stdout
-    [link] = [
-        match
-        for message in db.session.scalars(select(OutboxMessage))
-        if message.id not in before
-        for match in re.findall(r"/a/([A-Za-z0-9_.-]+)", message.body)
-    ]
+    offers = [m for m in db.session.scalars(select(OutboxMessage)) if m.id not in before]
+    assert offers and all("/a/" not in m.body for m in offers)
+    db.session.commit()
+    sent = _run([sys.executable, "-c", _DISPATCH_ONCE], _environment(tmp_path, database_url))
+    assert sent.returncode == 0, sent.stderr
+    [offer_sms] = [line for line in sent.stdout.splitlines() if "logeerbed voor aanvraag" in line]
+    [link] = re.findall(r"/a/([A-Za-z0-9_.-]+)", offer_sms)
     db.session.commit()
 
     monkeypatch.delenv("RESPIJT_SECRET_KEY", raising=False)

@@ -16,6 +16,7 @@ from respijt.models import AccessLog, CareRequest, FamilyNotice, OutboxMessage, 
 from tests.accounts_support import web_login
 from tests.browser.web_helpers import csrf_token
 from tests.care_request_helpers import freeze_start, json_body
+from tests.outbox_support import text_as_sent
 
 
 @pytest.fixture()
@@ -48,7 +49,7 @@ def _request(client: Any, db: Any, municipality: Any) -> tuple[str, str]:
     message = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.template == "request_received")
     ).one()
-    return reference, message.body.split("/a/", 1)[1].strip()
+    return reference, text_as_sent(db.session, message).split("/a/", 1)[1].strip()
 
 
 def test_family_chooses_accepts_follows_and_cancels_on_the_page(client, db, family):
@@ -142,7 +143,7 @@ def test_the_forms_link_cannot_choose_after_the_sms_link_was_opened_elsewhere(
         select(OutboxMessage).where(OutboxMessage.template == "request_received")
     ).one()
     phone = app.test_client()
-    phone.get("/a/" + sms_token.body.split("/a/", 1)[1].strip())
+    phone.get("/a/" + text_as_sent(db.session, sms_token).split("/a/", 1)[1].strip())
     assert "Kies deze plek" in phone.get("/mijn-aanvraag").get_data(as_text=True)
     assert db.session.scalar(select(CareRequest.link_opened_at)) is not None
 
@@ -204,9 +205,10 @@ def test_send_my_link_again_also_for_a_placed_stay_and_the_link_may_choose(clien
         select(OutboxMessage).where(OutboxMessage.template == "request_link")
     ).all()
     assert sent.recipient == "+31612345678" and reference in sent.body
+    assert "/a/" not in sent.body and "link" not in sent.context  # made when it is sent
     # The link sent again is the phone's link: it opens the placed stay.
     third = client.application.test_client()
-    third.get("/a/" + sent.body.split("/a/", 1)[1].split()[0])
+    third.get("/a/" + text_as_sent(db.session, sent).split("/a/", 1)[1].split()[0])
     assert "Uw verblijf bij Het Anker" in third.get("/mijn-aanvraag").get_data(as_text=True)
 
 
