@@ -20,7 +20,7 @@ from respijt.scheduler import jobs
 from tests.care_request_helpers import body, create, freeze_start
 
 MIGRATION = os.path.join(
-    PROJECT_ROOT, "migrations", "versions", "2026_12_06_0019_outbox_link_placeholder.py"
+    PROJECT_ROOT, "migrations", "versions", "2026_12_06_0020_outbox_link_placeholder.py"
 )
 
 
