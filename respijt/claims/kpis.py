@@ -125,14 +125,14 @@ def _request_query(f: KpiFilter, *columns: Any) -> Any:
     return query
 
 
-PLACED = (CareRequest.status == REQUEST_PLACED, CareRequest.placed_at.is_not(None))
+_PLACED = (CareRequest.status == REQUEST_PLACED, CareRequest.placed_at.is_not(None))
 
 
 def _lead_time_hours(session: DbSession, f: KpiFilter) -> list[float]:
     """From request to placement, in hours, per placed request."""
     seconds = session.scalars(
         _request_query(f, seconds_between(CareRequest.created_at, CareRequest.placed_at)).where(
-            *PLACED
+            *_PLACED
         )
     )
     return [float(s) / 3600 for s in seconds]
@@ -142,7 +142,7 @@ def _placed_before_arrival(session: DbSession, f: KpiFilter) -> int:
     """Placed requests placed before the desired arrival day began (local midnight)."""
     first, last = session.execute(
         _request_query(f, func.min(CareRequest.arrival), func.max(CareRequest.arrival)).where(
-            *PLACED
+            *_PLACED
         )
     ).one()
     if first is None:
@@ -161,7 +161,7 @@ def _placed_before_arrival(session: DbSession, f: KpiFilter) -> int:
         )
     return int(
         session.scalar(
-            _request_query(f, func.count()).where(*PLACED, CareRequest.placed_at < midnight)
+            _request_query(f, func.count()).where(*_PLACED, CareRequest.placed_at < midnight)
         )
         or 0
     )
