@@ -357,8 +357,8 @@ def set_preference(data: dict[str, Any], reference: str) -> ResponseReturnValue:
 
     def action(caller: Caller, care_request: CareRequest) -> dict[str, Any]:
         workflow.ensure_may(caller.role, workflow.REQUEST_PREFER)
-        option = request_offers.prefer_option(
-            db.session, care_request, unit_id=data["unit_id"], now=clock.now()
+        option = choices.prefer_shown_option(
+            db.session, care_request, unit_id=data["unit_id"], caller=caller, now=clock.now()
         )
         return {"unit_id": option.unit_id, "preferred_at": iso_time(option.preferred_at)}
 

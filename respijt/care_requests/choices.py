@@ -82,6 +82,16 @@ def _shown_option(
     return option
 
 
+def prefer_shown_option(
+    session: DbSession, care_request: CareRequest, *, unit_id: int, caller: Caller, now: datetime
+) -> RequestOption:
+    """The requester's preference: only an option shown to this same caller for the
+    request's current dates (as for choosing), never one shown to someone else or before
+    the dates changed."""
+    _shown_option(session, care_request, unit_id, None, None, caller=caller)
+    return prefer_option(session, care_request, unit_id=unit_id, now=now)
+
+
 def choose_option(
     session: DbSession,
     care_request: CareRequest,

@@ -376,3 +376,27 @@ def test_a_request_whose_reference_was_just_taken_draws_another(client, make, mo
 
     assert second.status_code == 201, second.get_data(as_text=True)
     assert second.get_json()["reference"] == "R-CCCCCC"
+
+
+def test_a_preference_is_only_for_an_option_shown_to_the_requester(client, make):
+    today = freeze_start()
+    municipality, unit, pool_provider, _ = _world(make, confirmation=False)
+    meldpunt = make.token("meldpunt", pool_provider)
+    arrival, departure = today + timedelta(days=6), today + timedelta(days=9)
+    created = client.post("/api/v1/requests", json=json_body(municipality, arrival, departure))
+    reference, link = (
+        created.get_json()["reference"],
+        {"X-Request-Token": created.get_json()["link_token"]},
+    )
+    # The meldpunt looked at the options; the requester did not.
+    assert client.get(f"/api/v1/requests/{reference}/matches", headers=meldpunt).status_code == 200
+    refused = client.post(
+        f"/api/v1/requests/{reference}/preference", json={"unit_id": unit.id}, headers=link
+    )
+    assert assert_problem(refused, 422)["invalidParams"][0]["code"] == "not_shown"
+    client.get(f"/api/v1/requests/{reference}/matches", headers=link)
+    chosen = client.post(
+        f"/api/v1/requests/{reference}/preference", json={"unit_id": unit.id}, headers=link
+    )
+    assert chosen.status_code == 200, chosen.get_data(as_text=True)
+    assert chosen.get_json()["unit_id"] == unit.id
