@@ -45,7 +45,7 @@ from respijt.models import (
     Reservation,
     Unit,
 )
-from respijt.models.base import hours_before_day, seconds_between
+from respijt.models.base import hours_before_day, microseconds_between
 from respijt.people.caller import in_visible_regions, municipality_in_visible_regions
 from respijt.reservations.workflow import CHECKED_IN, COMPLETED, CONFIRMED
 
@@ -130,12 +130,10 @@ _PLACED = (CareRequest.status == REQUEST_PLACED, CareRequest.placed_at.is_not(No
 
 def _lead_time_hours(session: DbSession, f: KpiFilter) -> list[float]:
     """From request to placement, in hours, per placed request."""
-    seconds = session.scalars(
-        _request_query(f, seconds_between(CareRequest.created_at, CareRequest.placed_at)).where(
-            *_PLACED
-        )
-    )
-    return [float(s) / 3600 for s in seconds]
+    lead = microseconds_between(CareRequest.created_at, CareRequest.placed_at)
+    return [
+        us / 1_000_000 / 3600 for us in session.scalars(_request_query(f, lead).where(*_PLACED))
+    ]
 
 
 def _placed_before_arrival(session: DbSession, f: KpiFilter) -> int:

@@ -1,5 +1,5 @@
 """Declarative base with a naming convention (needed by Alembic batch mode), UTC timestamps,
-and the time between two of them counted in the database."""
+and the time between two of them, or before a day, reckoned in the database."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Float, TypeDecorator
+from sqlalchemy.types import BigInteger, TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,29 +41,40 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-class seconds_between(FunctionElement[Any]):  # noqa: N801 (used like a SQL function)
-    """`later - earlier` in seconds, for two UTCDateTime columns: exact to the microsecond on
-    PostgreSQL, to the millisecond on SQLite (whose date functions count in milliseconds)."""
+class microseconds_between(FunctionElement[Any]):  # noqa: N801 (reads like SQL)
+    """`later - earlier` in whole microseconds, for two UTCDateTime columns, exact on both
+    databases (SQLite's date functions round to the millisecond, so its seconds and its
+    stored microseconds are taken apart)."""
 
-    type = Float()
+    type = BigInteger()
     inherit_cache = True
-    name = "seconds_between"
+    name = "microseconds_between"
 
 
-@compiles(seconds_between, "postgresql")
-def _seconds_between_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    earlier, later = list(element.clauses)
+@compiles(microseconds_between, "postgresql")
+def _microseconds_between_postgresql(
+    element: microseconds_between, compiler: SQLCompiler, **kw: Any
+) -> str:
+    earlier, later = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) * 1000000 AS BIGINT)"
+
+
+@compiles(microseconds_between, "sqlite")
+def _microseconds_between_sqlite(
+    element: microseconds_between, compiler: SQLCompiler, **kw: Any
+) -> str:
+    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff': whole seconds from the first 19 characters (with
+    # the fraction, strftime would round .9996 up to the next second), microseconds from 21.
+    earlier, later = (compiler.process(c, **kw) for c in element.clauses)
+
+    def seconds(column: str) -> str:
+        return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+
+    def micros(column: str) -> str:
+        return f"CAST(substr({column}, 21, 6) AS INTEGER)"
+
     return (
-        f"EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)}))"
-    )
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    earlier, later = list(element.clauses)
-    return (
-        f"(ROUND((julianday({compiler.process(later, **kw)}) - "
-        f"julianday({compiler.process(earlier, **kw)})) * 86400000) / 1000.0)"
+        f"(({seconds(later)} - {seconds(earlier)}) * 1000000 + {micros(later)} - {micros(earlier)})"
     )
 
 

@@ -163,3 +163,23 @@ def test_placed_before_the_arrival_day_means_before_local_midnight_in_summer_and
     assert k["placed_before_desired_arrival"] == {"count": 10, "share": 0.5}
     # Lead times of 1 to 5 hours and a quarter second, four of each: median 3.0, p90 5.0.
     assert k["lead_time_hours"] == {"count": 20, "median": 3.0, "p90": 5.0}
+
+
+def test_lead_times_are_exact_to_the_microsecond(db, make):
+    """10 h 0 min 17.9996 s is 10.00 h; counted to the millisecond it would round to 10.01."""
+    clock.freeze(_utc(2027, 3, 1, 9))
+    place = make.municipality("GM0503", region=make.region(), name="Delft")
+    created = datetime(2027, 3, 2, 9, 0, 0, 400, tzinfo=UTC)
+    for _ in range(5):
+        request(
+            db.session,
+            place,
+            status="placed",
+            created_at=created,
+            placed_at=created + timedelta(hours=10, seconds=17, microseconds=999_600),
+        )
+    clock.freeze(NOW)
+    k = kpis.kpi_figures(db.session, MARCH, now=NOW, stale_after_hours=72)
+    assert k["lead_time_hours"] == {"count": 5, "median": 10.0, "p90": 10.0}
+    series = kpis.monthly_series(db.session, MARCH)
+    assert series[0]["lead_time_median_hours"] == 10.0
