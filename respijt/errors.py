@@ -66,7 +66,7 @@ class CapacityBelowReserved(DomainError):
     def __init__(self, nights: list[date]) -> None:
         super().__init__(
             "De capaciteit kan niet lager worden dan het aantal gereserveerde bedden. "
-            f"Dit geldt voor de nacht(en): {format_nights(nights)}.",
+            f"Dit geldt voor {formatting.nights(len(nights))}: {format_nights(nights)}.",
             nights=[n.isoformat() for n in nights],
         )
         self.nights = nights

@@ -14,6 +14,7 @@ import phonenumbers
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
+from respijt import formatting
 from respijt.codes import ALL_WEEKDAYS, CARE_LEVELS, FUNDING_ROUTES, TARGET_GROUPS
 from respijt.database import DbSession
 from respijt.errors import (
@@ -346,7 +347,13 @@ def retire_unit(session: DbSession, unit: Unit, now: datetime, today: date) -> U
     )
     if pending:
         raise UnitHasFutureReservations(
-            f"Deze eenheid heeft nog {pending} lopende of toekomstige reservering(en); "
+            "Deze eenheid heeft nog "
+            + formatting.counted(
+                pending,
+                "lopende of toekomstige reservering",
+                "lopende of toekomstige reserveringen",
+            )
+            + "; "
             "annuleer of verplaats die eerst."
         )
     unit.retired_at = now

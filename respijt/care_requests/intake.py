@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from respijt import database
+from respijt import database, formatting
 from respijt.beds.registry import municipality_by_code, normalise_phone
 from respijt.care_requests import notices, recurrence
 from respijt.care_requests.access import meldpunt_may_link, restrict_to_visible
@@ -167,7 +167,8 @@ def validate_request(
                 problem(
                     "departure",
                     "stay_length",
-                    f"Geen logeerbed neemt een verblijf van {nights} nacht(en); mogelijk is "
+                    "Geen logeerbed neemt een verblijf van "
+                    f"{formatting.nights(nights)}; mogelijk is "
                     f"{limits.min_nights} tot {limits.max_nights} nachten.",
                 )
             )

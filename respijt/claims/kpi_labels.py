@@ -15,8 +15,12 @@ from respijt.claims import formats
 from respijt.claims.kpis import SERIES_FIELDS, flatten
 from respijt.codes import TARGET_GROUPS
 
-# The headers of the CSV of all figures: one row per figure.
-KPI_HEADER = ("Kengetal", "Waarde")
+# The headers of the CSV of all figures, one row per figure, and of the tables on the
+# coordinator's key figures page: words a gemeente's coordinator reads at once.
+KPI_HEADER = ("Cijfer", "Uitkomst")
+
+# The 90th percentile of the lead time, in words (page, CSV and monthly report).
+P90_WORDS = "9 van de 10 aanvragen geplaatst binnen"
 
 # The Dutch names of the monthly series, on the dashboard and as the monthly CSV's headers.
 SERIES_LABELS = {
@@ -57,7 +61,7 @@ PARTS = {
     "placed": "geplaatst",
     "count": "aantal",
     "median": "mediaan",
-    "p90": "90e percentiel",
+    "p90": P90_WORDS,
     "share": "aandeel",
     "by_status": "per status",
     "by_target_group": "per doelgroep",

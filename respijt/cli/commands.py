@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.beds import importer
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
 from respijt.cli import demo
@@ -159,7 +159,7 @@ def privacy_purge(dry_run: bool) -> None:
         db.session.commit()
     verb = "zou" if dry_run else "heeft"
     click.echo(
-        f"Logboek: {report.access_log_rows} regel(s) van voor "
+        f"Logboek: {formatting.counted(report.access_log_rows, 'regel', 'regels')} van voor "
         f"{report.access_log_cutoff:%Y-%m-%d} {verb} verwijderd" + (" worden." if dry_run else ".")
     )
     for name, count in report.anonymised.items():
@@ -189,7 +189,8 @@ def check_command() -> None:
     for m in mismatches:
         have = "geen voorraadregel" if m.reserved is None else f"reserved={m.reserved}"
         click.echo(f"unit {m.unit_id} nacht {m.night.isoformat()}: {have}, verwacht {m.expected}")
-    fail(f"FOUT: {len(mismatches)} nacht(en) kloppen niet.")
+    wrong = len(mismatches)
+    fail(f"FOUT: {formatting.nights(wrong)} {'klopt' if wrong == 1 else 'kloppen'} niet.")
 
 
 @click.command("expire-holds")
@@ -197,7 +198,8 @@ def check_command() -> None:
 def expire_holds_command() -> None:
     """Release every hold and provider wait past its expiry (the scheduler runs this)."""
     count = run_in_transaction(db.session, lambda: expire_overdue_holds(db.session, clock.now()))
-    click.echo(f"{count} verlopen reservering(en) vrijgegeven.")
+    released = formatting.counted(count, "verlopen reservering", "verlopen reserveringen")
+    click.echo(f"{released} vrijgegeven.")
 
 
 @click.command("extend-horizon")
@@ -208,7 +210,7 @@ def extend_horizon_command() -> None:
     count = run_in_transaction(
         db.session, lambda: jobs.extend_horizon(db.session, clock.now(), config)
     )
-    click.echo(f"{count} nacht(en) toegevoegd.")
+    click.echo(f"{formatting.nights(count)} toegevoegd.")
 
 
 @click.command("import")
@@ -233,12 +235,15 @@ def import_command(kind: str, path: str, dry_run: bool) -> None:
         click.echo(str(error), err=True)
     if not result.ok:
         db.session.rollback()
-        fail(f"{len(result.errors)} fout(en) in {result.rows} regel(s); niets opgeslagen.")
+        errors = formatting.counted(len(result.errors), "fout", "fouten")
+        rows = formatting.counted(result.rows, "regel", "regels")
+        fail(f"{errors} in {rows}; niets opgeslagen.")
         return
     if dry_run:
         db.session.rollback()
         click.echo(
-            f"Controle geslaagd: {result.rows} regel(s), {result.created} nieuw, "
+            f"Controle geslaagd: {formatting.counted(result.rows, 'regel', 'regels')}, "
+            f"{result.created} nieuw, "
             f"{result.updated} bijgewerkt. Niets opgeslagen (--dry-run)."
         )
         return

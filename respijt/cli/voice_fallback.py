@@ -18,6 +18,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from respijt import formatting
 from respijt.extensions import db
 from respijt.meldpunt import phone as voice
 from respijt.messages import twilio as twilio_gateway
@@ -92,7 +93,8 @@ def voice_fallback(region_code: str | None, output: str | None, ring_seconds: in
     _write_atomically(output, twiml + "\n")
     click.echo(
         f"Terugvaltekst voor {region.code} ({region.meldpunt_number or 'geen meldpuntnummer'}) "
-        f"geschreven naar {output}: {len(numbers)} nummer(s), elk {seconds} s.",
+        f"geschreven naar {output}: {formatting.counted(len(numbers), 'nummer', 'nummers')}, "
+        f"elk {seconds} s.",
         err=True,
     )
 

@@ -23,6 +23,7 @@ from respijt.formatting.dates import (
 )
 from respijt.formatting.numbers import (
     DASH,
+    counted,
     csv_money,
     csv_number,
     duration,
@@ -37,6 +38,7 @@ LOCALE = "nl_NL"
 __all__ = [
     "DASH",
     "LOCALE",
+    "counted",
     "csv_money",
     "csv_number",
     "date_long",

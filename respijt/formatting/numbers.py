@@ -66,6 +66,12 @@ def nights(count: int) -> str:
     return format_unit(count, "duration-night", length="long", locale=LOCALE)
 
 
+def counted(count: int, singular: str, plural: str) -> str:
+    """A number with its noun in the right form: (1, 'regel', 'regels') → '1 regel',
+    (3, …) → '3 regels', (0, …) → '0 regels', 1234 → '1.234 regels'. Never a plural in brackets."""
+    return f"{number(count)} {singular if count == 1 else plural}"
+
+
 def csv_number(value: float | int | None, digits: int | None = None, *, comma: bool = True) -> str:
     """A number for a CSV cell: no thousands separator; a decimal comma (or a point with
     `comma=False`, the API's CSV default). `digits=None` keeps every digit the value has, and

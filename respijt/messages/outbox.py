@@ -77,6 +77,7 @@ _env = jinja2.Environment(
 )
 _env.filters["datum"] = format_date_nl
 _env.filters["tijdstip"] = format_datetime_nl
+_env.filters["aantal"] = formatting.counted  # {{ n|aantal("notitie", "notities") }}
 
 
 @dataclass(frozen=True)

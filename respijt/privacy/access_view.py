@@ -1,8 +1,10 @@
 """The access log as a person reads it: who (a name and organisation, not `user:2`), what (in
-Dutch words, "bekeek aanvraag R-…", not `care_request.read`), filtered by person and by
-request. No Flask; the rows come from `access_log` and stay as they are.
+Dutch words, "bekeek aanvraag R-…", not `care_request.read`), the role and outcome as words
+that start a cell ("Coördinator", "Toegestaan"), filtered by person and by request. No Flask;
+the rows come from `access_log` and stay as they are.
 
-An actor key names a person (`user:<id>`), an API key (`token:<id>`), the requester through
+An actor key names a person (`user:<id>`), a koppeling's API token (`token:<id>`, said as
+"Koppeling '<name>'"), the requester through
 their signed link (`link:<reference>`), a provider's staff mobile (`sms:<number>`: named by its
 provider, never by the number), a job (`system:<name>`) or anyone on the website (`public`).
 """
@@ -18,18 +20,18 @@ from sqlalchemy import func, select
 from respijt.database import DbSession
 from respijt.messages.outbox import format_datetime_nl
 from respijt.models import AccessLog, ApiToken, MeldpuntCall, Provider, Region, User, Voicemail
+from respijt.people.accounts import ROLE_LABELS
 from respijt.people.caller import in_visible_regions
 
+# Each starts a table cell: capitalised, the account roles with the names the other pages use.
 ROLE_WORDS = {
-    "provider": "aanbieder",
-    "meldpunt": "meldpunt",
-    "verwijzer": "verwijzer",
-    "coordinator": "coördinator",
-    "admin": "beheerder",
-    "public": "aanvrager of publiek",
-    "system": "automatisch",
+    **{role: label.capitalize() for role, label in ROLE_LABELS.items()},
+    "public": "Aanvrager of websitebezoeker",
+    "system": "Automatisch",
 }
-OUTCOME_WORDS = {"success": "toegestaan", "denied": "geweigerd", "failed": "mislukt"}
+OUTCOME_WORDS = {"success": "Toegestaan", "denied": "Geweigerd", "failed": "Mislukt"}
+UNKNOWN_ROLE = "Onbekende rol"  # never the raw key
+UNKNOWN_OUTCOME = "Onbekend"
 
 # The thing acted on, as the sentence names it.
 OBJECTS = {
@@ -93,9 +95,9 @@ LISTS = {"voicemails": "de terugbellijst van", "calls": "de gesprekken van"}
 class Entry:
     at: datetime
     who: str  # a name, with the organisation
-    role: str  # in Dutch
+    role: str  # in Dutch, capitalised
     what: str  # the action in words, with the reference
-    outcome: str  # in Dutch
+    outcome: str  # in Dutch, capitalised
     reference: str
     actor: str  # the key, for the filter
 
@@ -159,8 +161,8 @@ def _ids(actors: Iterable[str], prefix: str) -> set[int]:
 
 
 def actor_names(session: DbSession, actors: Iterable[str]) -> dict[str, str]:
-    """Each actor key in words: a person's name and organisation, an API key's name and its
-    provider, the requester via the link, an SMS answer by its provider."""
+    """Each actor key in words: a person's name and organisation, a koppeling (an API token)
+    by its name and provider, the requester via the link, an SMS answer by its provider."""
     actors = set(actors)
     users = {
         uid: (name, organisation, provider)
@@ -187,7 +189,7 @@ def actor_names(session: DbSession, actors: Iterable[str]) -> dict[str, str]:
             names[actor] = f"{name} ({where})" if where else name
         elif head == "token" and tail.isdigit() and int(tail) in tokens:
             name, provider = tokens[int(tail)]
-            names[actor] = f"API-sleutel '{name}'" + (f" ({provider})" if provider else "")
+            names[actor] = f"Koppeling '{name}'" + (f" ({provider})" if provider else "")
         elif head == "link":
             names[actor] = "De aanvrager, via de link in de sms"
         elif head == "public":
@@ -220,11 +222,11 @@ def entries(session: DbSession, rows: list[AccessLog]) -> list[Entry]:
             Entry(
                 at=row.at,
                 who=who,
-                role=ROLE_WORDS.get(row.role, row.role),
+                role=ROLE_WORDS.get(row.role, UNKNOWN_ROLE),
                 what=action_words(
                     row.action, row.event, row.client_reference, shown.get(row.client_reference)
                 ),
-                outcome=OUTCOME_WORDS.get(row.outcome, row.outcome),
+                outcome=OUTCOME_WORDS.get(row.outcome, UNKNOWN_OUTCOME),
                 reference=row.client_reference,
                 actor=row.actor,
             )

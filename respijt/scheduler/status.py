@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.database import DbSession
 from respijt.messages import outbox
 from respijt.models import JobRun
@@ -51,7 +51,11 @@ def status_lines(session: DbSession, now: datetime) -> list[str]:
             continue
         seconds = (run.finished_at - run.started_at).total_seconds()
         outcome = "ok" if run.outcome == "ok" else f"FOUT: {run.error or run.outcome}"
-        rows = "" if run.rows_affected is None else f", {run.rows_affected} rij(en)"
+        rows = (
+            ""
+            if run.rows_affected is None
+            else f", {formatting.counted(run.rows_affected, 'rij', 'rijen')}"
+        )
         lines.append(
             f"{last.job_id:<{width}}  laatst {_local(run.started_at)} ({outcome}{rows}, "
             f"{seconds:.2f} s) door {run.owner}"

@@ -154,6 +154,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["euro"] = formatting.money
     app.jinja_env.filters["duur"] = formatting.duration
     app.jinja_env.filters["nachten"] = formatting.nights
+    app.jinja_env.filters["aantal"] = formatting.counted  # {{ n|aantal("regel", "regels") }}
     app.jinja_env.globals["calendar"] = fmt.calendar  # free beds per night of a unit
     app.jinja_env.globals["geleden"] = lambda value: fmt.ago(value, clock.now())
 

@@ -122,6 +122,7 @@ def coordinator_kpis() -> ResponseReturnValue:
         series=series,
         series_fields=SERIES_FIELDS,
         series_labels=kpi_labels.SERIES_LABELS,
+        header=kpi_labels.KPI_HEADER,
         cell=_series_cell,
         month_label=kpi_sections.month_label,
         args=args,

@@ -195,7 +195,7 @@ def figure_sections(
             [
                 ("Aantal plaatsingen", "lead_time_hours.count", lead["count"]),
                 ("Mediaan (uren)", "lead_time_hours.median", lead["median"]),
-                ("90e percentiel (uren)", "lead_time_hours.p90", lead["p90"]),
+                (f"{kpi_labels.P90_WORDS} (uren)", "lead_time_hours.p90", lead["p90"]),
             ],
             hidden,
             patterns=True,

@@ -245,12 +245,14 @@ def test_kpi_api_answers_json_and_csv_to_coordinators_only(client, db, make):
     # UTF-8 with a byte order mark; Dutch headers and figures in words, no comment row.
     assert csv_answer.data.startswith(b"\xef\xbb\xbf")
     lines = csv_answer.data.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Kengetal;Waarde"
+    assert lines[0] == "Cijfer;Uitkomst"
     assert not any(line.startswith("#") for line in lines)
     rows = dict(line.split(";") for line in lines[1:])
     assert rows["Aanvragen, totaal"] == "16"
     assert rows["Plaatsingsgraad"] == "0,375"
     assert rows["Doorlooptijd (uren), mediaan"] == "8,0"
+    p90 = rows["Doorlooptijd (uren), 9 van de 10 aanvragen geplaatst binnen"]
+    assert p90 == str(answer.get_json()["lead_time_hours"]["p90"]).replace(".", ",")
     assert rows["Gekozen financiering, ELV"] == "<5" and rows["Gekozen financiering, Wlz"] == "0"
     assert rows["Onvervulde vraag, per gemeente, GM0546"] == "<5"
     assert rows["Onvervulde vraag, per status, op de wachtlijst"].isdigit()

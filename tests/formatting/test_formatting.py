@@ -3,6 +3,7 @@ elsewhere in the source tree."""
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -153,6 +154,23 @@ def test_nights() -> None:
     assert fmt.nights(1234) == "1.234 nachten"
 
 
+def test_counted_nouns_take_the_form_for_their_number() -> None:
+    assert fmt.counted(1, "regel", "regels") == "1 regel"
+    assert fmt.counted(3, "regel", "regels") == "3 regels"
+    assert fmt.counted(0, "gat", "gaten") == "0 gaten"
+    assert fmt.counted(1234, "regel", "regels") == "1.234 regels"
+
+
+def test_the_rota_reminder_counts_its_handover_notes_in_words() -> None:
+    context = {"region": "LEI", "ends_at": "2027-12-27T08:00:00+00:00"}
+    one = render("rota_reminder_start", {**context, "handover_count": 1})
+    two = render("rota_reminder_start", {**context, "handover_count": 2})
+    none = render("rota_reminder_start", {**context, "handover_count": 0})
+    assert "Lees eerst de overdrachtsnotitie." in one
+    assert "Lees eerst de 2 overdrachtsnotities." in two
+    assert "overdracht" not in none
+
+
 # --- CSV cells: machine-friendly -------------------------------------------------------------
 
 
@@ -216,7 +234,8 @@ def test_error_details_name_nights_in_words_and_keep_iso_for_machines() -> None:
     full = NoBedFree(nights)
     assert full.detail == "Er is niet voor elke nacht een bed vrij. Vol: do 31 dec, vr 1 jan."
     assert full.extra["nights"] == ["2026-12-31", "2027-01-01"]
-    assert "nacht(en): do 31 dec, vr 1 jan." in CapacityBelowReserved(nights).detail
+    assert "voor 2 nachten: do 31 dec, vr 1 jan." in CapacityBelowReserved(nights).detail
+    assert "voor 1 nacht: do 31 dec." in CapacityBelowReserved(nights[:1]).detail
 
 
 # --- no hand formatting outside the layer ----------------------------------------------------
@@ -289,9 +308,55 @@ def test_the_pages_filters_are_the_layer(app) -> None:
     template = app.jinja_env.from_string(
         "{{ day|kort }} | {{ day|lang }} | {{ moment|lokaal }} | {{ moment|tijd }} | "
         "{{ day|maand }} | {{ 12345.67|getal(1) }} | {{ 0.125|procent(1) }} | {{ 14500|euro }} | "
-        "{{ 72|duur }} | {{ 3|nachten }} | {{ none|getal }}"
+        "{{ 72|duur }} | {{ 3|nachten }} | {{ none|getal }} | {{ 1|aantal('regel', 'regels') }}"
     )
     assert template.render(day=date(2026, 12, 5), moment=moment) == (
         "za 5 dec | zaterdag 5 december 2026 | zaterdag 5 december 2026 om 14:30 | 14:30 | "
-        f"december 2026 | 12.345,7 | 12,5% | €{NBSP}145,00 | 3 dagen | 3 nachten | –"
+        f"december 2026 | 12.345,7 | 12,5% | €{NBSP}145,00 | 3 dagen | 3 nachten | – | 1 regel"
     )
+
+
+# --- no plural in brackets: "regel(s)", "nacht(en)" -----------------------------------------
+
+BRACKETED_PLURAL = re.compile(r"[a-zà-ÿ]\((?:s|en)\)(?=\W|$)")
+JINJA_CODE = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
+
+
+def _texts_of(path: Path) -> list[tuple[int, str]]:
+    """The text a person may read: a template without its Jinja code, or a module's string
+    literals (f-string parts included)."""
+    source = path.read_text(encoding="utf-8")
+    if path.suffix != ".py":
+        return [
+            (1 + source.count("\n", 0, m.start()), m.group())
+            for m in re.finditer(r"[^\n]+", JINJA_CODE.sub(lambda c: " " * len(c.group()), source))
+        ]
+    tree = ast.parse(source)
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+
+
+def _bracketed_plurals() -> list[str]:
+    found = []
+    paths = [*ROOT.joinpath("respijt").rglob("*.py"), *ROOT.joinpath("templates").rglob("*")]
+    for path in paths:
+        if not path.is_file():
+            continue
+        for line, text in _texts_of(path):
+            if BRACKETED_PLURAL.search(text):
+                found.append(f"{path.relative_to(ROOT).as_posix()}:{line}: {text.strip()[:80]}")
+    return found
+
+
+def test_no_plural_in_brackets_on_pages_sms_or_messages() -> None:
+    """'1 regel', '3 regels' (formatting.counted, the filter `aantal`), never 'regel(s)'."""
+    assert _bracketed_plurals() == []
+
+
+def test_the_bracketed_plural_check_finds_what_it_looks_for() -> None:
+    for text in ("3 regel(s), als CSV", "de nacht(en): vr 1 jan", "rij(en)"):
+        assert BRACKETED_PLURAL.search(text), text
+    assert not BRACKETED_PLURAL.search("Wmo (gemeente)")

@@ -125,7 +125,7 @@ def test_privacy_purge_command_dry_run_changes_nothing(app, db):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["privacy", "purge", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "1 regel(s)" in result.output and "Niets gewijzigd" in result.output
+    assert "1 regel van voor" in result.output and "Niets gewijzigd" in result.output
     assert count_log(db) == 1
     result = runner.invoke(args=["privacy", "purge"])
     assert result.exit_code == 0 and "heeft verwijderd" in result.output

@@ -242,7 +242,7 @@ def test_status_names_each_jobs_last_run_and_the_lease_holder(db, app):
     assert len(lines) == len(jobs.JOBS) + 1
     assert (
         lines[1].startswith("dispatch_outbox")
-        and "laatst 2027-01-11 09:00:00 (ok, 0 rij(en)" in lines[1]
+        and "laatst 2027-01-11 09:00:00 (ok, 0 rijen" in lines[1]
     )
     assert lines[0].startswith("expire_holds") and "nog niet gedraaid" in lines[0]
     host, pid = service.lease.owner.split(":")[:2]

@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.models import AccessLog, ApiToken
+from respijt.people.accounts import ROLE_LABELS
 from respijt.people.caller import Caller, caller_for_user
 from respijt.privacy import access_log as privacy
 from respijt.privacy import access_view
+from respijt.web.admin import role_label
 from tests.accounts_support import web_login
 
 
@@ -60,10 +62,20 @@ def test_the_log_names_people_and_says_what_they_did_in_dutch(client, db, make):
     web_login(client, coordinator)
     html = client.get("/coordinator/inzage?aanvraag=r-aaaa11").get_data(as_text=True)
     text = _text(html)
-    assert "Kees Smit (Wijkteam Noord) verwijzer maakte aanvraag R-AAAA11" in text
-    assert "Fatima Bakker (Zorg Delft) meldpunt bekeek aanvraag R-AAAA11" in text
-    assert "API-sleutel 'test provider' (Zorg Delft)" in text
-    assert "bevestigde reservering van aanvraag R-AAAA11" in text
+    assert "Kees Smit (Wijkteam Noord) Verwijzer maakte aanvraag R-AAAA11 Toegestaan" in text
+    assert "Fatima Bakker (Zorg Delft) Meldpunt bekeek aanvraag R-AAAA11" in text
+    # An API token is named as the koppeling it is, by its name and provider.
+    assert (
+        "Koppeling 'test provider' (Zorg Delft) Aanbieder bevestigde reservering van aanvraag "
+        "R-AAAA11"
+    ) in text
+    assert "API-sleutel" not in text and "Persoon of" not in text
+    assert '<label class="utrecht-form-label" for="persoon">Wie</label>' in html
+    # The role and outcome cells start with a capital, in the words the other pages use.
+    cells = re.findall(r'<td class="utrecht-table__cell">([^<]*)</td>', html)
+    roles = {unescape(cell) for cell in cells[2::5]}
+    assert roles == {"Verwijzer", "Meldpunt", "Aanbieder", "Aanvrager of websitebezoeker"}
+    assert {cell for cell in cells[4::5]} == {"Toegestaan"}
     assert "De aanvrager, via de link in de sms" in text
     assert "Sms-antwoord van een medewerker (Zorg Delft)" in text and "+31612345678" not in html
     for raw in ("user:", "token:", "care_request.", "reservation.", "link:R-", "success"):
@@ -127,3 +139,27 @@ def test_the_attendance_steps_read_with_the_words_of_the_glossary():
     assert access_view.action_words("reservation.check_in", "change", "R-AAAA11") == (
         "meldde de aankomst van reservering van aanvraag R-AAAA11"
     )
+
+
+def test_roles_read_as_on_the_other_pages_and_never_as_a_raw_key(db, make):
+    for role in ROLE_LABELS:
+        assert access_view.ROLE_WORDS[role] == role_label(role)  # the admin's pages' words
+    region = make.region()
+    _log(db, Caller(key="public", role="public"), "care_request.read", "R-DDDD44", region.id)
+    db.session.flush()
+    row = db.session.scalars(select(AccessLog).where(AccessLog.client_reference == "R-DDDD44"))
+    entry = access_view.entries(db.session, list(row))[0]
+    assert (entry.role, entry.outcome) == ("Aanvrager of websitebezoeker", "Toegestaan")
+    # A role or outcome the page has no word for yet (never stored: a row made here).
+    unknown = AccessLog(
+        at=clock.now(),
+        event="read",
+        action="care_request.read",
+        client_reference="R-DDDD44",
+        actor="public",
+        role="newrole",
+        outcome="odd",
+        purpose="zorgbemiddeling",
+    )
+    [odd] = access_view.entries(db.session, [unknown])
+    assert (odd.role, odd.outcome) == ("Onbekende rol", "Onbekend")

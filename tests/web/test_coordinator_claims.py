@@ -64,9 +64,9 @@ def test_the_claims_page_sums_the_own_regions_per_provider_and_gemeente(client, 
     assert "Zorg Aadorp" in html and "Aadorp (GM0001)" in html
     assert "Beekbergen" not in html  # not B's provider, gemeente or lines
     # 4 nights at € 125,50
-    assert "Totaal Wmo: 1 regel(s), 4 nachten, €\xa0502,00." in html  # Babel's euro
+    assert "Totaal Wmo: 1 regel, 4 nachten, €\xa0502,00." in html  # Babel's euro
     # Another month has nothing; a month typed wrongly keeps the page with a Dutch message.
-    assert "Totaal Wmo: 0 regel(s)" in client.get("/coordinator/declaratie?maand=2027-05").text
+    assert "Totaal Wmo: 0 regels," in client.get("/coordinator/declaratie?maand=2027-05").text
     wrong = client.get("/coordinator/declaratie?maand=maart")
     assert wrong.status_code == 400 and "Kies een maand als jjjj-mm" in wrong.text
 

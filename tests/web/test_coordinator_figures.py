@@ -47,6 +47,12 @@ def test_the_kpi_page_has_dutch_labels_and_a_chart_per_figure(client, db, make):
         assert raw not in text, raw
     assert not [k for k in RAW_KEY.findall(text) if not k.startswith(("www.", "respijt."))]
     assert "Doorlooptijd (uren), mediaan" in text and "8,0" in text
+    # Plain words for the tables' headings and for the 90th percentile of the lead time.
+    assert 'scope="col">Cijfer</th>' in html and 'scope="col">Uitkomst</th>' in html
+    assert "Kengetal" not in text and "Waarde" not in text
+    assert "9 van de 10 aanvragen geplaatst binnen (uren)" in text
+    assert "Doorlooptijd (uren), 9 van de 10 aanvragen geplaatst binnen" in text
+    assert "percentiel" not in text
     assert "Plaatsingsgraad" in text and "38%" in text  # 6 of 16
     assert "Onvervulde vraag, per gemeente, Delft" in text
     assert "Plaatsingen in eigen bedden, Pool Zorg, aandeel eigen opties" in text

@@ -241,6 +241,8 @@ def test_an_override_to_nobody_alerts_the_gap_once_on_the_web_and_in_the_api(cli
     db.session.expire_all()
     gaps = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "rota_gap"))
     [alert] = list(gaps)
+    rota = f"/coordinator/rooster?regio={region.code}"
+    assert "Let op: 1 gat in het rooster" in _text(client.get(rota).get_data(True))
     assert (
         alert.context["starts_at"]
         == datetime.combine(
@@ -262,3 +264,4 @@ def test_an_override_to_nobody_alerts_the_gap_once_on_the_web_and_in_the_api(cli
     db.session.expire_all()
     count = select(OutboxMessage).where(OutboxMessage.template == "rota_gap")
     assert len(db.session.scalars(count).all()) == 2
+    assert "Let op: 2 gaten in het rooster" in _text(client.get(rota).get_data(True))

@@ -99,7 +99,7 @@ def test_a_played_voicemail_is_a_read_by_its_time_and_a_refused_play_is_logged(
             as_text=True
         )
     )
-    assert f"Fatima Bakker (Zorg Delft) meldpunt beluisterde voicemail van {when}" in text
+    assert f"Fatima Bakker (Zorg Delft) Meldpunt beluisterde voicemail van {when}" in text
     assert "wijzigde" not in text and "voicemail:" not in text
     people = coordinator.get("/coordinator/inzage").get_data(as_text=True)
     stranger_key = re.search(r'value="(user:\d+)">Piet Jansen', people)
@@ -109,7 +109,7 @@ def test_a_played_voicemail_is_a_read_by_its_time_and_a_refused_play_is_logged(
             as_text=True
         )
     )
-    assert f"beluisterde voicemail van {when} geweigerd" in text
+    assert f"beluisterde voicemail van {when} Geweigerd" in text
 
 
 def test_the_play_event_is_a_read_in_the_log_rules():

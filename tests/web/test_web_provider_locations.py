@@ -241,7 +241,7 @@ def test_unit_with_booked_stays_is_not_retired(client, db, world, today):
     )
     assert response.status_code == 303
     page = client.get(path).get_data(as_text=True)
-    assert "nog 1 lopende of toekomstige reservering" in page
+    assert "nog 1 lopende of toekomstige reservering;" in page
     db.session.expire_all()
     assert unit.retired_at is None
     client.post(

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from respijt import clock
+from respijt import clock, formatting
 from respijt.models import AccessLog, Location, NightInventory, Reservation, ReservationEvent
 from respijt.reservations import steps
 from tests.accounts_support import csrf_token, hold, web_login
@@ -94,15 +94,48 @@ def test_check_in_and_out_of_todays_arrival_from_the_portal(client, db, world, t
     assert steps[-2:] == ["checked_in", "completed"]
 
 
-def test_no_show_frees_the_nights(client, db, world, today):
+def test_no_show_asks_first_and_only_the_confirmation_marks_it(client, db, world, today):
     unit = world["unit"]
     stay = hold(client, world["verwijzer"], unit, today, nights=2, confirm=True)
     web_login(client, world["user"])
-    page = _press(client, f"/aanbieder/reserveringen/{stay['id']}/niet-verschenen")
+    path = f"/aanbieder/reserveringen/{stay['id']}/niet-verschenen"
+    back = "/aanbieder/reserveringen?status=confirmed"
+    # The portal's button: a question naming the stay in words, nothing marked yet.
+    response = client.post(path, data={"csrf_token": csrf_token(client, back), "terug": back})
+    assert response.status_code == 200
+    question = response.get_data(as_text=True)
+    assert f"Is de logé van {stay['short_code']} niet verschenen?" in question
+    assert f"Reservering {stay['short_code']} in De Eik, " in question
+    assert f"aankomst {formatting.date_long(today)}" in question
+    assert f"vertrek {formatting.date_long(today + timedelta(days=2))} (2 nachten)" in question
+    assert ">Ja, niet verschenen</button>" in question
+    assert 'name="bevestigd" value="ja"' in question and 'name="csrf_token"' in question
+    assert f'href="{back}">Terug</a>' in question
+    assert _status(db, stay["id"]) == "confirmed" and _reserved(db, unit, today) == 1
+    assert _rows(db, "reservation.no_show") == []
+    [read] = _rows(db, "reservation.read")
+    assert read.outcome == "success" and read.actor == f"user:{world['user'].id}"
+    # Confirming marks it, returns to the page the button was on, and frees the nights.
+    response = client.post(
+        path,
+        data={"csrf_token": csrf_token(client, back), "terug": back, "bevestigd": "ja"},
+    )
+    assert response.status_code == 303 and response.headers["Location"] == back
+    page = client.get(back).get_data(as_text=True)
     assert "is niet verschenen. De nachten zijn weer vrij." in page
     assert _status(db, stay["id"]) == "no_show"
     assert _reserved(db, unit, today) == 0
     assert [r.outcome for r in _rows(db, "reservation.no_show")] == ["success"]
+
+
+def test_no_show_before_the_arrival_day_is_refused_at_the_question(client, db, world, today):
+    stay = hold(client, world["verwijzer"], world["unit"], today + timedelta(days=3), confirm=True)
+    web_login(client, world["user"])
+    page = _press(client, f"/aanbieder/reserveringen/{stay['id']}/niet-verschenen")
+    assert "Niet verschenen kan pas vanaf de aankomstdag worden gemeld." in page
+    assert "Ja, niet verschenen" not in page
+    assert _status(db, stay["id"]) == "confirmed"
+    assert _rows(db, "reservation.no_show") == []
 
 
 def test_check_in_before_the_arrival_day_is_refused_in_dutch(client, db, world, today):
@@ -123,9 +156,16 @@ def test_another_providers_stay_answers_404_and_is_logged_denied(client, db, wor
     token = csrf_token(client, "/aanbieder")
     for path in ("inchecken", "uitchecken", "niet-verschenen"):
         response = client.post(
-            f"/aanbieder/reserveringen/{stay['id']}/{path}", data={"csrf_token": token}
+            f"/aanbieder/reserveringen/{stay['id']}/{path}",
+            data={"csrf_token": token, "bevestigd": "ja"},
         )
         assert response.status_code == 404
+    # Nor does the question before a no-show show another provider's stay.
+    response = client.post(
+        f"/aanbieder/reserveringen/{stay['id']}/niet-verschenen", data={"csrf_token": token}
+    )
+    assert response.status_code == 404 and stay["short_code"] not in response.get_data(True)
+    assert [row.outcome for row in _rows(db, "reservation.read")] == ["denied"]
     assert _status(db, stay["id"]) == "confirmed"
     denied = [
         row.outcome

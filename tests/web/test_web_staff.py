@@ -222,7 +222,7 @@ def test_the_coordinator_sees_rota_gaps_access_log_and_kpis_with_csv(client, app
     assert "&lt;5" in kpis
     csv = client.get("/coordinator/cijfers.csv?gemeente=GM0503")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
-    assert csv.data.decode("utf-8-sig").startswith("Kengetal;Waarde\n")
+    assert csv.data.decode("utf-8-sig").startswith("Cijfer;Uitkomst\n")
     months = client.get("/coordinator/cijfers-per-maand.csv").data.decode("utf-8-sig")
     assert months.startswith("Maand;Aanvragen;Geplaatst;Plaatsingsgraad;")
 
