@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, select, update
 
 from respijt.care_requests import status_link
 from respijt.database import DbSession
-from respijt.messages import outbox
+from respijt.messages import send_time_link, texts
 from respijt.models import CareRequest, FamilyNotice
 from respijt.privacy.access_log import Anonymiser, register_anonymiser
 
@@ -52,7 +52,7 @@ def tell(
             region_id=care_request.region_id,
             kind=kind,
             template=template,
-            body=outbox.render(template, text_context)[:1000],
+            body=texts.render(template, text_context)[:1000],
             status="pending",
             created_at=now,
         )
@@ -107,7 +107,7 @@ def mail_text(session: DbSession, notice: FamilyNotice) -> str:
     """The e-mail's text as it goes out now: the family's link made now in place of the
     placeholder, or the text without it when the request's names were cleared."""
     link = status_link.link_when_sent(session, notice.care_request.reference)
-    return outbox.text_with_link(notice.body, link)
+    return send_time_link.text_with_link(notice.body, link)
 
 
 def mark_failed(session: DbSession, notice_id: int) -> None:

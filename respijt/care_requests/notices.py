@@ -27,7 +27,7 @@ from respijt.care_requests.workflow import (
 from respijt.database import DbSession
 from respijt.meldpunt import alerts
 from respijt.messages import outbox
-from respijt.messages.outbox import SendTimeLink
+from respijt.messages.send_time_link import SendTimeLink
 from respijt.models import CareRequest, Reservation
 from respijt.reservations import notices as reservation_notices
 from respijt.reservations.notices import reservation_context, stays_in_words

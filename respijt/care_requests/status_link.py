@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from respijt.care_requests import links
 from respijt.database import DbSession
-from respijt.messages.outbox import SendTimeLink
+from respijt.messages.send_time_link import SendTimeLink
 from respijt.models import CareRequest
 
 STATUS_PATH = "/a/"

@@ -10,43 +10,32 @@ Functions here flush, never commit; the dispatch job is the transaction edge.
 
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import jinja2
 import phonenumbers
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from respijt import clock, formatting
+from respijt import clock
 from respijt.database import DbSession
 from respijt.messages import delivery
 from respijt.messages.backends import SendResult
 from respijt.messages.quiet_hours import next_allowed_send_time
+from respijt.messages.send_time_link import stored_context
+from respijt.messages.texts import render
 from respijt.models import OutboxMessage
 
-TEMPLATE_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-    "templates",
-    "sms",
-)
 MAX_ATTEMPTS = 8
 # Twilio's "the recipient texted STOP" refusal.
 UNSUBSCRIBED = "21610"
 OPTED_OUT = "opted_out"
 NOT_A_MOBILE = "not_a_mobile"
 AMBIGUOUS = "ambiguous"  # the backend could not tell whether the provider took the message
-# Context keys that are credentials (the requester's signed link): never stored, not even in
-# the rendered body. A link goes in as a `SendTimeLink`: the stored body holds LINK_PLACEHOLDER
-# and the context LINK_KEY, and the dispatcher builds the link just before the send.
-SECRET_CONTEXT_KEYS = frozenset({"link"})
-LINK_PLACEHOLDER = "[link]"
-LINK_KEY = "link_for"
 # A pending message this long past due means nobody is dispatching (health reports it).
 OVERDUE_AFTER = timedelta(minutes=5)
 # Every alert meant for a phone (meldpunt/alerts.py) has a dedupe key that starts with this, so
@@ -56,58 +45,6 @@ NO_RECIPIENT = "no_recipient"
 UNDELIVERED_STATUSES = ("failed", "undelivered", "skipped")
 # How far back /health looks for alerts that reached nobody.
 ALERT_WINDOW = timedelta(days=7)
-
-
-def format_date_nl(value: str | date) -> str:
-    """'2026-12-04' → '4 dec'. Short, so an SMS stays one segment (formatting.day_month)."""
-    return formatting.day_month(value)
-
-
-def format_datetime_nl(value: str | datetime) -> str:
-    """A UTC instant as local wall-clock time: '4 dec 14:30' (formatting.sms_datetime)."""
-    return formatting.sms_datetime(value)
-
-
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-    autoescape=False,  # plain-text SMS, never HTML
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["datum"] = format_date_nl
-_env.filters["tijdstip"] = format_datetime_nl
-_env.filters["aantal"] = formatting.counted  # {{ n|aantal("notitie", "notities") }}
-
-
-@dataclass(frozen=True)
-class SendTimeLink:
-    """A link that is a credential (the family's signed status link): made when the message is
-    sent, never when it is queued. `key` says what it is for (the request's reference, not a
-    secret); the text shows LINK_PLACEHOLDER until then."""
-
-    key: str
-
-    def __str__(self) -> str:
-        return LINK_PLACEHOLDER
-
-
-def _stored(context: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the context to store, the context to render the stored body with): no credential in
-    either; a `SendTimeLink` leaves its key in the one and its placeholder in the other."""
-    link = context.get("link")
-    if link is not None and not isinstance(link, SendTimeLink):
-        raise TypeError("a link in a message is a SendTimeLink, made when the message is sent")
-    stored = {k: v for k, v in context.items() if k not in SECRET_CONTEXT_KEYS}
-    if link is not None:
-        stored[LINK_KEY] = link.key
-    return stored, dict(context)
-
-
-def render(template: str, context: Mapping[str, Any]) -> str:
-    """Render templates/sms/<template>.txt to one line of text."""
-    text = _env.get_template(f"{template}.txt").render(**context)
-    return " ".join(text.split())
 
 
 def _parse_number(number: str | None) -> tuple[str | None, bool]:
@@ -164,7 +101,7 @@ def queue(
     if channel != "email":
         e164, mobile = _parse_number(recipient)
         number = e164 if mobile else None
-    stored, shown = _stored(context)
+    stored, shown = stored_context(context)
     values = {
         "dedupe_key": dedupe_key,
         "channel": channel,
@@ -209,7 +146,7 @@ def record_undeliverable(
 ) -> bool:
     """An alert with nobody to send it to: kept as a `failed` row (never a quiet `skipped`),
     so the console and /health show it, with `reason` (why, and what to do). True if new."""
-    stored, shown = _stored(context)
+    stored, shown = stored_context(context)
     values = {
         "dedupe_key": dedupe_key,
         "channel": "sms",
@@ -307,48 +244,6 @@ def claim(session: DbSession, message_id: int, now: datetime) -> OutboxMessage |
 # On the copy a backend gets: provider ids of other rows to the same number, which a lookup of
 # "was this message sent before?" must not take for this row's (an identical text sent earlier).
 TAKEN_SIDS = "taken_provider_ids"
-# On the copy a backend gets: the pieces of its text around a send-time link, which a lookup of
-# "was this message sent before?" looks for (an earlier attempt went out with another link).
-TEXT_AROUND_LINK = "text_around_link"
-
-
-def text_with_link(body: str, link: str | None) -> str:
-    """`body` with the send-time link in place of its placeholder; without a link, the text
-    without it (and without a colon that led up to it)."""
-    if link:
-        return body.replace(LINK_PLACEHOLDER, link)
-    text = " ".join(body.replace(LINK_PLACEHOLDER, " ").split())
-    return text[:-1] if text.endswith(":") else text
-
-
-def with_send_time_link(
-    copy: OutboxMessage, link_for: Callable[[str], str | None]
-) -> OutboxMessage:
-    """The unattached copy as it goes out: a message queued with a `SendTimeLink` gets the
-    link made now (`link_for(key)`, None when it can no longer be made), so each attempt,
-    a retry too, carries a fresh link; the stored row keeps the placeholder."""
-    key = (copy.context or {}).get(LINK_KEY)
-    if not key or LINK_PLACEHOLDER not in copy.body:
-        return copy
-    link = link_for(str(key))
-    stored = copy.body
-    if link:
-        copy.body = text_with_link(stored, link)
-        setattr(copy, TEXT_AROUND_LINK, tuple(stored.split(LINK_PLACEHOLDER)))
-    else:
-        copy.body = _text_without_link(copy.template, copy.context, stored)
-        setattr(copy, TEXT_AROUND_LINK, (copy.body,))
-    return copy
-
-
-def _text_without_link(template: str, context: Mapping[str, Any], body: str) -> str:
-    """The message as its template says it without a link; the stored text without the
-    placeholder when the template cannot be rendered again (changed since it was queued)."""
-    stored = {k: v for k, v in context.items() if k != LINK_KEY}
-    try:
-        return render(template, {**stored, "link": None})
-    except (jinja2.TemplateError, TypeError, ValueError):
-        return text_with_link(body, None)
 
 
 def unattached_copy(message: OutboxMessage, session: DbSession | None = None) -> OutboxMessage:

@@ -4,7 +4,7 @@ A send whose answer was lost (timeout after the request went out) may have reach
 reported as transient with error code "ambiguous", and every later attempt of a message first
 looks it up at Twilio (by recipient and body, created since the row was queued, and not already
 the SID of another outbox row): only a message Twilio never received is sent again. A message
-with a send-time link (`outbox.SendTimeLink`) carries a new link on every attempt, so it is
+with a send-time link (`send_time_link.SendTimeLink`) carries a new link on every attempt, so it is
 looked up by the text around the link.
 """
 
@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from respijt.messages.backends import SendResult
-from respijt.messages.outbox import AMBIGUOUS, TAKEN_SIDS, TEXT_AROUND_LINK
+from respijt.messages.outbox import AMBIGUOUS, TAKEN_SIDS
+from respijt.messages.send_time_link import TEXT_AROUND_LINK
 from respijt.messages.twilio import SendOutcome, TwilioGateway, is_twilio_error
 
 # Twilio's clock and ours may differ a little; look back this far before the row was queued.

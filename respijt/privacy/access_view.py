@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from respijt.database import DbSession
-from respijt.messages.outbox import format_datetime_nl
+from respijt.messages.texts import format_datetime_nl
 from respijt.models import AccessLog, ApiToken, MeldpuntCall, Provider, Region, User, Voicemail
 from respijt.people.accounts import ROLE_LABELS
 from respijt.people.caller import in_visible_regions

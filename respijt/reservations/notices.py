@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.database import DbSession
-from respijt.messages import outbox
+from respijt.messages import outbox, send_time_link, texts
 from respijt.models import CareRequest, CareRequestStay, Location, Provider, Reservation
 from respijt.reservations import satisfaction
 from respijt.reservations.workflow import (
@@ -39,14 +39,14 @@ from respijt.reservations.workflow import (
 # --- recipients -----------------------------------------------------------------------------
 
 
-def _no_link(session: DbSession, reservation: Any) -> outbox.SendTimeLink | None:
+def _no_link(session: DbSession, reservation: Any) -> send_time_link.SendTimeLink | None:
     return None
 
 
 # The requester's signed link (made when the message is sent, never stored) for a reservation
 # made for a care request: set by care_requests.notices, which knows who may have one; none
 # without.
-requester_link: Callable[[DbSession, Any], outbox.SendTimeLink | None] = _no_link
+requester_link: Callable[[DbSession, Any], send_time_link.SendTimeLink | None] = _no_link
 
 
 def _nobody(session: DbSession, reservation: Any, **message: Any) -> None:
@@ -196,7 +196,7 @@ def stays_in_words(reservations: list[Reservation]) -> str:
         by_location.setdefault(reservation.unit.location.name, []).append(reservation)
     parts, named = [], 0
     for name, stays in by_location.items():
-        dates = [outbox.format_date_nl(r.arrival) for r in stays[: max(STAYS_NAMED - named, 0)]]
+        dates = [texts.format_date_nl(r.arrival) for r in stays[: max(STAYS_NAMED - named, 0)]]
         named += len(dates)
         if dates:
             parts.append(f"{name} {', '.join(dates)}")

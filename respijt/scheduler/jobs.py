@@ -31,7 +31,7 @@ from respijt.claims import occupancy_months
 from respijt.database import DbSession
 from respijt.errors import exception_summary
 from respijt.meldpunt import generation, notices
-from respijt.messages import mail, outbox
+from respijt.messages import mail, outbox, send_time_link
 from respijt.messages.transports import get_backend
 from respijt.models import JobRun, OutboxMessage
 from respijt.people import login_throttle
@@ -114,7 +114,7 @@ def expire_holds(session: DbSession, now: datetime, config: Config) -> int:
 def copy_to_send(session: DbSession, message: OutboxMessage) -> OutboxMessage:
     """What the backend gets of a claimed row: a plain copy, with the family's signed link
     made now for this attempt (the row only ever holds its placeholder)."""
-    return outbox.with_send_time_link(
+    return send_time_link.with_send_time_link(
         outbox.unattached_copy(message, session),
         lambda reference: status_link.link_when_sent(session, reference),
     )

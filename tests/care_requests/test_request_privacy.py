@@ -229,6 +229,9 @@ def test_every_care_request_endpoint_writes_exactly_one_row_per_access(client, d
     call("GET", base, link, 200, "success")
     call("GET", base, verwijzer, 404, "denied")
     call("GET", f"{base}/matches", meldpunt, 200, "success")
+    # A preference is for an option the requester was shown, not only the meldpunt.
+    call("POST", f"{base}/preference", link, 422, "failed", json={"unit_id": unit.id})
+    call("GET", f"{base}/matches", link, 200, "success")
     call("POST", f"{base}/preference", link, 200, "success", json={"unit_id": unit.id})
     # The form's own token may look, not hold: only the SMS link proves the phone.
     call("POST", f"{base}/choice", link, 403, "denied", json={"unit_id": unit.id})

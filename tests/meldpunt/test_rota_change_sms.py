@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.meldpunt import changes
-from respijt.messages import outbox
+from respijt.messages import texts
 from respijt.models import OutboxMessage
 from tests.meldpunt.test_rota import T0, active, generate, pool_region
 
@@ -63,7 +63,7 @@ def test_a_completed_swap_tells_the_one_who_offered_and_the_one_who_took_over(db
         ("rota_swap_done_taker", _mobile(pool, taker)),
     ]
     bodies = [m.body for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
-    when = outbox.format_datetime_nl(shift.starts_at)
+    when = texts.format_datetime_nl(shift.starts_at)
     assert any("is overgenomen" in b and when in b for b in bodies)
     assert any("U heeft dienst van" in b and when in b for b in bodies)
 

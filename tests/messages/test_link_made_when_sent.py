@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from respijt import clock
 from respijt.care_requests import links as request_links
-from respijt.messages import mail, outbox
+from respijt.messages import mail, outbox, send_time_link
 from respijt.models import CareRequest, FamilyNotice, OutboxMessage
 from respijt.scheduler import jobs
 from tests.care_request_helpers import freeze_start, json_body
@@ -53,7 +53,7 @@ def _opens(client: Any, token: str, reference: str) -> bool:
 
 
 def _assert_stored_without_link(row: OutboxMessage, *tokens: str) -> None:
-    assert "/a/" not in row.body and outbox.LINK_PLACEHOLDER in row.body, row.body
+    assert "/a/" not in row.body and send_time_link.LINK_PLACEHOLDER in row.body, row.body
     assert "link" not in row.context
     for token in tokens:
         assert token not in row.body and token not in str(row.context)

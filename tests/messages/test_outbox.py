@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from respijt import clock
-from respijt.messages import backends, delivery, outbox, transports
+from respijt.messages import backends, delivery, outbox, texts, transports
 from respijt.messages.backends import SendResult
 from respijt.models import OutboxMessage, Reservation
 from respijt.scheduler import jobs
@@ -213,7 +213,7 @@ LINK = "https://respijt.example.nl/a/IlItN0szUDlRIg.awLNgg.wvlh2AOvC-8ADDIDdS02h
 
 @pytest.mark.parametrize(
     "template",
-    sorted(p.removesuffix(".txt") for p in __import__("os").listdir(outbox.TEMPLATE_DIR)),
+    sorted(p.removesuffix(".txt") for p in __import__("os").listdir(texts.TEMPLATE_DIR)),
 )
 @pytest.mark.parametrize("link", [None, LINK])
 def test_every_template_fits_one_sms_segment_in_gsm7(template, link):
@@ -241,7 +241,7 @@ def test_every_template_fits_one_sms_segment_in_gsm7(template, link):
         "stays_text": "Zorgcentrum De Lindehof 24 dec, 21 jan, 18 feb, 18 mrt en 22 meer "
         "(telkens 2 nachten)",
     }
-    body = outbox.render(template, context)
+    body = texts.render(template, context)
     # A message with the family's signed link may take a second segment (153 characters each):
     # every SMS to the family carries it (docs/sms.md); so may a series' message that names all
     # its stays at once (instead of one SMS per stay). Anything else: one segment.

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from respijt import clock
-from respijt.messages.outbox import format_datetime_nl
+from respijt.messages.texts import format_datetime_nl
 from respijt.models import AccessLog, MeldpuntCall, RotaShift, Voicemail
 from tests.accounts_support import web_login
 from tests.browser.web_helpers import csrf_token
