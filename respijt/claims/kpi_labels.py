@@ -1,8 +1,8 @@
 """The key figures in Dutch words, for the CSV files a coordinator opens in a spreadsheet.
 
 A figure's path in the JSON (`lead_time_hours.median`) is a key for machines; in a CSV each
-part becomes a word (`Doorlooptijd (uren), mediaan`). A part without a word (a CBS code, a
-number) stays as it is.
+part becomes a word (`Doorlooptijd (uren), de helft van de aanvragen geplaatst binnen`). A part
+without a word (a CBS code, a number) stays as it is.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from respijt.codes import TARGET_GROUPS
 # coordinator's key figures page: words a gemeente's coordinator reads at once.
 KPI_HEADER = ("Cijfer", "Uitkomst")
 
-# The 90th percentile of the lead time, in words (page, CSV and monthly report).
+# The median and the 90th percentile of the lead time, in words (page, CSV, monthly report).
+MEDIAN_WORDS = "de helft van de aanvragen geplaatst binnen"
 P90_WORDS = "9 van de 10 aanvragen geplaatst binnen"
 
 # The Dutch names of the monthly series, on the dashboard and as the monthly CSV's headers.
@@ -27,7 +28,7 @@ SERIES_LABELS = {
     "requests": "Aanvragen",
     "placed": "Geplaatst",
     "placement_rate": "Plaatsingsgraad",
-    "lead_time_median_hours": "Doorlooptijd (mediaan, uren)",
+    "lead_time_median_hours": "Doorlooptijd, de helft geplaatst binnen (uren)",
     "unmet_demand": "Onvervulde vraag",
     "occupancy": "Bezetting",
 }
@@ -60,7 +61,7 @@ PARTS = {
     "total": "totaal",
     "placed": "geplaatst",
     "count": "aantal",
-    "median": "mediaan",
+    "median": MEDIAN_WORDS,
     "p90": P90_WORDS,
     "share": "aandeel",
     "by_status": "per status",

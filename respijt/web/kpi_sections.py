@@ -194,7 +194,11 @@ def figure_sections(
             "Uren van het binnenkomen van de aanvraag tot de plaatsing.",
             [
                 ("Aantal plaatsingen", "lead_time_hours.count", lead["count"]),
-                ("Mediaan (uren)", "lead_time_hours.median", lead["median"]),
+                (
+                    f"{kpi_labels.MEDIAN_WORDS.capitalize()} (uren)",
+                    "lead_time_hours.median",
+                    lead["median"],
+                ),
                 (f"{kpi_labels.P90_WORDS} (uren)", "lead_time_hours.p90", lead["p90"]),
             ],
             hidden,

@@ -250,7 +250,7 @@ def test_kpi_api_answers_json_and_csv_to_coordinators_only(client, db, make):
     rows = dict(line.split(";") for line in lines[1:])
     assert rows["Aanvragen, totaal"] == "16"
     assert rows["Plaatsingsgraad"] == "0,375"
-    assert rows["Doorlooptijd (uren), mediaan"] == "8,0"
+    assert rows["Doorlooptijd (uren), de helft van de aanvragen geplaatst binnen"] == "8,0"
     p90 = rows["Doorlooptijd (uren), 9 van de 10 aanvragen geplaatst binnen"]
     assert p90 == str(answer.get_json()["lead_time_hours"]["p90"]).replace(".", ",")
     assert rows["Gekozen financiering, ELV"] == "<5" and rows["Gekozen financiering, Wlz"] == "0"
@@ -360,7 +360,7 @@ def test_monthly_report_page_is_printable_and_the_same_for_every_municipality(cl
     assert html.count("<caption>") == 8
     # Figures and the time through respijt.formatting: Dutch words, Amsterdam's clock (CEST).
     assert "<dt>Opgesteld</dt><dd>zaterdag 10 april 2027 om 11:00</dd>" in html
-    assert 'mediaan (uur)</th><td class="num">8,0</td>' in html
+    assert 'de helft van de aanvragen geplaatst binnen (uur)</th><td class="num">8,0</td>' in html
     assert 'Plaatsingsgraad</th><td class="num">40,0%</td>' in html
     empty = client.get("/reports/monthly/GM0546/2027-03", headers=coordinator)
     assert empty.get_data(as_text=True).count("<caption>") == 8
@@ -390,7 +390,7 @@ def test_monthly_series_splits_the_period_per_month_with_its_own_suppression(cli
     lines = client.get(url + "&format=csv", headers=make.token("coordinator")).data
     lines = lines.decode("utf-8-sig").splitlines()
     assert lines[0] == (
-        "Maand;Aanvragen;Geplaatst;Plaatsingsgraad;Doorlooptijd (mediaan, uren);"
+        "Maand;Aanvragen;Geplaatst;Plaatsingsgraad;Doorlooptijd, de helft geplaatst binnen (uren);"
         "Onvervulde vraag;Bezetting"
     )
     assert lines[1].split(";")[:3] == ["2027-02", "<5", "<5"]
