@@ -81,13 +81,16 @@ def _stale_after() -> int:
 
 
 def _series_cell(row: dict[str, Any], name: str) -> str:
+    """A monthly figure as the page writes it: '2.263', '38%', '15,5'; the CSV has its own."""
     value = row[name]
     if value is None:
         return "<5" if name in row["suppressed"] else "–"
     if isinstance(value, float):
-        if name in ("placement_rate", "occupancy"):
+        if name in kpi_sections.SHARE_FIELDS:
             return formatting.percent(value)
         return formatting.number(value, 1)
+    if isinstance(value, int):
+        return formatting.number(value)
     return str(value)
 
 
@@ -151,7 +154,7 @@ def coordinator_kpi_months_csv() -> ResponseReturnValue:
     f, args = _csv_filter()
     series = kpis.monthly_series(db.session, f)
     period = f"{args['van']}_{args['tot']}"
-    return csv_response(*kpi_labels.series_csv(series, period, _series_cell))
+    return csv_response(*kpi_labels.series_csv(series, period, kpi_labels.series_csv_cell))
 
 
 # --- neutrality per region and month ---------------------------------------------------------

@@ -3,6 +3,8 @@
 `claims.kpi_labels`, the numbers from `claims.kpis`.
 
 A suppressed cell (fewer than 5 people) reads "<5" and draws no bar; an unknown one "–".
+Numbers are written for people ("22.382", `formatting.number`); the CSV files write them for
+machines (`claims.kpi_labels`). A chart holds one unit only: counts, hours or shares.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def value_text(path: str, value: Any, hidden: set[str]) -> str:
             return charts.percent(value)
         # 8.0 → "8,0", 4.25 → "4,25": one decimal at least, two where the figure has them.
         return formatting.number(value, 2 if round(value, 2) != round(value, 1) else 1)
+    if isinstance(value, int):
+        return formatting.number(value)
     return str(value)
 
 
@@ -91,7 +95,7 @@ def series_sections(series: list[dict[str, Any]]) -> list[Section]:
     """One chart per headline figure over the months of the period."""
     sections = []
     for name in SERIES_FIELDS:
-        label = kpi_labels.SERIES_LABELS[name]
+        label, heading = kpi_labels.SERIES_LABELS[name], kpi_labels.SERIES_HEADINGS[name]
         bars = []
         for row in series:
             value = row[name]
@@ -104,12 +108,12 @@ def series_sections(series: list[dict[str, Any]]) -> list[Section]:
                 text = charts.number(value, suppressed)
             bars.append(Bar(month_label(row["month"]), _value(value), text))
         chart = charts.bar_chart(
-            f"{label} per maand",
+            heading,
             f"{label} per maand van de gekozen periode; '<5' is niet getoond (minder dan 5).",
             bars,
             maximum=1.0 if name in SHARE_FIELDS else None,
         )
-        sections.append(Section(f"maand-{name}", label, "", chart, _rows(bars)))
+        sections.append(Section(f"maand-{name}", heading, "", chart, _rows(bars)))
     return sections
 
 
@@ -188,22 +192,7 @@ def figure_sections(
             shares=True,
             patterns=True,
         ),
-        _section(
-            "doorlooptijd",
-            "Doorlooptijd van aanvraag tot plaatsing",
-            "Uren van het binnenkomen van de aanvraag tot de plaatsing.",
-            [
-                ("Aantal plaatsingen", "lead_time_hours.count", lead["count"]),
-                (
-                    f"{kpi_labels.MEDIAN_WORDS.capitalize()} (uren)",
-                    "lead_time_hours.median",
-                    lead["median"],
-                ),
-                (f"{kpi_labels.P90_WORDS} (uren)", "lead_time_hours.p90", lead["p90"]),
-            ],
-            hidden,
-            patterns=True,
-        ),
+        _lead_time(lead, hidden),
         _breakdown(
             "onvervuld-status",
             "Onvervulde vraag per status",
@@ -263,6 +252,35 @@ def figure_sections(
         )
         sections.append(section)
     return sections
+
+
+def _placements(count: Any, hidden: set[str]) -> str:
+    """The number of placements the lead time is counted over, in words."""
+    if count is None:
+        return "minder dan 5 plaatsingen" if "lead_time_hours.count" in hidden else "–"
+    return formatting.counted(count, "plaatsing", "plaatsingen")
+
+
+def _lead_time(lead: dict[str, Any], hidden: set[str]) -> Section:
+    """Hours as bars; the number of placements as text (another unit, another scale)."""
+    intro = (
+        "Uren van het binnenkomen van de aanvraag tot de plaatsing, geteld over "
+        f"{_placements(lead['count'], hidden)}."
+    )
+    section = _section(
+        "doorlooptijd",
+        "Doorlooptijd van aanvraag tot plaatsing",
+        intro,
+        [
+            (_first_up(kpi_labels.MEDIAN_HOURS), "lead_time_hours.median", lead["median"]),
+            (_first_up(kpi_labels.P90_HOURS), "lead_time_hours.p90", lead["p90"]),
+        ],
+        hidden,
+        patterns=True,
+    )
+    count = value_text("lead_time_hours.count", lead["count"], hidden)
+    section.rows.insert(0, ("Aantal plaatsingen", count))
+    return section
 
 
 def _occupancy(occupancy: dict[str, Any], hidden: set[str]) -> Section:
@@ -388,7 +406,8 @@ def all_rows(
             )
 
     skip = ("suppression", "period", "filters")
-    walk("", {k: v for k, v in figures.items() if k not in skip and v is not None})
+    shown = kpi_labels.shown_figures(figures)
+    walk("", {k: v for k, v in shown.items() if k not in skip})
     return [(label, text) for label, text in rows if not label.endswith(", nummer")]
 
 
