@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from respijt import clock
+from respijt.claims import kpi_labels
 from respijt.models import Region
 from respijt.web import charts, kpi_sections
 from tests.accounts_support import web_login
@@ -208,3 +209,17 @@ def test_figures_on_the_page_have_a_thousands_separator():
     assert kpi_sections.value_text("occupancy.published_bed_nights", 22382, set()) == "22.382"
     assert kpi_sections.value_text("occupancy.occupancy", 0.517, set()) == "52%"
     assert kpi_sections.value_text("requests.total", None, {"requests.total"}) == "<5"
+
+
+def test_a_figure_without_any_value_is_left_out_and_a_suppressed_one_stays():
+    figures = {
+        "suppression": {"cells": ["placement_rate"], "rule": ""},
+        "requests": {"total": 3, "placed": None},
+        "placement_rate": None,
+        "meldpunt_calls": None,
+    }
+    page = kpi_sections.all_rows(figures, {})
+    csv = kpi_labels.figure_rows(figures, decimal_comma=True)
+    assert ("Plaatsingsgraad", "<5") in page and ("Plaatsingsgraad", "<5") in csv
+    assert ("Aanvragen, geplaatst", "") in csv  # a cell inside a figure stays, empty
+    assert not [label for label, _ in page + csv if label.startswith("Telefoon")]
