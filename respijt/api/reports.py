@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 from marshmallow import fields
 
-from respijt import clock, formatting
+from respijt import clock
 from respijt.api import input_fields
 from respijt.api import response_schemas as rs
 from respijt.api.claims import FormatQuery, scope_provider
@@ -44,10 +44,6 @@ class KpiQuery(FormatQuery):
     @ma.validates_schema
     def check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
         _range_check(data, max_nights=800)
-
-
-def _ratio(value: float | None, comma: bool) -> str:
-    return formatting.csv_number(value, 4, comma=comma)
 
 
 @blp.route("/reports/leegstand", methods=["GET"])
@@ -135,12 +131,7 @@ def get_kpi_months(args: dict[str, Any]) -> ResponseReturnValue:
         comma = args["decimal"] == "comma"
 
         def cell(row: dict[str, Any], name: str) -> str:
-            value = row[name]
-            if value is None:
-                return "<5" if name in row["suppressed"] else ""
-            if isinstance(value, float):
-                return _ratio(value, comma)
-            return str(value)
+            return kpi_labels.series_csv_cell(row, name, comma=comma)
 
         return csv_response(*kpi_labels.series_csv(rows, _period(args), cell))
     return jsonify(rows)

@@ -366,7 +366,7 @@ def test_monthly_report_page_is_printable_and_the_same_for_every_municipality(cl
     assert html.count("<caption>") == 8
     # Figures and the time through respijt.formatting: Dutch words, Amsterdam's clock (CEST).
     assert "<dt>Opgesteld</dt><dd>zaterdag 10 april 2027 om 11:00</dd>" in html
-    assert 'de helft van de aanvragen geplaatst binnen (uur)</th><td class="num">8,0</td>' in html
+    assert 'de helft van de aanvragen geplaatst binnen (uren)</th><td class="num">8,0</td>' in html
     assert 'Plaatsingsgraad</th><td class="num">40,0%</td>' in html
     empty = client.get("/reports/monthly/GM0546/2027-03", headers=coordinator)
     assert empty.get_data(as_text=True).count("<caption>") == 8
@@ -400,3 +400,5 @@ def test_monthly_series_splits_the_period_per_month_with_its_own_suppression(cli
         "De helft van de aanvragen geplaatst binnen (uren);Onvervulde vraag;Bezetting"
     )
     assert lines[1].split(";")[:3] == ["2027-02", "<5", "<5"]
+    # Written as the CSV of all figures: a share as a fraction, hours with one decimal.
+    assert lines[2].split(";")[:5] == ["2027-03", "16", "6", "0.375", "8.0"]
