@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 
 from respijt.care_requests.common import normalise_reference
 from respijt.care_requests.workflow import OPEN_REQUEST_STATUSES
@@ -27,6 +27,7 @@ from respijt.people.caller import (
     municipality_in_visible_regions,
     visible_regions,
 )
+from respijt.reservations.workflow import ACTIVE_RESERVATION_STATUSES
 
 # The longest reference a request can have (the column's length): anything longer is unknown.
 REFERENCE_MAX_LENGTH = 12
@@ -195,6 +196,9 @@ class ReservationFilter:
     location_id: int | None = None
     arrival_from: date | None = None
     arrival_to: date | None = None
+    # Stays not over on this day: departing on it or later, or still open (held, waiting for
+    # the provider, confirmed, arrived) although their dates passed: a step is still to report.
+    not_over_on: date | None = None
     page: int = 1
     page_size: int = 25
     sort: tuple[tuple[str, bool], ...] = ()  # (field, descending), before the default order
@@ -221,19 +225,9 @@ class ReservationRow:
     client_birth_year: int | None
 
 
-def list_reservations(
-    session: DbSession, caller: Caller, wanted: ReservationFilter, now: datetime
-) -> tuple[list[ReservationRow], bool]:
-    """One page of the reservations this caller may see (`reservation_visibility`), by arrival
-    (or first by `wanted.sort`), and whether a next page exists. The client's first name and
-    birth year are filled in only for a provider (its own stays); others see the stay, not who
-    stays."""
-    query = (
-        select(Reservation, Unit.name, Location.id, Location.name)
-        .join(Unit, Unit.id == Reservation.unit_id)
-        .join(Location, Location.id == Unit.location_id)
-        .where(reservation_visibility(caller, now))
-    )
+def _wanted(query: Any, caller: Caller, wanted: ReservationFilter, now: datetime) -> Any:
+    """`query` (joined to Unit and Location) narrowed to what the caller may see and asks for."""
+    query = query.where(reservation_visibility(caller, now))
     if wanted.status is not None:
         query = query.where(Reservation.status == wanted.status)
     if wanted.location_id is not None:
@@ -242,6 +236,43 @@ def list_reservations(
         query = query.where(Reservation.arrival >= wanted.arrival_from)
     if wanted.arrival_to is not None:
         query = query.where(Reservation.arrival <= wanted.arrival_to)
+    if wanted.not_over_on is not None:
+        query = query.where(
+            or_(
+                Reservation.departure >= wanted.not_over_on,
+                Reservation.status.in_(ACTIVE_RESERVATION_STATUSES),
+            )
+        )
+    return query
+
+
+def count_reservations(
+    session: DbSession, caller: Caller, wanted: ReservationFilter, now: datetime
+) -> int:
+    """How many reservations the filter finds, over all pages."""
+    query = (
+        select(func.count(Reservation.id))
+        .join(Unit, Unit.id == Reservation.unit_id)
+        .join(Location, Location.id == Unit.location_id)
+    )
+    return int(session.scalar(_wanted(query, caller, wanted, now)) or 0)
+
+
+def list_reservations(
+    session: DbSession, caller: Caller, wanted: ReservationFilter, now: datetime
+) -> tuple[list[ReservationRow], bool]:
+    """One page of the reservations this caller may see (`reservation_visibility`), by arrival
+    (or first by `wanted.sort`), and whether a next page exists. The client's first name and
+    birth year are filled in only for a provider (its own stays); others see the stay, not who
+    stays."""
+    query = _wanted(
+        select(Reservation, Unit.name, Location.id, Location.name)
+        .join(Unit, Unit.id == Reservation.unit_id)
+        .join(Location, Location.id == Unit.location_id),
+        caller,
+        wanted,
+        now,
+    )
     size = max(1, min(wanted.page_size, PAGE_SIZE_MAX))
     rows = session.execute(
         query.order_by(

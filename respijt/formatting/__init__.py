@@ -18,6 +18,7 @@ from respijt.formatting.dates import (
     day_month,
     month_long,
     month_short,
+    period_long,
     sms_datetime,
     time_short,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "nights",
     "number",
     "percent",
+    "period_long",
     "sms_datetime",
     "time_short",
 ]

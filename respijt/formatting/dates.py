@@ -85,3 +85,13 @@ def datetime_long(value: str | datetime | None, unknown: str = "onbekend") -> st
         return unknown
     local = _as_local(value)
     return f"{date_long(local.date())} om {time_short(local)}"
+
+
+def period_long(start: str | datetime, end: str | datetime) -> str:
+    """A period between two instants in words, the date once when both fall on the same local
+    day: 'dinsdag 8 december 2026, 09:00 tot 17:00'; across days each end in full:
+    'dinsdag 8 december 2026 om 17:00 tot donderdag 10 december 2026 om 09:00'."""
+    first, last = _as_local(start), _as_local(end)
+    if first.date() == last.date():
+        return f"{date_long(first.date())}, {time_short(first)} tot {time_short(last)}"
+    return f"{datetime_long(first)} tot {datetime_long(last)}"

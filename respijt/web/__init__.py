@@ -145,6 +145,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["lang"] = fmt.long_date
     app.jinja_env.filters["bedden"] = fmt.beds
     app.jinja_env.filters["lokaal"] = fmt.local_datetime
+    app.jinja_env.filters["van_tot"] = formatting.period_long  # {{ start|van_tot(end) }}
     app.jinja_env.filters["telefoon"] = public.phone_display  # +31701234567 → 070 123 4567
     # The rest of the one formatting layer (respijt.formatting), for pages to come.
     app.jinja_env.filters["tijd"] = formatting.time_short

@@ -381,7 +381,7 @@ def provider_week(unit_id: int) -> ResponseReturnValue:
             reasons = [p["reason"] for p in exc.params] if isinstance(exc, InvalidInput) else []
             flash(" ".join(reasons) or exc.detail, "fout")
         else:
-            flash(f"De hele week staat nu op {beds} bedden.", "info")
+            flash(f"De hele week staat nu op {formatting.counted(beds, 'bed', 'bedden')}.", "info")
     return redirect(
         url_for("web.provider_unit", unit_id=unit_id, maand=form.maand.data or None), code=303
     )

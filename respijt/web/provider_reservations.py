@@ -1,5 +1,10 @@
 """The provider's reservations list: every stay at its own locations, filtered and paged.
 
+A planner wants what is coming: by default the list holds the stays that are not over
+(departure today or later, or still open after their dates: an arrival or departure not yet
+reported), soonest arrival first; "Ook afgelopen verblijven" adds the earlier ones. The page
+names how many stays the filter finds. (The API's list keeps its own default.)
+
 Which reservations a provider sees is decided in the query (`care_requests.access`): its own
 locations only. Every read writes a search row to the access log, and one row per client shown
 (first name, birth year).
@@ -29,6 +34,7 @@ from respijt.web.security import current_principal, login_required
 
 PAGE_SIZE = 25
 PAGE_MAX = 10_000
+WITH_PAST = "afgelopen"  # the check box's name in the address; its value is "ja"
 
 
 def _caller() -> Caller:
@@ -52,7 +58,7 @@ def _date(name: str, label: str, problems: list[str]) -> date | None:
     return day
 
 
-def _filter(location_ids: set[int]) -> tuple[access.ReservationFilter, list[str]]:
+def _filter(location_ids: set[int], today: date) -> tuple[access.ReservationFilter, list[str]]:
     """The filter from the address; what is not understood is left out and named."""
     problems: list[str] = []
     status = request.args.get("status") or None
@@ -78,10 +84,16 @@ def _filter(location_ids: set[int]) -> tuple[access.ReservationFilter, list[str]
         location_id=location_id,
         arrival_from=arrival_from,
         arrival_to=arrival_to,
+        not_over_on=None if _with_past() else today,
         page=page,
         page_size=PAGE_SIZE,
     )
     return wanted, problems
+
+
+def _with_past() -> bool:
+    """'Ook afgelopen verblijven' ticked: stays that ended before today are listed too."""
+    return request.args.get(WITH_PAST) == "ja"
 
 
 def _page_url(page: int) -> str:
@@ -116,8 +128,10 @@ def provider_reservations() -> ResponseReturnValue:
 
     def work() -> dict[str, Any]:
         locations = registry.provider_locations(db.session, caller.provider_id)
-        wanted, problems = _filter({location.id for location in locations})
-        rows, has_next = access.list_reservations(db.session, caller, wanted, clock.now())
+        wanted, problems = _filter({location.id for location in locations}, clock.today())
+        now = clock.now()
+        rows, has_next = access.list_reservations(db.session, caller, wanted, now)
+        total = access.count_reservations(db.session, caller, wanted, now)
         log_reservation_list(
             db.session,
             caller=caller,
@@ -129,6 +143,9 @@ def provider_reservations() -> ResponseReturnValue:
             "rows": rows,
             "needs": _needs_to_know(rows, clock.today()),
             "wanted": wanted,
+            "with_past": wanted.not_over_on is None,
+            "total": total,
+            "pages": max(1, -(-total // wanted.page_size)),
             "problems": problems,
             "previous_url": _page_url(wanted.page - 1) if wanted.page > 1 else None,
             "next_url": _page_url(wanted.page + 1) if has_next else None,

@@ -123,3 +123,37 @@ def sign_in(page: Any, base: str, email: str, password: str, totp_secret: str | 
         page.locator("input[name=code]").fill(pyotp.TOTP(totp_secret).now())
         with page.expect_navigation():
             page.get_by_role("button", name="Controleren").click()
+
+
+# Every word of the matched elements' text, measured where the browser laid it out: a word whose
+# characters sit on more than one line was broken inside (a hyphen's own break is allowed, a soft
+# hyphen's is not). Words are runs without white space, split after "-".
+_SPLIT_WORDS_JS = """
+selector => {
+  const split = [];
+  for (const element of document.querySelectorAll(selector)) {
+    if (element.getClientRects().length === 0) continue;  // not rendered
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.data.matchAll(/[^\\s-]+-?/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set();
+        for (const rect of range.getClientRects()) {
+          if (rect.width > 0) tops.add(Math.round(rect.top));
+        }
+        if (tops.size > 1) split.push(`${element.tagName.toLowerCase()}: ${match[0]}`);
+      }
+    }
+  }
+  return split;
+}
+"""
+WORD_SELECTOR = "main h1, main h2, main h3, main caption, main th, main td"
+
+
+def split_words(page: Any, selector: str = WORD_SELECTOR) -> list[str]:
+    """The words of the page's headings and table cells that a line break cuts in two, each as
+    'td: Wannee…' (its element and the whole word); [] when every word is on one line."""
+    return list(page.evaluate(_SPLIT_WORDS_JS, selector))

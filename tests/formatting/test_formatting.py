@@ -68,6 +68,24 @@ def test_datetime_long_and_unknown() -> None:
     assert fmt.datetime_long(None, unknown="nooit") == "nooit"
 
 
+def test_a_period_names_its_date_once_when_it_starts_and_ends_the_same_day() -> None:
+    nine, five = datetime(2026, 12, 8, 8, 0, tzinfo=UTC), datetime(2026, 12, 8, 16, 0, tzinfo=UTC)
+    assert fmt.period_long(nine, five) == "dinsdag 8 december 2026, 09:00 tot 17:00"
+    two_days = datetime(2026, 12, 10, 8, 0, tzinfo=UTC)
+    assert fmt.period_long(five, two_days) == (
+        "dinsdag 8 december 2026 om 17:00 tot donderdag 10 december 2026 om 09:00"
+    )
+    # The day is Amsterdam's: 23:30 UTC on the 8th is already the 9th there.
+    late = datetime(2026, 12, 8, 23, 30, tzinfo=UTC)
+    assert fmt.period_long(five, late) == (
+        "dinsdag 8 december 2026 om 17:00 tot woensdag 9 december 2026 om 00:30"
+    )
+    # Different days in UTC, one day on the wall clock: the date once.
+    assert fmt.period_long("2026-12-08T23:15:00Z", "2026-12-09T08:00:00Z") == (
+        "woensdag 9 december 2026, 00:15 tot 09:00"
+    )
+
+
 # --- numbers, shares, money -----------------------------------------------------------------
 
 

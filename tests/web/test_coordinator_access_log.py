@@ -71,11 +71,13 @@ def test_the_log_names_people_and_says_what_they_did_in_dutch(client, db, make):
     ) in text
     assert "API-sleutel" not in text and "Persoon of" not in text
     assert '<label class="utrecht-form-label" for="persoon">Wie</label>' in html
+
     # The role and outcome cells start with a capital, in the words the other pages use.
-    cells = re.findall(r'<td class="utrecht-table__cell">([^<]*)</td>', html)
-    roles = {unescape(cell) for cell in cells[2::5]}
-    assert roles == {"Verwijzer", "Meldpunt", "Aanbieder", "Aanvrager of websitebezoeker"}
-    assert {cell for cell in cells[4::5]} == {"Toegestaan"}
+    def column(label: str) -> set[str]:
+        return {unescape(c) for c in re.findall(rf'data-label="{label}">([^<]*)</td>', html)}
+
+    assert column("Rol") == {"Verwijzer", "Meldpunt", "Aanbieder", "Aanvrager of websitebezoeker"}
+    assert column("Uitkomst") == {"Toegestaan"}
     assert "De aanvrager, via de link in de sms" in text
     assert "Sms-antwoord van een medewerker (Zorg Delft)" in text and "+31612345678" not in html
     for raw in ("user:", "token:", "care_request.", "reservation.", "link:R-", "success"):

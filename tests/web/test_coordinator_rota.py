@@ -11,6 +11,7 @@ from html import unescape
 from sqlalchemy import select
 
 from respijt import clock
+from respijt import formatting as fmt
 from respijt.meldpunt import changes, generation
 from respijt.models import OutboxMessage, RotaShift, RotaSwap
 from tests.accounts_support import web_login
@@ -264,4 +265,10 @@ def test_an_override_to_nobody_alerts_the_gap_once_on_the_web_and_in_the_api(cli
     db.session.expire_all()
     count = select(OutboxMessage).where(OutboxMessage.template == "rota_gap")
     assert len(db.session.scalars(count).all()) == 2
-    assert "Let op: 2 gaten in het rooster" in _text(client.get(rota).get_data(True))
+    text = _text(client.get(rota).get_data(True))
+    assert "Let op: 2 gaten in het rooster" in text
+    # Across midnight each end in full; within one day the date once (handover is 09:00).
+    night = f"{fmt.date_long(start.date())} om 18:00 tot "
+    night += f"{fmt.date_long(start.date() + timedelta(days=1))} om 09:00"
+    assert f"Geen dienst van {night}" in text
+    assert f"Geen dienst van {fmt.date_long(later.date())}, 09:00 tot 12:00" in text

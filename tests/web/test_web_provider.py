@@ -204,6 +204,36 @@ def test_whole_week_shortcut(client, db, world, today):
     ]  # fmt: skip
 
 
+def test_one_bed_is_one_bed_on_the_month_and_in_the_week_message(client, db, world, today):
+    """Every count of beds takes its noun's number: "1 bed", "2 bedden", never "1 bedden"."""
+    web_login(client, world["user_a"])
+    unit = world["unit_a"]
+    path = f"/aanbieder/eenheden/{unit.id}"
+    monday = today + timedelta(days=14 - today.weekday())
+    said = {}
+    for beds in ("1", "2"):
+        response = client.post(
+            f"{path}/week",
+            data={"csrf_token": csrf_token(client, path), "monday": monday.isoformat(),
+                  "capacity": beds, "maand": monday.strftime("%Y-%m")},
+        )  # fmt: skip
+        said[beds] = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "De hele week staat nu op 1 bed." in said["1"]
+    assert "De hele week staat nu op 2 bedden." in said["2"]
+    client.post(
+        f"{path}/week",
+        data={"csrf_token": csrf_token(client, path), "monday": monday.isoformat(),
+              "capacity": "1", "maand": monday.strftime("%Y-%m")},
+    )  # fmt: skip
+    html = client.get(f"{path}?maand={monday.strftime('%Y-%m')}").get_data(as_text=True)
+    one = f'data-night="{monday.isoformat()}">1 bed, 0 bezet<'
+    two = f'data-night="{(monday - timedelta(days=1)).isoformat()}">2 bedden, 0 bezet<'
+    assert html.count(one) == 2  # the grid and the list for a small screen
+    if (monday - timedelta(days=1)).month == monday.month:
+        assert html.count(two) == 2
+    assert "1 bedden" not in html
+
+
 def test_nothing_changed_confirms_the_location(client, db, world):
     web_login(client, world["user_a"])
     location = world["unit_a"].location

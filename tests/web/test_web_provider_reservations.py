@@ -3,6 +3,7 @@ before the provider confirms."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -170,3 +171,84 @@ def test_the_needs_show_only_where_the_provider_needs_to_know(client, db, world,
         item = _item(html, stay["short_code"])
         assert "Jan (1941)" in item  # still listed, with the first name …
         assert 'data-testid="needs"' not in item and "Rolstoel" not in item  # … not the needs
+
+
+def _move(db, stay, arrival, departure, status=None) -> None:
+    """Put a stay in another period (the page reads the reservation row, not its nights)."""
+    reservation = db.session.get(Reservation, stay["id"])
+    reservation.arrival, reservation.departure = arrival, departure
+    if status is not None:
+        reservation.status = status
+    db.session.commit()
+
+
+def _codes(html: str) -> list[str]:
+    return re.findall(r'data-testid="reservation-([A-Z0-9]+)"', html)
+
+
+def test_the_list_opens_on_stays_not_yet_ended_soonest_first_and_counts_them(
+    client, db, world, today
+):
+    verwijzer, unit = world["verwijzer"], world["unit_far"]
+    ahead = hold(client, verwijzer, unit, today + timedelta(days=30), confirm=True)
+    soon = hold(client, verwijzer, unit, today + timedelta(days=4), confirm=True)
+    staying = hold(client, verwijzer, unit, today + timedelta(days=50), confirm=True)
+    leaving = hold(client, verwijzer, unit, today + timedelta(days=60), confirm=True)
+    last_year = hold(client, verwijzer, unit, today + timedelta(days=70), confirm=True)
+    yesterday = hold(client, verwijzer, unit, today + timedelta(days=80), confirm=True)
+    unreported = hold(client, verwijzer, unit, today + timedelta(days=90), confirm=True)
+    _move(db, staying, today - timedelta(days=2), today + timedelta(days=1), "checked_in")
+    _move(db, leaving, today - timedelta(days=3), today, "checked_in")  # leaves today: listed
+    _move(db, last_year, today - timedelta(days=365), today - timedelta(days=361), "completed")
+    _move(db, yesterday, today - timedelta(days=4), today - timedelta(days=1), "completed")
+    # Its dates passed, its arrival never reported: not over, the no-show is still to report.
+    _move(db, unreported, today - timedelta(days=40), today - timedelta(days=38))
+    web_login(client, world["user_a"])
+
+    html = client.get("/aanbieder/reserveringen").get_data(as_text=True)
+    # By arrival: the one still to report, who is here now, then who comes.
+    coming = [unreported, leaving, staying, soon, ahead]
+    assert _codes(html) == [s["short_code"] for s in coming]
+    assert "5 verblijven</strong> die nog niet voorbij zijn." in html
+    assert 'name="afgelopen" value="ja">' in html  # the choice, not ticked
+    assert "Ook afgelopen verblijven" in html
+
+    html = client.get("/aanbieder/reserveringen?afgelopen=ja").get_data(as_text=True)
+    everything = [last_year, coming[0], yesterday, *coming[1:]]
+    assert _codes(html) == [s["short_code"] for s in everything]
+    assert "<strong>7 verblijven</strong>." in html
+    assert 'name="afgelopen" value="ja" checked>' in html
+
+    # The count is of the whole filter, not of the page; one stay is "1 verblijf".
+    html = client.get("/aanbieder/reserveringen?status=completed&afgelopen=ja").get_data(
+        as_text=True
+    )
+    assert "<strong>2 verblijven</strong>." in html
+    html = client.get("/aanbieder/reserveringen?status=checked_in").get_data(as_text=True)
+    assert "<strong>2 verblijven</strong> die nog niet voorbij zijn." in html
+    html = client.get("/aanbieder/reserveringen?status=completed").get_data(as_text=True)
+    assert "<strong>0 verblijven</strong> die nog niet voorbij zijn." in html
+    html = client.get(f"/aanbieder/reserveringen?locatie={world['near'].id}").get_data(as_text=True)
+    assert "<strong>0 verblijven</strong>" in html and "Geen reserveringen gevonden." in html
+
+
+def test_the_total_counts_every_page(client, world, today):
+    for d in range(27):
+        hold(client, world["verwijzer"], world["unit_near"], today + timedelta(days=3 + d))
+    web_login(client, world["user_a"])
+    html = client.get("/aanbieder/reserveringen").get_data(as_text=True)
+    assert len(_codes(html)) == 25
+    assert "<strong>27 verblijven</strong>" in html and "Pagina 1 van 2" in html
+    html = client.get("/aanbieder/reserveringen?pagina=2").get_data(as_text=True)
+    assert len(_codes(html)) == 2 and "<strong>27 verblijven</strong>" in html
+    assert "Pagina 2 van 2" in html
+
+
+def test_the_api_list_keeps_its_default_and_shows_ended_stays(client, db, make, world, today):
+    unit = world["unit_far"]
+    ended = hold(client, world["verwijzer"], unit, today + timedelta(days=40), confirm=True)
+    coming = hold(client, world["verwijzer"], unit, today + timedelta(days=5), confirm=True)
+    _move(db, ended, today - timedelta(days=20), today - timedelta(days=18), "completed")
+    provider = make.token("provider", provider=world["far"].provider)
+    listed = client.get("/api/v1/reservations", headers=provider).get_json()
+    assert [item["id"] for item in listed["items"]] == [ended["id"], coming["id"]]
