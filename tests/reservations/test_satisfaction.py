@@ -444,5 +444,6 @@ def test_kpi_satisfaction_in_the_api_csv_dashboard_and_monthly_report(client, db
     assert page.status_code == 200
     dashboard = page.get_data(as_text=True)
     assert "Tevredenheid na vertrek" in dashboard
-    assert 'scope="row">Gemiddeld cijfer</th><td class="utrecht-table__cell">4,25<' in dashboard
-    assert 'scope="row">Cijfer 3</th><td class="utrecht-table__cell">&lt;5<' in dashboard
+    cell = '</th><td class="utrecht-table__cell kpi-value">'
+    assert f'scope="row">Gemiddeld cijfer{cell}4,25<' in dashboard
+    assert f'scope="row">Cijfer 3{cell}&lt;5<' in dashboard
