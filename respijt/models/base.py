@@ -78,7 +78,7 @@ def _microseconds_between_sqlite(
     )
 
 
-class hours_before_day(FunctionElement[Any]):  # noqa: N801 (used like a SQL function)
+class hours_before_day(FunctionElement[Any]):  # noqa: N801 (reads like SQL)
     """A Date column's day at 00:00 minus a whole number of hours, comparable with a
     UTCDateTime column: the UTC instant a local day starts, given its offset from UTC."""
 
